@@ -1,0 +1,39 @@
+"""Application assembly: settings, keys, database, extensions, blueprints, CLI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from journal import cli, web
+from journal.config import PROJECT_ROOT, Settings, load_settings
+from journal.runtime import build_runtime
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    secret_key = settings.read_secret_key()
+    runtime = build_runtime(settings)
+
+    app = Flask(
+        "journal",
+        instance_path=str(settings.instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        SESSION_COOKIE_NAME="journal_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
+        PREFERRED_URL_SCHEME="https" if settings.https else "http",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
+        TESTING=settings.testing,
+    )
+    app.extensions["journal"] = runtime
+
+    web.init_app(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,74 @@
+"""First-run set-up: the instance folder, secret key, master key and schema.
+
+Idempotent: run it again and it creates only what is missing, upgrades the
+schema, and checks that the key file belongs to the database.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from journal.config import PROJECT_ROOT, Settings
+from journal.crypto import MasterKeyRing, create_key_file
+from journal.db import Database
+from journal.services.keys import register_master_key, verify_master_keys
+
+MIGRATIONS = PROJECT_ROOT / "migrations"
+
+
+def _write_private(path: Path, content: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(content)
+
+
+def ensure_instance(settings: Settings) -> list[str]:
+    """Create the instance folder and the two secrets if missing; report what was made."""
+    made: list[str] = []
+    settings.instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.instance_path.chmod(0o700)
+    if not settings.secret_key_path.exists():
+        _write_private(settings.secret_key_path, secrets.token_urlsafe(48) + "\n")
+        made.append(f"secret key {settings.secret_key_path}")
+    if not settings.master_key_path.exists():
+        settings.master_key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_key_file(settings.master_key_path)
+        made.append(f"master key {settings.master_key_path}")
+    return made
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def migrate(database: Database) -> None:
+    with database.engine.begin() as conn:
+        cfg = alembic_config(database.url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def initialise(settings: Settings, database: Database | None = None) -> list[str]:
+    """Everything a fresh or existing instance needs before the app starts."""
+    made = ensure_instance(settings)
+    ring = MasterKeyRing.load(settings.master_key_path)
+    own = database is None
+    database = database or Database(settings.database_url)
+    try:
+        migrate(database)
+        with database.session(write=True) as db:
+            register_master_key(db, ring)
+            verify_master_keys(db, ring)
+    finally:
+        if own:
+            database.dispose()
+    return made

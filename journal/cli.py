@@ -1,0 +1,137 @@
+"""Command-line tools: `flask --app journal init|demo|create-user|create-course`.
+
+`init` is registered as a Flask plugin command (see pyproject.toml) so it runs
+before the app can start: the app itself refuses to start without keys.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from journal.bootstrap import initialise
+from journal.config import ConfigError, load_settings
+from journal.models import Role
+from journal.runtime import Runtime, build_runtime
+from journal.services import accounts, courses
+from journal.services.actor import Actor
+from journal.services.demo import DemoLogins, create_demo_clinic
+from journal.services.errors import ValidationError
+from journal.services.vault import Vault
+
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+
+@click.command("init")
+@click.option("--demo", is_flag=True, help="Also create a demo clinic of fictional people.")
+def init_command(demo: bool) -> None:
+    """Create the instance folder, keys and database, or upgrade them (idempotent)."""
+    try:
+        settings = load_settings()
+        made = initialise(settings)
+        runtime = build_runtime(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    for item in made:
+        click.echo(f"created {item}")
+    click.echo(f"database ready: {_safe_url(settings.database_url)}")
+    logins_file = settings.instance_path / DEMO_LOGINS_FILE
+    if demo:
+        with runtime.database.session(write=True) as db:
+            logins = create_demo_clinic(db, Vault(db, runtime.ring), runtime.passwords)
+        if logins is not None:
+            _write_logins(logins_file, logins)
+    if logins_file.exists():
+        click.echo(logins_file.read_text())
+    elif not demo:
+        click.echo(
+            "No accounts yet? Create the first admin with:\n  flask --app journal "
+            "create-user --role admin --email you@example.org --name 'Your Name'"
+        )
+    runtime.database.dispose()
+
+
+def _write_logins(path: Path, logins: DemoLogins) -> None:
+    lines = ["Demo clinic (fictional people). Sign in with:"]
+    lines += [f"  {role:<10} {email:<24} {name}" for email, name, role in logins.emails]
+    lines.append(f"  password for every demo account: {logins.password}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def _safe_url(url: str) -> str:
+    return url.split("@")[-1] if "@" in url else url
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Create the demo clinic in an empty database."""
+        rt: Runtime = current_app.extensions["journal"]
+        with rt.database.session(write=True) as db:
+            logins = create_demo_clinic(db, Vault(db, rt.ring), rt.passwords)
+        if logins is None:
+            raise click.ClickException("the database already has accounts; demo not created")
+        _write_logins(rt.settings.instance_path / DEMO_LOGINS_FILE, logins)
+        click.echo((rt.settings.instance_path / DEMO_LOGINS_FILE).read_text())
+
+    @app.cli.command("create-user")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--email", required=True)
+    @click.option("--name", required=True)
+    @click.option(
+        "--temporary", is_flag=True, help="Make a temporary password to change at first sign-in."
+    )
+    def create_user_command(role: str, email: str, name: str, temporary: bool) -> None:
+        """Create an account; the password is asked twice (or read as two lines from stdin)."""
+        password = None
+        if not temporary:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+        rt: Runtime = current_app.extensions["journal"]
+        with rt.database.session(write=True) as db:
+            try:
+                user, temp = accounts.create_user(
+                    db, rt.passwords, email=email, name=name, role=Role(role), password=password
+                )
+            except ValidationError as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(f"created {user.role.value} {user.email} ({user.id})")
+        if temp:
+            click.echo(f"temporary password (shown once): {temp}")
+
+    @app.cli.command("create-course")
+    @click.option("--patient", "patient_email", required=True)
+    @click.option("--clinician", "clinician_emails", multiple=True, required=True)
+    @click.option("--start", "started_on", type=click.DateTime(["%Y-%m-%d"]), default=None)
+    @click.option("--indication", default="")
+    def create_course_command(
+        patient_email: str,
+        clinician_emails: tuple[str, ...],
+        started_on: datetime | None,
+        indication: str,
+    ) -> None:
+        """Open a course for a patient with a care team; prints the course id."""
+        rt: Runtime = current_app.extensions["journal"]
+        start = started_on.date() if started_on else date.today()
+        with rt.database.session(write=True) as db:
+            first = accounts.find_user_by_email(db, clinician_emails[0], Role.CLINICIAN)
+            if first is None:
+                raise click.ClickException(f"no clinician account {clinician_emails[0]}")
+            try:
+                course = courses.create_course(
+                    db,
+                    Vault(db, rt.ring),
+                    Actor(first),
+                    patient_email=patient_email,
+                    clinician_emails=list(clinician_emails),
+                    started_on=start,
+                    indication=indication,
+                )
+            except ValidationError as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(str(course.id))

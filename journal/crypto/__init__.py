@@ -1,0 +1,29 @@
+"""Encryption primitives: field encryption, key wrapping, the master key file.
+
+This package depends only on the standard library and `cryptography`; it
+knows nothing of Flask, SQLAlchemy or the journal's tables.
+"""
+
+from journal.crypto.errors import DecryptionError, KeyFileError
+from journal.crypto.fields import FieldContext, blob_key_id, decrypt_field, encrypt_field
+from journal.crypto.keys import (
+    MasterKeyRing,
+    create_key_file,
+    new_data_key,
+    unwrap_data_key,
+    wrap_data_key,
+)
+
+__all__ = [
+    "DecryptionError",
+    "FieldContext",
+    "KeyFileError",
+    "MasterKeyRing",
+    "blob_key_id",
+    "create_key_file",
+    "decrypt_field",
+    "encrypt_field",
+    "new_data_key",
+    "unwrap_data_key",
+    "wrap_data_key",
+]

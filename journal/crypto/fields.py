@@ -1,0 +1,83 @@
+"""AES-256-GCM encryption of single stored fields.
+
+A stored blob is laid out as::
+
+    version (1 byte) | data-key id (16 bytes) | nonce (12 bytes) | ciphertext + tag
+
+The associated data binds the ciphertext to its place (table, column, row,
+patient, row version), so a blob copied elsewhere or rolled back to an older
+row version fails to decrypt.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from journal.crypto.errors import DecryptionError
+
+BLOB_VERSION = 1
+_NONCE_BYTES = 12
+_KEY_ID_BYTES = 16
+_TAG_BYTES = 16
+_HEADER_BYTES = 1 + _KEY_ID_BYTES + _NONCE_BYTES
+_AAD_SCHEME = "kapj-field-v1"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldContext:
+    """Where a ciphertext lives; becomes the AES-GCM associated data."""
+
+    table: str
+    column: str
+    row_id: uuid.UUID
+    owner_id: uuid.UUID
+    row_version: int
+
+    def associated_data(self) -> bytes:
+        parts = (
+            _AAD_SCHEME,
+            self.table,
+            self.column,
+            str(self.row_id),
+            str(self.owner_id),
+            str(self.row_version),
+        )
+        return "|".join(parts).encode()
+
+    def describe(self) -> str:
+        """A log-safe description: names and ids only."""
+        return f"{self.table}.{self.column} row {self.row_id} v{self.row_version}"
+
+
+def encrypt_field(key: bytes, key_id: uuid.UUID, plaintext: str, ctx: FieldContext) -> bytes:
+    """Encrypt one field value with a fresh random nonce."""
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), ctx.associated_data())
+    return bytes([BLOB_VERSION]) + key_id.bytes + nonce + sealed
+
+
+def blob_key_id(blob: bytes) -> uuid.UUID:
+    """The id of the data key a blob was sealed with (checks the header)."""
+    if len(blob) < _HEADER_BYTES + _TAG_BYTES:
+        raise DecryptionError("stored value is truncated")
+    if blob[0] != BLOB_VERSION:
+        raise DecryptionError(f"unknown blob version {blob[0]}")
+    return uuid.UUID(bytes=bytes(blob[1 : 1 + _KEY_ID_BYTES]))
+
+
+def decrypt_field(key: bytes, blob: bytes, ctx: FieldContext) -> str:
+    """Decrypt one field value; any mismatch raises DecryptionError."""
+    key_id = blob_key_id(blob)
+    nonce = bytes(blob[1 + _KEY_ID_BYTES : _HEADER_BYTES])
+    try:
+        plain = AESGCM(key).decrypt(nonce, bytes(blob[_HEADER_BYTES:]), ctx.associated_data())
+    except InvalidTag:
+        raise DecryptionError(
+            "integrity check failed", where=ctx.describe(), key_id=str(key_id)
+        ) from None
+    return plain.decode("utf-8")

@@ -1,0 +1,130 @@
+"""The master key file and wrapping of per-patient data keys.
+
+The master key file is JSON holding one or more 256-bit keys, one of them
+active. Several keys may be present while a rotation is under way; data keys
+record which master key wrapped them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.keywrap import (
+    InvalidUnwrap,
+    aes_key_unwrap,
+    aes_key_wrap,
+)
+
+from journal.crypto.errors import DecryptionError, KeyFileError
+
+KEY_BYTES = 32
+_FILE_FORMAT = 1
+_CHECK_LABEL = b"kapj-master-key-check-v1"
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def wrap_data_key(master_key: bytes, data_key: bytes) -> bytes:
+    return aes_key_wrap(master_key, data_key)
+
+
+def unwrap_data_key(master_key: bytes, wrapped: bytes, *, key_id: str) -> bytes:
+    try:
+        return aes_key_unwrap(master_key, wrapped)
+    except InvalidUnwrap:
+        raise DecryptionError("data key failed to unwrap", key_id=key_id) from None
+
+
+@dataclass(frozen=True)
+class MasterKeyRing:
+    """The master keys loaded from the key file."""
+
+    active_id: str
+    keys: dict[str, bytes]
+
+    @property
+    def active_key(self) -> bytes:
+        return self.keys[self.active_id]
+
+    def key(self, key_id: str) -> bytes:
+        try:
+            return self.keys[key_id]
+        except KeyError:
+            raise KeyFileError(f"master key {key_id!r} is not in the key file") from None
+
+    def check_value(self, key_id: str) -> str:
+        """A value stored in the database to prove later that the key is the same."""
+        digest = hmac.new(self.key(key_id), _CHECK_LABEL, hashlib.sha256).hexdigest()
+        return digest[:32]
+
+    def matches(self, key_id: str, stored_check: str) -> bool:
+        return hmac.compare_digest(self.check_value(key_id), stored_check)
+
+    @classmethod
+    def load(cls, path: Path) -> MasterKeyRing:
+        """Read and check the key file; refuse unsafe permissions."""
+        if not path.exists():
+            raise KeyFileError(f"master key file {path} is missing; run 'flask --app journal init'")
+        _require_private(path.parent, 0o700, "key directory")
+        _require_private(path, 0o600, "master key file")
+        try:
+            data = json.loads(path.read_text())
+            if data.get("format") != _FILE_FORMAT:
+                raise ValueError("unknown format")
+            keys = {str(k["id"]): base64.b64decode(k["key"], validate=True) for k in data["keys"]}
+            active = str(data["active"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KeyFileError(f"master key file {path} is malformed: {exc}") from None
+        if active not in keys or any(len(k) != KEY_BYTES for k in keys.values()):
+            raise KeyFileError(f"master key file {path} is malformed: bad key or active id")
+        return cls(active_id=active, keys=keys)
+
+    def save(self, path: Path) -> None:
+        """Write the ring atomically with owner-only permissions."""
+        body = {
+            "format": _FILE_FORMAT,
+            "active": self.active_id,
+            "keys": [
+                {"id": kid, "key": base64.b64encode(key).decode()} for kid, key in self.keys.items()
+            ],
+        }
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(body, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+
+
+def new_master_key_id() -> str:
+    return "mk-" + secrets.token_hex(8)
+
+
+def create_key_file(path: Path) -> MasterKeyRing:
+    """Create a new key file with one fresh master key; never overwrites."""
+    if path.exists():
+        raise KeyFileError(f"refusing to overwrite existing key file {path}")
+    key_id = new_master_key_id()
+    ring = MasterKeyRing(active_id=key_id, keys={key_id: secrets.token_bytes(KEY_BYTES)})
+    ring.save(path)
+    return ring
+
+
+def _require_private(path: Path, allowed: int, what: str) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~allowed:
+        raise KeyFileError(
+            f"{what} {path} has permissions {mode:o}; it must be {allowed:o} or stricter"
+        )

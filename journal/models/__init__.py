@@ -1,0 +1,28 @@
+"""Typed SQLAlchemy models. No Flask, no I/O, no business flows."""
+
+from journal.models.accounts import LoginSession, User
+from journal.models.audit import AuditEvent
+from journal.models.courses import CareTeamMember, Course, DosingSession
+from journal.models.enums import CourseStatus, KeyScope, Phase, Role, SessionStatus, Visibility
+from journal.models.journal import Entry, EntryRevision, Intention
+from journal.models.keys import DataKey, MasterKeyRecord
+
+__all__ = [
+    "AuditEvent",
+    "CareTeamMember",
+    "Course",
+    "CourseStatus",
+    "DataKey",
+    "DosingSession",
+    "Entry",
+    "EntryRevision",
+    "Intention",
+    "KeyScope",
+    "LoginSession",
+    "MasterKeyRecord",
+    "Phase",
+    "Role",
+    "SessionStatus",
+    "User",
+    "Visibility",
+]

@@ -1,0 +1,27 @@
+"""The audit trail: who did what to which record. Never content."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+
+
+class AuditEvent(UUIDPrimaryKey, Base):
+    __tablename__ = "audit_events"
+
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[uuid.UUID | None]
+    subject_id: Mapped[uuid.UUID | None]  # the patient whose record it is
+    outcome: Mapped[str] = mapped_column(String(20), default="ok")
+    address: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_events_subject_at", "subject_id", "at"),)

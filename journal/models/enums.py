@@ -1,0 +1,38 @@
+"""Closed sets of values stored in clear (they are structure, not content)."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    PATIENT = "patient"
+
+
+class CourseStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Phase(StrEnum):
+    PREPARATION = "preparation"
+    IN_SESSION = "in_session"
+    INTEGRATION = "integration"
+
+
+class Visibility(StrEnum):
+    PRIVATE = "private"
+    CARE_TEAM = "care_team"
+    CLINICIAN_ONLY = "clinician_only"
+
+
+class KeyScope(StrEnum):
+    """Which data of an owner a data key protects."""
+
+    JOURNAL = "journal"

@@ -1,0 +1,78 @@
+"""Journal entries, their earlier versions and their intentions.
+
+Every content column holds an encrypted blob bound to its row, column,
+patient and row version (see journal.crypto.fields).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy.orm import Mapped, mapped_column
+
+from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from journal.models._types import enum_column
+from journal.models.enums import Phase, Visibility
+
+
+class Entry(UUIDPrimaryKey, Base):
+    __tablename__ = "entries"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dosing_sessions.id"), index=True)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase))
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
+    title: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    mood: Mapped[bytes | None] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (Index("ix_entries_course_created", "course_id", "created_at"),)
+    # The version is part of each ciphertext's associated data; services set it,
+    # and an UPDATE only applies to the version the writer read.
+    __mapper_args__ = {  # noqa: RUF012
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
+
+
+class EntryRevision(UUIDPrimaryKey, Base):
+    """An earlier version of an entry, kept (encrypted) when the entry is edited."""
+
+    __tablename__ = "entry_revisions"
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True
+    )
+    entry_version: Mapped[int]
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase))
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
+    title: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    mood: Mapped[bytes | None] = mapped_column(LargeBinary)
+    written_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1)  # revisions are never edited
+
+
+class Intention(UUIDPrimaryKey, Base):
+    """A goal set in a preparation entry for its dosing session."""
+
+    __tablename__ = "intentions"
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True
+    )
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    text: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,198 @@
+"""A small demo clinic of clearly fictional people, for trying the journal out.
+
+Every name ends in "(demo)" and every address is at demo.example, a domain
+reserved for examples; none of the text describes a real person.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from journal.db import utcnow
+from journal.models import Phase, Role, SessionStatus, User, Visibility
+from journal.services import accounts, courses, entries
+from journal.services.actor import Actor
+from journal.services.entries import EntryInput
+from journal.services.passwords import Passwords
+from journal.services.vault import Vault
+
+PEOPLE = [
+    ("admin@demo.example", "Avery Admin (demo)", Role.ADMIN),
+    ("rivera@demo.example", "Dr. Robin Rivera (demo)", Role.CLINICIAN),
+    ("okafor@demo.example", "Sam Okafor, LMFT (demo)", Role.CLINICIAN),
+    ("jordan@demo.example", "Jordan Lake (demo)", Role.PATIENT),
+    ("casey@demo.example", "Casey Morgan (demo)", Role.PATIENT),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    password: str
+    emails: list[tuple[str, str, str]]  # email, name, role
+
+
+def demo_password() -> str:
+    return "demo-" + secrets.token_urlsafe(9)
+
+
+def create_demo_clinic(
+    db: Session, vault: Vault, passwords: Passwords, now: datetime | None = None
+) -> DemoLogins | None:
+    """Create the demo clinic unless the database already has accounts."""
+    if (db.scalar(select(func.count()).select_from(User)) or 0) > 0:
+        return None
+    now = now or utcnow()
+    password = demo_password()
+    users = {}
+    for email, name, role in PEOPLE:
+        user, _ = accounts.create_user(
+            db, passwords, email=email, name=name, role=role, password=password
+        )
+        users[email] = user
+    rivera = Actor(users["rivera@demo.example"])
+    jordan = Actor(users["jordan@demo.example"])
+    course = courses.create_course(
+        db,
+        vault,
+        rivera,
+        patient_email="jordan@demo.example",
+        clinician_emails=["okafor@demo.example"],
+        started_on=(now - timedelta(days=20)).date(),
+        indication="Treatment-resistant depression (fictional demo course)",
+    )
+    plan = [
+        (-14, SessionStatus.COMPLETED),
+        (-7, SessionStatus.COMPLETED),
+        (2, SessionStatus.SCHEDULED),
+        (9, SessionStatus.SCHEDULED),
+        (16, SessionStatus.SCHEDULED),
+        (23, SessionStatus.SCHEDULED),
+    ]
+    sessions = [
+        courses.schedule_session(
+            db,
+            rivera,
+            course.id,
+            scheduled_at=(now + timedelta(days=d)).replace(minute=0, second=0, microsecond=0),
+            status=status,
+        )
+        for d, status in plan
+    ]
+    for days, session_index, data in _demo_entries():
+        entries.create_entry(
+            db,
+            vault,
+            jordan,
+            course.id,
+            replace(data, session_id=sessions[session_index].id),
+            now=now + timedelta(days=days),
+        )
+    entries.create_entry(
+        db,
+        vault,
+        rivera,
+        course.id,
+        EntryInput(
+            phase=Phase.INTEGRATION,
+            session_id=sessions[1].id,
+            title="Clinician note after session 2",
+            visibility=Visibility.CLINICIAN_ONLY,
+            body="Demo note. Patient grounded quickly; plan to revisit the 'open door' image.",
+        ),
+        now=now - timedelta(days=6),
+    )
+    courses.create_course(
+        db,
+        vault,
+        Actor(users["okafor@demo.example"]),
+        patient_email="casey@demo.example",
+        clinician_emails=[],
+        started_on=now.date(),
+        indication="PTSD (fictional demo course)",
+    )
+    return DemoLogins(password, [(e, n, r.value) for e, n, r in PEOPLE])
+
+
+def _demo_entries() -> list[tuple[int, int, EntryInput]]:
+    """(day offset, session index, entry) for the demo patient's entries."""
+    return [
+        (
+            -16,
+            0,
+            EntryInput(
+                phase=Phase.PREPARATION,
+                visibility=Visibility.CARE_TEAM,
+                mood=4,
+                title="What I hope for",
+                body="I want to feel less stuck in the mornings.\n\nI'm nervous about losing "
+                "control, but I trust the room and the people in it.",
+                intentions=[
+                    "Meet the heaviness with curiosity",
+                    "Notice my breathing when I'm scared",
+                ],
+            ),
+        ),
+        (
+            -14,
+            0,
+            EntryInput(
+                phase=Phase.IN_SESSION,
+                visibility=Visibility.CARE_TEAM,
+                mood=6,
+                title="Right after",
+                body="**Felt:** warm, floating, a little sad.\n\n"
+                "Image: a door left open in a long hallway.",
+            ),
+        ),
+        (
+            -12,
+            0,
+            EntryInput(
+                phase=Phase.INTEGRATION,
+                visibility=Visibility.CARE_TEAM,
+                mood=6,
+                title="Two days later",
+                body="The open door keeps coming back. I think it's about letting people in.\n\n"
+                "- walked every morning\n- called my sister",
+            ),
+        ),
+        (
+            -10,
+            0,
+            EntryInput(
+                phase=Phase.INTEGRATION,
+                visibility=Visibility.PRIVATE,
+                mood=5,
+                title="Just for me",
+                body="Some things I'm not ready to share yet. Writing them here helps.",
+            ),
+        ),
+        (
+            -8,
+            1,
+            EntryInput(
+                phase=Phase.PREPARATION,
+                visibility=Visibility.CARE_TEAM,
+                mood=5,
+                title="Before session two",
+                body="Less fear this time. I'd like to go back to the hallway.",
+                intentions=["Walk through the open door"],
+            ),
+        ),
+        (
+            -6,
+            1,
+            EntryInput(
+                phase=Phase.INTEGRATION,
+                visibility=Visibility.CARE_TEAM,
+                mood=7,
+                title="Lighter",
+                body="Mornings are a bit easier. I noticed I was humming while making tea.",
+            ),
+        ),
+    ]

@@ -1,0 +1,23 @@
+"""Errors the web layer turns into responses."""
+
+from __future__ import annotations
+
+
+class NotFound(Exception):
+    """The object does not exist or the actor may not know it exists."""
+
+
+class Forbidden(Exception):
+    """The actor may see the object but not do this to it."""
+
+
+class ValidationError(Exception):
+    """Bad input; `errors` maps a field name to a message a person can act on."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+class ConflictError(Exception):
+    """The record changed since the form was opened."""

@@ -1,0 +1,50 @@
+"""Master-key bookkeeping in the database: registration and the start-up check."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session
+
+from journal.crypto import KeyFileError, MasterKeyRing
+from journal.models import DataKey, MasterKeyRecord
+
+
+class NotInitialised(Exception):
+    """The database has no tables yet."""
+
+
+def register_master_key(db: Session, ring: MasterKeyRing) -> None:
+    """Store the active key's check value (idempotent)."""
+    if db.get(MasterKeyRecord, ring.active_id) is None:
+        db.add(MasterKeyRecord(id=ring.active_id, check_value=ring.check_value(ring.active_id)))
+        db.commit()
+
+
+def verify_master_keys(db: Session, ring: MasterKeyRing) -> None:
+    """Refuse a key file that does not belong to this database.
+
+    Every master key that still wraps a data key must be in the file and match
+    its stored check value; the file's active key must be registered.
+    """
+    if not inspect(db.connection()).has_table(MasterKeyRecord.__tablename__):
+        raise NotInitialised("the database is not initialised; run 'flask --app journal init'")
+    records = {r.id: r for r in db.scalars(select(MasterKeyRecord))}
+    in_use = set(db.scalars(select(DataKey.master_key_id).distinct()))
+    for key_id in in_use | ({ring.active_id} & records.keys()):
+        if key_id not in ring.keys:
+            raise KeyFileError(f"master key {key_id} used by this database is not in the key file")
+        if key_id not in records or not ring.matches(key_id, records[key_id].check_value):
+            raise KeyFileError(f"master key {key_id} does not match this database's check value")
+    if ring.active_id not in records:
+        raise KeyFileError(
+            f"the key file's active key {ring.active_id} is not registered with this database"
+        )
+
+
+def health(db: Session, ring: MasterKeyRing) -> dict[str, str]:
+    """A cheap readiness check: the database answers and the active key matches."""
+    db.execute(text("SELECT 1"))
+    record = db.get(MasterKeyRecord, ring.active_id)
+    if record is None or not ring.matches(ring.active_id, record.check_value):
+        raise KeyFileError("active master key does not match")
+    return {"status": "ok", "database": "ok", "keys": "ok"}

@@ -1,0 +1,66 @@
+"""Password hashing (argon2id) and the password rules.
+
+Rules follow NIST SP 800-63B: a minimum length, a list of common passwords,
+no composition rules, and a maximum length checked before any hashing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+MIN_LENGTH = 10
+MAX_LENGTH = 256
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, email: str = "") -> str | None:
+    """Why a new password is refused, or None when it is acceptable."""
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters; a few words together work well."
+    lowered = password.lower()
+    if lowered in _common_passwords() or (email and lowered == email.lower()):
+        return "This password is too common or too easy to guess; choose another."
+    return None
+
+
+def temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Passwords:
+    def __init__(self, *, time_cost: int, memory_cost_kib: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost,
+            memory_cost=memory_cost_kib,
+            parallelism=parallelism,
+            type=Type.ID,
+        )
+        # Verified against when an email is unknown, so both cases cost the same.
+        self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        if len(password) > MAX_LENGTH:
+            raise ValueError("password too long to hash")
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        if len(password) > MAX_LENGTH:
+            return False
+        try:
+            return self._hasher.verify(stored_hash or self._decoy, password) and bool(stored_hash)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)

@@ -1,0 +1,113 @@
+"""A course as a line of dosing sessions, each with what was written around it.
+
+Loaded with a fixed number of queries whatever the number of entries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.db import utcnow
+from journal.models import DosingSession, Entry, Phase, Role, User
+from journal.services import audit
+from journal.services.actor import Actor
+from journal.services.courses import care_team, course_indication, list_sessions
+from journal.services.entries import default_session, intentions_of, suggested_phase
+from journal.services.policy import CourseAccess, course_access, readable_entries_clause
+from journal.services.rendering import plain_excerpt
+from journal.services.vault import Vault
+
+
+@dataclass(frozen=True)
+class EntryCard:
+    id: uuid.UUID
+    phase: Phase
+    visibility: str
+    title: str
+    excerpt: str
+    mood: int | None
+    author_name: str
+    by_patient: bool
+    created_at: datetime
+    edited: bool
+    intentions: list[str]
+
+
+@dataclass
+class SessionBlock:
+    session: DosingSession
+    preparation: list[EntryCard] = field(default_factory=list)
+    in_session: list[EntryCard] = field(default_factory=list)
+    integration: list[EntryCard] = field(default_factory=list)
+
+    def add(self, card: EntryCard) -> None:
+        getattr(self, card.phase.value).append(card)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    access: CourseAccess
+    patient: User
+    team: list[User]
+    indication: str
+    blocks: list[SessionBlock]
+    suggested_phase: Phase
+    suggested_session: DosingSession | None
+    entry_count: int
+
+
+def course_timeline(
+    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID, now: datetime | None = None
+) -> Timeline:
+    now = now or utcnow()
+    access = course_access(db, actor.user, course_id)
+    owner = access.course.patient_id
+    patient = db.get(User, owner)
+    assert patient is not None
+    sessions = list_sessions(db, course_id)
+    rows = db.execute(
+        select(Entry, User.name, User.role)
+        .join(User, User.id == Entry.author_id)
+        .where(readable_entries_clause(access))
+        .order_by(Entry.created_at)
+    ).all()
+    intentions = intentions_of(db, [r[0].id for r in rows])
+    vault.preload([owner])
+    blocks = {s.id: SessionBlock(s) for s in sessions}
+    for entry, author_name, author_role in rows:
+        body = vault.open_column(entry, "body", owner)
+        mood = vault.open_optional(entry, "mood", owner)
+        blocks[entry.session_id].add(
+            EntryCard(
+                id=entry.id,
+                phase=entry.phase,
+                visibility=entry.visibility.value,
+                title=vault.open_column(entry, "title", owner),
+                excerpt=plain_excerpt(body),
+                mood=None if mood is None else int(mood),
+                author_name=author_name,
+                by_patient=author_role == Role.PATIENT,
+                created_at=entry.created_at,
+                edited=entry.version > 1,
+                intentions=[vault.open_column(i, "text", owner) for i in intentions[entry.id]],
+            )
+        )
+    phase = suggested_phase(sessions, now)
+    timeline = Timeline(
+        access=access,
+        patient=patient,
+        team=care_team(db, course_id),
+        indication=course_indication(vault, access),
+        blocks=list(blocks.values()),
+        suggested_phase=phase,
+        suggested_session=default_session(sessions, phase, now),
+        entry_count=len(rows),
+    )
+    if actor.id != owner:
+        audit.record_read(db, actor, object_type="course", object_id=course_id, subject_id=owner)
+    return timeline

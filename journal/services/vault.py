@@ -1,0 +1,140 @@
+"""Sealing and opening encrypted fields with per-owner data keys.
+
+A Vault lives for one unit of work (a request, a CLI command). It unwraps each
+data key at most once and keeps the plaintext keys only in memory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.crypto import (
+    DecryptionError,
+    FieldContext,
+    MasterKeyRing,
+    blob_key_id,
+    decrypt_field,
+    encrypt_field,
+    new_data_key,
+    unwrap_data_key,
+    wrap_data_key,
+)
+from journal.models import DataKey, KeyScope
+
+
+class SealedRow(Protocol):
+    """A model row with encrypted columns: a UUID id and a row version."""
+
+    __tablename__: str
+    id: uuid.UUID
+    version: int
+
+
+def context(row: SealedRow, column: str, owner_id: uuid.UUID) -> FieldContext:
+    return FieldContext(
+        table=row.__tablename__,
+        column=column,
+        row_id=row.id,
+        owner_id=owner_id,
+        row_version=row.version,
+    )
+
+
+class Vault:
+    def __init__(self, db: Session, ring: MasterKeyRing) -> None:
+        self._db = db
+        self._ring = ring
+        self._keys: dict[uuid.UUID, tuple[uuid.UUID, bytes]] = {}  # id -> (owner, key)
+        self._active: dict[uuid.UUID, uuid.UUID] = {}  # owner -> active key id
+
+    # -- keys -------------------------------------------------------------
+    def preload(self, owner_ids: Iterable[uuid.UUID]) -> None:
+        """Load every data key of these owners in one query."""
+        wanted = {o for o in owner_ids if o not in self._active}
+        if not wanted:
+            return
+        rows = self._db.scalars(
+            select(DataKey)
+            .where(DataKey.owner_id.in_(wanted), DataKey.scope == KeyScope.JOURNAL)
+            .order_by(DataKey.created_at)
+        ).all()
+        for row in rows:
+            self._remember(row)
+
+    def _remember(self, row: DataKey) -> None:
+        if row.id not in self._keys:
+            master = self._ring.key(row.master_key_id)
+            key = unwrap_data_key(master, row.wrapped, key_id=str(row.id))
+            self._keys[row.id] = (row.owner_id, key)
+        if row.retired_at is None:
+            self._active[row.owner_id] = row.id
+
+    def _active_key(self, owner_id: uuid.UUID) -> tuple[uuid.UUID, bytes]:
+        self.preload([owner_id])
+        key_id = self._active.get(owner_id)
+        if key_id is None:
+            key_id = self.create_key(owner_id)
+        return key_id, self._keys[key_id][1]
+
+    def create_key(self, owner_id: uuid.UUID) -> uuid.UUID:
+        """Make a new data key for an owner, wrapped with the active master key."""
+        key = new_data_key()
+        row = DataKey(
+            id=uuid.uuid4(),
+            owner_id=owner_id,
+            scope=KeyScope.JOURNAL,
+            wrapped=wrap_data_key(self._ring.active_key, key),
+            master_key_id=self._ring.active_id,
+        )
+        self._db.add(row)
+        self._keys[row.id] = (owner_id, key)
+        self._active[owner_id] = row.id
+        return row.id
+
+    def _key_for(self, key_id: uuid.UUID, ctx: FieldContext) -> bytes:
+        if key_id not in self._keys:
+            row = self._db.get(DataKey, key_id)
+            if row is None:
+                raise DecryptionError(
+                    "data key not found", where=ctx.describe(), key_id=str(key_id)
+                )
+            self._remember(row)
+        owner, key = self._keys[key_id]
+        if owner != ctx.owner_id:
+            raise DecryptionError(
+                "data key belongs to another owner", where=ctx.describe(), key_id=str(key_id)
+            )
+        return key
+
+    # -- fields -----------------------------------------------------------
+    def seal(self, ctx: FieldContext, plaintext: str) -> bytes:
+        key_id, key = self._active_key(ctx.owner_id)
+        return encrypt_field(key, key_id, plaintext, ctx)
+
+    def open(self, blob: bytes, ctx: FieldContext) -> str:
+        try:
+            key_id = blob_key_id(blob)
+        except DecryptionError as exc:
+            raise DecryptionError(exc.reason, where=ctx.describe()) from None
+        return decrypt_field(self._key_for(key_id, ctx), blob, ctx)
+
+    def seal_column(self, row: SealedRow, column: str, owner_id: uuid.UUID, text: str) -> bytes:
+        return self.seal(context(row, column, owner_id), text)
+
+    def open_column(self, row: SealedRow, column: str, owner_id: uuid.UUID) -> str:
+        blob = getattr(row, column)
+        if blob is None:
+            raise DecryptionError(
+                "no stored value", where=context(row, column, owner_id).describe()
+            )
+        return self.open(blob, context(row, column, owner_id))
+
+    def open_optional(self, row: SealedRow, column: str, owner_id: uuid.UUID) -> str | None:
+        if getattr(row, column) is None:
+            return None
+        return self.open_column(row, column, owner_id)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from journal.models import Role
+
+
+class UserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice(Role.PATIENT.value, "Patient"),
+            SelectChoice(Role.CLINICIAN.value, "Clinician"),
+            SelectChoice(Role.ADMIN.value, "Admin"),
+        ],
+    )
+
+
+class AdminCourseForm(FlaskForm):
+    patient_email = EmailField(
+        "Patient's email", validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    clinician_emails = StringField(
+        "Care team",
+        validators=[DataRequired(), Length(max=1000)],
+        description="Clinicians' emails, separated by commas.",
+    )
+    started_on = DateField("Course starts", validators=[DataRequired()])
+
+    def emails(self) -> list[str]:
+        return [e for e in (self.clinician_emails.data or "").split(",") if e.strip()]
+
+
+class AddClinicianForm(FlaskForm):
+    email = EmailField("Clinician's email", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ConfirmForm(FlaskForm):
+    reason = StringField("Reason", validators=[Optional(), Length(max=200)])

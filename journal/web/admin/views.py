@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from journal.models import Role
+from journal.services import accounts, courses
+from journal.services.errors import ValidationError
+from journal.web import context
+from journal.web.admin.forms import AddClinicianForm, AdminCourseForm, UserForm
+from journal.web.forms import ButtonForm, apply_errors
+from journal.web.security import roles
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@roles(Role.ADMIN)
+def _admins_only() -> None:
+    return None
+
+
+@bp.get("/users")
+def users() -> str:
+    rows = accounts.list_users(context.db(), context.actor())
+    return render_template("admin/users.html", users=rows, button=ButtonForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> str:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user, temp = accounts.create_user(
+                context.db(),
+                context.runtime().passwords,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=Role(form.role.data),
+                actor=context.actor(),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return render_template("admin/temporary_password.html", user=user, password=temp)
+    return render_template("admin/user_form.html", form=form)
+
+
+@bp.post("/users/<uuid:user_id>/<any(activate, deactivate):action>")
+def set_active(user_id: uuid.UUID, action: str) -> Response:
+    try:
+        user = accounts.set_active(context.db(), context.actor(), user_id, action == "activate")
+    except ValidationError as exc:
+        flash(next(iter(exc.errors.values())))
+    else:
+        state = "active" if user.active else "deactivated and signed out everywhere"
+        flash(f"{user.name} is now {state}.")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<uuid:user_id>/reset-password")
+def reset_password(user_id: uuid.UUID) -> str:
+    db = context.db()
+    temp = accounts.reset_password(db, context.runtime().passwords, context.actor(), user_id)
+    user = accounts.get_user(db, user_id)
+    return render_template("admin/temporary_password.html", user=user, password=temp)
+
+
+@bp.get("/courses")
+def course_list() -> str:
+    return render_template(
+        "admin/courses.html", rows=courses.all_courses(context.db(), context.actor())
+    )
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+def new_course() -> str | Response:
+    form = AdminCourseForm()
+    if form.validate_on_submit():
+        assert form.started_on.data is not None
+        try:
+            course = courses.create_course(
+                context.db(),
+                context.vault(),
+                context.actor(),
+                patient_email=form.patient_email.data or "",
+                clinician_emails=form.emails(),
+                started_on=form.started_on.data,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Course created.")
+            return redirect(url_for("admin.course_team", course_id=course.id))
+    return render_template("admin/course_form.html", form=form)
+
+
+@bp.route("/courses/<uuid:course_id>", methods=["GET", "POST"])
+def course_team(course_id: uuid.UUID) -> str | Response:
+    db = context.db()
+    form = AddClinicianForm()
+    if form.validate_on_submit():
+        try:
+            courses.add_clinician(db, context.actor(), course_id, form.email.data or "")
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Clinician added to the care team.")
+            return redirect(url_for("admin.course_team", course_id=course_id))
+    row = courses.admin_course(db, context.actor(), course_id)
+    return render_template("admin/course_team.html", row=row, form=form, button=ButtonForm())
+
+
+@bp.post("/courses/<uuid:course_id>/team/<uuid:clinician_id>/remove")
+def remove_clinician(course_id: uuid.UUID, clinician_id: uuid.UUID) -> Response:
+    courses.remove_clinician(context.db(), context.actor(), course_id, clinician_id)
+    flash("Clinician removed from the care team. It takes effect at once.")
+    return redirect(url_for("admin.course_team", course_id=course_id))

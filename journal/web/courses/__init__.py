@@ -1,0 +1,5 @@
+"""Courses: the timeline, opening a course, scheduling dosing sessions."""
+
+from journal.web.courses.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from journal.models import CourseStatus, Role, SessionStatus
+from journal.services import courses, policy, timeline
+from journal.services.errors import ValidationError
+from journal.web import context
+from journal.web.courses.forms import CourseForm, SessionForm
+from journal.web.forms import ButtonForm, apply_errors
+from journal.web.security import roles
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+
+
+@bp.get("/<uuid:course_id>", endpoint="timeline")
+def timeline_page(course_id: uuid.UUID) -> str:
+    view = timeline.course_timeline(context.db(), context.vault(), context.actor(), course_id)
+    return render_template(
+        "courses/timeline.html",
+        t=view,
+        button=ButtonForm(),
+        can_manage=policy.can_manage_sessions(view.access),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(Role.CLINICIAN)
+def new_course() -> str | Response:
+    form = CourseForm()
+    if form.validate_on_submit():
+        assert form.started_on.data is not None
+        try:
+            course = courses.create_course(
+                context.db(),
+                context.vault(),
+                context.actor(),
+                patient_email=form.patient_email.data or "",
+                clinician_emails=form.colleague_emails(),
+                started_on=form.started_on.data,
+                indication=form.indication.data or "",
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Course opened. Schedule its first dosing session below.")
+            return redirect(url_for("courses.timeline", course_id=course.id))
+    return render_template("courses/new.html", form=form)
+
+
+@bp.route("/<uuid:course_id>/sessions/new", methods=["GET", "POST"])
+@roles(Role.CLINICIAN)
+def new_session(course_id: uuid.UUID) -> str | Response:
+    access = policy.course_access(context.db(), context.user(), course_id)
+    form = SessionForm()
+    if form.validate_on_submit():
+        try:
+            courses.schedule_session(
+                context.db(),
+                context.actor(),
+                course_id,
+                scheduled_at=form.aware_time(context.runtime().settings.zone),
+                number=form.number.data,
+                status=SessionStatus(form.status.data),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Session scheduled.")
+            return redirect(url_for("courses.timeline", course_id=course_id))
+    return render_template("courses/session_form.html", form=form, access=access, session=None)
+
+
+@bp.route("/<uuid:course_id>/sessions/<uuid:session_id>/edit", methods=["GET", "POST"])
+@roles(Role.CLINICIAN)
+def edit_session(course_id: uuid.UUID, session_id: uuid.UUID) -> str | Response:
+    db = context.db()
+    access = policy.course_access(db, context.user(), course_id)
+    session = courses.get_session(db, access, session_id)
+    zone = context.runtime().settings.zone
+    form = SessionForm(
+        data={
+            "scheduled_at": session.scheduled_at.astimezone(zone).replace(tzinfo=None),
+            "number": session.number,
+            "status": session.status.value,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            courses.update_session(
+                db,
+                context.actor(),
+                course_id,
+                session_id,
+                scheduled_at=form.aware_time(zone),
+                number=form.number.data or session.number,
+                status=SessionStatus(form.status.data),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Session saved.")
+            return redirect(url_for("courses.timeline", course_id=course_id))
+    return render_template("courses/session_form.html", form=form, access=access, session=session)
+
+
+@bp.post("/<uuid:course_id>/status/<any(active, closed):status>")
+@roles(Role.CLINICIAN)
+def set_status(course_id: uuid.UUID, status: str) -> Response:
+    courses.set_course_status(context.db(), context.actor(), course_id, CourseStatus(status))
+    flash("Course closed." if status == "closed" else "Course reopened.")
+    return redirect(url_for("courses.timeline", course_id=course_id))

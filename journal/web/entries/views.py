@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from journal.models import Phase
+from journal.services import courses, entries, policy
+from journal.services.errors import ConflictError, ValidationError
+from journal.web import context
+from journal.web.entries.forms import EntryForm
+from journal.web.filters import when
+from journal.web.forms import apply_errors
+
+bp = Blueprint("entries", __name__)
+
+
+def _prepare_form(form: EntryForm, course_id: uuid.UUID) -> policy.CourseAccess:
+    db = context.db()
+    access = policy.course_access(db, context.user(), course_id)
+    form.set_choices(
+        courses.list_sessions(db, course_id), policy.visibilities_for(access.user.role), when
+    )
+    return access
+
+
+def _version(raw: str | None) -> int:
+    """The version the form was opened at; anything odd counts as a conflict."""
+    return int(raw) if raw and raw.isdigit() and len(raw) < 10 else -1
+
+
+@bp.route("/courses/<uuid:course_id>/entries/new", methods=["GET", "POST"])
+def new_entry(course_id: uuid.UUID) -> str | Response:
+    form = EntryForm()
+    access = _prepare_form(form, course_id)
+    if not access.writable:
+        flash("This course is closed; its journal can be read but not added to.")
+        return redirect(url_for("courses.timeline", course_id=course_id))
+    if request.method == "GET":
+        wanted = request.args.get("phase", "")
+        form.phase.data = wanted if wanted in {p.value for p in Phase} else Phase.PREPARATION.value
+        if sid := request.args.get("session", ""):
+            form.session_id.data = (
+                sid if any(c.value == sid for c in form.session_id.choices) else ""
+            )
+    if form.validate_on_submit():
+        try:
+            entry = entries.create_entry(
+                context.db(), context.vault(), context.actor(), course_id, form.to_input()
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Saved. Your words are stored encrypted.")
+            return redirect(url_for("entries.view", entry_id=entry.id))
+    return render_template("entries/form.html", form=form, access=access, entry=None)
+
+
+@bp.get("/entries/<uuid:entry_id>")
+def view(entry_id: uuid.UUID) -> str:
+    entry = entries.read_entry(context.db(), context.vault(), context.actor(), entry_id)
+    return render_template("entries/view.html", entry=entry)
+
+
+@bp.route("/entries/<uuid:entry_id>/edit", methods=["GET", "POST"])
+def edit(entry_id: uuid.UUID) -> str | Response:
+    current = entries.editable_entry(context.db(), context.vault(), context.actor(), entry_id)
+    form = EntryForm(
+        data={
+            "phase": current.phase.value,
+            "session_id": str(current.session.id),
+            "title": current.title,
+            "body": current.body,
+            "intentions": "\n".join(current.intentions),
+            "mood": "" if current.mood is None else str(current.mood),
+            "visibility": current.visibility.value,
+            "version": str(current.version),
+        }
+    )
+    access = _prepare_form(form, current.course_id)
+    if form.validate_on_submit():
+        try:
+            entries.edit_entry(
+                context.db(),
+                context.vault(),
+                context.actor(),
+                entry_id,
+                form.to_input(),
+                expected_version=_version(form.version.data),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except ConflictError:
+            form.form_errors.append(
+                "This entry was changed elsewhere since you opened it. Copy your text, "
+                "reload the page, and apply your changes again."
+            )
+        else:
+            flash("Saved. The earlier version is kept in the history.")
+            return redirect(url_for("entries.view", entry_id=entry_id))
+    return render_template("entries/form.html", form=form, access=access, entry=current)
+
+
+@bp.get("/entries/<uuid:entry_id>/history")
+def history(entry_id: uuid.UUID) -> str:
+    current, revisions = entries.entry_history(
+        context.db(), context.vault(), context.actor(), entry_id
+    )
+    return render_template("entries/history.html", entry=current, revisions=revisions)

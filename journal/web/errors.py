@@ -1,0 +1,72 @@
+"""Generic error pages. They say what happened, never why in detail."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from journal.crypto import DecryptionError
+from journal.services.errors import Forbidden, NotFound
+
+log = logging.getLogger("journal.integrity")
+
+MESSAGES = {
+    400: ("Something in that request was not right", "Go back, reload the page and try again."),
+    403: ("Not available to you", "Your account cannot open or change this."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed", "That action is not possible here."),
+    413: ("Too large", "What you sent is larger than the journal accepts."),
+    500: ("Something went wrong", "The error was logged. Please try again later."),
+}
+
+
+def _page(status: int, title: str | None = None, text: str | None = None) -> tuple[str, int]:
+    default_title, default_text = MESSAGES.get(status, MESSAGES[500])
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=title or default_title,
+            text=text or default_text,
+        ),
+        status,
+    )
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int]:
+        return _page(exc.code or 500)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc: CSRFError) -> tuple[str, int]:
+        return _page(400, "The form expired", "Reload the page and send it again.")
+
+    @app.errorhandler(NotFound)
+    def not_found(_exc: NotFound) -> tuple[str, int]:
+        return _page(404)
+
+    @app.errorhandler(Forbidden)
+    def forbidden(_exc: Forbidden) -> tuple[str, int]:
+        return _page(403)
+
+    @app.errorhandler(DecryptionError)
+    def integrity(exc: DecryptionError) -> tuple[str, int]:
+        # Row, column and key id only: the exception never carries content.
+        log.error("decryption failed: %s at %s key %s", exc.reason, exc.where, exc.key_id)
+        return _page(
+            500,
+            "This record could not be read",
+            "It failed its integrity check. The event was logged for the clinic's administrator.",
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[str, int]:
+        # The type and the frames, not the message: messages can quote values.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        app.logger.error("unhandled %s\n%s", type(exc).__name__, frames)
+        return _page(500)

@@ -1,0 +1,75 @@
+"""Template filters: local times, labels, Markdown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from markupsafe import Markup
+
+from journal.models import Phase, SessionStatus, Visibility
+from journal.services.rendering import render_markdown
+from journal.web import context
+
+PHASE_LABELS = {
+    Phase.PREPARATION: "Preparation",
+    Phase.IN_SESSION: "In-session insights",
+    Phase.INTEGRATION: "Integration",
+}
+VISIBILITY_LABELS = {
+    Visibility.PRIVATE: "Private: only you",
+    Visibility.CARE_TEAM: "Shared with the care team",
+    Visibility.CLINICIAN_ONLY: "Clinicians only",
+}
+SHORT_VISIBILITY = {
+    Visibility.PRIVATE: "Private",
+    Visibility.CARE_TEAM: "Care team",
+    Visibility.CLINICIAN_ONLY: "Clinicians only",
+}
+STATUS_LABELS = {
+    SessionStatus.SCHEDULED: "Scheduled",
+    SessionStatus.COMPLETED: "Completed",
+    SessionStatus.CANCELLED: "Cancelled",
+}
+
+
+def local(value: datetime) -> datetime:
+    return value.astimezone(context.runtime().settings.zone)
+
+
+def when(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return local(value).strftime("%a %d %b %Y, %H:%M")
+
+
+def day(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return local(value).strftime("%a %d %b %Y")
+
+
+def iso(value: datetime) -> str:
+    return local(value).isoformat(timespec="minutes")
+
+
+def markdown(text: str) -> Markup:
+    # Safe: render_markdown omits raw HTML and cleans the result with nh3's allow-list.
+    return Markup(render_markdown(text))  # noqa: S704
+
+
+def init_filters(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        when=when,
+        day=day,
+        iso=iso,
+        markdown=markdown,
+        phase_label=lambda p: PHASE_LABELS[Phase(p)],
+        visibility_label=lambda v: VISIBILITY_LABELS[Visibility(v)],
+        visibility_short=lambda v: SHORT_VISIBILITY[Visibility(v)],
+        status_label=lambda s: STATUS_LABELS[SessionStatus(s)],
+    )
+
+    @app.context_processor
+    def globals_() -> dict[str, object]:
+        return {"clinic_name": context.runtime().settings.clinic_name}

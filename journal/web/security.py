@@ -1,0 +1,122 @@
+"""Sign-in state, deny-by-default, role checks and security headers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, abort, redirect, request, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from journal.models import LoginSession, Role, User
+from journal.services.accounts import resume_login_session
+from journal.web import context
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+# Everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "static"})
+# Reachable while a temporary password still has to be replaced.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "static"})
+
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SignedIn:
+    """The Flask-Login user: an account plus the login session it signed in with."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user: User, login: LoginSession) -> None:
+        self.user = user
+        self.login = login
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.active
+
+    def get_id(self) -> str:
+        return str(self.login.id)
+
+
+@login_manager.user_loader
+def _load(login_id: str) -> SignedIn | None:
+    try:
+        parsed = uuid.UUID(login_id)
+    except ValueError:
+        return None
+    found = resume_login_session(context.db(), parsed, context.runtime().session_limits)
+    if found is None:
+        return None
+    login, user = found
+    return SignedIn(user, login)
+
+
+def _require_login() -> Response | None:
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))  # type: ignore[return-value]
+    if current_user.user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"))  # type: ignore[return-value]
+    return None
+
+
+def _headers(response: Response) -> Response:
+    h = response.headers
+    h["Content-Security-Policy"] = CSP
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Referrer-Policy"] = "no-referrer"
+    h["X-Frame-Options"] = "DENY"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if request.endpoint != "static":
+        h["Cache-Control"] = "no-store"
+        h["Pragma"] = "no-cache"
+    if context.runtime().settings.https:
+        h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def roles(*allowed: Role) -> Callable[[F], F]:
+    """Limit a view to some roles; others get 403."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if context.user().role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def init_security(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # the server-side login session does this job
+    app.before_request(_require_login)
+    app.after_request(_headers)
