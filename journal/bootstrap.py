@@ -57,9 +57,20 @@ def migrate(database: Database) -> None:
         command.upgrade(cfg, "head")
 
 
+def _private_sqlite_file(database_url: str) -> None:
+    """Create the SQLite file owner-only; SQLite gives its -wal and -shm the same mode."""
+    if not database_url.startswith("sqlite:///"):
+        return
+    path = Path(database_url.removeprefix("sqlite:///"))
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    path.chmod(0o600)
+
+
 def initialise(settings: Settings, database: Database | None = None) -> list[str]:
     """Everything a fresh or existing instance needs before the app starts."""
     made = ensure_instance(settings)
+    _private_sqlite_file(settings.database_url)
     ring = MasterKeyRing.load(settings.master_key_path)
     own = database is None
     database = database or Database(settings.database_url)

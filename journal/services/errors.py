@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+# Crypto errors the web layer handles, re-exported so it never imports crypto itself.
+from journal.crypto.errors import DecryptionError, KeyFileError
+
+__all__ = [
+    "ConflictError",
+    "DecryptionError",
+    "Forbidden",
+    "KeyFileError",
+    "NotFound",
+    "ValidationError",
+]
+
 
 class NotFound(Exception):
     """The object does not exist or the actor may not know it exists."""

@@ -9,8 +9,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from journal.crypto import DecryptionError
-from journal.services.errors import Forbidden, NotFound
+from journal.services.errors import DecryptionError, Forbidden, NotFound
 
 log = logging.getLogger("journal.integrity")
 

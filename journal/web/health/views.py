@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from journal.crypto import KeyFileError
+from journal.services.errors import KeyFileError
 from journal.services.keys import health
 from journal.web import context
 

@@ -1,0 +1,47 @@
+"""The demo clinic: fictional people, a course that reads as a timeline."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from journal.models import User
+from journal.services.demo import create_demo_clinic
+from journal.services.vault import Vault
+from tests.conftest import runtime
+from tests.helpers import Browser
+
+
+def _demo(app: Flask) -> str:
+    rt = runtime(app)
+    with rt.database.session(write=True) as db:
+        logins = create_demo_clinic(db, Vault(db, rt.ring), rt.passwords)
+    assert logins is not None
+    return logins.password
+
+
+def test_demo_people_are_clearly_fictional(app: Flask) -> None:
+    _demo(app)
+    with runtime(app).database.session() as db:
+        users = db.scalars(select(User)).all()
+    assert users
+    assert all(u.name.endswith("(demo)") and u.email.endswith("@demo.example") for u in users)
+
+
+def test_demo_patient_and_clinician_see_their_timeline(app: Flask) -> None:
+    password = _demo(app)
+    patient = Browser(app)
+    assert patient.login("jordan@demo.example", password).status_code == 302
+    home = patient.get("/")
+    assert home.status_code == 302  # one active course: straight to its timeline
+    timeline = patient.text(home.location)
+    assert "What I hope for" in timeline and "Just for me" in timeline
+    assert "Clinician note after session 2" not in timeline
+
+    clinician = Browser(app)
+    assert clinician.login("rivera@demo.example", password).status_code == 302
+    caseload = clinician.text("/")
+    assert "Jordan Lake (demo)" in caseload
+    seen = clinician.text(home.location)
+    assert "Clinician note after session 2" in seen and "What I hope for" in seen
+    assert "Just for me" not in seen  # the patient's private entry
