@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from journal import cli, web
 from journal.config import PROJECT_ROOT, Settings, load_settings
@@ -30,9 +31,16 @@ def build_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.https,
         PREFERRED_URL_SCHEME="https" if settings.https else "http",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the login session
+        # Flask-WTF's HTTPS check wants a Referer header, which Referrer-Policy:
+        # no-referrer removes; the token and SameSite cookies remain the defence.
+        WTF_CSRF_SSL_STRICT=False,
         TESTING=settings.testing,
     )
     app.extensions["journal"] = runtime
+    if settings.trusted_proxies:
+        # Behind N reverse proxies: take the client address and scheme from their headers.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     web.init_app(app)
     cli.register(app)

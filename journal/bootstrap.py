@@ -13,10 +13,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from journal.config import PROJECT_ROOT, Settings
-from journal.crypto import MasterKeyRing, create_key_file
+from journal.config import PROJECT_ROOT, ConfigError, Settings
+from journal.crypto import KeyFileError, MasterKeyRing, create_key_file
 from journal.db import Database
-from journal.services.keys import register_master_key, verify_master_keys
+from journal.services.keys import NotInitialised, register_master_key, verify_master_keys
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -71,14 +71,16 @@ def initialise(settings: Settings, database: Database | None = None) -> list[str
     """Everything a fresh or existing instance needs before the app starts."""
     made = ensure_instance(settings)
     _private_sqlite_file(settings.database_url)
-    ring = MasterKeyRing.load(settings.master_key_path)
     own = database is None
     database = database or Database(settings.database_url)
     try:
+        ring = MasterKeyRing.load(settings.master_key_path)
         migrate(database)
         with database.session(write=True) as db:
             register_master_key(db, ring)
             verify_master_keys(db, ring)
+    except (KeyFileError, NotInitialised) as exc:
+        raise ConfigError(str(exc)) from None
     finally:
         if own:
             database.dispose()

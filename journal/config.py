@@ -43,6 +43,8 @@ class Settings:
     timezone: str = "UTC"
     max_request_bytes: int = 1024 * 1024
     https: bool = False
+    trusted_proxies: int = 0
+    ratelimit_storage_uri: str = "memory://"
     argon2: Argon2Params = field(default_factory=Argon2Params)
     testing: bool = False
 
@@ -86,6 +88,8 @@ def load_settings(
         clinic_name=pick("clinic_name", "KAP journal"),
         timezone=pick("timezone", "UTC"),
         https=pick("https", "false").lower() in {"1", "true", "yes"},
+        trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),
+        ratelimit_storage_uri=pick("ratelimit_storage_uri", "memory://"),
     )
     validate(settings)
     return settings
@@ -98,6 +102,13 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"unknown timezone {settings.timezone!r}") from None
     if not settings.database_url.startswith(("sqlite:///", "postgresql")):
         raise ConfigError("database_url must be a sqlite:/// or postgresql URL")
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -5,8 +5,9 @@ A stored blob is laid out as::
     version (1 byte) | data-key id (16 bytes) | nonce (12 bytes) | ciphertext + tag
 
 The associated data binds the ciphertext to its place (table, column, row,
-patient, row version), so a blob copied elsewhere or rolled back to an older
-row version fails to decrypt.
+patient, row version) and to its own header (version and data-key id), so a
+blob copied elsewhere, rolled back to an older row version, or relabelled
+with another key id fails to decrypt.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ class FieldContext:
 def encrypt_field(key: bytes, key_id: uuid.UUID, plaintext: str, ctx: FieldContext) -> bytes:
     """Encrypt one field value with a fresh random nonce."""
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), ctx.associated_data())
-    return bytes([BLOB_VERSION]) + key_id.bytes + nonce + sealed
+    header = bytes([BLOB_VERSION]) + key_id.bytes
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), header + ctx.associated_data())
+    return header + nonce + sealed
 
 
 def blob_key_id(blob: bytes) -> uuid.UUID:
@@ -73,9 +75,11 @@ def blob_key_id(blob: bytes) -> uuid.UUID:
 def decrypt_field(key: bytes, blob: bytes, ctx: FieldContext) -> str:
     """Decrypt one field value; any mismatch raises DecryptionError."""
     key_id = blob_key_id(blob)
+    header = bytes(blob[: 1 + _KEY_ID_BYTES])
     nonce = bytes(blob[1 + _KEY_ID_BYTES : _HEADER_BYTES])
+    aad = header + ctx.associated_data()
     try:
-        plain = AESGCM(key).decrypt(nonce, bytes(blob[_HEADER_BYTES:]), ctx.associated_data())
+        plain = AESGCM(key).decrypt(nonce, bytes(blob[_HEADER_BYTES:]), aad)
     except InvalidTag:
         raise DecryptionError(
             "integrity check failed", where=ctx.describe(), key_id=str(key_id)

@@ -83,7 +83,7 @@ class MasterKeyRing:
                 raise ValueError("unknown format")
             keys = {str(k["id"]): base64.b64decode(k["key"], validate=True) for k in data["keys"]}
             active = str(data["active"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyFileError(f"master key file {path} is malformed: {exc}") from None
         if active not in keys or any(len(k) != KEY_BYTES for k in keys.values()):
             raise KeyFileError(f"master key file {path} is malformed: bad key or active id")

@@ -28,8 +28,15 @@ class SessionLimits:
     touch_every: timedelta = timedelta(minutes=1)
 
 
+def has_control_chars(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """Lower-cased and trimmed; a value with control characters matches no one
+    (PostgreSQL refuses NUL in text, so such a value must never reach a query)."""
+    email = email.strip().lower()
+    return "" if has_control_chars(email) else email
 
 
 def _validate_identity(db: Session, email: str, name: str) -> None:
@@ -38,7 +45,7 @@ def _validate_identity(db: Session, email: str, name: str) -> None:
         errors["email"] = "Enter a valid email address."
     elif db.scalar(select(User.id).where(User.email == email)) is not None:
         errors["email"] = "An account with this email already exists."
-    if not name.strip() or len(name) > NAME_MAX:
+    if not name.strip() or len(name) > NAME_MAX or has_control_chars(name):
         errors["name"] = f"Enter a name of 1 to {NAME_MAX} characters."
     if errors:
         raise ValidationError(errors)

@@ -20,6 +20,7 @@ from journal.models import (
     User,
 )
 from journal.services import audit
+from journal.services.accounts import normalise_email
 from journal.services.actor import Actor
 from journal.services.errors import Forbidden, NotFound, ValidationError
 from journal.services.policy import (
@@ -67,11 +68,11 @@ def create_course(
         raise Forbidden()
     indication = _check_indication(indication)
     patient = db.scalar(
-        select(User).where(User.email == patient_email.strip().lower(), User.role == Role.PATIENT)
+        select(User).where(User.email == normalise_email(patient_email), User.role == Role.PATIENT)
     )
     if patient is None or not patient.active:
         raise ValidationError({"patient_email": "No active patient account has this email."})
-    emails = {e.strip().lower() for e in clinician_emails if e.strip()}
+    emails = {normalise_email(e) for e in clinician_emails if e.strip()}
     clinicians = list(
         db.scalars(select(User).where(User.email.in_(emails), User.role == Role.CLINICIAN))
     )
@@ -153,7 +154,7 @@ def add_clinician(db: Session, actor: Actor, course_id: uuid.UUID, email: str) -
     if course is None:
         raise NotFound()
     clinician = db.scalar(
-        select(User).where(User.email == email.strip().lower(), User.role == Role.CLINICIAN)
+        select(User).where(User.email == normalise_email(email), User.role == Role.CLINICIAN)
     )
     if clinician is None:
         raise ValidationError({"email": "No clinician account has this email."})
@@ -214,7 +215,7 @@ def all_courses(db: Session, actor: Actor) -> list[AdminCourseRow]:
         select(CareTeamMember, User)
         .join(User, User.id == CareTeamMember.clinician_id)
         .order_by(User.name)
-    ).tuples():
+    ):
         teams.setdefault(member.course_id, []).append(clinician)
     return [AdminCourseRow(course, patient, teams[course.id]) for course, patient in pairs]
 

@@ -14,8 +14,12 @@ class NotInitialised(Exception):
 
 
 def register_master_key(db: Session, ring: MasterKeyRing) -> None:
-    """Store the active key's check value (idempotent)."""
-    if db.get(MasterKeyRecord, ring.active_id) is None:
+    """Bind a new database to the key file by storing the key's check value.
+
+    Only a database with no master key yet is bound this way; a database that
+    already knows its keys is never re-bound to another key file here.
+    """
+    if db.scalar(select(MasterKeyRecord.id).limit(1)) is None:
         db.add(MasterKeyRecord(id=ring.active_id, check_value=ring.check_value(ring.active_id)))
         db.commit()
 

@@ -7,7 +7,9 @@ from journal.services.passwords import MAX_LENGTH
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    # No length check here: an over-long password is an ordinary failed sign-in,
+    # refused by the service before any hashing, and audited like the others.
+    password = PasswordField("Password", validators=[DataRequired()])
 
 
 class ChangePasswordForm(FlaskForm):

@@ -1,0 +1,173 @@
+"""The main journeys, in a real browser, with accessibility checked on every page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from journal.models import Role
+from tests.browser.axe import assert_accessible, assert_fits
+from tests.browser.conftest import new_page, scripts_enabled
+from tests.conftest import World
+from tests.helpers import PASSWORD
+
+NEW_PASSWORD = "quiet river morning lantern"
+
+
+def visit(page: Page, url: str) -> None:
+    page.goto(url)
+    check(page)
+
+
+def check(page: Page) -> None:
+    """axe and the width check run scripts in the page, so they run only where
+    JavaScript is on; the runs with JavaScript check the same pages."""
+    if scripts_enabled(page):
+        assert_accessible(page)
+        assert_fits(page)
+
+
+def sign_in(page: Page, base: str, email: str, password: str) -> None:
+    visit(page, f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+
+
+def first_sign_in(page: Page, base: str, email: str, temporary: str) -> None:
+    sign_in(page, base, email, temporary)
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    check(page)
+    page.get_by_label("Current password").fill(temporary)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    page.locator("main").get_by_role("button", name="Change password").click()
+
+
+def create_account(page: Page, base: str, name: str, email: str, role: str) -> str:
+    visit(page, f"{base}/admin/users/new")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Role").select_option(role)
+    page.get_by_role("button", name="Create account").click()
+    check(page)
+    return page.locator(".secret code").inner_text().strip()
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_course_from_set_up_to_integration(
+    chromium: Browser, live_url: str, world: World, phone: bool, javascript: bool
+) -> None:
+    admin = world.user(Role.ADMIN)
+
+    def new() -> Page:
+        return new_page(chromium, phone=phone, javascript=javascript)
+
+    page = new()
+
+    # The admin sets up a clinician, a patient and their course.
+    sign_in(page, live_url, admin.email, PASSWORD)
+    check(page)
+    clinician_pw = create_account(
+        page, live_url, "Dr. Ada Fern (test)", "ada@clinic.example", "clinician"
+    )
+    patient_pw = create_account(page, live_url, "Lee Moss (test)", "lee@clinic.example", "patient")
+    visit(page, f"{live_url}/admin/courses/new")
+    page.get_by_label("Patient's email").fill("lee@clinic.example")
+    page.get_by_label("Care team").fill("ada@clinic.example")
+    page.get_by_label("Course starts").fill("2026-01-05")
+    page.get_by_role("button", name="Create course").click()
+    expect(page.get_by_role("heading", name=re.compile("Care team for Lee Moss"))).to_be_visible()
+    check(page)
+    page.context.close()
+
+    # The clinician signs in for the first time and schedules two sessions.
+    page = new()
+    first_sign_in(page, live_url, "ada@clinic.example", clinician_pw)
+    expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+    check(page)
+    page.get_by_role("link", name="Lee Moss (test)").click()
+    check(page)
+    course_url = page.url
+    for when, status in [("2026-01-10T10:00", "completed"), ("2099-02-01T10:00", "scheduled")]:
+        page.get_by_role("link", name="Schedule a session").click()
+        check(page)
+        page.get_by_label("Date and time").fill(when)
+        page.get_by_label("Status").select_option(status)
+        page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Session 2")).to_be_visible()
+    page.context.close()
+
+    # The patient prepares, captures, and integrates.
+    page = new()
+    first_sign_in(page, live_url, "lee@clinic.example", patient_pw)
+    expect(page.get_by_role("heading", name="My journal")).to_be_visible()
+    check(page)
+    page.get_by_role("link", name=re.compile("Prepare for session")).click()
+    check(page)
+    page.get_by_label("Title").fill("Hopes for the next session")
+    page.get_by_label("Your words").fill("I hope to feel *lighter*.")
+    page.get_by_label("Intentions for this session").fill("Be gentle with myself")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Hopes for the next session")).to_be_visible()
+    expect(page.get_by_text("Be gentle with myself")).to_be_visible()
+    check(page)
+    visit(page, f"{course_url}/entries/new?phase=in_session")
+    page.get_by_label("Title").fill("Right after")
+    page.get_by_label("Your words").fill("Words for Right after.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Right after")).to_be_visible()
+    for title in ["A week on"]:
+        visit(page, course_url)
+        page.get_by_role("link", name="Write an integration reflection").click()
+        check(page)
+        page.get_by_label("Title").fill(title)
+        page.get_by_label("Your words").fill(f"Words for {title}.")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
+    visit(page, course_url)
+    for title in ["Hopes for the next session", "Right after", "A week on"]:
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
+    page.context.close()
+
+    # The clinician sees all three on the timeline.
+    page = new()
+    sign_in(page, live_url, "ada@clinic.example", NEW_PASSWORD)
+    visit(page, course_url)
+    for title in ["Hopes for the next session", "Right after", "A week on"]:
+        expect(page.get_by_role("heading", name=title)).to_be_visible()
+    page.get_by_role("heading", name="A week on").click()
+    check(page)
+    expect(page.get_by_text("Words for A week on.")).to_be_visible()
+    page.context.close()
+
+
+def test_keyboard_alone_writes_an_entry(chromium: Browser, live_url: str, world: World) -> None:
+    from journal.models import SessionStatus
+
+    patient = world.user(Role.PATIENT)
+    clinician = world.user(Role.CLINICIAN)
+    course = world.course(patient, clinician)
+    world.session(course, clinician, -2, SessionStatus.COMPLETED)
+    page = new_page(chromium)
+    sign_in(page, live_url, patient.email, PASSWORD)
+    visit(page, f"{live_url}/courses/{course.id}/entries/new?phase=integration")
+    page.locator("body").focus()
+    typed = {"title": "Typed with keys", "body": "No mouse needed."}
+    # Tab through the form in order, filling the fields we meet, until Save.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "document.activeElement.id || document.activeElement.textContent.trim()"
+        )
+        if focused in typed:
+            page.keyboard.type(typed.pop(focused))
+        if focused == "Save":
+            break
+    assert not typed, f"never reached fields {list(typed)}"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Typed with keys")).to_be_visible()
+    check(page)

@@ -1,0 +1,294 @@
+"""A clinic whose every piece of journal content carries a unique marker.
+
+Used by the access-matrix, visibility and care-team tests: a leak shows up as a
+marker in a response body. Who may read what is worked out here from the
+product's visibility table on its own, not from journal.services.policy, so the
+tests check the application against the brief rather than against itself.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from journal.models import (
+    CareTeamMember,
+    Course,
+    DosingSession,
+    Entry,
+    EntryRevision,
+    Phase,
+    Role,
+    User,
+    Visibility,
+)
+from journal.services import entries
+from journal.services.actor import Actor
+from journal.services.entries import EntryInput
+from tests.conftest import Clinic, World, runtime
+
+ENTRY_LINK_RE = re.compile(r'href="/entries/([0-9a-f-]{36})"')
+
+
+def marker(label: str) -> str:
+    """A string that appears nowhere by chance (letters and digits only, so
+    Markdown and HTML escaping leave it intact)."""
+    return f"mk{label}{uuid.uuid4().hex[:14]}"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of an entry: who may read it follows its own visibility."""
+
+    visibility: Visibility
+    markers: tuple[str, ...]
+
+
+@dataclass
+class Written:
+    """An entry written for a test, with the markers of each of its versions."""
+
+    id: uuid.UUID
+    label: str
+    author: User
+    course: Course
+    versions: list[Version] = field(default_factory=list)
+
+    @property
+    def current(self) -> Version:
+        return self.versions[-1]
+
+    @property
+    def earlier(self) -> list[Version]:
+        return self.versions[:-1]
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        return tuple(m for v in self.versions for m in v.markers)
+
+
+def _content(label: str, intentions: int) -> tuple[str, str, list[str], tuple[str, ...]]:
+    title, body = marker(f"{label}t"), marker(f"{label}b")
+    wishes = [marker(f"{label}i{n}") for n in range(intentions)]
+    return (
+        f"Title {title}",
+        f"Some words {body} written for a test.",
+        [f"Hope {w}" for w in wishes],
+        (title, body, *wishes),
+    )
+
+
+def write(
+    world: World,
+    author: User,
+    course: Course,
+    visibility: Visibility,
+    *,
+    label: str,
+    phase: Phase = Phase.INTEGRATION,
+    intentions: int = 0,
+) -> Written:
+    """Write an entry through the service, as its author would."""
+    title, body, wishes, markers = _content(label, intentions)
+    entry = entries.create_entry(
+        world.db,
+        world.vault,
+        Actor(author),
+        course.id,
+        EntryInput(
+            phase=phase,
+            title=title,
+            body=body,
+            visibility=visibility,
+            mood=5,
+            intentions=wishes,
+        ),
+    )
+    return Written(entry.id, label, author, course, [Version(visibility, markers)])
+
+
+def rewrite(world: World, written: Written, visibility: Visibility) -> Written:
+    """Save a new version with new markers; the old one goes to the history."""
+    n = len(written.versions) + 1
+    title, body, _, markers = _content(f"{written.label}v{n}", 0)
+    entry = world.db.get(Entry, written.id)
+    assert entry is not None
+    entries.edit_entry(
+        world.db,
+        world.vault,
+        Actor(written.author),
+        written.id,
+        EntryInput(phase=entry.phase, title=title, body=body, visibility=visibility, mood=4),
+        expected_version=entry.version,
+    )
+    written.versions.append(Version(visibility, markers))
+    return written
+
+
+def set_indication(world: World, course: Course, text: str) -> None:
+    course.indication = world.vault.seal_column(course, "indication", course.patient_id, text)
+    world.db.commit()
+
+
+@dataclass
+class Scene:
+    """The `clinic` fixture plus marked entries on both courses."""
+
+    clinic: Clinic
+    written: dict[str, Written]
+    indications: dict[uuid.UUID, str]
+
+    @property
+    def world(self) -> World:
+        return self.clinic.world
+
+    @property
+    def app(self) -> Flask:
+        return self.clinic.world.app
+
+    @property
+    def courses(self) -> list[Course]:
+        return [self.clinic.course, self.clinic.other_course]
+
+    @property
+    def users(self) -> list[User]:
+        c = self.clinic
+        return [c.admin, c.patient, c.other_patient, c.clinician, c.other_clinician]
+
+    def __getitem__(self, label: str) -> Written:
+        return self.written[label]
+
+    # -- the product's visibility table, independent of the application's code --
+
+    def team(self, course: Course) -> set[uuid.UUID]:
+        with runtime(self.app).database.session() as s:
+            return set(
+                s.scalars(
+                    select(CareTeamMember.clinician_id).where(CareTeamMember.course_id == course.id)
+                )
+            )
+
+    def may_read(self, user: User, course: Course, author: User, visibility: Visibility) -> bool:
+        if user.role == Role.ADMIN:
+            return False
+        if visibility == Visibility.PRIVATE:
+            return user.id == author.id
+        on_team = user.id in self.team(course)
+        if visibility == Visibility.CARE_TEAM:
+            return on_team or user.id == course.patient_id
+        return on_team  # clinician-only
+
+    def may_open(self, user: User, written: Written) -> bool:
+        return self.may_read(user, written.course, written.author, written.current.visibility)
+
+    def readable(self, user: User) -> list[Written]:
+        return [w for w in self.written.values() if self.may_open(user, w)]
+
+    def unreadable(self, user: User) -> list[Written]:
+        return [w for w in self.written.values() if not self.may_open(user, w)]
+
+    def may_see_course(self, user: User, course: Course) -> bool:
+        return user.id == course.patient_id or (
+            user.role == Role.CLINICIAN and user.id in self.team(course)
+        )
+
+    def forbidden_markers(self, user: User | None) -> dict[str, str]:
+        """Every marker this user must never be shown, mapped to where it comes from."""
+        found: dict[str, str] = {}
+        for w in self.written.values():
+            for n, version in enumerate(w.versions, start=1):
+                if user is None or not self.may_read(user, w.course, w.author, version.visibility):
+                    for m in version.markers:
+                        found[m] = f"entry {w.label} version {n} ({version.visibility.value})"
+        for course in self.courses:
+            if user is None or not self.may_see_course(user, course):
+                found[self.indications[course.id]] = f"indication of course {course.id}"
+        # An admin manages accounts and so sees names; outsiders do not.
+        for course in self.courses:
+            if user is None or (user.role != Role.ADMIN and not self.may_see_course(user, course)):
+                patient = next(u for u in self.users if u.id == course.patient_id)
+                found[patient.name] = f"name of the patient of course {course.id}"
+        return found
+
+
+def build_scene(clinic: Clinic) -> Scene:
+    """On each course: the patient's shared, private and once-private entries, the
+    clinician's shared, clinician-only and once-clinician-only entries. Labels on
+    the first course: pshared, pprivate, pwasprivate, cshared, conly, cwasonly; on
+    the other course the same with an "o" in front (opshared, ...)."""
+    world = clinic.world
+    written: dict[str, Written] = {}
+    indications: dict[uuid.UUID, str] = {}
+    for prefix, course, patient, clinician in (
+        ("", clinic.course, clinic.patient, clinic.clinician),
+        ("o", clinic.other_course, clinic.other_patient, clinic.other_clinician),
+    ):
+        indications[course.id] = marker(f"{prefix}indication")
+        set_indication(world, course, f"Indication {indications[course.id]}")
+        care, private, staff = Visibility.CARE_TEAM, Visibility.PRIVATE, Visibility.CLINICIAN_ONLY
+        specs = [
+            (f"{prefix}pshared", patient, care, Phase.PREPARATION, 2),
+            (f"{prefix}pprivate", patient, private, Phase.INTEGRATION, 0),
+            (f"{prefix}pwasprivate", patient, private, Phase.INTEGRATION, 0),
+            (f"{prefix}cshared", clinician, care, Phase.INTEGRATION, 0),
+            (f"{prefix}conly", clinician, staff, Phase.IN_SESSION, 0),
+            (f"{prefix}cwasonly", clinician, staff, Phase.INTEGRATION, 0),
+        ]
+        for label, author, visibility, phase, intentions in specs:
+            written[label] = write(
+                world, author, course, visibility, label=label, phase=phase, intentions=intentions
+            )
+        rewrite(world, written[f"{prefix}pwasprivate"], care)
+        rewrite(world, written[f"{prefix}cwasonly"], care)
+    return Scene(clinic, written, indications)
+
+
+def leaks(response: TestResponse, forbidden: dict[str, str]) -> list[str]:
+    body = response.get_data(as_text=True)
+    return [f"{where} ({m})" for m, where in forbidden.items() if m in body]
+
+
+def linked_entries(html: str) -> set[uuid.UUID]:
+    return {uuid.UUID(m) for m in ENTRY_LINK_RE.findall(html)}
+
+
+# -- reading the database afresh (never through the test's long-lived session) --
+
+
+def fresh_entry(app: Flask, entry_id: uuid.UUID) -> Entry | None:
+    with runtime(app).database.session() as s:
+        return s.get(Entry, entry_id)
+
+
+def count_rows(app: Flask, model: type, *where: object) -> int:
+    with runtime(app).database.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def snapshot(app: Flask) -> dict[str, object]:
+    """The state the matrix must not change: content, sessions, courses, teams, accounts."""
+    with runtime(app).database.session() as s:
+        return {
+            "entries": sorted(
+                (str(e.id), e.version, e.visibility.value, str(e.author_id), str(e.course_id))
+                for e in s.scalars(select(Entry))
+            ),
+            "revisions": s.scalar(select(func.count()).select_from(EntryRevision)),
+            "sessions": sorted(
+                (str(d.id), d.status.value, d.number, d.scheduled_at.isoformat())
+                for d in s.scalars(select(DosingSession))
+            ),
+            "courses": sorted((str(c.id), c.status.value) for c in s.scalars(select(Course))),
+            "teams": sorted(
+                (str(m.course_id), str(m.clinician_id)) for m in s.scalars(select(CareTeamMember))
+            ),
+            "users": sorted(
+                (u.email, u.active, u.must_change_password, u.password_hash)
+                for u in s.scalars(select(User))
+            ),
+        }
