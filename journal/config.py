@@ -45,6 +45,7 @@ class Settings:
     https: bool = False
     trusted_proxies: int = 0
     ratelimit_storage_uri: str = "memory://"
+    ratelimit_key_prefix: str = "journal"
     argon2: Argon2Params = field(default_factory=Argon2Params)
     testing: bool = False
 
@@ -90,6 +91,7 @@ def load_settings(
         https=pick("https", "false").lower() in {"1", "true", "yes"},
         trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),
         ratelimit_storage_uri=pick("ratelimit_storage_uri", "memory://"),
+        ratelimit_key_prefix=pick("ratelimit_key_prefix", "journal"),
     )
     validate(settings)
     return settings

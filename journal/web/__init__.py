@@ -14,6 +14,7 @@ from journal.web.filters import init_filters
 from journal.web.health import bp as health_bp
 from journal.web.home import bp as home_bp
 from journal.web.security import init_security
+from journal.web.throttle import init_throttle
 
 
 def init_app(app: Flask) -> None:
@@ -23,3 +24,5 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(context.close_db)
     for bp in (auth_bp, home_bp, courses_bp, entries_bp, admin_bp, health_bp):
         app.register_blueprint(bp)
+    settings = context.runtime_of(app).settings
+    init_throttle(app, settings.ratelimit_storage_uri, settings.ratelimit_key_prefix)

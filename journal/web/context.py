@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import cast
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def runtime() -> Runtime:
-    return cast(Runtime, current_app.extensions["journal"])
+    return runtime_of(current_app)
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return cast(Runtime, app.extensions["journal"])
 
 
 def db() -> Session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -19,6 +19,7 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "That action is not possible here."),
     413: ("Too large", "What you sent is larger than the journal accepts."),
+    429: ("Too many attempts", "Please wait a few minutes and try again."),
     500: ("Something went wrong", "The error was logged. Please try again later."),
 }
 
@@ -38,7 +39,9 @@ def _page(status: int, title: str | None = None, text: str | None = None) -> tup
 
 def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[str, int]:
+    def http_error(exc: HTTPException) -> tuple[str, int] | Response:
+        if exc.response is not None:  # a view built its own answer (e.g. throttled sign-in)
+            return exc.response  # type: ignore[return-value]
         return _page(exc.code or 500)
 
     @app.errorhandler(CSRFError)

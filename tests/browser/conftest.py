@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("JOURNAL_CHROMIUM", "/usr/bin/chromium")
@@ -27,6 +27,9 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# A loaded CI machine can be slow; waiting longer costs nothing when all is well.
+expect.set_options(timeout=20_000)
+
 PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
 
