@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import text
@@ -25,11 +26,11 @@ from journal.config import Argon2Params, Settings
 from journal.db import Base, Database, utcnow
 from journal.models import Course, DosingSession, Role, SessionStatus, User
 from journal.runtime import Runtime
-from journal.services import accounts, courses
+from journal.services import accounts, courses, twofactor
 from journal.services.actor import Actor
 from journal.services.keys import register_master_key
 from journal.services.vault import Vault
-from tests.helpers import PASSWORD, Browser
+from tests.helpers import PASSWORD, Browser, remember_recovery_codes
 
 PG_URL = os.environ.get("JOURNAL_TEST_DATABASE_URL", "")
 CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=8, parallelism=1)
@@ -139,7 +140,17 @@ class World:
             role=role,
             password=PASSWORD,
         )
+        if twofactor.required_for(user):
+            self.enrol_second_factor(user)
         return user
+
+    def enrol_second_factor(self, user: User) -> list[str]:
+        """Set up TOTP as the person would; the recovery codes sign them in in tests."""
+        actor = Actor(user)
+        secret = twofactor.begin_enrolment(self.db, self.vault, actor)
+        codes = twofactor.confirm_enrolment(self.db, self.vault, actor, pyotp.TOTP(secret).now())
+        remember_recovery_codes(user.email, codes)
+        return codes
 
     def course(self, patient: User, *clinicians: User) -> Course:
         return courses.create_course(

@@ -9,6 +9,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+# Staff sign in with a second factor; tests use the recovery codes from their
+# enrolment, one per sign-in (each works once). Keyed by email, which tests
+# make unique, so apps built from the same database share them.
+_RECOVERY_CODES: dict[str, list[str]] = {}
+
+
+def remember_recovery_codes(email: str, codes: list[str]) -> None:
+    _RECOVERY_CODES[email] = list(codes)
+
+
+def second_factor_code(email: str) -> str:
+    codes = _RECOVERY_CODES.get(email)
+    assert codes, f"no second factor known for {email}"
+    return codes.pop()
+
+
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"
 
@@ -43,8 +59,15 @@ class Browser:
         self._token = None
         response = self.post("/login", {"email": email, "password": password})
         self._token = None  # the session was renewed at sign-in
+        if response.status_code == 302 and response.location.endswith("/login/verify"):
+            code = second_factor_code(email)
+            page = self.client.get("/login/verify").get_data(as_text=True)
+            response = self.client.post(
+                "/login/verify", data={"csrf_token": csrf_token(page), "code": code}
+            )
         if response.status_code == 302:
-            self._token = csrf_token(self.client.get("/account/password").get_data(as_text=True))
+            page = self.client.get("/account/password", follow_redirects=True)
+            self._token = csrf_token(page.get_data(as_text=True))
         return response
 
     def logout(self) -> TestResponse:

@@ -40,7 +40,19 @@ from tests.scene import Scene, build_scene, leaks, snapshot
 # Reachable without signing in.
 PUBLIC = frozenset({"auth.login", "health.healthz", "static"})
 # Pages without object ids that every signed-in role may open.
-EVERYONE_SIGNED_IN = frozenset({"home.index", "auth.change_password", "auth.logout"})
+EVERYONE_SIGNED_IN = frozenset(
+    {
+        "home.index",
+        "auth.change_password",
+        "auth.logout",
+        "auth.confirm_identity",
+        "auth.two_factor",
+        "auth.two_factor_start",
+        "auth.two_factor_confirm",
+        "auth.two_factor_remove",
+        "auth.second_factor",  # the step after the password: signed-in people go home
+    }
+)
 # Pages without object ids that only some roles may open; other roles get 403.
 ROLE_PAGES: dict[str, frozenset[Role]] = {
     "courses.new_course": frozenset({Role.CLINICIAN}),
@@ -283,7 +295,14 @@ def judge(
     if kind == "public":
         wanted = {404} if call.static_missing else {200}
     elif kind == "everyone":
-        wanted = {"home.index": {200, 302}, "auth.logout": {302}}.get(rule.endpoint, {200})
+        wanted = {
+            "home.index": {200, 302},
+            "auth.logout": {302},
+            "auth.second_factor": {302},
+            "auth.two_factor_start": {302},
+            "auth.two_factor_confirm": {302},
+            "auth.two_factor_remove": {302},
+        }.get(str(rule.endpoint), {200})
     elif kind == "role":
         wanted = {200, 302} if user.role in ROLE_PAGES[str(rule.endpoint)] else {403}
     elif user.role == Role.ADMIN and rule.endpoint in ADMIN_MANAGES:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from journal.models import User
 from journal.services.demo import create_demo_clinic
 from journal.services.vault import Vault
-from tests.conftest import runtime
+from tests.conftest import World, runtime
 from tests.helpers import Browser
 
 
@@ -28,7 +28,7 @@ def test_demo_people_are_clearly_fictional(app: Flask) -> None:
     assert all(u.name.endswith("(demo)") and u.email.endswith("@demo.example") for u in users)
 
 
-def test_demo_patient_and_clinician_see_their_timeline(app: Flask) -> None:
+def test_demo_patient_and_clinician_see_their_timeline(app: Flask, world: World) -> None:
     password = _demo(app)
     patient = Browser(app)
     assert patient.login("jordan@demo.example", password).status_code == 302
@@ -38,6 +38,14 @@ def test_demo_patient_and_clinician_see_their_timeline(app: Flask) -> None:
     assert "What I hope for" in timeline and "Just for me" in timeline
     assert "Clinician note after session 2" not in timeline
 
+    clinician = Browser(app)
+    assert clinician.login("rivera@demo.example", password).status_code == 302
+    # Clinicians must set up two-factor sign-in before anything else.
+    assert clinician.get("/").location.endswith("/account/two-factor")
+    with runtime(app).database.session(write=True) as db:
+        rivera = db.scalar(select(User).where(User.email == "rivera@demo.example"))
+        assert rivera is not None
+        World(app, db).enrol_second_factor(rivera)
     clinician = Browser(app)
     assert clinician.login("rivera@demo.example", password).status_code == 302
     caseload = clinician.text("/")

@@ -6,6 +6,7 @@ from journal.models.courses import CareTeamMember, Course, DosingSession
 from journal.models.enums import CourseStatus, KeyScope, Phase, Role, SessionStatus, Visibility
 from journal.models.journal import Entry, EntryRevision, Intention
 from journal.models.keys import DataKey, MasterKeyRecord
+from journal.models.twofactor import RecoveryCode, TotpCredential
 
 __all__ = [
     "AuditEvent",
@@ -21,8 +22,10 @@ __all__ = [
     "LoginSession",
     "MasterKeyRecord",
     "Phase",
+    "RecoveryCode",
     "Role",
     "SessionStatus",
+    "TotpCredential",
     "User",
     "Visibility",
 ]

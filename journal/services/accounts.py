@@ -26,6 +26,7 @@ class SessionLimits:
     idle_patient: timedelta = timedelta(minutes=60)
     absolute: timedelta = timedelta(hours=12)
     touch_every: timedelta = timedelta(minutes=1)
+    recent: timedelta = timedelta(minutes=5)  # export, two-factor and key changes
 
 
 def has_control_chars(text: str) -> bool:
@@ -97,25 +98,47 @@ def authenticate(
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
-    user.last_login_at = utcnow()
-    audit.record(db, "login", user=user, address=address)
+    audit.record(db, "login.password", user=user, address=address)
     db.commit()
     return user
 
 
-def start_login_session(db: Session, user: User) -> LoginSession:
-    login = LoginSession(id=new_id(), user_id=user.id)
+def start_login_session(db: Session, user: User, address: str | None) -> LoginSession:
+    """Every factor is checked: the person is signed in."""
+    now = utcnow()
+    login = LoginSession(
+        id=new_id(), user_id=user.id, created_at=now, last_seen_at=now, authenticated_at=now
+    )
+    user.last_login_at = now
     db.add(login)
+    audit.record(db, "login", user=user, address=address)
     db.commit()
     return login
 
 
-def end_login_session(db: Session, login_id: uuid.UUID) -> None:
+def record_failed_second_factor(db: Session, user: User, address: str | None) -> None:
+    audit.record(db, "login.second_factor", user=user, outcome="failure", address=address)
+    db.commit()
+
+
+def confirm_identity(db: Session, login: LoginSession) -> None:
+    """The person re-entered their credentials: their login counts as recent again."""
+    login.authenticated_at = utcnow()
+    db.commit()
+
+
+def is_recent(login: LoginSession, within: timedelta, now: datetime | None = None) -> bool:
+    proven = login.authenticated_at or login.created_at
+    return (now or utcnow()) - proven <= within
+
+
+def end_login_session(db: Session, actor: Actor, login_id: uuid.UUID) -> None:
     db.execute(
         update(LoginSession)
         .where(LoginSession.id == login_id, LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
+    audit.record(db, "logout", actor=actor)
     db.commit()
 
 

@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from journal.models import User
+from journal.models import LoginSession, User
 from journal.runtime import Runtime
 from journal.services.actor import Actor
 from journal.services.vault import Vault
@@ -57,5 +57,9 @@ def actor() -> Actor:
     return Actor(user(), client_address())
 
 
+def current_login() -> LoginSession:
+    return cast(LoginSession, current_user.login)
+
+
 def current_login_id() -> uuid.UUID:
-    return cast(uuid.UUID, current_user.login.id)
+    return current_login().id

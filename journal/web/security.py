@@ -7,21 +7,26 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, redirect, request, url_for
+from flask import Flask, Response, abort, flash, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from journal.models import LoginSession, Role, User
-from journal.services.accounts import resume_login_session
+from journal.services import twofactor
+from journal.services.accounts import is_recent, resume_login_session
 from journal.web import context
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
 # Everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "health.healthz", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "health.healthz", "static"})
 # Reachable while a temporary password still has to be replaced.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "static"})
+# Reachable while a clinician or admin still has to set up two-factor sign-in.
+ENROLMENT_ENDPOINTS = frozenset(
+    {"auth.two_factor", "auth.two_factor_start", "auth.two_factor_confirm", "auth.logout", "static"}
+)
 
 CSP = "; ".join(
     [
@@ -75,8 +80,15 @@ def _require_login() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))  # type: ignore[return-value]
-    if current_user.user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+    user = current_user.user
+    if user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("auth.change_password"))  # type: ignore[return-value]
+    if (
+        not user.must_change_password
+        and twofactor.needs_enrolment(user)
+        and endpoint not in ENROLMENT_ENDPOINTS
+    ):
+        return redirect(url_for("auth.two_factor"))  # type: ignore[return-value]
     return None
 
 
@@ -107,6 +119,28 @@ def roles(*allowed: Role) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if context.user().role not in allowed:
                 abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def recent_login_required(back_to: str | None = None) -> Callable[[F], F]:
+    """Sensitive actions need a sign-in from the last few minutes, or a re-check.
+
+    After the re-check the person returns to `back_to` (the page holding the
+    form, for POST actions) or to the page they asked for.
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            limits = context.runtime().session_limits
+            if not is_recent(context.current_login(), limits.recent):
+                target = url_for(back_to) if back_to else request.full_path.rstrip("?")
+                flash("Please confirm it is you to continue.")
+                return redirect(url_for("auth.confirm_identity", next=target))
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, make_response, render_template, request
@@ -18,10 +19,12 @@ from flask_limiter._extension import RequestLimit
 from journal.services.accounts import normalise_email
 from journal.web import context
 from journal.web.auth.forms import LoginForm
+from journal.web.auth.views import pending_user_key
 
 PER_ACCOUNT = "5 per 15 minutes"
 PER_ADDRESS = "30 per 15 minutes"
 LOGIN_ENDPOINT = "auth.login"
+SECOND_FACTOR_ENDPOINT = "auth.second_factor"
 
 
 def _address() -> str:
@@ -58,17 +61,24 @@ def init_throttle(app: Flask, storage_uri: str, key_prefix: str) -> None:
         key_prefix=f"{key_prefix}-login",
     )
     limiter.init_app(app)
-    view: Any = app.view_functions[LOGIN_ENDPOINT]
-    for limit, key, scope in (
-        (PER_ACCOUNT, _account, "account"),
-        (PER_ADDRESS, _address, "address"),
-    ):
-        view = limiter.limit(
-            limit,
-            key_func=key,
-            methods=["POST"],
-            deduct_when=_failed,
-            on_breach=_too_many,
-            scope=scope,
-        )(view)
-    app.view_functions[LOGIN_ENDPOINT] = view
+    _limit_failures(app, limiter, LOGIN_ENDPOINT, PER_ACCOUNT, _account, "account")
+    _limit_failures(app, limiter, LOGIN_ENDPOINT, PER_ADDRESS, _address, "address")
+    # Guessing the 6-digit code: the same few tries per account.
+    _limit_failures(
+        app, limiter, SECOND_FACTOR_ENDPOINT, PER_ACCOUNT, pending_user_key, "second-factor"
+    )
+
+
+def _limit_failures(
+    app: Flask, limiter: Limiter, endpoint: str, limit: str, key: Callable[[], str], scope: str
+) -> None:
+    """Count failed POSTs to an endpoint under `key`; refuse once the limit is reached."""
+    view: Any = app.view_functions[endpoint]
+    app.view_functions[endpoint] = limiter.limit(
+        limit,
+        key_func=key,
+        methods=["POST"],
+        deduct_when=_failed,
+        on_breach=_too_many,
+        scope=scope,
+    )(view)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 
+import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -11,7 +13,7 @@ from journal.models import Role
 from tests.browser.axe import assert_accessible, assert_fits
 from tests.browser.conftest import new_page, scripts_enabled
 from tests.conftest import World
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, second_factor_code
 
 NEW_PASSWORD = "quiet river morning lantern"
 
@@ -29,11 +31,36 @@ def check(page: Page) -> None:
         assert_fits(page)
 
 
-def sign_in(page: Page, base: str, email: str, password: str) -> None:
+def sign_in(page: Page, base: str, email: str, password: str, code: str | None = None) -> None:
+    """The password, then (for staff) the code from their app or a recovery code."""
     visit(page, f"{base}/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.locator("main").get_by_role("button", name="Sign in").click()
+    if page.url.endswith("/login/verify"):
+        check(page)
+        page.get_by_label("Code").fill(code or second_factor_code(email))
+        page.get_by_role("button", name="Continue").click()
+
+
+def enrol_second_factor(page: Page) -> str:
+    """Set up two-factor sign-in as a clinician would, with an authenticator app."""
+    expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
+    check(page)
+    page.get_by_role("button", name="Set up two-factor sign-in").click()
+    check(page)
+    secret = page.locator(".secret-key").inner_text().strip()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", name="Two-factor sign-in is on")).to_be_visible()
+    check(page)
+    page.get_by_role("link", name="I have saved them").click()
+    return secret
+
+
+def next_code(secret: str) -> str:
+    """A code the journal has not seen yet (the next 30-second step)."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 def first_sign_in(page: Page, base: str, email: str, temporary: str) -> None:
@@ -87,6 +114,7 @@ def test_a_course_from_set_up_to_integration(
     # The clinician signs in for the first time and schedules two sessions.
     page = new()
     first_sign_in(page, live_url, "ada@clinic.example", clinician_pw)
+    clinician_secret = enrol_second_factor(page)
     expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
     check(page)
     page.get_by_role("link", name="Lee Moss (test)").click()
@@ -135,7 +163,7 @@ def test_a_course_from_set_up_to_integration(
 
     # The clinician sees all three on the timeline.
     page = new()
-    sign_in(page, live_url, "ada@clinic.example", NEW_PASSWORD)
+    sign_in(page, live_url, "ada@clinic.example", NEW_PASSWORD, next_code(clinician_secret))
     visit(page, course_url)
     for title in ["Hopes for the next session", "Right after", "A week on"]:
         expect(page.get_by_role("heading", name=title)).to_be_visible()

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from journal.services.passwords import MAX_LENGTH
@@ -10,6 +10,15 @@ class LoginForm(FlaskForm):
     # No length check here: an over-long password is an ordinary failed sign-in,
     # refused by the service before any hashing, and audited like the others.
     password = PasswordField("Password", validators=[DataRequired()])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=20)],
+        description="The 6-digit code from your authenticator app, or a recovery code.",
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
 
 
 class ChangePasswordForm(FlaskForm):
@@ -24,3 +33,16 @@ class ChangePasswordForm(FlaskForm):
     def validate_confirm_password(self, field: PasswordField) -> None:
         if field.data != self.new_password.data:
             raise ValidationError("The two new passwords differ.")
+
+
+class ConfirmIdentityForm(FlaskForm):
+    password = PasswordField("Password", validators=[DataRequired()])
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class PasswordOnlyForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired()])
