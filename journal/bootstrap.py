@@ -51,10 +51,31 @@ def alembic_config(database_url: str) -> Config:
 
 
 def migrate(database: Database) -> None:
-    with database.engine.begin() as conn:
-        cfg = alembic_config(database.url)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    """Upgrade the schema to the newest revision.
+
+    On SQLite, altering a table means copying it and dropping the old one; with
+    foreign keys on, that drop would cascade and delete dependent rows. So keys
+    are off while migrating (a pragma that only works outside a transaction)
+    and checked afterwards.
+    """
+    with database.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        if database.is_sqlite:
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg = alembic_config(database.url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            if database.is_sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                conn.commit()
+                if broken:
+                    raise RuntimeError(f"migration left {len(broken)} broken references")
+        finally:
+            if database.is_sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _private_sqlite_file(database_url: str) -> None:

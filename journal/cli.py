@@ -59,6 +59,8 @@ def _write_logins(path: Path, logins: DemoLogins) -> None:
     lines = ["Demo clinic (fictional people). Sign in with:"]
     lines += [f"  {role:<10} {email:<24} {name}" for email, name, role in logins.emails]
     lines.append(f"  password for every demo account: {logins.password}")
+    lines.append("  Clinicians and the admin set up two-factor sign-in at their first sign-in")
+    lines.append("  (any authenticator app: the page shows a QR code and the key as text).")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write("\n".join(lines) + "\n")
