@@ -96,6 +96,10 @@ def initialise(settings: Settings, database: Database | None = None) -> list[str
     database = database or Database(settings.database_url)
     try:
         ring = MasterKeyRing.load(settings.master_key_path)
+        if ring.audit_key is None:  # key files made before the audit chain existed
+            ring = ring.with_audit_key()
+            ring.save(settings.master_key_path)
+            made.append("audit key")
         migrate(database)
         with database.session(write=True) as db:
             register_master_key(db, ring)

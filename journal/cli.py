@@ -12,12 +12,13 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from journal.bootstrap import initialise
 from journal.config import ConfigError, load_settings
 from journal.models import Role
 from journal.runtime import Runtime, build_runtime
-from journal.services import accounts, courses
+from journal.services import accounts, audit, courses
 from journal.services.actor import Actor
 from journal.services.demo import DemoLogins, create_demo_clinic
 from journal.services.errors import ValidationError
@@ -105,6 +106,22 @@ def register(app: Flask) -> None:
         click.echo(f"created {user.role.value} {user.email} ({user.id})")
         if temp:
             click.echo(f"temporary password (shown once): {temp}")
+
+    audit_group = click.Group("audit", help="The audit trail.")
+    app.cli.add_command(audit_group)
+
+    @audit_group.command("verify")
+    @with_appcontext
+    def audit_verify_command() -> None:
+        """Check the audit trail's hash chain; exit 1 if any event was changed."""
+        rt: Runtime = current_app.extensions["journal"]
+        with rt.database.session() as db:
+            report = audit.verify_chain(db)
+        if not report.intact:
+            raise click.ClickException(
+                f"audit trail BROKEN after {report.events} events: {report.problem}"
+            )
+        click.echo(f"audit trail intact: {report.events} events")
 
     @app.cli.command("create-course")
     @click.option("--patient", "patient_email", required=True)

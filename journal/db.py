@@ -92,11 +92,19 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction with the write lock (SQLite), so a
+    read-then-write inside it cannot fail on a stale snapshot."""
+    session.connection(execution_options={_IMMEDIATE: True})
+
+
 class Database:
     """An engine plus a variant whose transactions take the write lock at once."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
+        # Handed to every session (e.g. the audit key the audit service signs with).
+        self.session_info: dict[str, Any] = {}
         self.engine = make_engine(url, **engine_kwargs)
         self.write_engine = self.engine.execution_options(**{_IMMEDIATE: True})
 
@@ -106,7 +114,9 @@ class Database:
 
     def session(self, *, write: bool = False) -> Session:
         bind = self.write_engine if write else self.engine
-        return Session(bind=bind, expire_on_commit=False, autoflush=False)
+        return Session(
+            bind=bind, expire_on_commit=False, autoflush=False, info=dict(self.session_info)
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -8,6 +8,7 @@ from journal.config import ConfigError, Settings
 from journal.crypto import KeyFileError, MasterKeyRing
 from journal.db import Database
 from journal.services.accounts import SessionLimits
+from journal.services.audit import AUDIT_KEY
 from journal.services.keys import NotInitialised, verify_master_keys
 from journal.services.passwords import Passwords
 
@@ -35,6 +36,13 @@ def build_runtime(settings: Settings) -> Runtime:
     except (KeyFileError, NotInitialised) as exc:
         database.dispose()
         raise ConfigError(str(exc)) from None
+    if ring.audit_key is None:
+        database.dispose()
+        raise ConfigError(
+            f"the key file {settings.master_key_path} has no audit key; "
+            "run 'flask --app journal init' to add one"
+        )
+    database.session_info[AUDIT_KEY] = ring.audit_key
     params = settings.argon2
     passwords = Passwords(
         time_cost=params.time_cost,

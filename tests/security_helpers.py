@@ -21,7 +21,7 @@ from tests.helpers import CSRF_RE
 SESSION_COOKIE = "journal_session"
 # Tables whose rows a GET may legitimately add or touch: the audit trail of reads
 # and the "last seen" time of the login session.
-BOOKKEEPING_TABLES = frozenset({"audit_events", "login_sessions"})
+BOOKKEEPING_TABLES = frozenset({"audit_events", "audit_head", "login_sessions"})
 
 
 # -- database -----------------------------------------------------------------

@@ -60,6 +60,8 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.new_user": frozenset({Role.ADMIN}),
     "admin.course_list": frozenset({Role.ADMIN}),
     "admin.new_course": frozenset({Role.ADMIN}),
+    "admin.audit_log": frozenset({Role.ADMIN}),
+    "admin.audit_verify": frozenset({Role.ADMIN}),
 }
 # Admin pages that act on any account or course by id: for an admin these ids
 # are not someone else's but what they manage (names only, never content).

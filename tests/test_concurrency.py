@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from journal.models import Entry
-from tests.conftest import Clinic, entry_form
+from journal.services import audit
+from tests.conftest import Clinic, entry_form, runtime
 
 WRITERS = 8
 ENTRIES_EACH = 6
@@ -34,6 +35,10 @@ def test_concurrent_writers_lose_nothing(clinic: Clinic) -> None:
         select(func.count()).select_from(Entry).where(Entry.course_id == clinic.course.id)
     )
     assert count == WRITERS * ENTRIES_EACH
+    # Every write was audited, and the concurrent appends form one unbroken chain.
+    with runtime(clinic.world.app).database.session() as check:
+        report = audit.verify_chain(check)
+    assert report.intact, report.problem
     timeline = browsers[0].text(f"/courses/{clinic.course.id}")
     for n in range(WRITERS):
         for i in range(ENTRIES_EACH):

@@ -8,6 +8,7 @@ from journal.crypto.errors import DecryptionError, KeyFileError
 from journal.crypto.fields import FieldContext, blob_key_id, decrypt_field, encrypt_field
 from journal.crypto.keys import (
     MasterKeyRing,
+    audit_chain_mac,
     create_key_file,
     new_data_key,
     unwrap_data_key,
@@ -19,6 +20,7 @@ __all__ = [
     "FieldContext",
     "KeyFileError",
     "MasterKeyRing",
+    "audit_chain_mac",
     "blob_key_id",
     "create_key_file",
     "decrypt_field",

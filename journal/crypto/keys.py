@@ -2,7 +2,9 @@
 
 The master key file is JSON holding one or more 256-bit keys, one of them
 active. Several keys may be present while a rotation is under way; data keys
-record which master key wrapped them.
+record which master key wrapped them. The file also holds the key that signs
+the audit trail's hash chain, kept apart so master-key rotation leaves the
+chain verifiable.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class MasterKeyRing:
 
     active_id: str
     keys: dict[str, bytes]
+    audit_key: bytes | None = None
 
     @property
     def active_key(self) -> bytes:
@@ -83,11 +86,21 @@ class MasterKeyRing:
                 raise ValueError("unknown format")
             keys = {str(k["id"]): base64.b64decode(k["key"], validate=True) for k in data["keys"]}
             active = str(data["active"])
+            audit = data.get("audit_key")
+            audit_key = None if audit is None else base64.b64decode(audit, validate=True)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyFileError(f"master key file {path} is malformed: {exc}") from None
         if active not in keys or any(len(k) != KEY_BYTES for k in keys.values()):
             raise KeyFileError(f"master key file {path} is malformed: bad key or active id")
-        return cls(active_id=active, keys=keys)
+        if audit_key is not None and len(audit_key) != KEY_BYTES:
+            raise KeyFileError(f"master key file {path} is malformed: bad audit key")
+        return cls(active_id=active, keys=keys, audit_key=audit_key)
+
+    def with_audit_key(self) -> MasterKeyRing:
+        """The same ring with an audit key (a new one if it had none)."""
+        if self.audit_key is not None:
+            return self
+        return MasterKeyRing(self.active_id, dict(self.keys), secrets.token_bytes(KEY_BYTES))
 
     def save(self, path: Path) -> None:
         """Write the ring atomically with owner-only permissions."""
@@ -98,6 +111,8 @@ class MasterKeyRing:
                 {"id": kid, "key": base64.b64encode(key).decode()} for kid, key in self.keys.items()
             ],
         }
+        if self.audit_key is not None:
+            body["audit_key"] = base64.b64encode(self.audit_key).decode()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -117,7 +132,11 @@ def create_key_file(path: Path) -> MasterKeyRing:
     if path.exists():
         raise KeyFileError(f"refusing to overwrite existing key file {path}")
     key_id = new_master_key_id()
-    ring = MasterKeyRing(active_id=key_id, keys={key_id: secrets.token_bytes(KEY_BYTES)})
+    ring = MasterKeyRing(
+        active_id=key_id,
+        keys={key_id: secrets.token_bytes(KEY_BYTES)},
+        audit_key=secrets.token_bytes(KEY_BYTES),
+    )
     ring.save(path)
     return ring
 
@@ -128,3 +147,9 @@ def _require_private(path: Path, allowed: int, what: str) -> None:
         raise KeyFileError(
             f"{what} {path} has permissions {mode:o}; it must be {allowed:o} or stricter"
         )
+
+
+def audit_chain_mac(audit_key: bytes, previous: str, record: str) -> str:
+    """The link of one audit event in the chain: HMAC-SHA256 over the previous
+    link and the event's fields. Without the audit key nobody can forge it."""
+    return hmac.new(audit_key, f"{previous}\n{record}".encode(), hashlib.sha256).hexdigest()

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models. No Flask, no I/O, no business flows."""
 
 from journal.models.accounts import LoginSession, User
-from journal.models.audit import AuditEvent
+from journal.models.audit import AuditEvent, AuditHead
 from journal.models.courses import CareTeamMember, Course, DosingSession
 from journal.models.enums import CourseStatus, KeyScope, Phase, Role, SessionStatus, Visibility
 from journal.models.journal import Entry, EntryRevision, Intention
@@ -10,6 +10,7 @@ from journal.models.twofactor import RecoveryCode, TotpCredential
 
 __all__ = [
     "AuditEvent",
+    "AuditHead",
     "CareTeamMember",
     "Course",
     "CourseStatus",

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import Role
-from journal.services import accounts, courses
+from journal.services import accounts, audit, courses
 from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.admin.forms import AddClinicianForm, AdminCourseForm, UserForm
@@ -118,3 +118,32 @@ def remove_clinician(course_id: uuid.UUID, clinician_id: uuid.UUID) -> Response:
     courses.remove_clinician(context.db(), context.actor(), course_id, clinician_id)
     flash("Clinician removed from the care team. It takes effect at once.")
     return redirect(url_for("admin.course_team", course_id=course_id))
+
+
+@bp.get("/audit")
+def audit_log() -> str:
+    db = context.db()
+    action = request.args.get("action") or None
+    person = _uuid_or_none(request.args.get("person"))
+    rows = audit.browse(db, context.actor(), action=action, person=person, limit=200)
+    return render_template(
+        "admin/audit.html",
+        rows=rows,
+        actions=audit.actions(db),
+        people=accounts.list_users(db, context.actor()),
+        action=action,
+        person=person,
+    )
+
+
+@bp.get("/audit/verify")
+def audit_verify() -> str:
+    report = audit.verify_chain(context.db())
+    return render_template("admin/audit_verify.html", report=report)
+
+
+def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
