@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 
 from journal.bootstrap import initialise
 from journal.config import ConfigError, load_settings
+from journal.maintenance import backup, restore
 from journal.models import Role
 from journal.runtime import Runtime, build_runtime
 from journal.services import accounts, audit, courses
@@ -54,6 +55,24 @@ def init_command(demo: bool) -> None:
             "create-user --role admin --email you@example.org --name 'Your Name'"
         )
     runtime.database.dispose()
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(source: Path) -> None:
+    """Restore a database backup into an instance that has its keys but no database."""
+    try:
+        settings = load_settings()
+        reapplied = restore(settings, source)
+        initialise(settings)  # upgrades an older backup and checks the keys match it
+        runtime = build_runtime(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    with runtime.database.session(write=True) as db:
+        audit.record(db, "restore", outcome=f"erasures:{reapplied}")
+        db.commit()
+    runtime.database.dispose()
+    click.echo(f"restored {source}; erasures re-applied: {reapplied}")
 
 
 def _write_logins(path: Path, logins: DemoLogins) -> None:
@@ -122,6 +141,20 @@ def register(app: Flask) -> None:
                 f"audit trail BROKEN after {report.events} events: {report.problem}"
             )
         click.echo(f"audit trail intact: {report.events} events")
+
+    @app.cli.command("backup")
+    @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(destination: Path) -> None:
+        """Write a consistent copy of the (SQLite) database; the keys are not in it."""
+        rt: Runtime = current_app.extensions["journal"]
+        try:
+            backup(rt.settings, destination)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        with rt.database.session(write=True) as db:
+            audit.record(db, "backup")
+            db.commit()
+        click.echo(f"backup written to {destination} (keys are backed up separately)")
 
     @app.cli.command("create-course")
     @click.option("--patient", "patient_email", required=True)

@@ -118,5 +118,15 @@ class Database:
             bind=bind, expire_on_commit=False, autoflush=False, info=dict(self.session_info)
         )
 
+    def checkpoint(self) -> None:
+        """Fold the SQLite write-ahead log into the database file and empty it,
+        so deleted pages (overwritten with zeros by secure_delete) leave no copy."""
+        if not self.is_sqlite:
+            return
+        with self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def dispose(self) -> None:
         self.engine.dispose()

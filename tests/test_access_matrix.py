@@ -66,7 +66,13 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
 # Admin pages that act on any account or course by id: for an admin these ids
 # are not someone else's but what they manage (names only, never content).
 ADMIN_MANAGES = frozenset(
-    {"admin.set_active", "admin.reset_password", "admin.course_team", "admin.remove_clinician"}
+    {
+        "admin.set_active",
+        "admin.reset_password",
+        "admin.course_team",
+        "admin.remove_clinician",
+        "admin.erase_user",
+    }
 )
 # What kind of object each id argument names.
 ID_KINDS = {

@@ -4,6 +4,7 @@ from journal.models.accounts import LoginSession, User
 from journal.models.audit import AuditEvent, AuditHead
 from journal.models.courses import CareTeamMember, Course, DosingSession
 from journal.models.enums import CourseStatus, KeyScope, Phase, Role, SessionStatus, Visibility
+from journal.models.erasure import Erasure
 from journal.models.journal import Entry, EntryRevision, Intention
 from journal.models.keys import DataKey, MasterKeyRecord
 from journal.models.twofactor import RecoveryCode, TotpCredential
@@ -18,6 +19,7 @@ __all__ = [
     "DosingSession",
     "Entry",
     "EntryRevision",
+    "Erasure",
     "Intention",
     "KeyScope",
     "LoginSession",

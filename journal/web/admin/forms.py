@@ -42,3 +42,15 @@ class AddClinicianForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+
+
+class EraseForm(FlaskForm):
+    reason = StringField(
+        "Reason",
+        validators=[DataRequired(), Length(max=200)],
+        description="Administrative only, for example: the patient's request of 3 March. "
+        "No clinical detail.",
+    )
+    confirm_email = StringField(
+        "Type the patient's email to confirm", validators=[DataRequired(), Length(max=254)]
+    )

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.maintenance import record_erasure
 from journal.models import Role
-from journal.services import accounts, audit, courses
+from journal.services import accounts, audit, courses, erasure
 from journal.services.errors import ValidationError
 from journal.web import context
-from journal.web.admin.forms import AddClinicianForm, AdminCourseForm, UserForm
+from journal.web.admin.forms import AddClinicianForm, AdminCourseForm, EraseForm, UserForm
 from journal.web.forms import ButtonForm, apply_errors
 from journal.web.security import roles
 
@@ -147,3 +148,30 @@ def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
         return uuid.UUID(raw) if raw else None
     except ValueError:
         return None
+
+
+@bp.route("/users/<uuid:user_id>/erase", methods=["GET", "POST"])
+def erase_user(user_id: uuid.UUID) -> str | Response:
+    db = context.db()
+    user = accounts.get_user(db, user_id)
+    if user.role != Role.PATIENT:
+        abort(404)
+    form = EraseForm()
+    if form.validate_on_submit():
+        try:
+            erasure.erase_patient(
+                db,
+                context.actor(),
+                user_id,
+                reason=form.reason.data or "",
+                confirm_email=form.confirm_email.data or "",
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            rt = context.runtime()
+            record_erasure(rt.settings, user_id)  # so a restored backup erases them again
+            rt.database.checkpoint()
+            flash("The patient and everything they wrote are erased.")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/erase.html", form=form, user=user)

@@ -1,0 +1,85 @@
+"""Erasing a patient: every row of theirs and their data key, in one transaction.
+
+Without the data key, any copy of their ciphertext left elsewhere (an old
+backup, a disk block) can no longer be read through this journal's keys,
+except from a backup that still holds the wrapped key: see docs/security.md.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from journal.db import new_id
+from journal.models import (
+    CareTeamMember,
+    Course,
+    DataKey,
+    DosingSession,
+    Entry,
+    EntryRevision,
+    Erasure,
+    Intention,
+    LoginSession,
+    RecoveryCode,
+    Role,
+    TotpCredential,
+    User,
+)
+from journal.services import audit
+from journal.services.actor import Actor
+from journal.services.errors import Forbidden, NotFound, ValidationError
+
+REASON_MAX = 200
+
+
+def erase_patient(
+    db: Session, actor: Actor, patient_id: uuid.UUID, *, reason: str, confirm_email: str
+) -> None:
+    """Delete a patient's account, courses, entries, history and keys for good."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    patient = db.get(User, patient_id)
+    if patient is None or patient.role != Role.PATIENT:
+        raise NotFound()
+    errors = {}
+    if confirm_email.strip().lower() != patient.email:
+        errors["confirm_email"] = "Type the patient's email exactly to confirm."
+    if not reason.strip() or len(reason) > REASON_MAX:
+        errors["reason"] = f"Give a short administrative reason (1 to {REASON_MAX} characters)."
+    if errors:
+        raise ValidationError(errors)
+    remove_patient_rows(db, patient_id)
+    db.add(Erasure(id=new_id(), patient_id=patient_id, erased_by=actor.id, reason=reason.strip()))
+    audit.record(
+        db,
+        "patient.erase",
+        actor=actor,
+        object_type="user",
+        object_id=patient_id,
+        subject_id=patient_id,
+    )
+    db.commit()
+
+
+def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
+    """Every row that holds or points to the patient's data, children first."""
+    courses = select(Course.id).where(Course.patient_id == patient_id)
+    entries = select(Entry.id).where(Entry.course_id.in_(courses))
+    db.execute(delete(Intention).where(Intention.course_id.in_(courses)))
+    db.execute(delete(EntryRevision).where(EntryRevision.entry_id.in_(entries)))
+    db.execute(delete(Entry).where(Entry.course_id.in_(courses)))
+    db.execute(delete(DosingSession).where(DosingSession.course_id.in_(courses)))
+    db.execute(delete(CareTeamMember).where(CareTeamMember.course_id.in_(courses)))
+    db.execute(delete(Course).where(Course.patient_id == patient_id))
+    db.execute(delete(LoginSession).where(LoginSession.user_id == patient_id))
+    db.execute(delete(TotpCredential).where(TotpCredential.user_id == patient_id))
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == patient_id))
+    db.execute(delete(DataKey).where(DataKey.owner_id == patient_id))
+    db.execute(delete(User).where(User.id == patient_id))
+
+
+def erased_patients(db: Session) -> list[uuid.UUID]:
+    return list(db.scalars(select(Erasure.patient_id)))

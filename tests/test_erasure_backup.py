@@ -1,0 +1,182 @@
+"""Erasure (checklist 11) and backup/restore (checklist 12)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from journal import create_app
+from journal.config import Settings
+from journal.maintenance import backup, read_ledger, restore
+from journal.models import AuditEvent, DataKey, Entry, User
+from tests.conftest import PG_URL, Clinic, entry_form, new_entry_id, runtime
+
+pytestmark = pytest.mark.skipif(
+    bool(PG_URL),
+    reason="file-level backup and erasure checks are for SQLite; "
+    "PostgreSQL uses pg_dump (docs/deployment.md)",
+)
+
+
+def _db_files(settings: Settings) -> bytes:
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    return b"".join(
+        p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()
+    )
+
+
+def _write(clinic: Clinic, title: str) -> str:
+    b = clinic.world.browser(clinic.patient)
+    r = b.post(f"/courses/{clinic.course.id}/entries/new", entry_form(clinic.past, title=title))
+    return str(new_entry_id(r.location))
+
+
+def _erase(clinic: Clinic) -> None:
+    admin = clinic.world.browser(clinic.admin)
+    url = f"/admin/users/{clinic.patient.id}/erase"
+    wrong = admin.post(url, {"reason": "patient's request", "confirm_email": "someone@else"})
+    assert wrong.status_code == 200  # not confirmed: nothing erased
+    r = admin.post(url, {"reason": "patient's request", "confirm_email": clinic.patient.email})
+    assert r.status_code == 302, r.get_data(as_text=True)
+
+
+def test_erasure_removes_the_patient_their_rows_and_their_key(
+    clinic: Clinic, settings: Settings
+) -> None:
+    entry_id = _write(clinic, "Words to be erased")
+    with runtime(clinic.world.app).database.session() as db:
+        entry = db.scalar(select(Entry).where(Entry.course_id == clinic.course.id))
+        assert entry is not None
+        blobs = [entry.title, entry.body]
+        key = db.scalar(select(DataKey.wrapped).where(DataKey.owner_id == clinic.patient.id))
+        assert key is not None
+    assert all(b in _db_files(settings) for b in [*blobs, key])  # the search can find them
+
+    _erase(clinic)
+
+    with runtime(clinic.world.app).database.session() as db:
+        assert db.get(User, clinic.patient.id) is None
+        assert db.scalar(select(func.count()).select_from(Entry)) == 0
+        assert db.scalar(select(func.count()).where(DataKey.owner_id == clinic.patient.id)) == 0
+        erase_events = db.scalars(select(AuditEvent).where(AuditEvent.action == "patient.erase"))
+        assert [e.subject_id for e in erase_events] == [clinic.patient.id]
+    stored = _db_files(settings)
+    for secret in [*blobs, key]:
+        assert secret not in stored  # secure_delete and the checkpoint left no copy
+    assert read_ledger(settings) == [clinic.patient.id]
+    # The clinician's view of the course is gone too, cleanly.
+    clinician = clinic.world.browser(clinic.clinician)
+    assert clinician.get(f"/entries/{entry_id}").status_code == 404
+    # The other patient is untouched.
+    other = clinic.world.browser(clinic.other_patient)
+    assert other.get(f"/courses/{clinic.other_course.id}").status_code == 200
+
+
+def test_backup_during_writes_restores_on_a_clean_instance(
+    clinic: Clinic, settings: Settings, tmp_path: Path
+) -> None:
+    _write(clinic, "Before the backup")
+    stop = threading.Event()
+    browser = clinic.world.browser(clinic.patient)
+
+    def keep_writing() -> None:
+        n = 0
+        while not stop.is_set() and n < 40:
+            browser.post(
+                f"/courses/{clinic.course.id}/entries/new",
+                entry_form(clinic.past, title=f"During {n}"),
+            )
+            n += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    copy = tmp_path / "backup.sqlite3"
+    try:
+        backup(settings, copy)
+    finally:
+        stop.set()
+        writer.join()
+    conn = sqlite3.connect(copy)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+
+    # A clean machine: only the key folder and the secret key come along.
+    clean = tmp_path / "clean"
+    clean.mkdir(mode=0o700)
+    shutil.copytree(settings.master_key_path.parent, clean / "keys")
+    shutil.copy(settings.secret_key_path, clean / "secret_key")
+    restored = settings.with_changes(
+        instance_path=clean,
+        database_url=f"sqlite:///{clean / 'journal.sqlite3'}",
+        master_key_path=clean / "keys" / "master.json",
+        secret_key_path=clean / "secret_key",
+    )
+    assert restore(restored, copy) == 0
+    app = create_app(restored)
+    try:
+        from tests.helpers import Browser
+
+        b = Browser(app)
+        assert b.login(clinic.patient.email).status_code == 302
+        assert "Before the backup" in b.text(f"/courses/{clinic.course.id}")
+    finally:
+        runtime(app).database.dispose()
+
+
+def test_restoring_an_old_backup_reapplies_a_later_erasure(
+    clinic: Clinic, settings: Settings, tmp_path: Path
+) -> None:
+    _write(clinic, "Written before the backup")
+    copy = tmp_path / "before-erasure.sqlite3"
+    backup(settings, copy)
+    _erase(clinic)
+
+    db_path = Path(settings.database_url.removeprefix("sqlite:///"))
+    runtime(clinic.world.app).database.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "JOURNAL_INSTANCE_PATH": str(settings.instance_path),
+        "JOURNAL_DATABASE_URL": settings.database_url,
+    }
+    env.pop("JOURNAL_TEST_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "journal", "restore", str(copy)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "erasures re-applied: 1" in result.stdout
+    app = create_app(settings)
+    try:
+        with runtime(app).database.session() as db:
+            assert db.get(User, clinic.patient.id) is None
+            assert db.scalar(select(func.count()).where(DataKey.owner_id == clinic.patient.id)) == 0
+            from journal.services import audit
+
+            assert audit.verify_chain(db).intact
+    finally:
+        runtime(app).database.dispose()
+
+
+def test_restore_refuses_to_overwrite_a_database(
+    settings: Settings, clinic: Clinic, tmp_path: Path
+) -> None:
+    copy = tmp_path / "b.sqlite3"
+    backup(settings, copy)
+    from journal.config import ConfigError
+
+    with pytest.raises(ConfigError, match="exists"):
+        restore(settings, copy)
