@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from journal import cli, web
-from journal.config import PROJECT_ROOT, Settings, load_settings
+from journal.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from journal.runtime import build_runtime
 
 
@@ -36,6 +36,12 @@ def build_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         TESTING=settings.testing,
     )
+    if app.debug and not settings.development:
+        runtime.database.dispose()
+        raise ConfigError(
+            "debug mode shows program state to anyone who sees an error page; it is "
+            "refused unless JOURNAL_DEVELOPMENT=1 is set on a development machine"
+        )
     app.extensions["journal"] = runtime
     if settings.trusted_proxies:
         # Behind N reverse proxies: take the client address and scheme from their headers.

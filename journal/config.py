@@ -48,6 +48,7 @@ class Settings:
     ratelimit_key_prefix: str = "journal"
     argon2: Argon2Params = field(default_factory=Argon2Params)
     testing: bool = False
+    development: bool = False  # allows Flask's debug mode; never on a real install
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -92,6 +93,7 @@ def load_settings(
         trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),
         ratelimit_storage_uri=pick("ratelimit_storage_uri", "memory://"),
         ratelimit_key_prefix=pick("ratelimit_key_prefix", "journal"),
+        development=pick("development", "false").lower() in {"1", "true", "yes"},
     )
     validate(settings)
     return settings

@@ -240,3 +240,15 @@ def test_a_new_secret_key_signs_everyone_out_and_keeps_entries_readable(
             assert title in again.text(url)
     finally:
         runtime(renewed).database.dispose()
+
+
+def test_debug_mode_is_refused_outside_development(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_keys(settings)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(ConfigError, match="debug mode"):
+        create_app(settings)
+    app = create_app(settings.with_changes(development=True))
+    assert app.debug
+    app.extensions["journal"].database.dispose()
