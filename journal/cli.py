@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from journal import keyrotation
 from journal.bootstrap import initialise
 from journal.config import ConfigError, load_settings
 from journal.maintenance import backup, restore
@@ -155,6 +156,58 @@ def register(app: Flask) -> None:
             audit.record(db, "backup")
             db.commit()
         click.echo(f"backup written to {destination} (keys are backed up separately)")
+
+    keys_group = click.Group("keys", help="Master and data keys: rotate and verify.")
+    app.cli.add_command(keys_group)
+
+    @keys_group.command("rotate-master")
+    @with_appcontext
+    def rotate_master_command() -> None:
+        """Re-wrap every data key with a new master key (run again to resume)."""
+        rt: Runtime = current_app.extensions["journal"]
+        result = keyrotation.rotate_master_key(rt.settings, rt.database)
+        with rt.database.session(write=True) as db:
+            audit.record(db, "keys.rotate_master")
+            db.commit()
+        click.echo(
+            f"master key {result.active_id} is active; {result.rewrapped} data keys "
+            f"re-wrapped; retired: {', '.join(result.retired) or 'none'}. "
+            "Back up instance/keys/ now."
+        )
+
+    @keys_group.command("rotate-data")
+    @click.option("--patient", "email", default=None, help="Only this person's key.")
+    @with_appcontext
+    def rotate_data_command(email: str | None) -> None:
+        """Give owners new data keys and re-encrypt their data (run again to resume)."""
+        rt: Runtime = current_app.extensions["journal"]
+        owners = None
+        if email:
+            with rt.database.session() as db:
+                user = accounts.find_user_by_email(db, email)
+            if user is None:
+                raise click.ClickException(f"no account {email}")
+            owners = [user.id]
+        result = keyrotation.rotate_data_keys(rt.database, rt.ring, owners)
+        with rt.database.session(write=True) as db:
+            audit.record(db, "keys.rotate_data")
+            db.commit()
+        click.echo(
+            f"{result.owners} owners: {result.reencrypted} values re-encrypted, "
+            f"{result.deleted_keys} old keys deleted"
+        )
+
+    @keys_group.command("verify")
+    @with_appcontext
+    def keys_verify_command() -> None:
+        """Decrypt everything; list failures by table, row and column."""
+        rt: Runtime = current_app.extensions["journal"]
+        checked, failures = keyrotation.verify_all(rt.database, rt.ring)
+        for f in failures:
+            click.echo(f"FAILED {f.table} {f.row_id} {f.column}: {f.reason}")
+        if failures:
+            raise click.ClickException(f"{len(failures)} of {checked} values failed to decrypt")
+        click.echo(f"all {checked} encrypted values decrypt")
 
     @app.cli.command("create-course")
     @click.option("--patient", "patient_email", required=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from journal.config import ConfigError, Settings
 from journal.crypto import KeyFileError, MasterKeyRing
@@ -12,6 +14,34 @@ from journal.services.audit import AUDIT_KEY
 from journal.services.keys import NotInitialised, verify_master_keys
 from journal.services.passwords import Passwords
 
+log = logging.getLogger("journal.keys")
+
+
+class KeyFile:
+    """The master key ring, re-read when the key file changes on disk.
+
+    A key rotation run from the command line rewrites the file; every worker
+    of a running app picks the new ring up at its next request.
+    """
+
+    def __init__(self, path: Path, ring: MasterKeyRing) -> None:
+        self.path = path
+        self._ring = ring
+        self._stamp = self._current_stamp()
+
+    def _current_stamp(self) -> tuple[int, int]:
+        st = self.path.stat()
+        return st.st_mtime_ns, st.st_ino
+
+    def ring(self) -> MasterKeyRing:
+        try:
+            stamp = self._current_stamp()
+            if stamp != self._stamp:
+                self._ring, self._stamp = MasterKeyRing.load(self.path), stamp
+        except (OSError, KeyFileError):
+            log.error("key file could not be re-read; keeping the keys loaded before")
+        return self._ring
+
 
 @dataclass
 class Runtime:
@@ -19,9 +49,13 @@ class Runtime:
 
     settings: Settings
     database: Database
-    ring: MasterKeyRing
+    keys: KeyFile
     passwords: Passwords
     session_limits: SessionLimits
+
+    @property
+    def ring(self) -> MasterKeyRing:
+        return self.keys.ring()
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -49,4 +83,5 @@ def build_runtime(settings: Settings) -> Runtime:
         memory_cost_kib=params.memory_cost_kib,
         parallelism=params.parallelism,
     )
-    return Runtime(settings, database, ring, passwords, SessionLimits())
+    keys = KeyFile(settings.master_key_path, ring)
+    return Runtime(settings, database, keys, passwords, SessionLimits())

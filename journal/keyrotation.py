@@ -1,0 +1,298 @@
+"""Master-key and data-key rotation, resumable after a crash at any point.
+
+Master key: a new key is registered, then added to the key file as the
+active one; data keys are re-wrapped in batches; old master keys leave the
+file only when no data key uses them any more. Data keys: each owner gets a
+new key and the old one stops being used for new text; every ciphertext
+under the old key is re-encrypted in batches; the old key is deleted only
+when nothing refers to it. Run the same command again after a crash and it
+carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from journal.config import Settings
+from journal.crypto import (
+    DecryptionError,
+    MasterKeyRing,
+    blob_key_id,
+    unwrap_data_key,
+    wrap_data_key,
+)
+from journal.crypto.keys import KEY_BYTES, new_master_key_id
+from journal.db import Database, utcnow
+from journal.models import (
+    Course,
+    DataKey,
+    Entry,
+    EntryRevision,
+    Intention,
+    MasterKeyRecord,
+    TotpCredential,
+)
+from journal.services.vault import Vault, context
+
+BATCH = 500
+Checkpoint = Callable[[str], None]  # called between steps; tests use it to simulate a crash
+
+
+def _no_crash(_: str) -> None:
+    return None
+
+
+# -- master key ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MasterRotation:
+    active_id: str
+    rewrapped: int
+    retired: list[str]
+
+
+def rotate_master_key(
+    settings: Settings, database: Database, *, batch: int = BATCH, step: Checkpoint = _no_crash
+) -> MasterRotation:
+    path = settings.master_key_path
+    ring = MasterKeyRing.load(path)
+    if len(ring.keys) == 1:  # not under way: start one
+        new_id = new_master_key_id()
+        new_ring = MasterKeyRing(
+            active_id=new_id,
+            keys={**ring.keys, new_id: secrets.token_bytes(KEY_BYTES)},
+            audit_key=ring.audit_key,
+        )
+        with database.session(write=True) as db:
+            db.add(MasterKeyRecord(id=new_id, check_value=new_ring.check_value(new_id)))
+            db.commit()
+        step("registered")
+        new_ring.save(path)
+        ring = new_ring
+        step("saved")
+    rewrapped = 0
+    while True:
+        with database.session(write=True) as db:
+            rows = db.scalars(
+                select(DataKey).where(DataKey.master_key_id != ring.active_id).limit(batch)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                key = unwrap_data_key(ring.key(row.master_key_id), row.wrapped, key_id=str(row.id))
+                row.wrapped = wrap_data_key(ring.active_key, key)
+                row.master_key_id = ring.active_id
+            db.commit()
+            rewrapped += len(rows)
+        step("batch")
+    old = [k for k in ring.keys if k != ring.active_id]
+    with database.session(write=True) as db:
+        db.execute(
+            update(MasterKeyRecord)
+            .where(MasterKeyRecord.id.in_(old), MasterKeyRecord.retired_at.is_(None))
+            .values(retired_at=utcnow())
+        )
+        db.commit()
+    step("retired")
+    MasterKeyRing(ring.active_id, {ring.active_id: ring.active_key}, ring.audit_key).save(path)
+    return MasterRotation(ring.active_id, rewrapped, old)
+
+
+# -- data keys -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealedTable:
+    """A table with encrypted columns and how to find each row's owner."""
+
+    model: Any
+    columns: tuple[str, ...]
+    owner: Any  # a column expression giving the owner's id, joined as `joins` say
+    joins: tuple[Any, ...] = ()
+
+
+SEALED = (
+    SealedTable(Course, ("indication",), Course.patient_id),
+    SealedTable(
+        Entry,
+        ("title", "body", "mood"),
+        Course.patient_id,
+        ((Course, Course.id == Entry.course_id),),
+    ),
+    SealedTable(
+        EntryRevision,
+        ("title", "body", "mood"),
+        Course.patient_id,
+        ((Entry, Entry.id == EntryRevision.entry_id), (Course, Course.id == Entry.course_id)),
+    ),
+    SealedTable(
+        Intention, ("text",), Course.patient_id, ((Course, Course.id == Intention.course_id),)
+    ),
+    SealedTable(TotpCredential, ("secret",), TotpCredential.user_id),
+)
+
+
+@dataclass(frozen=True)
+class DataRotation:
+    owners: int
+    reencrypted: int
+    deleted_keys: int
+
+
+def rotate_data_keys(
+    database: Database,
+    ring: MasterKeyRing,
+    owners: Iterable[uuid.UUID] | None = None,
+    *,
+    batch: int = BATCH,
+    step: Checkpoint = _no_crash,
+) -> DataRotation:
+    """Give each owner a new data key and re-encrypt everything under the old ones."""
+    with database.session(write=True) as db:
+        wanted = (
+            set(owners)
+            if owners is not None
+            else set(db.scalars(select(DataKey.owner_id).distinct()))
+        )
+        for owner in sorted(wanted):
+            if not _under_way(db, owner):
+                db.execute(
+                    update(DataKey)
+                    .where(DataKey.owner_id == owner, DataKey.retired_at.is_(None))
+                    .values(retired_at=utcnow())
+                )
+                Vault(db, ring).create_key(owner)
+        db.commit()
+    step("new keys")
+    retired = _retired_keys(database, wanted)
+    count = 0
+    for table in SEALED:
+        count += _reencrypt(database, ring, table, wanted, retired, batch, step)
+    with database.session(write=True) as db:
+        still_used = _referenced(db, wanted, retired)
+        doomed = [k for k in retired if k not in still_used]
+        if doomed:
+            db.execute(delete(DataKey).where(DataKey.id.in_(doomed)))
+        db.commit()
+    step("deleted")
+    return DataRotation(len(wanted), count, len(doomed))
+
+
+def _under_way(db: Session, owner: uuid.UUID) -> bool:
+    """An earlier run already gave this owner a new key and retired the old."""
+    return (
+        db.scalar(
+            select(DataKey.id)
+            .where(DataKey.owner_id == owner, DataKey.retired_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _retired_keys(database: Database, owners: set[uuid.UUID]) -> set[uuid.UUID]:
+    with database.session() as db:
+        return set(
+            db.scalars(
+                select(DataKey.id).where(
+                    DataKey.owner_id.in_(owners), DataKey.retired_at.is_not(None)
+                )
+            )
+        )
+
+
+def _rows(
+    db: Session, table: SealedTable, owners: set[uuid.UUID], after: uuid.UUID | None, batch: int
+) -> list[tuple[Any, uuid.UUID]]:
+    stmt = select(table.model, table.owner)
+    for target, on in table.joins:
+        stmt = stmt.join(target, on)
+    stmt = stmt.where(table.owner.in_(owners))
+    if after is not None:
+        stmt = stmt.where(table.model.id > after)
+    return [(r, o) for r, o in db.execute(stmt.order_by(table.model.id).limit(batch))]
+
+
+def _reencrypt(
+    database: Database,
+    ring: MasterKeyRing,
+    table: SealedTable,
+    owners: set[uuid.UUID],
+    retired: set[uuid.UUID],
+    batch: int,
+    step: Checkpoint,
+) -> int:
+    done, after = 0, None
+    while True:
+        with database.session(write=True) as db:
+            rows = _rows(db, table, owners, after, batch)
+            if not rows:
+                return done
+            vault = Vault(db, ring)
+            for row, owner in rows:
+                for column in table.columns:
+                    blob = getattr(row, column)
+                    if blob is not None and blob_key_id(blob) in retired:
+                        plain = vault.open(blob, context(row, column, owner))
+                        setattr(row, column, vault.seal(context(row, column, owner), plain))
+                        done += 1
+            after = rows[-1][0].id
+            db.commit()
+        step("batch")
+
+
+def _referenced(db: Session, owners: set[uuid.UUID], retired: set[uuid.UUID]) -> set[uuid.UUID]:
+    used: set[uuid.UUID] = set()
+    for table in SEALED:
+        after = None
+        while rows := _rows(db, table, owners, after, BATCH):
+            for row, _owner in rows:
+                for column in table.columns:
+                    blob = getattr(row, column)
+                    if blob is not None and blob_key_id(blob) in retired:
+                        used.add(blob_key_id(blob))
+            after = rows[-1][0].id
+    return used
+
+
+@dataclass(frozen=True)
+class Failure:
+    table: str
+    row_id: uuid.UUID
+    column: str
+    reason: str
+
+
+def verify_all(database: Database, ring: MasterKeyRing) -> tuple[int, list[Failure]]:
+    """Decrypt every stored value; report the ones that fail, by id (never content)."""
+    checked, failures = 0, []
+    with database.session() as db:
+        vault = Vault(db, ring)
+        for table in SEALED:
+            after = None
+            stmt_owners = select(table.owner)
+            for target, on in table.joins:
+                stmt_owners = stmt_owners.join(target, on)
+            owners = set(db.scalars(stmt_owners.select_from(table.model)))
+            while rows := _rows(db, table, owners, after, BATCH):
+                for row, owner in rows:
+                    for column in table.columns:
+                        if getattr(row, column) is None:
+                            continue
+                        checked += 1
+                        try:
+                            vault.open_column(row, column, owner)
+                        except DecryptionError as exc:
+                            failures.append(
+                                Failure(table.model.__tablename__, row.id, column, exc.reason)
+                            )
+                after = rows[-1][0].id
+    return checked, failures
