@@ -1,0 +1,133 @@
+"""Arbitrary values posted to every form in the app never give a 500 (issue: fuzzing).
+
+Each POST route is listed with who posts it and its fields; a new POST route
+that is not listed fails the first test, so it cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import Clinic
+from tests.security_helpers import rules
+
+# endpoint -> (who posts it, its form fields)
+FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "auth.login": ("anonymous", ("email", "password")),
+    "auth.second_factor": ("anonymous", ("code",)),
+    "auth.logout": ("patient", ()),
+    "auth.change_password": ("patient", ("current_password", "new_password", "confirm_password")),
+    "auth.confirm_identity": ("clinician", ("password", "code")),
+    "auth.two_factor_start": ("patient", ()),
+    "auth.two_factor_confirm": ("patient", ("code",)),
+    "auth.two_factor_remove": ("clinician", ("password",)),
+    "courses.new_course": (
+        "clinician",
+        ("patient_email", "started_on", "indication", "colleagues"),
+    ),
+    "courses.new_session": ("clinician", ("scheduled_at", "number", "status")),
+    "courses.edit_session": ("clinician", ("scheduled_at", "number", "status")),
+    "courses.set_status": ("clinician", ()),
+    "entries.new_entry": (
+        "patient",
+        ("phase", "session_id", "title", "body", "intentions", "mood", "visibility"),
+    ),
+    "entries.edit": (
+        "patient",
+        ("phase", "session_id", "title", "body", "intentions", "mood", "visibility", "version"),
+    ),
+    "admin.new_user": ("admin", ("name", "email", "role")),
+    "admin.set_active": ("admin", ()),
+    "admin.reset_password": ("admin", ()),
+    "admin.new_course": ("admin", ("patient_email", "clinician_emails", "started_on")),
+    "admin.course_team": ("admin", ("email",)),
+    "admin.remove_clinician": ("admin", ()),
+    "admin.erase_user": ("admin", ("reason", "confirm_email")),
+}
+
+TEXT = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=400),
+    st.sampled_from(
+        [
+            "",
+            "\x00",
+            "-1",
+            "0",
+            "1e309",
+            "9" * 30,
+            "2026-02-30",
+            "2026-13-45T99:99",
+            "<script>x</script>",
+            "' OR 1=1 --",
+            "preparation",
+            "care_team",
+        ]
+    ),
+)
+
+
+def test_every_post_route_is_listed(clinic: Clinic) -> None:
+    posts = {str(rule.endpoint) for rule, method in rules(clinic.world.app) if method == "POST"}
+    assert posts == set(FORMS), f"add or remove in FORMS: {sorted(posts ^ set(FORMS))}"
+
+
+def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
+    c = clinic
+    urls = {
+        "courses.new_session": f"/courses/{c.course.id}/sessions/new",
+        "courses.edit_session": f"/courses/{c.course.id}/sessions/{c.upcoming.id}/edit",
+        "courses.set_status": f"/courses/{c.course.id}/status/closed",
+        "entries.new_entry": f"/courses/{c.course.id}/entries/new",
+        "entries.edit": f"/entries/{entry_id}/edit",
+        "admin.set_active": f"/admin/users/{c.other_clinician.id}/deactivate",
+        "admin.reset_password": f"/admin/users/{c.other_clinician.id}/reset-password",
+        "admin.course_team": f"/admin/courses/{c.course.id}",
+        "admin.remove_clinician": (
+            f"/admin/courses/{c.other_course.id}/team/{c.other_clinician.id}/remove"
+        ),
+        "admin.erase_user": f"/admin/users/{c.other_patient.id}/erase",
+    }
+    rule = next(r for r in clinic.world.app.url_map.iter_rules() if r.endpoint == endpoint)
+    return urls.get(endpoint, rule.rule)
+
+
+@pytest.mark.parametrize("endpoint", sorted(FORMS))
+def test_arbitrary_values_never_give_a_500(clinic: Clinic, endpoint: str) -> None:
+    who, fields = FORMS[endpoint]
+    world = clinic.world
+    author = world.browser(clinic.patient)
+    r = author.post(
+        f"/courses/{clinic.course.id}/entries/new",
+        {
+            "phase": "integration",
+            "title": "Own entry",
+            "body": "x",
+            "visibility": "care_team",
+            "session_id": "",
+            "mood": "",
+            "intentions": "",
+        },
+    )
+    entry_id = uuid.UUID(r.location.rsplit("/", 1)[-1])
+    person = None if who == "anonymous" else getattr(clinic, who)
+    browser = world.browser(person) if person else world.browser()
+    url = _url(clinic, endpoint, entry_id)
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(st.fixed_dictionaries(dict.fromkeys(fields, TEXT)))
+    def post(values: dict[str, str]) -> None:
+        response = browser.post(url, values)
+        assert response.status_code < 500, (endpoint, values, response.status_code)
+
+    post()
