@@ -1,0 +1,81 @@
+"""Screenshots of the main pages, phone and desktop, from the demo clinic.
+
+`JOURNAL_SCREENSHOTS=docs/screenshots make test-sqlite` refreshes the pictures
+in the README; without it they go to a temporary folder, and the test still
+checks that every page rendered and is accessible.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyotp
+from flask import Flask
+from playwright.sync_api import Browser, Page
+
+from journal.services.demo import create_demo_clinic
+from journal.services.vault import Vault
+from tests.browser.axe import assert_accessible
+from tests.browser.conftest import new_page
+from tests.conftest import runtime
+
+
+def _demo(app: Flask) -> str:
+    rt = runtime(app)
+    with rt.database.session(write=True) as db:
+        logins = create_demo_clinic(db, Vault(db, rt.ring), rt.passwords)
+    assert logins is not None
+    return logins.password
+
+
+def _sign_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+
+
+def _enrol(page: Page) -> None:
+    page.get_by_role("button", name="Set up two-factor sign-in").click()
+    secret = page.locator(".secret-key").inner_text().strip()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_role("link", name="I have saved them").click()
+
+
+def test_screenshots_of_the_main_pages(
+    chromium: Browser, live_url: str, app: Flask, tmp_path: Path
+) -> None:
+    out = Path(os.environ.get("JOURNAL_SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    password = _demo(app)
+    taken = []
+    for device in ("phone", "desktop"):
+        page = new_page(chromium, phone=device == "phone")
+        _sign_in(page, live_url, "jordan@demo.example", password)
+        steps = {
+            "timeline": lambda p: None,
+            "entry": lambda p: p.get_by_role("heading", name="What I hope for").click(),
+            "write": lambda p: p.locator(".write-now .button").click(),
+        }
+        timeline_url = page.url
+        for name, go in steps.items():
+            page.goto(timeline_url)
+            go(page)
+            assert_accessible(page)
+            target = out / f"patient-{name}-{device}.png"
+            page.screenshot(path=str(target), full_page=name != "timeline")
+            taken.append(target)
+        page.context.close()
+    page = new_page(chromium)
+    _sign_in(page, live_url, "rivera@demo.example", password)
+    _enrol(page)
+    assert_accessible(page)
+    page.screenshot(path=str(out / "clinician-caseload-desktop.png"))
+    page.get_by_role("link", name="Jordan Lake (demo)").click()
+    assert_accessible(page)
+    page.screenshot(path=str(out / "clinician-timeline-desktop.png"))
+    taken += [out / "clinician-caseload-desktop.png", out / "clinician-timeline-desktop.png"]
+    page.context.close()
+    assert all(p.stat().st_size > 5000 for p in taken)
