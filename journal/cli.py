@@ -69,11 +69,16 @@ def restore_command(source: Path) -> None:
         runtime = build_runtime(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    with runtime.database.session(write=True) as db:
-        audit.record(db, "restore", outcome=f"erasures:{reapplied}")
-        db.commit()
+    _audit(runtime, "restore", outcome=f"erasures:{reapplied}")
     runtime.database.dispose()
     click.echo(f"restored {source}; erasures re-applied: {reapplied}")
+
+
+def _audit(rt: Runtime, action: str, outcome: str = "ok") -> None:
+    """Command-line operations are audited like everything else (no person is signed in)."""
+    with rt.database.session(write=True) as db:
+        audit.record(db, action, outcome=outcome)
+        db.commit()
 
 
 def _write_logins(path: Path, logins: DemoLogins) -> None:
@@ -91,11 +96,16 @@ def _safe_url(url: str) -> str:
     return url.split("@")[-1] if "@" in url else url
 
 
+def _runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["journal"]
+    return rt
+
+
 def register(app: Flask) -> None:
     @app.cli.command("demo")
     def demo_command() -> None:
         """Create the demo clinic in an empty database."""
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         with rt.database.session(write=True) as db:
             logins = create_demo_clinic(db, Vault(db, rt.ring), rt.passwords)
         if logins is None:
@@ -115,7 +125,7 @@ def register(app: Flask) -> None:
         password = None
         if not temporary:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         with rt.database.session(write=True) as db:
             try:
                 user, temp = accounts.create_user(
@@ -134,7 +144,7 @@ def register(app: Flask) -> None:
     @with_appcontext
     def audit_verify_command() -> None:
         """Check the audit trail's hash chain; exit 1 if any event was changed."""
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         with rt.database.session() as db:
             report = audit.verify_chain(db)
         if not report.intact:
@@ -147,14 +157,12 @@ def register(app: Flask) -> None:
     @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(destination: Path) -> None:
         """Write a consistent copy of the (SQLite) database; the keys are not in it."""
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         try:
             backup(rt.settings, destination)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
-        with rt.database.session(write=True) as db:
-            audit.record(db, "backup")
-            db.commit()
+        _audit(rt, "backup")
         click.echo(f"backup written to {destination} (keys are backed up separately)")
 
     keys_group = click.Group("keys", help="Master and data keys: rotate and verify.")
@@ -164,11 +172,9 @@ def register(app: Flask) -> None:
     @with_appcontext
     def rotate_master_command() -> None:
         """Re-wrap every data key with a new master key (run again to resume)."""
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         result = keyrotation.rotate_master_key(rt.settings, rt.database)
-        with rt.database.session(write=True) as db:
-            audit.record(db, "keys.rotate_master")
-            db.commit()
+        _audit(rt, "keys.rotate_master")
         click.echo(
             f"master key {result.active_id} is active; {result.rewrapped} data keys "
             f"re-wrapped; retired: {', '.join(result.retired) or 'none'}. "
@@ -180,7 +186,7 @@ def register(app: Flask) -> None:
     @with_appcontext
     def rotate_data_command(email: str | None) -> None:
         """Give owners new data keys and re-encrypt their data (run again to resume)."""
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         owners = None
         if email:
             with rt.database.session() as db:
@@ -189,9 +195,7 @@ def register(app: Flask) -> None:
                 raise click.ClickException(f"no account {email}")
             owners = [user.id]
         result = keyrotation.rotate_data_keys(rt.database, rt.ring, owners)
-        with rt.database.session(write=True) as db:
-            audit.record(db, "keys.rotate_data")
-            db.commit()
+        _audit(rt, "keys.rotate_data")
         click.echo(
             f"{result.owners} owners: {result.reencrypted} values re-encrypted, "
             f"{result.deleted_keys} old keys deleted"
@@ -201,7 +205,7 @@ def register(app: Flask) -> None:
     @with_appcontext
     def keys_verify_command() -> None:
         """Decrypt everything; list failures by table, row and column."""
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         checked, failures = keyrotation.verify_all(rt.database, rt.ring)
         for f in failures:
             click.echo(f"FAILED {f.table} {f.row_id} {f.column}: {f.reason}")
@@ -221,7 +225,7 @@ def register(app: Flask) -> None:
         indication: str,
     ) -> None:
         """Open a course for a patient with a care team; prints the course id."""
-        rt: Runtime = current_app.extensions["journal"]
+        rt = _runtime()
         start = started_on.date() if started_on else date.today()
         with rt.database.session(write=True) as db:
             first = accounts.find_user_by_email(db, clinician_emails[0], Role.CLINICIAN)

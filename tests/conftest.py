@@ -28,6 +28,7 @@ from journal.models import Course, DosingSession, Role, SessionStatus, User
 from journal.runtime import Runtime
 from journal.services import accounts, courses, twofactor
 from journal.services.actor import Actor
+from journal.services.demo import create_demo_clinic
 from journal.services.keys import register_master_key
 from journal.services.vault import Vault
 from tests.helpers import PASSWORD, Browser, remember_recovery_codes
@@ -250,3 +251,12 @@ def new_entry_id(response_location: str) -> uuid.UUID:
 
 
 Now = Callable[[], datetime]
+
+
+def create_demo(app: Flask) -> str:
+    """The demo clinic in the app's database; returns the demo password."""
+    rt = runtime(app)
+    with rt.database.session(write=True) as session:
+        logins = create_demo_clinic(session, Vault(session, rt.ring), rt.passwords)
+    assert logins is not None
+    return logins.password

@@ -6,22 +6,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from journal.models import User
-from journal.services.demo import create_demo_clinic
-from journal.services.vault import Vault
-from tests.conftest import World, runtime
+from tests.conftest import World, create_demo, runtime
 from tests.helpers import Browser
 
 
-def _demo(app: Flask) -> str:
-    rt = runtime(app)
-    with rt.database.session(write=True) as db:
-        logins = create_demo_clinic(db, Vault(db, rt.ring), rt.passwords)
-    assert logins is not None
-    return logins.password
-
-
 def test_demo_people_are_clearly_fictional(app: Flask) -> None:
-    _demo(app)
+    create_demo(app)
     with runtime(app).database.session() as db:
         users = db.scalars(select(User)).all()
     assert users
@@ -29,7 +19,7 @@ def test_demo_people_are_clearly_fictional(app: Flask) -> None:
 
 
 def test_demo_patient_and_clinician_see_their_timeline(app: Flask, world: World) -> None:
-    password = _demo(app)
+    password = create_demo(app)
     patient = Browser(app)
     assert patient.login("jordan@demo.example", password).status_code == 302
     home = patient.get("/")

@@ -14,19 +14,9 @@ import pyotp
 from flask import Flask
 from playwright.sync_api import Browser, Page
 
-from journal.services.demo import create_demo_clinic
-from journal.services.vault import Vault
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import new_page
-from tests.conftest import runtime
-
-
-def _demo(app: Flask) -> str:
-    rt = runtime(app)
-    with rt.database.session(write=True) as db:
-        logins = create_demo_clinic(db, Vault(db, rt.ring), rt.passwords)
-    assert logins is not None
-    return logins.password
+from tests.conftest import create_demo
 
 
 def _sign_in(page: Page, base: str, email: str, password: str) -> None:
@@ -49,7 +39,7 @@ def test_screenshots_of_the_main_pages(
 ) -> None:
     out = Path(os.environ.get("JOURNAL_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    password = _demo(app)
+    password = create_demo(app)
     taken = []
     for device in ("phone", "desktop"):
         page = new_page(chromium, phone=device == "phone")
