@@ -210,12 +210,18 @@ def _retired_keys(database: Database, owners: set[uuid.UUID]) -> set[uuid.UUID]:
 
 
 def _rows(
-    db: Session, table: SealedTable, owners: set[uuid.UUID], after: uuid.UUID | None, batch: int
+    db: Session,
+    table: SealedTable,
+    owners: set[uuid.UUID] | None,
+    after: uuid.UUID | None,
+    batch: int,
 ) -> list[tuple[Any, uuid.UUID]]:
+    """One batch of rows (with their owner) after `after`; all owners when None."""
     stmt = select(table.model, table.owner)
     for target, on in table.joins:
         stmt = stmt.join(target, on)
-    stmt = stmt.where(table.owner.in_(owners))
+    if owners is not None:
+        stmt = stmt.where(table.owner.in_(owners))
     if after is not None:
         stmt = stmt.where(table.model.id > after)
     return [(r, o) for r, o in db.execute(stmt.order_by(table.model.id).limit(batch))]
@@ -278,11 +284,7 @@ def verify_all(database: Database, ring: MasterKeyRing) -> tuple[int, list[Failu
         vault = Vault(db, ring)
         for table in SEALED:
             after = None
-            stmt_owners = select(table.owner)
-            for target, on in table.joins:
-                stmt_owners = stmt_owners.join(target, on)
-            owners = set(db.scalars(stmt_owners.select_from(table.model)))
-            while rows := _rows(db, table, owners, after, BATCH):
+            while rows := _rows(db, table, None, after, BATCH):
                 for row, owner in rows:
                     for column in table.columns:
                         if getattr(row, column) is None:

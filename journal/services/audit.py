@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from journal.crypto import audit_chain_mac
 from journal.db import begin_write, new_id, utcnow
-from journal.models import AuditEvent, AuditHead, User
+from journal.models import AuditEvent, AuditHead, Role, User
 from journal.services.actor import Actor
 from journal.services.errors import Forbidden
 
@@ -165,7 +165,7 @@ def browse(
     limit: int = 100,
 ) -> list[EventRow]:
     """Newest first, for the admin's audit page. Events hold no content."""
-    if actor.role.value != "admin":
+    if actor.role != Role.ADMIN:
         raise Forbidden()
     stmt = select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
     if action:

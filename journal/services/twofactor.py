@@ -16,7 +16,7 @@ import uuid
 
 import pyotp
 import segno
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from journal.db import new_id, utcnow
@@ -145,12 +145,13 @@ def verify(db: Session, vault: Vault, user: User, code: str, now: float | None =
 
 
 def remaining_recovery_codes(db: Session, user_id: uuid.UUID) -> int:
-    return len(
-        db.scalars(
-            select(RecoveryCode.id).where(
+    return (
+        db.scalar(
+            select(func.count()).where(
                 RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
             )
-        ).all()
+        )
+        or 0
     )
 
 
