@@ -31,12 +31,16 @@ from journal.crypto import (
 from journal.crypto.keys import KEY_BYTES, new_master_key_id
 from journal.db import Database, utcnow
 from journal.models import (
+    Comment,
     Course,
     DataKey,
     Entry,
     EntryRevision,
     Intention,
+    KeyScope,
     MasterKeyRecord,
+    PsychotherapyNote,
+    Theme,
     TotpCredential,
 )
 from journal.services.vault import Vault, context
@@ -117,6 +121,7 @@ class SealedTable:
     columns: tuple[str, ...]
     owner: Any  # a column expression giving the owner's id, joined as `joins` say
     joins: tuple[Any, ...] = ()
+    scope: KeyScope = KeyScope.JOURNAL
 
 
 SEALED = (
@@ -137,6 +142,17 @@ SEALED = (
         Intention, ("text",), Course.patient_id, ((Course, Course.id == Intention.course_id),)
     ),
     SealedTable(TotpCredential, ("secret",), TotpCredential.user_id),
+    SealedTable(
+        Comment, ("quote", "body"), Course.patient_id, ((Course, Course.id == Comment.course_id),)
+    ),
+    SealedTable(Theme, ("name",), Course.patient_id, ((Course, Course.id == Theme.course_id),)),
+    SealedTable(
+        PsychotherapyNote,
+        ("body",),
+        Course.patient_id,
+        ((Course, Course.id == PsychotherapyNote.course_id),),
+        scope=KeyScope.NOTES,
+    ),
 )
 
 
@@ -164,12 +180,20 @@ def rotate_data_keys(
         )
         for owner in sorted(wanted):
             if not _under_way(db, owner):
+                scopes = set(
+                    db.scalars(
+                        select(DataKey.scope).where(
+                            DataKey.owner_id == owner, DataKey.retired_at.is_(None)
+                        )
+                    )
+                )
                 db.execute(
                     update(DataKey)
                     .where(DataKey.owner_id == owner, DataKey.retired_at.is_(None))
                     .values(retired_at=utcnow())
                 )
-                Vault(db, ring).create_key(owner)
+                for scope in sorted(scopes):  # a new key in every scope the owner uses
+                    Vault(db, ring, scope).create_key(owner)
         db.commit()
     step("new keys")
     retired = _retired_keys(database, wanted)
@@ -242,7 +266,7 @@ def _reencrypt(
             rows = _rows(db, table, owners, after, batch)
             if not rows:
                 return done
-            vault = Vault(db, ring)
+            vault = Vault(db, ring, table.scope)
             for row, owner in rows:
                 for column in table.columns:
                     blob = getattr(row, column)
@@ -281,8 +305,8 @@ def verify_all(database: Database, ring: MasterKeyRing) -> tuple[int, list[Failu
     """Decrypt every stored value; report the ones that fail, by id (never content)."""
     checked, failures = 0, []
     with database.session() as db:
-        vault = Vault(db, ring)
         for table in SEALED:
+            vault = Vault(db, ring, table.scope)
             after = None
             while rows := _rows(db, table, None, after, BATCH):
                 for row, owner in rows:

@@ -3,31 +3,50 @@
 from journal.models.accounts import LoginSession, User
 from journal.models.audit import AuditEvent, AuditHead
 from journal.models.courses import CareTeamMember, Course, DosingSession
-from journal.models.enums import CourseStatus, KeyScope, Phase, Role, SessionStatus, Visibility
+from journal.models.enums import (
+    CourseStatus,
+    KeyScope,
+    Phase,
+    Role,
+    SessionStatus,
+    ThemeKind,
+    Visibility,
+)
 from journal.models.erasure import Erasure
 from journal.models.journal import Entry, EntryRevision, Intention
 from journal.models.keys import DataKey, MasterKeyRecord
+from journal.models.notes import PsychotherapyNote
+from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
+from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
 
 __all__ = [
     "AuditEvent",
     "AuditHead",
     "CareTeamMember",
+    "Comment",
+    "CommentRead",
     "Course",
     "CourseStatus",
+    "CourseVisit",
     "DataKey",
     "DosingSession",
     "Entry",
+    "EntryReview",
     "EntryRevision",
+    "EntryTheme",
     "Erasure",
     "Intention",
     "KeyScope",
     "LoginSession",
     "MasterKeyRecord",
     "Phase",
+    "PsychotherapyNote",
     "RecoveryCode",
     "Role",
     "SessionStatus",
+    "Theme",
+    "ThemeKind",
     "TotpCredential",
     "User",
     "Visibility",

@@ -36,3 +36,11 @@ class KeyScope(StrEnum):
     """Which data of an owner a data key protects."""
 
     JOURNAL = "journal"
+    NOTES = "notes"  # psychotherapy notes: a key of their own, never the journal's
+
+
+class ThemeKind(StrEnum):
+    PEOPLE = "people"
+    FEELINGS = "feelings"
+    IMAGES = "images"
+    PLACES = "places"

@@ -15,16 +15,23 @@ from sqlalchemy.orm import Session
 from journal.db import new_id
 from journal.models import (
     CareTeamMember,
+    Comment,
+    CommentRead,
     Course,
+    CourseVisit,
     DataKey,
     DosingSession,
     Entry,
+    EntryReview,
     EntryRevision,
+    EntryTheme,
     Erasure,
     Intention,
     LoginSession,
+    PsychotherapyNote,
     RecoveryCode,
     Role,
+    Theme,
     TotpCredential,
     User,
 )
@@ -68,6 +75,16 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     """Every row that holds or points to the patient's data, children first."""
     courses = select(Course.id).where(Course.patient_id == patient_id)
     entries = select(Entry.id).where(Entry.course_id.in_(courses))
+    comments = select(Comment.id).where(Comment.course_id.in_(courses))
+    db.execute(delete(CommentRead).where(CommentRead.comment_id.in_(comments)))
+    db.execute(delete(CommentRead).where(CommentRead.user_id == patient_id))
+    db.execute(delete(Comment).where(Comment.course_id.in_(courses)))
+    db.execute(delete(EntryReview).where(EntryReview.course_id.in_(courses)))
+    db.execute(delete(EntryTheme).where(EntryTheme.entry_id.in_(entries)))
+    db.execute(delete(Theme).where(Theme.course_id.in_(courses)))
+    db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
+    db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
+    db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))
     db.execute(delete(Intention).where(Intention.course_id.in_(courses)))
     db.execute(delete(EntryRevision).where(EntryRevision.entry_id.in_(entries)))
     db.execute(delete(Entry).where(Entry.course_id.in_(courses)))

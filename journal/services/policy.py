@@ -108,3 +108,49 @@ def visibilities_for(role: Role) -> list[Visibility]:
 
 def can_manage_sessions(access: CourseAccess) -> bool:
     return access.as_clinician and access.writable
+
+
+# -- review, comments, psychotherapy notes ------------------------------------
+
+
+def can_review(access: CourseAccess) -> bool:
+    """Marking entries reviewed is a care-team clinician's act."""
+    return access.as_clinician
+
+
+def comment_visibilities(access: CourseAccess) -> list[Visibility]:
+    """Clinicians comment for the patient or for the team only; patients only reply."""
+    return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY] if access.as_clinician else []
+
+
+def can_read_comment(access: CourseAccess, visibility: Visibility) -> bool:
+    """Comments are never private: care-team ones reach the patient, the rest do not."""
+    if visibility == Visibility.CARE_TEAM:
+        return access.as_patient or access.as_clinician
+    return visibility == Visibility.CLINICIAN_ONLY and access.as_clinician
+
+
+def can_use_notes(access: CourseAccess) -> bool:
+    """Psychotherapy notes: care-team clinicians only; a patient never reaches them."""
+    return access.as_clinician
+
+
+def readable_entries_anywhere(user: User) -> ColumnElement[bool]:
+    """Entries the user may read on any of their courses, for counts across a caseload.
+    The same rule as readable_entries_clause, joined to Course."""
+    own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == user.id)
+    shared = Entry.visibility == Visibility.CARE_TEAM
+    if user.role == Role.PATIENT:
+        return and_(Course.patient_id == user.id, or_(own_private, shared))
+    if user.role == Role.CLINICIAN:
+        staff = Entry.visibility == Visibility.CLINICIAN_ONLY
+        return and_(visible_courses_clause(user), or_(shared, staff))
+    return Course.id.is_(None)
+
+
+def readable_comment_levels(user: User) -> list[Visibility]:
+    if user.role == Role.PATIENT:
+        return [Visibility.CARE_TEAM]
+    if user.role == Role.CLINICIAN:
+        return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY]
+    return []

@@ -56,11 +56,16 @@ def render_markdown(text: str) -> str:
     )
 
 
-def plain_excerpt(text: str, limit: int = 240) -> str:
-    """The first words of an entry as plain text, for cards and lists."""
+def plain_text(text: str) -> str:
+    """Markdown as the words a reader sees, whitespace collapsed (for quotes and search)."""
     raw = cmarkgfm.github_flavored_markdown_to_html(text, options=_OPTIONS)
     plain = html.unescape(nh3.clean(raw, tags=set(), strip_comments=True))
-    plain = " ".join(plain.split())
+    return " ".join(plain.split())
+
+
+def plain_excerpt(text: str, limit: int = 240) -> str:
+    """The first words of an entry as plain text, for cards and lists."""
+    plain = plain_text(text)
     if len(plain) <= limit:
         return plain
     return plain[:limit].rsplit(" ", 1)[0] + "…"

@@ -12,14 +12,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import utcnow
+from journal.db import begin_write, utcnow
 from journal.models import DosingSession, Entry, Phase, Role, User
 from journal.services import audit
 from journal.services.actor import Actor
+from journal.services.comments import comment_counts
 from journal.services.courses import care_team, course_indication, list_sessions
 from journal.services.entries import default_session, intentions_of, suggested_phase
 from journal.services.policy import CourseAccess, course_access, readable_entries_clause
 from journal.services.rendering import plain_excerpt
+from journal.services.review import Review, note_visit, reviews_of
+from journal.services.themes import ThemeTag, themes_of
 from journal.services.vault import Vault
 
 
@@ -36,6 +39,13 @@ class EntryCard:
     created_at: datetime
     edited: bool
     intentions: list[str]
+    reviews: list[Review]
+    comments: int
+    themes: list[ThemeTag]
+
+    @property
+    def changed_since_review(self) -> bool:
+        return bool(self.reviews) and all(r.changed_since for r in self.reviews)
 
 
 @dataclass
@@ -76,7 +86,11 @@ def course_timeline(
         .where(readable_entries_clause(access))
         .order_by(Entry.created_at)
     ).all()
-    intentions = intentions_of(db, [r[0].id for r in rows])
+    ids = [r[0].id for r in rows]
+    intentions = intentions_of(db, ids)
+    reviews = reviews_of(db, [r[0] for r in rows])
+    comments = comment_counts(db, access, ids)
+    themes = themes_of(db, vault, access, ids)
     vault.preload([owner])
     blocks = {s.id: SessionBlock(s) for s in sessions}
     for entry, author_name, author_role in rows:
@@ -95,6 +109,9 @@ def course_timeline(
                 created_at=entry.created_at,
                 edited=entry.version > 1,
                 intentions=[vault.open_column(i, "text", owner) for i in intentions[entry.id]],
+                reviews=reviews[entry.id],
+                comments=comments.get(entry.id, 0),
+                themes=themes[entry.id],
             )
         )
     phase = suggested_phase(sessions, now)
@@ -108,6 +125,13 @@ def course_timeline(
         suggested_session=default_session(sessions, phase, now),
         entry_count=len(rows),
     )
-    if actor.id != owner:
-        audit.record_read(db, actor, object_type="course", object_id=course_id, subject_id=owner)
+    if access.as_clinician:
+        # One short write: the read of another person's journal, and "last looked".
+        db.commit()
+        begin_write(db)
+        note_visit(db, actor.user, course_id, now)
+        audit.record(
+            db, "read", actor=actor, object_type="course", object_id=course_id, subject_id=owner
+        )
+        db.commit()
     return timeline

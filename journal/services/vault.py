@@ -46,11 +46,20 @@ def context(row: SealedRow, column: str, owner_id: uuid.UUID) -> FieldContext:
 
 
 class Vault:
-    def __init__(self, db: Session, ring: MasterKeyRing) -> None:
+    """Seals and opens with the data keys of one scope (journal, or notes)."""
+
+    def __init__(
+        self, db: Session, ring: MasterKeyRing, scope: KeyScope = KeyScope.JOURNAL
+    ) -> None:
         self._db = db
         self._ring = ring
+        self.scope = scope
         self._keys: dict[uuid.UUID, tuple[uuid.UUID, bytes]] = {}  # id -> (owner, key)
         self._active: dict[uuid.UUID, uuid.UUID] = {}  # owner -> active key id
+
+    def for_scope(self, scope: KeyScope) -> Vault:
+        """A vault over the same session for another scope's keys."""
+        return self if scope == self.scope else Vault(self._db, self._ring, scope)
 
     # -- keys -------------------------------------------------------------
     def preload(self, owner_ids: Iterable[uuid.UUID]) -> None:
@@ -60,13 +69,15 @@ class Vault:
             return
         rows = self._db.scalars(
             select(DataKey)
-            .where(DataKey.owner_id.in_(wanted), DataKey.scope == KeyScope.JOURNAL)
+            .where(DataKey.owner_id.in_(wanted), DataKey.scope == self.scope)
             .order_by(DataKey.created_at)
         ).all()
         for row in rows:
             self._remember(row)
 
     def _remember(self, row: DataKey) -> None:
+        if row.scope != self.scope:  # a notes key never opens journal text, nor the reverse
+            return
         if row.id not in self._keys:
             master = self._ring.key(row.master_key_id)
             key = unwrap_data_key(master, row.wrapped, key_id=str(row.id))
@@ -87,7 +98,7 @@ class Vault:
         row = DataKey(
             id=uuid.uuid4(),
             owner_id=owner_id,
-            scope=KeyScope.JOURNAL,
+            scope=self.scope,
             wrapped=wrap_data_key(self._ring.active_key, key),
             master_key_id=self._ring.active_id,
         )
@@ -104,6 +115,10 @@ class Vault:
                     "data key not found", where=ctx.describe(), key_id=str(key_id)
                 )
             self._remember(row)
+        if key_id not in self._keys:
+            raise DecryptionError(
+                "data key belongs to another scope", where=ctx.describe(), key_id=str(key_id)
+            )
         owner, key = self._keys[key_id]
         if owner != ctx.owner_id:
             raise DecryptionError(

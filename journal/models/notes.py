@@ -1,0 +1,34 @@
+"""Psychotherapy notes: a clinician's process notes, kept apart from the journal.
+
+Their own table and their own data key (scope "notes"), so no query or key
+that serves the journal can reach them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy.orm import Mapped, mapped_column
+
+from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+
+
+class PsychotherapyNote(UUIDPrimaryKey, Base):
+    __tablename__ = "psychotherapy_notes"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dosing_sessions.id"), index=True)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted with the notes key
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {  # noqa: RUF012
+        "version_id_col": version,
+        "version_id_generator": False,
+    }

@@ -1,0 +1,79 @@
+"""The patient's own access log: who opened or changed their journal, and when.
+
+Read from the audit trail. Psychotherapy-note events are left out: notes are
+kept apart from the record, and even their existence is not shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.models import AuditEvent, Role, User
+from journal.services.actor import Actor
+from journal.services.errors import NotFound
+from journal.services.notes import AUDIT_TYPE as NOTE_TYPE
+
+LIMIT = 100
+ACTIONS = {
+    "read": "opened",
+    "entry.create": "wrote",
+    "entry.update": "changed",
+    "entry.review": "marked as read",
+    "session.review": "marked a session's entries as read",
+    "comment.create": "commented on",
+    "theme.tag": "tagged a theme on",
+    "theme.untag": "removed a theme from",
+    "export": "exported",
+}
+OBJECTS = {
+    "entry": "an entry",
+    "course": "the timeline",
+    "session": "a dosing session",
+    "search": "entries (in search results)",
+    "theme": "a theme's entries",
+}
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    at: datetime
+    who: str
+    role: str
+    action: str
+    what: str
+    entry_id: uuid.UUID | None
+
+
+def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> list[AccessRow]:
+    """Events by other people on the patient's record, newest first."""
+    if actor.role != Role.PATIENT:
+        raise NotFound()
+    stmt = (
+        select(AuditEvent, User.name)
+        .join(User, User.id == AuditEvent.actor_id)
+        .where(
+            AuditEvent.subject_id == actor.id,
+            AuditEvent.actor_id != actor.id,
+            AuditEvent.action.in_(list(ACTIONS)),
+            AuditEvent.object_type.is_distinct_from(NOTE_TYPE),
+        )
+    )
+    if before is not None:
+        stmt = stmt.where(AuditEvent.at < before)
+    rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(LIMIT))
+    return [
+        AccessRow(
+            at=event.at,
+            who=name,
+            role=event.actor_role or "",
+            action=ACTIONS[event.action],
+            what=OBJECTS.get(event.object_type or "", "your journal"),
+            entry_id=event.object_id if event.object_type == "entry" else None,
+        )
+        for event, name in rows
+    ]

@@ -1,0 +1,169 @@
+"""The clinician's caseload: every patient with what needs attention.
+
+A fixed number of queries whatever the number of patients or entries: the
+counts are grouped in SQL, never loaded row by row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from journal.db import utcnow
+from journal.models import (
+    Comment,
+    CommentRead,
+    Course,
+    CourseStatus,
+    CourseVisit,
+    Entry,
+    EntryReview,
+    Role,
+    User,
+)
+from journal.services.actor import Actor
+from journal.services.courses import CourseRow, courses_for
+from journal.services.errors import Forbidden
+from journal.services.policy import readable_comment_levels, readable_entries_anywhere
+
+SORTS = ("attention", "name", "next", "new", "unreviewed")
+SHOWS = ("active", "closed", "all")
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    row: CourseRow
+    new_entries: int  # by others since this clinician last opened the course
+    unreviewed: int  # no clinician has reviewed the current version
+    unread_comments: int  # replies and comments by others not yet opened
+    last_visit: datetime | None
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.new_entries or self.unreviewed or self.unread_comments)
+
+
+def _grouped(db: Session, stmt: object) -> dict[uuid.UUID, int]:
+    return {row[0]: row[1] for row in db.execute(stmt)}  # type: ignore[call-overload]
+
+
+def caseload(
+    db: Session,
+    actor: Actor,
+    *,
+    sort: str = "attention",
+    show: str = "active",
+    name: str = "",
+    attention_only: bool = False,
+    now: datetime | None = None,
+) -> list[CaseloadRow]:
+    if actor.role != Role.CLINICIAN:
+        raise Forbidden()
+    user = actor.user
+    rows = courses_for(db, actor, now or utcnow())
+    if show in ("active", "closed"):
+        rows = [r for r in rows if r.course.status == CourseStatus(show)]
+    wanted = name.strip().casefold()
+    if wanted:
+        rows = [r for r in rows if wanted in r.patient.name.casefold()]
+    readable = readable_entries_anywhere(user)
+    visit = and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
+    new = _grouped(
+        db,
+        select(Course.id, func.count(Entry.id))
+        .join(Entry, Entry.course_id == Course.id)
+        .outerjoin(CourseVisit, visit)
+        .where(
+            readable,
+            Entry.author_id != user.id,
+            or_(CourseVisit.seen_at.is_(None), Entry.updated_at > CourseVisit.seen_at),
+        )
+        .group_by(Course.id),
+    )
+    reviewed = exists().where(
+        EntryReview.entry_id == Entry.id, EntryReview.entry_version >= Entry.version
+    )
+    unreviewed = _grouped(
+        db,
+        select(Course.id, func.count(Entry.id))
+        .join(Entry, Entry.course_id == Course.id)
+        .where(readable, Entry.author_id == Course.patient_id, ~reviewed)
+        .group_by(Course.id),
+    )
+    seen = exists().where(CommentRead.comment_id == Comment.id, CommentRead.user_id == user.id)
+    unread = _grouped(
+        db,
+        select(Course.id, func.count(Comment.id))
+        .join(Entry, Entry.course_id == Course.id)
+        .join(Comment, Comment.entry_id == Entry.id)
+        .where(
+            readable,
+            Comment.visibility.in_(readable_comment_levels(user)),
+            Comment.author_id != user.id,
+            ~seen,
+        )
+        .group_by(Course.id),
+    )
+    visits = {
+        row[0]: row[1]
+        for row in db.execute(
+            select(CourseVisit.course_id, CourseVisit.seen_at).where(CourseVisit.user_id == user.id)
+        )
+    }
+    result = [
+        CaseloadRow(
+            row=r,
+            new_entries=new.get(r.course.id, 0),
+            unreviewed=unreviewed.get(r.course.id, 0),
+            unread_comments=unread.get(r.course.id, 0),
+            last_visit=visits.get(r.course.id),
+        )
+        for r in rows
+    ]
+    if attention_only:
+        result = [r for r in result if r.needs_attention]
+    return sorted(result, key=_sort_key(sort if sort in SORTS else "attention"))
+
+
+def _sort_key(sort: str) -> Callable[[CaseloadRow], tuple[Any, ...]]:
+    far = datetime.max.replace(tzinfo=utcnow().tzinfo)
+
+    def by_next(r: CaseloadRow) -> tuple[datetime, str]:
+        nxt = r.row.next_session
+        return (nxt.scheduled_at if nxt else far, r.row.patient.name.casefold())
+
+    keys: dict[str, Callable[[CaseloadRow], tuple[Any, ...]]] = {
+        "name": lambda r: (r.row.patient.name.casefold(),),
+        "next": by_next,
+        "new": lambda r: (-r.new_entries, r.row.patient.name.casefold()),
+        "unreviewed": lambda r: (-r.unreviewed, r.row.patient.name.casefold()),
+        "attention": lambda r: (
+            not r.needs_attention,
+            -(r.unread_comments + r.unreviewed + r.new_entries),
+            r.row.patient.name.casefold(),
+        ),
+    }
+    return keys[sort]
+
+
+def clinician_notices(db: Session, user: User) -> int:
+    """Entries by others on the clinician's courses since they last opened each."""
+    visit = and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
+    stmt = (
+        select(func.count(Entry.id))
+        .join(Course, Course.id == Entry.course_id)
+        .outerjoin(CourseVisit, visit)
+        .where(
+            readable_entries_anywhere(user),
+            Course.status == CourseStatus.ACTIVE,
+            Entry.author_id != user.id,
+            or_(CourseVisit.seen_at.is_(None), Entry.updated_at > CourseVisit.seen_at),
+        )
+    )
+    return db.scalar(stmt) or 0
