@@ -18,17 +18,22 @@ from werkzeug.test import TestResponse
 
 from journal.models import (
     CareTeamMember,
+    Comment,
     Course,
     DosingSession,
     Entry,
+    EntryReview,
     EntryRevision,
+    EntryTheme,
     Phase,
+    PsychotherapyNote,
     Role,
     User,
     Visibility,
 )
-from journal.services import entries
+from journal.services import comments, entries, notes, themes
 from journal.services.actor import Actor
+from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
 from tests.conftest import Clinic, World, runtime
 
@@ -135,6 +140,21 @@ def set_indication(world: World, course: Course, text: str) -> None:
     world.db.commit()
 
 
+@dataclass(frozen=True)
+class Extra:
+    """Marked words around an entry: a comment, a reply, a theme or a note.
+
+    kind: "comment" (shared with the patient), "staff_comment" (clinicians
+    only), "reply", "theme" (readable with its entry) or "note" (a
+    psychotherapy note: the care team's clinicians only)."""
+
+    kind: str
+    marker: str
+    course: Course
+    entry: Written | None
+    object_id: uuid.UUID
+
+
 @dataclass
 class Scene:
     """The `clinic` fixture plus marked entries on both courses."""
@@ -142,6 +162,7 @@ class Scene:
     clinic: Clinic
     written: dict[str, Written]
     indications: dict[uuid.UUID, str]
+    extras: list[Extra] = field(default_factory=list)
 
     @property
     def world(self) -> World:
@@ -197,6 +218,15 @@ class Scene:
             user.role == Role.CLINICIAN and user.id in self.team(course)
         )
 
+    def may_read_extra(self, user: User, extra: Extra) -> bool:
+        on_team = user.role == Role.CLINICIAN and user.id in self.team(extra.course)
+        if extra.kind == "note":
+            return on_team
+        assert extra.entry is not None
+        if not self.may_open(user, extra.entry):
+            return False
+        return on_team if extra.kind == "staff_comment" else True
+
     def forbidden_markers(self, user: User | None) -> dict[str, str]:
         """Every marker this user must never be shown, mapped to where it comes from."""
         found: dict[str, str] = {}
@@ -208,6 +238,9 @@ class Scene:
         for course in self.courses:
             if user is None or not self.may_see_course(user, course):
                 found[self.indications[course.id]] = f"indication of course {course.id}"
+        for extra in self.extras:
+            if user is None or not self.may_read_extra(user, extra):
+                found[extra.marker] = f"{extra.kind} on course {extra.course.id}"
         # An admin manages accounts and so sees names; outsiders do not.
         for course in self.courses:
             if user is None or (user.role != Role.ADMIN and not self.may_see_course(user, course)):
@@ -245,7 +278,45 @@ def build_scene(clinic: Clinic) -> Scene:
             )
         rewrite(world, written[f"{prefix}pwasprivate"], care)
         rewrite(world, written[f"{prefix}cwasonly"], care)
-    return Scene(clinic, written, indications)
+    scene = Scene(clinic, written, indications)
+    for prefix, course, patient, clinician in (
+        ("", clinic.course, clinic.patient, clinic.clinician),
+        ("o", clinic.other_course, clinic.other_patient, clinic.other_clinician),
+    ):
+        add_extras(scene, prefix, course, patient, clinician)
+    return scene
+
+
+def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinician: User) -> None:
+    """Comments (shared, clinician-only, a reply), themes and a psychotherapy note."""
+    world = scene.world
+    shared, staff_entry = scene[f"{prefix}pshared"], scene[f"{prefix}conly"]
+
+    def comment(author: User, entry: Written, kind: str, **kw: object) -> uuid.UUID:
+        m = marker(f"{prefix}{kind}")
+        made = comments.add_comment(
+            world.db, world.vault, Actor(author), entry.id, CommentInput(body=f"Said {m}", **kw)
+        )  # type: ignore[arg-type]
+        scene.extras.append(Extra(kind, m, course, entry, made.id))
+        return made.id
+
+    shared_comment = comment(
+        clinician, shared, "comment", visibility=Visibility.CARE_TEAM, quote="Some words"
+    )
+    comment(clinician, shared, "staff_comment", visibility=Visibility.CLINICIAN_ONLY)
+    comment(clinician, staff_entry, "comment", visibility=Visibility.CARE_TEAM)
+    comment(patient, shared, "reply", parent_id=shared_comment)
+    for author, entry in ((patient, shared), (clinician, staff_entry)):
+        m = marker(f"{prefix}theme")
+        tag = themes.tag_entry(world.db, world.vault, Actor(author), entry.id, "images", f"T {m}")
+        scene.extras.append(Extra("theme", m, course, entry, tag.id))
+    session = world.db.scalars(
+        select(DosingSession).where(DosingSession.course_id == course.id)
+    ).first()
+    assert session is not None
+    m = marker(f"{prefix}note")
+    note = notes.add_note(world.db, world.vault, Actor(clinician), course.id, session.id, f"N {m}")
+    scene.extras.append(Extra("note", m, course, None, note.id))
 
 
 def leaks(response: TestResponse, forbidden: dict[str, str]) -> list[str]:
@@ -287,6 +358,10 @@ def snapshot(app: Flask) -> dict[str, object]:
             "teams": sorted(
                 (str(m.course_id), str(m.clinician_id)) for m in s.scalars(select(CareTeamMember))
             ),
+            "comments": s.scalar(select(func.count()).select_from(Comment)),
+            "notes": sorted((str(n.id), n.version) for n in s.scalars(select(PsychotherapyNote))),
+            "themes": s.scalar(select(func.count()).select_from(EntryTheme)),
+            "reviews": s.scalar(select(func.count()).select_from(EntryReview)),
             "users": sorted(
                 (u.email, u.active, u.must_change_password, u.password_hash)
                 for u in s.scalars(select(User))

@@ -21,7 +21,11 @@ from tests.helpers import CSRF_RE
 SESSION_COOKIE = "journal_session"
 # Tables whose rows a GET may legitimately add or touch: the audit trail of reads
 # and the "last seen" time of the login session.
-BOOKKEEPING_TABLES = frozenset({"audit_events", "audit_head", "login_sessions"})
+# Tables a GET may write: the audit trail, sign-in state, and read state
+# ("last looked at this course", "opened this comment").
+BOOKKEEPING_TABLES = frozenset(
+    {"audit_events", "audit_head", "login_sessions", "course_visits", "comment_reads"}
+)
 
 
 # -- database -----------------------------------------------------------------

@@ -62,6 +62,8 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.new_course": frozenset({Role.ADMIN}),
     "admin.audit_log": frozenset({Role.ADMIN}),
     "admin.audit_verify": frozenset({Role.ADMIN}),
+    "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),
+    "access_log.page": frozenset({Role.PATIENT}),
 }
 # Admin pages that act on any account or course by id: for an admin these ids
 # are not someone else's but what they manage (names only, never content).
@@ -81,6 +83,8 @@ ID_KINDS = {
     "entry_id": "entry",
     "user_id": "user",
     "clinician_id": "user",
+    "theme_id": "theme",
+    "note_id": "note",
 }
 STATIC_FILES = ("css/app.css", "no-such-file.css")
 ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin")
@@ -196,6 +200,18 @@ class Pools:
             Value(str(u.id), f"user {u.email}", user is None or u.id != user.id)
             for u in scene.users
         ]
+        extra_values = {
+            kind: [
+                Value(
+                    str(x.object_id),
+                    f"{kind} on course {x.course.id}",
+                    user is None or not scene.may_read_extra(user, x),
+                )
+                for x in scene.extras
+                if x.kind == kind
+            ]
+            for kind in ("theme", "note")
+        }
         miss = Value(str(unknown), "an unknown uuid", True, unknown=True)
         return cls(
             {
@@ -203,6 +219,8 @@ class Pools:
                 "session": [*session_values, miss],
                 "entry": [*entry_values, miss],
                 "user": [*user_values, miss],
+                "theme": [*extra_values["theme"], miss],
+                "note": [*extra_values["note"], miss],
             }
         )
 
@@ -270,6 +288,9 @@ def payloads(user: User | None) -> list[tuple[str, dict[str, str]]]:
         name="Matrix Probe",
         role="admin",
         indication="Matrix probe",
+        quote="Some words",
+        kind="feelings",
+        session_id="",
     )
     return [("empty form", {}), ("filled form", probe)]
 

@@ -12,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from journal.services import notes, themes
+from journal.services.actor import Actor
 from tests.conftest import Clinic
 from tests.security_helpers import rules
 
@@ -40,6 +42,13 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
         "patient",
         ("phase", "session_id", "title", "body", "intentions", "mood", "visibility", "version"),
     ),
+    "review.entry": ("clinician", ()),
+    "review.session": ("clinician", ()),
+    "comments.add": ("clinician", ("quote", "body", "visibility", "parent_id")),
+    "themes.tag": ("patient", ("kind", "name")),
+    "themes.untag": ("patient", ()),
+    "notes.course_notes": ("clinician", ("session_id", "body")),
+    "notes.edit": ("clinician", ("body", "version")),
     "admin.new_user": ("admin", ("name", "email", "role")),
     "admin.set_active": ("admin", ()),
     "admin.reset_password": ("admin", ()),
@@ -79,6 +88,15 @@ def test_every_post_route_is_listed(clinic: Clinic) -> None:
 def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
     c = clinic
     urls = {
+        "review.entry": f"/entries/{entry_id}/review",
+        "review.session": f"/courses/{c.course.id}/sessions/{c.past.id}/review",
+        "comments.add": f"/entries/{entry_id}/comments",
+        "themes.tag": f"/entries/{entry_id}/themes",
+        "themes.untag": f"/entries/{entry_id}/themes/{_theme(clinic, entry_id)}/remove"
+        if endpoint == "themes.untag"
+        else "",
+        "notes.course_notes": f"/courses/{c.course.id}/notes",
+        "notes.edit": f"/notes/{_note(clinic)}/edit" if endpoint == "notes.edit" else "",
         "courses.new_session": f"/courses/{c.course.id}/sessions/new",
         "courses.edit_session": f"/courses/{c.course.id}/sessions/{c.upcoming.id}/edit",
         "courses.set_status": f"/courses/{c.course.id}/status/closed",
@@ -94,6 +112,20 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
     }
     rule = next(r for r in clinic.world.app.url_map.iter_rules() if r.endpoint == endpoint)
     return urls.get(endpoint, rule.rule)
+
+
+def _theme(clinic: Clinic, entry_id: uuid.UUID) -> uuid.UUID:
+    world = clinic.world
+    tag = themes.tag_entry(world.db, world.vault, Actor(clinic.patient), entry_id, "places", "Lake")
+    return tag.id
+
+
+def _note(clinic: Clinic) -> uuid.UUID:
+    world = clinic.world
+    note = notes.add_note(
+        world.db, world.vault, Actor(clinic.clinician), clinic.course.id, clinic.past.id, "A note"
+    )
+    return note.id
 
 
 @pytest.mark.parametrize("endpoint", sorted(FORMS))

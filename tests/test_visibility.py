@@ -145,7 +145,8 @@ def test_admin_sees_names_but_never_content(clinic: Clinic) -> None:
     admin = scene.world.browser(clinic.admin)
     forbidden = scene.forbidden_markers(clinic.admin)
     every_marker = [m for w in scene.written.values() for m in w.markers]
-    assert set(forbidden) == {*every_marker, *scene.indications.values()}
+    extras = [x.marker for x in scene.extras]
+    assert set(forbidden) == {*every_marker, *extras, *scene.indications.values()}
 
     users = admin.get("/admin/users")
     assert users.status_code == 200

@@ -219,22 +219,45 @@ def unread_count(db: Session, user: User) -> int:
 class UnreadEntry:
     entry_id: uuid.UUID
     course_id: uuid.UUID
+    title: str
     comments: int
 
 
-def unread_by_entry(db: Session, user: User) -> list[UnreadEntry]:
-    """Which entries have comments the user has not read, newest first."""
+def unread_by_entry(
+    db: Session, vault: Vault, user: User, course_id: uuid.UUID | None = None
+) -> list[UnreadEntry]:
+    """Which entries have comments the user has not read, newest comment first."""
     if user.role == Role.ADMIN:
         return []
-    rows = db.execute(
-        select(Entry.id, Entry.course_id, func.count(Comment.id), func.max(Comment.created_at))
+    stmt = (
+        select(Entry.id, func.count(Comment.id))
         .join(Comment, Comment.entry_id == Entry.id)
         .join(Course, Course.id == Entry.course_id)
         .where(*_unread_clause(user))  # type: ignore[arg-type]
-        .group_by(Entry.id, Entry.course_id)
+        .group_by(Entry.id)
         .order_by(func.max(Comment.created_at).desc())
     )
-    return [UnreadEntry(e, c, n) for e, c, n, _ in rows]
+    if course_id is not None:
+        stmt = stmt.where(Entry.course_id == course_id)
+    counts = [(row[0], row[1]) for row in db.execute(stmt)]
+    if not counts:
+        return []
+    rows = db.execute(
+        select(Entry, Course.patient_id)
+        .join(Course, Course.id == Entry.course_id)
+        .where(Entry.id.in_([c[0] for c in counts]))
+    ).all()
+    entries = {e.id: (e, owner) for e, owner in rows}
+    vault.preload({owner for _, owner in entries.values()})
+    return [
+        UnreadEntry(
+            entry_id=entry_id,
+            course_id=entries[entry_id][0].course_id,
+            title=vault.open_column(entries[entry_id][0], "title", entries[entry_id][1]),
+            comments=n,
+        )
+        for entry_id, n in counts
+    ]
 
 
 def comment_counts(

@@ -7,6 +7,7 @@ reserved for examples; none of the text describes a real person.
 from __future__ import annotations
 
 import secrets
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -14,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journal.db import utcnow
-from journal.models import Phase, Role, SessionStatus, User, Visibility
-from journal.services import accounts, courses, entries
+from journal.models import Entry, Phase, Role, SessionStatus, User, Visibility
+from journal.services import accounts, comments, courses, entries, notes, review, themes
 from journal.services.actor import Actor
+from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
 from journal.services.passwords import Passwords
 from journal.services.vault import Vault
@@ -83,7 +85,7 @@ def create_demo_clinic(
         )
         for d, status in plan
     ]
-    for days, session_index, data in _demo_entries():
+    written = [
         entries.create_entry(
             db,
             vault,
@@ -92,6 +94,8 @@ def create_demo_clinic(
             replace(data, session_id=sessions[session_index].id),
             now=now + timedelta(days=days),
         )
+        for days, session_index, data in _demo_entries()
+    ]
     entries.create_entry(
         db,
         vault,
@@ -106,6 +110,7 @@ def create_demo_clinic(
         ),
         now=now - timedelta(days=6),
     )
+    _demo_review(db, vault, rivera, jordan, course.id, sessions[0].id, written, now)
     courses.create_course(
         db,
         vault,
@@ -116,6 +121,65 @@ def create_demo_clinic(
         indication="PTSD (fictional demo course)",
     )
     return DemoLogins(password, [(e, n, r.value) for e, n, r in PEOPLE])
+
+
+def _demo_review(
+    db: Session,
+    vault: Vault,
+    clinician: Actor,
+    patient: Actor,
+    course_id: uuid.UUID,
+    first_session: uuid.UUID,
+    written: list[Entry],
+    now: datetime,
+) -> None:
+    """Reviews, comments, a reply, themes and a psychotherapy note on the demo course."""
+    prepared, after, two_days, _private, before_two, _lighter = written
+    for entry in (prepared, after, two_days):
+        review.mark_reviewed(db, clinician, entry.id, now=now - timedelta(days=11))
+    shared = comments.add_comment(
+        db,
+        vault,
+        clinician,
+        two_days.id,
+        CommentInput(
+            body="Letting people in is a big step. Let's stay with this image next session.",
+            visibility=Visibility.CARE_TEAM,
+            quote="letting people in",
+        ),
+        now=now - timedelta(days=11),
+    )
+    comments.add_comment(
+        db,
+        vault,
+        patient,
+        two_days.id,
+        CommentInput(body="Yes, I'd like that.", parent_id=shared.id),
+        now=now - timedelta(days=10),
+    )
+    comments.add_comment(
+        db,
+        vault,
+        clinician,
+        after.id,
+        CommentInput(
+            body="Demo: the sadness came with warmth, not panic. Watch for this again.",
+            visibility=Visibility.CLINICIAN_ONLY,
+        ),
+        now=now - timedelta(days=13),
+    )
+    for entry in (after, two_days, before_two):
+        themes.tag_entry(db, vault, patient, entry.id, "images", "The open door")
+    themes.tag_entry(db, vault, patient, two_days.id, "people", "My sister")
+    notes.add_note(
+        db,
+        vault,
+        clinician,
+        course_id,
+        first_session,
+        "Demo process note: settled quickly after onset; transference themes around control.",
+        now=now - timedelta(days=14),
+    )
 
 
 def _demo_entries() -> list[tuple[int, int, EntryInput]]:

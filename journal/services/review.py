@@ -24,6 +24,7 @@ from journal.services.policy import (
 
 @dataclass(frozen=True)
 class Review:
+    clinician_id: uuid.UUID
     clinician_name: str
     reviewed_at: datetime
     changed_since: bool  # the entry was edited after this review
@@ -43,7 +44,9 @@ def reviews_of(db: Session, entries: list[Entry]) -> dict[uuid.UUID, list[Review
     )
     for review, name in rows:
         changed = versions[review.entry_id] > review.entry_version
-        found[review.entry_id].append(Review(name, review.reviewed_at, changed))
+        found[review.entry_id].append(
+            Review(review.clinician_id, name, review.reviewed_at, changed)
+        )
     return found
 
 

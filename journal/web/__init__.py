@@ -5,15 +5,22 @@ from __future__ import annotations
 from flask import Flask
 
 from journal.web import context
+from journal.web.access_log import bp as access_log_bp
 from journal.web.admin import bp as admin_bp
 from journal.web.auth import bp as auth_bp
+from journal.web.comments import bp as comments_bp
 from journal.web.courses import bp as courses_bp
 from journal.web.entries import bp as entries_bp
 from journal.web.errors import init_errors
 from journal.web.filters import init_filters
 from journal.web.health import bp as health_bp
 from journal.web.home import bp as home_bp
+from journal.web.notes import bp as notes_bp
+from journal.web.notices import init_notices
+from journal.web.review import bp as review_bp
+from journal.web.search import bp as search_bp
 from journal.web.security import init_security
+from journal.web.themes import bp as themes_bp
 from journal.web.throttle import init_throttle
 
 
@@ -21,8 +28,22 @@ def init_app(app: Flask) -> None:
     init_security(app)
     init_errors(app)
     init_filters(app)
+    init_notices(app)
     app.teardown_appcontext(context.close_db)
-    for bp in (auth_bp, home_bp, courses_bp, entries_bp, admin_bp, health_bp):
+    for bp in (
+        auth_bp,
+        home_bp,
+        courses_bp,
+        entries_bp,
+        review_bp,
+        comments_bp,
+        themes_bp,
+        notes_bp,
+        search_bp,
+        access_log_bp,
+        admin_bp,
+        health_bp,
+    ):
         app.register_blueprint(bp)
     settings = context.runtime_of(app).settings
     init_throttle(app, settings.ratelimit_storage_uri, settings.ratelimit_key_prefix)

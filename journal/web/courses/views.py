@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role, SessionStatus
-from journal.services import courses, policy, timeline
+from journal.services import comments, courses, policy, timeline
 from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.courses.forms import CourseForm, SessionForm
@@ -18,10 +18,15 @@ bp = Blueprint("courses", __name__, url_prefix="/courses")
 
 @bp.get("/<uuid:course_id>", endpoint="timeline")
 def timeline_page(course_id: uuid.UUID) -> str:
-    view = timeline.course_timeline(context.db(), context.vault(), context.actor(), course_id)
+    db, vault, actor = context.db(), context.vault(), context.actor()
+    view = timeline.course_timeline(db, vault, actor, course_id)
+    unread = (
+        comments.unread_by_entry(db, vault, actor.user, course_id) if view.access.as_patient else []
+    )
     return render_template(
         "courses/timeline.html",
         t=view,
+        unread=unread,
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
     )

@@ -10,6 +10,7 @@ from journal.services import courses, entries, policy
 from journal.services.errors import ConflictError, ValidationError
 from journal.web import context
 from journal.web.entries.forms import EntryForm
+from journal.web.entries.page import entry_page
 from journal.web.filters import when
 from journal.web.forms import apply_errors
 
@@ -59,8 +60,7 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
 
 @bp.get("/entries/<uuid:entry_id>")
 def view(entry_id: uuid.UUID) -> str:
-    entry = entries.read_entry(context.db(), context.vault(), context.actor(), entry_id)
-    return render_template("entries/view.html", entry=entry)
+    return entry_page(entry_id)
 
 
 @bp.route("/entries/<uuid:entry_id>/edit", methods=["GET", "POST"])

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role
-from journal.services import courses
+from journal.services import caseload, comments, courses
 from journal.web import context
 
 bp = Blueprint("home", __name__)
@@ -15,10 +15,31 @@ def index() -> str | Response:
     actor = context.actor()
     if actor.role == Role.ADMIN:
         return redirect(url_for("admin.users"))
-    rows = courses.courses_for(context.db(), actor)
+    db = context.db()
     if actor.role == Role.PATIENT:
+        rows = courses.courses_for(db, actor)
         active = [r for r in rows if r.course.status == CourseStatus.ACTIVE]
         if len(active) == 1:
             return redirect(url_for("courses.timeline", course_id=active[0].course.id))
-        return render_template("home/patient.html", rows=rows)
-    return render_template("home/clinician.html", rows=rows)
+        unread = comments.unread_by_entry(db, context.vault(), actor.user)
+        return render_template("home/patient.html", rows=rows, unread=unread)
+    sort = request.args.get("sort", "attention")
+    show = request.args.get("show", "active")
+    name = request.args.get("name", "")[:100]
+    attention = request.args.get("attention") == "1"
+    rows_ = caseload.caseload(
+        db,
+        actor,
+        sort=sort if sort in caseload.SORTS else "attention",
+        show=show if show in caseload.SHOWS else "active",
+        name=name,
+        attention_only=attention,
+    )
+    return render_template(
+        "home/clinician.html",
+        rows=rows_,
+        sort=sort if sort in caseload.SORTS else "attention",
+        show=show if show in caseload.SHOWS else "active",
+        name=name,
+        attention=attention,
+    )

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, url_for
+from werkzeug.wrappers import Response
+
+from journal.services import comments
+from journal.services.errors import ValidationError
+from journal.web import context
+from journal.web.entries.page import entry_page
+from journal.web.entries.page_forms import CommentForm
+from journal.web.forms import apply_errors
+
+bp = Blueprint("comments", __name__)
+
+
+@bp.post("/entries/<uuid:entry_id>/comments")
+def add(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            comment = comments.add_comment(
+                context.db(), context.vault(), context.actor(), entry_id, form.to_input()
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Reply sent." if comment.parent_id else "Comment saved.")
+            return redirect(url_for("entries.view", entry_id=entry_id, _anchor=f"c-{comment.id}"))
+    return entry_page(entry_id, comment_form=form, reply_to=form.parent()), 400

@@ -1,0 +1,46 @@
+"""The entry page: the entry, its reviews, themes and comments, with their forms.
+
+Shared by the blueprints whose forms live on this page (comments, themes), so
+a form with an error is shown again in place, with what was typed.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import render_template
+
+from journal.services import comments, entries, policy, review, themes
+from journal.web import context
+from journal.web.entries.page_forms import CommentForm, ThemeForm
+from journal.web.forms import ButtonForm
+
+
+def entry_page(
+    entry_id: uuid.UUID,
+    comment_form: CommentForm | None = None,
+    theme_form: ThemeForm | None = None,
+    reply_to: uuid.UUID | None = None,
+) -> str:
+    db, vault, actor = context.db(), context.vault(), context.actor()
+    entry = entries.read_entry(db, vault, actor, entry_id)
+    access = policy.course_access(db, actor.user, entry.course_id)
+    row = entries.entry_row(db, entry_id)
+    reviews = review.reviews_of(db, [row])[entry_id]
+    tags = themes.themes_of(db, vault, access, [entry_id])[entry_id]
+    threads = comments.entry_comments(db, vault, actor, entry_id)
+    form = comment_form or CommentForm(formdata=None)
+    form.set_choices(policy.comment_visibilities(access))
+    return render_template(
+        "entries/view.html",
+        entry=entry,
+        access=access,
+        reviews=reviews,
+        reviewed_by_me=any(r.clinician_id == actor.id and not r.changed_since for r in reviews),
+        themes=tags,
+        threads=threads,
+        comment_form=form,
+        reply_to=reply_to,
+        theme_form=theme_form or ThemeForm(formdata=None),
+        button=ButtonForm(),
+    )

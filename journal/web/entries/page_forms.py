@@ -1,0 +1,66 @@
+"""Forms shown on the entry page: comments and replies, and themes."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from journal.models import ThemeKind, Visibility
+from journal.services.comments import COMMENT_MAX, QUOTE_MAX, CommentInput
+from journal.services.themes import NAME_MAX
+
+LEVELS = {
+    Visibility.CARE_TEAM: "Shared with the patient",
+    Visibility.CLINICIAN_ONLY: "Clinicians only",
+}
+
+
+class CommentForm(FlaskForm):
+    quote = TextAreaField(
+        "Passage (optional)",
+        validators=[Optional(), Length(max=QUOTE_MAX)],
+        description="Select words in the entry, or paste them here, to comment on a passage.",
+    )
+    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
+    visibility = RadioField("Who can read it", validators=[Optional()], validate_choice=False)
+    parent_id = HiddenField()
+
+    def set_choices(self, levels: list[Visibility]) -> None:
+        self.visibility.choices = [SelectChoice(v.value, LEVELS[v]) for v in levels]
+        if not self.visibility.data and levels:
+            self.visibility.data = levels[0].value
+
+    def parent(self) -> uuid.UUID | None:
+        raw = (self.parent_id.data or "").strip()
+        try:
+            return uuid.UUID(raw) if raw else None
+        except ValueError:
+            return uuid.UUID(int=0)  # an unknown id: answered as not found
+
+    def to_input(self) -> CommentInput:
+        raw = self.visibility.data or ""
+        return CommentInput(
+            body=self.body.data or "",
+            visibility=Visibility(raw) if raw in {v.value for v in LEVELS} else None,
+            quote=self.quote.data or "",
+            parent_id=self.parent(),
+        )
+
+
+KIND_LABELS = {
+    ThemeKind.PEOPLE: "Person",
+    ThemeKind.FEELINGS: "Feeling",
+    ThemeKind.IMAGES: "Image",
+    ThemeKind.PLACES: "Place",
+}
+
+
+class ThemeForm(FlaskForm):
+    kind = SelectField(
+        "Kind", choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
+    )
+    name = StringField("Theme", validators=[DataRequired(), Length(max=NAME_MAX)])

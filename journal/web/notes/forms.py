@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from journal.models import DosingSession
+from journal.services.notes import NOTE_MAX
+
+
+class NoteForm(FlaskForm):
+    session_id = SelectField("Dosing session", validate_choice=True)
+    body = TextAreaField("Note", validators=[DataRequired(), Length(max=NOTE_MAX)])
+
+    def set_sessions(
+        self, sessions: Sequence[DosingSession], label: Callable[[datetime], str]
+    ) -> None:
+        self.session_id.choices = [
+            SelectChoice(str(s.id), f"Session {s.number} · {label(s.scheduled_at)}")
+            for s in sessions
+        ]
+
+
+class NoteEditForm(FlaskForm):
+    body = TextAreaField("Note", validators=[DataRequired(), Length(max=NOTE_MAX)])
+    version = HiddenField()

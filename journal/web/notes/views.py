@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from journal.models import Role
+from journal.services import courses, notes, policy
+from journal.services.errors import ConflictError, ValidationError
+from journal.web import context
+from journal.web.filters import when
+from journal.web.forms import apply_errors
+from journal.web.notes.forms import NoteEditForm, NoteForm
+from journal.web.security import roles
+
+bp = Blueprint("notes", __name__)
+
+
+@bp.route("/courses/<uuid:course_id>/notes", methods=["GET", "POST"])
+@roles(Role.CLINICIAN)
+def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
+    db, vault, actor = context.db(), context.vault(), context.actor()
+    policy.course_access(db, actor.user, course_id)  # 404 before anything about the course
+    form = NoteForm()
+    form.set_sessions(courses.list_sessions(db, course_id), when)
+    if form.validate_on_submit():
+        try:
+            notes.add_note(
+                db, vault, actor, course_id, uuid.UUID(form.session_id.data), form.body.data or ""
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Note saved, apart from the journal.")
+            return redirect(url_for("notes.course_notes", course_id=course_id))
+    status = 400 if form.is_submitted() else 200
+    access, items = notes.course_notes(db, vault, actor, course_id)
+    return render_template("notes/list.html", access=access, notes=items, form=form), status
+
+
+@bp.route("/notes/<uuid:note_id>/edit", methods=["GET", "POST"])
+@roles(Role.CLINICIAN)
+def edit(note_id: uuid.UUID) -> str | Response:
+    db, vault, actor = context.db(), context.vault(), context.actor()
+    note = notes.note_for_edit(db, vault, actor, note_id)
+    form = NoteEditForm(data={"body": note.body, "version": str(note.version)})
+    if form.validate_on_submit():
+        raw = form.version.data or ""
+        try:
+            saved = notes.edit_note(
+                db,
+                vault,
+                actor,
+                note_id,
+                form.body.data or "",
+                expected_version=int(raw) if raw.isdigit() and len(raw) < 10 else -1,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except ConflictError:
+            form.form_errors.append(
+                "This note was changed elsewhere since you opened it. Copy your text, "
+                "reload the page, and apply your changes again."
+            )
+        else:
+            flash("Note saved.")
+            return redirect(url_for("notes.course_notes", course_id=saved.course_id))
+    return render_template("notes/edit.html", note=note, form=form)

@@ -1,0 +1,39 @@
+"""Counts in the navigation: new comments for patients, new entries for clinicians."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_login import current_user
+
+from journal.models import Role
+from journal.services import caseload, comments
+from journal.web import context
+
+
+@dataclass(frozen=True)
+class Notices:
+    total: int
+    label: str
+
+
+def current_notices() -> Notices | None:
+    if not current_user.is_authenticated:
+        return None
+    user = context.user()
+    if user.must_change_password or user.role == Role.ADMIN:
+        return None
+    db = context.db()
+    unread = comments.unread_count(db, user)
+    if user.role == Role.PATIENT:
+        return Notices(unread, f"{unread} new comments") if unread else None
+    new = caseload.clinician_notices(db, user)
+    total = new + unread
+    return Notices(total, f"{new} new entries, {unread} unread comments") if total else None
+
+
+def init_notices(app: Flask) -> None:
+    @app.context_processor
+    def inject() -> dict[str, object]:
+        return {"notices": current_notices()}

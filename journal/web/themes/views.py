@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from journal.services import themes
+from journal.services.errors import ValidationError
+from journal.web import context
+from journal.web.entries.page import entry_page
+from journal.web.entries.page_forms import KIND_LABELS, ThemeForm
+from journal.web.forms import apply_errors
+
+bp = Blueprint("themes", __name__)
+
+
+@bp.post("/entries/<uuid:entry_id>/themes")
+def tag(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
+    form = ThemeForm()
+    if form.validate_on_submit():
+        try:
+            themes.tag_entry(
+                context.db(),
+                context.vault(),
+                context.actor(),
+                entry_id,
+                form.kind.data or "",
+                form.name.data or "",
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Theme added.")
+            return redirect(url_for("entries.view", entry_id=entry_id, _anchor="themes"))
+    return entry_page(entry_id, theme_form=form), 400
+
+
+@bp.post("/entries/<uuid:entry_id>/themes/<uuid:theme_id>/remove")
+def untag(entry_id: uuid.UUID, theme_id: uuid.UUID) -> Response:
+    themes.untag_entry(context.db(), context.actor(), entry_id, theme_id)
+    flash("Theme removed from this entry.")
+    return redirect(url_for("entries.view", entry_id=entry_id, _anchor="themes"))
+
+
+@bp.get("/courses/<uuid:course_id>/themes")
+def course_themes(course_id: uuid.UUID) -> str:
+    access, summaries = themes.course_themes(
+        context.db(), context.vault(), context.actor(), course_id
+    )
+    return render_template(
+        "themes/list.html", access=access, summaries=summaries, kinds=KIND_LABELS
+    )
+
+
+@bp.get("/themes/<uuid:theme_id>")
+def theme(theme_id: uuid.UUID) -> str:
+    access, tag, items = themes.theme_entries(
+        context.db(), context.vault(), context.actor(), theme_id
+    )
+    return render_template(
+        "themes/theme.html", access=access, tag=tag, items=items, kinds=KIND_LABELS
+    )
