@@ -27,10 +27,15 @@ def current_notices() -> Notices | None:
     db = context.db()
     unread = comments.unread_count(db, user)
     if user.role == Role.PATIENT:
-        return Notices(unread, f"{unread} new comments") if unread else None
+        return Notices(unread, _count(unread, "new comment")) if unread else None
     new = caseload.clinician_notices(db, user)
     total = new + unread
-    return Notices(total, f"{new} new entries, {unread} unread comments") if total else None
+    label = f"{_count(new, 'new entry', 'new entries')}, {_count(unread, 'unread comment')}"
+    return Notices(total, label) if total else None
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def init_notices(app: Flask) -> None:

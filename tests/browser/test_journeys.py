@@ -170,7 +170,58 @@ def test_a_course_from_set_up_to_integration(
     page.get_by_role("heading", name="A week on").click()
     check(page)
     expect(page.get_by_text("Words for A week on.")).to_be_visible()
+
+    # ... reviews it and comments on a passage: selected in the page with
+    # JavaScript, typed into the passage field without.
+    page.get_by_role("button", name="Mark as reviewed").click()
+    expect(page.get_by_text("Read by Dr. Ada Fern (test)")).to_be_visible()
+    check(page)
+    if javascript:
+        select_words(page, "#entry-text p", "A week on")
+        page.get_by_role("button", name="Comment on the selected passage").click()
+        expect(page.get_by_label("Passage (optional)")).to_have_value("A week on")
+        expect(page.get_by_label("Comment", exact=True)).to_be_focused()
+    else:
+        page.get_by_label("Passage (optional)").fill("A week on")
+    page.get_by_label("Comment", exact=True).fill("A whole week: well done.")
+    page.get_by_role("button", name="Save comment").click()
+    expect(page.locator(".passage")).to_have_text("A week on")
+    expect(page.get_by_text("A whole week: well done.")).to_be_visible()
+    check(page)
     page.context.close()
+
+    # The patient sees that it was read and what was said, and replies.
+    page = new()
+    sign_in(page, live_url, "lee@clinic.example", NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="New from your care team")).to_be_visible()
+    check(page)
+    page.get_by_role("link", name="1 new comment on “A week on”").click()
+    expect(page.get_by_text("Read by Dr. Ada Fern (test)")).to_be_visible()
+    expect(page.get_by_text("A whole week: well done.")).to_be_visible()
+    check(page)
+    page.locator(".reply-box summary").click()
+    page.get_by_label("Your reply").fill("Thank you, it helped.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator(".reply .comment-body")).to_have_text("Thank you, it helped.")
+    check(page)
+    page.context.close()
+
+
+def select_words(page: Page, selector: str, words: str) -> None:
+    """Select words inside an element as a reader would with mouse or finger."""
+    page.evaluate(
+        """([selector, words]) => {
+            const node = document.querySelector(selector).firstChild;
+            const start = node.textContent.indexOf(words);
+            const range = document.createRange();
+            range.setStart(node, start);
+            range.setEnd(node, start + words.length);
+            const selection = window.getSelection();
+            selection.removeAllRanges();
+            selection.addRange(range);
+        }""",
+        [selector, words],
+    )
 
 
 def test_keyboard_alone_writes_an_entry(chromium: Browser, live_url: str, world: World) -> None:

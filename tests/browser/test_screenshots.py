@@ -46,7 +46,9 @@ def test_screenshots_of_the_main_pages(
         _sign_in(page, live_url, "jordan@demo.example", password)
         steps = {
             "timeline": lambda p: None,
-            "entry": lambda p: p.get_by_role("heading", name="What I hope for").click(),
+            "entry": lambda p: p.get_by_role("heading", name="Two days later").click(),
+            "themes": lambda p: p.get_by_role("link", name="Themes", exact=True).click(),
+            "access-log": lambda p: p.get_by_role("link", name="Access log").click(),
             "write": lambda p: p.locator(".write-now .button").click(),
         }
         timeline_url = page.url
@@ -66,6 +68,26 @@ def test_screenshots_of_the_main_pages(
     page.get_by_role("link", name="Jordan Lake (demo)").click()
     assert_accessible(page)
     page.screenshot(path=str(out / "clinician-timeline-desktop.png"))
-    taken += [out / "clinician-caseload-desktop.png", out / "clinician-timeline-desktop.png"]
+    timeline_url = page.url
+    page.get_by_role("heading", name="Two days later").click()
+    assert_accessible(page)
+    page.screenshot(path=str(out / "clinician-entry-desktop.png"), full_page=True)
+    page.goto(timeline_url)
+    page.get_by_role("link", name="Psychotherapy notes").click()
+    assert_accessible(page)
+    page.screenshot(path=str(out / "clinician-notes-desktop.png"))
+    page.goto(f"{live_url}/search?q=door")
+    assert_accessible(page)
+    page.screenshot(path=str(out / "clinician-search-desktop.png"))
+    names = ("caseload", "timeline", "entry", "notes", "search")
+    taken += [out / f"clinician-{n}-desktop.png" for n in names]
+    cookies = page.context.cookies()
     page.context.close()
+    phone = new_page(chromium, phone=True)
+    phone.context.add_cookies(cookies)  # the same signed-in clinician, on a phone
+    phone.goto(live_url)
+    assert_accessible(phone)
+    phone.screenshot(path=str(out / "clinician-caseload-phone.png"), full_page=True)
+    taken.append(out / "clinician-caseload-phone.png")
+    phone.context.close()
     assert all(p.stat().st_size > 5000 for p in taken)
