@@ -100,7 +100,7 @@ def build(instance: Path, patients: int, per_patient: int) -> tuple[Settings, Ac
                 EntryInput(
                     phase=Phase.INTEGRATION,
                     title=f"Reflection {n}",
-                    body=paragraph(p * 1000 + n) + (" lighthouse" if n % 20 == 0 else ""),
+                    body=paragraph(p * 1000 + n) + (" lighthouse" if n == 0 and p % 10 == 0 else ""),
                     visibility=Visibility.CARE_TEAM,
                     session_id=sessions[n % len(sessions)],
                 ),

@@ -27,7 +27,7 @@ from journal.services.policy import (
     readable_entries_clause,
 )
 from journal.services.rendering import plain_text
-from journal.services.vault import Vault
+from journal.services.vault import Vault, column_context
 
 QUERY_MAX = 200
 TERMS_MAX = 10
@@ -113,8 +113,20 @@ def search(
     terms = parse_query(raw_query)
     if actor.role == Role.ADMIN:
         raise NotFound()
+    # Columns, not ORM objects: a caseload is thousands of rows read once.
     stmt = (
-        select(Entry, Course.patient_id, User.name, DosingSession.number)
+        select(
+            Entry.id,
+            Entry.course_id,
+            Entry.version,
+            Entry.title,
+            Entry.body,
+            Entry.phase,
+            Entry.created_at,
+            Course.patient_id,
+            User.name,
+            DosingSession.number,
+        )
         .join(Course, Course.id == Entry.course_id)
         .join(User, User.id == Course.patient_id)
         .join(DosingSession, DosingSession.id == Entry.session_id)
@@ -124,12 +136,17 @@ def search(
     else:
         stmt = stmt.where(readable_entries_anywhere(actor.user))
     rows = db.execute(stmt.order_by(Entry.created_at.desc())).all()
-    vault.preload({owner for _, owner, _, _ in rows})
+    vault.preload({row.patient_id for row in rows})
     hits: list[Hit] = []
     more = False
-    for entry, owner, patient_name, number in rows:
-        title = vault.open_column(entry, "title", owner)
-        body = vault.open_column(entry, "body", owner)
+    for entry in rows:
+        owner = entry.patient_id
+        title = vault.open(
+            entry.title, column_context("entries", "title", entry.id, owner, entry.version)
+        )
+        body = vault.open(
+            entry.body, column_context("entries", "body", entry.id, owner, entry.version)
+        )
         haystack = (title + "\n" + body).casefold()
         if not all(t in haystack for t in terms):
             continue
@@ -140,15 +157,15 @@ def search(
             Hit(
                 entry_id=entry.id,
                 course_id=entry.course_id,
-                patient_name=patient_name,
-                session_number=number,
+                patient_name=entry.name,
+                session_number=entry.number,
                 phase=entry.phase,
                 created_at=entry.created_at,
                 title=highlight(title, terms),
                 snippet=highlight(_snippet(plain_text(body), terms), terms),
             )
         )
-    _audit(db, actor, hits, {entry.course_id: owner for entry, owner, _, _ in rows})
+    _audit(db, actor, hits, {row.course_id: row.patient_id for row in rows})
     return Results(" ".join(raw_query.split()), hits, len(rows), more)
 
 

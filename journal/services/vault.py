@@ -35,6 +35,15 @@ class SealedRow(Protocol):
     version: int
 
 
+def column_context(
+    table: str, column: str, row_id: uuid.UUID, owner_id: uuid.UUID, row_version: int
+) -> FieldContext:
+    """The associated data of one stored value, for code that reads plain columns."""
+    return FieldContext(
+        table=table, column=column, row_id=row_id, owner_id=owner_id, row_version=row_version
+    )
+
+
 def context(row: SealedRow, column: str, owner_id: uuid.UUID) -> FieldContext:
     return FieldContext(
         table=row.__tablename__,
