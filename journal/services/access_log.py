@@ -1,7 +1,8 @@
 """The patient's own access log: who opened or changed their journal, and when.
 
 Read from the audit trail. Psychotherapy-note events are left out: notes are
-kept apart from the record, and even their existence is not shown.
+kept apart from the record, and even their existence is not shown. So are
+events on what the patient may not read (clinician-only entries and comments).
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from journal.models import AuditEvent, Role, User
+from journal.models import AuditEvent, Course, Entry, Role, User
 from journal.services.actor import Actor
+from journal.services.comments import STAFF_AUDIT_TYPE
 from journal.services.errors import NotFound
 from journal.services.notes import AUDIT_TYPE as NOTE_TYPE
+from journal.services.policy import readable_entries_anywhere
+
+HIDDEN_TYPES = (NOTE_TYPE, STAFF_AUDIT_TYPE)
 
 LIMIT = 100
 ACTIONS = {
@@ -53,6 +58,11 @@ def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> 
     """Events by other people on the patient's record, newest first."""
     if actor.role != Role.PATIENT:
         raise NotFound()
+    readable = exists().where(
+        Entry.id == AuditEvent.object_id,
+        Course.id == Entry.course_id,
+        readable_entries_anywhere(actor.user),
+    )
     stmt = (
         select(AuditEvent, User.name)
         .join(User, User.id == AuditEvent.actor_id)
@@ -60,7 +70,8 @@ def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> 
             AuditEvent.subject_id == actor.id,
             AuditEvent.actor_id != actor.id,
             AuditEvent.action.in_(list(ACTIONS)),
-            AuditEvent.object_type.is_distinct_from(NOTE_TYPE),
+            or_(AuditEvent.object_type.is_(None), AuditEvent.object_type.not_in(HIDDEN_TYPES)),
+            or_(AuditEvent.object_type.is_distinct_from("entry"), readable),
         )
     )
     if before is not None:

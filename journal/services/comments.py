@@ -32,6 +32,7 @@ from journal.services.vault import Vault
 
 COMMENT_MAX = 5_000
 QUOTE_MAX = 1_000
+STAFF_AUDIT_TYPE = "staff_comment"  # a clinician-only comment: left out of the access log
 
 
 @dataclass
@@ -137,7 +138,7 @@ def add_comment(
         db,
         "comment.create",
         actor=actor,
-        object_type="entry",
+        object_type="entry" if visibility == Visibility.CARE_TEAM else STAFF_AUDIT_TYPE,
         object_id=entry.id,
         subject_id=owner,
     )
