@@ -19,8 +19,9 @@ from tests.helpers import Browser
 from tests.scene import Scene, build_scene, count_rows, linked_entries, marker
 
 THEME_LINK_RE = re.compile(r'href="/themes/([0-9a-f-]{36})"')
-PATIENT_NOTICE_RE = re.compile(r"\((\d+) new comments\)")
-CLINICIAN_NOTICE_RE = re.compile(r"\((\d+) new entries, (\d+) unread comments\)")
+NAV_COUNT_RE = re.compile(r'<span class="count" aria-hidden="true">(\d+)</span>')
+PATIENT_NOTICE_RE = re.compile(r"\((\d+) new comments?\)")
+CLINICIAN_NOTICE_RE = re.compile(r"\((\d+) new entr(?:y|ies), (\d+) unread comments?\)")
 
 
 def write_entry(b: Browser, clinic: Clinic, **form: str) -> uuid.UUID:
@@ -140,14 +141,24 @@ def test_review_of_an_entry_the_clinician_cannot_read_is_not_found(clinic: Clini
 # -- the navigation counts ---------------------------------------------------------------
 
 
+def nav_count(page: str) -> int:
+    found = NAV_COUNT_RE.findall(page)
+    assert len(found) <= 1
+    return int(found[0]) if found else 0
+
+
 def patient_notice(page: str) -> int:
     found = PATIENT_NOTICE_RE.findall(page)
-    return int(found[0]) if found else 0
+    n = int(found[0]) if found else 0
+    assert nav_count(page) == n
+    return n
 
 
 def clinician_notice(page: str) -> tuple[int, int]:
     found = CLINICIAN_NOTICE_RE.findall(page)
-    return (int(found[0][0]), int(found[0][1])) if found else (0, 0)
+    new, unread = (int(found[0][0]), int(found[0][1])) if found else (0, 0)
+    assert nav_count(page) == new + unread
+    return new, unread
 
 
 def expected_unread(scene: Scene, user: User) -> int:
@@ -178,7 +189,7 @@ def test_patient_nav_counts_unread_care_team_comments_only(clinic: Clinic) -> No
         b.text(f"/entries/{scene[prefix + 'pshared'].id}")
         page = b.text("/search")
         assert patient_notice(page) == 0
-        assert "new comments" not in page
+        assert "new comment" not in page
 
     # A new care-team comment counts again; a clinician-only one never does.
     clinician = scene.world.browser(clinic.clinician)
