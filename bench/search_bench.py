@@ -22,20 +22,38 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from journal.bootstrap import ensure_instance, initialise  # noqa: E402
-from journal.config import Argon2Params, Settings  # noqa: E402
-from journal.db import Database  # noqa: E402
-from journal.models import Phase, Role, Visibility  # noqa: E402
-from journal.runtime import build_runtime  # noqa: E402
-from journal.services import accounts, courses, entries, search  # noqa: E402
-from journal.services.actor import Actor  # noqa: E402
-from journal.services.entries import EntryInput  # noqa: E402
-from journal.services.vault import Vault  # noqa: E402
+from journal.bootstrap import ensure_instance, initialise
+from journal.config import Argon2Params, Settings
+from journal.db import Database
+from journal.models import Phase, Role, Visibility
+from journal.runtime import build_runtime
+from journal.services import accounts, courses, entries, search
+from journal.services.actor import Actor
+from journal.services.entries import EntryInput
+from journal.services.vault import Vault
 
-WORDS = (
-    "breath light shoulders warmth river memory forest quiet door mother field "
-    "window music kindness fear open tide stone garden morning"
-).split()
+WORDS = [
+    "breath",
+    "light",
+    "shoulders",
+    "warmth",
+    "river",
+    "memory",
+    "forest",
+    "quiet",
+    "door",
+    "mother",
+    "field",
+    "window",
+    "music",
+    "kindness",
+    "fear",
+    "open",
+    "tide",
+    "stone",
+    "garden",
+    "morning",
+]
 PASSWORD = "fictional-bench-password-1"
 
 
@@ -100,7 +118,8 @@ def build(instance: Path, patients: int, per_patient: int) -> tuple[Settings, Ac
                 EntryInput(
                     phase=Phase.INTEGRATION,
                     title=f"Reflection {n}",
-                    body=paragraph(p * 1000 + n) + (" lighthouse" if n == 0 and p % 10 == 0 else ""),
+                    body=paragraph(p * 1000 + n)
+                    + (" lighthouse" if n == 0 and p % 10 == 0 else ""),
                     visibility=Visibility.CARE_TEAM,
                     session_id=sessions[n % len(sessions)],
                 ),
@@ -142,7 +161,9 @@ def main() -> None:
         def course_search() -> search.Results:
             with database.session() as db:
                 db_actor = Actor(db.merge(actor.user))
-                return search.search(db, Vault(db, runtime.ring), db_actor, "lighthouse", course_ids[0])
+                return search.search(
+                    db, Vault(db, runtime.ring), db_actor, "lighthouse", course_ids[0]
+                )
 
         rare = caseload_search("lighthouse")
         common = caseload_search("breath")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyotp
 from flask import Flask
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import new_page
@@ -34,6 +34,12 @@ def _enrol(page: Page) -> None:
     page.get_by_role("link", name="I have saved them").click()
 
 
+def _search_door(page: Page) -> None:
+    page.get_by_label("Search this course").fill("door")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("mark").first).to_be_visible()
+
+
 def test_screenshots_of_the_main_pages(
     chromium: Browser, live_url: str, app: Flask, tmp_path: Path
 ) -> None:
@@ -49,6 +55,7 @@ def test_screenshots_of_the_main_pages(
             "entry": lambda p: p.get_by_role("heading", name="Two days later").click(),
             "themes": lambda p: p.get_by_role("link", name="Themes", exact=True).click(),
             "access-log": lambda p: p.get_by_role("link", name="Access log").click(),
+            "search": _search_door,
             "write": lambda p: p.locator(".write-now .button").click(),
         }
         timeline_url = page.url
