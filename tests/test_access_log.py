@@ -3,6 +3,7 @@ read from the audit trail, for the patient only, and nothing of what they may no
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -14,11 +15,12 @@ from tests.helpers import Browser
 ROW_RE = re.compile(r"<tr>\s*<td>(.*?)</tr>", re.S)
 TAG_RE = re.compile(r"<[^>]+>")
 ENTRY_LINK_RE = re.compile(r'href="/entries/([0-9a-f-]{36})"')
+THEME_LINK_RE = re.compile(r'href="/themes/([0-9a-f-]{36})"')
 
 
 def log_rows(b: Browser) -> list[str]:
     page = b.text("/account/access-log")
-    return [" ".join(TAG_RE.sub(" ", row).split()) for row in ROW_RE.findall(page)]
+    return [html.unescape(" ".join(TAG_RE.sub(" ", row).split())) for row in ROW_RE.findall(page)]
 
 
 def write_entry(b: Browser, clinic: Clinic, **form: str) -> uuid.UUID:
@@ -88,7 +90,7 @@ def test_bad_paging_values_fall_back(clinic: Clinic) -> None:
 
 def test_the_log_reveals_nothing_the_patient_may_not_see(clinic: Clinic) -> None:
     """Reads and changes of clinician-only entries, clinician-only comments (and replies
-    to them) and themes on clinician-only entries are not the patient's to know of."""
+    to them) and themes only on clinician-only entries are not the patient's to know of."""
     patient = clinic.world.browser(clinic.patient)
     clinician = clinic.world.browser(clinic.clinician)
     shared = write_entry(patient, clinic, title="Fictional shared")
@@ -101,6 +103,8 @@ def test_the_log_reveals_nothing_the_patient_may_not_see(clinic: Clinic) -> None
     assert clinician.post(f"/entries/{staff}/review").status_code == 302
     url = f"/entries/{staff}/themes"
     assert clinician.post(url, {"kind": "images", "name": "Fictional"}).status_code == 302
+    theme = THEME_LINK_RE.findall(clinician.text(f"/entries/{staff}"))[0]
+    clinician.text(f"/themes/{theme}")  # a theme only on a clinician-only entry
     r = clinician.post(
         f"/entries/{shared}/comments", {"body": "Fictional aside", "visibility": "clinician_only"}
     )
@@ -117,10 +121,17 @@ def test_the_log_reveals_nothing_the_patient_may_not_see(clinic: Clinic) -> None
     clinician.text(f"/entries/{shared}")
     r = clinician.post(f"/entries/{shared}/comments", {"body": "Fictional shared comment"})
     assert r.status_code == 302
+    # Once the theme is on an entry the patient reads too, opening it is theirs to know.
+    url = f"/entries/{shared}/themes"
+    assert clinician.post(url, {"kind": "images", "name": "Fictional"}).status_code == 302
+    clinician.text(f"/themes/{theme}")
     rows = log_rows(patient)
     assert [row.split("(clinician) ", 1)[1] for row in rows] == [
+        "Opened a theme's entries",
+        "Tagged a theme on an entry",
         "Commented on an entry",
         "Opened an entry",
+        "Opened a theme's entries",  # the earlier opening, now of a theme the patient sees
     ]
     linked = {uuid.UUID(i) for i in ENTRY_LINK_RE.findall(patient.text("/account/access-log"))}
     assert linked == {shared}

@@ -2,7 +2,8 @@
 
 Read from the audit trail. Psychotherapy-note events are left out: notes are
 kept apart from the record, and even their existence is not shown. So are
-events on what the patient may not read (clinician-only entries and comments).
+events on what the patient may not read (clinician-only entries and comments,
+themes found only on clinician-only entries).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from journal.models import AuditEvent, Course, Entry, Role, User
+from journal.models import AuditEvent, Course, Entry, EntryTheme, Role, User
 from journal.services.actor import Actor
 from journal.services.comments import STAFF_AUDIT_TYPE
 from journal.services.errors import NotFound
@@ -63,6 +64,12 @@ def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> 
         Course.id == Entry.course_id,
         readable_entries_anywhere(actor.user),
     )
+    theme_readable = exists().where(  # a theme shows only with an entry the patient reads
+        EntryTheme.theme_id == AuditEvent.object_id,
+        Entry.id == EntryTheme.entry_id,
+        Course.id == Entry.course_id,
+        readable_entries_anywhere(actor.user),
+    )
     stmt = (
         select(AuditEvent, User.name)
         .join(User, User.id == AuditEvent.actor_id)
@@ -72,6 +79,7 @@ def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> 
             AuditEvent.action.in_(list(ACTIONS)),
             or_(AuditEvent.object_type.is_(None), AuditEvent.object_type.not_in(HIDDEN_TYPES)),
             or_(AuditEvent.object_type.is_distinct_from("entry"), readable),
+            or_(AuditEvent.object_type.is_distinct_from("theme"), theme_readable),
         )
     )
     if before is not None:
