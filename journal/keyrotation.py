@@ -34,6 +34,7 @@ from journal.models import (
     Comment,
     Course,
     DataKey,
+    Draft,
     Entry,
     EntryRevision,
     Intention,
@@ -146,6 +147,7 @@ SEALED = (
         Comment, ("quote", "body"), Course.patient_id, ((Course, Course.id == Comment.course_id),)
     ),
     SealedTable(Theme, ("name",), Course.patient_id, ((Course, Course.id == Theme.course_id),)),
+    SealedTable(Draft, ("content",), Course.patient_id, ((Course, Course.id == Draft.course_id),)),
     SealedTable(
         PsychotherapyNote,
         ("body",),

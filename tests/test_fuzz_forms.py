@@ -42,6 +42,10 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
         "patient",
         ("phase", "session_id", "title", "body", "intentions", "mood", "visibility", "version"),
     ),
+    "drafts.save_new": ("patient", ("phase", "session_id", "title", "body", "mood", "visibility")),
+    "drafts.save_edit": ("patient", ("title", "body", "intentions", "mood")),
+    "drafts.discard_new": ("patient", ()),
+    "drafts.discard_edit": ("patient", ()),
     "review.entry": ("clinician", ()),
     "review.session": ("clinician", ()),
     "comments.add": ("clinician", ("quote", "body", "visibility", "parent_id")),
@@ -88,6 +92,10 @@ def test_every_post_route_is_listed(clinic: Clinic) -> None:
 def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
     c = clinic
     urls = {
+        "drafts.save_new": f"/courses/{c.course.id}/draft",
+        "drafts.save_edit": f"/entries/{entry_id}/draft",
+        "drafts.discard_new": f"/courses/{c.course.id}/draft/discard",
+        "drafts.discard_edit": f"/entries/{entry_id}/draft/discard",
         "review.entry": f"/entries/{entry_id}/review",
         "review.session": f"/courses/{c.course.id}/sessions/{c.past.id}/review",
         "comments.add": f"/entries/{entry_id}/comments",

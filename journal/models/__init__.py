@@ -3,6 +3,7 @@
 from journal.models.accounts import LoginSession, User
 from journal.models.audit import AuditEvent, AuditHead
 from journal.models.courses import CareTeamMember, Course, DosingSession
+from journal.models.drafts import Draft
 from journal.models.enums import (
     CourseStatus,
     KeyScope,
@@ -31,6 +32,7 @@ __all__ = [
     "CourseVisit",
     "DataKey",
     "DosingSession",
+    "Draft",
     "Entry",
     "EntryReview",
     "EntryRevision",

@@ -21,6 +21,7 @@ from journal.models import (
     CourseVisit,
     DataKey,
     DosingSession,
+    Draft,
     Entry,
     EntryReview,
     EntryRevision,
@@ -85,6 +86,8 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))
+    db.execute(delete(Draft).where(Draft.course_id.in_(courses)))
+    db.execute(delete(Draft).where(Draft.user_id == patient_id))
     db.execute(delete(Intention).where(Intention.course_id.in_(courses)))
     db.execute(delete(EntryRevision).where(EntryRevision.entry_id.in_(entries)))
     db.execute(delete(Entry).where(Entry.course_id.in_(courses)))

@@ -10,6 +10,7 @@ from journal.web.admin import bp as admin_bp
 from journal.web.auth import bp as auth_bp
 from journal.web.comments import bp as comments_bp
 from journal.web.courses import bp as courses_bp
+from journal.web.drafts import bp as drafts_bp
 from journal.web.entries import bp as entries_bp
 from journal.web.errors import init_errors
 from journal.web.filters import init_filters
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
         home_bp,
         courses_bp,
         entries_bp,
+        drafts_bp,
         review_bp,
         comments_bp,
         themes_bp,

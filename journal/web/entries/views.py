@@ -6,13 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import Phase
-from journal.services import courses, entries, policy
+from journal.services import courses, drafts, entries, policy
 from journal.services.errors import ConflictError, ValidationError
 from journal.web import context
 from journal.web.entries.forms import EntryForm
 from journal.web.entries.page import entry_page
 from journal.web.filters import when
-from journal.web.forms import apply_errors
+from journal.web.forms import ButtonForm, apply_errors
 
 bp = Blueprint("entries", __name__)
 
@@ -38,6 +38,7 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
     if not access.writable:
         flash("This course is closed; its journal can be read but not added to.")
         return redirect(url_for("courses.timeline", course_id=course_id))
+    draft = None
     if request.method == "GET":
         wanted = request.args.get("phase", "")
         form.phase.data = wanted if wanted in {p.value for p in Phase} else Phase.PREPARATION.value
@@ -45,6 +46,11 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
             form.session_id.data = (
                 sid if any(c.value == sid for c in form.session_id.choices) else ""
             )
+        draft = drafts.load_draft(
+            context.db(), context.vault(), context.actor(), course_id=course_id
+        )
+        if draft:
+            _restore(form, draft)
     if form.validate_on_submit():
         try:
             entry = entries.create_entry(
@@ -53,9 +59,24 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
+            drafts.discard_draft(context.db(), context.actor(), course_id=course_id)
             flash("Saved. Your words are stored encrypted.")
             return redirect(url_for("entries.view", entry_id=entry.id))
-    return render_template("entries/form.html", form=form, access=access, entry=None)
+    return render_template(
+        "entries/form.html", form=form, access=access, entry=None, draft=draft, button=ButtonForm()
+    )
+
+
+def _restore(form: EntryForm, draft: drafts.SavedDraft) -> None:
+    """Put an autosaved draft back into the form; choices no longer offered are left out."""
+    for name, value in draft.fields.items():
+        field = form[name]
+        choices = getattr(field, "choices", None)
+        if choices is not None and value not in {
+            c.value if hasattr(c, "value") else c[0] for c in choices
+        }:
+            continue
+        field.data = value
 
 
 @bp.get("/entries/<uuid:entry_id>")
@@ -79,6 +100,11 @@ def edit(entry_id: uuid.UUID) -> str | Response:
         }
     )
     access = _prepare_form(form, current.course_id)
+    draft = None
+    if request.method == "GET":
+        draft = drafts.load_draft(context.db(), context.vault(), context.actor(), entry_id=entry_id)
+        if draft:
+            _restore(form, draft)
     if form.validate_on_submit():
         try:
             entries.edit_entry(
@@ -97,9 +123,17 @@ def edit(entry_id: uuid.UUID) -> str | Response:
                 "reload the page, and apply your changes again."
             )
         else:
+            drafts.discard_draft(context.db(), context.actor(), entry_id=entry_id)
             flash("Saved. The earlier version is kept in the history.")
             return redirect(url_for("entries.view", entry_id=entry_id))
-    return render_template("entries/form.html", form=form, access=access, entry=current)
+    return render_template(
+        "entries/form.html",
+        form=form,
+        access=access,
+        entry=current,
+        draft=draft,
+        button=ButtonForm(),
+    )
 
 
 @bp.get("/entries/<uuid:entry_id>/history")

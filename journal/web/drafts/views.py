@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from journal.services import drafts
+from journal.services.errors import ValidationError
+from journal.web import context
+from journal.web.filters import local
+from journal.web.forms import ButtonForm
+
+bp = Blueprint("drafts", __name__)
+
+
+def _fields() -> dict[str, str]:
+    return {name: request.form.get(name, "") for name in drafts.FIELDS}
+
+
+def _save(course_id: uuid.UUID | None, entry_id: uuid.UUID | None) -> tuple[Response, int]:
+    """Called by the page's script while the writer types; answers JSON."""
+    try:
+        at = drafts.save_draft(
+            context.db(),
+            context.vault(),
+            context.actor(),
+            _fields(),
+            course_id=course_id,
+            entry_id=entry_id,
+        )
+    except ValidationError as exc:
+        return jsonify(saved=False, error=next(iter(exc.errors.values()))), 400
+    return jsonify(saved=True, at=local(at).strftime("%H:%M")), 200
+
+
+@bp.post("/courses/<uuid:course_id>/draft")
+def save_new(course_id: uuid.UUID) -> tuple[Response, int]:
+    return _save(course_id, None)
+
+
+@bp.post("/entries/<uuid:entry_id>/draft")
+def save_edit(entry_id: uuid.UUID) -> tuple[Response, int]:
+    return _save(None, entry_id)
+
+
+@bp.post("/courses/<uuid:course_id>/draft/discard")
+def discard_new(course_id: uuid.UUID) -> Response:
+    if ButtonForm().validate_on_submit():
+        drafts.discard_draft(context.db(), context.actor(), course_id=course_id)
+        flash("Draft discarded.")
+    return redirect(url_for("entries.new_entry", course_id=course_id))
+
+
+@bp.post("/entries/<uuid:entry_id>/draft/discard")
+def discard_edit(entry_id: uuid.UUID) -> Response:
+    if ButtonForm().validate_on_submit():
+        drafts.discard_draft(context.db(), context.actor(), entry_id=entry_id)
+        flash("Draft discarded.")
+    return redirect(url_for("entries.edit", entry_id=entry_id))
