@@ -129,7 +129,7 @@ def load_prompt_file(path: Path) -> list[Prompt]:
         theme = entry.text("theme")
         if theme not in themes:
             raise doc.fail(
-                f"'{entry.where}.theme' = {theme!r} is not a {phase.value} theme "
+                f"'{entry.where}.theme' = {theme!r} is not one of the {phase.value} themes "
                 f"({', '.join(themes)})"
             )
         text = entry.text("text")
