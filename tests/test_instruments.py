@@ -253,10 +253,10 @@ def test_pcl5_clusters_hand_computed(shipped: Catalogue) -> None:
 
 
 PCL5_CASES = [
+    # B and C full, D one item short of the pattern: only the total can raise a flag
     ((0,) * 20, 0, "Below the screening cut-point", False),
-    ((2,) * 16 + (0,) * 4, 32, "Below the screening cut-point", False),
-    ((2,) * 16 + (1,) + (0,) * 3, 33, "At or above the screening cut-point", True),
-    ((4,) * 20, 80, "At or above the screening cut-point", True),
+    ((4,) * 8 + (0,) * 12, 32, "Below the screening cut-point", False),
+    ((4,) * 8 + (1,) + (0,) * 11, 33, "At or above the screening cut-point", True),
 ]
 
 
@@ -274,6 +274,44 @@ def test_pcl5_cut_point_edges(
     else:
         assert result.flags == ()
     assert sum(s.score for s in result.subscales) == total
+
+
+def test_pcl5_top_score_raises_both_readings(shipped: Catalogue) -> None:
+    result = score(shipped.get("pcl5"), answers(*(4,) * 20))
+    assert (result.total, result.band.label) == (80, "At or above the screening cut-point")
+    assert [(f.id, f.value) for f in result.flags] == [
+        ("probable_ptsd_screen", 80),
+        ("probable_ptsd_pattern", 20),
+    ]
+
+
+# The smallest DSM-5 pattern: item 1 (B), item 6 (C), items 8 and 9 (D), items 15 and 16 (E)
+# rated "Moderately"; everything else "Not at all". Total 12, far below the cut-point.
+PATTERN = {1: 2, 6: 2, 8: 2, 9: 2, 15: 2, 16: 2}
+
+
+def pcl5_answers(rated: dict[int, int]) -> dict[str, object]:
+    return answers(*(rated.get(n, 0) for n in range(1, 21)))
+
+
+def test_pcl5_symptom_pattern_raises_its_own_flag(shipped: Catalogue) -> None:
+    result = score(shipped.get("pcl5"), pcl5_answers(PATTERN))
+    assert result.total == 12
+    (flag,) = result.flags
+    assert (flag.id, flag.kind, flag.value) == ("probable_ptsd_pattern", FlagKind.REVIEW, 6)
+    assert "provisional" in flag.label
+
+
+@pytest.mark.parametrize("item", sorted(PATTERN))
+def test_pcl5_pattern_one_item_short_raises_nothing(shipped: Catalogue, item: int) -> None:
+    for lower in (1, 0):  # "A little bit" does not count as endorsed
+        result = score(shipped.get("pcl5"), pcl5_answers(PATTERN | {item: lower}))
+        assert result.flags == ()
+
+
+def test_pcl5_items_rated_a_little_bit_never_form_the_pattern(shipped: Catalogue) -> None:
+    result = score(shipped.get("pcl5"), answers(*(1,) * 20))
+    assert (result.total, result.flags) == (20, ())
 
 
 # -- bad answers ------------------------------------------------------------------
@@ -479,6 +517,37 @@ BROKEN = {
         ('on = "item"\nitem = "a"', 'on = "total"\nitem = "a"'),
         "'flags[1].item' does not apply to a flag on the total",
     ),
+    "pattern_unknown_subscale": (
+        ('on = "item"\nitem = "a"', 'on = "pattern"\nrequire = { second = 1 }'),
+        "'flags[1].require' refers to subscale 'second'",
+    ),
+    "pattern_needs_too_many": (
+        ('on = "item"\nitem = "a"', 'on = "pattern"\nrequire = { first = 2 }'),
+        "'flags[1].require.first' = 2 must be between 1 and 1",
+    ),
+    "pattern_needs_none": (
+        ('on = "item"\nitem = "a"', 'on = "pattern"\nrequire = { first = 0 }'),
+        "must be between 1 and 1",
+    ),
+    "pattern_empty": (
+        ('on = "item"\nitem = "a"', 'on = "pattern"\nrequire = {}'),
+        "must name at least one subscale",
+    ),
+    "pattern_missing_require": (
+        ('on = "item"\nitem = "a"', 'on = "pattern"'),
+        "'flags[1].require' is missing",
+    ),
+    "pattern_threshold": (
+        (
+            'on = "item"\nitem = "a"\nat_least = 2',
+            'on = "pattern"\nrequire = { first = 1 }\nat_least = 3',
+        ),
+        "must be above 0 and at most 2",
+    ),
+    "require_on_an_item_flag": (
+        ('item = "a"', 'item = "a"\nrequire = { first = 1 }'),
+        "'flags[1].require' does not apply to a flag on the item",
+    ),
     "flag_total_out_of_range": (
         ('on = "item"\nitem = "a"\nat_least = 2', 'on = "total"\nat_least = 5'),
         "must be above 0 and at most 4",
@@ -504,6 +573,13 @@ def test_missing_bands_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "nobands.toml", text)
     with pytest.raises(DefinitionError, match="'bands' is missing"):
         load_instrument(path)
+
+
+def test_a_pattern_flag_in_a_clinics_definition(tmp_path: Path) -> None:
+    text = mutate('on = "item"\nitem = "a"', 'on = "pattern"\nrequire = { first = 1 }')
+    mini = load_instrument(write(tmp_path, "pattern.toml", text))
+    assert [(f.id, f.value) for f in score(mini, {"a": 2, "b": 0}).flags] == [("a_high", 1)]
+    assert score(mini, {"a": 1, "b": 2}).flags == ()
 
 
 def test_a_flag_on_a_subscale_is_checked_and_scored(tmp_path: Path) -> None:

@@ -39,9 +39,10 @@ class FlagKind(StrEnum):
 
 
 class FlagOn(StrEnum):
-    ITEM = "item"
-    SUBSCALE = "subscale"
-    TOTAL = "total"
+    ITEM = "item"  # one item's answer is at least `at_least`
+    SUBSCALE = "subscale"  # a subscale's sum is at least `at_least`
+    TOTAL = "total"  # the total is at least `at_least`
+    PATTERN = "pattern"  # in each subscale of `require`, enough items rated `at_least` or more
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,10 @@ class FlagRule:
     id: str
     kind: FlagKind
     on: FlagOn
-    target: str  # the item or subscale id; "" for the total
+    target: str  # the item or subscale id; "" for the total or a pattern
     at_least: int
     label: str
+    require: tuple[tuple[str, int], ...] = ()  # a pattern's (subscale id, items needed)
 
 
 @dataclass(frozen=True)
@@ -258,9 +260,15 @@ def score(instrument: Instrument, answers: Mapping[str, object]) -> ScoreResult:
     )
     by_subscale = {s.id: s.score for s in subscales}
     flags: list[RaisedFlag] = []
+    value: int | None
     for rule in instrument.flags:
+        if rule.on is FlagOn.PATTERN:
+            endorsed = _pattern_endorsed(instrument, rule, checked)
+            if endorsed is not None:
+                flags.append(RaisedFlag(rule.id, rule.kind, rule.label, endorsed))
+            continue
         if rule.on is FlagOn.TOTAL:
-            value: int | None = total
+            value = total
         elif rule.on is FlagOn.SUBSCALE:
             value = by_subscale[rule.target]
         else:
@@ -277,6 +285,21 @@ def score(instrument: Instrument, answers: Mapping[str, object]) -> ScoreResult:
         subscales=subscales,
         answers=checked,
     )
+
+
+def _pattern_endorsed(
+    instrument: Instrument, rule: FlagRule, checked: Mapping[str, int]
+) -> int | None:
+    """How many items of the required subscales are rated `at_least` or more, if every
+    required subscale has enough of them; None if any falls short."""
+    subscales = {s.id: s for s in instrument.subscales}
+    endorsed = 0
+    for subscale_id, needed in rule.require:
+        count = sum(1 for i in subscales[subscale_id].items if checked[i] >= rule.at_least)
+        if count < needed:
+            return None
+        endorsed += count
+    return endorsed
 
 
 # -- loading and checking ----------------------------------------------------------
@@ -448,7 +471,7 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
     subscales = {s.id: s for s in instrument.subscales}
     item_ids = [i.id for i in instrument.items]
     for entry in doc.tables("flags", required=False):
-        entry.only(("id", "kind", "on", "item", "subscale", "at_least", "label"))
+        entry.only(("id", "kind", "on", "item", "subscale", "require", "at_least", "label"))
         kind_name, on_name = entry.text("kind"), entry.text("on")
         try:
             kind = FlagKind(kind_name)
@@ -465,7 +488,13 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
                 f"{', '.join(o.value for o in FlagOn)}"
             ) from None
         at_least = entry.integer("at_least")
-        if on is FlagOn.ITEM:
+        require: tuple[tuple[str, int], ...] = ()
+        if on is FlagOn.PATTERN:
+            target = ""
+            require = _pattern_require(doc, entry, subscales)
+            scales = [instrument.item(i).scale for s, _ in require for i in subscales[s].items]
+            low, high = max(sc.low for sc in scales), min(sc.high for sc in scales)
+        elif on is FlagOn.ITEM:
             target = entry.text("item")
             _known_items(doc, f"{entry.where}.item", [target], item_ids)
             low, high = instrument.item(target).scale.low, instrument.item(target).scale.high
@@ -480,7 +509,12 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
         else:
             target = ""
             low, high = instrument.min_score, instrument.max_score
-        extra = {"item", "subscale"} - ({on.value} if on is not FlagOn.TOTAL else set())
+        extra = {"item", "subscale", "require"} - {
+            FlagOn.ITEM: {"item"},
+            FlagOn.SUBSCALE: {"subscale"},
+            FlagOn.PATTERN: {"require"},
+            FlagOn.TOTAL: set(),
+        }[on]
         for key in sorted(extra & set(entry.table)):
             raise doc.fail(f"'{entry.where}.{key}' does not apply to a flag on the {on.value}")
         if not low < at_least <= high:
@@ -488,9 +522,34 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
                 f"'{entry.where}.at_least' = {at_least} must be above {low} and at most {high}, "
                 "or the flag would always or never be raised"
             )
-        rules.append(FlagRule(entry.slug("id"), kind, on, target, at_least, entry.text("label")))
+        rules.append(
+            FlagRule(entry.slug("id"), kind, on, target, at_least, entry.text("label"), require)
+        )
     unique(doc.path, "flag id", [r.id for r in rules])
     return rules
+
+
+def _pattern_require(
+    doc: Fields, entry: Fields, subscales: Mapping[str, Subscale]
+) -> tuple[tuple[str, int], ...]:
+    table = entry.table_of("require")
+    if not table.table:
+        raise doc.fail(f"'{entry.where}.require' must name at least one subscale")
+    require: list[tuple[str, int]] = []
+    for subscale_id in table.table:
+        if subscale_id not in subscales:
+            raise doc.fail(
+                f"'{entry.where}.require' refers to subscale {subscale_id!r}, which is not defined"
+            )
+        needed = table.integer(subscale_id)
+        size = len(subscales[subscale_id].items)
+        if not 1 <= needed <= size:
+            raise doc.fail(
+                f"'{entry.where}.require.{subscale_id}' = {needed} must be between 1 and {size}, "
+                "the number of items in that subscale"
+            )
+        require.append((subscale_id, needed))
+    return tuple(require)
 
 
 # -- the catalogue -----------------------------------------------------------------
