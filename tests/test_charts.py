@@ -7,6 +7,7 @@ import dataclasses
 import itertools
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -271,3 +272,18 @@ def test_scores_outside_the_scale_are_refused(phq9: Instrument) -> None:
 def test_the_chart_id_must_be_simple(phq9: Instrument) -> None:
     with pytest.raises(ValueError, match="chart_id"):
         trend_chart(phq9, [], chart_id='x" onload="y')
+
+
+def test_every_class_the_chart_uses_is_styled(phq9: Instrument) -> None:
+    """The classes in the SVG have rules in app.css, so light and dark themes apply."""
+    css = (Path(__file__).resolve().parent.parent / "static" / "css" / "app.css").read_text()
+    chart = trend_chart(
+        phq9,
+        [ScorePoint(date(2026, 1, 1), 3, flagged=True), ScorePoint(date(2026, 1, 9), 22)],
+        [date(2026, 1, 2)],
+    )
+    used = {c for e in parse(chart).iter() for c in e.get("class", "").split()}
+    structural = {"chart-bands", "chart-axes", "chart-sessions", "chart-scores", "chart-band"}
+    structural |= {"chart-session", "chart-axis-x", "chart-axis-y", "chart-tick-x", "chart-tick-y"}
+    missing = sorted(c for c in used - structural if f".{c} " not in css and f".{c}," not in css)
+    assert missing == []
