@@ -367,11 +367,13 @@ def test_form_strings_become_answers(shipped: Catalogue) -> None:
     parsed = answers_from_form(gad7, form)
     assert parsed == answers(*(2,) * 7) | {"difficulty": None}
     assert score(gad7, parsed).total == 14
-    form["q4"] = "two"
-    form["q5"] = "٣"  # a non-ASCII digit is not quietly read as 3
+    form |= {"q2": " 3 ", "q3": "-1", "q4": "two", "q5": "٣", "q6": "--1", "q7": "2.0"}
+    parsed = answers_from_form(gad7, form)
+    assert (parsed["q2"], parsed["q3"]) == (3, -1)
+    assert (parsed["q4"], parsed["q5"], parsed["q6"], parsed["q7"]) == ("two", "٣", "--1", "2.0")
     with pytest.raises(AnswersError) as caught:
-        score(gad7, answers_from_form(gad7, form))
-    assert caught.value.out_of_scale == ("q4", "q5")
+        score(gad7, parsed)  # a non-ASCII digit is not quietly read as 3
+    assert caught.value.out_of_scale == ("q3", "q4", "q5", "q6", "q7")
 
 
 # -- broken definition files ------------------------------------------------------

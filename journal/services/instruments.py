@@ -10,9 +10,11 @@ cut-points, shown to the clinician as they are.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from journal.services.definitions import (
 from journal.services.errors import ValidationError
 
 BUILT_IN_FOLDER = CONTENT_ROOT / "instruments"
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,6}")  # ASCII digits only: no "٣", no "²"
 CLINIC_FOLDER_NAME = "instruments"  # inside the instance folder
 
 
@@ -128,16 +131,20 @@ class Instrument:
     flags: tuple[FlagRule, ...]
     path: Path
 
-    @property
+    @cached_property
+    def _by_id(self) -> dict[str, Item]:
+        return {i.id: i for i in self.items}
+
+    @cached_property
     def min_score(self) -> int:
         return sum(self.item(i).scale.low for i in self.scored_items)
 
-    @property
+    @cached_property
     def max_score(self) -> int:
         return sum(self.item(i).scale.high for i in self.scored_items)
 
     def item(self, item_id: str) -> Item:
-        return next(i for i in self.items if i.id == item_id)
+        return self._by_id[item_id]
 
     def band_for(self, score: int) -> Band:
         return next(b for b in self.bands if b.contains(score))
@@ -238,7 +245,7 @@ def answers_from_form(instrument: Instrument, form: Mapping[str, str]) -> dict[s
         raw = form.get(item.id)
         if raw is None or not raw.strip():
             parsed[item.id] = None
-        elif raw.strip().lstrip("-").isdigit() and raw.strip().isascii():
+        elif WHOLE_NUMBER.fullmatch(raw.strip()):
             parsed[item.id] = int(raw.strip())
         else:
             parsed[item.id] = raw
