@@ -11,6 +11,8 @@ from journal.crypto import KeyFileError, MasterKeyRing
 from journal.db import Database
 from journal.services.accounts import SessionLimits
 from journal.services.audit import AUDIT_KEY
+from journal.services.clinical import ClinicalContent, load_clinical_content
+from journal.services.definitions import DefinitionError
 from journal.services.keys import NotInitialised, verify_master_keys
 from journal.services.passwords import Passwords
 
@@ -52,6 +54,7 @@ class Runtime:
     keys: KeyFile
     passwords: Passwords
     session_limits: SessionLimits
+    clinical: ClinicalContent  # questionnaires, prompts, screening checklist
 
     @property
     def ring(self) -> MasterKeyRing:
@@ -59,6 +62,10 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    try:
+        clinical = load_clinical_content(settings.instance_path)
+    except DefinitionError as exc:
+        raise ConfigError(f"a clinical definition file is broken: {exc}") from None
     try:
         ring = MasterKeyRing.load(settings.master_key_path)
     except KeyFileError as exc:
@@ -84,4 +91,4 @@ def build_runtime(settings: Settings) -> Runtime:
         parallelism=params.parallelism,
     )
     keys = KeyFile(settings.master_key_path, ring)
-    return Runtime(settings, database, keys, passwords, SessionLimits())
+    return Runtime(settings, database, keys, passwords, SessionLimits(), clinical)
