@@ -259,3 +259,33 @@ def test_search_never_opens_psychotherapy_notes_or_comments(clinic: Clinic) -> N
                 assert status == 200
                 assert linked_entries(page) == set(), (who, x.kind)
                 assert f"<mark>{x.marker}</mark>" not in page
+
+
+def test_matches_are_marked_in_text_whose_case_folding_changes_its_length(
+    clinic: Clinic,
+) -> None:
+    """ß folds to "ss" and İ to two characters: the marks still land on the match, in
+    the title and in the snippet, however many such letters come before it."""
+    b = clinic.world.browser(clinic.patient)
+    r = b.post(
+        f"/courses/{clinic.course.id}/entries/new",
+        entry_form(
+            clinic.past,
+            title="Fictional Straße İzmir",
+            body="Große Füße " * 30 + "then the Meer at last, and the Straße again.",
+        ),
+    )
+    assert r.status_code == 302
+    entry_id = new_entry_id(r.location)
+    for q, marked in (
+        ("meer", ["<mark>Meer</mark>"]),
+        ("STRASSE", ["<mark>Straße</mark>"]),
+        ("i̇zmir", ["<mark>İzmir</mark>"]),
+        ("füsse meer", ["<mark>Füße</mark>"]),  # the snippet is around the first match
+    ):
+        status, page = search(b, q)
+        assert status == 200, q
+        if marked:
+            assert linked_entries(page) == {entry_id}, q
+        for m in marked:
+            assert m in page, (q, m)

@@ -69,17 +69,23 @@ def parse_query(raw: str) -> list[str]:
     return terms
 
 
+def _fold(text: str) -> tuple[str, list[int]]:
+    """The text casefolded, and for each folded character the index of the character
+    it came from (casefolding can change lengths: ß -> ss)."""
+    owners = [i for i, ch in enumerate(text) for _ in ch.casefold()]
+    return "".join(ch.casefold() for ch in text), owners
+
+
 def highlight(text: str, terms: list[str]) -> list[Segment]:
     """Split text into plain and matching parts (the template escapes both)."""
-    folded = text.casefold()
+    folded, owners = _fold(text)
     marks = [False] * len(text)
-    if len(folded) == len(text):  # casefold can change lengths (ß -> ss); then skip marks
-        for term in terms:
-            start = folded.find(term)
-            while start != -1:
-                for i in range(start, start + len(term)):
-                    marks[i] = True
-                start = folded.find(term, start + len(term))
+    for term in terms:
+        start = folded.find(term)
+        while start != -1:
+            for i in range(owners[start], owners[start + len(term) - 1] + 1):
+                marks[i] = True
+            start = folded.find(term, start + len(term))
     segments: list[Segment] = []
     for ch, marked in zip(text, marks, strict=True):
         if segments and segments[-1][1] == marked:
@@ -90,11 +96,11 @@ def highlight(text: str, terms: list[str]) -> list[Segment]:
 
 
 def _snippet(text: str, terms: list[str]) -> str:
-    folded = text.casefold()
+    folded, owners = _fold(text)
     found = [folded.find(t) for t in terms if folded.find(t) != -1]
     if not found:
         return text[: 2 * CONTEXT]
-    first = min(found)
+    first = owners[min(found)]
     start, end = max(0, first - CONTEXT), min(len(text), first + CONTEXT)
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
