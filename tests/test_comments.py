@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from journal.models import Comment, Visibility
+from journal.models import Comment, SessionStatus, Visibility
 from tests.conftest import Clinic, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
 from tests.scene import build_scene, count_rows, marker
@@ -296,3 +296,40 @@ def test_comment_count_on_the_timeline_follows_visibility(
     with runtime(clinic.world.app).database.session() as s:
         levels = sorted(v.value for v in s.scalars(select(Comment.visibility)))
     assert levels == ["care_team", "clinician_only", "clinician_only"]
+
+
+def test_patient_home_lists_unread_comments_only_on_entries_they_read(clinic: Clinic) -> None:
+    world = clinic.world
+    second = world.course(clinic.patient, clinic.other_clinician)  # two active courses
+    world.session(second, clinic.other_clinician, -2, SessionStatus.COMPLETED)
+    patient = world.browser(clinic.patient)
+    clinician = world.browser(clinic.clinician)
+    colleague = world.browser(clinic.other_clinician)
+    first_title, second_title, staff_title = marker("one"), marker("two"), marker("staff")
+    mine = write_entry(patient, clinic, title=first_title)
+    r = patient.post(
+        f"/courses/{second.id}/entries/new", entry_form(None, title=second_title, session_id="")
+    )
+    assert r.status_code == 302
+    theirs = new_entry_id(r.location)
+    staff = write_entry(clinician, clinic, title=staff_title, visibility="clinician_only")
+    assert post_comment(clinician, mine, "Fictional one")[0] == 302
+    assert post_comment(clinician, mine, "Fictional aside", visibility="clinician_only")[0] == 302
+    assert post_comment(clinician, staff, "Fictional on staff")[0] == 302
+    assert post_comment(colleague, theirs, "Fictional two")[0] == 302
+    assert post_comment(colleague, theirs, "Fictional three")[0] == 302
+
+    home = patient.text("/")
+    assert "New from your care team" in home
+    assert f"1 new comment on “{first_title}”" in home
+    assert f"2 new comments on “{second_title}”" in home
+    assert staff_title not in home
+    timeline = patient.text(f"/courses/{clinic.course.id}")
+    assert first_title in timeline and f"on “{second_title}”" not in timeline
+    assert staff_title not in timeline
+
+    patient.text(f"/entries/{theirs}")
+    home = patient.text("/")
+    assert second_title not in home and f"1 new comment on “{first_title}”" in home
+    patient.text(f"/entries/{mine}")
+    assert "New from your care team" not in patient.text("/")
