@@ -34,3 +34,40 @@ def assert_fits(page: Page) -> None:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
+
+
+TAP_MIN = 44  # CSS pixels, as the phone layout promises
+
+_SMALL_TARGETS = """(min) => {
+  const found = [];
+  const selector = 'a, button, input:not([type=hidden]), select, textarea, summary';
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
+    if (box.right <= 0 || box.bottom <= 0) continue;  // off-screen until focused (skip link)
+    // Links inside running text are exempt, as WCAG's "inline" exception says.
+    if (el.tagName === 'A' && style.display === 'inline') continue;
+    // A checkbox or radio button is pressed through the label around it.
+    const label = el.closest('label');
+    const target = (el.type === 'checkbox' || el.type === 'radio') && label
+      ? label.getBoundingClientRect() : box;
+    if (target.height < min - 0.5 || target.width < min - 0.5) {
+      const text = (el.textContent || el.getAttribute('aria-label') || el.name || '').trim();
+      found.push(`${el.tagName.toLowerCase()} "${text.slice(0, 40)}" ` +
+        `${Math.round(target.width)}x${Math.round(target.height)}`);
+    }
+  }
+  return found;
+}"""
+
+
+def small_targets(page: Page) -> list[str]:
+    """Controls smaller than TAP_MIN in either direction (inline text links exempt)."""
+    found: list[str] = page.evaluate(_SMALL_TARGETS, TAP_MIN)
+    return found
+
+
+def assert_tap_targets(page: Page) -> None:
+    found = small_targets(page)
+    assert not found, f"{page.url}: controls under {TAP_MIN}px: {found}"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from tests.browser.axe import assert_accessible, assert_fits, violations
+from tests.browser.axe import (
+    assert_accessible,
+    assert_fits,
+    assert_tap_targets,
+    small_targets,
+    violations,
+)
 from tests.browser.conftest import new_page
 
 BROKEN_FORM = "<!doctype html><html lang='en'><title>t</title><main><input type='text'></main>"
@@ -29,4 +35,23 @@ def test_width_check_reports_sideways_scrolling(chromium: Browser) -> None:
     page.set_content(WIDE_PAGE)
     with pytest.raises(AssertionError):
         assert_fits(page)
+    page.context.close()
+
+
+SMALL_BUTTON = (
+    "<!doctype html><html lang='en'><title>t</title><main>"
+    "<p>Words with <a href='#'>an inline link</a> in them.</p>"
+    "<button style='height:20px;padding:0;font-size:10px'>tiny</button>"
+    "<a href='#' style='display:inline-block;min-height:44px;min-width:60px'>big enough</a>"
+    "</main>"
+)
+
+
+def test_tap_target_check_reports_a_small_button(chromium: Browser) -> None:
+    page = new_page(chromium, phone=True)
+    page.set_content(SMALL_BUTTON)
+    found = small_targets(page)
+    assert len(found) == 1 and found[0].startswith('button "tiny"'), found
+    with pytest.raises(AssertionError):
+        assert_tap_targets(page)
     page.context.close()

@@ -1,0 +1,98 @@
+"""The calm interface holds up: phone tap targets, reflow when zoomed, the dark theme.
+
+The main pages of the demo clinic are opened:
+- at 360 px (a phone): every control is at least 44 px in both directions;
+- at 640 px (a 1280 px screen zoomed to 200 %) and 320 px (400 %): nothing
+  scrolls sideways (WCAG 1.4.10 reflow);
+- in the dark theme the system asks for: axe's checks, colour contrast
+  included, find nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.axe import assert_accessible, assert_fits, assert_tap_targets
+from tests.browser.test_screenshots import _enrol, _sign_in
+from tests.conftest import create_demo
+
+PAGES: dict[str, Callable[[Page, str], None]] = {
+    "timeline": lambda p, base: None,
+    "entry": lambda p, base: p.get_by_role("heading", name="Two days later").click(),
+    "write": lambda p, base: p.locator(".write-now .button").click(),
+    "themes": lambda p, base: p.get_by_role("link", name="Themes", exact=True).click(),
+    "search": lambda p, base: p.goto(f"{base}/search?q=door"),
+    "access log": lambda p, base: p.goto(f"{base}/account/access-log"),
+}
+STAFF_PAGES = ("/", "/search?q=door")
+
+
+def settled(page: Page, check: Callable[[Page], None]) -> None:
+    """Check the page once it and its stylesheet have loaded."""
+    page.wait_for_load_state("load")
+    check(page)
+
+
+def _visit_all(
+    chromium: Browser,
+    base: str,
+    password: str,
+    check: Callable[[Page], None],
+    **context: object,
+) -> None:
+    page = chromium.new_context(**context).new_page()  # type: ignore[arg-type]
+    _sign_in(page, base, "jordan@demo.example", password)
+    home = page.url
+    for name, go in PAGES.items():
+        page.goto(home)
+        go(page, base)
+        try:
+            settled(page, check)
+        except AssertionError as exc:
+            raise AssertionError(f"patient page {name!r}: {exc}") from None
+    page.context.close()
+    page = chromium.new_context(**context).new_page()  # type: ignore[arg-type]
+    _sign_in(page, base, "rivera@demo.example", password)
+    _enrol(page)
+    page.get_by_role("link", name="Jordan Lake (demo)").click()
+    expect(page.get_by_role("heading", name="Jordan Lake (demo)")).to_be_visible()
+    settled(page, check)
+    timeline = page.url
+    page.get_by_role("heading", name="Two days later").click()
+    expect(page.get_by_role("heading", name="Comments")).to_be_visible()
+    settled(page, check)
+    page.goto(f"{timeline}/notes")
+    settled(page, check)
+    for path in STAFF_PAGES:
+        page.goto(base + path)
+        settled(page, check)
+    page.context.close()
+
+
+def test_phone_controls_are_big_enough_to_tap(chromium: Browser, live_url: str, app: Flask) -> None:
+    password = create_demo(app)
+    _visit_all(
+        chromium, live_url, password, assert_tap_targets, viewport={"width": 360, "height": 780}
+    )
+
+
+@pytest.mark.parametrize("width", [640, 320], ids=["zoom-200", "zoom-400"])
+def test_pages_reflow_when_zoomed(chromium: Browser, live_url: str, app: Flask, width: int) -> None:
+    password = create_demo(app)
+    _visit_all(chromium, live_url, password, assert_fits, viewport={"width": width, "height": 800})
+
+
+def test_the_dark_theme_passes_axe(chromium: Browser, live_url: str, app: Flask) -> None:
+    password = create_demo(app)
+    _visit_all(
+        chromium,
+        live_url,
+        password,
+        assert_accessible,
+        viewport={"width": 1280, "height": 900},
+        color_scheme="dark",
+    )
