@@ -135,3 +135,25 @@ def test_the_log_reveals_nothing_the_patient_may_not_see(clinic: Clinic) -> None
     ]
     linked = {uuid.UUID(i) for i in ENTRY_LINK_RE.findall(patient.text("/account/access-log"))}
     assert linked == {shared}
+
+
+def test_older_events_are_one_link_away(clinic: Clinic) -> None:
+    patient = clinic.world.browser(clinic.patient)
+    clinician = clinic.world.browser(clinic.clinician)
+    entry_id = write_entry(patient, clinic, title="Fictional often opened")
+    for _ in range(104):
+        clinician.text(f"/entries/{entry_id}")
+    clinician.text(f"/courses/{clinic.course.id}")  # the newest event
+    page = patient.text("/account/access-log")
+    first = log_rows(patient)
+    assert len(first) == 100 and "Opened the timeline" in first[0]
+    older = re.findall(r'<a href="(/account/access-log\?before=[^"]+)">Older</a>', page)
+    assert len(older) == 1
+    r = patient.get(html.unescape(older[0]))
+    assert r.status_code == 200
+    rest = [
+        " ".join(TAG_RE.sub(" ", row).split()) for row in ROW_RE.findall(r.get_data(as_text=True))
+    ]
+    assert len(rest) == 5  # 105 events in all, none shown twice or skipped
+    assert all(row.endswith("Opened an entry") for row in rest)
+    assert "Older</a>" not in r.get_data(as_text=True)
