@@ -25,8 +25,11 @@ def visit(page: Page, url: str) -> None:
 
 def check(page: Page) -> None:
     """axe and the width check run scripts in the page, so they run only where
-    JavaScript is on; the runs with JavaScript check the same pages."""
+    JavaScript is on; the runs with JavaScript check the same pages. They wait
+    for the page's load event: a layout measured before the stylesheet has
+    arrived is not the one people see."""
     if scripts_enabled(page):
+        page.wait_for_load_state("load")
         assert_accessible(page)
         assert_fits(page)
 
