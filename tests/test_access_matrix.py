@@ -62,6 +62,7 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.new_course": frozenset({Role.ADMIN}),
     "admin.audit_log": frozenset({Role.ADMIN}),
     "admin.audit_verify": frozenset({Role.ADMIN}),
+    "export.my_data": frozenset({Role.PATIENT}),  # the patient's own data, nobody else's
 }
 # Admin pages that act on any account or course by id: for an admin these ids
 # are not someone else's but what they manage (names only, never content).
