@@ -22,10 +22,14 @@ def _no_fetching(url: str, *args: object, **kwargs: object) -> NoReturn:
     raise ValueError("the export loads no external resources")
 
 
+# On paper the running head is in every page's margin, so the cover need not repeat it.
+PDF_ONLY = ".running-head { font-size: 0; line-height: 0; margin: 0; }"
+
+
 def html_to_pdf(html: str) -> bytes:
     out = io.BytesIO()
     HTML(string=html, url_fetcher=_no_fetching).write_pdf(
-        out, stylesheets=[CSS(string=stylesheet())]
+        out, stylesheets=[CSS(string=stylesheet()), CSS(string=PDF_ONLY)]
     )
     return out.getvalue()
 
