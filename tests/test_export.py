@@ -378,6 +378,9 @@ def test_the_export_pages_show_the_options(clinic: Clinic) -> None:
         "passphrase",
     ):
         assert f'name="{name}"' in page, name
+    for phase in ("preparation", "in_session", "integration"):
+        assert f'name="phases" value="{phase}" checked' in page
+    assert f'name="sessions" value="{clinic.upcoming.id}"' in page
     staff = clinic.world.browser(clinic.clinician).text(f"/courses/{clinic.course.id}/export")
     assert 'name="include_private"' not in staff
     assert 'name="format"' in b.text("/account/export")
