@@ -13,7 +13,7 @@ from pypdf.errors import FileNotDecryptedError
 from sqlalchemy import select, update
 
 from journal.db import utcnow
-from journal.models import AuditEvent, DosingSession, LoginSession, Phase, Visibility
+from journal.models import AuditEvent, DosingSession, LoginSession, Phase, Role, Visibility
 from tests.conftest import Clinic, runtime
 from tests.export_helpers import export, flat, is_file, pdf_text, validate
 from tests.helpers import PASSWORD, second_factor_code
@@ -384,3 +384,24 @@ def test_the_export_pages_show_the_options(clinic: Clinic) -> None:
     staff = clinic.world.browser(clinic.clinician).text(f"/courses/{clinic.course.id}/export")
     assert 'name="include_private"' not in staff
     assert 'name="format"' in b.text("/account/export")
+
+
+def test_a_course_without_sessions_and_a_patient_without_courses(clinic: Clinic) -> None:
+    world = clinic.world
+    newcomer = world.user(Role.PATIENT)
+    b = world.browser(newcomer)
+    r = b.post("/account/export", {"format": "json"})
+    assert r.status_code == 200 and is_file(r)
+    data = json.loads(r.data)
+    validate(data)
+    assert data["courses"] == []
+    assert b.post("/account/export", {"format": "pdf"}).mimetype == "application/pdf"
+
+    course = world.course(newcomer, clinic.clinician)
+    staff = world.browser(clinic.clinician)
+    for fmt in ("json", "md", "pdf"):
+        r = export(staff, course.id, fmt)
+        assert r.status_code == 200 and is_file(r), fmt
+    assert "No dosing sessions in this export." in export(staff, course.id, "md").get_data(
+        as_text=True
+    )
