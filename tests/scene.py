@@ -320,7 +320,7 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
 
 
 def leaks(response: TestResponse, forbidden: dict[str, str]) -> list[str]:
-    body = response.get_data(as_text=True)
+    body = response.get_data().decode("utf-8", "replace")  # a PDF export is binary
     return [f"{where} ({m})" for m, where in forbidden.items() if m in body]
 
 

@@ -64,6 +64,7 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.audit_verify": frozenset({Role.ADMIN}),
     "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),
     "access_log.page": frozenset({Role.PATIENT}),
+    "export.my_data": frozenset({Role.PATIENT}),  # the patient's own data, nobody else's
 }
 # Admin pages that act on any account or course by id: for an admin these ids
 # are not someone else's but what they manage (names only, never content).

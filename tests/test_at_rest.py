@@ -263,3 +263,35 @@ def test_no_marker_in_instance_folder_temp_files_or_logs(
         with runtime(written.patient.app).database.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     assert _scan_files(tmp_path.rglob("*"), needles) == {}
+
+
+def test_exports_leave_nothing_on_disk(
+    written: Written,
+    tmp_path: Path,
+    private_tmp: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Every export is built in memory: its words reach the response and no file."""
+    from tests.export_helpers import flat, pdf_text
+
+    shown = ("title_v2", "body_v2", "intention_v2", "indication", "title_v1", "body_v1")
+    needles = _needles({k: v for k, v in written.markers.items() if k in shown})
+    url = f"/courses/{written.course_id}/export"
+    for browser, fmt in [
+        (written.clinician, "pdf"),
+        (written.clinician, "html"),
+        (written.clinician, "md"),
+        (written.clinician, "json"),
+        (written.patient, "pdf"),
+    ]:
+        r = browser.post(url, {"format": fmt})
+        assert r.status_code == 200, (fmt, r.status_code)
+        text = flat(pdf_text(r.data)).encode() if fmt == "pdf" else r.data
+        assert sorted(_hits(text, needles)) == sorted(needles), fmt
+    r = written.patient.post("/account/export", {"format": "pdf"})
+    assert sorted(_hits(flat(pdf_text(r.data)).encode(), needles)) == sorted(needles)
+
+    assert _scan_files(tmp_path.rglob("*"), needles) == {}
+    assert _scan_files(private_tmp.rglob("*"), needles) == {}
+    out, err = capfd.readouterr()
+    assert _hits((out + err).encode(), needles) == []

@@ -93,8 +93,9 @@ def record_read(
     object_type: str,
     object_id: uuid.UUID,
     subject_id: uuid.UUID,
+    action: str = "read",
 ) -> None:
-    """Record a read in its own short write transaction.
+    """Record a read (or an export: `action`) in its own short write transaction.
 
     The read transaction is ended first and the new one takes the write lock
     at once: on SQLite, upgrading a read snapshot to a write can fail under
@@ -104,7 +105,7 @@ def record_read(
     begin_write(db)
     record(
         db,
-        "read",
+        action,
         actor=actor,
         object_type=object_type,
         object_id=object_id,

@@ -13,6 +13,7 @@ from journal.web.courses import bp as courses_bp
 from journal.web.drafts import bp as drafts_bp
 from journal.web.entries import bp as entries_bp
 from journal.web.errors import init_errors
+from journal.web.export import bp as export_bp
 from journal.web.filters import init_filters
 from journal.web.health import bp as health_bp
 from journal.web.home import bp as home_bp
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         home_bp,
         courses_bp,
         entries_bp,
+        export_bp,
         drafts_bp,
         review_bp,
         comments_bp,

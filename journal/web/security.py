@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from journal.models import LoginSession, Role, User
 from journal.services import twofactor
-from journal.services.accounts import is_recent, resume_login_session
+from journal.services.accounts import confirm_identity, is_recent, resume_login_session
 from journal.web import context
 
 csrf = CSRFProtect()
@@ -126,6 +126,24 @@ def roles(*allowed: Role) -> Callable[[F], F]:
     return decorate
 
 
+def login_is_recent() -> bool:
+    """Whether the current sign-in (or its last re-check) is within the recent window."""
+    return is_recent(context.current_login(), context.runtime().session_limits.recent)
+
+
+def recheck_identity(password: str, code: str) -> bool:
+    """Check the password (and the second factor, if the account has one) again;
+    on success the login session counts as recent from now."""
+    user = context.user()
+    db = context.db()
+    ok = context.runtime().passwords.verify(user.password_hash, password)
+    if ok and user.two_factor_enabled:
+        ok = twofactor.verify(db, context.vault(), user, code)
+    if ok:
+        confirm_identity(db, context.current_login())
+    return ok
+
+
 def recent_login_required(back_to: str | None = None) -> Callable[[F], F]:
     """Sensitive actions need a sign-in from the last few minutes, or a re-check.
 
@@ -136,8 +154,7 @@ def recent_login_required(back_to: str | None = None) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            limits = context.runtime().session_limits
-            if not is_recent(context.current_login(), limits.recent):
+            if not login_is_recent():
                 target = url_for(back_to) if back_to else request.full_path.rstrip("?")
                 flash("Please confirm it is you to continue.")
                 return redirect(url_for("auth.confirm_identity", next=target))

@@ -21,7 +21,7 @@ from journal.web.auth.forms import (
     PasswordOnlyForm,
 )
 from journal.web.forms import ButtonForm, apply_errors
-from journal.web.security import SignedIn, recent_login_required
+from journal.web.security import SignedIn, recent_login_required, recheck_identity
 
 bp = Blueprint("auth", __name__)
 
@@ -138,12 +138,7 @@ def confirm_identity() -> str | Response:
     user = context.user()
     form = ConfirmIdentityForm()
     if form.validate_on_submit():
-        db = context.db()
-        ok = context.runtime().passwords.verify(user.password_hash, form.password.data or "")
-        if ok and user.two_factor_enabled:
-            ok = twofactor.verify(db, context.vault(), user, form.code.data or "")
-        if ok:
-            accounts.confirm_identity(db, context.current_login())
+        if recheck_identity(form.password.data or "", form.code.data or ""):
             return redirect(_safe_next(request.args.get("next")))
         form.form_errors.append("That did not match. Please try again.")
     return render_template("auth/confirm.html", form=form, needs_code=user.two_factor_enabled)

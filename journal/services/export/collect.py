@@ -1,0 +1,223 @@
+"""Build the export's document model, strictly through policy.py's rules.
+
+Every entry and every earlier version is selected with the same rules the
+pages use (`readable_entries_clause`, checked again row by row with
+`can_read_entry` and `can_read`); a patient's private words are added only to
+the patient's own export, and only when they ask for them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.models import (
+    DosingSession,
+    Entry,
+    EntryRevision,
+    User,
+    Visibility,
+)
+from journal.services.courses import care_team, course_indication, list_sessions
+from journal.services.entries import intentions_of
+from journal.services.errors import ValidationError
+from journal.services.export.model import (
+    CourseDocument,
+    CourseInfo,
+    EntryRecord,
+    ExportOptions,
+    ExportScope,
+    IntentionRecord,
+    Person,
+    RevisionRecord,
+    Scope,
+    SessionRecord,
+    Span,
+)
+from journal.services.policy import (
+    CourseAccess,
+    can_read,
+    can_read_entry,
+    readable_entries_clause,
+)
+from journal.services.vault import Vault
+
+
+def person(user: User) -> Person:
+    return Person(user.id, user.name, user.role)
+
+
+def scope_of(access: CourseAccess, options: ExportOptions) -> Scope:
+    if access.as_clinician:
+        return Scope.CLINICIAN
+    return Scope.PATIENT_PRIVATE if options.include_private else Scope.PATIENT
+
+
+def check_options(
+    access: CourseAccess, sessions: list[DosingSession], options: ExportOptions
+) -> None:
+    """Refuse options that would give a wrong or empty-by-mistake document."""
+    errors: dict[str, str] = {}
+    if options.span == Span.DATES:
+        if options.date_from is None and options.date_to is None:
+            errors["date_from"] = "Give a start date, an end date, or both."
+        elif options.date_from and options.date_to and options.date_from > options.date_to:
+            errors["date_to"] = "The end date is before the start date."
+    if options.span == Span.SESSIONS:
+        known = {s.id for s in sessions}
+        if not options.session_ids:
+            errors["sessions"] = "Choose at least one dosing session."
+        elif not options.session_ids <= known:
+            errors["sessions"] = "Choose dosing sessions of this course."
+    if not options.phases:
+        errors["phases"] = "Choose at least one phase."
+    if options.include_private and not access.as_patient:
+        errors["include_private"] = "Only the patient can include private entries."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _chosen(
+    sessions: list[DosingSession], options: ExportOptions, zone: ZoneInfo
+) -> list[DosingSession]:
+    if options.span == Span.SESSIONS:
+        return [s for s in sessions if s.id in options.session_ids]
+    if options.span == Span.DATES:
+        start, end = options.date_from, options.date_to
+        return [
+            s
+            for s in sessions
+            if (start is None or s.scheduled_at.astimezone(zone).date() >= start)
+            and (end is None or s.scheduled_at.astimezone(zone).date() <= end)
+        ]
+    return list(sessions)
+
+
+def _shown(
+    access: CourseAccess, options: ExportOptions, visibility: Visibility, author: uuid.UUID
+) -> bool:
+    """The policy's rule, narrowed: private words only when the patient asks for them."""
+    if visibility == Visibility.PRIVATE and not options.include_private:
+        return False
+    return can_read(access, visibility, author)
+
+
+def collect_course(
+    db: Session,
+    vault: Vault,
+    access: CourseAccess,
+    options: ExportOptions,
+    *,
+    clinic_name: str,
+    zone: ZoneInfo,
+    now: datetime,
+) -> CourseDocument:
+    """The course as this exporter may see it. The caller has checked the options."""
+    course = access.course
+    owner = course.patient_id
+    patient = db.get(User, owner)
+    assert patient is not None
+    sessions = list_sessions(db, course.id)
+    chosen = _chosen(sessions, options, zone)
+    chosen_ids = [s.id for s in chosen]
+
+    stmt = (
+        select(Entry, User)
+        .join(User, User.id == Entry.author_id)
+        .where(
+            readable_entries_clause(access),
+            Entry.session_id.in_(chosen_ids),
+            Entry.phase.in_(options.phases),
+        )
+        .order_by(Entry.created_at, Entry.id)
+    )
+    if not options.include_private:
+        stmt = stmt.where(Entry.visibility != Visibility.PRIVATE)
+    rows = [
+        (entry, author)
+        for entry, author in db.execute(stmt).all()
+        if can_read_entry(access, entry)
+        and _shown(access, options, entry.visibility, entry.author_id)
+    ]
+    ids = [entry.id for entry, _ in rows]
+    authors = {entry.id: entry.author_id for entry, _ in rows}
+    intentions = intentions_of(db, ids)
+    revisions: dict[uuid.UUID, list[RevisionRecord]] = defaultdict(list)
+    vault.preload([owner])
+    if ids:
+        for rev, writer in db.execute(
+            select(EntryRevision, User.name)
+            .join(User, User.id == EntryRevision.written_by)
+            .where(EntryRevision.entry_id.in_(ids))
+            .order_by(EntryRevision.entry_id, EntryRevision.entry_version.desc())
+        ).all():
+            # A version written as private stays private even if a later one is shared.
+            if not _shown(access, options, rev.visibility, authors[rev.entry_id]):
+                continue
+            mood = vault.open_optional(rev, "mood", owner)
+            revisions[rev.entry_id].append(
+                RevisionRecord(
+                    entry_version=rev.entry_version,
+                    phase=rev.phase,
+                    visibility=rev.visibility,
+                    title=vault.open_column(rev, "title", owner),
+                    body=vault.open_column(rev, "body", owner),
+                    mood=None if mood is None else int(mood),
+                    written_by=writer,
+                    written_at=rev.written_at,
+                )
+            )
+
+    by_session: dict[uuid.UUID, list[EntryRecord]] = defaultdict(list)
+    course_intentions: list[IntentionRecord] = []
+    numbers = {s.id: s.number for s in chosen}
+    for entry, author in rows:
+        mood = vault.open_optional(entry, "mood", owner)
+        texts = tuple(vault.open_column(i, "text", owner) for i in intentions[entry.id])
+        by_session[entry.session_id].append(
+            EntryRecord(
+                id=entry.id,
+                phase=entry.phase,
+                visibility=entry.visibility,
+                title=vault.open_column(entry, "title", owner),
+                body=vault.open_column(entry, "body", owner),
+                mood=None if mood is None else int(mood),
+                author=person(author),
+                created_at=entry.created_at,
+                updated_at=entry.updated_at,
+                version=entry.version,
+                intentions=texts,
+                revisions=tuple(revisions[entry.id]),
+            )
+        )
+        course_intentions += [
+            IntentionRecord(t, numbers[entry.session_id], entry.id, entry.created_at) for t in texts
+        ]
+    # Comments (issue 3) and questionnaire responses (issue 4) are collected here,
+    # each through its own rule in policy.py, once they are stored.
+    return CourseDocument(
+        generated_at=now,
+        clinic_name=clinic_name,
+        zone=zone,
+        scope=ExportScope(scope_of(access, options), person(access.user), options),
+        course=CourseInfo(
+            id=course.id,
+            status=course.status.value,
+            started_on=course.started_on,
+            ended_on=course.ended_on,
+            indication=course_indication(vault, access),
+        ),
+        patient=person(patient),
+        care_team=tuple(person(u) for u in care_team(db, course.id)),
+        sessions=tuple(
+            SessionRecord(s.id, s.number, s.scheduled_at, s.status, tuple(by_session[s.id]))
+            for s in chosen
+        ),
+        intentions=tuple(sorted(course_intentions, key=lambda i: (i.session_number, i.set_at))),
+        sessions_in_course=len(sessions),
+    )

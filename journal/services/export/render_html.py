@@ -1,0 +1,80 @@
+"""Printable HTML, from the template the PDF is made from as well."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from journal.config import PROJECT_ROOT
+from journal.models import Phase
+from journal.services.export import text
+from journal.services.export.model import CourseDocument, PatientDataDocument
+from journal.services.rendering import render_markdown
+
+TEMPLATE = "export/document.html"
+STYLESHEET = PROJECT_ROOT / "static" / "css" / "export.css"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = text.when
+    env.filters["day"] = text.day
+    # Safe: render_markdown omits raw HTML and cleans the result with nh3's allow-list.
+    env.filters["markdown"] = lambda value: Markup(render_markdown(value))  # noqa: S704
+    env.globals.update(
+        phases=list(Phase),
+        phase_labels=text.PHASES,
+        visibility=text.VISIBILITY,
+        status=text.STATUS,
+        scopes=text.SCOPES,
+        covers=text.span,
+    )
+    return env
+
+
+@cache
+def stylesheet() -> str:
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+def _embedded() -> Markup:
+    """The file is read offline, so its stylesheet travels inside it."""
+    return Markup(f"<style>\n{stylesheet()}</style>")  # noqa: S704 (our own file)
+
+
+def _render(**values: Any) -> str:
+    return _environment().get_template(TEMPLATE).render(**values)
+
+
+def course_html(doc: CourseDocument, *, embed_css: bool = True) -> str:
+    return _render(
+        title="Treatment-course summary",
+        stylesheet=_embedded() if embed_css else "",
+        documents=[doc],
+        account=None,
+    )
+
+
+def patient_data_html(doc: PatientDataDocument, *, embed_css: bool = True) -> str:
+    return _render(
+        title="Everything in my journal",
+        stylesheet=_embedded() if embed_css else "",
+        documents=list(doc.courses),
+        account=doc.account,
+        clinic_name=doc.clinic_name,
+        generated_at=doc.generated_at,
+        zone=doc.zone,
+    )
+
+
+def render_course(doc: CourseDocument) -> bytes:
+    return course_html(doc).encode()

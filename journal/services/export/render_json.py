@@ -1,0 +1,159 @@
+"""JSON: complete and versioned, for another system to import.
+
+The shape is documented in docs/export-format.md and checked against
+docs/export.schema.json. Times are ISO 8601 in UTC, dates ISO 8601.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from journal.services.export.model import (
+    FORMAT_VERSION,
+    AccountInfo,
+    CourseDocument,
+    EntryRecord,
+    ExportOptions,
+    PatientDataDocument,
+    Person,
+    RevisionRecord,
+    SessionRecord,
+)
+
+
+def utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _person(p: Person) -> dict[str, Any]:
+    return {"id": str(p.id), "name": p.name, "role": p.role.value}
+
+
+def _options(o: ExportOptions) -> dict[str, Any]:
+    return {
+        "span": o.span.value,
+        "date_from": day(o.date_from),
+        "date_to": day(o.date_to),
+        "session_ids": sorted(str(i) for i in o.session_ids),
+        "phases": [p.value for p in o.phases],
+        "include_private": o.include_private,
+    }
+
+
+def _revision(r: RevisionRecord) -> dict[str, Any]:
+    return {
+        "entry_version": r.entry_version,
+        "phase": r.phase.value,
+        "visibility": r.visibility.value,
+        "title": r.title,
+        "body_markdown": r.body,
+        "mood": r.mood,
+        "written_by": r.written_by,
+        "written_at": utc(r.written_at),
+    }
+
+
+def _entry(e: EntryRecord) -> dict[str, Any]:
+    return {
+        "id": str(e.id),
+        "phase": e.phase.value,
+        "visibility": e.visibility.value,
+        "title": e.title,
+        "body_markdown": e.body,
+        "mood": e.mood,
+        "author": _person(e.author),
+        "created_at": utc(e.created_at),
+        "updated_at": utc(e.updated_at),
+        "version": e.version,
+        "intentions": list(e.intentions),
+        "revisions": [_revision(r) for r in e.revisions],
+    }
+
+
+def _session(s: SessionRecord) -> dict[str, Any]:
+    return {
+        "id": str(s.id),
+        "number": s.number,
+        "scheduled_at": utc(s.scheduled_at),
+        "status": s.status.value,
+        "entries": [_entry(e) for e in s.entries],
+    }
+
+
+def course_data(doc: CourseDocument) -> dict[str, Any]:
+    return {
+        "course": {
+            "id": str(doc.course.id),
+            "status": doc.course.status,
+            "started_on": day(doc.course.started_on),
+            "ended_on": day(doc.course.ended_on),
+            "indication": doc.course.indication,
+        },
+        "scope": {
+            "scope": doc.scope.scope.value,
+            "exporter": _person(doc.scope.exporter),
+            "options": _options(doc.scope.options),
+        },
+        "patient": _person(doc.patient),
+        "care_team": [_person(p) for p in doc.care_team],
+        "sessions_in_course": doc.sessions_in_course,
+        "sessions": [_session(s) for s in doc.sessions],
+        "intentions": [
+            {
+                "text": i.text,
+                "session_number": i.session_number,
+                "entry_id": str(i.entry_id),
+                "set_at": utc(i.set_at),
+            }
+            for i in doc.intentions
+        ],
+    }
+
+
+def course_json(doc: CourseDocument) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "course_summary",
+        "generated_at": utc(doc.generated_at),
+        "clinic": doc.clinic_name,
+        **course_data(doc),
+    }
+
+
+def _account(a: AccountInfo) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "name": a.name,
+        "email": a.email,
+        "role": a.role.value,
+        "created_at": utc(a.created_at),
+    }
+
+
+def patient_data_json(doc: PatientDataDocument) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "patient_data",
+        "generated_at": utc(doc.generated_at),
+        "clinic": doc.clinic_name,
+        "account": _account(doc.account),
+        "courses": [course_data(c) for c in doc.courses],
+    }
+
+
+def dumps(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def render_course(doc: CourseDocument) -> bytes:
+    return dumps(course_json(doc))
+
+
+def render_patient_data(doc: PatientDataDocument) -> bytes:
+    return dumps(patient_data_json(doc))

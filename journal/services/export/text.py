@@ -1,0 +1,59 @@
+"""Words and dates shown to people, shared by the Markdown, HTML and PDF renderers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from journal.models import Phase, Role, SessionStatus, Visibility
+from journal.services.export.model import CourseDocument, ExportOptions, Scope, Span
+
+PHASES = {
+    Phase.PREPARATION: "Preparation",
+    Phase.IN_SESSION: "In-session insights",
+    Phase.INTEGRATION: "Integration",
+}
+VISIBILITY = {
+    Visibility.PRIVATE: "Private",
+    Visibility.CARE_TEAM: "Care team",
+    Visibility.CLINICIAN_ONLY: "Clinicians only",
+}
+STATUS = {
+    SessionStatus.SCHEDULED: "Scheduled",
+    SessionStatus.COMPLETED: "Completed",
+    SessionStatus.CANCELLED: "Cancelled",
+}
+ROLES = {Role.PATIENT: "Patient", Role.CLINICIAN: "Clinician", Role.ADMIN: "Admin"}
+SCOPES = {
+    Scope.CLINICIAN: "Clinician's export: everything the care team may read; "
+    "no private entries of the patient.",
+    Scope.PATIENT: "Patient's export: the patient's view, without private entries.",
+    Scope.PATIENT_PRIVATE: "Patient's export: the patient's view, with their private entries.",
+}
+
+
+def when(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%d %b %Y, %H:%M")
+
+
+def day(value: datetime | date | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(zone).date()
+    return value.strftime("%d %b %Y")
+
+
+def span(options: ExportOptions, doc: CourseDocument) -> str:
+    """What part of the course the export covers, in words."""
+    if options.span == Span.DATES:
+        start = day(options.date_from, doc.zone) if options.date_from else "the start"
+        end = day(options.date_to, doc.zone) if options.date_to else "today"
+        covered = f"Sessions dated from {start} to {end}"
+    elif options.span == Span.SESSIONS:
+        numbers = ", ".join(str(s.number) for s in doc.sessions)
+        covered = f"Sessions {numbers}" if len(doc.sessions) > 1 else f"Session {numbers}"
+    else:
+        covered = "The whole course"
+    phases = ", ".join(PHASES[p].lower() for p in options.phases)
+    return f"{covered}; phases: {phases}."

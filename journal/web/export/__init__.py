@@ -1,0 +1,3 @@
+from journal.web.export.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+from wtforms.validators import ValidationError as FieldError
+
+from journal.models import Phase
+from journal.services.export import PASSPHRASE_MAX, ExportFormat, ExportOptions
+from journal.services.export.model import Span
+from journal.web.filters import PHASE_LABELS
+
+FORMAT_LABELS = {
+    ExportFormat.PDF: "PDF, for filing, printing or sending",
+    ExportFormat.HTML: "Printable web page (HTML)",
+    ExportFormat.MARKDOWN: "Markdown, plain text with headings",
+    ExportFormat.JSON: "JSON, for importing into another system",
+}
+SPAN_LABELS = {
+    Span.ALL: "The whole course",
+    Span.DATES: "Sessions dated between two days",
+    Span.SESSIONS: "Chosen sessions",
+}
+# Options the re-login form carries over as hidden fields (never the passphrase).
+CARRIED = (
+    "format",
+    "span",
+    "date_from",
+    "date_to",
+    "sessions",
+    "phases",
+    "include_private",
+    "protect",
+)
+
+
+class IdentityFields:
+    """The re-check of a stale sign-in, answered on the export form itself."""
+
+    password = PasswordField("Your password", validators=[Optional(), Length(max=1024)])
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[Optional(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class PassphraseFields:
+    protect = BooleanField("Protect the PDF with a passphrase")
+    passphrase = PasswordField(
+        "Passphrase",
+        validators=[Optional(), Length(max=PASSPHRASE_MAX)],
+        description="At least 12 characters. Send it by another way than the file.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    passphrase_again = PasswordField(
+        "Passphrase again", validators=[Optional()], render_kw={"autocomplete": "new-password"}
+    )
+
+    def validate_passphrase_again(self, field: PasswordField) -> None:
+        if self.protect.data and field.data != self.passphrase.data:
+            raise FieldError("The two passphrases differ.")
+
+    def chosen_passphrase(self) -> str | None:
+        if not self.protect.data:
+            return None
+        return str(self.passphrase.data or "")
+
+
+class CourseExportForm(IdentityFields, PassphraseFields, FlaskForm):
+    format = RadioField(
+        "Format",
+        choices=[SelectChoice(f.value, FORMAT_LABELS[f]) for f in ExportFormat],
+        default=ExportFormat.PDF.value,
+        validate_choice=False,  # the service names the formats in its message
+    )
+    span = RadioField(
+        "What to include",
+        choices=[SelectChoice(s.value, SPAN_LABELS[s]) for s in Span],
+        default=Span.ALL.value,
+    )
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    sessions = SelectMultipleField("Sessions", choices=[], validate_choice=False)
+    phases = SelectMultipleField(
+        "Phases",
+        choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase],
+        default=[p.value for p in Phase],
+    )
+    include_private = BooleanField("Include my private entries")
+
+    def validate_sessions(self, field: SelectMultipleField) -> None:
+        try:
+            [uuid.UUID(v) for v in field.data or []]
+        except ValueError:
+            raise FieldError("Choose dosing sessions of this course.") from None
+
+    def options(self) -> ExportOptions:
+        date_from: date | None = self.date_from.data
+        date_to: date | None = self.date_to.data
+        picked = set(self.phases.data or [])
+        return ExportOptions(
+            span=Span(self.span.data),
+            date_from=date_from,
+            date_to=date_to,
+            session_ids=frozenset(uuid.UUID(v) for v in self.sessions.data or []),
+            # None ticked (or a tool posting no phases at all): every phase.
+            phases=tuple(p for p in Phase if p.value in picked or not picked),
+            include_private=bool(self.include_private.data),
+        )
+
+
+class PatientDataForm(IdentityFields, PassphraseFields, FlaskForm):
+    format = RadioField(
+        "Format",
+        choices=[
+            SelectChoice(ExportFormat.JSON.value, FORMAT_LABELS[ExportFormat.JSON]),
+            SelectChoice(ExportFormat.PDF.value, FORMAT_LABELS[ExportFormat.PDF]),
+        ],
+        default=ExportFormat.JSON.value,
+        validate_choice=False,
+    )

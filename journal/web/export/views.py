@@ -1,0 +1,127 @@
+"""Exports: the course summary (`/courses/<id>/export`) and the patient's own data
+(`/account/export`).
+
+Exporting needs a recent sign-in. A POST whose sign-in is not recent answers
+401 with the re-login form itself: it posts back to the same URL, carries the
+chosen options as hidden fields (never the passphrase, which is asked again),
+and adds the password (and, for accounts with two-factor, a code). When the
+password matches, the export is made at once from the carried options.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, render_template, request
+from flask_wtf import FlaskForm
+
+from journal.models import Role
+from journal.services import export
+from journal.services.errors import ValidationError
+from journal.web import context
+from journal.web.export.forms import CARRIED, CourseExportForm, PatientDataForm
+from journal.web.filters import day
+from journal.web.forms import apply_errors
+from journal.web.security import login_is_recent, recheck_identity, roles
+
+bp = Blueprint("export", __name__)
+
+RELOGIN_STATUS = 401
+
+
+def _attachment(file: export.ExportFile) -> Response:
+    response = Response(file.content, mimetype=file.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    return response  # Cache-Control: no-store is added to every response
+
+
+def _identity_confirmed(form: CourseExportForm | PatientDataForm) -> bool:
+    """True if the sign-in is recent, or the re-login fields on this POST confirm it."""
+    if login_is_recent():
+        return True
+    if form.password.data:
+        if recheck_identity(form.password.data, form.code.data or ""):
+            return True
+        form.password.errors = ["That did not match. Please try again."]
+    return False
+
+
+def _relogin(form: FlaskForm, action: str) -> tuple[str, int]:
+    carried = [(name, form[name]) for name in CARRIED if name in form]
+    return (
+        render_template(
+            "export/confirm.html",
+            form=form,
+            carried=carried,
+            action=action,
+            needs_code=context.user().two_factor_enabled,
+        ),
+        RELOGIN_STATUS,
+    )
+
+
+@bp.route("/courses/<uuid:course_id>/export", methods=["GET", "POST"])
+def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
+    db = context.db()
+    found = export.export_page(db, context.actor(), course_id)  # 404 before anything else
+    form = CourseExportForm()
+    form.sessions.choices = [
+        (str(s.id), f"Session {s.number}, {day(s.scheduled_at)}") for s in found.sessions
+    ]
+
+    def page(status: int = 200) -> tuple[str, int]:
+        return (
+            render_template("export/course.html", form=form, page=found),
+            status,
+        )
+
+    if request.method == "GET":
+        return page()
+    if not form.validate_on_submit():
+        return page(400)
+    if not _identity_confirmed(form):
+        return _relogin(form, request.path)
+    settings = context.runtime().settings
+    try:
+        file = export.export_course(
+            db,
+            context.vault(),
+            context.actor(),
+            course_id,
+            form.format.data or "",
+            form.options(),
+            passphrase=form.chosen_passphrase(),
+            clinic_name=settings.clinic_name,
+            zone=settings.zone,
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return page(400)
+    return _attachment(file)
+
+
+@bp.route("/account/export", methods=["GET", "POST"])
+@roles(Role.PATIENT)
+def my_data() -> str | Response | tuple[str, int]:
+    form = PatientDataForm()
+    if request.method == "GET":
+        return render_template("export/my_data.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("export/my_data.html", form=form), 400
+    if not _identity_confirmed(form):
+        return _relogin(form, request.path)
+    settings = context.runtime().settings
+    try:
+        file = export.export_patient_data(
+            context.db(),
+            context.vault(),
+            context.actor(),
+            form.format.data or "",
+            passphrase=form.chosen_passphrase(),
+            clinic_name=settings.clinic_name,
+            zone=settings.zone,
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return render_template("export/my_data.html", form=form), 400
+    return _attachment(file)

@@ -1,0 +1,179 @@
+"""Snapshots of the Markdown and JSON formats, from a fixed, fictional document.
+
+The document model is built by hand (fixed ids and times), so the output is the
+same on every run. After an intended change of format, regenerate the files with
+JOURNAL_UPDATE_SNAPSHOTS=1 and review the diff.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from journal.models import Phase, Role, SessionStatus, Visibility
+from journal.services.export import render_json, render_markdown, render_pdf
+from journal.services.export.model import (
+    AccountInfo,
+    CourseDocument,
+    CourseInfo,
+    EntryRecord,
+    ExportOptions,
+    ExportScope,
+    IntentionRecord,
+    PatientDataDocument,
+    Person,
+    RevisionRecord,
+    Scope,
+    SessionRecord,
+)
+from tests.export_helpers import pdf_text, validate
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
+ZONE = ZoneInfo("Europe/Berlin")
+
+
+def uid(n: int) -> uuid.UUID:
+    return uuid.UUID(int=n)
+
+
+def at(day: int, hour: int = 9) -> datetime:
+    return datetime(2031, 3, day, hour, 30, tzinfo=UTC)
+
+
+PATIENT = Person(uid(1), "Mira Quell (fictional)", Role.PATIENT)
+CLINICIAN = Person(uid(2), "Dr. Ana Fictus (fictional)", Role.CLINICIAN)
+
+
+def document(scope: Scope = Scope.CLINICIAN) -> CourseDocument:
+    prep = EntryRecord(
+        id=uid(101),
+        phase=Phase.PREPARATION,
+        visibility=Visibility.CARE_TEAM,
+        title="Before the first session",
+        body="I want to *listen* more than I talk.\n\n- breathe\n- notice",
+        mood=6,
+        author=PATIENT,
+        created_at=at(2),
+        updated_at=at(3),
+        version=2,
+        intentions=("Meet the fear with curiosity", "Grüße an mein jüngeres Ich · 静かに"),
+        revisions=(
+            RevisionRecord(
+                entry_version=1,
+                phase=Phase.PREPARATION,
+                visibility=Visibility.CARE_TEAM,
+                title="Before session one",
+                body="A first draft.",
+                mood=5,
+                written_by=PATIENT.name,
+                written_at=at(2),
+            ),
+        ),
+    )
+    note = EntryRecord(
+        id=uid(102),
+        phase=Phase.IN_SESSION,
+        visibility=Visibility.CLINICIAN_ONLY,
+        title="Observations | session 1",
+        body="Settled after twenty minutes. *Fictional* note.",
+        mood=None,
+        author=CLINICIAN,
+        created_at=at(4, 14),
+        updated_at=at(4, 14),
+        version=1,
+    )
+    sessions = (
+        SessionRecord(uid(11), 1, at(4, 10), SessionStatus.COMPLETED, (prep, note)),
+        SessionRecord(uid(12), 2, at(18, 10), SessionStatus.SCHEDULED, ()),
+    )
+    exporter = CLINICIAN if scope == Scope.CLINICIAN else PATIENT
+    return CourseDocument(
+        generated_at=at(20, 12),
+        clinic_name="Harbour Clinic (fictional)",
+        zone=ZONE,
+        scope=ExportScope(scope, exporter, ExportOptions()),
+        course=CourseInfo(
+            uid(7), "active", date(2031, 3, 1), None, "Treatment-resistant depression"
+        ),
+        patient=PATIENT,
+        care_team=(CLINICIAN,),
+        sessions=sessions,
+        intentions=tuple(IntentionRecord(t, 1, prep.id, prep.created_at) for t in prep.intentions),
+        sessions_in_course=2,
+    )
+
+
+def compare(name: str, produced: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("JOURNAL_UPDATE_SNAPSHOTS") == "1":
+        path.write_text(produced, encoding="utf-8")
+    assert path.exists(), f"no snapshot {name}: run with JOURNAL_UPDATE_SNAPSHOTS=1"
+    expected = path.read_text(encoding="utf-8")
+    assert produced == expected, f"{name} differs from its snapshot"
+
+
+def test_markdown_snapshot() -> None:
+    compare("course-summary.md", render_markdown.render_course(document()).decode())
+
+
+def test_json_snapshot_and_schema() -> None:
+    produced = render_json.render_course(document()).decode()
+    compare("course-summary.json", produced)
+    validate(json.loads(produced))
+
+
+def test_patient_data_json_snapshot_and_schema() -> None:
+    account = AccountInfo(PATIENT.id, PATIENT.name, "mira@clinic.example", Role.PATIENT, at(1))
+    doc = PatientDataDocument(
+        at(20, 12), "Harbour Clinic (fictional)", ZONE, account, (document(Scope.PATIENT_PRIVATE),)
+    )
+    produced = render_json.render_patient_data(doc).decode()
+    compare("patient-data.json", produced)
+    validate(json.loads(produced))
+
+
+def test_the_schema_refuses_what_it_should() -> None:
+    """The schema is strict enough to catch a broken export."""
+    import jsonschema
+
+    good = json.loads(render_json.render_course(document()))
+    validate(good)
+    for broken in (
+        {**good, "format_version": 2},
+        {**good, "generated_at": "20 March 2031"},
+        {**good, "unexpected": True},
+        {k: v for k, v in good.items() if k != "sessions"},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            validate(broken)
+
+
+def test_markdown_escapes_names_and_titles() -> None:
+    text = render_markdown.render_course(document())
+    assert b"Observations \\| session 1" in text
+
+
+def test_pdf_typesets_any_script_and_numbers_its_pages() -> None:
+    pdf = render_pdf.render_course(document())
+    text = pdf_text(pdf)
+    assert "Grüße an mein jüngeres Ich" in text
+    assert "静かに" in text
+    assert "Page 1 of" in text
+    assert "Mira Quell (fictional) · course started 01 Mar 2031" in text  # running header
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    fonts = {
+        str(f["/BaseFont"])
+        for page in reader.pages
+        for f in (page["/Resources"].get("/Font") or {}).values()
+        if "/BaseFont" in f.get_object()
+    }
+    assert fonts, "no embedded fonts"
