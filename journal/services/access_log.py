@@ -21,8 +21,10 @@ from journal.services.comments import STAFF_AUDIT_TYPE
 from journal.services.errors import NotFound
 from journal.services.notes import AUDIT_TYPE as NOTE_TYPE
 from journal.services.policy import readable_entries_anywhere
+from journal.services.review import STAFF_SESSION
+from journal.services.search import STAFF_SEARCH
 
-HIDDEN_TYPES = (NOTE_TYPE, STAFF_AUDIT_TYPE)
+HIDDEN_TYPES = (NOTE_TYPE, STAFF_AUDIT_TYPE, STAFF_SEARCH, STAFF_SESSION)
 
 LIMIT = 100
 ACTIONS = {
@@ -34,7 +36,10 @@ ACTIONS = {
     "comment.create": "commented on",
     "theme.tag": "tagged a theme on",
     "theme.untag": "removed a theme from",
-    "export": "exported",
+    "export.pdf": "exported (PDF)",
+    "export.html": "exported (HTML)",
+    "export.md": "exported (Markdown)",
+    "export.json": "exported (JSON)",
 }
 OBJECTS = {
     "entry": "an entry",
@@ -42,6 +47,7 @@ OBJECTS = {
     "session": "a dosing session",
     "search": "entries (in search results)",
     "theme": "a theme's entries",
+    "course.clinician": "a summary of your course",
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.db import utcnow
-from journal.models import CourseVisit, Entry, EntryReview, User
+from journal.models import CourseVisit, Entry, EntryReview, User, Visibility
 from journal.services import audit
 from journal.services.actor import Actor
 from journal.services.errors import NotFound
@@ -20,6 +20,8 @@ from journal.services.policy import (
     course_access,
     readable_entries_clause,
 )
+
+STAFF_SESSION = "staff_session"  # a review of clinician-only entries only
 
 
 @dataclass(frozen=True)
@@ -110,11 +112,13 @@ def mark_session_reviewed(
     now = now or utcnow()
     for entry in entries:
         _mark(db, actor, entry, now)
+    staff_only = all(e.visibility == Visibility.CLINICIAN_ONLY for e in entries)
     audit.record(
         db,
         "session.review",
         actor=actor,
-        object_type="session",
+        # Only clinician-only entries: the patient's access log must not hint at them.
+        object_type=STAFF_SESSION if staff_only else "session",
         object_id=session_id,
         subject_id=access.course.patient_id,
     )

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.db import begin_write
-from journal.models import Course, DosingSession, Entry, Phase, Role, User
+from journal.models import Course, DosingSession, Entry, Phase, Role, User, Visibility
 from journal.services import audit
 from journal.services.actor import Actor
 from journal.services.errors import NotFound, ValidationError
@@ -29,6 +29,7 @@ from journal.services.policy import (
 from journal.services.rendering import plain_text
 from journal.services.vault import Vault, column_context
 
+STAFF_SEARCH = "staff_search"  # search results of clinician-only entries only
 QUERY_MAX = 200
 TERMS_MAX = 10
 RESULTS_MAX = 100
@@ -47,6 +48,7 @@ class Hit:
     created_at: datetime
     title: list[Segment]
     snippet: list[Segment]
+    staff_only: bool = False  # a clinician-only entry
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def search(
             Entry.title,
             Entry.body,
             Entry.phase,
+            Entry.visibility,
             Entry.created_at,
             Course.patient_id,
             User.name,
@@ -162,6 +165,7 @@ def search(
         hits.append(
             Hit(
                 entry_id=entry.id,
+                staff_only=entry.visibility == Visibility.CLINICIAN_ONLY,
                 course_id=entry.course_id,
                 patient_name=entry.name,
                 session_number=entry.number,
@@ -183,11 +187,13 @@ def _audit(db: Session, actor: Actor, hits: list[Hit], owners: dict[uuid.UUID, u
     db.commit()
     begin_write(db)
     for course in others:
+        # Hits only on clinician-only entries: the patient's access log must not hint at them.
+        staff_only = all(h.staff_only for h in hits if h.course_id == course)
         audit.record(
             db,
             "read",
             actor=actor,
-            object_type="search",
+            object_type=STAFF_SEARCH if staff_only else "search",
             object_id=course,
             subject_id=owners[course],
         )
