@@ -45,7 +45,12 @@ def init_command(demo: bool) -> None:
     logins_file = settings.instance_path / DEMO_LOGINS_FILE
     if demo:
         with runtime.database.session(write=True) as db:
-            logins = create_demo_clinic(db, Vault(db, runtime.ring), runtime.passwords)
+            logins = create_demo_clinic(
+                db,
+                Vault(db, runtime.ring),
+                runtime.passwords,
+                catalogue=runtime.clinical.instruments,
+            )
         if logins is not None:
             _write_logins(logins_file, logins)
     if logins_file.exists():
@@ -107,7 +112,9 @@ def register(app: Flask) -> None:
         """Create the demo clinic in an empty database."""
         rt = _runtime()
         with rt.database.session(write=True) as db:
-            logins = create_demo_clinic(db, Vault(db, rt.ring), rt.passwords)
+            logins = create_demo_clinic(
+                db, Vault(db, rt.ring), rt.passwords, catalogue=rt.clinical.instruments
+            )
         if logins is None:
             raise click.ClickException("the database already has accounts; demo not created")
         _write_logins(rt.settings.instance_path / DEMO_LOGINS_FILE, logins)

@@ -33,6 +33,14 @@ class Argon2Params:
     parallelism: int = 2
 
 
+# Shown to a patient whose answers raise a safety flag; each clinic sets its own
+# (`crisis_resources` in instance/config.toml, or JOURNAL_CRISIS_RESOURCES).
+DEFAULT_CRISIS_RESOURCES = (
+    "If you are in danger or thinking about ending your life, call your local "
+    "emergency number now, or go to the nearest emergency department."
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     instance_path: Path
@@ -40,6 +48,7 @@ class Settings:
     master_key_path: Path
     secret_key_path: Path
     clinic_name: str = "KAP journal"
+    crisis_resources: str = DEFAULT_CRISIS_RESOURCES
     timezone: str = "UTC"
     max_request_bytes: int = 1024 * 1024
     https: bool = False
@@ -88,6 +97,7 @@ def load_settings(
         master_key_path=Path(pick("master_key_file", str(instance / "keys" / "master.json"))),
         secret_key_path=Path(pick("secret_key_file", str(instance / "secret_key"))),
         clinic_name=pick("clinic_name", "KAP journal"),
+        crisis_resources=pick("crisis_resources", DEFAULT_CRISIS_RESOURCES),
         timezone=pick("timezone", "UTC"),
         https=pick("https", "false").lower() in {"1", "true", "yes"},
         trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),

@@ -41,6 +41,8 @@ from journal.models import (
     KeyScope,
     MasterKeyRecord,
     PsychotherapyNote,
+    QuestionnaireResponse,
+    SafetyFlag,
     Theme,
     TotpCredential,
 )
@@ -148,6 +150,15 @@ SEALED = (
     ),
     SealedTable(Theme, ("name",), Course.patient_id, ((Course, Course.id == Theme.course_id),)),
     SealedTable(Draft, ("content",), Course.patient_id, ((Course, Course.id == Draft.course_id),)),
+    SealedTable(
+        QuestionnaireResponse,
+        ("result",),
+        Course.patient_id,
+        ((Course, Course.id == QuestionnaireResponse.course_id),),
+    ),
+    SealedTable(
+        SafetyFlag, ("detail",), Course.patient_id, ((Course, Course.id == SafetyFlag.course_id),)
+    ),
     SealedTable(
         PsychotherapyNote,
         ("body",),

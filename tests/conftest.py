@@ -257,6 +257,8 @@ def create_demo(app: Flask) -> str:
     """The demo clinic in the app's database; returns the demo password."""
     rt = runtime(app)
     with rt.database.session(write=True) as session:
-        logins = create_demo_clinic(session, Vault(session, rt.ring), rt.passwords)
+        logins = create_demo_clinic(
+            session, Vault(session, rt.ring), rt.passwords, catalogue=rt.clinical.instruments
+        )
     assert logins is not None
     return logins.password

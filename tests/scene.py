@@ -27,11 +27,13 @@ from journal.models import (
     EntryTheme,
     Phase,
     PsychotherapyNote,
+    QuestionnaireResponse,
     Role,
+    SafetyFlag,
     User,
     Visibility,
 )
-from journal.services import comments, entries, notes, themes
+from journal.services import comments, entries, notes, questionnaires, themes
 from journal.services.actor import Actor
 from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
@@ -163,6 +165,9 @@ class Scene:
     written: dict[str, Written]
     indications: dict[uuid.UUID, str]
     extras: list[Extra] = field(default_factory=list)
+    # Questionnaire assignments and safety flags: (course, id); they carry no text marker.
+    assignments: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
+    flags: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
 
     @property
     def world(self) -> World:
@@ -317,6 +322,17 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     m = marker(f"{prefix}note")
     note = notes.add_note(world.db, world.vault, Actor(clinician), course.id, session.id, f"N {m}")
     scene.extras.append(Extra("note", m, course, None, note.id))
+    # A PHQ-9 answered with item 9 above zero: an assignment and a safety flag.
+    catalogue = runtime(world.app).clinical.instruments
+    assigned = questionnaires.assign(
+        world.db, Actor(clinician), catalogue, course.id, "phq9", "once"
+    )
+    answers: dict[str, object] = {f"q{n}": 1 for n in range(1, 10)}
+    questionnaires.submit(world.db, world.vault, Actor(patient), catalogue, assigned.id, answers)
+    flag_id = world.db.scalars(select(SafetyFlag.id).where(SafetyFlag.course_id == course.id)).one()
+    world.db.commit()  # end the read: the test's session must not hold the write lock
+    scene.assignments.append((course, assigned.id))
+    scene.flags.append((course, flag_id))
 
 
 def leaks(response: TestResponse, forbidden: dict[str, str]) -> list[str]:
@@ -362,6 +378,10 @@ def snapshot(app: Flask) -> dict[str, object]:
             "notes": sorted((str(n.id), n.version) for n in s.scalars(select(PsychotherapyNote))),
             "themes": s.scalar(select(func.count()).select_from(EntryTheme)),
             "reviews": s.scalar(select(func.count()).select_from(EntryReview)),
+            "questionnaires": s.scalar(select(func.count()).select_from(QuestionnaireResponse)),
+            "flags": sorted(
+                (str(f.id), str(f.acknowledged_at)) for f in s.scalars(select(SafetyFlag))
+            ),
             "users": sorted(
                 (u.email, u.active, u.must_change_password, u.password_hash)
                 for u in s.scalars(select(User))

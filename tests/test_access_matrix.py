@@ -86,6 +86,8 @@ ID_KINDS = {
     "clinician_id": "user",
     "theme_id": "theme",
     "note_id": "note",
+    "assignment_id": "assignment",
+    "flag_id": "flag",
 }
 STATIC_FILES = ("css/app.css", "no-such-file.css")
 ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin")
@@ -213,6 +215,23 @@ class Pools:
             ]
             for kind in ("theme", "note")
         }
+        staff = user is not None and user.role == Role.CLINICIAN
+        assignment_values = [
+            Value(
+                str(i),
+                f"questionnaire on course {c.id}",
+                user is None or not scene.may_see_course(user, c),
+            )
+            for c, i in scene.assignments
+        ]
+        flag_values = [
+            Value(
+                str(i),
+                f"flag on course {c.id}",
+                user is None or not (staff and scene.may_see_course(user, c)),
+            )
+            for c, i in scene.flags
+        ]
         miss = Value(str(unknown), "an unknown uuid", True, unknown=True)
         return cls(
             {
@@ -222,6 +241,8 @@ class Pools:
                 "user": [*user_values, miss],
                 "theme": [*extra_values["theme"], miss],
                 "note": [*extra_values["note"], miss],
+                "assignment": [*assignment_values, miss],
+                "flag": [*flag_values, miss],
             }
         )
 

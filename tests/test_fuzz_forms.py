@@ -11,10 +11,12 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from journal.services import notes, themes
+from journal.models import SafetyFlag
+from journal.services import notes, questionnaires, themes
 from journal.services.actor import Actor
-from tests.conftest import Clinic
+from tests.conftest import Clinic, runtime
 from tests.security_helpers import rules
 
 # endpoint -> (who posts it, its form fields)
@@ -46,6 +48,10 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "drafts.save_edit": ("patient", ("title", "body", "intentions", "mood")),
     "drafts.discard_new": ("patient", ()),
     "drafts.discard_edit": ("patient", ()),
+    "questionnaires.course": ("clinician", ("instrument_id", "cadence")),
+    "questionnaires.end": ("clinician", ()),
+    "questionnaires.answer": ("patient", ("q1", "q2", "q5", "q9", "difficulty")),
+    "questionnaires.acknowledge": ("clinician", ()),
     "review.entry": ("clinician", ()),
     "review.session": ("clinician", ()),
     "comments.add": ("clinician", ("quote", "body", "visibility", "parent_id")),
@@ -117,6 +123,16 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
         "drafts.save_edit": f"/entries/{entry_id}/draft",
         "drafts.discard_new": f"/courses/{c.course.id}/draft/discard",
         "drafts.discard_edit": f"/entries/{entry_id}/draft/discard",
+        "questionnaires.course": f"/courses/{c.course.id}/questionnaires",
+        "questionnaires.end": f"/questionnaires/{_assignment(clinic)}/end"
+        if endpoint == "questionnaires.end"
+        else "",
+        "questionnaires.answer": f"/questionnaires/{_assignment(clinic)}/answer"
+        if endpoint == "questionnaires.answer"
+        else "",
+        "questionnaires.acknowledge": f"/flags/{_flag(clinic)}/acknowledge"
+        if endpoint == "questionnaires.acknowledge"
+        else "",
         "review.entry": f"/entries/{entry_id}/review",
         "review.session": f"/courses/{c.course.id}/sessions/{c.past.id}/review",
         "comments.add": f"/entries/{entry_id}/comments",
@@ -142,6 +158,27 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
     }
     rule = next(r for r in clinic.world.app.url_map.iter_rules() if r.endpoint == endpoint)
     return urls.get(endpoint, rule.rule)
+
+
+def _assignment(clinic: Clinic) -> uuid.UUID:
+    world = clinic.world
+    catalogue = runtime(world.app).clinical.instruments
+    row = questionnaires.assign(
+        world.db, Actor(clinic.clinician), catalogue, clinic.course.id, "phq9", "once"
+    )
+    return row.id
+
+
+def _flag(clinic: Clinic) -> uuid.UUID:
+    world = clinic.world
+    catalogue = runtime(world.app).clinical.instruments
+    answers: dict[str, object] = {f"q{n}": 2 for n in range(1, 10)}
+    questionnaires.submit(
+        world.db, world.vault, Actor(clinic.patient), catalogue, _assignment(clinic), answers
+    )
+    flag_id = world.db.scalars(select(SafetyFlag.id)).one()
+    world.db.commit()  # end the read: the test's session must not hold the write lock
+    return flag_id
 
 
 def _theme(clinic: Clinic, entry_id: uuid.UUID) -> uuid.UUID:

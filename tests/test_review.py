@@ -21,7 +21,9 @@ from tests.scene import Scene, build_scene, count_rows, linked_entries, marker
 THEME_LINK_RE = re.compile(r'href="/themes/([0-9a-f-]{36})"')
 NAV_COUNT_RE = re.compile(r'<span class="count" aria-hidden="true">(\d+)</span>')
 PATIENT_NOTICE_RE = re.compile(r"\((\d+) new comments?\)")
-CLINICIAN_NOTICE_RE = re.compile(r"\((\d+) new entr(?:y|ies), (\d+) unread comments?\)")
+CLINICIAN_NOTICE_RE = re.compile(
+    r"\((\d+) new entr(?:y|ies), (\d+) unread comments?(?:, (\d+) safety flags?)?\)"
+)
 
 
 def write_entry(b: Browser, clinic: Clinic, **form: str) -> uuid.UUID:
@@ -157,7 +159,8 @@ def patient_notice(page: str) -> int:
 def clinician_notice(page: str) -> tuple[int, int]:
     found = CLINICIAN_NOTICE_RE.findall(page)
     new, unread = (int(found[0][0]), int(found[0][1])) if found else (0, 0)
-    assert nav_count(page) == new + unread
+    flags = int(found[0][2] or 0) if found else 0
+    assert nav_count(page) == new + unread + flags
     return new, unread
 
 

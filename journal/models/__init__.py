@@ -5,6 +5,7 @@ from journal.models.audit import AuditEvent, AuditHead
 from journal.models.courses import CareTeamMember, Course, DosingSession
 from journal.models.drafts import Draft
 from journal.models.enums import (
+    Cadence,
     CourseStatus,
     KeyScope,
     Phase,
@@ -16,6 +17,7 @@ from journal.models.enums import (
 from journal.models.erasure import Erasure
 from journal.models.journal import Entry, EntryRevision, Intention
 from journal.models.keys import DataKey, MasterKeyRecord
+from journal.models.measures import QuestionnaireAssignment, QuestionnaireResponse, SafetyFlag
 from journal.models.notes import PsychotherapyNote
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
 from journal.models.themes import EntryTheme, Theme
@@ -24,6 +26,7 @@ from journal.models.twofactor import RecoveryCode, TotpCredential
 __all__ = [
     "AuditEvent",
     "AuditHead",
+    "Cadence",
     "CareTeamMember",
     "Comment",
     "CommentRead",
@@ -44,8 +47,11 @@ __all__ = [
     "MasterKeyRecord",
     "Phase",
     "PsychotherapyNote",
+    "QuestionnaireAssignment",
+    "QuestionnaireResponse",
     "RecoveryCode",
     "Role",
+    "SafetyFlag",
     "SessionStatus",
     "Theme",
     "ThemeKind",

@@ -44,3 +44,10 @@ class ThemeKind(StrEnum):
     FEELINGS = "feelings"
     IMAGES = "images"
     PLACES = "places"
+
+
+class Cadence(StrEnum):
+    """How often an assigned questionnaire comes due."""
+
+    ONCE = "once"
+    BEFORE_EACH_SESSION = "before_each_session"

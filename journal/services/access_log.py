@@ -48,6 +48,7 @@ OBJECTS = {
     "search": "entries (in search results)",
     "theme": "a theme's entries",
     "course.clinician": "a summary of your course",
+    "questionnaire": "your questionnaire answers",
 }
 
 

@@ -31,6 +31,7 @@ from journal.services.actor import Actor
 from journal.services.courses import CourseRow, courses_for
 from journal.services.errors import Forbidden
 from journal.services.policy import readable_comment_levels, readable_entries_anywhere
+from journal.services.questionnaires import open_flag_counts
 
 SORTS = ("attention", "name", "next", "new", "unreviewed")
 SHOWS = ("active", "closed", "all")
@@ -43,10 +44,11 @@ class CaseloadRow:
     unreviewed: int  # no clinician has reviewed the current version
     unread_comments: int  # replies and comments by others not yet opened
     last_visit: datetime | None
+    open_flags: int = 0  # safety flags not yet acknowledged
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.new_entries or self.unreviewed or self.unread_comments)
+        return bool(self.open_flags or self.new_entries or self.unreviewed or self.unread_comments)
 
 
 def _grouped(db: Session, stmt: object) -> dict[uuid.UUID, int]:
@@ -116,6 +118,7 @@ def caseload(
             select(CourseVisit.course_id, CourseVisit.seen_at).where(CourseVisit.user_id == user.id)
         )
     }
+    flags = open_flag_counts(db, user)
     result = [
         CaseloadRow(
             row=r,
@@ -123,6 +126,7 @@ def caseload(
             unreviewed=unreviewed.get(r.course.id, 0),
             unread_comments=unread.get(r.course.id, 0),
             last_visit=visits.get(r.course.id),
+            open_flags=flags.get(r.course.id, 0),
         )
         for r in rows
     ]
@@ -145,6 +149,7 @@ def _sort_key(sort: str) -> Callable[[CaseloadRow], tuple[Any, ...]]:
         "unreviewed": lambda r: (-r.unreviewed, r.row.patient.name.casefold()),
         "attention": lambda r: (
             not r.needs_attention,
+            -r.open_flags,
             -(r.unread_comments + r.unreviewed + r.new_entries),
             r.row.patient.name.casefold(),
         ),

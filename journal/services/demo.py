@@ -16,10 +16,20 @@ from sqlalchemy.orm import Session
 
 from journal.db import utcnow
 from journal.models import Entry, Phase, Role, SessionStatus, User, Visibility
-from journal.services import accounts, comments, courses, entries, notes, review, themes
+from journal.services import (
+    accounts,
+    comments,
+    courses,
+    entries,
+    notes,
+    questionnaires,
+    review,
+    themes,
+)
 from journal.services.actor import Actor
 from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
+from journal.services.instruments import Catalogue
 from journal.services.passwords import Passwords
 from journal.services.vault import Vault
 
@@ -43,7 +53,11 @@ def demo_password() -> str:
 
 
 def create_demo_clinic(
-    db: Session, vault: Vault, passwords: Passwords, now: datetime | None = None
+    db: Session,
+    vault: Vault,
+    passwords: Passwords,
+    now: datetime | None = None,
+    catalogue: Catalogue | None = None,
 ) -> DemoLogins | None:
     """Create the demo clinic unless the database already has accounts."""
     if (db.scalar(select(func.count()).select_from(User)) or 0) > 0:
@@ -111,6 +125,8 @@ def create_demo_clinic(
         now=now - timedelta(days=6),
     )
     _demo_review(db, vault, rivera, jordan, course.id, sessions[0].id, written, now)
+    if catalogue is not None:
+        _demo_questionnaires(db, vault, catalogue, rivera, jordan, course.id, now)
     courses.create_course(
         db,
         vault,
@@ -180,6 +196,32 @@ def _demo_review(
         "Demo process note: settled quickly after onset; transference themes around control.",
         now=now - timedelta(days=14),
     )
+
+
+def _demo_questionnaires(
+    db: Session,
+    vault: Vault,
+    catalogue: Catalogue,
+    clinician: Actor,
+    patient: Actor,
+    course_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    """PHQ-9 before every session, answered before the first two: the chart moves."""
+    start = now - timedelta(days=16)
+    phq9 = questionnaires.assign(
+        db, clinician, catalogue, course_id, "phq9", "before_each_session", now=start
+    )
+    for days, answers in ((-15, [2, 2, 1, 2, 1, 2, 1, 1, 0]), (-8, [1, 1, 1, 1, 1, 1, 1, 1, 0])):
+        questionnaires.submit(
+            db,
+            vault,
+            patient,
+            catalogue,
+            phq9.id,
+            {f"q{n}": v for n, v in enumerate(answers, start=1)},
+            now=now + timedelta(days=days),
+        )
 
 
 def _demo_entries() -> list[tuple[int, int, EntryInput]]:

@@ -30,8 +30,11 @@ from journal.models import (
     Intention,
     LoginSession,
     PsychotherapyNote,
+    QuestionnaireAssignment,
+    QuestionnaireResponse,
     RecoveryCode,
     Role,
+    SafetyFlag,
     Theme,
     TotpCredential,
     User,
@@ -86,6 +89,11 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))
+    db.execute(delete(SafetyFlag).where(SafetyFlag.course_id.in_(courses)))
+    db.execute(delete(QuestionnaireResponse).where(QuestionnaireResponse.course_id.in_(courses)))
+    db.execute(
+        delete(QuestionnaireAssignment).where(QuestionnaireAssignment.course_id.in_(courses))
+    )
     db.execute(delete(Draft).where(Draft.course_id.in_(courses)))
     db.execute(delete(Draft).where(Draft.user_id == patient_id))
     db.execute(delete(Intention).where(Intention.course_id.in_(courses)))

@@ -19,6 +19,7 @@ from journal.web.health import bp as health_bp
 from journal.web.home import bp as home_bp
 from journal.web.notes import bp as notes_bp
 from journal.web.notices import init_notices
+from journal.web.questionnaires import bp as questionnaires_bp
 from journal.web.review import bp as review_bp
 from journal.web.search import bp as search_bp
 from journal.web.security import init_security
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         comments_bp,
         themes_bp,
         notes_bp,
+        questionnaires_bp,
         search_bp,
         access_log_bp,
         admin_bp,

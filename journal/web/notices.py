@@ -8,7 +8,7 @@ from flask import Flask
 from flask_login import current_user
 
 from journal.models import Role
-from journal.services import caseload, comments
+from journal.services import caseload, comments, questionnaires
 from journal.web import context
 
 
@@ -29,8 +29,11 @@ def current_notices() -> Notices | None:
     if user.role == Role.PATIENT:
         return Notices(unread, _count(unread, "new comment")) if unread else None
     new = caseload.clinician_notices(db, user)
-    total = new + unread
+    flags = sum(questionnaires.open_flag_counts(db, user).values())
+    total = new + unread + flags
     label = f"{_count(new, 'new entry', 'new entries')}, {_count(unread, 'unread comment')}"
+    if flags:
+        label += f", {_count(flags, 'safety flag')}"
     return Notices(total, label) if total else None
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role, SessionStatus
-from journal.services import comments, courses, policy, timeline
+from journal.services import comments, courses, policy, questionnaires, timeline
 from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.courses.forms import CourseForm, SessionForm
@@ -20,13 +20,20 @@ bp = Blueprint("courses", __name__, url_prefix="/courses")
 def timeline_page(course_id: uuid.UUID) -> str:
     db, vault, actor = context.db(), context.vault(), context.actor()
     view = timeline.course_timeline(db, vault, actor, course_id)
-    unread = (
-        comments.unread_by_entry(db, vault, actor.user, course_id) if view.access.as_patient else []
-    )
+    catalogue = context.runtime().clinical.instruments
+    if view.access.as_patient:
+        unread = comments.unread_by_entry(db, vault, actor.user, course_id)
+        due = questionnaires.due_for_patient(db, actor, catalogue, course_id)
+        open_flags = 0
+    else:
+        unread, due = [], []
+        open_flags = questionnaires.open_flag_counts(db, actor.user).get(course_id, 0)
     return render_template(
         "courses/timeline.html",
         t=view,
         unread=unread,
+        due=due,
+        open_flags=open_flags,
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
     )
