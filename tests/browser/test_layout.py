@@ -27,6 +27,8 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "themes": lambda p, base: p.get_by_role("link", name="Themes", exact=True).click(),
     "search": lambda p, base: p.goto(f"{base}/search?q=door"),
     "access log": lambda p, base: p.goto(f"{base}/account/access-log"),
+    "questionnaires": lambda p, base: p.get_by_role("link", name="Questionnaires").click(),
+    "answer": lambda p, base: p.locator(".due a").first.click(),
 }
 STAFF_PAGES = ("/", "/search?q=door")
 
@@ -66,6 +68,8 @@ def _visit_all(
     expect(page.get_by_role("heading", name="Comments")).to_be_visible()
     settled(page, check)
     page.goto(f"{timeline}/notes")
+    settled(page, check)
+    page.goto(f"{timeline}/questionnaires")
     settled(page, check)
     for path in STAFF_PAGES:
         page.goto(base + path)

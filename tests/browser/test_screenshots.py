@@ -56,6 +56,8 @@ def test_screenshots_of_the_main_pages(
             "themes": lambda p: p.get_by_role("link", name="Themes", exact=True).click(),
             "access-log": lambda p: p.get_by_role("link", name="Access log").click(),
             "search": _search_door,
+            "questionnaires": lambda p: p.get_by_role("link", name="Questionnaires").click(),
+            "answer": lambda p: p.locator(".due a").first.click(),
             "write": lambda p: p.locator(".write-now .button").click(),
         }
         timeline_url = page.url
