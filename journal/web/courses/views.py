@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role, SessionStatus
@@ -18,7 +18,11 @@ bp = Blueprint("courses", __name__, url_prefix="/courses")
 
 @bp.get("/<uuid:course_id>", endpoint="timeline")
 def timeline_page(course_id: uuid.UUID) -> str:
-    view = timeline.course_timeline(context.db(), context.vault(), context.actor(), course_id)
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+    view = timeline.course_timeline(
+        context.db(), context.vault(), context.actor(), course_id, page=page
+    )
     return render_template(
         "courses/timeline.html",
         t=view,
