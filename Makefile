@@ -27,8 +27,8 @@ run: install
 test: install lint typecheck test-sqlite test-postgres
 
 lint: install
-	$(BIN)/ruff check journal tests migrations
-	$(BIN)/ruff format --check journal tests migrations
+	$(BIN)/ruff check journal tests migrations bench
+	$(BIN)/ruff format --check journal tests migrations bench
 
 typecheck: install
 	$(BIN)/mypy

@@ -537,8 +537,80 @@ def measure_export() -> dict[str, Any]:
 # -- the run ---------------------------------------------------------------------------
 
 
+REQUIRED: dict[str, Any] = {
+    "baseline_rps": None,
+    "pages": {
+        name: {"rps": None, "p50_ms": None, "p95_ms": None, "sql": None}
+        for name in ("timeline", "caseload", "entry", "save")
+    },
+    "export": {"pdf_s": None, "pdf_peak_mb": None, "json_s": None},
+    "rotation_entries_per_s": None,
+    "concurrency": {"writers": None, "errors": None, "lost": None},
+}
+
+
+def missing_keys(figures: dict[str, Any], wanted: dict[str, Any] = REQUIRED) -> list[str]:
+    """Keys the JSON must have (the layout others read) that `figures` lacks."""
+    missing = []
+    for key, inner in wanted.items():
+        if key not in figures:
+            missing.append(key)
+        elif isinstance(inner, dict):
+            missing += [f"{key}.{k}" for k in missing_keys(figures[key], inner)]
+    return missing
+
+
+def assemble(
+    meta: dict[str, Any],
+    *,
+    baseline: Load,
+    doubled: Load,
+    hello_rss_mb: float,
+    pages: dict[str, Load],
+    sql: dict[str, int],
+    worker_rss_mb: float,
+    writers: Load,
+    writers_s: float,
+    lost: int,
+    rotation: dict[str, Any],
+    export: dict[str, Any],
+) -> dict[str, Any]:
+    """The figures as written to the JSON file."""
+    base = baseline.rps
+    figures = dict(meta)
+    figures["baseline_rps"] = round(base, 1)
+    figures["baseline"] = page_figures(baseline) | {
+        "rps_at_double_concurrency": round(doubled.rps, 1),
+        "peak_rss_mb": round(hello_rss_mb, 1),
+    }
+    figures["pages"] = {
+        name: page_figures(load)
+        | {
+            "sql": sql.get(name),
+            "ratio": round(load.rps / base, 3) if base else None,
+            "target": TARGETS[name],
+        }
+        for name, load in pages.items()
+    }
+    figures["peak_rss_mb_per_worker"] = round(worker_rss_mb, 1)
+    figures["concurrency"] = {
+        "writers": WRITERS,
+        "seconds": writers_s,
+        "acknowledged": len(writers.locations),
+        "errors": writers.errors,
+        "lost": lost,
+        "p95_ms": round(writers.pct(0.95), 1),
+    }
+    if writers.samples:
+        figures["concurrency"]["error_samples"] = writers.samples
+    figures["rotation"] = rotation
+    figures["rotation_entries_per_s"] = rotation["entries_per_s"]
+    figures["export"] = export
+    return figures
+
+
 def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]:
-    figures: dict[str, Any] = {
+    meta: dict[str, Any] = {
         "profile": "quick" if profile is QUICK else "full",
         "database": "postgresql" if database_url else "sqlite",
         "workers": WORKERS,
@@ -552,13 +624,13 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
         log(f"generating {profile.size.entries} entries for {profile.size.patients} patients ...")
         began = time.perf_counter()
         settings, clinic = prepare(instance, database_url, profile.size)
-        figures["generate_s"] = round(time.perf_counter() - began, 1)
-        figures["clinic"] = clinic.counts
+        meta["generate_s"] = round(time.perf_counter() - began, 1)
+        meta["clinic"] = clinic.counts
         entry_ids = patient_entries(settings, clinic)
         env = {"JOURNAL_INSTANCE_PATH": str(instance)}
         if database_url:
             env["JOURNAL_DATABASE_URL"] = database_url
-        load = {
+        load: dict[str, Any] = {
             "duration": profile.duration,
             "warmup": profile.warmup,
             "concurrency": profile.concurrency,
@@ -567,21 +639,15 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
 
         log("baseline: minimal Flask app ...")
         with serving("bench.hello:app", {}, "/") as hello:
-            base = drive(hello, [raw("GET", hello.port, "/", "")], expect=200, **load)
+            hello_get = [raw("GET", hello.port, "/", "")]
+            baseline = drive(hello, hello_get, expect=200, **load)
             # The same driver with twice the connections: no gain means the server saturates.
-            double = drive(
-                hello,
-                [raw("GET", hello.port, "/", "")],
-                expect=200,
-                **{**load, "concurrency": 2 * profile.concurrency},
+            doubled = drive(
+                hello, hello_get, expect=200, **{**load, "concurrency": 2 * profile.concurrency}
             )
-            figures["baseline_rps"] = round(base.rps, 1)
-            figures["baseline"] = page_figures(base) | {
-                "rps_at_double_concurrency": round(double.rps, 1),
-                "peak_rss_mb": round(hello.peak_rss_mb(), 1),
-            }
+            hello_rss = hello.peak_rss_mb()
 
-        pages: dict[str, Any] = {}
+        pages: dict[str, Load] = {}
         with serving("journal:create_app()", env, "/healthz") as app:
             patient = Session(app.port)
             patient.login(clinic.patient, clinic.password, None)
@@ -597,18 +663,16 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
             for name, (who, paths) in gets.items():
                 log(f"{name} ...")
                 reqs = [raw("GET", app.port, p, who.cookie) for p in paths]
-                pages[name] = page_figures(drive(app, reqs, expect=200, **load))
+                pages[name] = drive(app, reqs, expect=200, **load)
             log("save ...")
             new = f"/courses/{clinic.course_id}/entries/new"
             token = patient.token(new)
             form = entry_form(clinic.course_id, token, "Saved by the benchmark")
-            saves = drive(
-                app, [raw("POST", app.port, new, patient.cookie, form)], expect=302, **load
-            )
-            pages["save"] = page_figures(saves)
+            save = raw("POST", app.port, new, patient.cookie, form)
+            pages["save"] = drive(app, [save], expect=302, **load)
 
             log(f"{WRITERS} concurrent writers for {profile.writers_s:.0f} s ...")
-            writers = []
+            requests = []
             for w in range(WRITERS):
                 email = clinic.patients[w % len(clinic.patients)]
                 s = Session(app.port)
@@ -616,10 +680,10 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
                 course = _course_of(s)
                 path = f"/courses/{course}/entries/new"
                 form = entry_form(course, s.token(path), f"writer {w} #QQQQQQ")
-                writers.append(raw("POST", app.port, path, s.cookie, form))
-            wrote = drive(
+                requests.append(raw("POST", app.port, path, s.cookie, form))
+            writers = drive(
                 app,
-                writers,
+                requests,
                 expect=302,
                 duration=profile.writers_s,
                 warmup=0,
@@ -628,42 +692,38 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
                 per_worker=True,
                 record=True,
             )
-            figures["peak_rss_mb_per_worker"] = round(app.peak_rss_mb(), 1)
+            worker_rss = app.peak_rss_mb()
 
         expected = {}
-        for w, n, where in wrote.locations:
+        for w, n, where in writers.locations:
             expected[where.rsplit("/", 1)[-1]] = f"writer {w} #{n:06d}"
-        figures["concurrency"] = {
-            "writers": WRITERS,
-            "seconds": profile.writers_s,
-            "acknowledged": len(expected),
-            "errors": wrote.errors,
-            "lost": verify_writes(settings, expected),
-            "p95_ms": round(wrote.pct(0.95), 1),
-        }
-        if wrote.samples:
-            figures["concurrency"]["error_samples"] = wrote.samples
+        lost = verify_writes(settings, expected)
 
         log("SQL statements per page ...")
         sql = count_sql(settings, clinic, entry_ids[0])
-        for name, count in sql.items():
-            pages[name]["sql"] = count
-        for name, page in pages.items():
-            page["ratio"] = round(page["rps"] / figures["baseline_rps"], 3)
-            page["target"] = TARGETS[name]
-        figures["pages"] = pages
 
         log("data-key rotation ...")
         rotation = measure_rotation(settings)
-        figures["rotation"] = rotation
-        figures["rotation_entries_per_s"] = rotation["entries_per_s"]
-        figures["readable_after_rotation"] = check_readable(settings, clinic)
+        rotation["readable_after"] = check_readable(settings, clinic)
 
         log("export ...")
-        figures["export"] = measure_export()
+        export = measure_export()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return figures
+    return assemble(
+        meta,
+        baseline=baseline,
+        doubled=doubled,
+        hello_rss_mb=hello_rss,
+        pages=pages,
+        sql=sql,
+        worker_rss_mb=worker_rss,
+        writers=writers,
+        writers_s=profile.writers_s,
+        lost=lost,
+        rotation=rotation,
+        export=export,
+    )
 
 
 def _course_of(session: Session) -> str:
@@ -737,6 +797,9 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     figures = run(QUICK if args.quick else FULL, args.database_url)
     figures["total_s"] = round(time.perf_counter() - began, 1)
+    missing = missing_keys(figures)
+    if missing:
+        raise RuntimeError(f"the figures lack {', '.join(missing)}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     print()
