@@ -117,10 +117,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _peak_rss_mb(pid: int) -> float:
+def _memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A process's peak (VmHWM) or current (VmRSS) resident memory."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -170,7 +171,10 @@ class Server:
         return sum(_cpu_seconds(p) for p in self.workers())
 
     def peak_rss_mb(self) -> float:
-        return max((_peak_rss_mb(p) for p in self.workers()), default=0.0)
+        return max((_memory_mb(p) for p in self.workers()), default=0.0)
+
+    def rss_mb(self) -> float:
+        return max((_memory_mb(p, "VmRSS") for p in self.workers()), default=0.0)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -617,6 +621,7 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
         "connections": profile.concurrency,
         "load_processes": profile.drivers,
         "cpus": os.cpu_count(),
+        "loadavg_before": [round(x, 2) for x in os.getloadavg()],
     }
     tmp = Path(tempfile.mkdtemp(prefix="journal-bench-"))
     try:
@@ -693,6 +698,7 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
                 record=True,
             )
             worker_rss = app.peak_rss_mb()
+            meta["rss_mb_per_worker_after"] = round(app.rss_mb(), 1)
 
         expected = {}
         for w, n, where in writers.locations:
@@ -708,6 +714,7 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
 
         log("export ...")
         export = measure_export()
+        meta["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return assemble(
@@ -761,8 +768,11 @@ def table(figures: dict[str, Any]) -> str:
         f"at {2 * figures['connections']} {b['rps_at_double_concurrency']:.0f} req/s; "
         f"load processes used {b['driver_cpu_cores']:.2f} cores, the server "
         f"{b['server_cpu_cores']:.2f}",
-        f"peak memory per worker: {figures['peak_rss_mb_per_worker']} MB "
-        f"(hello: {b['peak_rss_mb']} MB)",
+        f"memory per worker: peak {figures['peak_rss_mb_per_worker']} MB, "
+        f"{figures.get('rss_mb_per_worker_after')} MB after the load (hello: peak "
+        f"{b['peak_rss_mb']} MB)",
+        f"load average of the machine before and after: {figures.get('loadavg_before')}, "
+        f"{figures.get('loadavg_after')}",
     ]
     r = figures["rotation"]
     ok = "yes" if r["entries_per_s"] >= ROTATION_TARGET else "NO"
