@@ -37,7 +37,9 @@ def test_generator_writes_a_clinic_the_app_reads(app: Flask, settings: Settings)
 
 def test_measurements_fill_the_json_layout(app: Flask, settings: Settings) -> None:
     made = generate(settings, Size(clinicians=1, patients=2, entries=6, caseload=2))
-    sql = run.count_sql(settings, made, made.entry_id)
+    cpu: dict[str, float] = {}
+    sql = run.count_sql(settings, made, made.entry_id, cpu)
+    assert set(cpu) == {"hello", "timeline", "entry", "save", "caseload"}
     assert set(sql) == {"timeline", "entry", "save", "caseload"} and all(sql.values())
     # A write the bench saw acknowledged is found; one it never made counts as lost.
     assert run.verify_writes(settings, {}) == 0
@@ -57,6 +59,7 @@ def test_measurements_fill_the_json_layout(app: Flask, settings: Settings) -> No
         hello_rss_mb=1.0,
         pages={name: load(40) for name in ("timeline", "caseload", "entry", "save")},
         sql=sql,
+        cpu=cpu,
         worker_rss_mb=1.0,
         writers=load(3),
         writers_s=1,
