@@ -96,7 +96,8 @@ def reencrypt_field(
     id in the header), with the associated data built once: key rotation does
     this for every stored value.
     """
-    key_id = blob_key_id(blob)
+    if len(blob) < _HEADER_BYTES + _TAG_BYTES or blob[0] != BLOB_VERSION:
+        blob_key_id(blob)  # raises, saying what is wrong
     place = ctx.associated_data()
     header = bytes(blob[: 1 + _KEY_ID_BYTES])
     try:
@@ -107,7 +108,7 @@ def reencrypt_field(
         )
     except InvalidTag:
         raise DecryptionError(
-            "integrity check failed", where=ctx.describe(), key_id=str(key_id)
+            "integrity check failed", where=ctx.describe(), key_id=str(blob_key_id(blob))
         ) from None
     nonce = os.urandom(_NONCE_BYTES)
     new_header = bytes([BLOB_VERSION]) + new_key_id.bytes
