@@ -621,7 +621,9 @@ def assemble(
     export: dict[str, Any],
 ) -> dict[str, Any]:
     """The figures as written to the JSON file."""
-    base = baseline.rps
+    # The baseline is the better of the two runs, so a driver that fell short
+    # at one concurrency cannot flatter the journal's ratios.
+    base = max(baseline.rps, doubled.rps)
     figures = dict(meta)
     figures["baseline_rps"] = round(base, 1)
     figures["baseline"] = page_figures(baseline) | {
@@ -815,8 +817,9 @@ def table(figures: dict[str, Any]) -> str:
     b = figures["baseline"]
     lines += [
         "",
-        f"driver check: hello at {figures['connections']} connections {base:.0f} req/s, "
-        f"at {2 * figures['connections']} {b['rps_at_double_concurrency']:.0f} req/s; "
+        f"driver check: hello at {figures['connections']} connections {b['rps']:.0f} req/s, "
+        f"at {2 * figures['connections']} {b['rps_at_double_concurrency']:.0f} req/s "
+        "(the baseline is the better of the two); "
         f"load processes used {b['driver_cpu_cores']:.2f} cores, the server "
         f"{b['server_cpu_cores']:.2f}",
         f"memory per worker: peak {figures['peak_rss_mb_per_worker']} MB, "
