@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -35,7 +36,11 @@ def test_generator_writes_a_clinic_the_app_reads(app: Flask, settings: Settings)
     assert check_readable(settings, made) > 0
 
 
-def test_measurements_fill_the_json_layout(app: Flask, settings: Settings) -> None:
+def test_measurements_fill_the_json_layout(
+    app: Flask, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "CPU_ROUNDS", 1)
+    monkeypatch.setattr(run, "CPU_REQUESTS", 1)
     made = generate(settings, Size(clinicians=1, patients=2, entries=6, caseload=2))
     cpu: dict[str, float] = {}
     sql = run.count_sql(settings, made, made.entry_id, cpu)
