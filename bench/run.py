@@ -319,7 +319,6 @@ def drive(
             "concurrency": n,
             "per_worker": per_worker,
             "record_location": record,
-            "offset": offset,
         }
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "load.py")],
