@@ -7,7 +7,7 @@ WORKERS ?= 2
 PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
 BIN := $(VENV)/bin
 
-.PHONY: run install test lint typecheck test-sqlite test-postgres
+.PHONY: run install test lint typecheck test-sqlite test-postgres bench
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,8 @@ run: install
 test: install lint typecheck test-sqlite test-postgres
 
 lint: install
-	$(BIN)/ruff check journal tests migrations
-	$(BIN)/ruff format --check journal tests migrations
+	$(BIN)/ruff check journal tests migrations bench
+	$(BIN)/ruff format --check journal tests migrations bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -38,3 +38,7 @@ test-sqlite: install
 
 test-postgres: install
 	JOURNAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+## The benchmark's short version (under two minutes); `python bench/run.py` runs the full one.
+bench: install
+	$(BIN)/python bench/run.py --quick

@@ -17,6 +17,8 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -61,7 +63,9 @@ def paragraph(seed: int, words: int = 180) -> str:
     return " ".join(WORDS[(seed * 7 + i * 3) % len(WORDS)] for i in range(words)) + "."
 
 
-def build(instance: Path, patients: int, per_patient: int) -> tuple[Settings, Actor, list]:
+def build(
+    instance: Path, patients: int, per_patient: int
+) -> tuple[Settings, Actor, list[uuid.UUID]]:
     settings = Settings(
         instance_path=instance,
         database_url=f"sqlite:///{instance / 'journal.sqlite3'}",
@@ -129,7 +133,7 @@ def build(instance: Path, patients: int, per_patient: int) -> tuple[Settings, Ac
     return settings, actor, course_ids
 
 
-def timed(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
+def timed(fn: Callable[[], object], runs: int) -> float:
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()

@@ -178,3 +178,34 @@ def test_key_commands_rotate_and_report(clinic: Clinic, settings: Settings) -> N
         from journal.services import audit
 
         assert audit.verify_chain(db).intact
+
+
+def test_a_value_sealed_with_an_old_key_during_rotation_keeps_that_key(clinic: Clinic) -> None:
+    """A request that loaded the old key before the rotation may write after the
+    rotation's pass: the old key must then stay until a later run re-seals it."""
+    ids = _content(clinic)
+    app = clinic.world.app
+    rt = runtime(app)
+    entry_id = uuid.UUID(ids[1])
+    with rt.database.session() as db:
+        entry = db.get(Entry, entry_id)
+        assert entry is not None
+        old_blob = entry.body
+    old_key = blob_key_id(old_blob)
+
+    def late_writer(name: str) -> None:
+        if name == "batch":  # after every batch, so also after the last one
+            with rt.database.session(write=True) as db:
+                db.execute(update(Entry).where(Entry.id == entry_id).values(body=old_blob))
+                db.commit()
+
+    result = rotate_data_keys(rt.database, rt.ring, [clinic.patient.id], step=late_writer)
+    assert result.deleted_keys == 0
+    assert old_key in _key_ids_in_use(app)
+    _all_readable(app, clinic, ids)
+    result = rotate_data_keys(rt.database, rt.ring, [clinic.patient.id])
+    assert result.deleted_keys == 1
+    assert old_key not in _key_ids_in_use(app)
+    with rt.database.session() as db:
+        assert db.get(DataKey, old_key) is None
+    _all_readable(app, clinic, ids)

@@ -5,7 +5,13 @@ knows nothing of Flask, SQLAlchemy or the journal's tables.
 """
 
 from journal.crypto.errors import DecryptionError, KeyFileError
-from journal.crypto.fields import FieldContext, blob_key_id, decrypt_field, encrypt_field
+from journal.crypto.fields import (
+    FieldContext,
+    blob_key_id,
+    decrypt_field,
+    encrypt_field,
+    reencrypt_field,
+)
 from journal.crypto.keys import (
     MasterKeyRing,
     audit_chain_mac,
@@ -26,6 +32,7 @@ __all__ = [
     "decrypt_field",
     "encrypt_field",
     "new_data_key",
+    "reencrypt_field",
     "unwrap_data_key",
     "wrap_data_key",
 ]

@@ -85,3 +85,31 @@ def decrypt_field(key: bytes, blob: bytes, ctx: FieldContext) -> str:
             "integrity check failed", where=ctx.describe(), key_id=str(key_id)
         ) from None
     return plain.decode("utf-8")
+
+
+def reencrypt_field(
+    old_key: bytes, new_key: bytes, new_key_id: uuid.UUID, blob: bytes, ctx: FieldContext
+) -> bytes:
+    """Decrypt a value and encrypt it again under another key, in the same place.
+
+    The same as decrypt_field then encrypt_field (fresh nonce, the new key's
+    id in the header), with the associated data built once: key rotation does
+    this for every stored value.
+    """
+    if len(blob) < _HEADER_BYTES + _TAG_BYTES or blob[0] != BLOB_VERSION:
+        blob_key_id(blob)  # raises, saying what is wrong
+    place = ctx.associated_data()
+    header = bytes(blob[: 1 + _KEY_ID_BYTES])
+    try:
+        plain = AESGCM(old_key).decrypt(
+            bytes(blob[1 + _KEY_ID_BYTES : _HEADER_BYTES]),
+            bytes(blob[_HEADER_BYTES:]),
+            header + place,
+        )
+    except InvalidTag:
+        raise DecryptionError(
+            "integrity check failed", where=ctx.describe(), key_id=str(blob_key_id(blob))
+        ) from None
+    nonce = os.urandom(_NONCE_BYTES)
+    new_header = bytes([BLOB_VERSION]) + new_key_id.bytes
+    return new_header + nonce + AESGCM(new_key).encrypt(nonce, plain, new_header + place)

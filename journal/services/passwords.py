@@ -11,7 +11,6 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256
@@ -19,6 +18,10 @@ MAX_LENGTH = 256
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
+    # Imported on first use: the lists take about 13 MB, which every gunicorn
+    # worker would otherwise hold from the start, and only a password change needs them.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 

@@ -1,6 +1,8 @@
 """A course as a line of dosing sessions, each with what was written around it.
 
-Loaded with a fixed number of queries whatever the number of entries.
+One page at a time: the newest PAGE_SIZE readable entries on page 1, older
+ones on the following pages. Loaded with a fixed number of queries whatever
+the number of entries, and only the entries on the page are decrypted.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journal.db import begin_write, utcnow
@@ -48,9 +50,13 @@ class EntryCard:
         return bool(self.reviews) and all(r.changed_since for r in self.reviews)
 
 
+PAGE_SIZE = 20
+
+
 @dataclass
 class SessionBlock:
     session: DosingSession
+    total: int = 0  # readable entries of this session on all pages
     preparation: list[EntryCard] = field(default_factory=list)
     in_session: list[EntryCard] = field(default_factory=list)
     integration: list[EntryCard] = field(default_factory=list)
@@ -68,31 +74,54 @@ class Timeline:
     blocks: list[SessionBlock]
     suggested_phase: Phase
     suggested_session: DosingSession | None
-    entry_count: int
+    entry_count: int  # readable entries on all pages
+    page: int
+    pages: int
+
+    @property
+    def shown(self) -> int:
+        return sum(len(b.preparation) + len(b.in_session) + len(b.integration) for b in self.blocks)
 
 
 def course_timeline(
-    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID, now: datetime | None = None
+    db: Session,
+    vault: Vault,
+    actor: Actor,
+    course_id: uuid.UUID,
+    now: datetime | None = None,
+    page: int = 1,
 ) -> Timeline:
+    """One page of the course's timeline; a page past the last shows the last."""
     now = now or utcnow()
     access = course_access(db, actor.user, course_id)
     owner = access.course.patient_id
     patient = db.get(User, owner)
     assert patient is not None
     sessions = list_sessions(db, course_id)
+    readable = readable_entries_clause(access)
+    totals = dict(
+        db.execute(
+            select(Entry.session_id, func.count()).where(readable).group_by(Entry.session_id)
+        ).all()
+    )
+    entry_count = sum(totals.values())
+    pages = max(1, -(-entry_count // PAGE_SIZE))
+    page = min(max(page, 1), pages)
     rows = db.execute(
         select(Entry, User.name, User.role)
         .join(User, User.id == Entry.author_id)
-        .where(readable_entries_clause(access))
-        .order_by(Entry.created_at)
-    ).all()
+        .where(readable)
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()[::-1]
     ids = [r[0].id for r in rows]
     intentions = intentions_of(db, ids)
     reviews = reviews_of(db, [r[0] for r in rows])
     comments = comment_counts(db, access, ids)
     themes = themes_of(db, vault, access, ids)
     vault.preload([owner])
-    blocks = {s.id: SessionBlock(s) for s in sessions}
+    blocks = {s.id: SessionBlock(s, totals.get(s.id, 0)) for s in sessions}
     for entry, author_name, author_role in rows:
         body = vault.open_column(entry, "body", owner)
         mood = vault.open_optional(entry, "mood", owner)
@@ -123,7 +152,9 @@ def course_timeline(
         blocks=list(blocks.values()),
         suggested_phase=phase,
         suggested_session=default_session(sessions, phase, now),
-        entry_count=len(rows),
+        entry_count=entry_count,
+        page=page,
+        pages=pages,
     )
     if access.as_clinician:
         # One short write: the read of another person's journal, and "last looked".

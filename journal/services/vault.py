@@ -21,6 +21,7 @@ from journal.crypto import (
     decrypt_field,
     encrypt_field,
     new_data_key,
+    reencrypt_field,
     unwrap_data_key,
     wrap_data_key,
 )
@@ -146,6 +147,15 @@ class Vault:
         except DecryptionError as exc:
             raise DecryptionError(exc.reason, where=ctx.describe()) from None
         return decrypt_field(self._key_for(key_id, ctx), blob, ctx)
+
+    def reseal(self, blob: bytes, ctx: FieldContext) -> bytes:
+        """The same value sealed again with the owner's active key (key rotation)."""
+        try:
+            key_id = blob_key_id(blob)
+        except DecryptionError as exc:
+            raise DecryptionError(exc.reason, where=ctx.describe()) from None
+        new_id, new_key = self._active_key(ctx.owner_id)
+        return reencrypt_field(self._key_for(key_id, ctx), new_key, new_id, blob, ctx)
 
     def seal_column(self, row: SealedRow, column: str, owner_id: uuid.UUID, text: str) -> bytes:
         return self.seal(context(row, column, owner_id), text)

@@ -351,3 +351,32 @@ def test_no_weak_modes_or_fixed_nonces_anywhere() -> None:
                 if isinstance(value, ast.Constant) and isinstance(value.value, bytes | str):
                     problems.append(f"{path.relative_to(JOURNAL_DIR)}:{node.lineno} fixed nonce")
     assert problems == []
+
+
+# -- re-encryption (key rotation) ---------------------------------------------
+
+
+def test_reencrypt_moves_a_value_to_the_new_key(
+    key: bytes, key_id: uuid.UUID, ctx: FieldContext, blob: bytes
+) -> None:
+    from journal.crypto import reencrypt_field
+
+    new_key, new_id = new_data_key(), uuid.uuid4()
+    moved = reencrypt_field(key, new_key, new_id, blob, ctx)
+    assert blob_key_id(moved) == new_id
+    assert moved[NONCE] != blob[NONCE]
+    assert decrypt_field(new_key, moved, ctx) == TEXT
+    with pytest.raises(DecryptionError):
+        decrypt_field(key, moved, ctx)
+
+
+def test_reencrypt_checks_the_old_value(
+    key: bytes, key_id: uuid.UUID, ctx: FieldContext, blob: bytes
+) -> None:
+    from journal.crypto import reencrypt_field
+
+    elsewhere = dataclasses.replace(ctx, row_id=uuid.uuid4())
+    with pytest.raises(DecryptionError):
+        reencrypt_field(key, new_data_key(), uuid.uuid4(), blob, elsewhere)
+    with pytest.raises(DecryptionError):
+        reencrypt_field(new_data_key(), new_data_key(), uuid.uuid4(), blob, ctx)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role, SessionStatus
@@ -18,8 +18,10 @@ bp = Blueprint("courses", __name__, url_prefix="/courses")
 
 @bp.get("/<uuid:course_id>", endpoint="timeline")
 def timeline_page(course_id: uuid.UUID) -> str:
+    raw_page = request.args.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
     db, vault, actor = context.db(), context.vault(), context.actor()
-    view = timeline.course_timeline(db, vault, actor, course_id)
+    view = timeline.course_timeline(db, vault, actor, course_id, page=page)
     catalogue = context.runtime().clinical.instruments
     if view.access.as_patient:
         unread = comments.unread_by_entry(db, vault, actor.user, course_id)
