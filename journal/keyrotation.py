@@ -41,6 +41,8 @@ from journal.models import (
     KeyScope,
     MasterKeyRecord,
     PsychotherapyNote,
+    Screening,
+    SessionRecord,
     Theme,
     TotpCredential,
 )
@@ -154,6 +156,15 @@ SEALED = (
         Course.patient_id,
         ((Course, Course.id == PsychotherapyNote.course_id),),
         scope=KeyScope.NOTES,
+    ),
+    SealedTable(
+        SessionRecord,
+        ("content",),
+        Course.patient_id,
+        ((Course, Course.id == SessionRecord.course_id),),
+    ),
+    SealedTable(
+        Screening, ("content",), Course.patient_id, ((Course, Course.id == Screening.course_id),)
     ),
 )
 

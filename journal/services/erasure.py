@@ -32,6 +32,8 @@ from journal.models import (
     PsychotherapyNote,
     RecoveryCode,
     Role,
+    Screening,
+    SessionRecord,
     Theme,
     TotpCredential,
     User,
@@ -84,6 +86,8 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(EntryTheme).where(EntryTheme.entry_id.in_(entries)))
     db.execute(delete(Theme).where(Theme.course_id.in_(courses)))
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
+    db.execute(delete(SessionRecord).where(SessionRecord.course_id.in_(courses)))
+    db.execute(delete(Screening).where(Screening.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))
     db.execute(delete(Draft).where(Draft.course_id.in_(courses)))

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role, SessionStatus
-from journal.services import comments, courses, policy, timeline
+from journal.services import comments, courses, policy, screenings, session_records, timeline
 from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.courses.forms import CourseForm, SessionForm
@@ -23,10 +23,13 @@ def timeline_page(course_id: uuid.UUID) -> str:
     unread = (
         comments.unread_by_entry(db, vault, actor.user, course_id) if view.access.as_patient else []
     )
+    checklist = context.runtime().clinical.screening
     return render_template(
         "courses/timeline.html",
         t=view,
         unread=unread,
+        records=session_records.record_marks(db, vault, view.access),
+        screening=screenings.screening_review(db, vault, view.access, checklist),
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
     )
