@@ -348,3 +348,15 @@ def test_a_closed_course_shows_the_record_without_a_form(
     assert "35 mg" in page and "Save the record" not in page
     r = clinician.post(record_url(clinic), record_form(clinic, dose="99", version="1"))
     assert r.status_code == 403
+
+
+def test_the_patients_access_log_names_the_record_but_shows_nothing_of_it(
+    clinic: Clinic, clinician: Browser
+) -> None:
+    secret = marker("setting")
+    save(clinician, clinic, setting=f"S {secret}")
+    patient = clinic.world.browser(clinic.patient)
+    log = patient.text("/account/access-log")
+    assert "the clinical record of a dosing session" in log
+    assert clinic.clinician.name in log
+    assert secret not in log and "/record" not in log
