@@ -43,6 +43,8 @@ from journal.models import (
     PsychotherapyNote,
     QuestionnaireResponse,
     SafetyFlag,
+    Screening,
+    SessionRecord,
     Theme,
     TotpCredential,
 )
@@ -165,6 +167,15 @@ SEALED = (
         Course.patient_id,
         ((Course, Course.id == PsychotherapyNote.course_id),),
         scope=KeyScope.NOTES,
+    ),
+    SealedTable(
+        SessionRecord,
+        ("content",),
+        Course.patient_id,
+        ((Course, Course.id == SessionRecord.course_id),),
+    ),
+    SealedTable(
+        Screening, ("content",), Course.patient_id, ((Course, Course.id == Screening.course_id),)
     ),
 )
 

@@ -30,13 +30,24 @@ from journal.models import (
     QuestionnaireResponse,
     Role,
     SafetyFlag,
+    Screening,
+    SessionRecord,
     User,
     Visibility,
 )
-from journal.services import comments, entries, notes, questionnaires, themes
+from journal.services import (
+    comments,
+    entries,
+    notes,
+    questionnaires,
+    screenings,
+    session_records,
+    themes,
+)
 from journal.services.actor import Actor
 from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
+from journal.services.screening import load_checklist
 from tests.conftest import Clinic, World, runtime
 
 ENTRY_LINK_RE = re.compile(r'href="/entries/([0-9a-f-]{36})"')
@@ -142,13 +153,17 @@ def set_indication(world: World, course: Course, text: str) -> None:
     world.db.commit()
 
 
+CLINICAL = ("note", "record", "screening")  # the care team's clinicians only, never the patient
+
+
 @dataclass(frozen=True)
 class Extra:
     """Marked words around an entry: a comment, a reply, a theme or a note.
 
     kind: "comment" (shared with the patient), "staff_comment" (clinicians
-    only), "reply", "theme" (readable with its entry) or "note" (a
-    psychotherapy note: the care team's clinicians only)."""
+    only), "reply", "theme" (readable with its entry), or one of CLINICAL
+    (a psychotherapy note, a dosing-session record, a screening: the care
+    team's clinicians only)."""
 
     kind: str
     marker: str
@@ -225,7 +240,7 @@ class Scene:
 
     def may_read_extra(self, user: User, extra: Extra) -> bool:
         on_team = user.role == Role.CLINICIAN and user.id in self.team(extra.course)
-        if extra.kind == "note":
+        if extra.kind in CLINICAL:
             return on_team
         assert extra.entry is not None
         if not self.may_open(user, extra.entry):
@@ -322,6 +337,40 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     m = marker(f"{prefix}note")
     note = notes.add_note(world.db, world.vault, Actor(clinician), course.id, session.id, f"N {m}")
     scene.extras.append(Extra("note", m, course, None, note.id))
+    m = marker(f"{prefix}record")
+    record = session_records.save_record(
+        world.db,
+        world.vault,
+        Actor(clinician),
+        course.id,
+        session.id,
+        session_records.RecordInput(
+            route="oral",
+            dose="200",
+            dose_unit="mg",
+            pre_systolic="150",
+            pre_diastolic="95",
+            discharge_notes=f"R {m}",
+        ),
+        expected_version=None,
+    )
+    scene.extras.append(Extra("record", m, course, None, record.id))
+    m = marker(f"{prefix}screening")
+    checklist = load_checklist()
+    screening = screenings.save_screening(
+        world.db,
+        world.vault,
+        Actor(clinician),
+        course.id,
+        checklist,
+        screenings.ScreeningInput(
+            answers={i.id: "unknown" for i in checklist.items},
+            notes={checklist.items[0].id: f"S {m}"},
+            reviewed_on="2026-11-20",
+        ),
+        expected_version=None,
+    )
+    scene.extras.append(Extra("screening", m, course, None, screening.id))
     # A PHQ-9 answered with item 9 above zero: an assignment and a safety flag.
     catalogue = runtime(world.app).clinical.instruments
     assigned = questionnaires.assign(
@@ -352,6 +401,11 @@ def fresh_entry(app: Flask, entry_id: uuid.UUID) -> Entry | None:
         return s.get(Entry, entry_id)
 
 
+def session_ids(app: Flask, course_id: uuid.UUID) -> list[uuid.UUID]:
+    with runtime(app).database.session() as s:
+        return list(s.scalars(select(DosingSession.id).where(DosingSession.course_id == course_id)))
+
+
 def count_rows(app: Flask, model: type, *where: object) -> int:
     with runtime(app).database.session() as s:
         return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
@@ -376,6 +430,8 @@ def snapshot(app: Flask) -> dict[str, object]:
             ),
             "comments": s.scalar(select(func.count()).select_from(Comment)),
             "notes": sorted((str(n.id), n.version) for n in s.scalars(select(PsychotherapyNote))),
+            "records": sorted((str(r.id), r.version) for r in s.scalars(select(SessionRecord))),
+            "screenings": sorted((str(r.id), r.version) for r in s.scalars(select(Screening))),
             "themes": s.scalar(select(func.count()).select_from(EntryTheme)),
             "reviews": s.scalar(select(func.count()).select_from(EntryReview)),
             "questionnaires": s.scalar(select(func.count()).select_from(QuestionnaireResponse)),

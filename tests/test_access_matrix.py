@@ -31,6 +31,7 @@ from werkzeug.test import TestResponse
 
 from journal.models import DosingSession, Role, User
 from journal.services import policy
+from journal.services.screening import load_checklist
 from tests.conftest import Clinic, entry_form, runtime
 from tests.helpers import Browser
 from tests.scene import Scene, build_scene, leaks, snapshot
@@ -313,6 +314,11 @@ def payloads(user: User | None) -> list[tuple[str, dict[str, str]]]:
         quote="Some words",
         kind="feelings",
         session_id="",
+        route="oral",  # a session record on a session that has none
+        dose="100",
+        dose_unit="mg",
+        reviewed_on="2026-11-20",
+        **{f"answer_{item.id}": "no" for item in load_checklist().items},
     )
     return [("empty form", {}), ("filled form", probe)]
 

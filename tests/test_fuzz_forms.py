@@ -16,6 +16,7 @@ from sqlalchemy import select
 from journal.models import SafetyFlag
 from journal.services import notes, questionnaires, themes
 from journal.services.actor import Actor
+from journal.services.screening import load_checklist
 from tests.conftest import Clinic, runtime
 from tests.security_helpers import rules
 
@@ -59,6 +60,39 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "themes.untag": ("patient", ()),
     "notes.course_notes": ("clinician", ("session_id", "body")),
     "notes.edit": ("clinician", ("body", "version")),
+    "session_record.record": (
+        "clinician",
+        (
+            "route",
+            "dose",
+            "dose_unit",
+            "weight_kg",
+            "time_given",
+            "adjuncts",
+            "pre_systolic",
+            "pre_diastolic",
+            "pre_heart_rate",
+            "post_systolic",
+            "post_diastolic",
+            "post_heart_rate",
+            "side_effects",
+            "side_effects_other",
+            "dissociation",
+            "setting",
+            "clinicians_present",
+            "discharge_notes",
+            "version",
+        ),
+    ),
+    "screening.screening": (
+        "clinician",
+        (
+            "reviewed_on",
+            "version",
+            *(f"answer_{item.id}" for item in load_checklist().items),
+            *(f"note_{item.id}" for item in load_checklist().items),
+        ),
+    ),
     "export.course_export": (
         "clinician",
         (
@@ -141,6 +175,8 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
         if endpoint == "themes.untag"
         else "",
         "notes.course_notes": f"/courses/{c.course.id}/notes",
+        "session_record.record": f"/courses/{c.course.id}/sessions/{c.past.id}/record",
+        "screening.screening": f"/courses/{c.course.id}/screening",
         "notes.edit": f"/notes/{_note(clinic)}/edit" if endpoint == "notes.edit" else "",
         "courses.new_session": f"/courses/{c.course.id}/sessions/new",
         "courses.edit_session": f"/courses/{c.course.id}/sessions/{c.upcoming.id}/edit",

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from journal.models import DosingSession, EntryReview, Role, User
 from tests.conftest import Clinic, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
-from tests.scene import Scene, build_scene, count_rows, linked_entries, marker
+from tests.scene import Scene, build_scene, count_rows, linked_entries, marker, session_ids
 
 THEME_LINK_RE = re.compile(r'href="/themes/([0-9a-f-]{36})"')
 NAV_COUNT_RE = re.compile(r'<span class="count" aria-hidden="true">(\d+)</span>')
@@ -277,6 +277,9 @@ def crawl(scene: Scene, user: User) -> str:
         on_team = user.role == Role.CLINICIAN and seen
         notes = 200 if on_team else 403 if user.role == Role.PATIENT else 404
         visit(f"/courses/{course.id}/notes", notes)
+        visit(f"/courses/{course.id}/screening", notes)
+        for session_id in session_ids(scene.app, course.id):
+            visit(f"/courses/{course.id}/sessions/{session_id}/record", notes)
     for w in scene.written.values():
         status = 200 if scene.may_open(user, w) else 404
         visit(f"/entries/{w.id}", status)

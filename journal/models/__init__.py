@@ -2,6 +2,7 @@
 
 from journal.models.accounts import LoginSession, User
 from journal.models.audit import AuditEvent, AuditHead
+from journal.models.clinical import Screening, SessionRecord
 from journal.models.courses import CareTeamMember, Course, DosingSession
 from journal.models.drafts import Draft
 from journal.models.enums import (
@@ -52,6 +53,8 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "SafetyFlag",
+    "Screening",
+    "SessionRecord",
     "SessionStatus",
     "Theme",
     "ThemeKind",

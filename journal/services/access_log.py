@@ -36,6 +36,10 @@ ACTIONS = {
     "comment.create": "commented on",
     "theme.tag": "tagged a theme on",
     "theme.untag": "removed a theme from",
+    "session_record.create": "wrote",
+    "session_record.update": "changed",
+    "screening.create": "recorded",
+    "screening.update": "updated",
     "export.pdf": "exported (PDF)",
     "export.html": "exported (HTML)",
     "export.md": "exported (Markdown)",
@@ -49,6 +53,8 @@ OBJECTS = {
     "theme": "a theme's entries",
     "course.clinician": "a summary of your course",
     "questionnaire": "your questionnaire answers",
+    "session_record": "the clinical record of a dosing session",
+    "screening": "your screening before the course",
 }
 
 

@@ -24,6 +24,8 @@ from journal.services import (
     notes,
     questionnaires,
     review,
+    screenings,
+    session_records,
     themes,
 )
 from journal.services.actor import Actor
@@ -31,6 +33,9 @@ from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
 from journal.services.instruments import Catalogue
 from journal.services.passwords import Passwords
+from journal.services.screening import load_checklist
+from journal.services.screenings import ScreeningInput
+from journal.services.session_records import RecordInput
 from journal.services.vault import Vault
 
 PEOPLE = [
@@ -127,6 +132,8 @@ def create_demo_clinic(
     _demo_review(db, vault, rivera, jordan, course.id, sessions[0].id, written, now)
     if catalogue is not None:
         _demo_questionnaires(db, vault, catalogue, rivera, jordan, course.id, now)
+    team = [users["rivera@demo.example"].id, users["okafor@demo.example"].id]
+    _demo_clinical(db, vault, rivera, course.id, [s.id for s in sessions[:2]], team, now)
     courses.create_course(
         db,
         vault,
@@ -221,6 +228,87 @@ def _demo_questionnaires(
             phq9.id,
             {f"q{n}": v for n, v in enumerate(answers, start=1)},
             now=now + timedelta(days=days),
+        )
+
+
+def _demo_clinical(
+    db: Session,
+    vault: Vault,
+    clinician: Actor,
+    course_id: uuid.UUID,
+    completed: list[uuid.UUID],
+    team: list[uuid.UUID],
+    now: datetime,
+) -> None:
+    """The screening before the course and the records of its two completed sessions.
+
+    The second session's pre-dose blood pressure is at 140/90 or above, so the
+    demo shows the flag."""
+    checklist = load_checklist()
+    answers = {item.id: "no" for item in checklist.items}
+    answers["substance_use"] = "yes"
+    screenings.save_screening(
+        db,
+        vault,
+        clinician,
+        course_id,
+        checklist,
+        ScreeningInput(
+            answers=answers,
+            notes={"substance_use": "Demo: heavy drinking in the past, none for five years."},
+            reviewed_on=(now - timedelta(days=20)).date().isoformat(),
+        ),
+        expected_version=None,
+        now=now - timedelta(days=20),
+    )
+    present = tuple(str(c) for c in team)
+    common = {
+        "route": "intramuscular",
+        "dose_unit": "mg",
+        "weight_kg": "70",
+        "time_given": "10:10",
+        "clinicians_present": present,
+        "setting": "Eyeshades, a calm playlist, a weighted blanket. Partner waited outside.",
+    }
+    records = [
+        RecordInput(
+            **common,  # type: ignore[arg-type]
+            dose="52.5",
+            pre_systolic="132",
+            pre_diastolic="84",
+            pre_heart_rate="74",
+            post_systolic="138",
+            post_diastolic="86",
+            post_heart_rate="82",
+            side_effects=("nausea", "dizziness", "dissociation"),
+            dissociation="7",
+            discharge_notes="Demo: alert and steady at two hours; partner drove home.",
+        ),
+        RecordInput(
+            **common,  # type: ignore[arg-type]
+            dose="56",
+            adjuncts="Ondansetron 4 mg, 30 minutes before the dose (demo)",
+            pre_systolic="142",
+            pre_diastolic="88",
+            pre_heart_rate="78",
+            post_systolic="136",
+            post_diastolic="84",
+            post_heart_rate="80",
+            side_effects=("dissociation", "drowsiness"),
+            dissociation="8",
+            discharge_notes="Demo: tired but clear; partner drove home.",
+        ),
+    ]
+    for days, session_id, record in zip((-14, -7), completed, records, strict=True):
+        session_records.save_record(
+            db,
+            vault,
+            clinician,
+            course_id,
+            session_id,
+            record,
+            expected_version=None,
+            now=now + timedelta(days=days, hours=3),
         )
 
 

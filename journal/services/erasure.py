@@ -35,6 +35,8 @@ from journal.models import (
     RecoveryCode,
     Role,
     SafetyFlag,
+    Screening,
+    SessionRecord,
     Theme,
     TotpCredential,
     User,
@@ -87,6 +89,8 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(EntryTheme).where(EntryTheme.entry_id.in_(entries)))
     db.execute(delete(Theme).where(Theme.course_id.in_(courses)))
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
+    db.execute(delete(SessionRecord).where(SessionRecord.course_id.in_(courses)))
+    db.execute(delete(Screening).where(Screening.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))
     db.execute(delete(SafetyFlag).where(SafetyFlag.course_id.in_(courses)))

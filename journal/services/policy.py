@@ -154,3 +154,11 @@ def readable_comment_levels(user: User) -> list[Visibility]:
     if user.role == Role.CLINICIAN:
         return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY]
     return []
+
+
+def can_use_clinical_records(access: CourseAccess) -> bool:
+    """The dosing-session record and the screening: care-team clinicians only.
+
+    Clinicians write them for each other; the patient does not see them (see
+    docs/security.md, "Who may see what")."""
+    return access.as_clinician

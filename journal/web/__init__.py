@@ -21,8 +21,10 @@ from journal.web.notes import bp as notes_bp
 from journal.web.notices import init_notices
 from journal.web.questionnaires import bp as questionnaires_bp
 from journal.web.review import bp as review_bp
+from journal.web.screening import bp as screening_bp
 from journal.web.search import bp as search_bp
 from journal.web.security import init_security
+from journal.web.session_record import bp as session_record_bp
 from journal.web.themes import bp as themes_bp
 from journal.web.throttle import init_throttle
 
@@ -45,6 +47,8 @@ def init_app(app: Flask) -> None:
         themes_bp,
         notes_bp,
         questionnaires_bp,
+        session_record_bp,
+        screening_bp,
         search_bp,
         access_log_bp,
         admin_bp,

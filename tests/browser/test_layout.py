@@ -71,6 +71,12 @@ def _visit_all(
     settled(page, check)
     page.goto(f"{timeline}/questionnaires")
     settled(page, check)
+    page.goto(f"{timeline}/screening")
+    settled(page, check)
+    page.goto(timeline)
+    page.get_by_role("link", name="Session record").first.click()
+    expect(page.get_by_text("Recorded by")).to_be_visible()
+    settled(page, check)
     for path in STAFF_PAGES:
         page.goto(base + path)
         settled(page, check)

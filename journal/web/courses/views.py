@@ -6,7 +6,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role, SessionStatus
-from journal.services import comments, courses, policy, questionnaires, timeline
+from journal.services import (
+    comments,
+    courses,
+    policy,
+    questionnaires,
+    screenings,
+    session_records,
+    timeline,
+)
 from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.courses.forms import CourseForm, SessionForm
@@ -30,12 +38,15 @@ def timeline_page(course_id: uuid.UUID) -> str:
     else:
         unread, due = [], []
         open_flags = questionnaires.open_flag_counts(db, actor.user).get(course_id, 0)
+    checklist = context.runtime().clinical.screening
     return render_template(
         "courses/timeline.html",
         t=view,
         unread=unread,
         due=due,
         open_flags=open_flags,
+        records=session_records.record_marks(db, vault, view.access),
+        screening=screenings.screening_review(db, vault, view.access, checklist),
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
     )

@@ -1,0 +1,5 @@
+"""The screening review before a course: care-team clinicians only."""
+
+from journal.web.screening.views import bp
+
+__all__ = ["bp"]
