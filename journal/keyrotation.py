@@ -40,6 +40,7 @@ from journal.models import (
     Intention,
     KeyScope,
     MasterKeyRecord,
+    NoteDisclosure,
     PsychotherapyNote,
     Theme,
     TotpCredential,
@@ -153,6 +154,13 @@ SEALED = (
         ("body",),
         Course.patient_id,
         ((Course, Course.id == PsychotherapyNote.course_id),),
+        scope=KeyScope.NOTES,
+    ),
+    SealedTable(
+        NoteDisclosure,
+        ("reason",),
+        Course.patient_id,
+        ((Course, Course.id == NoteDisclosure.course_id),),
         scope=KeyScope.NOTES,
     ),
 )

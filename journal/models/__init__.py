@@ -16,7 +16,7 @@ from journal.models.enums import (
 from journal.models.erasure import Erasure
 from journal.models.journal import Entry, EntryRevision, Intention
 from journal.models.keys import DataKey, MasterKeyRecord
-from journal.models.notes import PsychotherapyNote
+from journal.models.notes import NoteDisclosure, PsychotherapyNote
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
 from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
@@ -42,6 +42,7 @@ __all__ = [
     "KeyScope",
     "LoginSession",
     "MasterKeyRecord",
+    "NoteDisclosure",
     "Phase",
     "PsychotherapyNote",
     "RecoveryCode",

@@ -29,6 +29,7 @@ from journal.models import (
     Erasure,
     Intention,
     LoginSession,
+    NoteDisclosure,
     PsychotherapyNote,
     RecoveryCode,
     Role,
@@ -84,6 +85,7 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(EntryTheme).where(EntryTheme.entry_id.in_(entries)))
     db.execute(delete(Theme).where(Theme.course_id.in_(courses)))
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
+    db.execute(delete(NoteDisclosure).where(NoteDisclosure.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))
     db.execute(delete(Draft).where(Draft.course_id.in_(courses)))
