@@ -45,10 +45,11 @@ def _review_lines(doc: CourseDocument, e: EntryRecord) -> list[str]:
     lines = []
     for r in e.reviews:
         changed = " (changed since review)" if r.changed_since else ""
-        lines.append(f"*{text.review(r, doc.zone)}{changed}*")
+        lines += [f"*{text.review(r, doc.zone)}{changed}*", ""]
     if e.themes:
-        lines.append("Themes: " + "; ".join(f"{t.kind.value}: {_escape(t.name)}" for t in e.themes))
-    return [*lines, ""] if lines else []
+        tags = "; ".join(f"{t.kind.value}: {_escape(t.name)}" for t in e.themes)
+        lines += [f"Themes: {tags}", ""]
+    return lines
 
 
 def _notes(doc: CourseDocument, s: SessionRecord, h: str) -> list[str]:
