@@ -21,8 +21,6 @@ from journal.models import (
     DosingSession,
     Entry,
     EntryRevision,
-    KeyScope,
-    PsychotherapyNote,
     User,
     Visibility,
 )
@@ -48,6 +46,7 @@ from journal.services.export.model import (
     ThemeIndexRecord,
     ThemeRecord,
 )
+from journal.services.notes import session_notes
 from journal.services.policy import (
     CourseAccess,
     can_read,
@@ -189,31 +188,11 @@ def _comments(
 def _notes(
     db: Session, vault: Vault, access: CourseAccess, session_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[NoteRecord]]:
-    """The psychotherapy notes of the chosen sessions, opened with the notes key."""
+    """The psychotherapy notes of the chosen sessions, through notes.py (notes key)."""
     found: dict[uuid.UUID, list[NoteRecord]] = defaultdict(list)
-    if not session_ids or not can_use_notes(access):
-        return found
-    owner = access.course.patient_id
-    notes_vault = vault.for_scope(KeyScope.NOTES)
-    notes_vault.preload([owner])
-    rows = db.execute(
-        select(PsychotherapyNote, User.name)
-        .join(User, User.id == PsychotherapyNote.author_id)
-        .where(
-            PsychotherapyNote.course_id == access.course.id,
-            PsychotherapyNote.session_id.in_(session_ids),
-        )
-        .order_by(PsychotherapyNote.created_at, PsychotherapyNote.id)
-    ).all()
-    for note, name in rows:
+    for note in session_notes(db, vault, access, session_ids):
         found[note.session_id].append(
-            NoteRecord(
-                id=note.id,
-                author=name,
-                body=notes_vault.open_column(note, "body", owner),
-                created_at=note.created_at,
-                updated_at=note.updated_at,
-            )
+            NoteRecord(note.id, note.author_name, note.body, note.created_at, note.updated_at)
         )
     return found
 
