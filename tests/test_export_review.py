@@ -420,3 +420,30 @@ def test_export_statements_do_not_grow_with_entries_and_comments(clinic: Clinic,
         assert r.status_code == 200
         counts.append(len(seen))
     assert counts[2] == counts[3], counts
+
+
+# -- the disclosure record through key rotation and erasure --------------------------------
+
+
+def test_a_disclosure_survives_key_rotation_and_goes_with_erasure(clinic: Clinic) -> None:
+    from journal.crypto import blob_key_id
+    from journal.keyrotation import rotate_data_keys, verify_all
+    from journal.services.erasure import remove_patient_rows
+
+    scene = build_scene(clinic)
+    post_export(scene.world.browser(clinic.clinician), clinic.course.id, "md", **with_notes())
+    rt = runtime(scene.app)
+    with rt.database.session() as s:
+        before = blob_key_id(s.scalars(select(NoteDisclosure)).one().reason)
+    rotate_data_keys(rt.database, rt.ring, [clinic.patient.id])
+    with rt.database.session() as s:
+        assert blob_key_id(s.scalars(select(NoteDisclosure)).one().reason) != before
+        vault = Vault(s, rt.ring)
+        found = export.note_disclosures(s, vault, Actor(clinic.clinician), clinic.course.id)
+    assert [text for _, text in found] == [REASON]
+    _, failures = verify_all(rt.database, rt.ring)
+    assert failures == []
+    with rt.database.session(write=True) as s:
+        remove_patient_rows(s, clinic.patient.id)
+        s.commit()
+    assert disclosures(scene) == 0
