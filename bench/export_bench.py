@@ -3,8 +3,9 @@
     .venv/bin/python bench/export_bench.py [--entries N] [--sessions N]
 
 Builds a throw-away instance (SQLite in a temporary folder) through the
-services, with synthetic text, then times the clinician's export in each
-format. The PDF is made in a child process so its peak memory (maximum
+services, with synthetic text (and, on the entries, comments with replies,
+themes, reviews, and a psychotherapy note per session), then times the
+clinician's export in each format. The PDF is made in a child process so its peak memory (maximum
 resident set size) is measured on its own. Targets: PDF under 5 s and
 400 MB; HTML, Markdown and JSON under 0.5 s. Prints the figures; asserts
 nothing. `measure_export()` returns them for other benchmark scripts.
@@ -34,8 +35,9 @@ from journal.crypto import MasterKeyRing
 from journal.db import Database
 from journal.models import Phase, Role, SessionStatus, Visibility
 from journal.runtime import Runtime
-from journal.services import accounts, courses, entries, export
+from journal.services import accounts, comments, courses, entries, export, notes, review, themes
 from journal.services.actor import Actor
+from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
 from journal.services.keys import register_master_key
 from journal.services.vault import Vault
@@ -151,13 +153,14 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
             for n in range(sessions)
         ]
         phases = list(Phase)
+        theme_names = [f"Theme {w}" for w in WORDS[:12]]
         for n in range(entries_count):
             session = held[n % sessions]
             phase = phases[n % 3]
             by_patient = n % 5 != 4
             author = patient if by_patient else clinician
             visibility = Visibility.CARE_TEAM if by_patient or n % 2 else Visibility.CLINICIAN_ONLY
-            entries.create_entry(
+            entry = entries.create_entry(
                 db,
                 vault,
                 Actor(author),
@@ -175,6 +178,30 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
                 ),
                 now=session.scheduled_at + timedelta(hours=n % 48 - 24),
             )
+            if n % 4 == 0:  # a comment, and the patient's reply when it is shared
+                shared = visibility == Visibility.CARE_TEAM
+                made = comments.add_comment(
+                    db,
+                    vault,
+                    Actor(clinician),
+                    entry.id,
+                    CommentInput(body=_text(rng, 30), visibility=visibility),
+                )
+                if shared:
+                    comments.add_comment(
+                        db,
+                        vault,
+                        Actor(patient),
+                        entry.id,
+                        CommentInput(body=_text(rng, 15), parent_id=made.id),
+                    )
+            if n % 3 == 0:
+                themes.tag_entry(
+                    db, vault, Actor(clinician), entry.id, "feelings", rng.choice(theme_names)
+                )
+        for session in held:
+            review.mark_session_reviewed(db, Actor(clinician), course.id, session.id)
+            notes.add_note(db, vault, Actor(clinician), course.id, session.id, _text(rng, 80))
         return str(course.id), clinician.email
 
 

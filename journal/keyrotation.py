@@ -40,6 +40,7 @@ from journal.models import (
     Intention,
     KeyScope,
     MasterKeyRecord,
+    NoteDisclosure,
     PsychotherapyNote,
     QuestionnaireResponse,
     SafetyFlag,
@@ -176,6 +177,13 @@ SEALED = (
     ),
     SealedTable(
         Screening, ("content",), Course.patient_id, ((Course, Course.id == Screening.course_id),)
+    ),
+    SealedTable(
+        NoteDisclosure,
+        ("reason",),
+        Course.patient_id,
+        ((Course, Course.id == NoteDisclosure.course_id),),
+        scope=KeyScope.NOTES,
     ),
 )
 

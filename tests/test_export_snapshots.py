@@ -17,21 +17,27 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journal.models import Phase, Role, SessionStatus, Visibility
+from journal.models import Phase, Role, SessionStatus, ThemeKind, Visibility
 from journal.services.export import render_json, render_markdown, render_pdf
 from journal.services.export.model import (
     AccountInfo,
+    CommentRecord,
     CourseDocument,
     CourseInfo,
     EntryRecord,
     ExportOptions,
     ExportScope,
     IntentionRecord,
+    NoteRecord,
+    NotesDisclosure,
     PatientDataDocument,
     Person,
+    ReviewRecord,
     RevisionRecord,
     Scope,
     SessionRecord,
+    ThemeIndexRecord,
+    ThemeRecord,
 )
 from tests.export_helpers import pdf_text, validate
 
@@ -51,7 +57,38 @@ PATIENT = Person(uid(1), "Mira Quell (fictional)", Role.PATIENT)
 CLINICIAN = Person(uid(2), "Dr. Ana Fictus (fictional)", Role.CLINICIAN)
 
 
-def document(scope: Scope = Scope.CLINICIAN) -> CourseDocument:
+def comments(scope: Scope) -> tuple[CommentRecord, ...]:
+    """A shared comment on a passage with the patient's reply; for clinicians, one more."""
+    shared = CommentRecord(
+        id=uid(201),
+        author=CLINICIAN,
+        visibility=Visibility.CARE_TEAM,
+        quote="listen more than I talk",
+        body="A good intention. Let us *return* to it after the session.",
+        created_at=at(3, 10),
+        replies=(
+            CommentRecord(
+                id=uid(202),
+                author=PATIENT,
+                visibility=Visibility.CARE_TEAM,
+                quote=None,
+                body="I will try.\nSecond line of the reply.",
+                created_at=at(3, 18),
+            ),
+        ),
+    )
+    staff = CommentRecord(
+        id=uid(203),
+        author=CLINICIAN,
+        visibility=Visibility.CLINICIAN_ONLY,
+        quote=None,
+        body="Check in about sleep next time.",
+        created_at=at(3, 11),
+    )
+    return (shared, staff) if scope == Scope.CLINICIAN else (shared,)
+
+
+def document(scope: Scope = Scope.CLINICIAN, *, with_notes: bool = False) -> CourseDocument:
     prep = EntryRecord(
         id=uid(101),
         phase=Phase.PREPARATION,
@@ -76,6 +113,12 @@ def document(scope: Scope = Scope.CLINICIAN) -> CourseDocument:
                 written_at=at(2),
             ),
         ),
+        comments=comments(scope),
+        reviews=(ReviewRecord(CLINICIAN.name, at(3, 10), True),),
+        themes=(
+            ThemeRecord(ThemeKind.FEELINGS, "Fear"),
+            ThemeRecord(ThemeKind.IMAGES, "The sea"),
+        ),
     )
     note = EntryRecord(
         id=uid(102),
@@ -88,17 +131,34 @@ def document(scope: Scope = Scope.CLINICIAN) -> CourseDocument:
         created_at=at(4, 14),
         updated_at=at(4, 14),
         version=1,
+        reviews=(ReviewRecord(CLINICIAN.name, at(5, 8), False),),
+        themes=(ThemeRecord(ThemeKind.IMAGES, "The sea"),),
+    )
+    entries = (prep, note) if scope == Scope.CLINICIAN else (prep,)
+    notes = (
+        (NoteRecord(uid(301), CLINICIAN.name, "Process note: *fictional*.", at(4, 16), at(4, 16)),)
+        if with_notes
+        else ()
     )
     sessions = (
-        SessionRecord(uid(11), 1, at(4, 10), SessionStatus.COMPLETED, (prep, note)),
+        SessionRecord(uid(11), 1, at(4, 10), SessionStatus.COMPLETED, entries, notes),
         SessionRecord(uid(12), 2, at(18, 10), SessionStatus.SCHEDULED, ()),
     )
     exporter = CLINICIAN if scope == Scope.CLINICIAN else PATIENT
+    disclosure = (
+        NotesDisclosure(CLINICIAN, "Referral to the treating psychiatrist") if with_notes else None
+    )
+    themes = (
+        ThemeIndexRecord(ThemeKind.FEELINGS, "Fear", (1,), 1),
+        ThemeIndexRecord(ThemeKind.IMAGES, "The sea", (1,), len(entries)),
+    )
     return CourseDocument(
         generated_at=at(20, 12),
         clinic_name="Harbour Clinic (fictional)",
         zone=ZONE,
-        scope=ExportScope(scope, exporter, ExportOptions()),
+        scope=ExportScope(
+            scope, exporter, ExportOptions(include_psychotherapy_notes=with_notes), disclosure
+        ),
         course=CourseInfo(
             uid(7), "active", date(2031, 3, 1), None, "Treatment-resistant depression"
         ),
@@ -107,6 +167,7 @@ def document(scope: Scope = Scope.CLINICIAN) -> CourseDocument:
         sessions=sessions,
         intentions=tuple(IntentionRecord(t, 1, prep.id, prep.created_at) for t in prep.intentions),
         sessions_in_course=2,
+        themes=themes,
     )
 
 
@@ -123,10 +184,30 @@ def test_markdown_snapshot() -> None:
     compare("course-summary.md", render_markdown.render_course(document()).decode())
 
 
+def test_markdown_snapshot_with_psychotherapy_notes() -> None:
+    produced = render_markdown.render_course(document(with_notes=True)).decode()
+    compare("course-summary-with-notes.md", produced)
+
+
 def test_json_snapshot_and_schema() -> None:
     produced = render_json.render_course(document()).decode()
     compare("course-summary.json", produced)
     validate(json.loads(produced))
+
+
+def test_json_snapshot_with_psychotherapy_notes() -> None:
+    produced = render_json.render_course(document(with_notes=True)).decode()
+    compare("course-summary-with-notes.json", produced)
+    data = json.loads(produced)
+    validate(data)
+    assert data["scope"]["psychotherapy_notes"]["reason"] == "Referral to the treating psychiatrist"
+    assert data["sessions"][0]["psychotherapy_notes"][0]["body_markdown"].startswith("Process")
+
+
+def test_without_notes_the_json_has_no_notes_key() -> None:
+    data = json.loads(render_json.render_course(document()))
+    assert data["scope"]["psychotherapy_notes"] is None
+    assert all("psychotherapy_notes" not in s for s in data["sessions"])
 
 
 def test_patient_data_json_snapshot_and_schema() -> None:
@@ -158,6 +239,30 @@ def test_the_schema_refuses_what_it_should() -> None:
 def test_markdown_escapes_names_and_titles() -> None:
     text = render_markdown.render_course(document())
     assert b"Observations \\| session 1" in text
+
+
+def test_patient_view_has_no_clinician_only_comment() -> None:
+    for produced in (
+        render_markdown.render_course(document(Scope.PATIENT)),
+        render_json.render_course(document(Scope.PATIENT)),
+    ):
+        assert b"Check in about sleep" not in produced
+        assert b"A good intention" in produced and b"I will try." in produced
+
+
+def test_pdf_shows_comments_reviews_themes_and_marked_notes() -> None:
+    text = " ".join(pdf_text(render_pdf.render_course(document(with_notes=True))).split())
+    assert "Comment by You" in text  # the exporter, as for their entries
+    assert "Reply by Mira Quell (fictional)" in text
+    assert "listen more than I talk" in text
+    assert "Read by Dr. Ana Fictus (fictional) on 03 Mar 2031" in text
+    assert "changed since review" in text
+    assert "feelings: Fear" in text
+    assert (
+        "Psychotherapy notes (included by Dr. Ana Fictus (fictional): "
+        "Referral to the treating psychiatrist)" in text
+    )
+    assert "Process note: fictional." in text
 
 
 def test_pdf_typesets_any_script_and_numbers_its_pages() -> None:

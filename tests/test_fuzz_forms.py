@@ -103,6 +103,8 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
             "sessions",
             "phases",
             "include_private",
+            "include_psychotherapy_notes",
+            "notes_reason",
             "protect",
             "passphrase",
             "passphrase_again",

@@ -19,7 +19,7 @@ from journal.models.erasure import Erasure
 from journal.models.journal import Entry, EntryRevision, Intention
 from journal.models.keys import DataKey, MasterKeyRecord
 from journal.models.measures import QuestionnaireAssignment, QuestionnaireResponse, SafetyFlag
-from journal.models.notes import PsychotherapyNote
+from journal.models.notes import NoteDisclosure, PsychotherapyNote
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
 from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
@@ -46,6 +46,7 @@ __all__ = [
     "KeyScope",
     "LoginSession",
     "MasterKeyRecord",
+    "NoteDisclosure",
     "Phase",
     "PsychotherapyNote",
     "QuestionnaireAssignment",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -32,3 +32,19 @@ class PsychotherapyNote(UUIDPrimaryKey, Base):
         "version_id_col": version,
         "version_id_generator": False,
     }
+
+
+class NoteDisclosure(UUIDPrimaryKey, Base):
+    """A clinician included psychotherapy notes in an export: who, when, which
+    format, and why (the reason is encrypted with the patient's notes key)."""
+
+    __tablename__ = "note_disclosures"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    exported_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    exported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    format: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted with the notes key
+    version: Mapped[int] = mapped_column(default=1)  # part of the reason's sealing context

@@ -29,6 +29,7 @@ from journal.models import (
     Erasure,
     Intention,
     LoginSession,
+    NoteDisclosure,
     PsychotherapyNote,
     QuestionnaireAssignment,
     QuestionnaireResponse,
@@ -91,6 +92,7 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
     db.execute(delete(SessionRecord).where(SessionRecord.course_id.in_(courses)))
     db.execute(delete(Screening).where(Screening.course_id.in_(courses)))
+    db.execute(delete(NoteDisclosure).where(NoteDisclosure.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))
     db.execute(delete(SafetyFlag).where(SafetyFlag.course_id.in_(courses)))

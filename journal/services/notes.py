@@ -3,8 +3,10 @@
 Kept apart from the journal: their own table, sealed with the patient's
 "notes" data key (never the journal key), reachable only through this module,
 which only care-team clinicians pass. No timeline, search, count or patient
-export reads this table. Reads and writes are audited, but the patient's
-access log leaves these events out, so not even a note's existence shows.
+export reads this table; a clinician's export reads it (`session_notes`) only
+when the clinician includes the notes with a recorded reason. Reads and writes
+are audited, but the patient's access log leaves these events out, so not even
+a note's existence shows.
 """
 
 from __future__ import annotations
@@ -38,6 +40,18 @@ class NoteView:
     updated_at: datetime
     version: int
     can_edit: bool
+
+
+@dataclass(frozen=True)
+class SessionNote:
+    """A note as an export shows it."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    author_name: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
 
 
 def _access(db: Session, actor: Actor, course_id: uuid.UUID) -> CourseAccess:
@@ -174,3 +188,37 @@ def note_for_edit(db: Session, vault: Vault, actor: Actor, note_id: uuid.UUID) -
         version=note.version,
         can_edit=True,
     )
+
+
+def session_notes(
+    db: Session, vault: Vault, access: CourseAccess, session_ids: list[uuid.UUID]
+) -> list[SessionNote]:
+    """The notes of these sessions of the course, oldest first, in one query: for a
+    clinician's export that includes them (the caller records the disclosure)."""
+    if not can_use_notes(access):
+        raise NotFound()
+    if not session_ids:
+        return []
+    owner = access.course.patient_id
+    notes_vault = vault.for_scope(KeyScope.NOTES)
+    notes_vault.preload([owner])
+    rows = db.execute(
+        select(PsychotherapyNote, User.name)
+        .join(User, User.id == PsychotherapyNote.author_id)
+        .where(
+            PsychotherapyNote.course_id == access.course.id,
+            PsychotherapyNote.session_id.in_(session_ids),
+        )
+        .order_by(PsychotherapyNote.created_at, PsychotherapyNote.id)
+    ).all()
+    return [
+        SessionNote(
+            id=note.id,
+            session_id=note.session_id,
+            author_name=name,
+            body=notes_vault.open_column(note, "body", owner),
+            created_at=note.created_at,
+            updated_at=note.updated_at,
+        )
+        for note, name in rows
+    ]

@@ -4,6 +4,11 @@
 `render_json.py`, `render_markdown.py`, `render_html.py` and `render_pdf.py`
 turn it into a file. Everything happens in memory, and every export is written
 to the audit trail (who, which scope, which format; never content).
+
+When a clinician includes psychotherapy notes, the disclosure is recorded as
+well: a `note_disclosures` row (who, when, which format, and the reason,
+encrypted with the patient's notes key) and an audit event of type "note",
+which the patient's access log leaves out like every note event.
 """
 
 from __future__ import annotations
@@ -16,14 +21,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import utcnow
-from journal.models import Course, DosingSession, Role, User
+from journal.db import begin_write, new_id, utcnow
+from journal.models import Course, DosingSession, KeyScope, NoteDisclosure, Role, User
 from journal.services import audit
 from journal.services.actor import Actor
 from journal.services.courses import list_sessions
-from journal.services.errors import Forbidden, ValidationError
+from journal.services.errors import Forbidden, NotFound, ValidationError
 from journal.services.export import render_html, render_json, render_markdown, render_pdf
-from journal.services.export.collect import check_options, collect_course, scope_of
+from journal.services.export.collect import (
+    NOTES_REASON_MAX,
+    NOTES_REASON_MIN,
+    check_options,
+    collect_course,
+    scope_of,
+)
 from journal.services.export.model import (
     AccountInfo,
     CourseDocument,
@@ -31,10 +42,18 @@ from journal.services.export.model import (
     ExportOptions,
     PatientDataDocument,
 )
-from journal.services.policy import CourseAccess, course_access, visible_courses_clause
+from journal.services.notes import AUDIT_TYPE as NOTE_AUDIT_TYPE
+from journal.services.policy import (
+    CourseAccess,
+    can_use_notes,
+    course_access,
+    visible_courses_clause,
+)
 from journal.services.vault import Vault
 
 __all__ = [
+    "NOTES_REASON_MAX",
+    "NOTES_REASON_MIN",
     "PASSPHRASE_MAX",
     "PASSPHRASE_MIN",
     "ExportFile",
@@ -44,6 +63,7 @@ __all__ = [
     "export_course",
     "export_page",
     "export_patient_data",
+    "note_disclosures",
 ]
 
 PASSPHRASE_MIN = 12
@@ -145,17 +165,84 @@ def export_course(
     check_options(access, list_sessions(db, course_id), options)
     check_passphrase(chosen, passphrase)
     doc = collect_course(db, vault, access, options, clinic_name=clinic_name, zone=zone, now=now)
-    audit.record_read(
-        db,
-        actor,
-        action=f"export.{chosen.value}",
-        object_type=f"course.{scope_of(access, options).value}",
-        object_id=course_id,
-        subject_id=access.course.patient_id,
-    )
+    if doc.scope.psychotherapy_notes is None:
+        audit.record_read(
+            db,
+            actor,
+            action=f"export.{chosen.value}",
+            object_type=f"course.{scope_of(access, options).value}",
+            object_id=course_id,
+            subject_id=access.course.patient_id,
+        )
+    else:
+        _record_disclosure(db, vault, actor, access, chosen, doc.scope.psychotherapy_notes.reason)
     content = _render_course(doc, chosen, passphrase)
     stem = f"course-summary-{course_id.hex[:8]}"
     return ExportFile(content, MIMETYPES[chosen], _filename(stem, chosen, now))
+
+
+def _record_disclosure(
+    db: Session,
+    vault: Vault,
+    actor: Actor,
+    access: CourseAccess,
+    fmt: ExportFormat,
+    reason: str,
+) -> None:
+    """The export with psychotherapy notes: its reason, sealed, and two audit events
+    (the export itself, and the notes' disclosure), in one write transaction."""
+    owner = access.course.patient_id
+    db.commit()
+    begin_write(db)
+    disclosure = NoteDisclosure(
+        id=new_id(),
+        course_id=access.course.id,
+        exported_by=actor.id,
+        exported_at=utcnow(),
+        format=fmt.value,
+        version=1,
+    )
+    disclosure.reason = vault.for_scope(KeyScope.NOTES).seal_column(
+        disclosure, "reason", owner, reason
+    )
+    db.add(disclosure)
+    audit.record(
+        db,
+        f"export.{fmt.value}",
+        actor=actor,
+        object_type=f"course.{scope_of(access, ExportOptions()).value}",
+        object_id=access.course.id,
+        subject_id=owner,
+    )
+    audit.record(
+        db,
+        "note.export",
+        actor=actor,
+        object_type=NOTE_AUDIT_TYPE,
+        object_id=disclosure.id,
+        subject_id=owner,
+    )
+    db.commit()
+
+
+def note_disclosures(
+    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID
+) -> list[tuple[NoteDisclosure, str]]:
+    """Every recorded inclusion of psychotherapy notes in an export of the course,
+    with its reason opened: for the care team's clinicians only."""
+    access = course_access(db, actor.user, course_id)
+    if not can_use_notes(access):
+        raise NotFound()
+    owner = access.course.patient_id
+    notes_vault = vault.for_scope(KeyScope.NOTES)
+    rows = list(
+        db.scalars(
+            select(NoteDisclosure)
+            .where(NoteDisclosure.course_id == course_id)
+            .order_by(NoteDisclosure.exported_at, NoteDisclosure.id)
+        )
+    )
+    return [(row, notes_vault.open_column(row, "reason", owner)) for row in rows]
 
 
 def collect_patient_data(

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.models import (
+    Comment,
     DosingSession,
     Entry,
     EntryRevision,
@@ -27,25 +28,39 @@ from journal.services.courses import care_team, course_indication, list_sessions
 from journal.services.entries import intentions_of
 from journal.services.errors import ValidationError
 from journal.services.export.model import (
+    CommentRecord,
     CourseDocument,
     CourseInfo,
     EntryRecord,
     ExportOptions,
     ExportScope,
     IntentionRecord,
+    NoteRecord,
+    NotesDisclosure,
     Person,
+    ReviewRecord,
     RevisionRecord,
     Scope,
     SessionRecord,
     Span,
+    ThemeIndexRecord,
+    ThemeRecord,
 )
+from journal.services.notes import session_notes
 from journal.services.policy import (
     CourseAccess,
     can_read,
+    can_read_comment,
     can_read_entry,
+    can_use_notes,
     readable_entries_clause,
 )
+from journal.services.review import reviews_of
+from journal.services.themes import themes_of
 from journal.services.vault import Vault
+
+NOTES_REASON_MIN = 5
+NOTES_REASON_MAX = 300
 
 
 def person(user: User) -> Person:
@@ -78,6 +93,17 @@ def check_options(
         errors["phases"] = "Choose at least one phase."
     if options.include_private and not access.as_patient:
         errors["include_private"] = "Only the patient can include private entries."
+    if options.include_psychotherapy_notes:
+        reason = options.notes_reason.strip()
+        if not can_use_notes(access):
+            errors["include_psychotherapy_notes"] = (
+                "Only a clinician on the care team can include psychotherapy notes."
+            )
+        elif not NOTES_REASON_MIN <= len(reason) <= NOTES_REASON_MAX:
+            errors["notes_reason"] = (
+                "Give the reason for including psychotherapy notes "
+                f"({NOTES_REASON_MIN} to {NOTES_REASON_MAX} characters)."
+            )
     if errors:
         raise ValidationError(errors)
 
@@ -105,6 +131,86 @@ def _shown(
     if visibility == Visibility.PRIVATE and not options.include_private:
         return False
     return can_read(access, visibility, author)
+
+
+def notes_included(access: CourseAccess, options: ExportOptions) -> bool:
+    """Psychotherapy notes go into the export only for a care-team clinician who asked."""
+    return options.include_psychotherapy_notes and can_use_notes(access)
+
+
+def _comments(
+    db: Session, vault: Vault, access: CourseAccess, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[CommentRecord]]:
+    """Each entry's comment threads the exporter may read, in one query."""
+    found: dict[uuid.UUID, list[CommentRecord]] = defaultdict(list)
+    levels = [v for v in Visibility if can_read_comment(access, v)]
+    if not entry_ids or not levels:
+        return found
+    owner = access.course.patient_id
+    rows = db.execute(
+        select(Comment, User)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.entry_id.in_(entry_ids), Comment.visibility.in_(levels))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    replies: dict[uuid.UUID, list[CommentRecord]] = defaultdict(list)
+    threads: list[tuple[Comment, CommentRecord]] = []
+    for comment, author in rows:
+        if not can_read_comment(access, comment.visibility):
+            continue
+        record = CommentRecord(
+            id=comment.id,
+            author=person(author),
+            visibility=comment.visibility,
+            quote=vault.open_optional(comment, "quote", owner) or None,
+            body=vault.open_column(comment, "body", owner),
+            created_at=comment.created_at,
+        )
+        if comment.parent_id is None:
+            threads.append((comment, record))
+        else:
+            replies[comment.parent_id].append(record)
+    for comment, record in threads:
+        found[comment.entry_id].append(
+            CommentRecord(
+                id=record.id,
+                author=record.author,
+                visibility=record.visibility,
+                quote=record.quote,
+                body=record.body,
+                created_at=record.created_at,
+                replies=tuple(replies[comment.id]),
+            )
+        )
+    return found
+
+
+def _notes(
+    db: Session, vault: Vault, access: CourseAccess, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[NoteRecord]]:
+    """The psychotherapy notes of the chosen sessions, through notes.py (notes key)."""
+    found: dict[uuid.UUID, list[NoteRecord]] = defaultdict(list)
+    for note in session_notes(db, vault, access, session_ids):
+        found[note.session_id].append(
+            NoteRecord(note.id, note.author_name, note.body, note.created_at, note.updated_at)
+        )
+    return found
+
+
+def _theme_index(sessions: list[SessionRecord]) -> tuple[ThemeIndexRecord, ...]:
+    """Each theme in the export with the sessions whose entries carry it."""
+    found: dict[tuple[str, str], tuple[ThemeRecord, set[int], list[int]]] = {}
+    for s in sessions:
+        for e in s.entries:
+            for t in e.themes:
+                key = (t.kind.value, t.name.casefold())
+                _, numbers, count = found.setdefault(key, (t, set(), [0]))
+                numbers.add(s.number)
+                count[0] += 1
+    return tuple(
+        ThemeIndexRecord(t.kind, t.name, tuple(sorted(numbers)), count[0])
+        for _, (t, numbers, count) in sorted(found.items())
+    )
 
 
 def collect_course(
@@ -173,6 +279,12 @@ def collect_course(
                 )
             )
 
+    comments = _comments(db, vault, access, ids)
+    reviews = reviews_of(db, [entry for entry, _ in rows])
+    themes = themes_of(db, vault, access, ids)
+    include_notes = notes_included(access, options)
+    notes = _notes(db, vault, access, chosen_ids) if include_notes else {}
+
     by_session: dict[uuid.UUID, list[EntryRecord]] = defaultdict(list)
     course_intentions: list[IntentionRecord] = []
     numbers = {s.id: s.number for s in chosen}
@@ -193,18 +305,40 @@ def collect_course(
                 version=entry.version,
                 intentions=texts,
                 revisions=tuple(revisions[entry.id]),
+                comments=tuple(comments[entry.id]),
+                reviews=tuple(
+                    ReviewRecord(r.clinician_name, r.reviewed_at, r.changed_since)
+                    for r in reviews[entry.id]
+                ),
+                themes=tuple(ThemeRecord(t.kind, t.name) for t in themes[entry.id]),
             )
         )
         course_intentions += [
             IntentionRecord(t, numbers[entry.session_id], entry.id, entry.created_at) for t in texts
         ]
-    # Comments (issue 3) and questionnaire responses (issue 4) are collected here,
-    # each through its own rule in policy.py, once they are stored.
+    # Questionnaire responses (issue 4) are collected here, through their own
+    # rule in policy.py, once they are stored.
+    session_records = [
+        SessionRecord(
+            s.id,
+            s.number,
+            s.scheduled_at,
+            s.status,
+            tuple(by_session[s.id]),
+            tuple(notes.get(s.id, ())),
+        )
+        for s in chosen
+    ]
+    disclosure = (
+        NotesDisclosure(person(access.user), options.notes_reason.strip())
+        if include_notes
+        else None
+    )
     return CourseDocument(
         generated_at=now,
         clinic_name=clinic_name,
         zone=zone,
-        scope=ExportScope(scope_of(access, options), person(access.user), options),
+        scope=ExportScope(scope_of(access, options), person(access.user), options, disclosure),
         course=CourseInfo(
             id=course.id,
             status=course.status.value,
@@ -214,10 +348,8 @@ def collect_course(
         ),
         patient=person(patient),
         care_team=tuple(person(u) for u in care_team(db, course.id)),
-        sessions=tuple(
-            SessionRecord(s.id, s.number, s.scheduled_at, s.status, tuple(by_session[s.id]))
-            for s in chosen
-        ),
+        sessions=tuple(session_records),
         intentions=tuple(sorted(course_intentions, key=lambda i: (i.session_number, i.set_at))),
         sessions_in_course=len(sessions),
+        themes=_theme_index(session_records),
     )

@@ -3,18 +3,27 @@
 `collect.py` builds it, strictly through `policy.py`; each `render_*.py` turns
 it into one format. Nothing here reads the database or decrypts anything.
 
-Planned additions, each of which plugs in here and in `collect.py` once its
-data exists (none is stored yet, so none is shown yet):
-- comments on entries (issue 3): `EntryRecord.comments`, filtered by the
-  comment's own visibility;
-- psychotherapy notes (issue 3): `SessionRecord.psychotherapy_notes`, only when
-  a clinician ticks `ExportOptions.include_psychotherapy_notes` and records a
-  reason, which goes to the audit trail and into `ExportScope`;
+What the review work of issue 3 adds:
+- comments on entries: `EntryRecord.comments` (threads, replies nested), each
+  shown only if `can_read_comment` allows its level, so a patient's export
+  holds the care-team comments and never a clinician-only one;
+- reviews ("read by <clinician> on <date>", "changed since review"):
+  `EntryRecord.reviews`; themes: `EntryRecord.themes`, and an index of the
+  themes (theme -> sessions) in `CourseDocument.themes`;
+- psychotherapy notes: `SessionRecord.psychotherapy_notes`, only when a
+  clinician on the care team ticks `ExportOptions.include_psychotherapy_notes`
+  and records a reason; who included them and why is in
+  `ExportScope.psychotherapy_notes`, the reason is stored (encrypted) in
+  `note_disclosures` and the act goes to the audit trail.
+
+Still planned, each of which plugs in here and in `collect.py` once its data
+exists:
 - questionnaire trends (issue 4): `CourseDocument.questionnaires`, a table per
   instrument with severity bands, and a chart in the HTML and PDF;
 - the dosing session's clinical record (route, dose, vitals, side effects,
   dissociation): more columns of `SessionRecord`.
-A new part raises `FORMAT_VERSION`.
+A new part raises `FORMAT_VERSION` once the format is released (version 1 is not
+released yet, so the parts above are documented as part of it).
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from journal.models import Phase, Role, SessionStatus, Visibility
+from journal.models import Phase, Role, SessionStatus, ThemeKind, Visibility
 
 FORMAT_VERSION = 1
 
@@ -61,6 +70,8 @@ class ExportOptions:
     session_ids: frozenset[uuid.UUID] = frozenset()
     phases: tuple[Phase, ...] = (Phase.PREPARATION, Phase.IN_SESSION, Phase.INTEGRATION)
     include_private: bool = False
+    include_psychotherapy_notes: bool = False  # clinicians only, with a reason
+    notes_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,63 @@ class RevisionRecord:
 
 
 @dataclass(frozen=True)
+class CommentRecord:
+    """A comment the exporter may read (on the entry or on a quoted passage), or a reply."""
+
+    id: uuid.UUID
+    author: Person
+    visibility: Visibility
+    quote: str | None
+    body: str  # Markdown, as written
+    created_at: datetime
+    replies: tuple[CommentRecord, ...] = ()  # oldest first
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """A clinician read the entry: "read by <clinician> on <date>"."""
+
+    clinician: str
+    reviewed_at: datetime
+    changed_since: bool  # the entry was edited after this review
+
+
+@dataclass(frozen=True)
+class ThemeRecord:
+    kind: ThemeKind
+    name: str
+
+
+@dataclass(frozen=True)
+class ThemeIndexRecord:
+    """A theme and the dosing sessions (numbers) whose entries in the export carry it."""
+
+    kind: ThemeKind
+    name: str
+    session_numbers: tuple[int, ...]
+    entries: int
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    """A psychotherapy note: only in a clinician's export that includes them."""
+
+    id: uuid.UUID
+    author: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NotesDisclosure:
+    """Who included psychotherapy notes in this export, and why."""
+
+    included_by: Person
+    reason: str
+
+
+@dataclass(frozen=True)
 class EntryRecord:
     id: uuid.UUID
     phase: Phase
@@ -98,6 +166,9 @@ class EntryRecord:
     version: int
     intentions: tuple[str, ...] = ()
     revisions: tuple[RevisionRecord, ...] = ()  # newest first
+    comments: tuple[CommentRecord, ...] = ()  # threads, oldest first
+    reviews: tuple[ReviewRecord, ...] = ()  # oldest first
+    themes: tuple[ThemeRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +178,7 @@ class SessionRecord:
     scheduled_at: datetime
     status: SessionStatus
     entries: tuple[EntryRecord, ...] = ()  # oldest first
+    psychotherapy_notes: tuple[NoteRecord, ...] = ()  # oldest first; see NotesDisclosure
 
     def in_phase(self, phase: Phase) -> list[EntryRecord]:
         return [e for e in self.entries if e.phase == phase]
@@ -127,6 +199,7 @@ class ExportScope:
     scope: Scope
     exporter: Person
     options: ExportOptions
+    psychotherapy_notes: NotesDisclosure | None = None  # None: notes left out
 
 
 @dataclass(frozen=True)
@@ -152,6 +225,7 @@ class CourseDocument:
     sessions: tuple[SessionRecord, ...]
     intentions: tuple[IntentionRecord, ...]
     sessions_in_course: int  # before the options narrowed the list
+    themes: tuple[ThemeIndexRecord, ...] = ()  # by kind, then name
 
     @property
     def entry_count(self) -> int:

@@ -37,6 +37,9 @@ def _environment() -> Environment:
         status=text.STATUS,
         scopes=text.SCOPES,
         covers=text.span,
+        review=text.review,
+        notes_heading=text.notes_heading,
+        sessions_list=text.sessions_list,
     )
     return env
 

@@ -13,9 +13,12 @@ from typing import Any
 from journal.services.export.model import (
     FORMAT_VERSION,
     AccountInfo,
+    CommentRecord,
     CourseDocument,
     EntryRecord,
     ExportOptions,
+    ExportScope,
+    NoteRecord,
     PatientDataDocument,
     Person,
     RevisionRecord,
@@ -43,6 +46,7 @@ def _options(o: ExportOptions) -> dict[str, Any]:
         "session_ids": sorted(str(i) for i in o.session_ids),
         "phases": [p.value for p in o.phases],
         "include_private": o.include_private,
+        "include_psychotherapy_notes": o.include_psychotherapy_notes,
     }
 
 
@@ -56,6 +60,28 @@ def _revision(r: RevisionRecord) -> dict[str, Any]:
         "mood": r.mood,
         "written_by": r.written_by,
         "written_at": utc(r.written_at),
+    }
+
+
+def _comment(c: CommentRecord) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "author": _person(c.author),
+        "visibility": c.visibility.value,
+        "quote": c.quote,
+        "body_markdown": c.body,
+        "created_at": utc(c.created_at),
+        "replies": [_comment(r) for r in c.replies],
+    }
+
+
+def _note(n: NoteRecord) -> dict[str, Any]:
+    return {
+        "id": str(n.id),
+        "author": n.author,
+        "body_markdown": n.body,
+        "created_at": utc(n.created_at),
+        "updated_at": utc(n.updated_at),
     }
 
 
@@ -73,16 +99,41 @@ def _entry(e: EntryRecord) -> dict[str, Any]:
         "version": e.version,
         "intentions": list(e.intentions),
         "revisions": [_revision(r) for r in e.revisions],
+        "comments": [_comment(c) for c in e.comments],
+        "reviews": [
+            {
+                "clinician": r.clinician,
+                "reviewed_at": utc(r.reviewed_at),
+                "changed_since": r.changed_since,
+            }
+            for r in e.reviews
+        ],
+        "themes": [{"kind": t.kind.value, "name": t.name} for t in e.themes],
     }
 
 
-def _session(s: SessionRecord) -> dict[str, Any]:
-    return {
+def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "id": str(s.id),
         "number": s.number,
         "scheduled_at": utc(s.scheduled_at),
         "status": s.status.value,
         "entries": [_entry(e) for e in s.entries],
+    }
+    if scope.psychotherapy_notes is not None:  # the key is absent when notes are left out
+        data["psychotherapy_notes"] = [_note(n) for n in s.psychotherapy_notes]
+    return data
+
+
+def _scope(s: ExportScope) -> dict[str, Any]:
+    notes = s.psychotherapy_notes
+    return {
+        "scope": s.scope.value,
+        "exporter": _person(s.exporter),
+        "options": _options(s.options),
+        "psychotherapy_notes": None
+        if notes is None
+        else {"included_by": _person(notes.included_by), "reason": notes.reason},
     }
 
 
@@ -95,15 +146,11 @@ def course_data(doc: CourseDocument) -> dict[str, Any]:
             "ended_on": day(doc.course.ended_on),
             "indication": doc.course.indication,
         },
-        "scope": {
-            "scope": doc.scope.scope.value,
-            "exporter": _person(doc.scope.exporter),
-            "options": _options(doc.scope.options),
-        },
+        "scope": _scope(doc.scope),
         "patient": _person(doc.patient),
         "care_team": [_person(p) for p in doc.care_team],
         "sessions_in_course": doc.sessions_in_course,
-        "sessions": [_session(s) for s in doc.sessions],
+        "sessions": [_session(s, doc.scope) for s in doc.sessions],
         "intentions": [
             {
                 "text": i.text,
@@ -112,6 +159,15 @@ def course_data(doc: CourseDocument) -> dict[str, Any]:
                 "set_at": utc(i.set_at),
             }
             for i in doc.intentions
+        ],
+        "themes": [
+            {
+                "kind": t.kind.value,
+                "name": t.name,
+                "session_numbers": list(t.session_numbers),
+                "entries": t.entries,
+            }
+            for t in doc.themes
         ],
     }
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from journal.models import Phase
 from journal.services.export import text
-from journal.services.export.model import CourseDocument, EntryRecord
+from journal.services.export.model import (
+    CommentRecord,
+    CourseDocument,
+    EntryRecord,
+    Scope,
+    SessionRecord,
+)
 
 
 def _escape(value: str) -> str:
@@ -13,6 +19,50 @@ def _escape(value: str) -> str:
     for ch in "`*_[]<>#|":
         out = out.replace(ch, "\\" + ch)
     return out.replace("\n", " ")
+
+
+def _quoted(lines: list[str], depth: int = 1) -> list[str]:
+    mark = "> " * depth
+    return [f"{mark}{line}".rstrip() for line in lines]
+
+
+def _comment(doc: CourseDocument, c: CommentRecord, reply: bool = False) -> list[str]:
+    """A comment as a quoted block (its passage quoted inside), replies quoted deeper."""
+    by = "You" if c.author.id == doc.scope.exporter.id else _escape(c.author.name)
+    meta = [f"{'Reply' if reply else 'Comment'} by {by}", text.when(c.created_at, doc.zone)]
+    if doc.scope.scope == Scope.CLINICIAN:
+        meta.append(text.VISIBILITY[c.visibility])
+    lines = [f"**{' · '.join(meta)}**", ""]
+    if c.quote:
+        lines += [*_quoted([f"“{_escape(c.quote)}”"]), ""]
+    lines += c.body.strip().splitlines()
+    for r in c.replies:
+        lines += ["", *_quoted(_comment(doc, r, reply=True))]
+    return lines
+
+
+def _review_lines(doc: CourseDocument, e: EntryRecord) -> list[str]:
+    lines = []
+    for r in e.reviews:
+        changed = " (changed since review)" if r.changed_since else ""
+        lines += [f"*{text.review(r, doc.zone)}{changed}*", ""]
+    if e.themes:
+        tags = "; ".join(f"{t.kind.value}: {_escape(t.name)}" for t in e.themes)
+        lines += [f"Themes: {tags}", ""]
+    return lines
+
+
+def _notes(doc: CourseDocument, s: SessionRecord, h: str) -> list[str]:
+    disclosure = doc.scope.psychotherapy_notes
+    if disclosure is None:
+        return []
+    lines = [f"{h}## {_escape(text.notes_heading(disclosure))}", ""]
+    if not s.psychotherapy_notes:
+        lines += ["No psychotherapy notes for this session.", ""]
+    for n in s.psychotherapy_notes:
+        lines += [f"*{_escape(n.author)} · {text.when(n.created_at, doc.zone)}*", ""]
+        lines += [n.body.strip(), ""]
+    return lines
 
 
 def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
@@ -29,6 +79,7 @@ def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
     body = e.body.strip()
     if body:
         lines += [body, ""]
+    lines += _review_lines(doc, e)
     for r in e.revisions:
         lines += [
             f"> Earlier version {r.entry_version}, written by {_escape(r.written_by)} "
@@ -38,6 +89,8 @@ def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
             *[f"> {line}".rstrip() for line in r.body.strip().splitlines()],
             "",
         ]
+    for c in e.comments:
+        lines += [*_quoted(_comment(doc, c)), ""]
     return lines
 
 
@@ -61,6 +114,14 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
         f"- Exported by {_escape(doc.scope.exporter.name)} on {text.when(doc.generated_at, z)}",
         f"- {text.SCOPES[doc.scope.scope]}",
         f"- Covers: {text.span(doc.scope.options, doc)}",
+    ]
+    if doc.scope.psychotherapy_notes is not None:
+        notes = doc.scope.psychotherapy_notes
+        lines.append(
+            f"- Psychotherapy notes: included by {_escape(notes.included_by.name)}: "
+            f"{_escape(notes.reason)}"
+        )
+    lines += [
         "",
         f"{h}# Dosing sessions",
         "",
@@ -80,6 +141,13 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
     else:
         lines.append("No intentions in this export.")
     lines.append("")
+    if doc.themes:
+        lines += [f"{h}# Themes", ""]
+        lines += [
+            f"- {t.kind.value}: {_escape(t.name)} ({text.sessions_list(t.session_numbers)})"
+            for t in doc.themes
+        ]
+        lines.append("")
     for s in doc.sessions:
         lines += [
             f"{h}# Session {s.number}: {text.when(s.scheduled_at, z)} ({text.STATUS[s.status]})",
@@ -96,6 +164,7 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
             lines += [f"{h}## {text.PHASES[phase]}", ""]
             for e in found:
                 lines += _entry(doc, e, you=e.author.id == you_id)
+        lines += _notes(doc, s, h)
     return lines
 
 

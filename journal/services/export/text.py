@@ -6,7 +6,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from journal.models import Phase, Role, SessionStatus, Visibility
-from journal.services.export.model import CourseDocument, ExportOptions, Scope, Span
+from journal.services.export.model import (
+    CourseDocument,
+    ExportOptions,
+    NotesDisclosure,
+    ReviewRecord,
+    Scope,
+    Span,
+)
 
 PHASES = {
     Phase.PREPARATION: "Preparation",
@@ -57,3 +64,16 @@ def span(options: ExportOptions, doc: CourseDocument) -> str:
         covered = "The whole course"
     phases = ", ".join(PHASES[p].lower() for p in options.phases)
     return f"{covered}; phases: {phases}."
+
+
+def review(r: ReviewRecord, zone: ZoneInfo) -> str:
+    return f"Read by {r.clinician} on {day(r.reviewed_at, zone)}"
+
+
+def notes_heading(disclosure: NotesDisclosure) -> str:
+    return f"Psychotherapy notes (included by {disclosure.included_by.name}: {disclosure.reason})"
+
+
+def sessions_list(numbers: tuple[int, ...]) -> str:
+    joined = ", ".join(str(n) for n in numbers)
+    return f"sessions {joined}" if len(numbers) > 1 else f"session {joined}"

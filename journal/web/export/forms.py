@@ -11,13 +11,20 @@ from wtforms import (
     RadioField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from journal.models import Phase
-from journal.services.export import PASSPHRASE_MAX, ExportFormat, ExportOptions
+from journal.services.export import (
+    NOTES_REASON_MAX,
+    NOTES_REASON_MIN,
+    PASSPHRASE_MAX,
+    ExportFormat,
+    ExportOptions,
+)
 from journal.services.export.model import Span
 from journal.web.filters import PHASE_LABELS
 
@@ -41,6 +48,8 @@ CARRIED = (
     "sessions",
     "phases",
     "include_private",
+    "include_psychotherapy_notes",
+    "notes_reason",
     "protect",
 )
 
@@ -99,6 +108,14 @@ class CourseExportForm(IdentityFields, PassphraseFields, FlaskForm):
         default=[p.value for p in Phase],
     )
     include_private = BooleanField("Include my private entries")
+    include_psychotherapy_notes = BooleanField("Include psychotherapy notes")
+    notes_reason = TextAreaField(
+        "Reason for including them",
+        # The length is checked by the service, with a clear message; this only caps input.
+        validators=[Optional(), Length(max=10 * NOTES_REASON_MAX)],
+        description=f"Required with the notes: {NOTES_REASON_MIN} to {NOTES_REASON_MAX} "
+        "characters. It is recorded, encrypted, with who exported and when.",
+    )
 
     def validate_sessions(self, field: SelectMultipleField) -> None:
         try:
@@ -118,6 +135,10 @@ class CourseExportForm(IdentityFields, PassphraseFields, FlaskForm):
             # None ticked (or a tool posting no phases at all): every phase.
             phases=tuple(p for p in Phase if p.value in picked or not picked),
             include_private=bool(self.include_private.data),
+            include_psychotherapy_notes=bool(self.include_psychotherapy_notes.data),
+            notes_reason=str(self.notes_reason.data or "")
+            if self.include_psychotherapy_notes.data
+            else "",
         )
 
 
