@@ -7,6 +7,7 @@ from journal.models.drafts import Draft
 from journal.models.enums import (
     CourseStatus,
     KeyScope,
+    OutcomeStatus,
     Phase,
     Role,
     SessionStatus,
@@ -14,9 +15,10 @@ from journal.models.enums import (
     Visibility,
 )
 from journal.models.erasure import Erasure
-from journal.models.journal import Entry, EntryRevision, Intention
+from journal.models.journal import Entry, EntryRevision, Intention, IntentionOutcome
 from journal.models.keys import DataKey, MasterKeyRecord
 from journal.models.notes import PsychotherapyNote
+from journal.models.prompts import ClinicPrompt, PromptAssignment
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
 from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
@@ -25,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "CareTeamMember",
+    "ClinicPrompt",
     "Comment",
     "CommentRead",
     "Course",
@@ -39,10 +42,13 @@ __all__ = [
     "EntryTheme",
     "Erasure",
     "Intention",
+    "IntentionOutcome",
     "KeyScope",
     "LoginSession",
     "MasterKeyRecord",
+    "OutcomeStatus",
     "Phase",
+    "PromptAssignment",
     "PsychotherapyNote",
     "RecoveryCode",
     "Role",

@@ -44,3 +44,11 @@ class ThemeKind(StrEnum):
     FEELINGS = "feelings"
     IMAGES = "images"
     PLACES = "places"
+
+
+class OutcomeStatus(StrEnum):
+    """How an intention went, as its writer saw it after a session."""
+
+    ADDRESSED = "addressed"
+    PARTLY = "partly"
+    NOT_YET = "not_yet"
