@@ -212,3 +212,12 @@ def course_intentions(
             db, actor, object_type="intentions", object_id=course_id, subject_id=owner
         )
     return access, views
+
+
+def builds_on_of(db: Session, entry_id: uuid.UUID) -> uuid.UUID | None:
+    """The earlier intention an entry's first intention builds on (access checked by caller)."""
+    return db.scalar(
+        select(Intention.builds_on_id).where(
+            Intention.entry_id == entry_id, Intention.position == 0
+        )
+    )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role, SessionStatus
-from journal.services import comments, courses, policy, timeline
+from journal.services import comments, courses, guided, policy, timeline
 from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.courses.forms import CourseForm, SessionForm
@@ -23,10 +24,20 @@ def timeline_page(course_id: uuid.UUID) -> str:
     unread = (
         comments.unread_by_entry(db, vault, actor.user, course_id) if view.access.as_patient else []
     )
+    zone = context.runtime().settings.zone
+    due = guided.due_prompts(
+        db,
+        actor,
+        context.runtime().clinical.prompts,
+        course_id,
+        datetime.now(zone).date(),
+        zone,
+    )
     return render_template(
         "courses/timeline.html",
         t=view,
         unread=unread,
+        due=due,
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
     )
