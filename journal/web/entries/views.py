@@ -61,6 +61,11 @@ def _aids(
     }
 
 
+def _show_errors(form: EntryForm, exc: ValidationError) -> None:
+    apply_errors(form, exc)
+    form.form_errors.extend(form.prompt.errors)  # a hidden field: say it at the top
+
+
 def _outcomes(
     form: EntryForm, earlier: list[intentions.IntentionView]
 ) -> dict[uuid.UUID, intentions.OutcomeInput] | None:
@@ -105,7 +110,7 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
                 context.db(), context.vault(), context.actor(), course_id, form.to_input(outcomes)
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            _show_errors(form, exc)
         else:
             drafts.discard_draft(context.db(), context.actor(), course_id=course_id)
             flash("Saved. Your words are stored encrypted.")
@@ -178,7 +183,7 @@ def edit(entry_id: uuid.UUID) -> str | Response:
                 expected_version=_version(form.version.data),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            _show_errors(form, exc)
         except ConflictError:
             form.form_errors.append(
                 "This entry was changed elsewhere since you opened it. Copy your text, "
