@@ -24,7 +24,7 @@ def _shipped() -> PromptLibrary:
 
 @bp.route("/prompts", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
-def library() -> str | tuple[str, int] | Response:
+def library() -> str | Response:
     db = context.db()
     form = PromptForm()
     if form.validate_on_submit():
@@ -35,17 +35,16 @@ def library() -> str | tuple[str, int] | Response:
         else:
             flash("Prompt added to the clinic's library.")
             return redirect(url_for("prompts.library"))
-    status = 400 if form.is_submitted() else 200
     items = guided.clinic_library(db, _shipped())
-    return render_template(
-        "prompts/library.html", items=items, form=form, due_labels=DUE_LABELS
-    ), status
+    return render_template("prompts/library.html", items=items, form=form, due_labels=DUE_LABELS)
 
 
 @bp.route("/prompts/edit", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
 def edit() -> str | Response:
     key = request.args.get("key", "")[:80]
+    if not key:
+        return redirect(url_for("prompts.library"))
     db = context.db()
     item = guided.library_prompt(db, _shipped(), key)
     p = item.prompt

@@ -12,9 +12,11 @@ from journal.web.filters import VISIBILITY_LABELS
 class QuickForm(FlaskForm):
     # Choices are checked by the service, which gives the clear messages.
     feelings = SelectMultipleField(
-        "Feelings", choices=list(FEELINGS.items()), validate_choice=False
+        "Feelings", choices=[SelectChoice(k, v) for k, v in FEELINGS.items()], validate_choice=False
     )
-    body = SelectMultipleField("In the body", choices=list(BODY.items()), validate_choice=False)
+    body = SelectMultipleField(
+        "In the body", choices=[SelectChoice(k, v) for k, v in BODY.items()], validate_choice=False
+    )
     intensity = RadioField(
         "How strong was it?",
         choices=[SelectChoice(str(n), str(n)) for n in INTENSITY],
