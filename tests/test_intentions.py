@@ -14,7 +14,7 @@ from journal.keyrotation import SEALED, verify_all
 from journal.models import Intention, IntentionOutcome, OutcomeStatus
 from journal.services import intentions
 from journal.services.actor import Actor
-from tests.conftest import Clinic, entry_form, new_entry_id, runtime
+from tests.conftest import Clinic, create_demo, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
 
 
@@ -214,3 +214,17 @@ def test_editing_replaces_the_outcomes_and_keeps_them_sealed(clinic: Clinic) -> 
     assert any(t.model is IntentionOutcome for t in SEALED)
     checked, failures = verify_all(runtime(app).database, runtime(app).ring)
     assert checked > 0 and failures == []
+
+
+def test_the_demo_course_shows_outcomes_and_due_prompts(app: Flask) -> None:
+    password = create_demo(app)
+    patient = Browser(app)
+    assert patient.login("jordan@demo.example", password).status_code == 302
+    timeline_url = patient.get("/").location
+    timeline = patient.text(timeline_url)
+    assert "Prompts for you" in timeline
+    assert "A week on, how does your intention look now?" in timeline
+    page = patient.text(timeline_url.rstrip("/") + "/intentions")
+    assert "Meet the heaviness with curiosity" in page
+    assert "Partly" in page and "Addressed" in page and "That is new." in page
+    assert "builds on" in page
