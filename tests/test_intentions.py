@@ -82,6 +82,32 @@ def test_an_integration_entry_records_how_intentions_went(clinic: Clinic) -> Non
     assert "Meet the fear gently" in page
     assert "Partly" in page and "It came closer, then I looked away." in page
     assert "No outcome recorded yet." in page  # the body intention
+    shown = clinic.world.browser(clinic.clinician).text(f"/entries/{entry}")
+    assert "How the intentions went" in shown and "Meet the fear gently" in shown
+    assert "It came closer, then I looked away." in shown
+
+
+def test_an_intention_made_private_later_leaves_the_shared_entry(clinic: Clinic) -> None:
+    app = clinic.world.app
+    patient = clinic.world.browser(clinic.patient)
+    prep = prepare(clinic, patient, "A hope 6610")
+    (one,) = intention_ids(app, prep)
+    entry = integrate(clinic, patient, **{f"outcome-{one}": "partly"})
+    r = patient.post(
+        f"/entries/{prep}/edit",
+        entry_form(
+            clinic.past,
+            phase="preparation",
+            title="Before",
+            intentions="A hope 6610",
+            visibility="private",
+            version="1",
+        ),
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)
+    shown = clinic.world.browser(clinic.clinician).text(f"/entries/{entry}")
+    assert "A hope 6610" not in shown and "How the intentions went" not in shown
+    assert "A hope 6610" in patient.text(f"/entries/{entry}")
 
 
 def test_a_private_entrys_outcome_is_never_shown_to_clinicians(clinic: Clinic) -> None:

@@ -223,6 +223,8 @@ def test_answering_a_prompt_takes_it_off_the_list(clinic: Clinic) -> None:
         assert entry is not None and entry.session_id == clinic.past.id  # the prompt's session
     timeline = patient.text(f"/courses/{clinic.course.id}")
     assert "Prompts for you" not in timeline
+    shown = patient.text(f"/entries/{entry_id}")
+    assert "Written in answer to a prompt" in shown and text in shown
     # It cannot be answered twice.
     r = patient.post(
         f"/courses/{clinic.course.id}/entries/new",

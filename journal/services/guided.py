@@ -405,3 +405,11 @@ def check_answer(
     if row.phase is not phase:
         raise ValidationError({"prompt": "This prompt belongs to another phase."})
     return row
+
+
+def answered_prompt(db: Session, shipped: PromptLibrary, entry_id: uuid.UUID) -> Prompt | None:
+    """The prompt an entry answered (the caller has checked it may read the entry)."""
+    key = db.scalar(
+        select(PromptAssignment.prompt_key).where(PromptAssignment.answered_entry_id == entry_id)
+    )
+    return None if key is None else _resolve(db, shipped).get(key)

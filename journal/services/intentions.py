@@ -221,3 +221,42 @@ def builds_on_of(db: Session, entry_id: uuid.UUID) -> uuid.UUID | None:
             Intention.entry_id == entry_id, Intention.position == 0
         )
     )
+
+
+@dataclass(frozen=True)
+class EntryOutcome:
+    intention_id: uuid.UUID
+    intention: str
+    status: OutcomeStatus
+    reflection: str
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.status]
+
+
+def entry_outcomes(
+    db: Session, vault: Vault, access: CourseAccess, entry_id: uuid.UUID
+) -> list[EntryOutcome]:
+    """The outcomes recorded in one entry (the caller has checked it may read the entry),
+    for the intentions the reader may still read."""
+    owner = access.course.patient_id
+    texts = {i.id: i for i, _, _ in _readable_intentions(db, access)}
+    found = []
+    for o in db.scalars(
+        select(IntentionOutcome)
+        .where(IntentionOutcome.entry_id == entry_id)
+        .order_by(IntentionOutcome.created_at)
+    ):
+        intention = texts.get(o.intention_id)
+        if intention is None:
+            continue
+        found.append(
+            EntryOutcome(
+                intention_id=o.intention_id,
+                intention=vault.open_column(intention, "text", owner),
+                status=o.status,
+                reflection=vault.open_optional(o, "reflection", owner) or "",
+            )
+        )
+    return found
