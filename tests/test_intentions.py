@@ -16,6 +16,7 @@ from journal.services import intentions
 from journal.services.actor import Actor
 from tests.conftest import Clinic, create_demo, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
+from tests.test_review_at_rest import database_hits
 
 
 def intention_ids(app: Flask, entry_id: uuid.UUID) -> list[uuid.UUID]:
@@ -76,8 +77,9 @@ def test_an_integration_entry_records_how_intentions_went(clinic: Clinic) -> Non
         (fear, entry, OutcomeStatus.PARTLY)
     ]
     assert rows[0].reflection is not None
-    assert b"looked away" not in rows[0].reflection  # sealed at rest
     assert blob_key_id(rows[0].reflection)
+    found, tables = database_hits(app, {"reflection": "It came closer, then I looked away."})
+    assert "intention_outcomes" in tables and found == {}  # sealed at rest, everywhere
     page = clinic.world.browser(clinic.clinician).text(f"/courses/{clinic.course.id}/intentions")
     assert "Meet the fear gently" in page
     assert "Partly" in page and "It came closer, then I looked away." in page
