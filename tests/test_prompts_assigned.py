@@ -346,3 +346,14 @@ def test_a_shipped_prompt_keeps_its_phase(clinic: Clinic) -> None:
             guided.PromptInput("integration", "meaning", "Moved", "next_day"),
         )
     assert "keeps its phase" in exc.value.errors["phase"]
+
+
+def test_the_due_list_is_on_the_home_page_of_a_patient_with_two_courses(clinic: Clinic) -> None:
+    w = clinic.world
+    a = assign(clinic, NEXT_DAY)
+    w.course(clinic.patient, clinic.other_clinician)  # a second open course: home lists both
+    home = w.browser(clinic.patient).get("/")
+    assert home.status_code == 200
+    page = home.get_data(as_text=True)
+    assert "Prompts for you" in page and shipped(w.app).get(NEXT_DAY).text in page
+    assert f"prompt={a.id}" in page
