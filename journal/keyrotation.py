@@ -38,6 +38,7 @@ from journal.models import (
     Entry,
     EntryRevision,
     Intention,
+    IntentionOutcome,
     KeyScope,
     MasterKeyRecord,
     NoteDisclosure,
@@ -146,6 +147,12 @@ SEALED = (
     ),
     SealedTable(
         Intention, ("text",), Course.patient_id, ((Course, Course.id == Intention.course_id),)
+    ),
+    SealedTable(
+        IntentionOutcome,
+        ("reflection",),
+        Course.patient_id,
+        ((Course, Course.id == IntentionOutcome.course_id),),
     ),
     SealedTable(TotpCredential, ("secret",), TotpCredential.user_id),
     SealedTable(

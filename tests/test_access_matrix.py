@@ -66,6 +66,9 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),
     "access_log.page": frozenset({Role.PATIENT}),
     "export.my_data": frozenset({Role.PATIENT}),  # the patient's own data, nobody else's
+    # The clinic's prompt library: library wording, no patient's data.
+    "prompts.library": frozenset({Role.CLINICIAN}),
+    "prompts.edit": frozenset({Role.CLINICIAN}),
 }
 # Admin pages that act on any account or course by id: for an admin these ids
 # are not someone else's but what they manage (names only, never content).

@@ -9,6 +9,7 @@ from journal.models.enums import (
     Cadence,
     CourseStatus,
     KeyScope,
+    OutcomeStatus,
     Phase,
     Role,
     SessionStatus,
@@ -16,10 +17,11 @@ from journal.models.enums import (
     Visibility,
 )
 from journal.models.erasure import Erasure
-from journal.models.journal import Entry, EntryRevision, Intention
+from journal.models.journal import Entry, EntryRevision, Intention, IntentionOutcome
 from journal.models.keys import DataKey, MasterKeyRecord
 from journal.models.measures import QuestionnaireAssignment, QuestionnaireResponse, SafetyFlag
 from journal.models.notes import NoteDisclosure, PsychotherapyNote
+from journal.models.prompts import ClinicPrompt, PromptAssignment
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
 from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
@@ -29,6 +31,7 @@ __all__ = [
     "AuditHead",
     "Cadence",
     "CareTeamMember",
+    "ClinicPrompt",
     "Comment",
     "CommentRead",
     "Course",
@@ -43,11 +46,14 @@ __all__ = [
     "EntryTheme",
     "Erasure",
     "Intention",
+    "IntentionOutcome",
     "KeyScope",
     "LoginSession",
     "MasterKeyRecord",
     "NoteDisclosure",
+    "OutcomeStatus",
     "Phase",
+    "PromptAssignment",
     "PsychotherapyNote",
     "QuestionnaireAssignment",
     "QuestionnaireResponse",

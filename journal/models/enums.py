@@ -51,3 +51,11 @@ class Cadence(StrEnum):
 
     ONCE = "once"
     BEFORE_EACH_SESSION = "before_each_session"
+
+
+class OutcomeStatus(StrEnum):
+    """How an intention went, as its writer saw it after a session."""
+
+    ADDRESSED = "addressed"
+    PARTLY = "partly"
+    NOT_YET = "not_yet"

@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy import ForeignKey, Index, LargeBinary, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
-from journal.models.enums import Phase, Visibility
+from journal.models.enums import OutcomeStatus, Phase, Visibility
 
 
 class Entry(UUIDPrimaryKey, Base):
@@ -76,3 +76,35 @@ class Intention(UUIDPrimaryKey, Base):
     text: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # An earlier intention of the same course that this one carries on from.
+    builds_on_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("intentions.id", ondelete="SET NULL")
+    )
+
+
+class IntentionOutcome(UUIDPrimaryKey, Base):
+    """How an intention went, recorded in an integration entry.
+
+    The outcome is read only by those who may read the entry it was written
+    in, so a private entry's outcomes stay with the patient.
+    """
+
+    __tablename__ = "intention_outcomes"
+
+    intention_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("intentions.id", ondelete="CASCADE"), index=True
+    )
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), index=True
+    )
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[OutcomeStatus] = mapped_column(enum_column(OutcomeStatus))
+    reflection: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("entry_id", "intention_id", name="uq_intention_outcomes_entry_intention"),
+    )

@@ -53,6 +53,7 @@ OBJECTS = {
     "theme": "a theme's entries",
     "course.clinician": "a summary of your course",
     "questionnaire": "your questionnaire answers",
+    "intentions": "your intentions and how they went",
     "session_record": "the clinical record of a dosing session",
     "screening": "your screening before the course",
 }

@@ -15,13 +15,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journal.db import utcnow
-from journal.models import Entry, Phase, Role, SessionStatus, User, Visibility
+from journal.models import (
+    DosingSession,
+    Entry,
+    OutcomeStatus,
+    Phase,
+    Role,
+    SessionStatus,
+    User,
+    Visibility,
+)
 from journal.services import (
     accounts,
     comments,
     courses,
     entries,
+    guided,
     notes,
+    prompts,
     questionnaires,
     review,
     screenings,
@@ -32,6 +43,7 @@ from journal.services.actor import Actor
 from journal.services.comments import CommentInput
 from journal.services.entries import EntryInput
 from journal.services.instruments import Catalogue
+from journal.services.intentions import OutcomeInput
 from journal.services.passwords import Passwords
 from journal.services.screening import load_checklist
 from journal.services.screenings import ScreeningInput
@@ -104,17 +116,14 @@ def create_demo_clinic(
         )
         for d, status in plan
     ]
-    written = [
-        entries.create_entry(
-            db,
-            vault,
-            jordan,
-            course.id,
-            replace(data, session_id=sessions[session_index].id),
-            now=now + timedelta(days=days),
+    answered = _demo_prompts(db, rivera, course.id, sessions, now)
+    written: list[Entry] = []
+    for days, session_index, data in _demo_entries():
+        data = replace(data, session_id=sessions[session_index].id)
+        data = _follow_up(db, data, written, answered)
+        written.append(
+            entries.create_entry(db, vault, jordan, course.id, data, now=now + timedelta(days=days))
         )
-        for days, session_index, data in _demo_entries()
-    ]
     entries.create_entry(
         db,
         vault,
@@ -144,6 +153,67 @@ def create_demo_clinic(
         indication="PTSD (fictional demo course)",
     )
     return DemoLogins(password, [(e, n, r.value) for e, n, r in PEOPLE])
+
+
+def _demo_prompts(
+    db: Session,
+    clinician: Actor,
+    course_id: uuid.UUID,
+    sessions: list[DosingSession],
+    now: datetime,
+) -> uuid.UUID:
+    """Prompts assigned by the clinician: one answered after session 1, one due a week
+    after session 2, one coming back before session 3, one to prepare for session 3.
+    Returns the assignment the "Two days later" entry answers."""
+    library = prompts.load_library(prompts.BUILT_IN_FOLDER)
+    plan = [
+        (0, "int-intention-compared", -16),
+        (1, "int-intention-week", -8),
+        (1, library.due_at(prompts.Due.BEFORE_NEXT_SESSION)[0].id, -8),
+        (2, library.for_phase(Phase.PREPARATION)[0].id, -1),
+    ]
+    made = [
+        guided.assign_prompt(
+            db, clinician, library, course_id, sessions[i].id, key, now=now + timedelta(days=d)
+        )
+        for i, key, d in plan
+    ]
+    return made[0].id
+
+
+def _follow_up(
+    db: Session, data: EntryInput, written: list[Entry], answered: uuid.UUID
+) -> EntryInput:
+    """Link the demo entries: an answered prompt, intention outcomes, an intention that
+    builds on an earlier one."""
+    if not written:
+        return data
+    first = entries.intentions_of(db, [written[0].id])[written[0].id]
+    heaviness, breathing = first[0].id, first[1].id
+    if data.title == "Two days later":
+        return replace(
+            data,
+            assignment_id=answered,
+            outcomes={
+                heaviness: OutcomeInput(
+                    OutcomeStatus.PARTLY,
+                    "I stayed with it for a while before I wanted it gone. That is new.",
+                ),
+                breathing: OutcomeInput(OutcomeStatus.ADDRESSED),
+            },
+        )
+    if data.title == "Before session two":
+        return replace(data, builds_on=heaviness)
+    if data.title == "Lighter":
+        return replace(
+            data,
+            outcomes={
+                heaviness: OutcomeInput(
+                    OutcomeStatus.ADDRESSED, "The mornings feel less like a wall."
+                ),
+            },
+        )
+    return data
 
 
 def _demo_review(
@@ -375,7 +445,10 @@ def _demo_entries() -> list[tuple[int, int, EntryInput]]:
                 mood=5,
                 title="Before session two",
                 body="Less fear this time. I'd like to go back to the hallway.",
-                intentions=["Walk through the open door"],
+                intentions=[
+                    "Stay curious when the heaviness comes back",
+                    "Walk through the open door",
+                ],
             ),
         ),
         (

@@ -20,7 +20,8 @@ from journal.models import (
     User,
     Visibility,
 )
-from journal.services import audit
+from journal.services import audit, guided
+from journal.services import intentions as intentions_service
 from journal.services.actor import Actor
 from journal.services.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.services.policy import (
@@ -49,6 +50,12 @@ class EntryInput:
     session_id: uuid.UUID | None = None
     mood: int | None = None
     intentions: list[str] = field(default_factory=list)
+    # The prompt assignment this entry answers (new entries only).
+    assignment_id: uuid.UUID | None = None
+    # Integration: how intentions of the course went, by intention id.
+    outcomes: dict[uuid.UUID, intentions_service.OutcomeInput] = field(default_factory=dict)
+    # Preparation: an earlier intention the first intention builds on.
+    builds_on: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +211,16 @@ def create_entry(
     if not access.writable:
         raise Forbidden()
     session, intentions = _validate(db, access, data, now)
+    assignment = (
+        guided.check_answer(db, access, data.assignment_id, data.phase)
+        if data.assignment_id is not None
+        else None
+    )
+    if assignment is not None and data.session_id is None:
+        chosen = db.get(DosingSession, assignment.session_id)
+        if chosen is not None and chosen.status != SessionStatus.CANCELLED:
+            session = chosen
+    _check_links(db, access, data, intentions, None)
     owner = access.course.patient_id
     entry = Entry(
         id=new_id(),
@@ -220,12 +237,30 @@ def create_entry(
     _seal_content(vault, entry, owner, data.title.strip(), data.body, data.mood)
     db.add(entry)
     db.flush()  # the entry row must exist before its intentions
-    _store_intentions(db, vault, entry, owner, intentions, existing=[])
+    _store_intentions(db, vault, entry, owner, intentions, existing=[], builds_on=data.builds_on)
+    intentions_service.store_outcomes(db, vault, entry, owner, data.outcomes, replace=False)
+    if assignment is not None:
+        assignment.answered_entry_id = entry.id
     audit.record(
         db, "entry.create", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
     )
     db.commit()
     return entry
+
+
+def _check_links(
+    db: Session,
+    access: CourseAccess,
+    data: EntryInput,
+    intentions: list[str],
+    entry_id: uuid.UUID | None,
+) -> None:
+    """Outcomes and "builds on" may only point at intentions the writer can read."""
+    intentions_service.check_outcomes(db, access, data.phase, data.outcomes)
+    if data.builds_on is not None:
+        if not intentions:
+            raise ValidationError({"builds_on": "Write the intention that builds on it."})
+        intentions_service.check_builds_on(db, access, data.builds_on, entry_id)
 
 
 def _store_intentions(
@@ -235,8 +270,10 @@ def _store_intentions(
     owner: uuid.UUID,
     texts: list[str],
     existing: list[Intention],
+    builds_on: uuid.UUID | None = None,
 ) -> None:
-    """Update intentions in place by position so their ids stay stable."""
+    """Update intentions in place by position so their ids stay stable. The first
+    intention carries the link to the earlier one it builds on."""
     for position, text in enumerate(texts):
         if position < len(existing):
             row = existing[position]
@@ -251,6 +288,8 @@ def _store_intentions(
             )
             db.add(row)
         row.text = vault.seal_column(row, "text", owner, text)
+        if position == 0:
+            row.builds_on_id = builds_on
     stale = [i.id for i in existing[len(texts) :]]
     if stale:
         db.execute(delete(Intention).where(Intention.id.in_(stale)))
@@ -293,6 +332,7 @@ def edit_entry(
     if entry.version != expected_version:
         raise ConflictError()
     session, intentions = _validate(db, access, data, now)
+    _check_links(db, access, data, intentions, entry.id)
     owner = access.course.patient_id
     old_title = vault.open_column(entry, "title", owner)
     old_body = vault.open_column(entry, "body", owner)
@@ -313,7 +353,16 @@ def edit_entry(
     entry.phase, entry.visibility, entry.session_id = data.phase, data.visibility, session.id
     entry.updated_at, entry.updated_by = now, actor.id
     _seal_content(vault, entry, owner, data.title.strip(), data.body, data.mood)
-    _store_intentions(db, vault, entry, owner, intentions, intentions_of(db, [entry.id])[entry.id])
+    _store_intentions(
+        db,
+        vault,
+        entry,
+        owner,
+        intentions,
+        intentions_of(db, [entry.id])[entry.id],
+        builds_on=data.builds_on,
+    )
+    intentions_service.store_outcomes(db, vault, entry, owner, data.outcomes, replace=True)
     audit.record(
         db, "entry.update", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
     )

@@ -28,8 +28,10 @@ from journal.models import (
     EntryTheme,
     Erasure,
     Intention,
+    IntentionOutcome,
     LoginSession,
     NoteDisclosure,
+    PromptAssignment,
     PsychotherapyNote,
     QuestionnaireAssignment,
     QuestionnaireResponse,
@@ -102,6 +104,8 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     )
     db.execute(delete(Draft).where(Draft.course_id.in_(courses)))
     db.execute(delete(Draft).where(Draft.user_id == patient_id))
+    db.execute(delete(PromptAssignment).where(PromptAssignment.course_id.in_(courses)))
+    db.execute(delete(IntentionOutcome).where(IntentionOutcome.course_id.in_(courses)))
     db.execute(delete(Intention).where(Intention.course_id.in_(courses)))
     db.execute(delete(EntryRevision).where(EntryRevision.entry_id.in_(entries)))
     db.execute(delete(Entry).where(Entry.course_id.in_(courses)))

@@ -162,3 +162,26 @@ def can_use_clinical_records(access: CourseAccess) -> bool:
     Clinicians write them for each other; the patient does not see them (see
     docs/security.md, "Who may see what")."""
     return access.as_clinician
+
+
+# -- guided prompts, intention outcomes, quick capture -------------------------
+
+
+def can_edit_prompt_library(user: User) -> bool:
+    """The clinic's prompt library is edited by its clinicians (it holds no patient data)."""
+    return user.role == Role.CLINICIAN and user.active
+
+
+def can_assign_prompts(access: CourseAccess) -> bool:
+    """Care-team clinicians assign prompts for a session of an open course."""
+    return access.as_clinician and access.writable
+
+
+def can_answer_prompts(access: CourseAccess) -> bool:
+    """Assigned prompts are the patient's to answer."""
+    return access.as_patient and access.writable
+
+
+def can_quick_capture(access: CourseAccess) -> bool:
+    """The quick capture after a session is the patient's own form."""
+    return access.as_patient and access.writable

@@ -17,9 +17,12 @@ from journal.web.export import bp as export_bp
 from journal.web.filters import init_filters
 from journal.web.health import bp as health_bp
 from journal.web.home import bp as home_bp
+from journal.web.intentions import bp as intentions_bp
 from journal.web.notes import bp as notes_bp
 from journal.web.notices import init_notices
+from journal.web.prompts import bp as prompts_bp
 from journal.web.questionnaires import bp as questionnaires_bp
+from journal.web.quick import bp as quick_bp
 from journal.web.review import bp as review_bp
 from journal.web.screening import bp as screening_bp
 from journal.web.search import bp as search_bp
@@ -49,6 +52,9 @@ def init_app(app: Flask) -> None:
         questionnaires_bp,
         session_record_bp,
         screening_bp,
+        prompts_bp,
+        intentions_bp,
+        quick_bp,
         search_bp,
         access_log_bp,
         admin_bp,

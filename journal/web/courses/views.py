@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -9,6 +10,7 @@ from journal.models import CourseStatus, Role, SessionStatus
 from journal.services import (
     comments,
     courses,
+    guided,
     policy,
     questionnaires,
     screenings,
@@ -33,17 +35,27 @@ def timeline_page(course_id: uuid.UUID) -> str:
     catalogue = context.runtime().clinical.instruments
     if view.access.as_patient:
         unread = comments.unread_by_entry(db, vault, actor.user, course_id)
-        due = questionnaires.due_for_patient(db, actor, catalogue, course_id)
+        due_questionnaires = questionnaires.due_for_patient(db, actor, catalogue, course_id)
         open_flags = 0
     else:
-        unread, due = [], []
+        unread, due_questionnaires = [], []
         open_flags = questionnaires.open_flag_counts(db, actor.user).get(course_id, 0)
     checklist = context.runtime().clinical.screening
+    zone = context.runtime().settings.zone
+    due = guided.due_prompts(
+        db,
+        actor,
+        context.runtime().clinical.prompts,
+        course_id,
+        datetime.now(zone).date(),
+        zone,
+    )
     return render_template(
         "courses/timeline.html",
         t=view,
         unread=unread,
         due=due,
+        due_questionnaires=due_questionnaires,
         open_flags=open_flags,
         records=session_records.record_marks(db, vault, view.access),
         screening=screenings.screening_review(db, vault, view.access, checklist),

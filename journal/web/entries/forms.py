@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from flask_wtf import FlaskForm
@@ -9,8 +9,9 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from journal.models import DosingSession, Phase, Visibility
+from journal.models import DosingSession, OutcomeStatus, Phase, Visibility
 from journal.services.entries import BODY_MAX, TITLE_MAX, EntryInput
+from journal.services.intentions import IntentionView, OutcomeInput
 from journal.web.filters import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
 
 
@@ -37,6 +38,12 @@ class EntryForm(FlaskForm):
     )
     visibility = RadioField("Who can read it")
     version = HiddenField()
+    prompt = HiddenField()  # the prompt assignment this entry answers
+    builds_on = SelectField(
+        "The first intention builds on",
+        validators=[Optional()],
+        description="An earlier intention this one carries on from, if any.",
+    )
 
     def set_choices(
         self,
@@ -56,8 +63,15 @@ class EntryForm(FlaskForm):
         ]
         if not self.visibility.data and visibilities:
             self.visibility.data = visibilities[0].value
+        if not self.builds_on.choices:
+            self.builds_on.choices = [SelectChoice("", "Nothing earlier")]
 
-    def to_input(self) -> EntryInput:
+    def set_earlier_intentions(self, earlier: Sequence[IntentionView]) -> None:
+        self.builds_on.choices = [SelectChoice("", "Nothing earlier")] + [
+            SelectChoice(str(i.id), f"Session {i.session_number}: {i.text[:80]}") for i in earlier
+        ]
+
+    def to_input(self, outcomes: dict[uuid.UUID, OutcomeInput] | None = None) -> EntryInput:
         return EntryInput(
             phase=Phase(self.phase.data),
             title=self.title.data or "",
@@ -66,4 +80,33 @@ class EntryForm(FlaskForm):
             session_id=uuid.UUID(self.session_id.data) if self.session_id.data else None,
             mood=int(self.mood.data) if self.mood.data else None,
             intentions=(self.intentions.data or "").splitlines(),
+            assignment_id=_uuid(self.prompt.data),
+            outcomes=outcomes or {},
+            builds_on=_uuid(self.builds_on.data),
         )
+
+
+def _uuid(raw: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def outcomes_from(
+    form: Mapping[str, str], intention_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, OutcomeInput], str | None]:
+    """The outcome fields of an integration entry: `outcome-<id>` and `reflection-<id>`.
+
+    Only intentions offered on the form are read; an unknown answer is an error."""
+    found: dict[uuid.UUID, OutcomeInput] = {}
+    for iid in intention_ids:
+        raw = form.get(f"outcome-{iid}", "")
+        if not raw:
+            continue
+        try:
+            status = OutcomeStatus(raw)
+        except ValueError:
+            return {}, "Choose addressed, partly or not yet for each intention."
+        found[iid] = OutcomeInput(status, form.get(f"reflection-{iid}", ""))
+    return found, None

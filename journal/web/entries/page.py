@@ -10,7 +10,7 @@ import uuid
 
 from flask import render_template
 
-from journal.services import comments, entries, policy, review, themes
+from journal.services import comments, entries, guided, intentions, policy, review, themes
 from journal.web import context
 from journal.web.entries.page_forms import CommentForm, ThemeForm
 from journal.web.forms import ButtonForm
@@ -43,4 +43,6 @@ def entry_page(
         reply_to=reply_to,
         theme_form=theme_form or ThemeForm(formdata=None),
         button=ButtonForm(),
+        answered=guided.answered_prompt(db, context.runtime().clinical.prompts, entry_id),
+        outcomes=intentions.entry_outcomes(db, vault, access, entry_id),
     )

@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import Phase
-from journal.services import courses, drafts, entries, policy
+from journal.services import courses, drafts, entries, guided, intentions, policy
 from journal.services.errors import ConflictError, ValidationError
 from journal.web import context
-from journal.web.entries.forms import EntryForm
+from journal.web.entries.forms import EntryForm, outcomes_from
 from journal.web.entries.page import entry_page
 from journal.web.filters import when
 from journal.web.forms import ButtonForm, apply_errors
@@ -17,13 +17,63 @@ from journal.web.forms import ButtonForm, apply_errors
 bp = Blueprint("entries", __name__)
 
 
-def _prepare_form(form: EntryForm, course_id: uuid.UUID) -> policy.CourseAccess:
+def _prepare_form(
+    form: EntryForm, course_id: uuid.UUID
+) -> tuple[policy.CourseAccess, list[intentions.IntentionView]]:
     db = context.db()
     access = policy.course_access(db, context.user(), course_id)
     form.set_choices(
         courses.list_sessions(db, course_id), policy.visibilities_for(access.user.role), when
     )
-    return access
+    earlier = intentions.readable_intentions(db, context.vault(), access)
+    form.set_earlier_intentions(earlier)
+    return access, earlier
+
+
+def _aids(
+    form: EntryForm,
+    access: policy.CourseAccess,
+    earlier: list[intentions.IntentionView],
+    outcomes: dict[uuid.UUID, intentions.OutcomeInput],
+    new: bool,
+) -> dict[str, object]:
+    """What the form shows beside the editor: assigned prompts, intentions to follow up."""
+    phase = form.phase.data if form.phase.data in {p.value for p in Phase} else "preparation"
+    prompts = (
+        guided.open_prompts(
+            context.db(),
+            context.actor(),
+            context.runtime().clinical.prompts,
+            access.course.id,
+            Phase(phase),
+            context.runtime().settings.zone,
+        )
+        if new
+        else []
+    )
+    chosen = next((p for p in prompts if str(p.id) == form.prompt.data), None)
+    return {
+        "prompts": prompts,
+        "chosen": chosen,
+        "earlier": earlier,
+        "outcomes": outcomes,
+        "outcome_labels": intentions.OUTCOME_LABELS,
+    }
+
+
+def _show_errors(form: EntryForm, exc: ValidationError) -> None:
+    apply_errors(form, exc)
+    form.form_errors.extend(form.prompt.errors)  # a hidden field: say it at the top
+
+
+def _outcomes(
+    form: EntryForm, earlier: list[intentions.IntentionView]
+) -> dict[uuid.UUID, intentions.OutcomeInput] | None:
+    found, problem = outcomes_from(request.form, [i.id for i in earlier])
+    if problem:
+        form.form_errors.append(problem)
+        return None
+    return found
 
 
 def _version(raw: str | None) -> int:
@@ -34,7 +84,8 @@ def _version(raw: str | None) -> int:
 @bp.route("/courses/<uuid:course_id>/entries/new", methods=["GET", "POST"])
 def new_entry(course_id: uuid.UUID) -> str | Response:
     form = EntryForm()
-    access = _prepare_form(form, course_id)
+    access, earlier = _prepare_form(form, course_id)
+    outcomes: dict[uuid.UUID, intentions.OutcomeInput] = {}
     if not access.writable:
         flash("This course is closed; its journal can be read but not added to.")
         return redirect(url_for("courses.timeline", course_id=course_id))
@@ -46,24 +97,32 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
             form.session_id.data = (
                 sid if any(c.value == sid for c in form.session_id.choices) else ""
             )
+        form.prompt.data = request.args.get("prompt", "")[:40]
         draft = drafts.load_draft(
             context.db(), context.vault(), context.actor(), course_id=course_id
         )
         if draft:
             _restore(form, draft)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (found := _outcomes(form, earlier)) is not None:
+        outcomes = found
         try:
             entry = entries.create_entry(
-                context.db(), context.vault(), context.actor(), course_id, form.to_input()
+                context.db(), context.vault(), context.actor(), course_id, form.to_input(outcomes)
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            _show_errors(form, exc)
         else:
             drafts.discard_draft(context.db(), context.actor(), course_id=course_id)
             flash("Saved. Your words are stored encrypted.")
             return redirect(url_for("entries.view", entry_id=entry.id))
     return render_template(
-        "entries/form.html", form=form, access=access, entry=None, draft=draft, button=ButtonForm()
+        "entries/form.html",
+        form=form,
+        access=access,
+        entry=None,
+        draft=draft,
+        button=ButtonForm(),
+        **_aids(form, access, earlier, outcomes, new=True),
     )
 
 
@@ -87,6 +146,7 @@ def view(entry_id: uuid.UUID) -> str:
 @bp.route("/entries/<uuid:entry_id>/edit", methods=["GET", "POST"])
 def edit(entry_id: uuid.UUID) -> str | Response:
     current = entries.editable_entry(context.db(), context.vault(), context.actor(), entry_id)
+    builds_on = intentions.builds_on_of(context.db(), entry_id)
     form = EntryForm(
         data={
             "phase": current.phase.value,
@@ -97,26 +157,33 @@ def edit(entry_id: uuid.UUID) -> str | Response:
             "mood": "" if current.mood is None else str(current.mood),
             "visibility": current.visibility.value,
             "version": str(current.version),
+            "builds_on": str(builds_on) if builds_on else "",
         }
     )
-    access = _prepare_form(form, current.course_id)
+    access, earlier = _prepare_form(form, current.course_id)
+    earlier = [i for i in earlier if i.entry_id != entry_id]
+    form.set_earlier_intentions(earlier)
+    outcomes = intentions.outcomes_of_entry(
+        context.db(), context.vault(), access.course.patient_id, entry_id
+    )
     draft = None
     if request.method == "GET":
         draft = drafts.load_draft(context.db(), context.vault(), context.actor(), entry_id=entry_id)
         if draft:
             _restore(form, draft)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (found := _outcomes(form, earlier)) is not None:
+        outcomes = found
         try:
             entries.edit_entry(
                 context.db(),
                 context.vault(),
                 context.actor(),
                 entry_id,
-                form.to_input(),
+                form.to_input(outcomes),
                 expected_version=_version(form.version.data),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            _show_errors(form, exc)
         except ConflictError:
             form.form_errors.append(
                 "This entry was changed elsewhere since you opened it. Copy your text, "
@@ -133,6 +200,7 @@ def edit(entry_id: uuid.UUID) -> str | Response:
         entry=current,
         draft=draft,
         button=ButtonForm(),
+        **_aids(form, access, earlier, outcomes, new=False),
     )
 
 

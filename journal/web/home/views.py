@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import CourseStatus, Role
-from journal.services import caseload, comments, courses
+from journal.services import caseload, comments, courses, guided
 from journal.web import context
 
 bp = Blueprint("home", __name__)
@@ -22,7 +24,16 @@ def index() -> str | Response:
         if len(active) == 1:
             return redirect(url_for("courses.timeline", course_id=active[0].course.id))
         unread = comments.unread_by_entry(db, context.vault(), actor.user)
-        return render_template("home/patient.html", rows=rows, unread=unread)
+        zone = context.runtime().settings.zone
+        today = datetime.now(zone).date()
+        shipped = context.runtime().clinical.prompts
+        due_by_course = {
+            r.course.id: guided.due_prompts(db, actor, shipped, r.course.id, today, zone)
+            for r in active
+        }
+        return render_template(
+            "home/patient.html", rows=rows, unread=unread, due_by_course=due_by_course
+        )
     sort = request.args.get("sort", "attention")
     show = request.args.get("show", "active")
     name = request.args.get("name", "")[:100]

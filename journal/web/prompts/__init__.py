@@ -1,0 +1,5 @@
+"""Guided prompts: the clinic's library and the prompts assigned for a session."""
+
+from journal.web.prompts.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+
+from journal.models import Visibility
+from journal.services.quick_capture import BODY, FEELINGS, INTENSITY, QuickInput
+from journal.web.filters import VISIBILITY_LABELS
+
+
+class QuickForm(FlaskForm):
+    # Choices are checked by the service, which gives the clear messages.
+    feelings = SelectMultipleField(
+        "Feelings", choices=[SelectChoice(k, v) for k, v in FEELINGS.items()], validate_choice=False
+    )
+    body = SelectMultipleField(
+        "In the body", choices=[SelectChoice(k, v) for k, v in BODY.items()], validate_choice=False
+    )
+    intensity = RadioField(
+        "How strong was it?",
+        choices=[SelectChoice(str(n), str(n)) for n in INTENSITY],
+        validate_choice=False,
+    )
+    phrase = StringField("One word or phrase")
+    image = StringField("One image, in words")
+    visibility = RadioField(
+        "Who can read it",
+        choices=[
+            SelectChoice(v.value, VISIBILITY_LABELS[v])
+            for v in (Visibility.CARE_TEAM, Visibility.PRIVATE)
+        ],
+        default=Visibility.CARE_TEAM.value,
+    )
+
+    def to_input(self) -> QuickInput:
+        raw = self.intensity.data or ""
+        return QuickInput(
+            feelings=list(self.feelings.data or []),
+            body=list(self.body.data or []),
+            intensity=(int(raw) if raw.isdigit() and len(raw) < 3 else 0) if raw else None,
+            phrase=self.phrase.data or "",
+            image=self.image.data or "",
+            visibility=Visibility(self.visibility.data),
+        )

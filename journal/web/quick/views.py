@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from journal.models import Role
+from journal.services import policy, quick_capture
+from journal.services.errors import ValidationError
+from journal.web import context
+from journal.web.forms import apply_errors
+from journal.web.quick.forms import QuickForm
+from journal.web.security import roles
+
+bp = Blueprint("quick", __name__)
+
+
+@bp.route("/courses/<uuid:course_id>/quick", methods=["GET", "POST"])
+@roles(Role.PATIENT)
+def capture(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
+    db = context.db()
+    access = policy.course_access(db, context.user(), course_id)
+    if not policy.can_quick_capture(access):
+        flash("This course is closed; its journal can be read but not added to.")
+        return redirect(url_for("courses.timeline", course_id=course_id))
+    form = QuickForm()
+    if form.validate_on_submit():
+        try:
+            entry = quick_capture.save(
+                db, context.vault(), context.actor(), course_id, form.to_input()
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Saved. Rest now; you can add more later.")
+            return redirect(url_for("entries.view", entry_id=entry.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "quick/capture.html",
+        access=access,
+        form=form,
+        session=quick_capture.todays_session(db, course_id),
+        feelings=quick_capture.FEELINGS,
+        body=quick_capture.BODY,
+    ), status
