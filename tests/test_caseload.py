@@ -4,27 +4,21 @@ however large the caseload."""
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from journal.models import Course, DosingSession, Phase, Role, SessionStatus, User, Visibility
 from journal.services import comments, review
-from journal.services.accounts import SessionLimits
 from journal.services.actor import Actor
 from journal.services.comments import CommentInput
-from tests.conftest import World, runtime
+from tests.conftest import World
 from tests.helpers import Browser
 from tests.scene import Written, rewrite, write
+from tests.sql_counts import measure, steady_sessions
 
 ROW_RE = re.compile(r'<tr class="(attention)?">(.*?)</tr>', re.S)
 NAME_RE = re.compile(r'<a href="/courses/[0-9a-f-]{36}">([^<]+)</a>')
@@ -228,31 +222,7 @@ def test_only_clinicians_have_a_caseload(load: Caseload) -> None:
 
 @pytest.fixture
 def steady_login_sessions(app: Flask) -> None:
-    """Keep the once-a-minute "last seen" update out of the counts, whatever the clock."""
-    limits: SessionLimits = runtime(app).session_limits
-    runtime(app).session_limits = dataclasses.replace(limits, touch_every=timedelta(days=1))
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = runtime(app).database.engine
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def measure(app: Flask, browser: Browser, url: str) -> list[str]:
-    with statements(app) as seen:
-        response = browser.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return list(seen)
+    steady_sessions(app)
 
 
 def fill_caseload(world: World, doc: User, patients: int) -> Browser:

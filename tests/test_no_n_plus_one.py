@@ -7,21 +7,14 @@ the same page, after one warm-up request of each.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
-from typing import Any
-
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from journal.models import Course, Phase, Role, SessionStatus, User, Visibility
-from journal.services.accounts import SessionLimits
 from tests.conftest import Clinic, World, runtime
 from tests.helpers import Browser
 from tests.scene import Written, rewrite, write
+from tests.sql_counts import measure, statements, steady_sessions
 
 SMALL, LARGE = 2, 30
 FEW_PATIENTS, MANY_PATIENTS = 1, 10
@@ -29,31 +22,7 @@ FEW_PATIENTS, MANY_PATIENTS = 1, 10
 
 @pytest.fixture(autouse=True)
 def steady_login_sessions(app: Flask) -> None:
-    """Keep the once-a-minute "last seen" update out of the counts, whatever the clock."""
-    limits: SessionLimits = runtime(app).session_limits
-    runtime(app).session_limits = dataclasses.replace(limits, touch_every=timedelta(days=1))
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = runtime(app).database.engine
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def measure(app: Flask, browser: Browser, url: str) -> list[str]:
-    with statements(app) as seen:
-        response = browser.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return list(seen)
+    steady_sessions(app)
 
 
 def compare(app: Flask, small: tuple[Browser, str], large: tuple[Browser, str]) -> int:
