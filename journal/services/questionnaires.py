@@ -368,25 +368,7 @@ def course_measures(
         )
         if a.instrument_id in catalogue
     ]
-    responses = []
-    for r in db.scalars(
-        select(QuestionnaireResponse)
-        .where(QuestionnaireResponse.course_id == course_id)
-        .order_by(QuestionnaireResponse.submitted_at)
-    ):
-        data = json.loads(vault.open_column(r, "result", owner))
-        responses.append(
-            ResponseView(
-                id=r.id,
-                instrument_id=r.instrument_id,
-                submitted_at=r.submitted_at,
-                total=int(data["total"]),
-                max_score=int(data["max"]),
-                band=str(data["band"]),
-                flags=list(data["flags"]),
-                session_number=numbers.get(r.session_id) if r.session_id else None,
-            )
-        )
+    responses = course_responses(db, vault, access, numbers)
     session_days = [s.scheduled_at.date() for s in sessions if s.status != SessionStatus.CANCELLED]
     charts = []
     for instrument_id in dict.fromkeys(r.instrument_id for r in responses):
@@ -410,6 +392,34 @@ def course_measures(
             db, actor, object_type="questionnaire", object_id=course_id, subject_id=owner
         )
     return Measures(access, assignments, charts, responses, flags)
+
+
+def course_responses(
+    db: Session, vault: Vault, access: CourseAccess, numbers: dict[uuid.UUID, int]
+) -> list[ResponseView]:
+    """Every answered questionnaire on the course, oldest first, opened.
+    `numbers` maps session ids to session numbers. The caller audits the read."""
+    owner = access.course.patient_id
+    responses = []
+    for r in db.scalars(
+        select(QuestionnaireResponse)
+        .where(QuestionnaireResponse.course_id == access.course.id)
+        .order_by(QuestionnaireResponse.submitted_at)
+    ):
+        data = json.loads(vault.open_column(r, "result", owner))
+        responses.append(
+            ResponseView(
+                id=r.id,
+                instrument_id=r.instrument_id,
+                submitted_at=r.submitted_at,
+                total=int(data["total"]),
+                max_score=int(data["max"]),
+                band=str(data["band"]),
+                flags=list(data["flags"]),
+                session_number=numbers.get(r.session_id) if r.session_id else None,
+            )
+        )
+    return responses
 
 
 def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagView]:

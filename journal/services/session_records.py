@@ -480,3 +480,16 @@ def record_marks(db: Session, vault: Vault, access: CourseAccess) -> dict[uuid.U
         data = RecordData.from_json(vault.open_column(row, "content", owner))
         marks[row.session_id] = RecordMark(row.session_id, data.bp_flag)
     return marks
+
+
+def course_records(db: Session, vault: Vault, access: CourseAccess) -> dict[uuid.UUID, RecordData]:
+    """Session id -> its opened record, for the clinician's export; in one query.
+    Nobody else gets any."""
+    if not can_use_clinical_records(access):
+        return {}
+    owner = access.course.patient_id
+    rows = db.scalars(select(SessionRecord).where(SessionRecord.course_id == access.course.id))
+    return {
+        row.session_id: RecordData.from_json(vault.open_column(row, "content", owner))
+        for row in rows
+    }

@@ -42,6 +42,7 @@ from journal.services.export.model import (
     ExportOptions,
     PatientDataDocument,
 )
+from journal.services.instruments import Catalogue
 from journal.services.notes import AUDIT_TYPE as NOTE_AUDIT_TYPE
 from journal.services.policy import (
     CourseAccess,
@@ -153,6 +154,7 @@ def export_course(
     clinic_name: str,
     zone: ZoneInfo,
     now: datetime | None = None,
+    catalogue: Catalogue | None = None,
 ) -> ExportFile:
     """The course summary as the actor may see it, as a file.
 
@@ -164,7 +166,9 @@ def export_course(
     chosen = parse_format(fmt)
     check_options(access, list_sessions(db, course_id), options)
     check_passphrase(chosen, passphrase)
-    doc = collect_course(db, vault, access, options, clinic_name=clinic_name, zone=zone, now=now)
+    doc = collect_course(
+        db, vault, access, options, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue
+    )
     if doc.scope.psychotherapy_notes is None:
         audit.record_read(
             db,
@@ -253,6 +257,7 @@ def collect_patient_data(
     clinic_name: str,
     zone: ZoneInfo,
     now: datetime,
+    catalogue: Catalogue | None = None,
 ) -> PatientDataDocument:
     """Every course of the patient, with everything they may see, private entries too."""
     if actor.role != Role.PATIENT:
@@ -272,6 +277,7 @@ def collect_patient_data(
             clinic_name=clinic_name,
             zone=zone,
             now=now,
+            catalogue=catalogue,
         )
         for course_id in ids
     )
@@ -290,6 +296,7 @@ def export_patient_data(
     clinic_name: str,
     zone: ZoneInfo,
     now: datetime | None = None,
+    catalogue: Catalogue | None = None,
 ) -> ExportFile:
     """The patient's own data (right of access and portability), as JSON or PDF."""
     now = now or utcnow()
@@ -297,7 +304,9 @@ def export_patient_data(
         raise Forbidden()
     chosen = parse_format(fmt, PATIENT_DATA_FORMATS)
     check_passphrase(chosen, passphrase)
-    doc = collect_patient_data(db, vault, actor, clinic_name=clinic_name, zone=zone, now=now)
+    doc = collect_patient_data(
+        db, vault, actor, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue
+    )
     audit.record_read(
         db,
         actor,

@@ -21,13 +21,16 @@ from journal.models import (
     DosingSession,
     Entry,
     EntryRevision,
+    SessionStatus,
     User,
     Visibility,
 )
+from journal.services.charts import ScorePoint, trend_chart
 from journal.services.courses import care_team, course_indication, list_sessions
 from journal.services.entries import intentions_of
 from journal.services.errors import ValidationError
 from journal.services.export.model import (
+    ClinicalRecord,
     CommentRecord,
     CourseDocument,
     CourseInfo,
@@ -38,14 +41,17 @@ from journal.services.export.model import (
     NoteRecord,
     NotesDisclosure,
     Person,
+    QuestionnaireTrend,
     ReviewRecord,
     RevisionRecord,
     Scope,
+    ScoreRecord,
     SessionRecord,
     Span,
     ThemeIndexRecord,
     ThemeRecord,
 )
+from journal.services.instruments import Catalogue
 from journal.services.notes import session_notes
 from journal.services.policy import (
     CourseAccess,
@@ -55,9 +61,12 @@ from journal.services.policy import (
     can_use_notes,
     readable_entries_clause,
 )
+from journal.services.questionnaires import course_responses
 from journal.services.review import reviews_of
+from journal.services.session_records import RecordData, course_records
 from journal.services.themes import themes_of
 from journal.services.vault import Vault
+from journal.services.vitals import Vitals
 
 NOTES_REASON_MIN = 5
 NOTES_REASON_MAX = 300
@@ -222,8 +231,10 @@ def collect_course(
     clinic_name: str,
     zone: ZoneInfo,
     now: datetime,
+    catalogue: Catalogue | None = None,
 ) -> CourseDocument:
-    """The course as this exporter may see it. The caller has checked the options."""
+    """The course as this exporter may see it. The caller has checked the options.
+    Questionnaire trends need the catalogue of instruments."""
     course = access.course
     owner = course.patient_id
     patient = db.get(User, owner)
@@ -284,6 +295,7 @@ def collect_course(
     themes = themes_of(db, vault, access, ids)
     include_notes = notes_included(access, options)
     notes = _notes(db, vault, access, chosen_ids) if include_notes else {}
+    records = course_records(db, vault, access)  # clinicians only: empty for the patient
 
     by_session: dict[uuid.UUID, list[EntryRecord]] = defaultdict(list)
     course_intentions: list[IntentionRecord] = []
@@ -326,9 +338,11 @@ def collect_course(
             s.status,
             tuple(by_session[s.id]),
             tuple(notes.get(s.id, ())),
+            _clinical(records.get(s.id)),
         )
         for s in chosen
     ]
+    trends = _trends(db, vault, access, catalogue, sessions) if catalogue is not None else ()
     disclosure = (
         NotesDisclosure(person(access.user), options.notes_reason.strip())
         if include_notes
@@ -352,4 +366,59 @@ def collect_course(
         intentions=tuple(sorted(course_intentions, key=lambda i: (i.session_number, i.set_at))),
         sessions_in_course=len(sessions),
         themes=_theme_index(session_records),
+        questionnaires=trends,
     )
+
+
+def _clinical(data: RecordData | None) -> ClinicalRecord | None:
+    if data is None:
+        return None
+
+    def bp(v: Vitals) -> str | None:
+        return f"{v.systolic}/{v.diastolic}" if v.systolic and v.diastolic else None
+
+    per_kg = data.dose_mg_per_kg
+    return ClinicalRecord(
+        route=data.route_label,
+        dose_mg=str(data.dose_mg),
+        dose_mg_per_kg=None if per_kg is None else str(per_kg),
+        pre_bp=bp(data.pre),
+        pre_heart_rate=data.pre.heart_rate,
+        post_bp=bp(data.post),
+        post_heart_rate=data.post.heart_rate,
+        side_effects=tuple(data.side_effect_labels),
+        dissociation=data.dissociation,
+        bp_flag=data.bp_flag is not None,
+    )
+
+
+def _trends(
+    db: Session,
+    vault: Vault,
+    access: CourseAccess,
+    catalogue: Catalogue,
+    sessions: list[DosingSession],
+) -> tuple[QuestionnaireTrend, ...]:
+    """Each questionnaire's scores over the whole course (the patient's own answers:
+    both scopes hold them), with the chart the pages draw."""
+    numbers = {s.id: s.number for s in sessions}
+    responses = course_responses(db, vault, access, numbers)
+    days = [s.scheduled_at.date() for s in sessions if s.status != SessionStatus.CANCELLED]
+    trends = []
+    for instrument_id in dict.fromkeys(r.instrument_id for r in responses):
+        if instrument_id not in catalogue:
+            continue
+        instrument = catalogue.get(instrument_id)
+        mine = [r for r in responses if r.instrument_id == instrument_id]
+        flagged = [any(f["kind"] == "safety" for f in r.flags) for r in mine]
+        points = [
+            ScorePoint(r.submitted_at.date(), r.total, f)
+            for r, f in zip(mine, flagged, strict=True)
+        ]
+        chart = trend_chart(instrument, points, days, chart_id=f"export-{instrument.id}")
+        scores = tuple(
+            ScoreRecord(r.submitted_at, r.total, r.max_score, r.band, r.session_number, f)
+            for r, f in zip(mine, flagged, strict=True)
+        )
+        trends.append(QuestionnaireTrend(instrument.id, instrument.title, scores, chart.svg))
+    return tuple(trends)

@@ -16,12 +16,10 @@ What the review work of issue 3 adds:
   `ExportScope.psychotherapy_notes`, the reason is stored (encrypted) in
   `note_disclosures` and the act goes to the audit trail.
 
-Still planned, each of which plugs in here and in `collect.py` once its data
-exists:
-- questionnaire trends (issue 4): `CourseDocument.questionnaires`, a table per
-  instrument with severity bands, and a chart in the HTML and PDF;
-- the dosing session's clinical record (route, dose, vitals, side effects,
-  dissociation): more columns of `SessionRecord`.
+Clinical content: the dosing session's record in `SessionRecord.clinical`
+(a clinician's export only) and each questionnaire's scores with its chart in
+`CourseDocument.questionnaires` (both scopes: the patient's own answers).
+Still planned: how each intention went, and the screening.
 A new part raises `FORMAT_VERSION` once the format is released (version 1 is not
 released yet, so the parts above are documented as part of it).
 """
@@ -172,6 +170,42 @@ class EntryRecord:
 
 
 @dataclass(frozen=True)
+class ClinicalRecord:
+    """The dosing session's clinical record, in a clinician's export only."""
+
+    route: str
+    dose_mg: str
+    dose_mg_per_kg: str | None
+    pre_bp: str | None  # "132/84"
+    pre_heart_rate: int | None
+    post_bp: str | None
+    post_heart_rate: int | None
+    side_effects: tuple[str, ...]
+    dissociation: int | None  # 0-10
+    bp_flag: bool  # pre-dose at or above 140/90 (shown, never advised on)
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    submitted_at: datetime
+    total: int
+    max_score: int
+    band: str
+    session_number: int | None  # the session it was filled in before
+    safety_flag: bool
+
+
+@dataclass(frozen=True)
+class QuestionnaireTrend:
+    """One questionnaire's scores over the course, with its chart (SVG)."""
+
+    instrument_id: str
+    title: str
+    scores: tuple[ScoreRecord, ...]
+    chart_svg: str
+
+
+@dataclass(frozen=True)
 class SessionRecord:
     id: uuid.UUID
     number: int
@@ -179,6 +213,7 @@ class SessionRecord:
     status: SessionStatus
     entries: tuple[EntryRecord, ...] = ()  # oldest first
     psychotherapy_notes: tuple[NoteRecord, ...] = ()  # oldest first; see NotesDisclosure
+    clinical: ClinicalRecord | None = None
 
     def in_phase(self, phase: Phase) -> list[EntryRecord]:
         return [e for e in self.entries if e.phase == phase]
@@ -226,6 +261,7 @@ class CourseDocument:
     intentions: tuple[IntentionRecord, ...]
     sessions_in_course: int  # before the options narrowed the list
     themes: tuple[ThemeIndexRecord, ...] = ()  # by kind, then name
+    questionnaires: tuple[QuestionnaireTrend, ...] = ()
 
     @property
     def entry_count(self) -> int:

@@ -40,6 +40,7 @@ def _environment() -> Environment:
         review=text.review,
         notes_heading=text.notes_heading,
         sessions_list=text.sessions_list,
+        clinical_cells=text.clinical_cells,
     )
     return env
 

@@ -122,6 +122,20 @@ def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
     }
     if scope.psychotherapy_notes is not None:  # the key is absent when notes are left out
         data["psychotherapy_notes"] = [_note(n) for n in s.psychotherapy_notes]
+    if s.clinical is not None:  # a clinician's export of a session with a record
+        c = s.clinical
+        data["clinical_record"] = {
+            "route": c.route,
+            "dose_mg": c.dose_mg,
+            "dose_mg_per_kg": c.dose_mg_per_kg,
+            "blood_pressure_before": c.pre_bp,
+            "heart_rate_before": c.pre_heart_rate,
+            "blood_pressure_after": c.post_bp,
+            "heart_rate_after": c.post_heart_rate,
+            "side_effects": list(c.side_effects),
+            "dissociation": c.dissociation,
+            "pre_dose_bp_at_or_above_140_90": c.bp_flag,
+        }
     return data
 
 
@@ -168,6 +182,24 @@ def course_data(doc: CourseDocument) -> dict[str, Any]:
                 "entries": t.entries,
             }
             for t in doc.themes
+        ],
+        "questionnaires": [
+            {
+                "instrument_id": q.instrument_id,
+                "title": q.title,
+                "scores": [
+                    {
+                        "submitted_at": utc(r.submitted_at),
+                        "total": r.total,
+                        "max_score": r.max_score,
+                        "band": r.band,
+                        "session_number": r.session_number,
+                        "safety_flag": r.safety_flag,
+                    }
+                    for r in q.scores
+                ],
+            }
+            for q in doc.questionnaires
         ],
     }
 

@@ -126,7 +126,19 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
         f"{h}# Dosing sessions",
         "",
     ]
-    if doc.sessions:
+    if doc.sessions and any(s.clinical for s in doc.sessions):
+        lines += [
+            "| Session | Date | Status | Route | Dose | BP / HR before | BP / HR after "
+            "| Side effects | Dissociation | Entries |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {s.number} | {text.when(s.scheduled_at, z)} | {text.STATUS[s.status]} "
+            f"| {' | '.join(_escape(c) for c in text.clinical_cells(s.clinical))} "
+            f"| {len(s.entries)} |"
+            for s in doc.sessions
+        ]
+    elif doc.sessions:
         lines += ["| Session | Date | Status | Entries |", "| --- | --- | --- | --- |"]
         lines += [
             f"| {s.number} | {text.when(s.scheduled_at, z)} | {text.STATUS[s.status]} "
@@ -141,6 +153,16 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
     else:
         lines.append("No intentions in this export.")
     lines.append("")
+    for q in doc.questionnaires:
+        lines += [f"{h}# {_escape(q.title)}", "", "| Date | Score | Band | Before session |"]
+        lines.append("| --- | --- | --- | --- |")
+        lines += [
+            f"| {text.day(r.submitted_at, z)} | {r.total} of {r.max_score}"
+            f"{' (safety flag)' if r.safety_flag else ''} | {_escape(r.band)} "
+            f"| {r.session_number or ''} |"
+            for r in q.scores
+        ]
+        lines.append("")
     if doc.themes:
         lines += [f"{h}# Themes", ""]
         lines += [

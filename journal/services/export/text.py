@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from journal.models import Phase, Role, SessionStatus, Visibility
 from journal.services.export.model import (
+    ClinicalRecord,
     CourseDocument,
     ExportOptions,
     NotesDisclosure,
@@ -77,3 +78,24 @@ def notes_heading(disclosure: NotesDisclosure) -> str:
 def sessions_list(numbers: tuple[int, ...]) -> str:
     joined = ", ".join(str(n) for n in numbers)
     return f"sessions {joined}" if len(numbers) > 1 else f"session {joined}"
+
+
+def clinical_cells(c: ClinicalRecord | None) -> list[str]:
+    """Route, dose, before, after, side effects and dissociation, as table cells."""
+    if c is None:
+        return ["", "", "", "", "", ""]
+
+    def vitals(bp: str | None, hr: int | None) -> str:
+        parts = [bp or "", f"HR {hr}" if hr is not None else ""]
+        return ", ".join(p for p in parts if p)
+
+    dose = f"{c.dose_mg} mg" + (f" ({c.dose_mg_per_kg} mg/kg)" if c.dose_mg_per_kg else "")
+    before = vitals(c.pre_bp, c.pre_heart_rate) + (" (at or above 140/90)" if c.bp_flag else "")
+    return [
+        c.route,
+        dose,
+        before,
+        vitals(c.post_bp, c.post_heart_rate),
+        ", ".join(c.side_effects) or "none recorded",
+        "" if c.dissociation is None else f"{c.dissociation}/10",
+    ]

@@ -93,6 +93,7 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
             passphrase=form.chosen_passphrase(),
             clinic_name=settings.clinic_name,
             zone=settings.zone,
+            catalogue=context.runtime().clinical.instruments,
         )
     except ValidationError as exc:
         apply_errors(form, exc)
@@ -120,6 +121,7 @@ def my_data() -> str | Response | tuple[str, int]:
             passphrase=form.chosen_passphrase(),
             clinic_name=settings.clinic_name,
             zone=settings.zone,
+            catalogue=context.runtime().clinical.instruments,
         )
     except ValidationError as exc:
         apply_errors(form, exc)

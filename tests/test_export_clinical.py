@@ -1,0 +1,84 @@
+"""The export holds the dosing-session records (a clinician's export only) and the
+questionnaire trends (both scopes: they are the patient's own answers)."""
+
+from __future__ import annotations
+
+import json
+
+from journal.services import questionnaires, session_records
+from journal.services.actor import Actor
+from tests.conftest import Clinic, runtime
+from tests.export_helpers import export, flat, pdf_text, validate
+
+
+def _record_and_answers(clinic: Clinic) -> None:
+    world = clinic.world
+    session_records.save_record(
+        world.db,
+        world.vault,
+        Actor(clinic.clinician),
+        clinic.course.id,
+        clinic.past.id,
+        session_records.RecordInput(
+            route="intramuscular",
+            dose="0.75",
+            dose_unit="mg_per_kg",
+            weight_kg="70",
+            pre_systolic="144",
+            pre_diastolic="91",
+            pre_heart_rate="76",
+            post_systolic="130",
+            post_diastolic="82",
+            side_effects=("nausea",),
+            dissociation="6",
+        ),
+        expected_version=None,
+    )
+    catalogue = runtime(world.app).clinical.instruments
+    row = questionnaires.assign(
+        world.db, Actor(clinic.clinician), catalogue, clinic.course.id, "gad7", "once"
+    )
+    answers: dict[str, object] = {f"q{n}": v for n, v in enumerate([2, 2, 1, 1, 2, 1, 2], 1)}
+    questionnaires.submit(world.db, world.vault, Actor(clinic.patient), catalogue, row.id, answers)
+
+
+def test_the_clinicians_export_has_the_session_record_and_the_trend(clinic: Clinic) -> None:
+    _record_and_answers(clinic)
+    clinician = clinic.world.browser(clinic.clinician)
+    r = export(clinician, clinic.course.id, "json")
+    assert r.status_code == 200
+    data = json.loads(r.data)
+    validate(data)
+    (past,) = [s for s in data["sessions"] if s["id"] == str(clinic.past.id)]
+    record = past["clinical_record"]
+    # 0.75 mg/kg for 70 kg is 52.5 mg, by hand.
+    assert record["dose_mg"] == "52.5" and record["dose_mg_per_kg"] == "0.75"
+    assert record["blood_pressure_before"] == "144/91"
+    assert record["pre_dose_bp_at_or_above_140_90"] is True
+    assert record["dissociation"] == 6
+    (gad7,) = data["questionnaires"]
+    # 2+2+1+1+2+1+2 = 11: "Moderate" (10-14).
+    assert [(s["total"], s["band"]) for s in gad7["scores"]] == [(11, "Moderate")]
+
+    md = export(clinician, clinic.course.id, "md").get_data(as_text=True)
+    assert "52.5 mg (0.75 mg/kg)" in md and "144/91, HR 76 (at or above 140/90)" in md
+    assert "11 of 21" in md
+    pdf = flat(pdf_text(export(clinician, clinic.course.id, "pdf").data))
+    assert "52.5mg" in pdf and "144/91" in pdf and "11of21" in pdf
+
+
+def test_the_patients_export_has_the_trend_but_never_the_record(clinic: Clinic) -> None:
+    _record_and_answers(clinic)
+    patient = clinic.world.browser(clinic.patient)
+    data = json.loads(export(patient, clinic.course.id, "json").data)
+    validate(data)
+    assert all("clinical_record" not in s for s in data["sessions"])
+    assert [s["total"] for s in data["questionnaires"][0]["scores"]] == [11]
+    for fmt in ("md", "html"):
+        page = export(patient, clinic.course.id, fmt).get_data(as_text=True)
+        assert "144/91" not in page and "52.5" not in page
+        assert "11 of 21" in page
+    pdf = flat(pdf_text(export(patient, clinic.course.id, "pdf").data))
+    assert "144/91" not in pdf and "52.5" not in pdf
+    mine = json.loads(patient.post("/account/export", {"format": "json"}).data)
+    assert all("clinical_record" not in s for c in mine["courses"] for s in c["sessions"])
