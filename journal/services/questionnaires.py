@@ -89,6 +89,14 @@ class Measures:
 # -- assigning -------------------------------------------------------------------
 
 
+def _clinician_access(db: Session, actor: Actor, course_id: uuid.UUID) -> CourseAccess:
+    """Assigning, stopping and acknowledging are for care-team clinicians; others get 404."""
+    access = course_access(db, actor.user, course_id)
+    if not access.as_clinician:
+        raise NotFound()
+    return access
+
+
 def assign(
     db: Session,
     actor: Actor,
@@ -98,9 +106,7 @@ def assign(
     cadence: str,
     now: datetime | None = None,
 ) -> QuestionnaireAssignment:
-    access = course_access(db, actor.user, course_id)
-    if not access.as_clinician:
-        raise NotFound()
+    access = _clinician_access(db, actor, course_id)
     if not access.writable:
         raise Forbidden()
     errors = {}
@@ -151,9 +157,7 @@ def end_assignment(
     row = db.get(QuestionnaireAssignment, assignment_id)
     if row is None:
         raise NotFound()
-    access = course_access(db, actor.user, row.course_id)
-    if not access.as_clinician:
-        raise NotFound()
+    access = _clinician_access(db, actor, row.course_id)
     if row.ended_at is None:
         row.ended_at = now or utcnow()
         audit.record(
@@ -446,9 +450,7 @@ def acknowledge(
     flag = db.get(SafetyFlag, flag_id)
     if flag is None:
         raise NotFound()
-    access = course_access(db, actor.user, flag.course_id)
-    if not access.as_clinician:
-        raise NotFound()
+    access = _clinician_access(db, actor, flag.course_id)
     if flag.acknowledged_at is None:
         flag.acknowledged_by, flag.acknowledged_at = actor.id, now or utcnow()
         audit.record(

@@ -8,29 +8,16 @@ from flask import Flask
 from markupsafe import Markup
 
 from journal.models import Phase, SessionStatus, Visibility
+from journal.services.labels import (
+    PHASE_LABELS,
+    SHORT_VISIBILITY,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+)
 from journal.services.rendering import render_markdown
-from journal.web import context
 
-PHASE_LABELS = {
-    Phase.PREPARATION: "Preparation",
-    Phase.IN_SESSION: "In-session insights",
-    Phase.INTEGRATION: "Integration",
-}
-VISIBILITY_LABELS = {
-    Visibility.PRIVATE: "Private: only you",
-    Visibility.CARE_TEAM: "Shared with the care team",
-    Visibility.CLINICIAN_ONLY: "Clinicians only",
-}
-SHORT_VISIBILITY = {
-    Visibility.PRIVATE: "Private",
-    Visibility.CARE_TEAM: "Care team",
-    Visibility.CLINICIAN_ONLY: "Clinicians only",
-}
-STATUS_LABELS = {
-    SessionStatus.SCHEDULED: "Scheduled",
-    SessionStatus.COMPLETED: "Completed",
-    SessionStatus.CANCELLED: "Cancelled",
-}
+__all__ = ["PHASE_LABELS", "SHORT_VISIBILITY", "STATUS_LABELS", "VISIBILITY_LABELS"]
+from journal.web import context
 
 
 def local(value: datetime) -> datetime:

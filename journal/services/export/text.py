@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from journal.models import Phase, Role, SessionStatus, Visibility
+from journal.models import Role
 from journal.services.export.model import (
     ClinicalRecord,
     CourseDocument,
@@ -15,22 +15,12 @@ from journal.services.export.model import (
     Scope,
     Span,
 )
+from journal.services.labels import PHASE_LABELS, SHORT_VISIBILITY, STATUS_LABELS
 
-PHASES = {
-    Phase.PREPARATION: "Preparation",
-    Phase.IN_SESSION: "In-session insights",
-    Phase.INTEGRATION: "Integration",
-}
-VISIBILITY = {
-    Visibility.PRIVATE: "Private",
-    Visibility.CARE_TEAM: "Care team",
-    Visibility.CLINICIAN_ONLY: "Clinicians only",
-}
-STATUS = {
-    SessionStatus.SCHEDULED: "Scheduled",
-    SessionStatus.COMPLETED: "Completed",
-    SessionStatus.CANCELLED: "Cancelled",
-}
+# The same words as the pages.
+PHASES = PHASE_LABELS
+VISIBILITY = SHORT_VISIBILITY
+STATUS = STATUS_LABELS
 ROLES = {Role.PATIENT: "Patient", Role.CLINICIAN: "Clinician", Role.ADMIN: "Admin"}
 SCOPES = {
     Scope.CLINICIAN: "Clinician's export: everything the care team may read; "
