@@ -33,7 +33,13 @@ class Entry(UUIDPrimaryKey, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
 
-    __table_args__ = (Index("ix_entries_course_created", "course_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_entries_course_created", "course_id", "created_at"),
+        # Covering indexes for the caseload's per-course counts (new since a visit,
+        # not reviewed): counted from the index alone, without reading entry rows.
+        Index("ix_entries_course_updated", "course_id", "updated_at", "author_id", "visibility"),
+        Index("ix_entries_course_author", "course_id", "author_id", "visibility", "version", "id"),
+    )
     # The version is part of each ciphertext's associated data; services set it,
     # and an UPDATE only applies to the version the writer read.
     __mapper_args__ = {  # noqa: RUF012

@@ -9,8 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from journal.db import begin_write, new_id, utcnow
@@ -203,17 +204,31 @@ def _unread_clause(user: User) -> tuple[object, ...]:
     )
 
 
+def _unread_comments(user: User, *columns: Any) -> Select[Any]:
+    """Comments by others the user has not opened, on entries they may read.
+
+    Driven from the comments' own course column, so the database walks the
+    (few) comments of the user's courses rather than every entry of them.
+    """
+    return (
+        select(*columns)
+        .select_from(Comment)
+        .join(Entry, Entry.id == Comment.entry_id)
+        .join(Course, Course.id == Comment.course_id)
+        .where(Entry.course_id == Comment.course_id, *_unread_clause(user))  # type: ignore[arg-type]
+    )
+
+
+def unread_comments_by_course(user: User) -> Select[Any]:
+    """(course id, unread count) rows, for the caseload."""
+    return _unread_comments(user, Comment.course_id, func.count()).group_by(Comment.course_id)
+
+
 def unread_count(db: Session, user: User) -> int:
     """Comments and replies by others the user has not opened yet, on every course."""
     if user.role == Role.ADMIN:
         return 0
-    stmt = (
-        select(func.count(Comment.id))
-        .join(Entry, Entry.id == Comment.entry_id)
-        .join(Course, Course.id == Entry.course_id)
-        .where(*_unread_clause(user))  # type: ignore[arg-type]
-    )
-    return db.scalar(stmt) or 0
+    return db.scalar(_unread_comments(user, func.count())) or 0
 
 
 @dataclass(frozen=True)
@@ -231,15 +246,12 @@ def unread_by_entry(
     if user.role == Role.ADMIN:
         return []
     stmt = (
-        select(Entry.id, func.count(Comment.id))
-        .join(Comment, Comment.entry_id == Entry.id)
-        .join(Course, Course.id == Entry.course_id)
-        .where(*_unread_clause(user))  # type: ignore[arg-type]
-        .group_by(Entry.id)
+        _unread_comments(user, Comment.entry_id, func.count())
+        .group_by(Comment.entry_id)
         .order_by(func.max(Comment.created_at).desc())
     )
     if course_id is not None:
-        stmt = stmt.where(Entry.course_id == course_id)
+        stmt = stmt.where(Comment.course_id == course_id)
     counts = [(row[0], row[1]) for row in db.execute(stmt)]
     if not counts:
         return []

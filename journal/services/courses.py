@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from journal.db import new_id, utcnow
@@ -36,12 +36,18 @@ MAX_SESSIONS = 60
 
 
 @dataclass(frozen=True)
+class NextSession:
+    number: int
+    scheduled_at: datetime
+
+
+@dataclass(frozen=True)
 class CourseRow:
     """A course as listed on a home page (no content)."""
 
     course: Course
     patient: User
-    next_session: DosingSession | None
+    next_session: NextSession | None
     sessions_done: int
     sessions_total: int
 
@@ -241,10 +247,18 @@ def courses_for(db: Session, actor: Actor, now: datetime | None = None) -> list[
         .order_by(User.name, Course.started_on)
     ).all()
     ids = [c.id for c, _ in pairs]
-    sessions: dict[uuid.UUID, list[DosingSession]] = {i: [] for i in ids}
+    # Plain rows, not ORM objects: a caseload of 40 courses has hundreds of sessions.
+    sessions: dict[uuid.UUID, list[Row[uuid.UUID, int, datetime, SessionStatus]]] = {
+        i: [] for i in ids
+    }
     if ids:
-        for s in db.scalars(
-            select(DosingSession)
+        for s in db.execute(
+            select(
+                DosingSession.course_id,
+                DosingSession.number,
+                DosingSession.scheduled_at,
+                DosingSession.status,
+            )
             .where(DosingSession.course_id.in_(ids))
             .order_by(DosingSession.scheduled_at)
         ):
@@ -257,7 +271,9 @@ def courses_for(db: Session, actor: Actor, now: datetime | None = None) -> list[
             CourseRow(
                 course=course,
                 patient=patient,
-                next_session=upcoming[0] if upcoming else None,
+                next_session=NextSession(upcoming[0].number, upcoming[0].scheduled_at)
+                if upcoming
+                else None,
                 sessions_done=sum(s.status == SessionStatus.COMPLETED for s in own),
                 sessions_total=sum(s.status != SessionStatus.CANCELLED for s in own),
             )

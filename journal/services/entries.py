@@ -402,17 +402,21 @@ def _view(db: Session, vault: Vault, actor: Actor, entry: Entry, access: CourseA
     return view
 
 
-def entry_row(db: Session, entry_id: uuid.UUID) -> Entry:
-    """The stored row (no content opened), after read_entry has checked access."""
-    entry = db.get(Entry, entry_id)
-    if entry is None:
-        raise NotFound()
-    return entry
-
-
 def read_entry(db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID) -> EntryView:
     entry, access = _load_entry(db, actor, entry_id)
     return _view(db, vault, actor, entry, access)
+
+
+def open_entry(
+    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID
+) -> tuple[EntryView, CourseAccess, Entry]:
+    """read_entry, plus the access and the stored row for the entry page's other parts.
+
+    Handing them on saves loading them again: the session's identity map holds
+    rows only while something refers to them.
+    """
+    entry, access = _load_entry(db, actor, entry_id)
+    return _view(db, vault, actor, entry, access), access, entry
 
 
 def entry_history(

@@ -241,22 +241,20 @@ def entry_outcomes(
     """The outcomes recorded in one entry (the caller has checked it may read the entry),
     for the intentions the reader may still read."""
     owner = access.course.patient_id
-    texts = {i.id: i for i, _, _ in _readable_intentions(db, access)}
-    found = []
-    for o in db.scalars(
-        select(IntentionOutcome)
-        .where(IntentionOutcome.entry_id == entry_id)
+    # Only this entry's outcomes, joined to intentions whose own entry the reader may read.
+    rows = db.execute(
+        select(IntentionOutcome, Intention)
+        .join(Intention, Intention.id == IntentionOutcome.intention_id)
+        .join(Entry, Entry.id == Intention.entry_id)
+        .where(IntentionOutcome.entry_id == entry_id, readable_entries_clause(access))
         .order_by(IntentionOutcome.created_at)
-    ):
-        intention = texts.get(o.intention_id)
-        if intention is None:
-            continue
-        found.append(
-            EntryOutcome(
-                intention_id=o.intention_id,
-                intention=vault.open_column(intention, "text", owner),
-                status=o.status,
-                reflection=vault.open_optional(o, "reflection", owner) or "",
-            )
+    ).all()
+    return [
+        EntryOutcome(
+            intention_id=o.intention_id,
+            intention=vault.open_column(intention, "text", owner),
+            status=o.status,
+            reflection=vault.open_optional(o, "reflection", owner) or "",
         )
-    return found
+        for o, intention in rows
+    ]

@@ -23,9 +23,7 @@ def entry_page(
     reply_to: uuid.UUID | None = None,
 ) -> str:
     db, vault, actor = context.db(), context.vault(), context.actor()
-    entry = entries.read_entry(db, vault, actor, entry_id)
-    access = policy.course_access(db, actor.user, entry.course_id)
-    row = entries.entry_row(db, entry_id)
+    entry, access, row = entries.open_entry(db, vault, actor, entry_id)
     reviews = review.reviews_of(db, [row])[entry_id]
     tags = themes.themes_of(db, vault, access, [entry_id])[entry_id]
     threads = comments.entry_comments(db, vault, actor, entry_id)
