@@ -24,7 +24,9 @@ run: install
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'journal:create_app()'
 
 ## Everything CI checks: lint, types, and the whole suite on SQLite and on PostgreSQL.
-test: install lint typecheck test-sqlite test-postgres
+## The two passes run side by side (one per core); each one's output is shown when it ends.
+test: install lint typecheck
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check journal tests migrations bench
