@@ -7,9 +7,12 @@ knows nothing of Flask, SQLAlchemy or the journal's tables.
 from journal.crypto.errors import DecryptionError, KeyFileError
 from journal.crypto.fields import (
     FieldContext,
+    Key,
+    blob_key_bytes,
     blob_key_id,
     decrypt_field,
     encrypt_field,
+    prepare_key,
     reencrypt_field,
 )
 from journal.crypto.keys import (
@@ -24,14 +27,17 @@ from journal.crypto.keys import (
 __all__ = [
     "DecryptionError",
     "FieldContext",
+    "Key",
     "KeyFileError",
     "MasterKeyRing",
     "audit_chain_mac",
+    "blob_key_bytes",
     "blob_key_id",
     "create_key_file",
     "decrypt_field",
     "encrypt_field",
     "new_data_key",
+    "prepare_key",
     "reencrypt_field",
     "unwrap_data_key",
     "wrap_data_key",

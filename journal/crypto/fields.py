@@ -28,6 +28,19 @@ _TAG_BYTES = 16
 _HEADER_BYTES = 1 + _KEY_ID_BYTES + _NONCE_BYTES
 _AAD_SCHEME = "kapj-field-v1"
 
+# A data key, as raw bytes or already prepared: preparing AES-GCM (the key
+# schedule) costs as much as sealing a short value, so callers that use a key
+# many times (the vault, key rotation) prepare it once.
+Key = bytes | AESGCM
+
+
+def prepare_key(key: bytes) -> Key:
+    return AESGCM(key)
+
+
+def _aead(key: Key) -> AESGCM:
+    return key if isinstance(key, AESGCM) else AESGCM(key)
+
 
 @dataclass(frozen=True, slots=True)
 class FieldContext:
@@ -55,31 +68,36 @@ class FieldContext:
         return f"{self.table}.{self.column} row {self.row_id} v{self.row_version}"
 
 
-def encrypt_field(key: bytes, key_id: uuid.UUID, plaintext: str, ctx: FieldContext) -> bytes:
+def encrypt_field(key: Key, key_id: uuid.UUID, plaintext: str, ctx: FieldContext) -> bytes:
     """Encrypt one field value with a fresh random nonce."""
     nonce = os.urandom(_NONCE_BYTES)
     header = bytes([BLOB_VERSION]) + key_id.bytes
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), header + ctx.associated_data())
+    sealed = _aead(key).encrypt(nonce, plaintext.encode("utf-8"), header + ctx.associated_data())
     return header + nonce + sealed
 
 
 def blob_key_id(blob: bytes) -> uuid.UUID:
     """The id of the data key a blob was sealed with (checks the header)."""
+    return uuid.UUID(bytes=blob_key_bytes(blob))
+
+
+def blob_key_bytes(blob: bytes) -> bytes:
+    """blob_key_id as its 16 bytes: cheaper where every stored value is looked at."""
     if len(blob) < _HEADER_BYTES + _TAG_BYTES:
         raise DecryptionError("stored value is truncated")
     if blob[0] != BLOB_VERSION:
         raise DecryptionError(f"unknown blob version {blob[0]}")
-    return uuid.UUID(bytes=bytes(blob[1 : 1 + _KEY_ID_BYTES]))
+    return bytes(blob[1 : 1 + _KEY_ID_BYTES])
 
 
-def decrypt_field(key: bytes, blob: bytes, ctx: FieldContext) -> str:
+def decrypt_field(key: Key, blob: bytes, ctx: FieldContext) -> str:
     """Decrypt one field value; any mismatch raises DecryptionError."""
     key_id = blob_key_id(blob)
     header = bytes(blob[: 1 + _KEY_ID_BYTES])
     nonce = bytes(blob[1 + _KEY_ID_BYTES : _HEADER_BYTES])
     aad = header + ctx.associated_data()
     try:
-        plain = AESGCM(key).decrypt(nonce, bytes(blob[_HEADER_BYTES:]), aad)
+        plain = _aead(key).decrypt(nonce, bytes(blob[_HEADER_BYTES:]), aad)
     except InvalidTag:
         raise DecryptionError(
             "integrity check failed", where=ctx.describe(), key_id=str(key_id)
@@ -88,7 +106,7 @@ def decrypt_field(key: bytes, blob: bytes, ctx: FieldContext) -> str:
 
 
 def reencrypt_field(
-    old_key: bytes, new_key: bytes, new_key_id: uuid.UUID, blob: bytes, ctx: FieldContext
+    old_key: Key, new_key: Key, new_key_id: uuid.UUID, blob: bytes, ctx: FieldContext
 ) -> bytes:
     """Decrypt a value and encrypt it again under another key, in the same place.
 
@@ -101,7 +119,7 @@ def reencrypt_field(
     place = ctx.associated_data()
     header = bytes(blob[: 1 + _KEY_ID_BYTES])
     try:
-        plain = AESGCM(old_key).decrypt(
+        plain = _aead(old_key).decrypt(
             bytes(blob[1 + _KEY_ID_BYTES : _HEADER_BYTES]),
             bytes(blob[_HEADER_BYTES:]),
             header + place,
@@ -112,4 +130,4 @@ def reencrypt_field(
         ) from None
     nonce = os.urandom(_NONCE_BYTES)
     new_header = bytes([BLOB_VERSION]) + new_key_id.bytes
-    return new_header + nonce + AESGCM(new_key).encrypt(nonce, plain, new_header + place)
+    return new_header + nonce + _aead(new_key).encrypt(nonce, plain, new_header + place)

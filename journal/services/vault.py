@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from journal.crypto import (
     DecryptionError,
     FieldContext,
+    Key,
     MasterKeyRing,
-    blob_key_id,
+    blob_key_bytes,
     decrypt_field,
     encrypt_field,
     new_data_key,
+    prepare_key,
     reencrypt_field,
     unwrap_data_key,
     wrap_data_key,
@@ -64,7 +66,8 @@ class Vault:
         self._db = db
         self._ring = ring
         self.scope = scope
-        self._keys: dict[uuid.UUID, tuple[uuid.UUID, bytes]] = {}  # id -> (owner, key)
+        # key id (its 16 bytes, as in a blob's header) -> (owner, key prepared for AES-GCM)
+        self._keys: dict[bytes, tuple[uuid.UUID, Key]] = {}
         self._active: dict[uuid.UUID, uuid.UUID] = {}  # owner -> active key id
 
     def for_scope(self, scope: KeyScope) -> Vault:
@@ -88,19 +91,19 @@ class Vault:
     def _remember(self, row: DataKey) -> None:
         if row.scope != self.scope:  # a notes key never opens journal text, nor the reverse
             return
-        if row.id not in self._keys:
+        if row.id.bytes not in self._keys:
             master = self._ring.key(row.master_key_id)
             key = unwrap_data_key(master, row.wrapped, key_id=str(row.id))
-            self._keys[row.id] = (row.owner_id, key)
+            self._keys[row.id.bytes] = (row.owner_id, prepare_key(key))
         if row.retired_at is None:
             self._active[row.owner_id] = row.id
 
-    def _active_key(self, owner_id: uuid.UUID) -> tuple[uuid.UUID, bytes]:
-        self.preload([owner_id])
+    def _active_key(self, owner_id: uuid.UUID) -> tuple[uuid.UUID, Key]:
         key_id = self._active.get(owner_id)
         if key_id is None:
-            key_id = self.create_key(owner_id)
-        return key_id, self._keys[key_id][1]
+            self.preload([owner_id])
+            key_id = self._active.get(owner_id) or self.create_key(owner_id)
+        return key_id, self._keys[key_id.bytes][1]
 
     def create_key(self, owner_id: uuid.UUID) -> uuid.UUID:
         """Make a new data key for an owner, wrapped with the active master key."""
@@ -113,28 +116,33 @@ class Vault:
             master_key_id=self._ring.active_id,
         )
         self._db.add(row)
-        self._keys[row.id] = (owner_id, key)
+        self._keys[row.id.bytes] = (owner_id, prepare_key(key))
         self._active[owner_id] = row.id
         return row.id
 
-    def _key_for(self, key_id: uuid.UUID, ctx: FieldContext) -> bytes:
+    def _key_for(self, key_id: bytes, ctx: FieldContext) -> Key:
+        def refuse(reason: str) -> DecryptionError:
+            return DecryptionError(
+                reason, where=ctx.describe(), key_id=str(uuid.UUID(bytes=key_id))
+            )
+
         if key_id not in self._keys:
-            row = self._db.get(DataKey, key_id)
+            row = self._db.get(DataKey, uuid.UUID(bytes=key_id))
             if row is None:
-                raise DecryptionError(
-                    "data key not found", where=ctx.describe(), key_id=str(key_id)
-                )
+                raise refuse("data key not found")
             self._remember(row)
         if key_id not in self._keys:
-            raise DecryptionError(
-                "data key belongs to another scope", where=ctx.describe(), key_id=str(key_id)
-            )
+            raise refuse("data key belongs to another scope")
         owner, key = self._keys[key_id]
         if owner != ctx.owner_id:
-            raise DecryptionError(
-                "data key belongs to another owner", where=ctx.describe(), key_id=str(key_id)
-            )
+            raise refuse("data key belongs to another owner")
         return key
+
+    def _blob_key(self, blob: bytes, ctx: FieldContext) -> bytes:
+        try:
+            return blob_key_bytes(blob)
+        except DecryptionError as exc:
+            raise DecryptionError(exc.reason, where=ctx.describe()) from None
 
     # -- fields -----------------------------------------------------------
     def seal(self, ctx: FieldContext, plaintext: str) -> bytes:
@@ -142,20 +150,13 @@ class Vault:
         return encrypt_field(key, key_id, plaintext, ctx)
 
     def open(self, blob: bytes, ctx: FieldContext) -> str:
-        try:
-            key_id = blob_key_id(blob)
-        except DecryptionError as exc:
-            raise DecryptionError(exc.reason, where=ctx.describe()) from None
-        return decrypt_field(self._key_for(key_id, ctx), blob, ctx)
+        return decrypt_field(self._key_for(self._blob_key(blob, ctx), ctx), blob, ctx)
 
     def reseal(self, blob: bytes, ctx: FieldContext) -> bytes:
         """The same value sealed again with the owner's active key (key rotation)."""
-        try:
-            key_id = blob_key_id(blob)
-        except DecryptionError as exc:
-            raise DecryptionError(exc.reason, where=ctx.describe()) from None
+        old_key = self._key_for(self._blob_key(blob, ctx), ctx)
         new_id, new_key = self._active_key(ctx.owner_id)
-        return reencrypt_field(self._key_for(key_id, ctx), new_key, new_id, blob, ctx)
+        return reencrypt_field(old_key, new_key, new_id, blob, ctx)
 
     def seal_column(self, row: SealedRow, column: str, owner_id: uuid.UUID, text: str) -> bytes:
         return self.seal(context(row, column, owner_id), text)
