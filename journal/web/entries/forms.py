@@ -66,6 +66,12 @@ class EntryForm(FlaskForm):
         if not self.builds_on.choices:
             self.builds_on.choices = [SelectChoice("", "Nothing earlier")]
 
+    def set_earlier_ids(self, ids: Sequence[uuid.UUID]) -> None:
+        """The choices a submitted form is checked against; set_earlier_intentions labels them."""
+        self.builds_on.choices = [SelectChoice("", "Nothing earlier")] + [
+            SelectChoice(str(i), "") for i in ids
+        ]
+
     def set_earlier_intentions(self, earlier: Sequence[IntentionView]) -> None:
         self.builds_on.choices = [SelectChoice("", "Nothing earlier")] + [
             SelectChoice(str(i.id), f"Session {i.session_number}: {i.text[:80]}") for i in earlier

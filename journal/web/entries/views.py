@@ -18,26 +18,36 @@ bp = Blueprint("entries", __name__)
 
 
 def _prepare_form(
-    form: EntryForm, course_id: uuid.UUID
-) -> tuple[policy.CourseAccess, list[intentions.IntentionView]]:
+    form: EntryForm, course_id: uuid.UUID, editing: uuid.UUID | None = None
+) -> tuple[policy.CourseAccess, list[uuid.UUID]]:
+    """Set the form's choices; returns the ids of the earlier intentions it may refer to.
+
+    Their texts are decrypted only when the form is shown (_aids), not to check a save.
+    """
     db = context.db()
     access = policy.course_access(db, context.user(), course_id)
     form.set_choices(
         courses.list_sessions(db, course_id), policy.visibilities_for(access.user.role), when
     )
-    earlier = intentions.readable_intentions(db, context.vault(), access)
-    form.set_earlier_intentions(earlier)
+    earlier = [i for i, e in intentions.readable_intention_refs(db, access) if e != editing]
+    form.set_earlier_ids(earlier)
     return access, earlier
 
 
 def _aids(
     form: EntryForm,
     access: policy.CourseAccess,
-    earlier: list[intentions.IntentionView],
     outcomes: dict[uuid.UUID, intentions.OutcomeInput],
-    new: bool,
+    editing: uuid.UUID | None = None,
 ) -> dict[str, object]:
     """What the form shows beside the editor: assigned prompts, intentions to follow up."""
+    earlier = [
+        i
+        for i in intentions.readable_intentions(context.db(), context.vault(), access)
+        if i.entry_id != editing
+    ]
+    form.set_earlier_intentions(earlier)
+    new = editing is None
     phase = form.phase.data if form.phase.data in {p.value for p in Phase} else "preparation"
     prompts = (
         guided.open_prompts(
@@ -67,9 +77,9 @@ def _show_errors(form: EntryForm, exc: ValidationError) -> None:
 
 
 def _outcomes(
-    form: EntryForm, earlier: list[intentions.IntentionView]
+    form: EntryForm, earlier: list[uuid.UUID]
 ) -> dict[uuid.UUID, intentions.OutcomeInput] | None:
-    found, problem = outcomes_from(request.form, [i.id for i in earlier])
+    found, problem = outcomes_from(request.form, earlier)
     if problem:
         form.form_errors.append(problem)
         return None
@@ -122,7 +132,7 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
         entry=None,
         draft=draft,
         button=ButtonForm(),
-        **_aids(form, access, earlier, outcomes, new=True),
+        **_aids(form, access, outcomes),
     )
 
 
@@ -160,9 +170,7 @@ def edit(entry_id: uuid.UUID) -> str | Response:
             "builds_on": str(builds_on) if builds_on else "",
         }
     )
-    access, earlier = _prepare_form(form, current.course_id)
-    earlier = [i for i in earlier if i.entry_id != entry_id]
-    form.set_earlier_intentions(earlier)
+    access, earlier = _prepare_form(form, current.course_id, editing=entry_id)
     outcomes = intentions.outcomes_of_entry(
         context.db(), context.vault(), access.course.patient_id, entry_id
     )
@@ -200,7 +208,7 @@ def edit(entry_id: uuid.UUID) -> str | Response:
         entry=current,
         draft=draft,
         button=ButtonForm(),
-        **_aids(form, access, earlier, outcomes, new=False),
+        **_aids(form, access, outcomes, editing=entry_id),
     )
 
 
