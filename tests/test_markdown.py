@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journal.services.rendering import plain_excerpt, render_markdown
+from journal.services.rendering import plain_excerpt, plain_text, render_markdown
 from tests.conftest import Clinic, entry_form, new_entry_id
 from tests.security_helpers import Element, parse_page, url_scheme
 
@@ -303,3 +303,22 @@ def test_normal_markdown_renders_on_the_entry_page(clinic: Clinic) -> None:
     assert '<a href="https://example.org/n" rel="noopener noreferrer nofollow">notes</a>' in page
     timeline = b.text(f"/courses/{clinic.course.id}")
     assert "Felt lighter and calm." in timeline  # the excerpt is plain text
+
+
+def test_plain_excerpt_of_a_long_entry_matches_the_whole_text() -> None:
+    """The card renders only the head of a long entry; what it shows is unchanged."""
+    paragraph = "The *lighthouse* came back, [quietly](https://x.example), and stayed. "
+    text = "\n\n".join(paragraph * 3 for _ in range(40))
+    whole = plain_text(text)
+    excerpt = plain_excerpt(text)
+    assert excerpt.endswith("…")
+    assert whole.startswith(excerpt[:-1])
+
+
+def test_plain_excerpt_reads_past_a_head_heavy_with_markup() -> None:
+    """A head that is mostly markup (long link targets) still yields a full excerpt."""
+    link = "[a](https://example.org/" + "x" * 300 + ") "
+    text = link * 10 + " ".join(f"word{i}" for i in range(200))
+    excerpt = plain_excerpt(text)
+    assert "word0" in excerpt
+    assert excerpt == plain_text(text)[: len(excerpt) - 1].rstrip() + "…"

@@ -68,7 +68,14 @@ def plain_text(text: str) -> str:
 
 def plain_excerpt(text: str, limit: int = 240) -> str:
     """The first words of an entry as plain text, for cards and lists."""
-    plain = plain_text(text)
+    # A card shows the first few hundred characters, so render only a generous head
+    # of a long entry, cut at a space. If the head's words reach well past the card,
+    # markup broken at the cut cannot reach what the card shows; else render it all.
+    plain = ""
+    if len(text) > limit * 4:
+        plain = plain_text(text[: limit * 4].rsplit(maxsplit=1)[0])
+    if len(plain) < 2 * limit:
+        plain = plain_text(text)
     if len(plain) <= limit:
         return plain
     return plain[:limit].rsplit(" ", 1)[0] + "…"
