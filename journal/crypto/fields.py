@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -42,9 +42,12 @@ def _aead(key: Key) -> AESGCM:
     return key if isinstance(key, AESGCM) else AESGCM(key)
 
 
-@dataclass(frozen=True, slots=True)
-class FieldContext:
-    """Where a ciphertext lives; becomes the AES-GCM associated data."""
+class FieldContext(NamedTuple):
+    """Where a ciphertext lives; becomes the AES-GCM associated data.
+
+    A named tuple rather than a frozen dataclass: one is made for every value
+    opened or sealed, and a tuple is made several times faster.
+    """
 
     table: str
     column: str

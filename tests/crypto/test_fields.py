@@ -4,7 +4,6 @@ lowest level, plus a static check that no fixed IV or counter nonce exists in th
 from __future__ import annotations
 
 import ast
-import dataclasses
 import itertools
 import uuid
 from pathlib import Path
@@ -143,7 +142,7 @@ def test_flipped_byte_anywhere_fails(
 def test_blob_decrypted_in_another_place_fails(
     key: bytes, blob: bytes, ctx: FieldContext, change: dict[str, object]
 ) -> None:
-    other = dataclasses.replace(ctx, **change)  # type: ignore[arg-type]
+    other = ctx._replace(**change)  # type: ignore[arg-type]
     assert other != ctx
     with pytest.raises(DecryptionError) as caught:
         decrypt_field(key, blob, other)
@@ -375,7 +374,7 @@ def test_reencrypt_checks_the_old_value(
 ) -> None:
     from journal.crypto import reencrypt_field
 
-    elsewhere = dataclasses.replace(ctx, row_id=uuid.uuid4())
+    elsewhere = ctx._replace(row_id=uuid.uuid4())
     with pytest.raises(DecryptionError):
         reencrypt_field(key, new_data_key(), uuid.uuid4(), blob, elsewhere)
     with pytest.raises(DecryptionError):
