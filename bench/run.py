@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -518,28 +519,35 @@ def _page_name(path: str) -> str:
 
 def measure_rotation(settings: Settings) -> dict[str, Any]:
     """`keys rotate-data` on every owner, timed: the command's own code path."""
-    from journal.keyrotation import rotate_data_keys
+    from journal.keyrotation import WORKERS, rotate_data_keys
 
     database = Database(settings.database_url)
     ring = MasterKeyRing.load(settings.master_key_path)
     try:
         with database.session() as db:
             entries = db.scalar(select(func.count()).select_from(Entry)) or 0
-        began, cpu0 = time.perf_counter(), time.process_time()
-        result = rotate_data_keys(database, ring)
-        took, cpu = time.perf_counter() - began, time.process_time() - cpu0
+        began, cpu0 = time.perf_counter(), _own_and_children_cpu()
+        result = rotate_data_keys(database, ring, workers=WORKERS)
+        took, cpu = time.perf_counter() - began, _own_and_children_cpu() - cpu0
     finally:
         database.dispose()
     return {
         "entries": entries,
         "values": result.reencrypted,
+        "workers": WORKERS,
         "seconds": round(took, 2),
         "entries_per_s": round(entries / took) if took else 0,
-        # The same work per second of this process's CPU: what the rate would be
-        # with a core to itself (the database's own I/O waits left out).
+        # The same work per second of CPU (this process and its worker processes):
+        # what one core would do with nothing else running (I/O waits left out).
         "cpu_s": round(cpu, 2),
         "entries_per_cpu_s": round(entries / cpu) if cpu else 0,
     }
+
+
+def _own_and_children_cpu() -> float:
+    """CPU seconds of this process and of its finished child processes."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def verify_writes(settings: Settings, expected: dict[str, str]) -> int:

@@ -190,8 +190,15 @@ def register(app: Flask) -> None:
 
     @keys_group.command("rotate-data")
     @click.option("--patient", "email", default=None, help="Only this person's key.")
+    @click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=keyrotation.WORKERS,
+        show_default=True,
+        help="Processes re-encrypting at once.",
+    )
     @with_appcontext
-    def rotate_data_command(email: str | None) -> None:
+    def rotate_data_command(email: str | None, workers: int) -> None:
         """Give owners new data keys and re-encrypt their data (run again to resume)."""
         rt = _runtime()
         owners = None
@@ -201,7 +208,7 @@ def register(app: Flask) -> None:
             if user is None:
                 raise click.ClickException(f"no account {email}")
             owners = [user.id]
-        result = keyrotation.rotate_data_keys(rt.database, rt.ring, owners)
+        result = keyrotation.rotate_data_keys(rt.database, rt.ring, owners, workers=workers)
         _audit(rt, "keys.rotate_data")
         click.echo(
             f"{result.owners} owners: {result.reencrypted} values re-encrypted, "

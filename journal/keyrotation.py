@@ -11,7 +11,11 @@ carries on where it stopped.
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
 import secrets
+import sys
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -53,6 +57,8 @@ from journal.models import (
 from journal.services.vault import Vault
 
 BATCH = 2000
+# Re-encryption is CPU work in Python: one process per core, up to four.
+WORKERS = min(4, os.cpu_count() or 1)
 Checkpoint = Callable[[str], None]  # called between steps; tests use it to simulate a crash
 
 
@@ -209,8 +215,13 @@ def rotate_data_keys(
     *,
     batch: int = BATCH,
     step: Checkpoint = _no_crash,
+    workers: int = 1,
 ) -> DataRotation:
-    """Give each owner a new data key and re-encrypt everything under the old ones."""
+    """Give each owner a new data key and re-encrypt everything under the old ones.
+
+    With several workers, each is a forked process re-encrypting its own range
+    of row ids (`step` is then not called from the re-encryption).
+    """
     with database.session(write=True) as db:
         wanted = (
             set(owners)
@@ -237,9 +248,12 @@ def rotate_data_keys(
     step("new keys")
     retired = _retired_keys(database, wanted)
     only = None if owners is None else wanted  # every owner: no filter needed
-    count = 0
-    for table in SEALED:
-        count += _reencrypt(database, ring, table, only, retired, batch, step)
+    if workers > 1:
+        count = _reencrypt_in_workers(database, ring, only, retired, batch, workers)
+    else:
+        count = sum(
+            _reencrypt(database, ring, table, only, retired, batch, step) for table in SEALED
+        )
     with database.session(write=True) as db:
         still_used = _referenced(db, retired)
         doomed = [k for k in retired if k not in still_used]
@@ -291,24 +305,31 @@ def _rows(
     return [(r, o) for r, o in db.execute(stmt.order_by(table.model.id).limit(batch))]
 
 
+Span = tuple[uuid.UUID | None, uuid.UUID | None]  # row ids from (inclusive) .. to (exclusive)
+EVERY_ROW: Span = (None, None)
+
+
+def id_spans(count: int) -> list[Span]:
+    """`count` ranges covering every id; ids are random, so each holds about as many rows."""
+    cuts = [uuid.UUID(int=(i << 128) // count) for i in range(1, count)]
+    bounds = [None, *cuts, None]
+    return list(itertools.pairwise(bounds))
+
+
 def _blob_rows(
     db: Session,
     table: SealedTable,
     owners: set[uuid.UUID] | None,
     after: uuid.UUID | None,
     batch: int,
-    *,
-    lock: bool = False,
+    span: Span = EVERY_ROW,
 ) -> list[Any]:
     """One batch of (id, version, owner, *encrypted columns) tuples after `after`;
     all owners when `owners` is None (then the rows are walked in primary-key
     order without a sort, which an owner filter would need).
 
     Plain columns rather than ORM objects: rotation touches every row, and
-    building objects cost more than the cryptography. With `lock` the rows are
-    locked until the transaction ends (PostgreSQL; SQLite's write transaction
-    already excludes other writers), so a concurrent edit cannot slip in
-    between reading a row and writing it back.
+    building objects cost more than the cryptography.
     """
     model = table.model
     stmt = select(model.id, model.version, table.owner, *(getattr(model, c) for c in table.columns))
@@ -316,12 +337,12 @@ def _blob_rows(
         stmt = stmt.join(target, on)
     if owners is not None:
         stmt = stmt.where(table.owner.in_(owners))
-    if after is not None:
-        stmt = stmt.where(model.id > after)
-    stmt = stmt.order_by(model.id).limit(batch)
-    if lock:
-        stmt = stmt.with_for_update(of=model)
-    return list(db.execute(stmt).all())
+    low, high = span
+    if after is not None or low is not None:
+        stmt = stmt.where(model.id > after if after is not None else model.id >= low)
+    if high is not None:
+        stmt = stmt.where(model.id < high)
+    return list(db.execute(stmt.order_by(model.id).limit(batch)).all())
 
 
 def _reencrypt(
@@ -332,24 +353,33 @@ def _reencrypt(
     retired: set[uuid.UUID],
     batch: int,
     step: Checkpoint,
+    span: Span = EVERY_ROW,
 ) -> int:
-    """Re-seal every value under a retired key, a batch per transaction.
+    """Re-seal every value under a retired key, a batch at a time.
 
-    Each batch is one SELECT and one executemany UPDATE. A value already under
-    a new key is left alone, so a run after a crash skips what is done.
+    Each batch is read and re-sealed outside any write lock, then written with
+    one executemany UPDATE that applies to a row only if its stored values are
+    still the ones that were read: a row someone changed in between keeps
+    their change (what they wrote is sealed with the new key, or the old key
+    stays until a later run, see _referenced). So workers can re-seal at the
+    same time and only the short writes queue. A value already under a new
+    key is left alone, so a run after a crash skips what is done.
     """
     name = table.model.__tablename__
     target = table.model.__table__
     old = {k.bytes for k in retired}
     change = (
         update(target)
-        .where(target.c.id == bindparam("row_id"))
+        .where(
+            target.c.id == bindparam("row_id"),
+            *(target.c[c].is_not_distinct_from(bindparam(f"old_{c}")) for c in table.columns),
+        )
         .values({c: bindparam(f"new_{c}") for c in table.columns})
     )
     done, after = 0, None
     while True:
-        with database.session(write=True) as db:
-            rows = _blob_rows(db, table, owners, after, batch, lock=True)
+        with database.session() as db:
+            rows = _blob_rows(db, table, owners, after, batch, span)
             if not rows:
                 return done
             vault = Vault(db, ring, table.scope)
@@ -358,6 +388,7 @@ def _reencrypt(
             for row_id, version, owner, *blobs in rows:
                 values, changed = {"row_id": row_id}, False
                 for column, blob in zip(table.columns, blobs, strict=True):
+                    values[f"old_{column}"] = blob
                     if blob is not None and _key_bytes(blob) in old:
                         ctx = FieldContext(name, column, row_id, owner, version)
                         blob = vault.reseal(blob, ctx)
@@ -366,11 +397,58 @@ def _reencrypt(
                     values[f"new_{column}"] = blob
                 if changed:
                     params.append(values)
-            if params:
+        step(f"resealed {name}")  # a batch of this table, not yet written
+        if params:
+            with database.session(write=True) as db:
                 db.execute(change, params)
-            after = rows[-1][0]
-            db.commit()
+                db.commit()
+        after = rows[-1][0]
         step("batch")
+
+
+def _reencrypt_in_workers(
+    database: Database,
+    ring: MasterKeyRing,
+    owners: set[uuid.UUID] | None,
+    retired: set[uuid.UUID],
+    batch: int,
+    workers: int,
+) -> int:
+    """Re-encrypt in forked processes, one range of row ids each.
+
+    Forked, so the master keys reach the workers in memory, never through a
+    file or a pipe; only counts come back. The parent closes its database
+    connections first: a connection must not be shared across a fork.
+    """
+    context = multiprocessing.get_context("fork")
+    counts = context.SimpleQueue()
+
+    def work(span: Span) -> None:
+        status = 1
+        try:
+            own = Database(database.url)
+            counts.put(
+                sum(
+                    _reencrypt(own, ring, t, owners, retired, batch, _no_crash, span)
+                    for t in SEALED
+                )
+            )
+            own.dispose()
+            status = 0
+        except Exception as exc:  # the parent reports it; the message may hold SQL values
+            print(f"re-encryption worker failed: {type(exc).__name__}", file=sys.stderr)
+        finally:
+            os._exit(status)  # no cleanup of what was inherited from the parent
+
+    database.dispose()
+    processes = [context.Process(target=work, args=(span,)) for span in id_spans(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    if any(p.exitcode != 0 for p in processes):
+        raise RuntimeError("a re-encryption worker failed: run the rotation again to finish it")
+    return sum(counts.get() for _ in processes)
 
 
 def _referenced(db: Session, retired: set[uuid.UUID]) -> set[uuid.UUID]:

@@ -209,3 +209,48 @@ def test_a_value_sealed_with_an_old_key_during_rotation_keeps_that_key(clinic: C
     with rt.database.session() as db:
         assert db.get(DataKey, old_key) is None
     _all_readable(app, clinic, ids)
+
+
+def test_data_key_rotation_in_worker_processes(clinic: Clinic) -> None:
+    """Forked workers, one range of row ids each, re-seal every value once."""
+    ids = _content(clinic)
+    app = clinic.world.app
+    rt = runtime(app)
+    before = _key_ids_in_use(app)
+    with rt.database.session() as db:
+        owners = len(set(db.scalars(select(DataKey.owner_id))))
+    values, _ = verify_all(rt.database, rt.ring)
+    result = rotate_data_keys(rt.database, rt.ring, None, workers=3)
+    assert result.reencrypted == values > 10  # each value once: the ranges do not overlap
+    assert result.deleted_keys == owners
+    assert before.isdisjoint(_key_ids_in_use(app))
+    with rt.database.session() as db:
+        assert db.scalars(select(DataKey.id).where(DataKey.retired_at.is_not(None))).all() == []
+    _all_readable(app, clinic, ids)
+
+
+def test_an_edit_between_reading_and_writing_a_batch_is_kept(clinic: Clinic) -> None:
+    """Batches are re-sealed outside the write lock; a row edited in the meantime
+    keeps the edit instead of getting its old words back."""
+    ids = _content(clinic)
+    app = clinic.world.app
+    rt = runtime(app)
+    b = clinic.world.browser(clinic.patient)
+    edited = {"done": False}
+
+    def editor(name: str) -> None:
+        if name == "resealed entries" and not edited["done"]:
+            edited["done"] = True
+            resp = b.post(
+                f"/entries/{ids[2]}/edit",
+                entry_form(
+                    clinic.upcoming, phase="preparation", title="Written mid-rotation", version="1"
+                ),
+            )
+            assert resp.status_code == 302
+
+    rotate_data_keys(rt.database, rt.ring, [clinic.patient.id], step=editor)
+    assert edited["done"]
+    page = b.get(f"/entries/{ids[2]}").get_data(as_text=True)
+    assert "Written mid-rotation" in page and "Entry 2</" not in page
+    _all_readable(app, clinic, ids)
