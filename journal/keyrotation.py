@@ -15,7 +15,6 @@ import itertools
 import multiprocessing
 import os
 import secrets
-import sys
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -424,7 +423,7 @@ def _reencrypt_in_workers(
     counts = context.SimpleQueue()
 
     def work(span: Span) -> None:
-        status = 1
+        finished = False
         try:
             own = Database(database.url)
             counts.put(
@@ -434,11 +433,11 @@ def _reencrypt_in_workers(
                 )
             )
             own.dispose()
-            status = 0
-        except Exception as exc:  # the parent reports it; the message may hold SQL values
-            print(f"re-encryption worker failed: {type(exc).__name__}", file=sys.stderr)
+            finished = True
         finally:
-            os._exit(status)  # no cleanup of what was inherited from the parent
+            # No cleanup of what was inherited from the parent, and no traceback:
+            # the parent reports the failure (an error's text may quote SQL values).
+            os._exit(0 if finished else 1)
 
     database.dispose()
     processes = [context.Process(target=work, args=(span,)) for span in id_spans(workers)]

@@ -254,3 +254,18 @@ def test_an_edit_between_reading_and_writing_a_batch_is_kept(clinic: Clinic) -> 
     page = b.get(f"/entries/{ids[2]}").get_data(as_text=True)
     assert "Written mid-rotation" in page and "Entry 2</" not in page
     _all_readable(app, clinic, ids)
+
+
+def test_a_failing_worker_fails_the_rotation(clinic: Clinic) -> None:
+    """A value that does not decrypt stops its worker, and the command says so."""
+    ids = _content(clinic)
+    rt = runtime(clinic.world.app)
+    with rt.database.session(write=True) as db:
+        entry = db.get(Entry, uuid.UUID(ids[1]))
+        assert entry is not None
+        broken = bytearray(entry.body)
+        broken[-1] ^= 1
+        db.execute(update(Entry).where(Entry.id == entry.id).values(body=bytes(broken)))
+        db.commit()
+    with pytest.raises(RuntimeError, match="worker failed"):
+        rotate_data_keys(rt.database, rt.ring, None, workers=2)

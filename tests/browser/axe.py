@@ -24,6 +24,9 @@ def describe(found: list[dict[str, Any]]) -> str:
 
 
 def assert_accessible(page: Page) -> None:
+    # After a click that navigates, wait for the new page's load event: measured
+    # before its stylesheet applies, links and buttons have no size yet.
+    page.wait_for_load_state("load")
     found = violations(page)
     assert not found, f"{page.url}\n{describe(found)}"
 
