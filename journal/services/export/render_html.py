@@ -41,6 +41,9 @@ def _environment() -> Environment:
         notes_heading=text.notes_heading,
         sessions_list=text.sessions_list,
         clinical_cells=text.clinical_cells,
+        outcomes=text.OUTCOMES,
+        answers=text.ANSWERS,
+        screening_summary=text.screening_summary,
     )
     return env
 

@@ -42,6 +42,7 @@ def _entry(e: EntryRecord) -> int:
         + sum(len(i) for i in e.intentions)
         + sum(PER_COMMENT + len(r.title) + len(r.body) for r in e.revisions)
         + sum(_comment(c) for c in e.comments)
+        + sum(PER_COMMENT + len(o.intention) + len(o.reflection) for o in e.outcomes)
     )
 
 
@@ -54,7 +55,10 @@ def _head(doc: CourseDocument) -> int:
     return (
         2000
         + 200 * len(doc.sessions)
-        + sum(80 + len(i.text) for i in doc.intentions)
+        + sum(
+            80 + len(i.text) + sum(80 + len(o.reflection) for o in i.outcomes)
+            for i in doc.intentions
+        )
         + sum(3000 + 100 * len(q.scores) for q in doc.questionnaires)
         + 100 * len(doc.themes)
     )
