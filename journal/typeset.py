@@ -51,6 +51,8 @@ def typeset(html: str, stylesheets: list[str]) -> Typeset:
 
 
 def main() -> None:
+    import weasyprint  # noqa: F401 (loaded while the parent still makes the HTML)
+
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     done = typeset(request["html"], request["stylesheets"])
     header = json.dumps({"pages": done.pages, "bookmarks": done.bookmarks})

@@ -21,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from pypdf import PdfReader, PdfWriter
@@ -76,19 +77,23 @@ def _stylesheets() -> list[str]:
     return [stylesheet(), PDF_ONLY]
 
 
-def _typeset_in_worker(html: str) -> Typeset:
-    request = json.dumps({"html": html, "stylesheets": _stylesheets()}).encode("utf-8")
-    done = subprocess.run(
+def _start_worker() -> subprocess.Popen[bytes]:
+    # Started before the parts' HTML is made, so its imports overlap with that work.
+    return subprocess.Popen(
         [sys.executable, "-m", "journal.typeset"],
-        input=request,
-        capture_output=True,
-        timeout=WORKER_TIMEOUT_S,
-        check=False,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    if done.returncode != 0:
+
+
+def _finish_in_worker(worker: subprocess.Popen[bytes], html: str) -> Typeset:
+    request = json.dumps({"html": html, "stylesheets": _stylesheets()}).encode("utf-8")
+    out, _ = worker.communicate(request, timeout=WORKER_TIMEOUT_S)
+    if worker.returncode != 0:
         # The worker's error output may quote the document: never pass it on.
-        raise RuntimeError(f"the PDF worker failed (exit status {done.returncode})")
-    header, _, pdf = done.stdout.partition(b"\n")
+        raise RuntimeError(f"the PDF worker failed (exit status {worker.returncode})")
+    header, _, pdf = out.partition(b"\n")
     figures = json.loads(header)
     bookmarks = [
         (int(a), str(b), int(c), float(d), float(e)) for a, b, c, d, e in figures["bookmarks"]
@@ -96,11 +101,20 @@ def _typeset_in_worker(html: str) -> Typeset:
     return Typeset(pdf, int(figures["pages"]), bookmarks)
 
 
-def _typeset_parts(htmls: list[str]) -> list[Typeset]:
-    if len(htmls) == 1:
-        return [typeset(htmls[0], _stylesheets())]
-    with ThreadPoolExecutor(len(htmls)) as pool:
-        return list(pool.map(_typeset_in_worker, htmls))
+def _typeset_parts(count: int, html_of: Callable[[int], str]) -> list[Typeset]:
+    """Part i's HTML is `html_of(i)`; one part is typeset here, more in workers."""
+    if count == 1:
+        return [typeset(html_of(0), _stylesheets())]
+    workers = [_start_worker() for _ in range(count)]
+    try:
+        htmls = [html_of(i) for i in range(count)]
+        with ThreadPoolExecutor(count) as pool:
+            return list(pool.map(_finish_in_worker, workers, htmls))
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
 
 
 def _number_pages(writer: PdfWriter) -> None:
@@ -178,15 +192,6 @@ def _join(parts: list[Typeset], passphrase: str | None) -> bytes:
     return out.getvalue()
 
 
-def protect(pdf: bytes, passphrase: str) -> bytes:
-    """Encrypt with AES-256: the file opens only with the passphrase."""
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.encrypt(user_password=passphrase, owner_password=passphrase, algorithm="AES-256")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def _groups(units: list[Unit], parts: int | None) -> list[list[Unit]]:
     size = sum(u.size for u in units)
     count = parts if parts is not None else (WORKERS if size >= PARALLEL_FROM else 1)
@@ -210,16 +215,19 @@ def render_course(
 ) -> bytes:
     """`parts`: typeset in this many parts (default: by the document's length)."""
     groups = _groups(units_of([doc]), parts)
-    htmls = [course_html(doc, embed_css=False, parts=_as_parts(g)) for g in groups]
-    return _join(_typeset_parts(htmls), passphrase)
+
+    def html_of(i: int) -> str:
+        return course_html(doc, embed_css=False, parts=_as_parts(groups[i]))
+
+    return _join(_typeset_parts(len(groups), html_of), passphrase)
 
 
 def render_patient_data(
     doc: PatientDataDocument, passphrase: str | None = None, *, parts: int | None = None
 ) -> bytes:
     groups = _groups(units_of(list(doc.courses)), parts) or [[]]
-    htmls = [
-        patient_data_html(doc, embed_css=False, parts=_as_parts(g), head=i == 0)
-        for i, g in enumerate(groups)
-    ]
-    return _join(_typeset_parts(htmls), passphrase)
+
+    def html_of(i: int) -> str:
+        return patient_data_html(doc, embed_css=False, parts=_as_parts(groups[i]), head=i == 0)
+
+    return _join(_typeset_parts(len(groups), html_of), passphrase)
