@@ -7,8 +7,8 @@ in memory. WeasyPrint may fetch nothing (see journal/typeset.py).
 A long document is typeset in parts, one worker process per CPU (at most
 `WORKERS`), each part sent to its worker and back through pipes; the parts'
 pages are then joined in order. Typesetting is the slow step (WeasyPrint lays
-out some 20 pages per second per core), so this nearly halves the time on two
-cores. Whatever the number of parts, the joined file gets its bookmarks
+out some 20 pages per second per core), so this nearly halves the time when
+two cores are free. Whatever the number of parts, the joined file gets its bookmarks
 rebuilt from all the parts' headings (so sessions nest under their course)
 and its "Page n of m" stamped once the total is known; a part cannot number
 its own pages, it does not know how many come before or after it.
@@ -66,11 +66,6 @@ NUMBER_RIGHT_PT = 18 / 25.4 * 72  # the page's right margin, 18 mm
 NUMBER_BASELINE_PT = 25.4  # the bottom margin box's baseline, as WeasyPrint sets it
 # Helvetica's advance widths (per 1000 units) for the characters of "Page 12 of 340".
 HELVETICA = {"P": 667, "a": 556, "g": 556, "e": 556, " ": 278, "o": 556, "f": 278}
-
-
-def html_to_pdf(html: str) -> bytes:
-    """One HTML document as PDF, in this process (used for short documents and tests)."""
-    return _join([typeset(html, _stylesheets())], None)
 
 
 def _stylesheets() -> list[str]:
