@@ -5,10 +5,13 @@
 Builds a throw-away instance (SQLite in a temporary folder) through the
 services, with synthetic text (and, on the entries, comments with replies,
 themes, reviews, and a psychotherapy note per session), then times the
-clinician's export in each format. The PDF is made in a child process so its peak memory (maximum
-resident set size) is measured on its own. Targets: PDF under 5 s and
-400 MB; HTML, Markdown and JSON under 0.5 s. Prints the figures; asserts
-nothing. `measure_export()` returns them for other benchmark scripts.
+clinician's export in each format. The PDF is made in a child process so its
+peak memory (maximum resident set size) is measured on its own; that process
+typesets in worker processes of its own (render_pdf.py), so the figures are
+the largest process (`pdf_peak_mb`), all of them at their peaks together
+(`pdf_all_mb`), and the CPU time of all of them (`pdf_cpu_s`). Targets: PDF
+under 5 s and 400 MB; HTML, Markdown and JSON under 0.5 s. Prints the
+figures; asserts nothing. `measure_export()` returns them for other benchmark scripts.
 """
 
 from __future__ import annotations
@@ -227,16 +230,26 @@ def run_export(app: Flask, course_id: str, email: str, fmt: str) -> tuple[float,
         return time.perf_counter() - began, len(file.content)
 
 
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
 def _pdf_child(folder: str, course_id: str, email: str) -> None:
+    from journal.services.export import render_pdf
+
     app = _app(Path(folder), fresh=False)
     before = resource.getrusage(resource.RUSAGE_SELF)
     seconds, size = run_export(app, course_id, email, "pdf")
     after = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    # The typesetting workers (see render_pdf.py): CPU summed, peak memory of the largest.
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_mb, worker_mb = after.ru_maxrss / 1024, workers.ru_maxrss / 1024
     figures = {
         "pdf_s": seconds,
-        "pdf_cpu_s": cpu,
-        "pdf_peak_mb": after.ru_maxrss / 1024,
+        "pdf_cpu_s": _cpu(after) - _cpu(before) + _cpu(workers),
+        "pdf_peak_mb": max(own_mb, worker_mb),  # the largest single process
+        # At most this much at once: this process and every worker at its peak together.
+        "pdf_all_mb": own_mb + render_pdf.WORKERS * worker_mb if worker_mb else own_mb,
         "pdf_bytes": size,
     }
     print(json.dumps(figures))
@@ -264,6 +277,7 @@ def measure_export(entries: int = 1000, sessions: int = 40) -> dict[str, float]:
         figures["pdf_s"] = float(pdf["pdf_s"])
         figures["pdf_peak_mb"] = float(pdf["pdf_peak_mb"])
         figures["pdf_cpu_s"] = float(pdf["pdf_cpu_s"])  # extra: CPU time, less noisy
+        figures["pdf_all_mb"] = float(pdf["pdf_all_mb"])  # extra: all its processes
         return figures
 
 
@@ -283,7 +297,8 @@ def main() -> None:
         f"(built and measured in {time.perf_counter() - began:.1f} s)"
     )
     targets = {"pdf_s": 5.0, "pdf_peak_mb": 400.0, "json_s": 0.5, "html_s": 0.5, "md_s": 0.5}
-    targets["pdf_cpu_s"] = targets["pdf_s"]
+    targets["pdf_cpu_s"] = 2 * targets["pdf_s"]  # two cores
+    targets["pdf_all_mb"] = targets["pdf_peak_mb"]
     print(f"  (load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     for key, value in figures.items():
         unit = "MB" if key.endswith("_mb") else "s"

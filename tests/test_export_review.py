@@ -36,9 +36,10 @@ def text_of(fmt: str, content: bytes) -> str:
     return flat(pdf_text(content)) if fmt == "pdf" else content.decode()
 
 
-# The dosing-session record and the screening are not in the export yet: no export
-# holds them (the clinician's summary will, in its sessions table).
-NOT_EXPORTED = ("record", "screening")
+# The scene's marker of a dosing-session record is in its discharge notes, which no
+# export holds yet. The screening's marker (an item's note) is in a clinician's export
+# only, by the scene's table like every clinical extra.
+NOT_EXPORTED = ("record",)
 
 
 def extras_of(scene: Scene, kinds: tuple[str, ...]) -> list[Extra]:

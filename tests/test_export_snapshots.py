@@ -17,24 +17,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journal.models import Phase, Role, SessionStatus, ThemeKind, Visibility
+from journal.models import OutcomeStatus, Phase, Role, SessionStatus, ThemeKind, Visibility
 from journal.services.export import render_json, render_markdown, render_pdf
 from journal.services.export.model import (
     AccountInfo,
     CommentRecord,
     CourseDocument,
     CourseInfo,
+    EntryOutcomeRecord,
     EntryRecord,
     ExportOptions,
     ExportScope,
     IntentionRecord,
     NoteRecord,
     NotesDisclosure,
+    OutcomeRecord,
     PatientDataDocument,
     Person,
     ReviewRecord,
     RevisionRecord,
     Scope,
+    ScreeningItemRecord,
+    ScreeningRecord,
     SessionRecord,
     ThemeIndexRecord,
     ThemeRecord,
@@ -134,7 +138,27 @@ def document(scope: Scope = Scope.CLINICIAN, *, with_notes: bool = False) -> Cou
         reviews=(ReviewRecord(CLINICIAN.name, at(5, 8), False),),
         themes=(ThemeRecord(ThemeKind.IMAGES, "The sea"),),
     )
-    entries = (prep, note) if scope == Scope.CLINICIAN else (prep,)
+    went = (
+        (OutcomeStatus.PARTLY, "Some of it, *slowly* | fictional."),
+        (OutcomeStatus.NOT_YET, ""),
+    )
+    after = EntryRecord(
+        id=uid(103),
+        phase=Phase.INTEGRATION,
+        visibility=Visibility.CARE_TEAM,
+        title="The week after",
+        body="Quieter mornings.",
+        mood=7,
+        author=PATIENT,
+        created_at=at(6, 18),
+        updated_at=at(6, 18),
+        version=1,
+        outcomes=tuple(
+            EntryOutcomeRecord(text, status, reflection)
+            for text, (status, reflection) in zip(prep.intentions, went, strict=True)
+        ),
+    )
+    entries = (prep, note, after) if scope == Scope.CLINICIAN else (prep, after)
     notes = (
         (NoteRecord(uid(301), CLINICIAN.name, "Process note: *fictional*.", at(4, 16), at(4, 16)),)
         if with_notes
@@ -165,10 +189,30 @@ def document(scope: Scope = Scope.CLINICIAN, *, with_notes: bool = False) -> Cou
         patient=PATIENT,
         care_team=(CLINICIAN,),
         sessions=sessions,
-        intentions=tuple(IntentionRecord(t, 1, prep.id, prep.created_at) for t in prep.intentions),
+        intentions=tuple(
+            IntentionRecord(
+                t, 1, prep.id, prep.created_at, (OutcomeRecord(1, after.id, at(6, 18), *how),)
+            )
+            for t, how in zip(prep.intentions, went, strict=True)
+        ),
         sessions_in_course=2,
         themes=themes,
+        screening=SCREENING if scope == Scope.CLINICIAN else None,
     )
+
+
+SCREENING = ScreeningRecord(
+    checklist="Screening before a course (fictional)",
+    checklist_version="1",
+    reviewed_on=date(2031, 2, 20),
+    reviewer=CLINICIAN.name,
+    needs_clinician_review=True,
+    items=(
+        ScreeningItemRecord("Blood pressure above 140/90 at rest", "no", ""),
+        ScreeningItemRecord("History of psychosis", "unknown", "Ask the referring psychiatrist"),
+        ScreeningItemRecord("Pregnancy", None, ""),
+    ),
+)
 
 
 def compare(name: str, produced: str) -> None:

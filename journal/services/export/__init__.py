@@ -50,6 +50,7 @@ from journal.services.policy import (
     course_access,
     visible_courses_clause,
 )
+from journal.services.screening import Checklist
 from journal.services.vault import Vault
 
 __all__ = [
@@ -155,6 +156,7 @@ def export_course(
     zone: ZoneInfo,
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
+    checklist: Checklist | None = None,
 ) -> ExportFile:
     """The course summary as the actor may see it, as a file.
 
@@ -167,7 +169,15 @@ def export_course(
     check_options(access, list_sessions(db, course_id), options)
     check_passphrase(chosen, passphrase)
     doc = collect_course(
-        db, vault, access, options, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue
+        db,
+        vault,
+        access,
+        options,
+        clinic_name=clinic_name,
+        zone=zone,
+        now=now,
+        catalogue=catalogue,
+        checklist=checklist,
     )
     if doc.scope.psychotherapy_notes is None:
         audit.record_read(

@@ -29,6 +29,7 @@ from journal.services.charts import ScorePoint, trend_chart
 from journal.services.courses import care_team, course_indication, list_sessions
 from journal.services.entries import intentions_of
 from journal.services.errors import ValidationError
+from journal.services.export.collect_outcomes import collect_outcomes, collect_screening
 from journal.services.export.model import (
     ClinicalRecord,
     CommentRecord,
@@ -63,6 +64,7 @@ from journal.services.policy import (
 )
 from journal.services.questionnaires import course_responses
 from journal.services.review import reviews_of
+from journal.services.screening import Checklist
 from journal.services.session_records import RecordData, course_records
 from journal.services.themes import themes_of
 from journal.services.vault import Vault
@@ -232,9 +234,10 @@ def collect_course(
     zone: ZoneInfo,
     now: datetime,
     catalogue: Catalogue | None = None,
+    checklist: Checklist | None = None,
 ) -> CourseDocument:
     """The course as this exporter may see it. The caller has checked the options.
-    Questionnaire trends need the catalogue of instruments."""
+    Questionnaire trends need the catalogue of instruments; the screening, its checklist."""
     course = access.course
     owner = course.patient_id
     patient = db.get(User, owner)
@@ -296,10 +299,17 @@ def collect_course(
     include_notes = notes_included(access, options)
     notes = _notes(db, vault, access, chosen_ids) if include_notes else {}
     records = course_records(db, vault, access)  # clinicians only: empty for the patient
+    numbers = {s.id: s.number for s in chosen}
+    outcomes = collect_outcomes(
+        db,
+        vault,
+        access,
+        {entry.id: (entry, numbers[entry.session_id]) for entry, _ in rows},
+        lambda e: can_read_entry(access, e) and _shown(access, options, e.visibility, e.author_id),
+    )
 
     by_session: dict[uuid.UUID, list[EntryRecord]] = defaultdict(list)
     course_intentions: list[IntentionRecord] = []
-    numbers = {s.id: s.number for s in chosen}
     for entry, author in rows:
         mood = vault.open_optional(entry, "mood", owner)
         texts = tuple(vault.open_column(i, "text", owner) for i in intentions[entry.id])
@@ -323,10 +333,18 @@ def collect_course(
                     for r in reviews[entry.id]
                 ),
                 themes=tuple(ThemeRecord(t.kind, t.name) for t in themes[entry.id]),
+                outcomes=tuple(outcomes.by_entry.get(entry.id, ())),
             )
         )
         course_intentions += [
-            IntentionRecord(t, numbers[entry.session_id], entry.id, entry.created_at) for t in texts
+            IntentionRecord(
+                t,
+                numbers[entry.session_id],
+                entry.id,
+                entry.created_at,
+                tuple(outcomes.by_intention.get(i.id, ())),
+            )
+            for i, t in zip(intentions[entry.id], texts, strict=True)
         ]
     # Questionnaire responses (issue 4) are collected here, through their own
     # rule in policy.py, once they are stored.
@@ -367,6 +385,7 @@ def collect_course(
         sessions_in_course=len(sessions),
         themes=_theme_index(session_records),
         questionnaires=trends,
+        screening=collect_screening(db, vault, access, checklist),
     )
 
 

@@ -19,7 +19,10 @@ What the review work of issue 3 adds:
 Clinical content: the dosing session's record in `SessionRecord.clinical`
 (a clinician's export only) and each questionnaire's scores with its chart in
 `CourseDocument.questionnaires` (both scopes: the patient's own answers).
-Still planned: how each intention went, and the screening.
+How each intention went: `EntryRecord.outcomes` (in the integration entry
+that records them) and `IntentionRecord.outcomes` (the intention's path), taken
+only from the entries in the export, so they follow those entries' visibility.
+The screening checklist: `CourseDocument.screening`, a clinician's export only.
 A new part raises `FORMAT_VERSION` once the format is released (version 1 is not
 released yet, so the parts above are documented as part of it).
 """
@@ -32,7 +35,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from journal.models import Phase, Role, SessionStatus, ThemeKind, Visibility
+from journal.models import OutcomeStatus, Phase, Role, SessionStatus, ThemeKind, Visibility
 
 FORMAT_VERSION = 1
 
@@ -151,6 +154,15 @@ class NotesDisclosure:
 
 
 @dataclass(frozen=True)
+class EntryOutcomeRecord:
+    """How one intention went, as recorded in an integration entry."""
+
+    intention: str  # the intention's text
+    status: OutcomeStatus
+    reflection: str  # "" when none was written
+
+
+@dataclass(frozen=True)
 class EntryRecord:
     id: uuid.UUID
     phase: Phase
@@ -167,6 +179,7 @@ class EntryRecord:
     comments: tuple[CommentRecord, ...] = ()  # threads, oldest first
     reviews: tuple[ReviewRecord, ...] = ()  # oldest first
     themes: tuple[ThemeRecord, ...] = ()
+    outcomes: tuple[EntryOutcomeRecord, ...] = ()  # integration entries only
 
 
 @dataclass(frozen=True)
@@ -227,6 +240,38 @@ class IntentionRecord:
     session_number: int
     entry_id: uuid.UUID
     set_at: datetime
+    outcomes: tuple[OutcomeRecord, ...] = ()  # oldest first
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """A step on an intention's path: the integration entry that said how it went."""
+
+    session_number: int
+    entry_id: uuid.UUID
+    recorded_at: datetime
+    status: OutcomeStatus
+    reflection: str
+
+
+@dataclass(frozen=True)
+class ScreeningItemRecord:
+    text: str
+    answer: str | None  # "yes", "no", "unknown"; None: not answered
+    note: str
+
+
+@dataclass(frozen=True)
+class ScreeningRecord:
+    """The course's screening checklist as reviewed: a clinician's export only.
+    It records the review; it never says whether a person may take part."""
+
+    checklist: str  # the checklist's title
+    checklist_version: str
+    reviewed_on: date
+    reviewer: str
+    needs_clinician_review: bool
+    items: tuple[ScreeningItemRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -262,6 +307,7 @@ class CourseDocument:
     sessions_in_course: int  # before the options narrowed the list
     themes: tuple[ThemeIndexRecord, ...] = ()  # by kind, then name
     questionnaires: tuple[QuestionnaireTrend, ...] = ()
+    screening: ScreeningRecord | None = None  # a clinician's export, when recorded
 
     @property
     def entry_count(self) -> int:

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from journal.config import PROJECT_ROOT
 from journal.models import Phase
 from journal.services.export import text
-from journal.services.export.model import CourseDocument, PatientDataDocument
+from journal.services.export.model import CourseDocument, PatientDataDocument, SessionRecord
 from journal.services.rendering import render_markdown
 
 TEMPLATE = "export/document.html"
@@ -41,6 +41,9 @@ def _environment() -> Environment:
         notes_heading=text.notes_heading,
         sessions_list=text.sessions_list,
         clinical_cells=text.clinical_cells,
+        outcomes=text.OUTCOMES,
+        answers=text.ANSWERS,
+        screening_summary=text.screening_summary,
     )
     return env
 
@@ -55,25 +58,41 @@ def _embedded() -> Markup:
     return Markup(f"<style>\n{stylesheet()}</style>")  # noqa: S704 (our own file)
 
 
+# A part of a document: a course, whether its cover and overview are in it, and
+# which of its sessions (None: all). The PDF typesets long documents in parts.
+Part = tuple[CourseDocument, bool, tuple[SessionRecord, ...] | None]
+
+
 def _render(**values: Any) -> str:
     return _environment().get_template(TEMPLATE).render(**values)
 
 
-def course_html(doc: CourseDocument, *, embed_css: bool = True) -> str:
+def course_html(
+    doc: CourseDocument, *, embed_css: bool = True, parts: list[Part] | None = None
+) -> str:
     return _render(
         title="Treatment-course summary",
         stylesheet=_embedded() if embed_css else "",
-        documents=[doc],
+        parts=[(doc, True, None)] if parts is None else parts,
         account=None,
+        head=True,
     )
 
 
-def patient_data_html(doc: PatientDataDocument, *, embed_css: bool = True) -> str:
+def patient_data_html(
+    doc: PatientDataDocument,
+    *,
+    embed_css: bool = True,
+    parts: list[Part] | None = None,
+    head: bool = True,
+) -> str:
+    """`head`: the account's cover (the first part of a PDF typeset in parts)."""
     return _render(
         title="Everything in my journal",
         stylesheet=_embedded() if embed_css else "",
-        documents=list(doc.courses),
+        parts=[(c, True, None) for c in doc.courses] if parts is None else parts,
         account=doc.account,
+        head=head,
         clinic_name=doc.clinic_name,
         generated_at=doc.generated_at,
         zone=doc.zone,

@@ -22,6 +22,8 @@ from journal.services.export.model import (
     PatientDataDocument,
     Person,
     RevisionRecord,
+    Scope,
+    ScreeningRecord,
     SessionRecord,
 )
 
@@ -109,6 +111,10 @@ def _entry(e: EntryRecord) -> dict[str, Any]:
             for r in e.reviews
         ],
         "themes": [{"kind": t.kind.value, "name": t.name} for t in e.themes],
+        "outcomes": [
+            {"intention": o.intention, "status": o.status.value, "reflection": o.reflection or None}
+            for o in e.outcomes
+        ],
     }
 
 
@@ -151,7 +157,27 @@ def _scope(s: ExportScope) -> dict[str, Any]:
     }
 
 
+def _screening(s: ScreeningRecord | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "checklist": s.checklist,
+        "checklist_version": s.checklist_version,
+        "reviewed_on": day(s.reviewed_on),
+        "reviewer": s.reviewer,
+        "needs_clinician_review": s.needs_clinician_review,
+        "items": [{"text": i.text, "answer": i.answer, "note": i.note or None} for i in s.items],
+    }
+
+
 def course_data(doc: CourseDocument) -> dict[str, Any]:
+    data = _course_data(doc)
+    if doc.scope.scope == Scope.CLINICIAN:  # the key is absent from a patient's export
+        data["screening"] = _screening(doc.screening)
+    return data
+
+
+def _course_data(doc: CourseDocument) -> dict[str, Any]:
     return {
         "course": {
             "id": str(doc.course.id),
@@ -171,6 +197,16 @@ def course_data(doc: CourseDocument) -> dict[str, Any]:
                 "session_number": i.session_number,
                 "entry_id": str(i.entry_id),
                 "set_at": utc(i.set_at),
+                "outcomes": [
+                    {
+                        "session_number": o.session_number,
+                        "entry_id": str(o.entry_id),
+                        "recorded_at": utc(o.recorded_at),
+                        "status": o.status.value,
+                        "reflection": o.reflection or None,
+                    }
+                    for o in i.outcomes
+                ],
             }
             for i in doc.intentions
         ],

@@ -65,6 +65,20 @@ def _notes(doc: CourseDocument, s: SessionRecord, h: str) -> list[str]:
     return lines
 
 
+def _screening(doc: CourseDocument, h: str) -> list[str]:
+    lines = [f"{h}# Screening checklist", ""]
+    s = doc.screening
+    if s is None:
+        return [*lines, "No screening recorded for this course.", ""]
+    summary = text.screening_summary(s.needs_clinician_review, s.reviewer, s.reviewed_on, doc.zone)
+    lines += [f"{_escape(s.checklist)} (version {_escape(s.checklist_version)}).", ""]
+    lines += [_escape(summary), "", "| Item | Answer | Note |", "| --- | --- | --- |"]
+    lines += [
+        f"| {_escape(i.text)} | {text.ANSWERS[i.answer]} | {_escape(i.note)} |" for i in s.items
+    ]
+    return [*lines, ""]
+
+
 def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
     z = doc.zone
     by = "You" if you else _escape(e.author.name)
@@ -76,6 +90,12 @@ def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
     lines = [f"#### {_escape(e.title)}", "", f"*{' · '.join(meta)}*", ""]
     if e.intentions:
         lines += ["Intentions:", "", *[f"- {_escape(i)}" for i in e.intentions], ""]
+    if e.outcomes:
+        lines += ["How intentions went:", ""]
+        for o in e.outcomes:
+            said = f" — {_escape(o.reflection)}" if o.reflection else ""
+            lines.append(f"- {text.OUTCOMES[o.status]}: {_escape(o.intention)}{said}")
+        lines.append("")
     body = e.body.strip()
     if body:
         lines += [body, ""]
@@ -149,10 +169,18 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
         lines.append("No dosing sessions in this export.")
     lines += ["", f"{h}# Intentions", ""]
     if doc.intentions:
-        lines += [f"- Session {i.session_number}: {_escape(i.text)}" for i in doc.intentions]
+        for i in doc.intentions:
+            lines.append(f"- Session {i.session_number}: {_escape(i.text)}")
+            for o in i.outcomes:
+                said = f" — {_escape(o.reflection)}" if o.reflection else ""
+                lines.append(
+                    f"  - After session {o.session_number}: {text.OUTCOMES[o.status]}{said}"
+                )
     else:
         lines.append("No intentions in this export.")
     lines.append("")
+    if doc.scope.scope == Scope.CLINICIAN:
+        lines += _screening(doc, h)
     for q in doc.questionnaires:
         lines += [f"{h}# {_escape(q.title)}", "", "| Date | Score | Band | Before session |"]
         lines.append("| --- | --- | --- | --- |")

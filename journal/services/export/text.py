@@ -15,12 +15,16 @@ from journal.services.export.model import (
     Scope,
     Span,
 )
+from journal.services.intentions import OUTCOME_LABELS
 from journal.services.labels import PHASE_LABELS, SHORT_VISIBILITY, STATUS_LABELS
+from journal.services.screening import NEEDS_REVIEW, NOTHING_RAISED
 
 # The same words as the pages.
 PHASES = PHASE_LABELS
 VISIBILITY = SHORT_VISIBILITY
 STATUS = STATUS_LABELS
+OUTCOMES = OUTCOME_LABELS
+ANSWERS = {"yes": "Yes", "no": "No", "unknown": "Unknown", None: "Not answered"}
 ROLES = {Role.PATIENT: "Patient", Role.CLINICIAN: "Clinician", Role.ADMIN: "Admin"}
 SCOPES = {
     Scope.CLINICIAN: "Clinician's export: everything the care team may read; "
@@ -89,3 +93,8 @@ def clinical_cells(c: ClinicalRecord | None) -> list[str]:
         ", ".join(c.side_effects) or "none recorded",
         "" if c.dissociation is None else f"{c.dissociation}/10",
     ]
+
+
+def screening_summary(needs_review: bool, reviewer: str, reviewed_on: date, zone: ZoneInfo) -> str:
+    label = NEEDS_REVIEW if needs_review else NOTHING_RAISED
+    return f"{label}. Reviewed by {reviewer} on {day(reviewed_on, zone)}."

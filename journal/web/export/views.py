@@ -94,6 +94,7 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
             clinic_name=settings.clinic_name,
             zone=settings.zone,
             catalogue=context.runtime().clinical.instruments,
+            checklist=context.runtime().clinical.screening,
         )
     except ValidationError as exc:
         apply_errors(form, exc)
