@@ -319,3 +319,20 @@ def test_every_reachable_page_shows_only_what_its_reader_may_read(clinic: Clinic
     if who in ("patient", "other_patient"):
         assert "Psychotherapy notes" not in everything
         assert "Clinicians only" not in everything
+
+
+def test_the_navigation_counts_new_entries_up_to_a_cap(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond the cap the count says "N+": counting on would walk every entry."""
+    from journal.services import caseload
+
+    monkeypatch.setattr(caseload, "NOTICE_CAP", 3)
+    patient = clinic.world.browser(clinic.patient)
+    for n in range(2):
+        write_entry(patient, clinic, title=f"Capped {n}")
+    staff = clinic.world.browser(clinic.clinician)
+    assert "(2 new entries," in staff.text("/account/password")
+    for n in range(2, 5):
+        write_entry(patient, clinic, title=f"Capped {n}")
+    assert "(2+ new entries," in staff.text("/account/password")

@@ -35,10 +35,18 @@ class Entry(UUIDPrimaryKey, Base):
 
     __table_args__ = (
         Index("ix_entries_course_created", "course_id", "created_at"),
-        # Covering indexes for the caseload's per-course counts (new since a visit,
-        # not reviewed): counted from the index alone, without reading entry rows.
+        # Covering indexes for counts: the caseload's (new since a visit, not
+        # reviewed) and the timeline's per session, read from the index alone.
         Index("ix_entries_course_updated", "course_id", "updated_at", "author_id", "visibility"),
-        Index("ix_entries_course_author", "course_id", "author_id", "visibility", "version", "id"),
+        Index(
+            "ix_entries_course_author",
+            "course_id",
+            "author_id",
+            "visibility",
+            "version",
+            "id",
+            "session_id",
+        ),
     )
     # The version is part of each ciphertext's associated data; services set it,
     # and an UPDATE only applies to the version the writer read.

@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from journal.db import utcnow
+from journal.db import UTCDateTime, utcnow
 from journal.models import (
     Course,
     CourseStatus,
@@ -74,19 +74,12 @@ def caseload(
     if wanted:
         rows = [r for r in rows if wanted in r.patient.name.casefold()]
     readable = readable_entries_anywhere(user)
-    visit = and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
     # count() rather than count(Entry.id): the counts then come from the covering
     # indexes on entries alone (see the Entry model), without reading its rows.
     new = _grouped(
         db,
-        select(Course.id, func.count())
-        .join(Entry, Entry.course_id == Course.id)
-        .outerjoin(CourseVisit, visit)
-        .where(
-            readable,
-            Entry.author_id != user.id,
-            or_(CourseVisit.seen_at.is_(None), Entry.updated_at > CourseVisit.seen_at),
-        )
+        _new_since_visit(user, Course.id, func.count())
+        .where(readable, Entry.author_id != user.id)
         .group_by(Course.id),
     )
     reviewed = exists().where(
@@ -145,19 +138,37 @@ def _sort_key(sort: str) -> Callable[[CaseloadRow], tuple[Any, ...]]:
     return keys[sort]
 
 
-def clinician_notices(db: Session, user: User) -> int:
-    """Entries by others on the clinician's courses since they last opened each."""
+def _new_since_visit(user: User, *columns: Any) -> Select[Any]:
+    """Entries updated since the user last opened their course, per course.
+
+    From each course to its visit to the entries after it: the database walks
+    only the entries newer than the visit (an index range on
+    course_id, updated_at), not every entry of every course.
+    """
     visit = and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
-    stmt = (
-        select(func.count())
-        .select_from(Entry)
-        .join(Course, Course.id == Entry.course_id)
+    since = func.coalesce(CourseVisit.seen_at, literal(NEVER, UTCDateTime()))
+    return (
+        select(*columns)
+        .select_from(Course)
         .outerjoin(CourseVisit, visit)
+        .join(Entry, and_(Entry.course_id == Course.id, Entry.updated_at > since))
+    )
+
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "since" for a course never opened
+NOTICE_CAP = 100  # the navigation says "99+" from here: counting on would walk every entry
+
+
+def clinician_notices(db: Session, user: User) -> int:
+    """Entries by others on the clinician's active courses since they last opened
+    each, counted up to NOTICE_CAP."""
+    found = (
+        _new_since_visit(user, literal(1))
         .where(
             readable_entries_anywhere(user),
             Course.status == CourseStatus.ACTIVE,
             Entry.author_id != user.id,
-            or_(CourseVisit.seen_at.is_(None), Entry.updated_at > CourseVisit.seen_at),
         )
+        .limit(NOTICE_CAP)
     )
-    return db.scalar(stmt) or 0
+    return db.scalar(select(func.count()).select_from(found.subquery())) or 0

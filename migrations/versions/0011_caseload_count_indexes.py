@@ -1,4 +1,4 @@
-"""covering indexes for the caseload counts
+"""covering indexes for the caseload and timeline counts
 
 Revision ID: 0011
 Revises: 0010
@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.create_index('ix_entries_course_updated', ['course_id', 'updated_at', 'author_id', 'visibility'], unique=False)
-        batch_op.create_index('ix_entries_course_author', ['course_id', 'author_id', 'visibility', 'version', 'id'], unique=False)
+        batch_op.create_index('ix_entries_course_author', ['course_id', 'author_id', 'visibility', 'version', 'id', 'session_id'], unique=False)
 
 
 def downgrade() -> None:
