@@ -11,6 +11,7 @@ build on an earlier one of the same course.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -87,21 +88,25 @@ def _readable_intentions(
     ]
 
 
-def readable_intention_refs(db: Session, access: CourseAccess) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """(intention id, its entry's id) for the intentions the reader may see.
+def readable_intention_refs(
+    db: Session, access: CourseAccess, among: Collection[uuid.UUID] | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(intention id, its entry's id) for the intentions the reader may see,
+    only those `among` the given ids when given.
 
     For checking a submitted form: the same rows as readable_intentions, but
-    nothing is decrypted, so saving an entry costs the same on a long course.
+    nothing is decrypted, and with `among` (the ids the form names) a save
+    costs the same however many intentions the course has.
     """
-    return [
-        (row[0], row[1])
-        for row in db.execute(
-            select(Intention.id, Intention.entry_id)
-            .join(Entry, Entry.id == Intention.entry_id)
-            .join(DosingSession, DosingSession.id == Entry.session_id)
-            .where(readable_entries_clause(access), Entry.phase == Phase.PREPARATION)
-        )
-    ]
+    stmt = (
+        select(Intention.id, Intention.entry_id)
+        .join(Entry, Entry.id == Intention.entry_id)
+        .join(DosingSession, DosingSession.id == Entry.session_id)
+        .where(readable_entries_clause(access), Entry.phase == Phase.PREPARATION)
+    )
+    if among is not None:
+        stmt = stmt.where(Intention.id.in_(among))
+    return [(row[0], row[1]) for row in db.execute(stmt)]
 
 
 def readable_intentions(db: Session, vault: Vault, access: CourseAccess) -> list[IntentionView]:

@@ -22,16 +22,37 @@ def _prepare_form(
 ) -> tuple[policy.CourseAccess, list[uuid.UUID]]:
     """Set the form's choices; returns the ids of the earlier intentions it may refer to.
 
-    Their texts are decrypted only when the form is shown (_aids), not to check a save.
+    Only those the submitted form names are looked up (a GET names none), and
+    their texts are decrypted only when the form is shown (_aids), so checking
+    a save does not grow with the course.
     """
     db = context.db()
     access = policy.course_access(db, context.user(), course_id)
     form.set_choices(
         courses.list_sessions(db, course_id), policy.visibilities_for(access.user.role), when
     )
-    earlier = [i for i, e in intentions.readable_intention_refs(db, access) if e != editing]
+    refs = intentions.readable_intention_refs(db, access, among=_named_intentions())
+    earlier = [i for i, e in refs if e != editing]
     form.set_earlier_ids(earlier)
     return access, earlier
+
+
+NAMED_MAX = 1000  # more than any form offers; keeps the lookup's IN list bounded
+
+
+def _named_intentions() -> set[uuid.UUID]:
+    """Intention ids a submitted entry form names: what it builds on, and outcomes."""
+    names = [request.form.get("builds_on", "")]
+    names += [
+        k.removeprefix("outcome-") for k, v in request.form.items() if k[:8] == "outcome-" and v
+    ]
+    found = set()
+    for name in names[:NAMED_MAX]:
+        try:
+            found.add(uuid.UUID(name))
+        except ValueError:
+            continue  # not an id: nothing to look up, the form check says what is wrong
+    return found
 
 
 def _aids(
