@@ -280,3 +280,19 @@ def test_caseload_statements_do_not_grow_with_patients(world: World, query: str)
         "\n---\n".join(dict.fromkeys(extra))
     )
     assert len(caseload(large, query or "?show=all")) >= 2
+
+
+def test_counts_stop_at_a_cap(load: Caseload, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap a cell says "N+": counting on would walk every entry of the course."""
+    from journal.services import caseload as service
+
+    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    for _ in range(2):
+        entry(load, "Zora")
+    b = load.world.browser(load.doc)
+    assert counts(b, "Zora Example") == (2, 2, 0)
+    for _ in range(3):
+        entry(load, "Zora")
+    (row,) = [r for r in ROW_RE.findall(b.text("/?show=all")) if "Zora Example" in r[1]]
+    cells = {k: TAG_RE.sub("", v).strip() for k, v in CELL_RE.findall(row[1])}
+    assert cells["New since you looked"] == cells["Not reviewed"] == "2+"

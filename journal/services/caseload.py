@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, select
+from sqlalchemy import ScalarSelect, Select, and_, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from journal.db import UTCDateTime, utcnow
@@ -49,6 +49,18 @@ class CaseloadRow:
     def needs_attention(self) -> bool:
         return bool(self.open_flags or self.new_entries or self.unreviewed or self.unread_comments)
 
+    @property
+    def new_shown(self) -> str:
+        return _shown(self.new_entries)
+
+    @property
+    def unreviewed_shown(self) -> str:
+        return _shown(self.unreviewed)
+
+
+def _shown(count: int) -> str:
+    return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
+
 
 def _grouped(db: Session, stmt: object) -> dict[uuid.UUID, int]:
     return {row[0]: row[1] for row in db.execute(stmt)}  # type: ignore[call-overload]
@@ -74,24 +86,29 @@ def caseload(
     if wanted:
         rows = [r for r in rows if wanted in r.patient.name.casefold()]
     readable = readable_entries_anywhere(user)
-    # count() rather than count(Entry.id): the counts then come from the covering
-    # indexes on entries alone (see the Entry model), without reading its rows.
-    new = _grouped(
-        db,
-        _new_since_visit(user, Course.id, func.count())
-        .where(readable, Entry.author_id != user.id)
-        .group_by(Course.id),
-    )
+    visit = and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
+    since = func.coalesce(CourseVisit.seen_at, literal(NEVER, UTCDateTime()))
     reviewed = exists().where(
         EntryReview.entry_id == Entry.id, EntryReview.entry_version >= Entry.version
     )
-    unreviewed = _grouped(
-        db,
-        select(Course.id, func.count())
-        .join(Entry, Entry.course_id == Course.id)
-        .where(readable, Entry.author_id == Course.patient_id, ~reviewed)
-        .group_by(Course.id),
+    new_entries = select(literal(1)).where(
+        Entry.course_id == Course.id,
+        Entry.updated_at > since,  # an index range: only entries after the visit
+        readable,
+        Entry.author_id != user.id,
     )
+    not_reviewed = select(literal(1)).where(
+        Entry.course_id == Course.id, readable, Entry.author_id == Course.patient_id, ~reviewed
+    )
+    counts = {
+        course_id: (new, unreviewed)
+        for course_id, new, unreviewed in db.execute(
+            select(Course.id, _capped(new_entries), _capped(not_reviewed))
+            .select_from(Course)
+            .outerjoin(CourseVisit, visit)
+            .where(Course.id.in_([r.course.id for r in rows]))
+        )
+    }
     unread = _grouped(db, unread_comments_by_course(user))
     visits = {
         row[0]: row[1]
@@ -103,8 +120,8 @@ def caseload(
     result = [
         CaseloadRow(
             row=r,
-            new_entries=new.get(r.course.id, 0),
-            unreviewed=unreviewed.get(r.course.id, 0),
+            new_entries=counts[r.course.id][0],
+            unreviewed=counts[r.course.id][1],
             unread_comments=unread.get(r.course.id, 0),
             last_visit=visits.get(r.course.id),
             open_flags=flags.get(r.course.id, 0),
@@ -138,6 +155,17 @@ def _sort_key(sort: str) -> Callable[[CaseloadRow], tuple[Any, ...]]:
     return keys[sort]
 
 
+def _capped(rows: Select[Any]) -> ScalarSelect[int]:
+    """How many rows a per-course query finds, up to COUNT_CAP.
+
+    Counting stops at the cap, so a course with years of unreviewed writing
+    costs no more than one with a hundred entries (both correlated to the
+    outer query's course).
+    """
+    inner = rows.correlate(Course, CourseVisit).limit(COUNT_CAP).subquery()
+    return select(func.count()).select_from(inner).scalar_subquery()
+
+
 def _new_since_visit(user: User, *columns: Any) -> Select[Any]:
     """Entries updated since the user last opened their course, per course.
 
@@ -156,7 +184,9 @@ def _new_since_visit(user: User, *columns: Any) -> Select[Any]:
 
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "since" for a course never opened
-NOTICE_CAP = 100  # the navigation says "99+" from here: counting on would walk every entry
+# Counts say "99+" from here, on the caseload and in the navigation: counting on
+# would walk every entry of every course.
+COUNT_CAP = NOTICE_CAP = 100
 
 
 def clinician_notices(db: Session, user: User) -> int:
