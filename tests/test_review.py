@@ -327,7 +327,7 @@ def test_the_navigation_counts_new_entries_up_to_a_cap(
     """Beyond the cap the count says "N+": counting on would walk every entry."""
     from journal.services import caseload
 
-    monkeypatch.setattr(caseload, "NOTICE_CAP", 3)
+    monkeypatch.setattr(caseload, "COUNT_CAP", 3)
     patient = clinic.world.browser(clinic.patient)
     for n in range(2):
         write_entry(patient, clinic, title=f"Capped {n}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, and_, exists, func, literal, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, literal, select
 from sqlalchemy.orm import Session
 
 from journal.db import UTCDateTime, utcnow
@@ -51,14 +51,15 @@ class CaseloadRow:
 
     @property
     def new_shown(self) -> str:
-        return _shown(self.new_entries)
+        return shown_count(self.new_entries)
 
     @property
     def unreviewed_shown(self) -> str:
-        return _shown(self.unreviewed)
+        return shown_count(self.unreviewed)
 
 
-def _shown(count: int) -> str:
+def shown_count(count: int) -> str:
+    """A capped count as people read it: "99+" once it reaches COUNT_CAP."""
     return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
 
 
@@ -86,14 +87,12 @@ def caseload(
     if wanted:
         rows = [r for r in rows if wanted in r.patient.name.casefold()]
     readable = readable_entries_anywhere(user)
-    visit = and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
-    since = func.coalesce(CourseVisit.seen_at, literal(NEVER, UTCDateTime()))
     reviewed = exists().where(
         EntryReview.entry_id == Entry.id, EntryReview.entry_version >= Entry.version
     )
     new_entries = select(literal(1)).where(
         Entry.course_id == Course.id,
-        Entry.updated_at > since,  # an index range: only entries after the visit
+        Entry.updated_at > _last_visit(),  # an index range: only entries after the visit
         readable,
         Entry.author_id != user.id,
     )
@@ -105,7 +104,7 @@ def caseload(
         for course_id, new, unreviewed in db.execute(
             select(Course.id, _capped(new_entries), _capped(not_reviewed))
             .select_from(Course)
-            .outerjoin(CourseVisit, visit)
+            .outerjoin(CourseVisit, _visit(user))
             .where(Course.id.in_([r.course.id for r in rows]))
         )
     }
@@ -173,25 +172,32 @@ def _new_since_visit(user: User, *columns: Any) -> Select[Any]:
     only the entries newer than the visit (an index range on
     course_id, updated_at), not every entry of every course.
     """
-    visit = and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
-    since = func.coalesce(CourseVisit.seen_at, literal(NEVER, UTCDateTime()))
     return (
         select(*columns)
         .select_from(Course)
-        .outerjoin(CourseVisit, visit)
-        .join(Entry, and_(Entry.course_id == Course.id, Entry.updated_at > since))
+        .outerjoin(CourseVisit, _visit(user))
+        .join(Entry, and_(Entry.course_id == Course.id, Entry.updated_at > _last_visit()))
     )
+
+
+def _visit(user: User) -> ColumnElement[bool]:
+    """Joins a course to the user's visit of it (outer: there may be none)."""
+    return and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
+
+
+def _last_visit() -> ColumnElement[datetime]:
+    return func.coalesce(CourseVisit.seen_at, literal(NEVER, UTCDateTime()))
 
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "since" for a course never opened
 # Counts say "99+" from here, on the caseload and in the navigation: counting on
 # would walk every entry of every course.
-COUNT_CAP = NOTICE_CAP = 100
+COUNT_CAP = 100
 
 
 def clinician_notices(db: Session, user: User) -> int:
     """Entries by others on the clinician's active courses since they last opened
-    each, counted up to NOTICE_CAP."""
+    each, counted up to COUNT_CAP."""
     found = (
         _new_since_visit(user, literal(1))
         .where(
@@ -199,6 +205,6 @@ def clinician_notices(db: Session, user: User) -> int:
             Course.status == CourseStatus.ACTIVE,
             Entry.author_id != user.id,
         )
-        .limit(NOTICE_CAP)
+        .limit(COUNT_CAP)
     )
     return db.scalar(select(func.count()).select_from(found.subquery())) or 0

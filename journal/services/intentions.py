@@ -105,6 +105,8 @@ def readable_intention_refs(
         .where(readable_entries_clause(access), Entry.phase == Phase.PREPARATION)
     )
     if among is not None:
+        if not among:
+            return []  # a form naming no intention: nothing to look up
         stmt = stmt.where(Intention.id.in_(among))
     return [(row[0], row[1]) for row in db.execute(stmt)]
 

@@ -31,11 +31,7 @@ def current_notices() -> Notices | None:
     new = caseload.clinician_notices(db, user)
     flags = sum(questionnaires.open_flag_counts(db, user).values())
     total = new + unread + flags
-    new_label = (
-        f"{caseload.NOTICE_CAP - 1}+ new entries"
-        if new >= caseload.NOTICE_CAP
-        else _count(new, "new entry", "new entries")
-    )
+    new_label = f"{caseload.shown_count(new)} {'new entry' if new == 1 else 'new entries'}"
     label = f"{new_label}, {_count(unread, 'unread comment')}"
     if flags:
         label += f", {_count(flags, 'safety flag')}"
