@@ -30,7 +30,13 @@ def _record_and_answers(clinic: Clinic) -> None:
             post_systolic="130",
             post_diastolic="82",
             side_effects=("nausea",),
+            side_effects_other="Tingling hands",
             dissociation="6",
+            time_given="10:40",
+            adjuncts="Ondansetron 4 mg",
+            setting="Quiet music\nEyeshades; support person Sam Fiction",
+            clinicians_present=(str(clinic.clinician.id),),
+            discharge_notes="Ride home with a friend",
         ),
         expected_version=None,
     )
@@ -56,6 +62,14 @@ def test_the_clinicians_export_has_the_session_record_and_the_trend(clinic: Clin
     assert record["blood_pressure_before"] == "144/91"
     assert record["pre_dose_bp_at_or_above_140_90"] is True
     assert record["dissociation"] == 6
+    assert record["side_effects_other"] == "Tingling hands"
+    assert record["weight_kg"] == "70" and record["time_given"] == "10:40"
+    assert record["adjuncts"] == "Ondansetron 4 mg"
+    assert record["setting"] == "Quiet music\nEyeshades; support person Sam Fiction"
+    assert record["clinicians_present"] == [clinic.clinician.name]
+    assert record["discharge_notes"] == "Ride home with a friend"
+    others = [s for s in data["sessions"] if s["id"] != str(clinic.past.id)]
+    assert all("clinical_record" not in s for s in others)
     (gad7,) = data["questionnaires"]
     # 2+2+1+1+2+1+2 = 11: "Moderate" (10-14).
     assert [(s["total"], s["band"]) for s in gad7["scores"]] == [(11, "Moderate")]
@@ -63,8 +77,17 @@ def test_the_clinicians_export_has_the_session_record_and_the_trend(clinic: Clin
     md = export(clinician, clinic.course.id, "md").get_data(as_text=True)
     assert "52.5 mg (0.75 mg/kg)" in md and "144/91, HR 76 (at or above 140/90)" in md
     assert "11 of 21" in md
+    assert "nausea; Tingling hands" in md.replace("Nausea", "nausea")
+    assert "- Setting: Quiet music\n  Eyeshades; support person Sam Fiction" in md
+    assert f"- Clinicians present: {clinic.clinician.name}" in md
+    assert "- Discharge notes: Ride home with a friend" in md
+    assert "- Time given: 10:40" in md and "- Adjunct medications: Ondansetron 4 mg" in md
+    html = export(clinician, clinic.course.id, "html").get_data(as_text=True)
+    assert '<dt>Discharge notes</dt><dd class="keep-lines">Ride home with a friend</dd>' in html
     pdf = flat(pdf_text(export(clinician, clinic.course.id, "pdf").data))
     assert "52.5mg" in pdf and "144/91" in pdf and "11of21" in pdf
+    assert "Ridehomewithafriend" in pdf and "supportpersonSamFiction" in pdf
+    assert "Weightusedforthedose70kg" in pdf
 
 
 def test_the_patients_export_has_the_trend_but_never_the_record(clinic: Clinic) -> None:
@@ -77,8 +100,9 @@ def test_the_patients_export_has_the_trend_but_never_the_record(clinic: Clinic) 
     for fmt in ("md", "html"):
         page = export(patient, clinic.course.id, fmt).get_data(as_text=True)
         assert "144/91" not in page and "52.5" not in page
+        assert "Ride home" not in page and "Sam Fiction" not in page
         assert "11 of 21" in page
     pdf = flat(pdf_text(export(patient, clinic.course.id, "pdf").data))
-    assert "144/91" not in pdf and "52.5" not in pdf
+    assert "144/91" not in pdf and "52.5" not in pdf and "Ridehome" not in pdf
     mine = json.loads(patient.post("/account/export", {"format": "json"}).data)
     assert all("clinical_record" not in s for c in mine["courses"] for s in c["sessions"])

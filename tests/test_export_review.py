@@ -36,10 +36,9 @@ def text_of(fmt: str, content: bytes) -> str:
     return flat(pdf_text(content)) if fmt == "pdf" else content.decode()
 
 
-# The scene's marker of a dosing-session record is in its discharge notes, which no
-# export holds yet. The screening's marker (an item's note) is in a clinician's export
-# only, by the scene's table like every clinical extra.
-NOT_EXPORTED = ("record",)
+# The scene's marker of a dosing-session record (in its discharge notes) and of the
+# screening (an item's note) are in a clinician's export only, by the scene's table
+# like every clinical extra.
 
 
 def extras_of(scene: Scene, kinds: tuple[str, ...]) -> list[Extra]:
@@ -53,9 +52,7 @@ def expected_extras(scene: Scene, who: str, *, notes: bool) -> tuple[set[str], s
     present, absent = set(), set()
     for x in scene.extras:
         on_course = x.course.id == scene.clinic.course.id
-        if x.kind in NOT_EXPORTED:
-            shown = False
-        elif x.kind == "note":
+        if x.kind == "note":
             shown = notes and on_course and scene.may_read_extra(user, x)
         else:
             shown = on_course and scene.may_read_extra(user, x)

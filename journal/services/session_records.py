@@ -396,7 +396,7 @@ def record_page(
         return RecordPage(access, session, team, None)
     owner = access.course.patient_id
     data = RecordData.from_json(vault.open_column(row, "content", owner))
-    names = {u.id: u.name for u in db.scalars(select(User).where(User.id.in_(_people(row, data))))}
+    names = names_of(db, _people(row, data))
     view = RecordView(
         data=data,
         version=row.version,
@@ -408,6 +408,14 @@ def record_page(
     )
     audit.record_read(db, actor, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
     return RecordPage(access, session, team, view)
+
+
+def names_of(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of the people a record mentions, in one query."""
+    if not ids:
+        return {}
+    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return dict(rows.all())
 
 
 def _people(row: SessionRecord, data: RecordData) -> set[uuid.UUID]:

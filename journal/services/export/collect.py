@@ -65,7 +65,7 @@ from journal.services.policy import (
 from journal.services.questionnaires import course_responses
 from journal.services.review import reviews_of
 from journal.services.screening import Checklist
-from journal.services.session_records import RecordData, course_records
+from journal.services.session_records import RecordData, course_records, names_of
 from journal.services.themes import themes_of
 from journal.services.vault import Vault
 from journal.services.vitals import Vitals
@@ -299,6 +299,7 @@ def collect_course(
     include_notes = notes_included(access, options)
     notes = _notes(db, vault, access, chosen_ids) if include_notes else {}
     records = course_records(db, vault, access)  # clinicians only: empty for the patient
+    present = names_of(db, {c for r in records.values() for c in r.clinicians_present})
     numbers = {s.id: s.number for s in chosen}
     outcomes = collect_outcomes(
         db,
@@ -356,7 +357,7 @@ def collect_course(
             s.status,
             tuple(by_session[s.id]),
             tuple(notes.get(s.id, ())),
-            _clinical(records.get(s.id)),
+            _clinical(records.get(s.id), present),
         )
         for s in chosen
     ]
@@ -389,7 +390,7 @@ def collect_course(
     )
 
 
-def _clinical(data: RecordData | None) -> ClinicalRecord | None:
+def _clinical(data: RecordData | None, names: dict[uuid.UUID, str]) -> ClinicalRecord | None:
     if data is None:
         return None
 
@@ -408,6 +409,13 @@ def _clinical(data: RecordData | None) -> ClinicalRecord | None:
         side_effects=tuple(data.side_effect_labels),
         dissociation=data.dissociation,
         bp_flag=data.bp_flag is not None,
+        side_effects_other=data.side_effects_other,
+        weight_kg=None if data.weight_kg is None else str(data.weight_kg),
+        time_given=data.time_given,
+        adjuncts=data.adjuncts,
+        setting=data.setting,
+        clinicians_present=tuple(names[c] for c in data.clinicians_present if c in names),
+        discharge_notes=data.discharge_notes,
     )
 
 

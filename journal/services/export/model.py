@@ -196,6 +196,13 @@ class ClinicalRecord:
     side_effects: tuple[str, ...]
     dissociation: int | None  # 0-10
     bp_flag: bool  # pre-dose at or above 140/90 (shown, never advised on)
+    side_effects_other: str = ""
+    weight_kg: str | None = None  # the weight the dose was worked out from
+    time_given: str | None = None  # "HH:MM", local time on the session's day
+    adjuncts: str = ""
+    setting: str = ""  # music, eyeshades, support person
+    clinicians_present: tuple[str, ...] = ()  # names
+    discharge_notes: str = ""
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def _environment() -> Environment:
         notes_heading=text.notes_heading,
         sessions_list=text.sessions_list,
         clinical_cells=text.clinical_cells,
+        record_details=text.record_details,
         outcomes=text.OUTCOMES,
         answers=text.ANSWERS,
         screening_summary=text.screening_summary,

@@ -141,6 +141,13 @@ def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
             "side_effects": list(c.side_effects),
             "dissociation": c.dissociation,
             "pre_dose_bp_at_or_above_140_90": c.bp_flag,
+            "side_effects_other": c.side_effects_other,
+            "weight_kg": c.weight_kg,
+            "time_given": c.time_given,
+            "adjuncts": c.adjuncts,
+            "setting": c.setting,
+            "clinicians_present": list(c.clinicians_present),
+            "discharge_notes": c.discharge_notes,
         }
     return data
 

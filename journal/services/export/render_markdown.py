@@ -65,6 +65,16 @@ def _notes(doc: CourseDocument, s: SessionRecord, h: str) -> list[str]:
     return lines
 
 
+def _record_lines(details: list[tuple[str, str]]) -> list[str]:
+    """One item per field; a note of several lines keeps them, indented under its item."""
+    lines = []
+    for label, value in details:
+        first, *rest = value.strip().splitlines() or [""]
+        lines.append(f"- {label}: {_escape(first)}")
+        lines += [f"  {_escape(line)}".rstrip() for line in rest]
+    return lines
+
+
 def _screening(doc: CourseDocument, h: str) -> list[str]:
     lines = [f"{h}# Screening checklist", ""]
     s = doc.screening
@@ -203,6 +213,9 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
             f"{h}# Session {s.number}: {text.when(s.scheduled_at, z)} ({text.STATUS[s.status]})",
             "",
         ]
+        details = text.record_details(s.clinical)
+        if details:
+            lines += [*_record_lines(details), ""]
         if not s.entries:
             lines += ["Nothing written for this session in this export.", ""]
         for phase in Phase:

@@ -90,9 +90,32 @@ def clinical_cells(c: ClinicalRecord | None) -> list[str]:
         dose,
         before,
         vitals(c.post_bp, c.post_heart_rate),
-        ", ".join(c.side_effects) or "none recorded",
+        side_effects(c),
         "" if c.dissociation is None else f"{c.dissociation}/10",
     ]
+
+
+def side_effects(c: ClinicalRecord) -> str:
+    listed = ", ".join(c.side_effects)
+    if c.side_effects_other:
+        return f"{listed}; {c.side_effects_other}" if listed else c.side_effects_other
+    return listed or "none recorded"
+
+
+def record_details(c: ClinicalRecord | None) -> list[tuple[str, str]]:
+    """The rest of a session's record, label and text, for the session's own section;
+    the table of sessions holds route, dose, vitals, side effects and dissociation."""
+    if c is None:
+        return []
+    details = [
+        ("Time given", c.time_given or "not recorded"),
+        ("Weight used for the dose", f"{c.weight_kg} kg" if c.weight_kg else ""),
+        ("Adjunct medications", c.adjuncts),
+        ("Setting", c.setting),
+        ("Clinicians present", ", ".join(c.clinicians_present) or "not recorded"),
+        ("Discharge notes", c.discharge_notes),
+    ]
+    return [(label, value) for label, value in details if value]
 
 
 def screening_summary(needs_review: bool, reviewer: str, reviewed_on: date, zone: ZoneInfo) -> str:
