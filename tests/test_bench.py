@@ -44,7 +44,7 @@ def test_measurements_fill_the_json_layout(
     made = generate(settings, Size(clinicians=1, patients=2, entries=6, caseload=2))
     cpu: dict[str, float] = {}
     sql = run.count_sql(settings, made, made.entry_id, cpu)
-    assert set(cpu) == {"hello", "timeline", "entry", "save", "caseload"}
+    assert set(cpu) == {"hello", "floor", "timeline", "entry", "save", "caseload"}
     assert set(sql) == {"timeline", "entry", "save", "caseload"} and all(sql.values())
     # A write the bench saw acknowledged is found; one it never made counts as lost.
     assert run.verify_writes(settings, {}) == 0
@@ -62,6 +62,7 @@ def test_measurements_fill_the_json_layout(
         baseline=load(100),
         doubled=load(100),
         hello_rss_mb=1.0,
+        floor=load(50),
         pages={name: load(40) for name in ("timeline", "caseload", "entry", "save")},
         sql=sql,
         cpu=cpu,
@@ -75,5 +76,7 @@ def test_measurements_fill_the_json_layout(
     assert run.missing_keys(figures) == []
     assert run.missing_keys({"pages": {}}) != []
     assert json.loads(json.dumps(figures))["pages"]["timeline"]["ratio"] == 0.4
+    assert figures["floor"]["ratio"] == 0.5 and figures["floor"]["path"] == "/login"
     figures |= {"load_processes": 1, "clinic": {}}
-    assert "timeline" in run.table(figures)
+    printed = run.table(figures)
+    assert "timeline" in printed and "sign-in" in printed
