@@ -230,8 +230,6 @@ def _views(
     zone: tzinfo,
     phase: Phase | None = None,
 ) -> list[AssignmentView]:
-    prompts = _resolve(db, shipped)
-    following = _next_sessions(db, access.course.id)
     stmt = (
         select(PromptAssignment, DosingSession, User.name, Entry)
         .join(DosingSession, DosingSession.id == PromptAssignment.session_id)
@@ -242,8 +240,13 @@ def _views(
     )
     if phase is not None:
         stmt = stmt.where(PromptAssignment.phase == phase)
+    rows = db.execute(stmt).all()
+    if not rows:
+        return []  # most courses: no prompt assigned, nothing else to read
+    prompts = _resolve(db, shipped)
+    following = _next_sessions(db, access.course.id)
     views = []
-    for a, session, name, entry in db.execute(stmt).all():
+    for a, session, name, entry in rows:
         prompt = prompts.get(a.prompt_key)
         if prompt is None:
             continue
