@@ -5,9 +5,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
+JOBS ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: run install test lint typecheck test-sqlite test-postgres bench
+.PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +24,22 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'journal:create_app()'
 
-## Everything CI checks: lint, types, and the whole suite on SQLite and on PostgreSQL.
-## The two passes run side by side (one per core); each one's output is shown when it ends.
-test: install lint typecheck
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+## Everything CI checks: lint, types, the whole suite on SQLite, then on PostgreSQL the
+## tests that depend on the database (plus a smoke run of the rest); `JOBS` processes each.
+## Installs or starts what the machine lacks first (.ci/system), and prints the time taken.
+test: install
+	@start=$$(date +%s); \
+	bash .ci/system || exit 1; \
+	ready=$$(date +%s); \
+	$(MAKE) --no-print-directory checks; status=$$?; \
+	end=$$(date +%s); \
+	echo "make test: $$((end - ready)) s for lint, types and both passes ($$((ready - start)) s of system set-up before them)"; \
+	exit $$status
+
+checks: lint typecheck test-sqlite test-postgres
+
+system:
+	bash .ci/system
 
 lint: install
 	$(BIN)/ruff check journal tests migrations bench
@@ -36,10 +49,15 @@ typecheck: install
 	$(BIN)/mypy
 
 test-sqlite: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(JOBS)
 
 test-postgres: install
-	JOURNAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+	JOURNAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(JOBS)
+
+## Line coverage of journal/ over the SQLite pass.
+coverage: install
+	$(BIN)/coverage run --source=journal -m pytest -p no:xdist
+	$(BIN)/coverage report --precision=2 | tail -n 1
 
 ## The benchmark's short version (under two minutes); `python bench/run.py` runs the full one.
 bench: install

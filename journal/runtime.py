@@ -61,11 +61,14 @@ class Runtime:
         return self.keys.ring()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    try:
-        clinical = load_clinical_content(settings.instance_path)
-    except DefinitionError as exc:
-        raise ConfigError(f"a clinical definition file is broken: {exc}") from None
+def build_runtime(settings: Settings, clinical: ClinicalContent | None = None) -> Runtime:
+    """Load the keys and open the database; `clinical` reuses content already loaded
+    from the same instance (a test session re-points one app at each test's database)."""
+    if clinical is None:
+        try:
+            clinical = load_clinical_content(settings.instance_path)
+        except DefinitionError as exc:
+            raise ConfigError(f"a clinical definition file is broken: {exc}") from None
     try:
         ring = MasterKeyRing.load(settings.master_key_path)
     except KeyFileError as exc:

@@ -1,7 +1,11 @@
-"""Fixtures: a fresh instance (keys, database) per test, factories, signed-in browsers.
+"""Fixtures: one app per test run, a fresh database per test, factories, signed-in browsers.
 
-The suite runs on SQLite by default; with JOURNAL_TEST_DATABASE_URL set to a
-PostgreSQL URL it runs the same tests there (tables are emptied between tests).
+The app is built once (its templates compile once); each test gets its own
+instance folder and database, and the app is pointed at them for that test.
+On SQLite a test's database is a copy of a migrated template (or of a template
+that already holds the small `clinic`); with JOURNAL_TEST_DATABASE_URL set to a
+PostgreSQL URL the same tests run there, on one database per worker whose
+tables are emptied between tests.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pyotp
 import pytest
 from flask import Flask
@@ -25,16 +30,91 @@ from journal.bootstrap import ensure_instance, migrate
 from journal.config import Argon2Params, Settings
 from journal.db import Base, Database, utcnow
 from journal.models import Course, DosingSession, Role, SessionStatus, User
-from journal.runtime import Runtime
+from journal.runtime import Runtime, build_runtime
 from journal.services import accounts, courses, twofactor
 from journal.services.actor import Actor
 from journal.services.demo import create_demo_clinic
 from journal.services.keys import register_master_key
 from journal.services.vault import Vault
-from tests.helpers import PASSWORD, Browser, remember_recovery_codes
+from tests.helpers import PASSWORD, Browser, recovery_codes, remember_recovery_codes
 
-PG_URL = os.environ.get("JOURNAL_TEST_DATABASE_URL", "")
+BASE_PG_URL = os.environ.get("JOURNAL_TEST_DATABASE_URL", "")
 CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=8, parallelism=1)
+DB_FILE = "journal.sqlite3"
+
+
+def _worker_database(base_url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own on the same server."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not base_url or not worker:
+        return base_url
+    name = f"{base_url.rsplit('/', 1)[1]}_{worker}"
+    server = base_url.rsplit("/", 1)[0]
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+PG_URL = _worker_database(BASE_PG_URL)
+
+
+def postgres_only() -> bool:
+    return bool(PG_URL)
+
+
+# On PostgreSQL the run keeps the tests that depend on the database: its queries and
+# their counts, locking and concurrency, migrations, key rotation, erasure and backup,
+# the access rules, and what lands on disk; every other module runs its first test as
+# a smoke run. Browser tests drive pages, not the database: SQLite only.
+# JOURNAL_TEST_ALL=1 runs every test on PostgreSQL too.
+DIALECT_MODULES = frozenset(
+    {
+        "test_access_log",
+        "test_access_matrix",
+        "test_at_rest",
+        "test_audit_chain",
+        "test_auth",
+        "test_care_team",
+        "test_caseload",
+        "test_cli",
+        "test_concurrency",
+        "test_demo",
+        "test_drafts",
+        "test_erasure_backup",
+        "test_key_rotation",
+        "test_migrations",
+        "test_no_n_plus_one",
+        "test_notes",
+        "test_query_counts",
+        "test_review",
+        "test_review_at_rest",
+        "test_search",
+        "test_session_limits",
+        "test_startup",
+        "test_tamper",
+        "test_throttle",
+        "test_visibility",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not PG_URL or os.environ.get("JOURNAL_TEST_ALL"):
+        return
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    smoked: set[Path] = set()
+    for item in items:
+        if "browser" in item.path.parts:
+            dropped.append(item)
+        elif item.path.stem in DIALECT_MODULES or item.path not in smoked:
+            smoked.add(item.path)
+            keep.append(item)
+        else:
+            dropped.append(item)
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = keep
 
 
 def _reset_postgres(url: str) -> None:
@@ -44,21 +124,6 @@ def _reset_postgres(url: str) -> None:
         conn.execute(text("CREATE SCHEMA public"))
     migrate(database)
     database.dispose()
-
-
-@pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Migrate once per run; each test then starts from a copy (SQLite) or empty tables."""
-    if PG_URL:
-        _reset_postgres(PG_URL)
-        return PG_URL
-    path = tmp_path_factory.mktemp("template") / "journal.sqlite3"
-    database = Database(f"sqlite:///{path}")
-    migrate(database)
-    with database.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.dispose()
-    return str(path)
 
 
 def _empty_postgres(url: str) -> None:
@@ -71,16 +136,8 @@ def _empty_postgres(url: str) -> None:
     database.dispose()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, template_database: str) -> Iterator[Settings]:
-    instance = tmp_path / "instance"
-    if PG_URL:
-        url = PG_URL
-    else:
-        instance.mkdir(mode=0o700)
-        shutil.copy(template_database, instance / "journal.sqlite3")
-        url = f"sqlite:///{instance / 'journal.sqlite3'}"
-    s = Settings(
+def _settings(instance: Path, url: str) -> Settings:
+    return Settings(
         instance_path=instance,
         database_url=url,
         master_key_path=instance / "keys" / "master.json",
@@ -88,10 +145,59 @@ def settings(tmp_path: Path, template_database: str) -> Iterator[Settings]:
         argon2=CHEAP_ARGON2,
         testing=True,
     )
-    ensure_instance(s)
-    yield s
+
+
+def _sqlite_url(instance: Path) -> str:
+    return f"sqlite:///{instance / DB_FILE}"
+
+
+def _copy_instance(source: Path, target: Path, *, database: Path | None) -> None:
+    """The template's keys (and a database file) in a test's own instance folder."""
+    target.mkdir(mode=0o700)
+    shutil.copytree(source / "keys", target / "keys")
+    shutil.copy2(source / "secret_key", target / "secret_key")
+    if database is not None:
+        shutil.copy(database, target / DB_FILE)
+
+
+def _checkpoint(url: str) -> None:
+    database = Database(url)
+    database.checkpoint()
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_instance(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Keys and a migrated database, made once per run; every test starts from a copy."""
+    instance = tmp_path_factory.mktemp("template") / "instance"
+    settings = _settings(instance, PG_URL or _sqlite_url(instance))
+    ensure_instance(settings)
     if PG_URL:
+        _reset_postgres(PG_URL)
+    else:
+        database = Database(settings.database_url)
+        migrate(database)
+        database.dispose()
+        _checkpoint(settings.database_url)
+    return settings
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, template_instance: Settings
+) -> Iterator[Settings]:
+    instance = tmp_path / "instance"
+    if PG_URL:
+        _copy_instance(template_instance.instance_path, instance, database=None)
+        yield _settings(instance, PG_URL)
         _empty_postgres(PG_URL)
+        return
+    source = template_instance.instance_path / DB_FILE
+    if "clinic" in request.fixturenames:
+        snapshot: ClinicSnapshot = request.getfixturevalue("clinic_snapshot")
+        source = snapshot.database
+    _copy_instance(template_instance.instance_path, instance, database=source)
+    yield _settings(instance, _sqlite_url(instance))
 
 
 def register_keys(settings: Settings) -> None:
@@ -103,12 +209,36 @@ def register_keys(settings: Settings) -> None:
     database.dispose()
 
 
-@pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
-    register_keys(settings)
-    application = create_app(settings)
+@pytest.fixture(scope="session")
+def shared_app(template_instance: Settings) -> Iterator[Flask]:
+    """The one app of the run; `point_at` gives it each test's instance and database."""
+    register_keys(template_instance)
+    application = create_app(template_instance)
     yield application
     runtime(application).database.dispose()
+    if PG_URL:
+        _empty_postgres(PG_URL)
+
+
+def point_at(app: Flask, settings: Settings) -> Runtime:
+    """Re-point the app at another instance: its own database, keys and settings,
+    fresh session limits and throttling counts, the clinical content kept."""
+    old = runtime(app)
+    old.database.dispose()
+    fresh = build_runtime(settings, clinical=old.clinical)
+    app.extensions["journal"] = fresh
+    app.instance_path = str(settings.instance_path)
+    for limiter in app.extensions.get("limiter", ()):
+        limiter.reset()
+    return fresh
+
+
+@pytest.fixture
+def app(shared_app: Flask, settings: Settings) -> Iterator[Flask]:
+    register_keys(settings)
+    point_at(shared_app, settings)
+    yield shared_app
+    runtime(shared_app).database.dispose()
 
 
 def runtime(app: Flask) -> Runtime:
@@ -179,10 +309,11 @@ class World:
         )
 
     def browser(self, user: User | None = None) -> Browser:
+        """A browser, signed in as `user` without the sign-in form (the tests of
+        signing in use Browser.login, which goes through it)."""
         b = Browser(self.app)
         if user is not None:
-            response = b.login(user.email)
-            assert response.status_code == 302, response.get_data(as_text=True)
+            b.sign_in_as(user.id)
         return b
 
 
@@ -207,8 +338,7 @@ class Clinic:
     upcoming: DosingSession
 
 
-@pytest.fixture
-def clinic(world: World) -> Clinic:
+def build_clinic(world: World) -> Clinic:
     admin = world.user(Role.ADMIN)
     patient = world.user(Role.PATIENT)
     other_patient = world.user(Role.PATIENT)
@@ -231,6 +361,61 @@ def clinic(world: World) -> Clinic:
         past,
         upcoming,
     )
+
+
+CLINIC_PEOPLE = ("admin", "patient", "other_patient", "clinician", "other_clinician")
+CLINIC_ROWS: dict[str, type[Course] | type[DosingSession]] = {
+    "course": Course,
+    "other_course": Course,
+    "past": DosingSession,
+    "upcoming": DosingSession,
+}
+
+
+@dataclass(frozen=True)
+class ClinicSnapshot:
+    """A database file holding the clinic, the ids of its rows, and the staff's
+    recovery codes (each test starts with all of them unused, as its copy does)."""
+
+    database: Path
+    ids: dict[str, uuid.UUID]
+    codes: dict[str, list[str]]
+
+
+@pytest.fixture(scope="session")
+def clinic_snapshot(
+    template_instance: Settings, shared_app: Flask, tmp_path_factory: pytest.TempPathFactory
+) -> ClinicSnapshot:
+    """The clinic, built once through the services into a copy of the template."""
+    instance = tmp_path_factory.mktemp("clinic") / "instance"
+    _copy_instance(
+        template_instance.instance_path,
+        instance,
+        database=template_instance.instance_path / DB_FILE,
+    )
+    settings = _settings(instance, _sqlite_url(instance))
+    register_keys(settings)
+    rt = point_at(shared_app, settings)
+    with rt.database.session(write=True) as session:
+        built = build_clinic(World(shared_app, session))
+        ids = {name: getattr(built, name).id for name in (*CLINIC_PEOPLE, *CLINIC_ROWS)}
+        emails = [getattr(built, name).email for name in CLINIC_PEOPLE]
+    rt.database.dispose()
+    _checkpoint(settings.database_url)
+    return ClinicSnapshot(instance / DB_FILE, ids, {e: recovery_codes(e) for e in emails})
+
+
+@pytest.fixture
+def clinic(request: pytest.FixtureRequest, world: World) -> Clinic:
+    if PG_URL:
+        return build_clinic(world)
+    snapshot: ClinicSnapshot = request.getfixturevalue("clinic_snapshot")
+    for email, codes in snapshot.codes.items():
+        remember_recovery_codes(email, codes)
+    people = {name: world.db.get(User, snapshot.ids[name]) for name in CLINIC_PEOPLE}
+    rows = {name: world.db.get(kind, snapshot.ids[name]) for name, kind in CLINIC_ROWS.items()}
+    world.db.commit()  # ends the read, which on the write engine holds SQLite's write lock
+    return Clinic(world, **people, **rows)  # type: ignore[arg-type]
 
 
 def entry_form(session: DosingSession | None = None, **overrides: str) -> dict[str, str]:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from journal.models import User
+from journal.services import accounts
 
 # Staff sign in with a second factor; tests use the recovery codes from their
 # enrolment, one per sign-in (each works once). Keyed by email, which tests
@@ -17,6 +21,10 @@ _RECOVERY_CODES: dict[str, list[str]] = {}
 
 def remember_recovery_codes(email: str, codes: list[str]) -> None:
     _RECOVERY_CODES[email] = list(codes)
+
+
+def recovery_codes(email: str) -> list[str]:
+    return list(_RECOVERY_CODES.get(email, []))
 
 
 def second_factor_code(email: str) -> str:
@@ -69,6 +77,20 @@ class Browser:
             page = self.client.get("/account/password", follow_redirects=True)
             self._token = csrf_token(page.get_data(as_text=True))
         return response
+
+    def sign_in_as(self, user_id: uuid.UUID) -> None:
+        """Be signed in as this person, as a completed sign-in leaves things (a login
+        session, its audit row, the session cookie), without the form's requests."""
+        database = self.app.extensions["journal"].database
+        with database.session(write=True) as db:
+            user = db.get(User, user_id)
+            assert user is not None and user.active
+            login = accounts.start_login_session(db, user, "127.0.0.1")
+        with self.client.session_transaction() as session:
+            session.clear()
+            session["_user_id"] = str(login.id)
+            session["_fresh"] = True
+        self._token = None
 
     def logout(self) -> TestResponse:
         response = self.post("/logout")

@@ -132,16 +132,21 @@ def test_healthz_is_json_with_the_headers(app: Flask) -> None:
     check_headers(r, "healthz")
 
 
-def test_unexpected_errors_carry_the_headers(app: Flask, clinic: Clinic) -> None:
+def test_unexpected_errors_carry_the_headers(settings: Settings, clinic: Clinic) -> None:
     def boom() -> str:
         raise RuntimeError("forced failure for a header test")
 
-    app.add_url_rule("/test-only-boom", "test_only_boom", boom)
-    b = clinic.world.browser(clinic.patient)
-    r = b.get("/test-only-boom")
-    assert r.status_code == 500
-    check_headers(r, "500")
-    assert "forced failure" not in r.get_data(as_text=True)
+    own = create_app(settings)  # the shared app takes no new routes once it has served
+    try:
+        own.add_url_rule("/test-only-boom", "test_only_boom", boom)
+        b = Browser(own)
+        b.sign_in_as(clinic.patient.id)
+        r = b.get("/test-only-boom")
+        assert r.status_code == 500
+        check_headers(r, "500")
+        assert "forced failure" not in r.get_data(as_text=True)
+    finally:
+        runtime(own).database.dispose()
 
 
 # -- HTTPS ----------------------------------------------------------------------------------
