@@ -100,6 +100,7 @@ def _app(folder: Path, *, fresh: bool) -> Flask:
         migrate(database)
         with database.session(write=True) as db:
             register_master_key(db, MasterKeyRing.load(settings.master_key_path))
+            db.commit()
         database.dispose()
     return create_app(settings)
 
@@ -118,8 +119,8 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
     """A fictional course through the services; returns (course id, clinician email)."""
     rt = _runtime(app)
     rng = random.Random(5)
-    with rt.database.session(write=True) as db:
-        vault = Vault(db, rt.ring)
+    with rt.work(write=True) as work:
+        db, vault = work.db, work.vault
         clinician, _ = accounts.create_user(
             db,
             rt.passwords,
@@ -226,7 +227,7 @@ def run_export(app: Flask, course_id: str, email: str, fmt: str) -> tuple[float,
             export.ExportOptions(),
             clinic_name="Bench clinic",
             zone=rt.settings.zone,
-        )
+        ).file()
         return time.perf_counter() - began, len(file.content)
 
 

@@ -129,6 +129,7 @@ def build(
                 ),
                 now=start + timedelta(hours=n),
             )
+    db.commit()
     db.close()
     return settings, actor, course_ids
 

@@ -104,6 +104,7 @@ def initialise(settings: Settings, database: Database | None = None) -> list[str
         with database.session(write=True) as db:
             register_master_key(db, ring)
             verify_master_keys(db, ring)
+            db.commit()
     except (KeyFileError, NotInitialised) as exc:
         raise ConfigError(str(exc)) from None
     finally:

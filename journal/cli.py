@@ -24,7 +24,6 @@ from journal.services import accounts, audit, courses
 from journal.services.actor import Actor
 from journal.services.demo import DemoLogins, create_demo_clinic
 from journal.services.errors import ValidationError
-from journal.services.vault import Vault
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 
@@ -44,12 +43,9 @@ def init_command(demo: bool) -> None:
     click.echo(f"database ready: {_safe_url(settings.database_url)}")
     logins_file = settings.instance_path / DEMO_LOGINS_FILE
     if demo:
-        with runtime.database.session(write=True) as db:
+        with runtime.work(write=True) as work:
             logins = create_demo_clinic(
-                db,
-                Vault(db, runtime.ring),
-                runtime.passwords,
-                catalogue=runtime.clinical.instruments,
+                work.db, work.vault, runtime.passwords, catalogue=runtime.clinical.instruments
             )
         if logins is not None:
             _write_logins(logins_file, logins)
@@ -81,9 +77,8 @@ def restore_command(source: Path) -> None:
 
 def _audit(rt: Runtime, action: str, outcome: str = "ok") -> None:
     """Command-line operations are audited like everything else (no person is signed in)."""
-    with rt.database.session(write=True) as db:
-        audit.record(db, action, outcome=outcome)
-        db.commit()
+    with rt.work(write=True) as work:
+        audit.record(work.db, action, outcome=outcome)
 
 
 def _write_logins(path: Path, logins: DemoLogins) -> None:
@@ -111,9 +106,9 @@ def register(app: Flask) -> None:
     def demo_command() -> None:
         """Create the demo clinic in an empty database."""
         rt = _runtime()
-        with rt.database.session(write=True) as db:
+        with rt.work(write=True) as work:
             logins = create_demo_clinic(
-                db, Vault(db, rt.ring), rt.passwords, catalogue=rt.clinical.instruments
+                work.db, work.vault, rt.passwords, catalogue=rt.clinical.instruments
             )
         if logins is None:
             raise click.ClickException("the database already has accounts; demo not created")
@@ -133,10 +128,15 @@ def register(app: Flask) -> None:
         if not temporary:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
         rt = _runtime()
-        with rt.database.session(write=True) as db:
+        with rt.work(write=True) as work:
             try:
                 user, temp = accounts.create_user(
-                    db, rt.passwords, email=email, name=name, role=Role(role), password=password
+                    work.db,
+                    rt.passwords,
+                    email=email,
+                    name=name,
+                    role=Role(role),
+                    password=password,
                 )
             except ValidationError as exc:
                 raise click.ClickException(str(exc)) from None
@@ -152,8 +152,8 @@ def register(app: Flask) -> None:
     def audit_verify_command() -> None:
         """Check the audit trail's hash chain; exit 1 if any event was changed."""
         rt = _runtime()
-        with rt.database.session() as db:
-            report = audit.verify_chain(db)
+        with rt.work(write=False) as work:
+            report = audit.verify_chain(work.db)
         if not report.intact:
             raise click.ClickException(
                 f"audit trail BROKEN after {report.events} events: {report.problem}"
@@ -203,8 +203,8 @@ def register(app: Flask) -> None:
         rt = _runtime()
         owners = None
         if email:
-            with rt.database.session() as db:
-                user = accounts.find_user_by_email(db, email)
+            with rt.work(write=False) as work:
+                user = accounts.find_user_by_email(work.db, email)
             if user is None:
                 raise click.ClickException(f"no account {email}")
             owners = [user.id]
@@ -241,14 +241,14 @@ def register(app: Flask) -> None:
         """Open a course for a patient with a care team; prints the course id."""
         rt = _runtime()
         start = started_on.date() if started_on else date.today()
-        with rt.database.session(write=True) as db:
-            first = accounts.find_user_by_email(db, clinician_emails[0], Role.CLINICIAN)
+        with rt.work(write=True) as work:
+            first = accounts.find_user_by_email(work.db, clinician_emails[0], Role.CLINICIAN)
             if first is None:
                 raise click.ClickException(f"no clinician account {clinician_emails[0]}")
             try:
                 course = courses.create_course(
-                    db,
-                    Vault(db, rt.ring),
+                    work.db,
+                    work.vault,
                     Actor(first),
                     patient_email=patient_email,
                     clinician_emails=list(clinician_emails),

@@ -8,8 +8,10 @@ the busy timeout instead of failing with "database is locked".
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect
@@ -26,6 +28,10 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_S = 30
 _IMMEDIATE = "journal_begin_immediate"
+# Keys of Session.info (see journal.services.work, which runs what they hold).
+_WRITES = "journal_write_unit"
+_DEFERRED = "journal_deferred_writes"
+_AFTER_COMMIT = "journal_after_commit"
 
 
 def utcnow() -> datetime:
@@ -98,6 +104,63 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={_IMMEDIATE: True})
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def atomic(operation: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
+    """A service operation that changes data: all of it or none. It runs in a savepoint
+    of the unit of work, rolled back if it refuses (raises), so a form shown again with
+    its errors keeps nothing of the attempt while the unit commits the rest."""
+
+    @wraps(operation)
+    def run(db: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with db.begin_nested():
+            return operation(db, *args, **kwargs)
+
+    return run
+
+
+def write_soon(session: Session, write: Callable[[Session], None]) -> None:
+    """A write that a read causes (an audit row, a last-seen time): at once in a unit
+    that writes; in a unit that reads, when the unit ends, in a short write transaction
+    of its own (a read snapshot on SQLite cannot safely become a write)."""
+    if session.info.get(_WRITES):
+        write(session)
+    else:
+        session.info.setdefault(_DEFERRED, []).append(write)
+
+
+def deferred_writes(session: Session) -> list[Callable[[Session], None]]:
+    """Take the writes queued by write_soon (the unit of work runs them)."""
+    queued: list[Callable[[Session], None]] = session.info.pop(_DEFERRED, [])
+    return queued
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Something outside the database that must follow the unit's commit, never
+    precede it (the erasure ledger, folding the write-ahead log)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def after_commit_hooks(session: Session) -> list[Callable[[], None]]:
+    hooks: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
+    return hooks
+
+
+def checkpoint(engine: Engine | Connection) -> None:
+    """Fold the SQLite write-ahead log into the database file and empty it,
+    so deleted pages (overwritten with zeros by secure_delete) leave no copy."""
+    if engine.dialect.name != "sqlite":
+        return
+    if isinstance(engine, Connection):
+        engine = engine.engine
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 class Database:
     """An engine plus a variant whose transactions take the write lock at once."""
 
@@ -114,19 +177,11 @@ class Database:
 
     def session(self, *, write: bool = False) -> Session:
         bind = self.write_engine if write else self.engine
-        return Session(
-            bind=bind, expire_on_commit=False, autoflush=False, info=dict(self.session_info)
-        )
+        info = {**self.session_info, _WRITES: write}
+        return Session(bind=bind, expire_on_commit=False, autoflush=False, info=info)
 
     def checkpoint(self) -> None:
-        """Fold the SQLite write-ahead log into the database file and empty it,
-        so deleted pages (overwritten with zeros by secure_delete) leave no copy."""
-        if not self.is_sqlite:
-            return
-        with self.engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
-            assert raw is not None
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,34 +9,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import uuid
 from pathlib import Path
 
 from journal.config import ConfigError, Settings
 from journal.db import Database
-from journal.services.erasure import erased_patients, remove_patient_rows
-
-LEDGER_NAME = "erasures.log"
-
-
-def ledger_path(settings: Settings) -> Path:
-    return settings.master_key_path.parent / LEDGER_NAME
-
-
-def record_erasure(settings: Settings, patient_id: uuid.UUID) -> None:
-    path = ledger_path(settings)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a") as fh:
-        fh.write(f"{patient_id}\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def read_ledger(settings: Settings) -> list[uuid.UUID]:
-    path = ledger_path(settings)
-    if not path.exists():
-        return []
-    return [uuid.UUID(line) for line in path.read_text().split() if line]
+from journal.services.erasure import erased_patients, ledger_path, read_ledger, remove_patient_rows
 
 
 def _sqlite_path(settings: Settings) -> Path:
@@ -99,7 +76,7 @@ def restore(settings: Settings, source: Path) -> int:
 
 def reapply_erasures(settings: Settings) -> int:
     """Erase again every patient in the ledger whose rows came back with a restore."""
-    wanted = read_ledger(settings)
+    wanted = read_ledger(ledger_path(settings.master_key_path))
     if not wanted:
         return 0
     database = Database(settings.database_url)

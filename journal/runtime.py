@@ -10,11 +10,13 @@ from journal.config import ConfigError, Settings
 from journal.crypto import KeyFileError, MasterKeyRing
 from journal.db import Database
 from journal.services.accounts import SessionLimits
+from journal.services.actor import Actor
 from journal.services.audit import AUDIT_KEY
 from journal.services.clinical import ClinicalContent, load_clinical_content
 from journal.services.definitions import DefinitionError
 from journal.services.keys import NotInitialised, verify_master_keys
 from journal.services.passwords import Passwords
+from journal.services.work import Work
 
 log = logging.getLogger("journal.keys")
 
@@ -59,6 +61,12 @@ class Runtime:
     @property
     def ring(self) -> MasterKeyRing:
         return self.keys.ring()
+
+    def work(self, *, write: bool, actor: Actor | None = None) -> Work:
+        """A unit of work over this process's database, keys and content."""
+        return Work(
+            self.database, self.keys.ring, self.settings, self.clinical, write=write, actor=actor
+        )
 
 
 def build_runtime(settings: Settings, clinical: ClinicalContent | None = None) -> Runtime:

@@ -14,6 +14,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -206,6 +207,7 @@ def register_keys(settings: Settings) -> None:
     database = Database(settings.database_url)
     with database.session(write=True) as db:
         register_master_key(db, MasterKeyRing.load(settings.master_key_path))
+        db.commit()
     database.dispose()
 
 
@@ -246,6 +248,13 @@ def runtime(app: Flask) -> Runtime:
     return rt
 
 
+@contextmanager
+def committing(rt: Runtime) -> Iterator[Session]:
+    """A unit of work of the test's own, committed at its end as a request's is."""
+    with rt.work(write=True) as work:
+        yield work.db
+
+
 @pytest.fixture
 def db(app: Flask) -> Iterator[Session]:
     with runtime(app).database.session(write=True) as session:
@@ -254,10 +263,16 @@ def db(app: Flask) -> Iterator[Session]:
 
 @dataclass
 class World:
-    """Factories that build people, courses and sessions through the services."""
+    """Factories that build people, courses and sessions through the services.
+
+    The test is the unit of work's boundary: each factory commits what it made, as a
+    request would, so the pages a test then opens see it."""
 
     app: Flask
     db: Session
+
+    def commit(self) -> None:
+        self.db.commit()
 
     @property
     def vault(self) -> Vault:
@@ -275,6 +290,7 @@ class World:
         )
         if twofactor.required_for(user):
             self.enrol_second_factor(user)
+        self.commit()
         return user
 
     def enrol_second_factor(self, user: User) -> list[str]:
@@ -282,11 +298,12 @@ class World:
         actor = Actor(user)
         secret = twofactor.begin_enrolment(self.db, self.vault, actor)
         codes = twofactor.confirm_enrolment(self.db, self.vault, actor, pyotp.TOTP(secret).now())
+        self.commit()
         remember_recovery_codes(user.email, codes)
         return codes
 
     def course(self, patient: User, *clinicians: User) -> Course:
-        return courses.create_course(
+        made = courses.create_course(
             self.db,
             self.vault,
             Actor(clinicians[0]),
@@ -295,6 +312,8 @@ class World:
             started_on=utcnow().date(),
             indication="Fictional indication for tests",
         )
+        self.commit()
+        return made
 
     def session(
         self,
@@ -304,14 +323,16 @@ class World:
         status: SessionStatus = SessionStatus.SCHEDULED,
     ) -> DosingSession:
         when = utcnow() + timedelta(days=days)
-        return courses.schedule_session(
+        made = courses.schedule_session(
             self.db, Actor(clinician), course.id, scheduled_at=when, status=status
         )
+        self.commit()
+        return made
 
     def browser(self, user: User | None = None) -> Browser:
         """A browser, signed in as `user` without the sign-in form (the tests of
         signing in use Browser.login, which goes through it)."""
-        b = Browser(self.app)
+        b = Browser(self.app, before=self.commit)
         if user is not None:
             b.sign_in_as(user.id)
         return b
@@ -447,5 +468,6 @@ def create_demo(app: Flask) -> str:
         logins = create_demo_clinic(
             session, Vault(session, rt.ring), rt.passwords, catalogue=rt.clinical.instruments
         )
+        session.commit()
     assert logins is not None
     return logins.password

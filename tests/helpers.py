@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -46,12 +47,16 @@ def csrf_token(html: str) -> str:
 class Browser:
     """Signs in, keeps the CSRF token of its session, posts forms like a person."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, before: Callable[[], None] | None = None) -> None:
         self.app = app
         self.client: FlaskClient = app.test_client()
         self._token: str | None = None
+        # Run before every request: a World commits what the test made through the
+        # services, as if it had been an earlier request.
+        self._before = before or (lambda: None)
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
+        self._before()
         return self.client.get(url, **kwargs)
 
     def token(self) -> str:
@@ -61,6 +66,7 @@ class Browser:
 
     def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
         payload = {"csrf_token": self.token(), **(data or {})}
+        self._before()
         return self.client.post(url, data=payload, **kwargs)
 
     def login(self, email: str, password: str = PASSWORD) -> TestResponse:
@@ -81,11 +87,13 @@ class Browser:
     def sign_in_as(self, user_id: uuid.UUID) -> None:
         """Be signed in as this person, as a completed sign-in leaves things (a login
         session, its audit row, the session cookie), without the form's requests."""
+        self._before()
         database = self.app.extensions["journal"].database
         with database.session(write=True) as db:
             user = db.get(User, user_id)
             assert user is not None and user.active
             login = accounts.start_login_session(db, user, "127.0.0.1")
+            db.commit()
         with self.client.session_transaction() as session:
             session.clear()
             session["_user_id"] = str(login.id)

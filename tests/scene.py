@@ -127,6 +127,7 @@ def write(
             intentions=wishes,
         ),
     )
+    world.commit()
     return Written(entry.id, label, author, course, [Version(visibility, markers)])
 
 
@@ -144,6 +145,7 @@ def rewrite(world: World, written: Written, visibility: Visibility) -> Written:
         EntryInput(phase=entry.phase, title=title, body=body, visibility=visibility, mood=4),
         expected_version=entry.version,
     )
+    world.commit()
     written.versions.append(Version(visibility, markers))
     return written
 

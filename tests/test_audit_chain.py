@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 
 from journal.models import AuditEvent
 from journal.services import audit
-from tests.conftest import Clinic, entry_form, runtime
+from tests.conftest import Clinic, committing, entry_form, runtime
 
 
 def _verify(app: Flask) -> audit.ChainReport:
@@ -41,7 +41,7 @@ def test_activity_leaves_an_intact_chain(clinic: Clinic) -> None:
 
 
 def _tamper(app: Flask, statement: object) -> None:
-    with runtime(app).database.session(write=True) as db:
+    with committing(runtime(app)) as db:
         db.execute(statement)  # type: ignore[call-overload]
         db.commit()
 

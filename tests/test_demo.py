@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from journal.models import User
-from tests.conftest import World, create_demo, runtime
+from tests.conftest import World, committing, create_demo, runtime
 from tests.helpers import Browser
 
 
@@ -34,7 +34,7 @@ def test_demo_patient_and_clinician_see_their_timeline(app: Flask, world: World)
     assert clinician.login("rivera@demo.example", password).status_code == 302
     # Clinicians must set up two-factor sign-in before anything else.
     assert clinician.get("/").location.endswith("/account/two-factor")
-    with runtime(app).database.session(write=True) as db:
+    with committing(runtime(app)) as db:
         rivera = db.scalar(select(User).where(User.email == "rivera@demo.example"))
         assert rivera is not None
         World(app, db).enrol_second_factor(rivera)

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from journal import create_app
 from journal.config import Settings
-from journal.maintenance import backup, read_ledger, restore
+from journal.maintenance import backup, restore
 from journal.models import AuditEvent, DataKey, Entry, User
+from journal.services.erasure import ledger_path, read_ledger
 from tests.conftest import PG_URL, Clinic, entry_form, new_entry_id, runtime
 
 pytestmark = pytest.mark.skipif(
@@ -71,7 +72,7 @@ def test_erasure_removes_the_patient_their_rows_and_their_key(
     stored = _db_files(settings)
     for secret in [*blobs, key]:
         assert secret not in stored  # secure_delete and the checkpoint left no copy
-    assert read_ledger(settings) == [clinic.patient.id]
+    assert read_ledger(ledger_path(settings.master_key_path)) == [clinic.patient.id]
     # The clinician's view of the course is gone too, cleanly.
     clinician = clinic.world.browser(clinic.clinician)
     assert clinician.get(f"/entries/{entry_id}").status_code == 404

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from journal.db import utcnow
 from journal.models import AuditEvent, DosingSession, LoginSession, Phase, Role, Visibility
-from tests.conftest import Clinic, runtime
+from tests.conftest import Clinic, committing, runtime
 from tests.export_helpers import export, flat, is_file, pdf_text, validate
 from tests.helpers import PASSWORD, second_factor_code
 from tests.scene import Scene, build_scene, write
@@ -256,7 +256,7 @@ def test_a_protected_pdf_opens_only_with_its_passphrase(clinic: Clinic) -> None:
 
 
 def make_stale(clinic: Clinic) -> None:
-    with runtime(clinic.world.app).database.session(write=True) as s:
+    with committing(runtime(clinic.world.app)) as s:
         old = utcnow() - timedelta(minutes=30)
         s.execute(update(LoginSession).values(authenticated_at=old))
         s.commit()

@@ -52,7 +52,7 @@ def demo_summary_pdf(app: Flask) -> bytes:
             zone=rt.settings.zone,
             catalogue=rt.clinical.instruments,
             checklist=rt.clinical.screening,
-        )
+        ).file()
     return file.content
 
 

@@ -21,7 +21,7 @@ from journal.services.actor import Actor
 from journal.services.entries import EntryInput, edit_entry
 from journal.services.errors import NotFound
 from journal.services.vault import Vault
-from tests.conftest import Clinic, runtime
+from tests.conftest import Clinic, committing, runtime
 from tests.export_helpers import export as post_export
 from tests.export_helpers import flat, is_file, pdf_text, validate
 from tests.scene import Extra, Scene, build_scene, count_rows, marker
@@ -453,7 +453,7 @@ def test_a_disclosure_survives_key_rotation_and_goes_with_erasure(clinic: Clinic
     assert [text for _, text in found] == [REASON]
     _, failures = verify_all(rt.database, rt.ring)
     assert failures == []
-    with rt.database.session(write=True) as s:
+    with committing(rt) as s:
         remove_patient_rows(s, clinic.patient.id)
         s.commit()
     assert disclosures(scene) == 0

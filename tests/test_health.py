@@ -4,7 +4,7 @@ from flask import Flask
 from sqlalchemy import delete
 
 from journal.models import DataKey, MasterKeyRecord
-from tests.conftest import runtime
+from tests.conftest import committing, runtime
 
 
 def test_healthz_answers_ok_without_login(app: Flask) -> None:
@@ -14,7 +14,7 @@ def test_healthz_answers_ok_without_login(app: Flask) -> None:
 
 
 def test_healthz_answers_503_when_the_keys_do_not_match(app: Flask) -> None:
-    with runtime(app).database.session(write=True) as db:
+    with committing(runtime(app)) as db:
         db.execute(delete(DataKey))
         db.execute(delete(MasterKeyRecord))
         db.commit()

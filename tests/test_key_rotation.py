@@ -14,7 +14,7 @@ from journal.config import Settings
 from journal.crypto import MasterKeyRing, blob_key_id
 from journal.keyrotation import rotate_data_keys, rotate_master_key, verify_all
 from journal.models import DataKey, Entry, MasterKeyRecord
-from tests.conftest import Clinic, entry_form, new_entry_id, runtime
+from tests.conftest import Clinic, committing, entry_form, new_entry_id, runtime
 
 
 class Crash(Exception):
@@ -149,7 +149,7 @@ def test_keys_verify_names_a_broken_value(clinic: Clinic) -> None:
     app = clinic.world.app
     runner = app.test_cli_runner()
     assert runner.invoke(args=["keys", "verify"]).exit_code == 0
-    with runtime(app).database.session(write=True) as db:
+    with committing(runtime(app)) as db:
         entry = db.get(Entry, uuid.UUID(ids[1]))
         assert entry is not None
         broken = bytearray(entry.body)
@@ -195,7 +195,7 @@ def test_a_value_sealed_with_an_old_key_during_rotation_keeps_that_key(clinic: C
 
     def late_writer(name: str) -> None:
         if name == "batch":  # after every batch, so also after the last one
-            with rt.database.session(write=True) as db:
+            with committing(rt) as db:
                 db.execute(update(Entry).where(Entry.id == entry_id).values(body=old_blob))
                 db.commit()
 
@@ -260,7 +260,7 @@ def test_a_failing_worker_fails_the_rotation(clinic: Clinic) -> None:
     """A value that does not decrypt stops its worker, and the command says so."""
     ids = _content(clinic)
     rt = runtime(clinic.world.app)
-    with rt.database.session(write=True) as db:
+    with committing(rt) as db:
         entry = db.get(Entry, uuid.UUID(ids[1]))
         assert entry is not None
         broken = bytearray(entry.body)

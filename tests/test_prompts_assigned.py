@@ -46,7 +46,7 @@ def count(app: Flask, model: type) -> int:
 
 def assign(clinic: Clinic, key: str, session: DosingSession | None = None) -> PromptAssignment:
     w = clinic.world
-    return guided.assign_prompt(
+    made = guided.assign_prompt(
         w.db,
         Actor(clinic.clinician),
         shipped(w.app),
@@ -54,6 +54,8 @@ def assign(clinic: Clinic, key: str, session: DosingSession | None = None) -> Pr
         (session or clinic.past).id,
         key,
     )
+    w.commit()
+    return made
 
 
 # -- the due day, with a fixed clock ------------------------------------------------
@@ -127,6 +129,7 @@ def test_assigning_twice_or_a_hidden_prompt_is_refused(clinic: Clinic) -> None:
     )
     with pytest.raises(ValidationError):
         assign(clinic, other.id)
+    clinic.world.commit()
     assert count(app, PromptAssignment) == 1
 
 

@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 
 from journal.db import utcnow
 from journal.models import LoginSession
-from tests.conftest import Clinic, runtime
+from tests.conftest import Clinic, committing, runtime
 
 
 def _age(clinic: Clinic, **values: object) -> None:
-    with runtime(clinic.world.app).database.session(write=True) as db:
+    with committing(runtime(clinic.world.app)) as db:
         db.execute(update(LoginSession).values(**values))
         db.commit()
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from journal.db import utcnow
 from journal.models import LoginSession, Role, TotpCredential, User
-from tests.conftest import Clinic, World, runtime
+from tests.conftest import Clinic, World, committing, runtime
 from tests.helpers import PASSWORD, Browser, csrf_token, second_factor_code
 
 SECRET_RE = re.compile(r'<code class="secret-key">([A-Z2-7]+)</code>')
@@ -48,7 +48,7 @@ def _enrol_through_the_web(b: Browser) -> tuple[str, list[str]]:
 
 def test_a_new_clinician_must_enrol_before_anything_else(world: World) -> None:
     admin = world.user(Role.ADMIN)
-    with runtime(world.app).database.session(write=True) as db:
+    with committing(runtime(world.app)) as db:
         from journal.services import accounts
 
         clinician, _ = accounts.create_user(
@@ -114,7 +114,7 @@ def test_changes_need_a_recent_sign_in_and_the_password(clinic: Clinic) -> None:
     b = world.browser(clinic.patient)
     other = world.browser(clinic.patient)
     secret, _ = _enrol_through_the_web(b)
-    with runtime(world.app).database.session(write=True) as db:
+    with committing(runtime(world.app)) as db:
         db.execute(update(LoginSession).values(authenticated_at=utcnow() - timedelta(minutes=10)))
         db.commit()
     stale = b.post("/account/two-factor/remove", {"password": PASSWORD})

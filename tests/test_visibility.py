@@ -19,7 +19,7 @@ from journal.services.actor import Actor
 from journal.services.entries import EntryInput
 from journal.services.errors import ValidationError
 from journal.services.vault import Vault
-from tests.conftest import Clinic, entry_form, new_entry_id, runtime
+from tests.conftest import Clinic, committing, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
 from tests.scene import Scene, build_scene, count_rows, fresh_entry, leaks, linked_entries, marker
 
@@ -28,7 +28,7 @@ def entry_count(scene: Scene, user_attr: str) -> int:
     """The timeline's count of entries, as the service gives it to any page."""
     user = getattr(scene.clinic, user_attr)
     rt = runtime(scene.app)
-    with rt.database.session(write=True) as s:
+    with committing(rt) as s:
         view = timeline.course_timeline(s, Vault(s, rt.ring), Actor(user), scene.clinic.course.id)
         return view.entry_count
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow, write_soon
 from journal.models import LoginSession, Role, User
 from journal.services import audit
 from journal.services.actor import Actor
@@ -52,6 +52,7 @@ def _validate_identity(db: Session, email: str, name: str) -> None:
         raise ValidationError(errors)
 
 
+@atomic
 def create_user(
     db: Session,
     passwords: Passwords,
@@ -82,10 +83,10 @@ def create_user(
     )
     db.add(user)
     audit.record(db, "user.create", actor=actor, object_type="user", object_id=user.id)
-    db.commit()
     return user, temp
 
 
+@atomic
 def authenticate(
     db: Session, passwords: Passwords, email: str, password: str, address: str | None
 ) -> User | None:
@@ -94,15 +95,14 @@ def authenticate(
     ok = passwords.verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
         audit.record(db, "login", user=user, outcome="failure", address=address)
-        db.commit()
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     audit.record(db, "login.password", user=user, address=address)
-    db.commit()
     return user
 
 
+@atomic
 def start_login_session(db: Session, user: User, address: str | None) -> LoginSession:
     """Every factor is checked: the person is signed in."""
     now = utcnow()
@@ -112,19 +112,18 @@ def start_login_session(db: Session, user: User, address: str | None) -> LoginSe
     user.last_login_at = now
     db.add(login)
     audit.record(db, "login", user=user, address=address)
-    db.commit()
     return login
 
 
+@atomic
 def record_failed_second_factor(db: Session, user: User, address: str | None) -> None:
     audit.record(db, "login.second_factor", user=user, outcome="failure", address=address)
-    db.commit()
 
 
+@atomic
 def confirm_identity(db: Session, login: LoginSession) -> None:
     """The person re-entered their credentials: their login counts as recent again."""
     login.authenticated_at = utcnow()
-    db.commit()
 
 
 def is_recent(login: LoginSession, within: timedelta, now: datetime | None = None) -> bool:
@@ -132,6 +131,7 @@ def is_recent(login: LoginSession, within: timedelta, now: datetime | None = Non
     return (now or utcnow()) - proven <= within
 
 
+@atomic
 def end_login_session(db: Session, actor: Actor, login_id: uuid.UUID) -> None:
     db.execute(
         update(LoginSession)
@@ -139,7 +139,6 @@ def end_login_session(db: Session, actor: Actor, login_id: uuid.UUID) -> None:
         .values(ended_at=utcnow())
     )
     audit.record(db, "logout", actor=actor)
-    db.commit()
 
 
 def end_other_sessions(db: Session, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
@@ -169,12 +168,15 @@ def resume_login_session(
     if login.ended_at is not None or not user.active or expired:
         return None
     if now - login.last_seen_at > limits.touch_every:
-        db.commit()  # end the read snapshot before writing (see audit.record_read)
-        login.last_seen_at = now
-        db.commit()
+
+        def touch(_db: Session) -> None:
+            login.last_seen_at = now
+
+        write_soon(db, touch)
     return login, user
 
 
+@atomic
 def change_password(
     db: Session,
     passwords: Passwords,
@@ -196,9 +198,9 @@ def change_password(
     user.must_change_password = False
     end_other_sessions(db, user.id, keep=keep_session)
     audit.record(db, "user.password_change", actor=actor, object_type="user", object_id=user.id)
-    db.commit()
 
 
+@atomic
 def set_active(db: Session, actor: Actor, user_id: uuid.UUID, active: bool) -> User:
     """Activate or deactivate an account; deactivation ends its sessions at once."""
     if actor.role != Role.ADMIN:
@@ -213,10 +215,10 @@ def set_active(db: Session, actor: Actor, user_id: uuid.UUID, active: bool) -> U
         end_other_sessions(db, user.id, keep=None)
     action = "user.activate" if active else "user.deactivate"
     audit.record(db, action, actor=actor, object_type="user", object_id=user.id)
-    db.commit()
     return user
 
 
+@atomic
 def reset_password(db: Session, passwords: Passwords, actor: Actor, user_id: uuid.UUID) -> str:
     """An admin issues a new temporary password; the user's sessions end."""
     if actor.role != Role.ADMIN:
@@ -229,7 +231,6 @@ def reset_password(db: Session, passwords: Passwords, actor: Actor, user_id: uui
     user.must_change_password = True
     end_other_sessions(db, user.id, keep=None)
     audit.record(db, "user.password_reset", actor=actor, object_type="user", object_id=user.id)
-    db.commit()
     return temp
 
 

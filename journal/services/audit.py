@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journal.crypto import audit_chain_mac
-from journal.db import begin_write, new_id, utcnow
+from journal.db import new_id, utcnow, write_soon
 from journal.models import AuditEvent, AuditHead, Role, User
 from journal.services.actor import Actor
 from journal.services.errors import Forbidden
@@ -95,23 +95,21 @@ def record_read(
     subject_id: uuid.UUID,
     action: str = "read",
 ) -> None:
-    """Record a read (or an export: `action`) in its own short write transaction.
+    """Record a read (or an export: `action`): at once in a unit of work that writes,
+    at the end of one that reads (journal.db.write_soon). Either way the event is
+    committed before the response leaves, or the response is an error page."""
 
-    The read transaction is ended first and the new one takes the write lock
-    at once: on SQLite, upgrading a read snapshot to a write can fail under
-    concurrent writers, while a transaction that starts as a write waits.
-    """
-    db.commit()
-    begin_write(db)
-    record(
-        db,
-        action,
-        actor=actor,
-        object_type=object_type,
-        object_id=object_id,
-        subject_id=subject_id,
-    )
-    db.commit()
+    def write(db: Session) -> None:
+        record(
+            db,
+            action,
+            actor=actor,
+            object_type=object_type,
+            object_id=object_id,
+            subject_id=subject_id,
+        )
+
+    write_soon(db, write)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from journal.db import begin_write, new_id, utcnow
+from journal.db import atomic, new_id, utcnow, write_soon
 from journal.models import Comment, CommentRead, Course, Entry, Role, User, Visibility
 from journal.services import audit
 from journal.services.actor import Actor
@@ -78,6 +78,7 @@ def _entry_and_access(db: Session, actor: Actor, entry_id: uuid.UUID) -> tuple[E
     return entry, access
 
 
+@atomic
 def add_comment(
     db: Session,
     vault: Vault,
@@ -143,7 +144,6 @@ def add_comment(
         object_id=entry.id,
         subject_id=owner,
     )
-    db.commit()
     return comment
 
 
@@ -186,11 +186,12 @@ def entry_comments(
             views[comment.parent_id].replies.append(view)
     unread = [v.id for v in views.values() if v.unread]
     if unread:
-        db.commit()
-        begin_write(db)
         now = utcnow()
-        db.add_all(CommentRead(comment_id=i, user_id=actor.id, read_at=now) for i in unread)
-        db.commit()
+
+        def mark_read(db: Session) -> None:
+            db.add_all(CommentRead(comment_id=i, user_id=actor.id, read_at=now) for i in unread)
+
+        write_soon(db, mark_read)
     return threads
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import (
     CareTeamMember,
     Course,
@@ -59,6 +59,7 @@ def _check_indication(indication: str) -> str:
     return indication
 
 
+@atomic
 def create_course(
     db: Session,
     vault: Vault,
@@ -108,7 +109,6 @@ def create_course(
         object_id=course.id,
         subject_id=patient.id,
     )
-    db.commit()
     return course
 
 
@@ -116,6 +116,7 @@ def course_indication(vault: Vault, access: CourseAccess) -> str:
     return vault.open_optional(access.course, "indication", access.course.patient_id) or ""
 
 
+@atomic
 def set_course_status(
     db: Session, actor: Actor, course_id: uuid.UUID, status: CourseStatus
 ) -> Course:
@@ -138,7 +139,6 @@ def set_course_status(
         object_id=course.id,
         subject_id=course.patient_id,
     )
-    db.commit()
     return course
 
 
@@ -153,6 +153,7 @@ def care_team(db: Session, course_id: uuid.UUID) -> list[User]:
     )
 
 
+@atomic
 def add_clinician(db: Session, actor: Actor, course_id: uuid.UUID, email: str) -> None:
     if actor.role != Role.ADMIN:
         raise Forbidden()
@@ -174,9 +175,9 @@ def add_clinician(db: Session, actor: Actor, course_id: uuid.UUID, email: str) -
             object_id=course_id,
             subject_id=course.patient_id,
         )
-    db.commit()
 
 
+@atomic
 def remove_clinician(
     db: Session, actor: Actor, course_id: uuid.UUID, clinician_id: uuid.UUID
 ) -> None:
@@ -198,7 +199,6 @@ def remove_clinician(
         object_id=course_id,
         subject_id=course.patient_id,
     )
-    db.commit()
 
 
 @dataclass(frozen=True)
@@ -301,6 +301,7 @@ def _check_session_time(scheduled_at: datetime) -> None:
         raise ValidationError({"scheduled_at": "Give a date between 2000 and 2100."})
 
 
+@atomic
 def schedule_session(
     db: Session,
     actor: Actor,
@@ -333,7 +334,6 @@ def schedule_session(
         object_id=session.id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
     return session
 
 
@@ -344,6 +344,7 @@ def get_session(db: Session, access: CourseAccess, session_id: uuid.UUID) -> Dos
     return session
 
 
+@atomic
 def update_session(
     db: Session,
     actor: Actor,
@@ -374,5 +375,4 @@ def update_session(
         object_id=session.id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
     return session

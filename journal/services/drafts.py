@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import Draft, Entry
 from journal.services.actor import Actor
 from journal.services.entries import BODY_MAX, TITLE_MAX
@@ -69,6 +69,7 @@ def _clean(fields: dict[str, str]) -> dict[str, str]:
     return kept
 
 
+@atomic
 def save_draft(
     db: Session,
     vault: Vault,
@@ -100,7 +101,6 @@ def save_draft(
     draft.content = vault.seal_column(
         draft, "content", access.course.patient_id, json.dumps(kept, ensure_ascii=False)
     )
-    db.commit()
     return now
 
 
@@ -123,6 +123,7 @@ def load_draft(
     return SavedDraft(fields, draft.updated_at)
 
 
+@atomic
 def discard_draft(
     db: Session,
     actor: Actor,
@@ -135,4 +136,3 @@ def discard_draft(
     db.execute(
         delete(Draft).where(Draft.user_id == actor.id, Draft.slot == _slot(access.course.id, entry))
     )
-    db.commit()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import (
     DosingSession,
     Entry,
@@ -198,6 +198,7 @@ def _open_mood(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> in
 # -- writing -----------------------------------------------------------------
 
 
+@atomic
 def create_entry(
     db: Session,
     vault: Vault,
@@ -244,7 +245,6 @@ def create_entry(
     audit.record(
         db, "entry.create", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
     )
-    db.commit()
     return entry
 
 
@@ -315,6 +315,7 @@ def _load_entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> tuple[Entry, 
     return entry, access
 
 
+@atomic
 def edit_entry(
     db: Session,
     vault: Vault,
@@ -366,7 +367,6 @@ def edit_entry(
     audit.record(
         db, "entry.update", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
     )
-    db.commit()
     return entry
 
 

@@ -7,12 +7,14 @@ except from a backup that still holds the wrapped key: see docs/security.md.
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id
+from journal.db import after_commit, atomic, checkpoint, new_id
 from journal.models import (
     CareTeamMember,
     Comment,
@@ -51,10 +53,43 @@ from journal.services.errors import Forbidden, NotFound, ValidationError
 REASON_MAX = 200
 
 
+LEDGER_NAME = "erasures.log"
+
+
+def ledger_path(master_key_path: Path) -> Path:
+    """Beside the keys, so a backup of the keys carries it, apart from the database."""
+    return master_key_path.parent / LEDGER_NAME
+
+
+def record_erasure(path: Path, patient_id: uuid.UUID) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as fh:
+        fh.write(f"{patient_id}\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_ledger(path: Path) -> list[uuid.UUID]:
+    if not path.exists():
+        return []
+    return [uuid.UUID(line) for line in path.read_text().split() if line]
+
+
+@atomic
 def erase_patient(
-    db: Session, actor: Actor, patient_id: uuid.UUID, *, reason: str, confirm_email: str
+    db: Session,
+    actor: Actor,
+    patient_id: uuid.UUID,
+    *,
+    reason: str,
+    confirm_email: str,
+    ledger: Path,
 ) -> None:
-    """Delete a patient's account, courses, entries, history and keys for good."""
+    """Delete a patient's account, courses, entries, history and keys for good.
+
+    Once the unit of work commits, the patient goes into the erasure ledger (so a
+    restored backup erases them again) and SQLite's write-ahead log is folded into
+    the database file, whose freed pages secure_delete has overwritten."""
     if actor.role != Role.ADMIN:
         raise Forbidden()
     patient = db.get(User, patient_id)
@@ -77,7 +112,9 @@ def erase_patient(
         object_id=patient_id,
         subject_id=patient_id,
     )
-    db.commit()
+    engine = db.get_bind()
+    after_commit(db, lambda: record_erasure(ledger, patient_id))
+    after_commit(db, lambda: checkpoint(engine))
 
 
 def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import (
     ClinicPrompt,
     DosingSession,
@@ -141,6 +141,7 @@ def _check_input(data: PromptInput, fixed_phase: Phase | None) -> tuple[Phase, D
     return phase, due, text
 
 
+@atomic
 def save_prompt(
     db: Session,
     actor: Actor,
@@ -168,7 +169,6 @@ def save_prompt(
     row.updated_by, row.updated_at = actor.id, now or utcnow()
     db.flush()
     audit.record(db, "prompt.save", actor=actor, object_type="prompt", object_id=row.id)
-    db.commit()
     return row
 
 
@@ -279,6 +279,7 @@ def assignable(db: Session, shipped: PromptLibrary) -> list[Prompt]:
     return [lp.prompt for lp in clinic_library(db, shipped) if not lp.hidden]
 
 
+@atomic
 def assign_prompt(
     db: Session,
     actor: Actor,
@@ -328,10 +329,10 @@ def assign_prompt(
         object_id=row.id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
     return row
 
 
+@atomic
 def unassign_prompt(
     db: Session, actor: Actor, course_id: uuid.UUID, assignment_id: uuid.UUID | None
 ) -> None:
@@ -350,7 +351,6 @@ def unassign_prompt(
         object_id=row.id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
 
 
 # -- what the patient sees ---------------------------------------------------------

@@ -21,7 +21,7 @@ def register_master_key(db: Session, ring: MasterKeyRing) -> None:
     """
     if db.scalar(select(MasterKeyRecord.id).limit(1)) is None:
         db.add(MasterKeyRecord(id=ring.active_id, check_value=ring.check_value(ring.active_id)))
-        db.commit()
+        db.flush()
 
 
 def verify_master_keys(db: Session, ring: MasterKeyRing) -> None:

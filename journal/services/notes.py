@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import DosingSession, KeyScope, PsychotherapyNote, User
 from journal.services import audit
 from journal.services.actor import Actor
@@ -70,6 +70,7 @@ def _check(body: str) -> str:
     return body
 
 
+@atomic
 def add_note(
     db: Session,
     vault: Vault,
@@ -102,10 +103,10 @@ def add_note(
     audit.record(
         db, "note.create", actor=actor, object_type=AUDIT_TYPE, object_id=note.id, subject_id=owner
     )
-    db.commit()
     return note
 
 
+@atomic
 def edit_note(
     db: Session,
     vault: Vault,
@@ -132,7 +133,6 @@ def edit_note(
     audit.record(
         db, "note.update", actor=actor, object_type=AUDIT_TYPE, object_id=note.id, subject_id=owner
     )
-    db.commit()
     return note
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import (
     Cadence,
     Course,
@@ -97,6 +97,7 @@ def _clinician_access(db: Session, actor: Actor, course_id: uuid.UUID) -> Course
     return access
 
 
+@atomic
 def assign(
     db: Session,
     actor: Actor,
@@ -135,7 +136,6 @@ def assign(
         object_id=row.id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
     return row
 
 
@@ -151,6 +151,7 @@ def _active(
     )
 
 
+@atomic
 def end_assignment(
     db: Session, actor: Actor, assignment_id: uuid.UUID, now: datetime | None = None
 ) -> QuestionnaireAssignment:
@@ -168,7 +169,6 @@ def end_assignment(
             object_id=row.id,
             subject_id=access.course.patient_id,
         )
-        db.commit()
     return row
 
 
@@ -241,6 +241,7 @@ class Submitted:
     safety_flag: bool
 
 
+@atomic
 def submit(
     db: Session,
     vault: Vault,
@@ -306,7 +307,6 @@ def submit(
         object_id=response.id,
         subject_id=owner,
     )
-    db.commit()
     return Submitted(result, bool(safety))
 
 
@@ -443,6 +443,7 @@ def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagVi
     ]
 
 
+@atomic
 def acknowledge(
     db: Session, actor: Actor, flag_id: uuid.UUID, now: datetime | None = None
 ) -> SafetyFlag:
@@ -461,7 +462,6 @@ def acknowledge(
             object_id=flag.id,
             subject_id=access.course.patient_id,
         )
-        db.commit()
     return flag
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import utcnow
+from journal.db import atomic, utcnow
 from journal.models import CourseVisit, Entry, EntryReview, User, Visibility
 from journal.services import audit
 from journal.services.actor import Actor
@@ -68,6 +68,7 @@ def _mark(db: Session, actor: Actor, entry: Entry, now: datetime) -> None:
         row.entry_version, row.reviewed_at = entry.version, now
 
 
+@atomic
 def mark_reviewed(
     db: Session, actor: Actor, entry_id: uuid.UUID, now: datetime | None = None
 ) -> Entry:
@@ -87,10 +88,10 @@ def mark_reviewed(
         object_id=entry.id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
     return entry
 
 
+@atomic
 def mark_session_reviewed(
     db: Session,
     actor: Actor,
@@ -122,7 +123,6 @@ def mark_session_reviewed(
         object_id=session_id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
     return len(entries)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import Screening, User
 from journal.services import audit
 from journal.services.actor import Actor
@@ -178,6 +178,7 @@ def screening_review(
     return review(checklist, data.answers)
 
 
+@atomic
 def save_screening(
     db: Session,
     vault: Vault,
@@ -221,5 +222,4 @@ def save_screening(
     audit.record(
         db, action, actor=actor, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner
     )
-    db.commit()
     return row

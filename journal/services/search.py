@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import begin_write
+from journal.db import write_soon
 from journal.models import Course, DosingSession, Entry, Phase, Role, User, Visibility
 from journal.services import audit
 from journal.services.actor import Actor
@@ -184,17 +184,18 @@ def _audit(db: Session, actor: Actor, hits: list[Hit], owners: dict[uuid.UUID, u
     others = sorted({h.course_id for h in hits if owners[h.course_id] != actor.id})
     if not others:
         return
-    db.commit()
-    begin_write(db)
-    for course in others:
-        # Hits only on clinician-only entries: the patient's access log must not hint at them.
-        staff_only = all(h.staff_only for h in hits if h.course_id == course)
-        audit.record(
-            db,
-            "read",
-            actor=actor,
-            object_type=STAFF_SEARCH if staff_only else "search",
-            object_id=course,
-            subject_id=owners[course],
-        )
-    db.commit()
+
+    def write(db: Session) -> None:
+        for course in others:
+            # Hits only on clinician-only entries: the patient's access log must not hint at them.
+            staff_only = all(h.staff_only for h in hits if h.course_id == course)
+            audit.record(
+                db,
+                "read",
+                actor=actor,
+                object_type=STAFF_SEARCH if staff_only else "search",
+                object_id=course,
+                subject_id=owners[course],
+            )
+
+    write_soon(db, write)

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import DosingSession, SessionRecord, User
 from journal.services import audit
 from journal.services.actor import Actor
@@ -422,6 +422,7 @@ def _people(row: SessionRecord, data: RecordData) -> set[uuid.UUID]:
     return {row.created_by, row.updated_by, *data.clinicians_present}
 
 
+@atomic
 def save_record(
     db: Session,
     vault: Vault,
@@ -473,7 +474,6 @@ def save_record(
     audit.record(
         db, action, actor=actor, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner
     )
-    db.commit()
     return row
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import DosingSession, Entry, EntryTheme, Phase, Theme, ThemeKind, User
 from journal.services import audit
 from journal.services.actor import Actor
@@ -74,6 +74,7 @@ def _course_themes(
     return list(db.scalars(select(Theme).where(Theme.course_id == course_id)))
 
 
+@atomic
 def tag_entry(
     db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID, kind: str, name: str
 ) -> ThemeTag:
@@ -119,10 +120,10 @@ def tag_entry(
         audit.record(
             db, "theme.tag", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
         )
-    db.commit()
     return ThemeTag(theme.id, theme.kind, vault.open_column(theme, "name", owner))
 
 
+@atomic
 def untag_entry(db: Session, actor: Actor, entry_id: uuid.UUID, theme_id: uuid.UUID) -> None:
     """The patient, or whoever added the tag, may take it off again."""
     entry, access = _entry(db, actor, entry_id)
@@ -142,7 +143,6 @@ def untag_entry(db: Session, actor: Actor, entry_id: uuid.UUID, theme_id: uuid.U
         object_id=entry.id,
         subject_id=access.course.patient_id,
     )
-    db.commit()
 
 
 def themes_of(

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from journal.db import begin_write, utcnow
+from journal.db import utcnow, write_soon
 from journal.models import DosingSession, Entry, Phase, Role, User
 from journal.services import audit
 from journal.services.actor import Actor
@@ -158,11 +158,11 @@ def course_timeline(
     )
     if access.as_clinician:
         # One short write: the read of another person's journal, and "last looked".
-        db.commit()
-        begin_write(db)
-        note_visit(db, actor.user, course_id, now)
-        audit.record(
-            db, "read", actor=actor, object_type="course", object_id=course_id, subject_id=owner
-        )
-        db.commit()
+        def write(db: Session) -> None:
+            note_visit(db, actor.user, course_id, now)
+            audit.record(
+                db, "read", actor=actor, object_type="course", object_id=course_id, subject_id=owner
+            )
+
+        write_soon(db, write)
     return timeline

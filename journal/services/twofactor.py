@@ -19,7 +19,7 @@ import segno
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from journal.db import new_id, utcnow
+from journal.db import atomic, new_id, utcnow
 from journal.models import RecoveryCode, Role, TotpCredential, User
 from journal.services import audit
 from journal.services.accounts import end_other_sessions
@@ -50,6 +50,7 @@ def _credential(db: Session, user_id: uuid.UUID) -> TotpCredential | None:
     return db.scalar(select(TotpCredential).where(TotpCredential.user_id == user_id))
 
 
+@atomic
 def begin_enrolment(db: Session, vault: Vault, actor: Actor) -> str:
     """Make a new, unconfirmed secret (replacing any unconfirmed one); return it."""
     existing = _credential(db, actor.id)
@@ -62,7 +63,6 @@ def begin_enrolment(db: Session, vault: Vault, actor: Actor) -> str:
     cred = TotpCredential(id=new_id(), user_id=actor.id, version=1, last_used_step=0)
     cred.secret = vault.seal_column(cred, "secret", actor.id, secret)
     db.add(cred)
-    db.commit()
     return secret
 
 
@@ -93,6 +93,7 @@ def _accept_totp(cred: TotpCredential, secret: str, code: str, now: float) -> bo
     return False
 
 
+@atomic
 def confirm_enrolment(
     db: Session, vault: Vault, actor: Actor, code: str, now: float | None = None
 ) -> list[str]:
@@ -107,7 +108,6 @@ def confirm_enrolment(
     actor.user.two_factor_enabled = True
     codes = _new_recovery_codes(db, actor.id)
     audit.record(db, "two_factor.enable", actor=actor, object_type="user", object_id=actor.id)
-    db.commit()
     return codes
 
 
@@ -121,6 +121,7 @@ def _new_recovery_codes(db: Session, user_id: uuid.UUID) -> list[str]:
     return codes
 
 
+@atomic
 def verify(db: Session, vault: Vault, user: User, code: str, now: float | None = None) -> bool:
     """Check a TOTP code or an unused recovery code; either is used up on success."""
     cred = _credential(db, user.id)
@@ -128,7 +129,6 @@ def verify(db: Session, vault: Vault, user: User, code: str, now: float | None =
         return False
     secret = vault.open_column(cred, "secret", user.id)
     if _accept_totp(cred, secret, code, time.time() if now is None else now):
-        db.commit()
         return True
     wanted = _hash_code(code)
     for row in db.scalars(
@@ -139,7 +139,6 @@ def verify(db: Session, vault: Vault, user: User, code: str, now: float | None =
             audit.record(
                 db, "two_factor.recovery_code", user=user, object_type="user", object_id=user.id
             )
-            db.commit()
             return True
     return False
 
@@ -155,6 +154,7 @@ def remaining_recovery_codes(db: Session, user_id: uuid.UUID) -> int:
     )
 
 
+@atomic
 def remove(
     db: Session,
     passwords: Passwords,
@@ -172,4 +172,3 @@ def remove(
     actor.user.two_factor_enabled = False
     end_other_sessions(db, actor.id, keep=keep_session)
     audit.record(db, "two_factor.remove", actor=actor, object_type="user", object_id=actor.id)
-    db.commit()

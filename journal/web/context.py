@@ -1,11 +1,18 @@
-"""Per-request access to the runtime, the database session, the vault and the actor."""
+"""Per-request access to the runtime and the request's unit of work.
+
+A request is one unit of work: made at its first use, committed once after the
+view has answered (before the response leaves), rolled back when the answer is
+an error page. A state-changing request writes; a GET reads, and what its reads
+must write (audit rows, last-seen times) is written as the unit ends.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -13,8 +20,10 @@ from journal.models import LoginSession, User
 from journal.runtime import Runtime
 from journal.services.actor import Actor
 from journal.services.vault import Vault
+from journal.services.work import Work
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def runtime() -> Runtime:
@@ -25,24 +34,53 @@ def runtime_of(app: Flask) -> Runtime:
     return cast(Runtime, app.extensions["journal"])
 
 
+def reads_only(view: F) -> F:
+    """A POST that changes nothing but what its reads record (an export): its unit
+    reads, so the write lock is taken only for the audit rows at its end."""
+    view.reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def _writes() -> bool:
+    if request.method in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "reads_only", False)
+
+
+def work() -> Work:
+    if "work" not in g:
+        g.work = runtime().work(write=_writes())
+    return cast(Work, g.work)
+
+
 def db() -> Session:
-    """The request's session; state-changing requests take the write lock up front."""
-    if "db" not in g:
-        g.db = runtime().database.session(write=request.method not in SAFE_METHODS)
-    return cast(Session, g.db)
+    return work().db
 
 
 def vault() -> Vault:
-    if "vault" not in g:
-        g.vault = Vault(db(), runtime().ring)
-    return cast(Vault, g.vault)
+    return work().vault
 
 
-def close_db(_exc: BaseException | None = None) -> None:
-    session = g.pop("db", None)
-    g.pop("vault", None)
-    if session is not None:
-        session.close()
+def commit_work(response: Response) -> Response:
+    """After the view: keep what the request did. A failure here becomes an error page."""
+    unit = g.get("work")
+    if unit is not None:
+        unit.commit()
+    return response
+
+
+def discard_work() -> None:
+    """An error page keeps nothing of the request's changes."""
+    unit = g.get("work")
+    if unit is not None:
+        unit.discard()
+
+
+def close_work(_exc: BaseException | None = None) -> None:
+    unit = g.pop("work", None)
+    if unit is not None:
+        unit.close()
 
 
 def client_address() -> str | None:

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from journal.services.errors import DecryptionError, Forbidden, NotFound
+from journal.web import context
 
 log = logging.getLogger("journal.integrity")
 
@@ -25,6 +26,7 @@ MESSAGES = {
 
 
 def _page(status: int, title: str | None = None, text: str | None = None) -> tuple[str, int]:
+    context.discard_work()
     default_title, default_text = MESSAGES.get(status, MESSAGES[500])
     return (
         render_template(
@@ -41,6 +43,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int] | Response:
         if exc.response is not None:  # a view built its own answer (e.g. throttled sign-in)
+            context.discard_work()
             return exc.response  # type: ignore[return-value]
         return _page(exc.code or 500)
 

@@ -14,6 +14,7 @@ which the patient's access log leaves out like every note event.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.db import begin_write, new_id, utcnow
+from journal.db import new_id, utcnow, write_soon
 from journal.models import Course, DosingSession, KeyScope, NoteDisclosure, Role, User
 from journal.services import audit
 from journal.services.actor import Actor
@@ -62,6 +63,7 @@ __all__ = [
     "ExportFormat",
     "ExportOptions",
     "ExportPage",
+    "PendingFile",
     "export_course",
     "export_page",
     "export_patient_data",
@@ -101,6 +103,21 @@ class ExportFile:
     content: bytes
     mimetype: str
     filename: str  # made by the server: never a name or any content
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    """A document collected, and its export recorded, not yet made into a file.
+
+    Making the file needs no database: the unit of work commits first, so typesetting
+    a long PDF never holds a transaction (nor, on SQLite, the write lock)."""
+
+    make: Callable[[], bytes]
+    mimetype: str
+    filename: str
+
+    def file(self) -> ExportFile:
+        return ExportFile(self.make(), self.mimetype, self.filename)
 
 
 def parse_format(
@@ -157,8 +174,8 @@ def export_course(
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
     checklist: Checklist | None = None,
-) -> ExportFile:
-    """The course summary as the actor may see it, as a file.
+) -> PendingFile:
+    """The course summary as the actor may see it, to be made into a file.
 
     NotFound for a course the actor may not open (checked before anything
     else); ValidationError for bad options, with nothing built.
@@ -190,9 +207,12 @@ def export_course(
         )
     else:
         _record_disclosure(db, vault, actor, access, chosen, doc.scope.psychotherapy_notes.reason)
-    content = _render_course(doc, chosen, passphrase)
     stem = f"course-summary-{course_id.hex[:8]}"
-    return ExportFile(content, MIMETYPES[chosen], _filename(stem, chosen, now))
+    return PendingFile(
+        lambda: _render_course(doc, chosen, passphrase),
+        MIMETYPES[chosen],
+        _filename(stem, chosen, now),
+    )
 
 
 def _record_disclosure(
@@ -206,37 +226,38 @@ def _record_disclosure(
     """The export with psychotherapy notes: its reason, sealed, and two audit events
     (the export itself, and the notes' disclosure), in one write transaction."""
     owner = access.course.patient_id
-    db.commit()
-    begin_write(db)
-    disclosure = NoteDisclosure(
-        id=new_id(),
-        course_id=access.course.id,
-        exported_by=actor.id,
-        exported_at=utcnow(),
-        format=fmt.value,
-        version=1,
-    )
-    disclosure.reason = vault.for_scope(KeyScope.NOTES).seal_column(
-        disclosure, "reason", owner, reason
-    )
-    db.add(disclosure)
-    audit.record(
-        db,
-        f"export.{fmt.value}",
-        actor=actor,
-        object_type=f"course.{scope_of(access, ExportOptions()).value}",
-        object_id=access.course.id,
-        subject_id=owner,
-    )
-    audit.record(
-        db,
-        "note.export",
-        actor=actor,
-        object_type=NOTE_AUDIT_TYPE,
-        object_id=disclosure.id,
-        subject_id=owner,
-    )
-    db.commit()
+
+    def write(db: Session) -> None:
+        disclosure = NoteDisclosure(
+            id=new_id(),
+            course_id=access.course.id,
+            exported_by=actor.id,
+            exported_at=utcnow(),
+            format=fmt.value,
+            version=1,
+        )
+        disclosure.reason = vault.for_scope(KeyScope.NOTES).seal_column(
+            disclosure, "reason", owner, reason
+        )
+        db.add(disclosure)
+        audit.record(
+            db,
+            f"export.{fmt.value}",
+            actor=actor,
+            object_type=f"course.{scope_of(access, ExportOptions()).value}",
+            object_id=access.course.id,
+            subject_id=owner,
+        )
+        audit.record(
+            db,
+            "note.export",
+            actor=actor,
+            object_type=NOTE_AUDIT_TYPE,
+            object_id=disclosure.id,
+            subject_id=owner,
+        )
+
+    write_soon(db, write)
 
 
 def note_disclosures(
@@ -307,7 +328,7 @@ def export_patient_data(
     zone: ZoneInfo,
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
-) -> ExportFile:
+) -> PendingFile:
     """The patient's own data (right of access and portability), as JSON or PDF."""
     now = now or utcnow()
     if actor.role != Role.PATIENT:
@@ -325,8 +346,10 @@ def export_patient_data(
         object_id=actor.id,
         subject_id=actor.id,
     )
-    if chosen == ExportFormat.PDF:
-        content = render_pdf.render_patient_data(doc, passphrase)
-    else:
-        content = render_json.render_patient_data(doc)
-    return ExportFile(content, MIMETYPES[chosen], _filename("my-journal", chosen, now))
+
+    def make() -> bytes:
+        if chosen == ExportFormat.PDF:
+            return render_pdf.render_patient_data(doc, passphrase)
+        return render_json.render_patient_data(doc)
+
+    return PendingFile(make, MIMETYPES[chosen], _filename("my-journal", chosen, now))

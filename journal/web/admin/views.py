@@ -5,7 +5,6 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journal.maintenance import record_erasure
 from journal.models import Role
 from journal.services import accounts, audit, courses, erasure
 from journal.services.errors import ValidationError
@@ -165,13 +164,11 @@ def erase_user(user_id: uuid.UUID) -> str | Response:
                 user_id,
                 reason=form.reason.data or "",
                 confirm_email=form.confirm_email.data or "",
+                ledger=erasure.ledger_path(context.runtime().settings.master_key_path),
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            rt = context.runtime()
-            record_erasure(rt.settings, user_id)  # so a restored backup erases them again
-            rt.database.checkpoint()
             flash("The patient and everything they wrote are erased.")
             return redirect(url_for("admin.users"))
     return render_template("admin/erase.html", form=form, user=user)

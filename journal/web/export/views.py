@@ -29,7 +29,11 @@ bp = Blueprint("export", __name__)
 RELOGIN_STATUS = 401
 
 
-def _attachment(file: export.ExportFile) -> Response:
+def _attachment(pending: export.PendingFile) -> Response:
+    # The unit of work commits here, before the typesetting, which needs no database
+    # and must not hold a transaction (on SQLite, the write lock) for seconds.
+    context.work().commit()
+    file = pending.file()
     response = Response(file.content, mimetype=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response  # Cache-Control: no-store is added to every response
@@ -83,7 +87,7 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
         return _relogin(form, request.path)
     settings = context.runtime().settings
     try:
-        file = export.export_course(
+        pending = export.export_course(
             db,
             context.vault(),
             context.actor(),
@@ -99,7 +103,7 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
     except ValidationError as exc:
         apply_errors(form, exc)
         return page(400)
-    return _attachment(file)
+    return _attachment(pending)
 
 
 @bp.route("/account/export", methods=["GET", "POST"])
@@ -114,7 +118,7 @@ def my_data() -> str | Response | tuple[str, int]:
         return _relogin(form, request.path)
     settings = context.runtime().settings
     try:
-        file = export.export_patient_data(
+        pending = export.export_patient_data(
             context.db(),
             context.vault(),
             context.actor(),
@@ -127,4 +131,4 @@ def my_data() -> str | Response | tuple[str, int]:
     except ValidationError as exc:
         apply_errors(form, exc)
         return render_template("export/my_data.html", form=form), 400
-    return _attachment(file)
+    return _attachment(pending)
