@@ -34,25 +34,10 @@ from journal.crypto import (
 from journal.crypto.keys import KEY_BYTES, new_master_key_id
 from journal.db import Database, utcnow
 from journal.models import (
-    Comment,
-    Course,
     DataKey,
-    Draft,
-    Entry,
-    EntryRevision,
-    Intention,
-    IntentionOutcome,
-    KeyScope,
     MasterKeyRecord,
-    NoteDisclosure,
-    PsychotherapyNote,
-    QuestionnaireResponse,
-    SafetyFlag,
-    Screening,
-    SessionRecord,
-    Theme,
-    TotpCredential,
 )
+from journal.models.sealed import SealedTable, sealed_tables
 from journal.services.vault import Vault
 
 BATCH = 2000
@@ -125,79 +110,8 @@ def rotate_master_key(
 # -- data keys -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SealedTable:
-    """A table with encrypted columns and how to find each row's owner."""
-
-    model: Any
-    columns: tuple[str, ...]
-    owner: Any  # a column expression giving the owner's id, joined as `joins` say
-    joins: tuple[Any, ...] = ()
-    scope: KeyScope = KeyScope.JOURNAL
-
-
-SEALED = (
-    SealedTable(Course, ("indication",), Course.patient_id),
-    SealedTable(
-        Entry,
-        ("title", "body", "mood"),
-        Course.patient_id,
-        ((Course, Course.id == Entry.course_id),),
-    ),
-    SealedTable(
-        EntryRevision,
-        ("title", "body", "mood"),
-        Course.patient_id,
-        ((Entry, Entry.id == EntryRevision.entry_id), (Course, Course.id == Entry.course_id)),
-    ),
-    SealedTable(
-        Intention, ("text",), Course.patient_id, ((Course, Course.id == Intention.course_id),)
-    ),
-    SealedTable(
-        IntentionOutcome,
-        ("reflection",),
-        Course.patient_id,
-        ((Course, Course.id == IntentionOutcome.course_id),),
-    ),
-    SealedTable(TotpCredential, ("secret",), TotpCredential.user_id),
-    SealedTable(
-        Comment, ("quote", "body"), Course.patient_id, ((Course, Course.id == Comment.course_id),)
-    ),
-    SealedTable(Theme, ("name",), Course.patient_id, ((Course, Course.id == Theme.course_id),)),
-    SealedTable(Draft, ("content",), Course.patient_id, ((Course, Course.id == Draft.course_id),)),
-    SealedTable(
-        QuestionnaireResponse,
-        ("result",),
-        Course.patient_id,
-        ((Course, Course.id == QuestionnaireResponse.course_id),),
-    ),
-    SealedTable(
-        SafetyFlag, ("detail",), Course.patient_id, ((Course, Course.id == SafetyFlag.course_id),)
-    ),
-    SealedTable(
-        PsychotherapyNote,
-        ("body",),
-        Course.patient_id,
-        ((Course, Course.id == PsychotherapyNote.course_id),),
-        scope=KeyScope.NOTES,
-    ),
-    SealedTable(
-        SessionRecord,
-        ("content",),
-        Course.patient_id,
-        ((Course, Course.id == SessionRecord.course_id),),
-    ),
-    SealedTable(
-        Screening, ("content",), Course.patient_id, ((Course, Course.id == Screening.course_id),)
-    ),
-    SealedTable(
-        NoteDisclosure,
-        ("reason",),
-        Course.patient_id,
-        ((Course, Course.id == NoteDisclosure.course_id),),
-        scope=KeyScope.NOTES,
-    ),
-)
+# Every encrypted column, as the models declare them (journal.models.sealed).
+SEALED = sealed_tables()
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from journal.models.sealed import sealed
 
 
 class SessionRecord(UUIDPrimaryKey, Base):
@@ -28,7 +29,7 @@ class SessionRecord(UUIDPrimaryKey, Base):
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("dosing_sessions.id", ondelete="CASCADE"), unique=True
     )
-    content: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted JSON of the record
+    content: Mapped[bytes] = sealed()  # JSON of the record
     version: Mapped[int] = mapped_column(default=1)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -49,7 +50,7 @@ class Screening(UUIDPrimaryKey, Base):
     course_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("courses.id", ondelete="CASCADE"), unique=True
     )
-    content: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted JSON: answers, notes, date
+    content: Mapped[bytes] = sealed()  # JSON: answers, notes, date
     version: Mapped[int] = mapped_column(default=1)
     reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, LargeBinary
+from sqlalchemy import Date, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
 from journal.models.enums import CourseStatus, SessionStatus
+from journal.models.sealed import sealed
 
 
 class Course(UUIDPrimaryKey, Base):
@@ -20,7 +21,7 @@ class Course(UUIDPrimaryKey, Base):
     status: Mapped[CourseStatus] = mapped_column(
         enum_column(CourseStatus), default=CourseStatus.ACTIVE
     )
-    indication: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
+    indication: Mapped[bytes | None] = sealed()
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(default=1)

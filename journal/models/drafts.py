@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from journal.models.sealed import sealed
 
 
 class Draft(UUIDPrimaryKey, Base):
@@ -25,7 +26,7 @@ class Draft(UUIDPrimaryKey, Base):
     )
     entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
     slot: Mapped[str] = mapped_column(String(60))  # "new:<course id>" or "edit:<entry id>"
-    content: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted JSON of the form's fields
+    content: Mapped[bytes] = sealed()  # JSON of the form's fields
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

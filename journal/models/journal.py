@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
 from journal.models.enums import OutcomeStatus, Phase, Visibility
+from journal.models.sealed import sealed
 
 
 class Entry(UUIDPrimaryKey, Base):
@@ -25,9 +26,9 @@ class Entry(UUIDPrimaryKey, Base):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     phase: Mapped[Phase] = mapped_column(enum_column(Phase))
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
-    title: Mapped[bytes] = mapped_column(LargeBinary)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    mood: Mapped[bytes | None] = mapped_column(LargeBinary)
+    title: Mapped[bytes] = sealed()
+    body: Mapped[bytes] = sealed()
+    mood: Mapped[bytes | None] = sealed()
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -67,9 +68,9 @@ class EntryRevision(UUIDPrimaryKey, Base):
     entry_version: Mapped[int]
     phase: Mapped[Phase] = mapped_column(enum_column(Phase))
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
-    title: Mapped[bytes] = mapped_column(LargeBinary)
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    mood: Mapped[bytes | None] = mapped_column(LargeBinary)
+    title: Mapped[bytes] = sealed()
+    body: Mapped[bytes] = sealed()
+    mood: Mapped[bytes | None] = sealed()
     written_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     written_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)  # revisions are never edited
@@ -87,7 +88,7 @@ class Intention(UUIDPrimaryKey, Base):
         ForeignKey("courses.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int]
-    text: Mapped[bytes] = mapped_column(LargeBinary)
+    text: Mapped[bytes] = sealed()
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # An earlier intention of the same course that this one carries on from.
@@ -115,7 +116,7 @@ class IntentionOutcome(UUIDPrimaryKey, Base):
         ForeignKey("courses.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[OutcomeStatus] = mapped_column(enum_column(OutcomeStatus))
-    reflection: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
+    reflection: Mapped[bytes | None] = sealed()
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

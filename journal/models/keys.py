@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
 from journal.models.enums import KeyScope
+from journal.models.sealed import plain_bytes
 
 
 class MasterKeyRecord(Base):
@@ -33,7 +34,7 @@ class DataKey(UUIDPrimaryKey, Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     scope: Mapped[KeyScope] = mapped_column(enum_column(KeyScope))
-    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped: Mapped[bytes] = plain_bytes("a data key wrapped with a master key (AES key wrap)")
     master_key_id: Mapped[str] = mapped_column(ForeignKey("master_keys.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
 from journal.models.enums import Cadence
+from journal.models.sealed import sealed
 
 
 class QuestionnaireAssignment(UUIDPrimaryKey, Base):
@@ -40,7 +41,7 @@ class QuestionnaireResponse(UUIDPrimaryKey, Base):
     )
     instrument_id: Mapped[str] = mapped_column(String(40))
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dosing_sessions.id"))
-    result: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted: answers, total, band, flags
+    result: Mapped[bytes] = sealed()  # answers, total, band, flags
     submitted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -59,7 +60,7 @@ class SafetyFlag(UUIDPrimaryKey, Base):
     response_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("questionnaire_responses.id", ondelete="CASCADE")
     )
-    detail: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted: what raised it
+    detail: Mapped[bytes] = sealed()  # what raised it
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

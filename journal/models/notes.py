@@ -9,10 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from journal.models.enums import KeyScope
+from journal.models.sealed import sealed
 
 
 class PsychotherapyNote(UUIDPrimaryKey, Base):
@@ -23,7 +25,7 @@ class PsychotherapyNote(UUIDPrimaryKey, Base):
     )
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dosing_sessions.id"), index=True)
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted with the notes key
+    body: Mapped[bytes] = sealed(KeyScope.NOTES)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -46,5 +48,5 @@ class NoteDisclosure(UUIDPrimaryKey, Base):
     exported_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     exported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     format: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted with the notes key
+    reason: Mapped[bytes] = sealed(KeyScope.NOTES)
     version: Mapped[int] = mapped_column(default=1)  # part of the reason's sealing context

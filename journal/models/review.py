@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
 from journal.models.enums import Visibility
+from journal.models.sealed import sealed
 
 
 class EntryReview(Base):
@@ -47,8 +48,8 @@ class Comment(UUIDPrimaryKey, Base):
     )
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
-    quote: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted
-    body: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    quote: Mapped[bytes | None] = sealed()
+    body: Mapped[bytes] = sealed()
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

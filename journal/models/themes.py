@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
 from journal.models.enums import ThemeKind
+from journal.models.sealed import sealed
 
 
 class Theme(UUIDPrimaryKey, Base):
@@ -20,7 +21,7 @@ class Theme(UUIDPrimaryKey, Base):
         ForeignKey("courses.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[ThemeKind] = mapped_column(enum_column(ThemeKind))
-    name: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted
+    name: Mapped[bytes] = sealed()
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

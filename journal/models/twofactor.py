@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+from journal.models.sealed import sealed
 
 
 class TotpCredential(UUIDPrimaryKey, Base):
@@ -17,7 +18,7 @@ class TotpCredential(UUIDPrimaryKey, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), unique=True
     )
-    secret: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted with the user's data key
+    secret: Mapped[bytes] = sealed()
     version: Mapped[int] = mapped_column(default=1)
     # The last 30-second step a code was accepted for: a code is never accepted twice.
     last_used_step: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -28,6 +28,7 @@ from journal.crypto import (
     wrap_data_key,
 )
 from journal.models import DataKey, KeyScope
+from journal.models.sealed import sealed_columns
 
 
 class SealedRow(Protocol):
@@ -38,16 +39,24 @@ class SealedRow(Protocol):
     version: int
 
 
+def _declared(table: str, column: str) -> None:
+    """Only columns the models declare sealed are sealed or opened (journal.models.sealed)."""
+    if (table, column) not in sealed_columns():
+        raise ValueError(f"{table}.{column} is not declared sealed on its model")
+
+
 def column_context(
     table: str, column: str, row_id: uuid.UUID, owner_id: uuid.UUID, row_version: int
 ) -> FieldContext:
     """The associated data of one stored value, for code that reads plain columns."""
+    _declared(table, column)
     return FieldContext(
         table=table, column=column, row_id=row_id, owner_id=owner_id, row_version=row_version
     )
 
 
 def context(row: SealedRow, column: str, owner_id: uuid.UUID) -> FieldContext:
+    _declared(row.__tablename__, column)
     return FieldContext(
         table=row.__tablename__,
         column=column,
