@@ -37,7 +37,7 @@ from journal.models import (
     DataKey,
     MasterKeyRecord,
 )
-from journal.models.sealed import SealedTable, sealed_tables
+from journal.models.sealed_tables import SealedTable, sealed_tables
 from journal.services.vault import Vault
 
 BATCH = 2000

@@ -95,6 +95,7 @@ DIALECT_MODULES = frozenset(
         "test_startup",
         "test_tamper",
         "test_throttle",
+        "test_unit_of_work",
         "test_visibility",
     }
 )

@@ -28,7 +28,7 @@ from journal.crypto import (
     wrap_data_key,
 )
 from journal.models import DataKey, KeyScope
-from journal.models.sealed import sealed_columns
+from journal.models.sealed_tables import sealed_columns
 
 
 class SealedRow(Protocol):

@@ -1,0 +1,209 @@
+"""The unit of work: what is kept when a request, a refused operation or a read ends.
+
+A write operation that refuses keeps nothing of itself while its unit commits the
+rest; a view that fails after writing keeps nothing; a GET that reads someone
+else's journal has written its audit row by the time the answer is back; writes
+queued in a reading unit run only when it commits (or ends in an error); and no
+service commits on its own: only journal/services/work.py does.
+"""
+
+from __future__ import annotations
+
+import ast
+import uuid
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from journal import create_app
+from journal.config import Settings
+from journal.db import Base, atomic
+from journal.models import AuditEvent, Entry, Intention, Phase, User, Visibility
+from journal.services import audit, entries
+from journal.services.actor import Actor
+from journal.services.entries import EntryInput
+from journal.services.errors import ValidationError
+from journal.services.vault import Vault
+from journal.web import context
+from tests.conftest import Clinic, runtime
+from tests.helpers import Browser
+from tests.scene import write
+
+SERVICES = Path(__file__).resolve().parent.parent / "journal" / "services"
+
+
+def fictional_entry(title: str) -> EntryInput:
+    return EntryInput(
+        phase=Phase.PREPARATION,
+        title=title,
+        body="Words written for a test.",
+        visibility=Visibility.CARE_TEAM,
+        mood=5,
+        intentions=["A fictional intention"],
+    )
+
+
+def count(app: Flask, model: type[Base], *where: ColumnElement[bool]) -> int:
+    """Rows as a fresh session sees them, i.e. what was committed."""
+    with runtime(app).database.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def reads_of(app: Flask, subject: uuid.UUID) -> list[tuple[str | None, uuid.UUID | None]]:
+    """The committed audit events of reads of this person's journal, oldest first."""
+    with runtime(app).database.session() as s:
+        rows = s.execute(
+            select(AuditEvent.object_type, AuditEvent.object_id)
+            .where(AuditEvent.action == "read", AuditEvent.subject_id == subject)
+            .order_by(AuditEvent.seq)
+        )
+        return [(kind, object_id) for kind, object_id in rows]
+
+
+@atomic
+def create_then_refuse(db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID) -> None:
+    """A write operation that refuses after it has written (an entry, its intention
+    and its audit row)."""
+    entries.create_entry(db, vault, actor, course_id, fictional_entry("Fictional refused"))
+    raise ValidationError({"title": "Refused after writing, for a test."})
+
+
+def test_a_refused_operation_keeps_nothing_while_its_unit_keeps_the_rest(clinic: Clinic) -> None:
+    app, course_id = clinic.world.app, clinic.course.id
+    created = AuditEvent.action == "entry.create", AuditEvent.subject_id == clinic.patient.id
+    audited = count(app, AuditEvent, *created)
+    with runtime(app).work(write=True) as work:
+        patient = work.db.get(User, clinic.patient.id)
+        assert patient is not None
+        actor = Actor(patient)
+        kept = entries.create_entry(
+            work.db, work.vault, actor, course_id, fictional_entry("Fictional kept")
+        )
+        with pytest.raises(ValidationError):  # refused before writing: no title
+            entries.create_entry(work.db, work.vault, actor, course_id, fictional_entry(" "))
+        with pytest.raises(ValidationError):  # refused after writing
+            create_then_refuse(work.db, work.vault, actor, course_id)
+    assert count(app, Entry, Entry.course_id == course_id) == 1
+    assert count(app, Entry, Entry.id == kept.id) == 1
+    assert count(app, Intention, Intention.course_id == course_id) == 1
+    assert count(app, AuditEvent, *created) == audited + 1
+
+
+def test_a_view_that_fails_after_writing_keeps_nothing(settings: Settings, clinic: Clinic) -> None:
+    app, course_id = clinic.world.app, clinic.course.id
+
+    def write_entry() -> str:
+        entries.create_entry(
+            context.db(), context.vault(), context.actor(), course_id, fictional_entry("Fictional")
+        )
+        return "written"
+
+    def write_then_fail() -> str:
+        write_entry()
+        raise RuntimeError("forced failure after a write, for a test")
+
+    own = create_app(settings)  # the shared app takes no new routes once it has served
+    try:
+        own.add_url_rule("/test-only/write", "test_only_write", write_entry, methods=["POST"])
+        own.add_url_rule(
+            "/test-only/write-then-fail", "test_only_fail", write_then_fail, methods=["POST"]
+        )
+        b = Browser(own)
+        b.sign_in_as(clinic.patient.id)
+        assert b.post("/test-only/write-then-fail").status_code == 500
+        assert count(app, Entry, Entry.course_id == course_id) == 0
+        assert count(app, Intention, Intention.course_id == course_id) == 0
+        assert count(app, AuditEvent, AuditEvent.action == "entry.create") == 0
+        # The control: the same write, answered, is kept.
+        assert b.post("/test-only/write").status_code == 200
+        assert count(app, Entry, Entry.course_id == course_id) == 1
+        assert count(app, AuditEvent, AuditEvent.action == "entry.create") == 1
+    finally:
+        runtime(own).database.dispose()
+
+
+def test_a_read_of_another_persons_journal_is_audited_before_the_answer(clinic: Clinic) -> None:
+    app, patient = clinic.world.app, clinic.patient
+    written = write(clinic.world, patient, clinic.course, Visibility.CARE_TEAM, label="uow")
+    clinician = clinic.world.browser(clinic.clinician)
+    before = reads_of(app, patient.id)
+    clinician.text(f"/courses/{clinic.course.id}")
+    assert reads_of(app, patient.id) == [*before, ("course", clinic.course.id)]
+    clinician.text(f"/entries/{written.id}")
+    assert reads_of(app, patient.id) == [
+        *before,
+        ("course", clinic.course.id),
+        ("entry", written.id),
+    ]
+
+
+def queue_a_read(db: Session, clinic: Clinic) -> None:
+    reader = db.get(User, clinic.clinician.id)
+    assert reader is not None
+    audit.record_read(
+        db,
+        Actor(reader),
+        object_type="course",
+        object_id=clinic.course.id,
+        subject_id=clinic.patient.id,
+    )
+
+
+def test_a_reading_unit_writes_what_its_reads_queued_when_it_commits(clinic: Clinic) -> None:
+    app, patient = clinic.world.app, clinic.patient
+    before = reads_of(app, patient.id)
+    with runtime(app).work(write=False) as work:
+        queue_a_read(work.db, clinic)
+        # Queued, not run: not even the unit's own session holds the event.
+        in_unit = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "read")
+        assert work.db.scalar(in_unit) == len(before)
+        assert reads_of(app, patient.id) == before
+        work.commit()
+        assert reads_of(app, patient.id) == [*before, ("course", clinic.course.id)]
+    assert reads_of(app, patient.id) == [*before, ("course", clinic.course.id)]  # once only
+
+
+def test_a_reading_unit_that_fails_still_writes_its_audit_rows(clinic: Clinic) -> None:
+    app, patient = clinic.world.app, clinic.patient
+    before = reads_of(app, patient.id)
+    with pytest.raises(RuntimeError), runtime(app).work(write=False) as work:
+        queue_a_read(work.db, clinic)
+        raise RuntimeError("forced failure after a read, for a test")
+    assert reads_of(app, patient.id) == [*before, ("course", clinic.course.id)]
+
+
+# -- only the unit of work commits ----------------------------------------------------------
+
+
+def commit_calls(source: str) -> list[int]:
+    """Lines of every `<something>.commit(...)` call."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "commit"
+    ]
+
+
+def test_no_service_commits_but_the_unit_of_work() -> None:
+    work = SERVICES / "work.py"
+    files = sorted(SERVICES.rglob("*.py"))
+    assert work in files and len(files) > 20
+    assert commit_calls(work.read_text())  # the checker sees the unit's own commits
+    found = [
+        f"{f.relative_to(SERVICES.parent.parent)}:{line}"
+        for f in files
+        if f != work
+        for line in commit_calls(f.read_text())
+    ]
+    assert found == []
+
+
+def test_the_checker_finds_a_commit() -> None:
+    sample = "def save(db):\n    db.add(row)\n    db.commit()\n    self.db.commit()\n"
+    assert commit_calls(sample) == [3, 4]
+    assert commit_calls("later = db.commit\ncommit()\ndb.committed()\n") == []
