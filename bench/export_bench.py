@@ -31,19 +31,21 @@ from typing import Any
 
 from flask import Flask
 
-from journal import create_app
+from journal import create_app, export
+from journal.accounts import accounts, courses
 from journal.bootstrap import ensure_instance, migrate
 from journal.config import Argon2Params, Settings
+from journal.core.actor import Actor
+from journal.core.keys import register_master_key
+from journal.core.vault import Vault
 from journal.crypto import MasterKeyRing
 from journal.db import Database
+from journal.journaling import entries, themes
+from journal.journaling.entries import EntryInput
 from journal.models import Phase, Role, SessionStatus, Visibility
+from journal.review import comments, notes, review
+from journal.review.comments import CommentInput
 from journal.runtime import Runtime
-from journal.services import accounts, comments, courses, entries, export, notes, review, themes
-from journal.services.actor import Actor
-from journal.services.comments import CommentInput
-from journal.services.entries import EntryInput
-from journal.services.keys import register_master_key
-from journal.services.vault import Vault
 
 PASSWORD = "benchmark password, fictional"
 WORDS = [
@@ -236,7 +238,7 @@ def _cpu(usage: resource.struct_rusage) -> float:
 
 
 def _pdf_child(folder: str, course_id: str, email: str) -> None:
-    from journal.services.export import render_pdf
+    from journal.export import render_pdf
 
     app = _app(Path(folder), fresh=False)
     before = resource.getrusage(resource.RUSAGE_SELF)

@@ -41,8 +41,12 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from journal.accounts import twofactor
+from journal.accounts.audit import AUDIT_KEY
+from journal.accounts.passwords import Passwords
 from journal.bootstrap import initialise
 from journal.config import Settings, load_settings
+from journal.core.vault import Vault
 from journal.crypto import FieldContext, MasterKeyRing
 from journal.db import Database
 from journal.models import (
@@ -60,10 +64,6 @@ from journal.models import (
     User,
     Visibility,
 )
-from journal.services import twofactor
-from journal.services.audit import AUDIT_KEY
-from journal.services.passwords import Passwords
-from journal.services.vault import Vault
 
 PASSWORD = "synthetic clinic password"  # fictional accounts only
 LOGINS_FILE = "bench-logins.json"
@@ -418,9 +418,9 @@ def load_logins(instance: Path) -> Clinic:
 
 def check_readable(settings: Settings, clinic: Clinic, sample: int = 20) -> int:
     """Read entries back through the app's services as their patient; returns how many."""
-    from journal.services import entries as entry_service
-    from journal.services import timeline
-    from journal.services.actor import Actor
+    from journal.core.actor import Actor
+    from journal.journaling import entries as entry_service
+    from journal.journaling import timeline
 
     database = Database(settings.database_url)
     ring = MasterKeyRing.load(settings.master_key_path)

@@ -557,7 +557,7 @@ def _own_and_children_cpu() -> float:
 
 def verify_writes(settings: Settings, expected: dict[str, str]) -> int:
     """How many acknowledged writes (entry id -> title) are missing or different."""
-    from journal.services.vault import Vault
+    from journal.core.vault import Vault
 
     database = Database(settings.database_url)
     ring = MasterKeyRing.load(settings.master_key_path)

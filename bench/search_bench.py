@@ -24,15 +24,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from journal.accounts import accounts, courses
 from journal.bootstrap import ensure_instance, initialise
 from journal.config import Argon2Params, Settings
+from journal.core.actor import Actor
+from journal.core.vault import Vault
 from journal.db import Database
+from journal.journaling import entries, search
+from journal.journaling.entries import EntryInput
 from journal.models import Phase, Role, Visibility
 from journal.runtime import build_runtime
-from journal.services import accounts, courses, entries, search
-from journal.services.actor import Actor
-from journal.services.entries import EntryInput
-from journal.services.vault import Vault
 
 WORDS = [
     "breath",

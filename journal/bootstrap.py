@@ -14,9 +14,9 @@ from alembic import command
 from alembic.config import Config
 
 from journal.config import PROJECT_ROOT, ConfigError, Settings
+from journal.core.keys import NotInitialised, register_master_key, verify_master_keys
 from journal.crypto import KeyFileError, MasterKeyRing, create_key_file
 from journal.db import Database
-from journal.services.keys import NotInitialised, register_master_key, verify_master_keys
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 

@@ -15,15 +15,15 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from journal import keyrotation
+from journal.accounts import accounts, audit, courses
 from journal.bootstrap import initialise
 from journal.config import ConfigError, load_settings
+from journal.core.actor import Actor
+from journal.core.errors import ValidationError
+from journal.demo import DemoLogins, create_demo_clinic
 from journal.maintenance import backup, restore
 from journal.models import Role
 from journal.runtime import Runtime, build_runtime
-from journal.services import accounts, audit, courses
-from journal.services.actor import Actor
-from journal.services.demo import DemoLogins, create_demo_clinic
-from journal.services.errors import ValidationError
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
 

@@ -28,7 +28,7 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_S = 30
 _IMMEDIATE = "journal_begin_immediate"
-# Keys of Session.info (see journal.services.work, which runs what they hold).
+# Keys of Session.info (see journal.core.work, which runs what they hold).
 _WRITES = "journal_write_unit"
 _DEFERRED = "journal_deferred_writes"
 _AFTER_COMMIT = "journal_after_commit"

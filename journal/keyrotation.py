@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from journal.config import Settings
+from journal.core.vault import Vault
 from journal.crypto import (
     DecryptionError,
     FieldContext,
@@ -38,7 +39,6 @@ from journal.models import (
     MasterKeyRecord,
 )
 from journal.models.sealed_tables import SealedTable, sealed_tables
-from journal.services.vault import Vault
 
 BATCH = 2000
 # Re-encryption is CPU work in Python: one process per core, up to four.

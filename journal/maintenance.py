@@ -11,9 +11,9 @@ import os
 import sqlite3
 from pathlib import Path
 
+from journal.accounts.erasure import erased_patients, ledger_path, read_ledger, remove_patient_rows
 from journal.config import ConfigError, Settings
 from journal.db import Database
-from journal.services.erasure import erased_patients, ledger_path, read_ledger, remove_patient_rows
 
 
 def _sqlite_path(settings: Settings) -> Path:

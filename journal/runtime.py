@@ -6,17 +6,17 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from journal.accounts.accounts import SessionLimits
+from journal.accounts.audit import AUDIT_KEY
+from journal.accounts.passwords import Passwords
+from journal.clinical.content import ClinicalContent, load_clinical_content
 from journal.config import ConfigError, Settings
+from journal.core.actor import Actor
+from journal.core.definitions import DefinitionError
+from journal.core.keys import NotInitialised, verify_master_keys
+from journal.core.work import Work
 from journal.crypto import KeyFileError, MasterKeyRing
 from journal.db import Database
-from journal.services.accounts import SessionLimits
-from journal.services.actor import Actor
-from journal.services.audit import AUDIT_KEY
-from journal.services.clinical import ClinicalContent, load_clinical_content
-from journal.services.definitions import DefinitionError
-from journal.services.keys import NotInitialised, verify_master_keys
-from journal.services.passwords import Passwords
-from journal.services.work import Work
 
 log = logging.getLogger("journal.keys")
 

@@ -27,16 +27,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from journal import create_app
+from journal.accounts import accounts, courses, twofactor
 from journal.bootstrap import ensure_instance, migrate
 from journal.config import Argon2Params, Settings
+from journal.core.actor import Actor
+from journal.core.keys import register_master_key
+from journal.core.vault import Vault
 from journal.db import Base, Database, utcnow
+from journal.demo import create_demo_clinic
 from journal.models import Course, DosingSession, Role, SessionStatus, User
 from journal.runtime import Runtime, build_runtime
-from journal.services import accounts, courses, twofactor
-from journal.services.actor import Actor
-from journal.services.demo import create_demo_clinic
-from journal.services.keys import register_master_key
-from journal.services.vault import Vault
 from tests.helpers import PASSWORD, Browser, recovery_codes, remember_recovery_codes
 
 BASE_PG_URL = os.environ.get("JOURNAL_TEST_DATABASE_URL", "")

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from journal.accounts import accounts
 from journal.models import User
-from journal.services import accounts
 
 # Staff sign in with a second factor; tests use the recovery codes from their
 # enrolment, one per sign-in (each works once). Keyed by email, which tests

@@ -2,7 +2,7 @@
 
 Used by the access-matrix, visibility and care-team tests: a leak shows up as a
 marker in a response body. Who may read what is worked out here from the
-product's visibility table on its own, not from journal.services.policy, so the
+product's visibility table on its own, not from journal.accounts.policy, so the
 tests check the application against the brief rather than against itself.
 """
 
@@ -16,6 +16,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from journal.clinical import questionnaires, screenings, session_records
+from journal.clinical.screening import load_checklist
+from journal.core.actor import Actor
+from journal.journaling import entries, themes
+from journal.journaling.entries import EntryInput
 from journal.models import (
     CareTeamMember,
     Comment,
@@ -35,19 +40,8 @@ from journal.models import (
     User,
     Visibility,
 )
-from journal.services import (
-    comments,
-    entries,
-    notes,
-    questionnaires,
-    screenings,
-    session_records,
-    themes,
-)
-from journal.services.actor import Actor
-from journal.services.comments import CommentInput
-from journal.services.entries import EntryInput
-from journal.services.screening import load_checklist
+from journal.review import comments, notes
+from journal.review.comments import CommentInput
 from tests.conftest import Clinic, World, runtime
 
 ENTRY_LINK_RE = re.compile(r'href="/entries/([0-9a-f-]{36})"')

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from journal.services.accounts import SessionLimits
+from journal.accounts.accounts import SessionLimits
 from tests.conftest import runtime
 from tests.helpers import Browser
 

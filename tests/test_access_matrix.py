@@ -29,9 +29,9 @@ from werkzeug.routing import Map, Rule
 from werkzeug.routing.converters import AnyConverter, PathConverter, UUIDConverter
 from werkzeug.test import TestResponse
 
+from journal.accounts import policy
+from journal.clinical.screening import load_checklist
 from journal.models import DosingSession, Role, User
-from journal.services import policy
-from journal.services.screening import load_checklist
 from tests.conftest import Clinic, entry_form, runtime
 from tests.helpers import Browser
 from tests.scene import Scene, build_scene, leaks, snapshot

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from journal.config import Settings
+from journal.journaling import entries
 from journal.models import DosingSession, Role
-from journal.services import entries
 from tests.conftest import PG_URL, Clinic, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
 

@@ -8,8 +8,8 @@ import uuid
 from flask import Flask
 from sqlalchemy import delete, select, update
 
+from journal.accounts import audit
 from journal.models import AuditEvent
-from journal.services import audit
 from tests.conftest import Clinic, committing, entry_form, runtime
 
 

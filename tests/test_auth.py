@@ -13,10 +13,10 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from journal.accounts import accounts
+from journal.accounts.passwords import MAX_LENGTH, Passwords, password_problem
+from journal.core.errors import ValidationError
 from journal.models import Role
-from journal.services import accounts
-from journal.services.errors import ValidationError
-from journal.services.passwords import MAX_LENGTH, Passwords, password_problem
 from journal.web.auth.views import LOGIN_FAILED
 from tests.conftest import Clinic, World, entry_form, new_entry_id, runtime
 from tests.helpers import PASSWORD, Browser

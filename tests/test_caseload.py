@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
+from journal.core.actor import Actor
 from journal.models import Course, DosingSession, Phase, Role, SessionStatus, User, Visibility
-from journal.services import comments, review
-from journal.services.actor import Actor
-from journal.services.comments import CommentInput
+from journal.review import comments, review
+from journal.review.comments import CommentInput
 from tests.conftest import World
 from tests.helpers import Browser
 from tests.scene import Written, rewrite, write
@@ -284,7 +284,7 @@ def test_caseload_statements_do_not_grow_with_patients(world: World, query: str)
 
 def test_counts_stop_at_a_cap(load: Caseload, monkeypatch: pytest.MonkeyPatch) -> None:
     """Past the cap a cell says "N+": counting on would walk every entry of the course."""
-    from journal.services import caseload as service
+    from journal.review import caseload as service
 
     monkeypatch.setattr(service, "COUNT_CAP", 3)
     for _ in range(2):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from journal.services.charts import ScorePoint, TrendChart, trend_chart
-from journal.services.instruments import BUILT_IN_FOLDER, Catalogue, Instrument, load_catalogue
+from journal.clinical.charts import ScorePoint, TrendChart, trend_chart
+from journal.clinical.instruments import BUILT_IN_FOLDER, Catalogue, Instrument, load_catalogue
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 # The plot area: x from 56 to 624 with points inset by 14 (70 to 610); y from 28 to 256.

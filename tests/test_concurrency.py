@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from journal.accounts import audit
+from journal.journaling.timeline import PAGE_SIZE
 from journal.models import Entry
-from journal.services import audit
-from journal.services.timeline import PAGE_SIZE
 from tests.conftest import Clinic, entry_form, runtime
 
 WRITERS = 8

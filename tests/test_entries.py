@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from journal.db import utcnow
+from journal.journaling.entries import default_session, suggested_phase
 from journal.models import DosingSession, Entry, EntryRevision, Intention, Phase, SessionStatus
-from journal.services.entries import default_session, suggested_phase
 from tests.conftest import Clinic, entry_form, new_entry_id
 
 NOW = utcnow().replace(microsecond=0)

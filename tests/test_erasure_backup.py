@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 
 from journal import create_app
+from journal.accounts.erasure import ledger_path, read_ledger
 from journal.config import Settings
 from journal.maintenance import backup, restore
 from journal.models import AuditEvent, DataKey, Entry, User
-from journal.services.erasure import ledger_path, read_ledger
 from tests.conftest import PG_URL, Clinic, entry_form, new_entry_id, runtime
 
 pytestmark = pytest.mark.skipif(
@@ -165,7 +165,7 @@ def test_restoring_an_old_backup_reapplies_a_later_erasure(
         with runtime(app).database.session() as db:
             assert db.get(User, clinic.patient.id) is None
             assert db.scalar(select(func.count()).where(DataKey.owner_id == clinic.patient.id)) == 0
-            from journal.services import audit
+            from journal.accounts import audit
 
             assert audit.verify_chain(db).intact
     finally:

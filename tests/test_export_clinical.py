@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from journal.services import questionnaires, session_records
-from journal.services.actor import Actor
+from journal.clinical import questionnaires, session_records
+from journal.core.actor import Actor
 from tests.conftest import Clinic, runtime
 from tests.export_helpers import export, flat, pdf_text, validate
 

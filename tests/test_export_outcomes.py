@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from journal.clinical import screenings
+from journal.core.actor import Actor
+from journal.journaling import entries
+from journal.journaling.entries import EntryInput
+from journal.journaling.intentions import OutcomeInput
 from journal.models import OutcomeStatus, Phase, Visibility
-from journal.services import entries, screenings
-from journal.services.actor import Actor
-from journal.services.entries import EntryInput
-from journal.services.intentions import OutcomeInput
 from tests.conftest import Clinic, runtime
 from tests.export_helpers import export, flat, pdf_text, validate
 

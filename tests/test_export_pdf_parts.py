@@ -9,9 +9,9 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from journal.export import render_pdf
+from journal.export.model import AccountInfo, PatientDataDocument, Scope
 from journal.models import Role
-from journal.services.export import render_pdf
-from journal.services.export.model import AccountInfo, PatientDataDocument, Scope
 from tests.test_export_snapshots import PATIENT, ZONE, at, document, uid
 
 HEADER = "Mira Quell (fictional) · course started 01 Mar 2031"

@@ -18,11 +18,11 @@ from flask import Flask
 from PIL import Image, ImageStat
 from sqlalchemy import select
 
+from journal import export
+from journal.core.actor import Actor
+from journal.core.vault import Vault
+from journal.export.model import ExportOptions
 from journal.models import Course, User
-from journal.services import export
-from journal.services.actor import Actor
-from journal.services.export.model import ExportOptions
-from journal.services.vault import Vault
 from tests.conftest import create_demo, runtime
 from tests.export_helpers import pdf_text
 

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from journal import export
+from journal.core.actor import Actor
+from journal.core.errors import NotFound
+from journal.core.vault import Vault
+from journal.journaling.entries import EntryInput, edit_entry
 from journal.models import AuditEvent, Entry, NoteDisclosure, Phase, Visibility
-from journal.services import access_log, export, review
-from journal.services.actor import Actor
-from journal.services.entries import EntryInput, edit_entry
-from journal.services.errors import NotFound
-from journal.services.vault import Vault
+from journal.review import access_log, review
 from tests.conftest import Clinic, committing, runtime
 from tests.export_helpers import export as post_export
 from tests.export_helpers import flat, is_file, pdf_text, validate
@@ -397,8 +398,9 @@ def test_a_stale_sign_in_carries_the_notes_option_and_reason(clinic: Clinic) -> 
 
 def annotate(clinic: Clinic, entry_ids: list[uuid.UUID]) -> None:
     """A comment, a reply, a theme and a review on every entry the clinician can read."""
-    from journal.services import comments, themes
-    from journal.services.comments import CommentInput
+    from journal.journaling import themes
+    from journal.review import comments
+    from journal.review.comments import CommentInput
 
     world = clinic.world
     staff = Actor(clinic.clinician)
@@ -436,9 +438,9 @@ def test_export_statements_do_not_grow_with_entries_and_comments(clinic: Clinic,
 
 
 def test_a_disclosure_survives_key_rotation_and_goes_with_erasure(clinic: Clinic) -> None:
+    from journal.accounts.erasure import remove_patient_rows
     from journal.crypto import blob_key_id
     from journal.keyrotation import rotate_data_keys, verify_all
-    from journal.services.erasure import remove_patient_rows
 
     scene = build_scene(clinic)
     post_export(scene.world.browser(clinic.clinician), clinic.course.id, "md", **with_notes())

@@ -17,9 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journal.models import OutcomeStatus, Phase, Role, SessionStatus, ThemeKind, Visibility
-from journal.services.export import render_json, render_markdown, render_pdf
-from journal.services.export.model import (
+from journal.export import render_json, render_markdown, render_pdf
+from journal.export.model import (
     AccountInfo,
     CommentRecord,
     CourseDocument,
@@ -43,6 +42,7 @@ from journal.services.export.model import (
     ThemeIndexRecord,
     ThemeRecord,
 )
+from journal.models import OutcomeStatus, Phase, Role, SessionStatus, ThemeKind, Visibility
 from tests.export_helpers import pdf_text, validate
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

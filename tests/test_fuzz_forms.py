@@ -13,10 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from journal.clinical import questionnaires
+from journal.clinical.screening import load_checklist
+from journal.core.actor import Actor
+from journal.journaling import themes
 from journal.models import SafetyFlag
-from journal.services import notes, questionnaires, themes
-from journal.services.actor import Actor
-from journal.services.screening import load_checklist
+from journal.review import notes
 from tests.conftest import Clinic, runtime
 from tests.security_helpers import rules
 

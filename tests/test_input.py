@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from journal.core.actor import Actor
+from journal.core.errors import ValidationError
+from journal.journaling import entries
+from journal.journaling.entries import EntryInput
 from journal.models import Phase, Role, SessionStatus, Visibility
-from journal.services import entries
-from journal.services.actor import Actor
-from journal.services.entries import EntryInput
-from journal.services.errors import ValidationError
 from tests.conftest import Clinic, entry_form, new_entry_id
 from tests.helpers import PASSWORD, Browser
 from tests.security_helpers import count, is_login_redirect, rules, snapshot, url_for_rule

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from journal import create_app
-from journal.config import ConfigError, Settings
-from journal.services.definitions import DefinitionError
-from journal.services.instruments import (
+from journal.clinical.instruments import (
     BUILT_IN_FOLDER,
     AnswersError,
     Catalogue,
@@ -22,6 +20,8 @@ from journal.services.instruments import (
     load_instrument,
     score,
 )
+from journal.config import ConfigError, Settings
+from journal.core.definitions import DefinitionError
 from tests.conftest import register_keys, runtime
 
 

@@ -9,11 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from journal.core.actor import Actor
 from journal.crypto import blob_key_id
+from journal.journaling import intentions
 from journal.keyrotation import SEALED, verify_all
 from journal.models import Intention, IntentionOutcome, OutcomeStatus
-from journal.services import intentions
-from journal.services.actor import Actor
 from tests.conftest import Clinic, create_demo, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
 from tests.test_review_at_rest import database_hits

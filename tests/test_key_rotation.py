@@ -175,7 +175,7 @@ def test_key_commands_rotate_and_report(clinic: Clinic, settings: Settings) -> N
     assert verify.exit_code == 0 and "decrypt" in verify.output
     _all_readable(clinic.world.app, clinic, ids)
     with runtime(clinic.world.app).database.session() as db:
-        from journal.services import audit
+        from journal.accounts import audit
 
         assert audit.verify_chain(db).intact
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journal.services.rendering import plain_excerpt, plain_text, render_markdown
+from journal.core.rendering import plain_excerpt, plain_text, render_markdown
 from tests.conftest import Clinic, entry_form, new_entry_id
 from tests.security_helpers import Element, parse_page, url_scheme
 

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from journal.models.enums import Phase
-from journal.services.definitions import DefinitionError
-from journal.services.prompts import (
+from journal.clinical.prompts import (
     BUILT_IN_FOLDER,
     THEMES,
     Due,
@@ -17,6 +15,8 @@ from journal.services.prompts import (
     load_library,
     load_prompt_file,
 )
+from journal.core.definitions import DefinitionError
+from journal.models.enums import Phase
 
 
 @pytest.fixture(scope="module")

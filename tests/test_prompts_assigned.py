@@ -9,6 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from journal.clinical.prompts import Due, PromptLibrary
+from journal.core.actor import Actor
+from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.journaling import guided
 from journal.models import (
     ClinicPrompt,
     DosingSession,
@@ -17,10 +21,6 @@ from journal.models import (
     PromptAssignment,
     SessionStatus,
 )
-from journal.services import guided
-from journal.services.actor import Actor
-from journal.services.errors import Forbidden, NotFound, ValidationError
-from journal.services.prompts import Due, PromptLibrary
 from tests.conftest import Clinic, entry_form, new_entry_id, runtime
 
 NEXT_DAY = "int-intention-compared"  # shipped integration prompts, by their due

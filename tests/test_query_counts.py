@@ -22,7 +22,7 @@ from sqlalchemy import event
 from bench.generate import Clinic as Synthetic
 from bench.generate import Size, generate
 from journal.config import Settings
-from journal.services.timeline import PAGE_SIZE
+from journal.journaling.timeline import PAGE_SIZE
 from tests.conftest import runtime
 from tests.helpers import Browser, remember_recovery_codes
 

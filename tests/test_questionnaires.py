@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from journal.clinical import questionnaires
+from journal.core.actor import Actor
 from journal.db import utcnow
 from journal.models import QuestionnaireResponse, SafetyFlag, SessionStatus
-from journal.services import questionnaires
-from journal.services.actor import Actor
 from tests.conftest import Clinic, runtime
 from tests.helpers import Browser
 

@@ -10,11 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from journal.core.actor import Actor
+from journal.core.errors import ValidationError
 from journal.db import utcnow
+from journal.journaling import entries, quick_capture
 from journal.models import Entry, Phase, SessionStatus, Visibility
-from journal.services import entries, quick_capture
-from journal.services.actor import Actor
-from journal.services.errors import ValidationError
 from tests.conftest import Clinic, new_entry_id, runtime
 
 

@@ -2,7 +2,7 @@
 and the crawl of every page each person can reach for words they must never see.
 
 Who may read what comes from tests/scene.py (the product's visibility table),
-never from journal.services.policy.
+never from journal.accounts.policy.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ def test_the_navigation_counts_new_entries_up_to_a_cap(
     clinic: Clinic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Beyond the cap the count says "N+": counting on would walk every entry."""
-    from journal.services import caseload
+    from journal.review import caseload
 
     monkeypatch.setattr(caseload, "COUNT_CAP", 3)
     patient = clinic.world.browser(clinic.patient)

@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from journal.clinical.screening import load_checklist
+from journal.clinical.screenings import ScreeningData
+from journal.core.vault import Vault
 from journal.keyrotation import SEALED, rotate_data_keys, verify_all
 from journal.models import AuditEvent, Screening
-from journal.services.screening import load_checklist
-from journal.services.screenings import ScreeningData
-from journal.services.vault import Vault
 from tests.conftest import Clinic, runtime
 from tests.helpers import Browser
 from tests.scene import count_rows, marker

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from journal.services.definitions import DefinitionError
-from journal.services.errors import ValidationError
-from journal.services.screening import (
+from journal.clinical.screening import (
     NEEDS_REVIEW,
     NOTHING_RAISED,
     Checklist,
@@ -19,7 +17,7 @@ from journal.services.screening import (
     load_checklist,
     review,
 )
-from journal.services.vitals import (
+from journal.clinical.vitals import (
     BloodPressureFlag,
     Vitals,
     check_vitals,
@@ -27,6 +25,8 @@ from journal.services.vitals import (
     pre_dose_bp_flag,
     vitals_problems,
 )
+from journal.core.definitions import DefinitionError
+from journal.core.errors import ValidationError
 
 
 @pytest.fixture(scope="module")

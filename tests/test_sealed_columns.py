@@ -9,12 +9,12 @@ import uuid
 import pytest
 from sqlalchemy import Column, LargeBinary, MetaData, Table
 
+from journal.core.vault import Vault, column_context
 from journal.db import Base
 from journal.keyrotation import SEALED
 from journal.models import DataKey, KeyScope, PsychotherapyNote
 from journal.models.sealed import PLAIN_BYTES
 from journal.models.sealed import SEALED as SEALED_INFO
-from journal.services.vault import Vault, column_context
 from tests.conftest import World
 
 

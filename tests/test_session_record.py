@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from journal.clinical.session_records import RecordData
 from journal.config import Settings
+from journal.core.vault import Vault
 from journal.keyrotation import SEALED, rotate_data_keys, verify_all
 from journal.models import AuditEvent, Course, SessionRecord
-from journal.services.session_records import RecordData
-from journal.services.vault import Vault
 from tests.conftest import Clinic, runtime
 from tests.helpers import Browser
 from tests.scene import count_rows, marker

@@ -49,7 +49,7 @@ def _enrol_through_the_web(b: Browser) -> tuple[str, list[str]]:
 def test_a_new_clinician_must_enrol_before_anything_else(world: World) -> None:
     admin = world.user(Role.ADMIN)
     with committing(runtime(world.app)) as db:
-        from journal.services import accounts
+        from journal.accounts import accounts
 
         clinician, _ = accounts.create_user(
             db,

@@ -13,12 +13,12 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from journal.core.actor import Actor
+from journal.core.errors import ValidationError
+from journal.core.vault import Vault
+from journal.journaling import entries, timeline
+from journal.journaling.entries import EntryInput
 from journal.models import DosingSession, Entry, Phase, Visibility
-from journal.services import entries, timeline
-from journal.services.actor import Actor
-from journal.services.entries import EntryInput
-from journal.services.errors import ValidationError
-from journal.services.vault import Vault
 from tests.conftest import Clinic, committing, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
 from tests.scene import Scene, build_scene, count_rows, fresh_entry, leaks, linked_entries, marker

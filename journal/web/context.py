@@ -16,11 +16,11 @@ from flask import Flask, Response, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from journal.core.actor import Actor
+from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.models import LoginSession, User
 from journal.runtime import Runtime
-from journal.services.actor import Actor
-from journal.services.vault import Vault
-from journal.services.work import Work
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,6 +68,13 @@ def commit_work(response: Response) -> Response:
     if unit is not None:
         unit.commit()
     return response
+
+
+def commit_before_slow_work() -> None:
+    """Commit the request's unit now, before work that needs no database and takes
+    seconds (typesetting a PDF), so no transaction (on SQLite, the write lock) waits
+    on it. The unit stays open for anything after; the end of the request commits it."""
+    work().commit()
 
 
 def discard_work() -> None:

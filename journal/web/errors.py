@@ -9,7 +9,7 @@ from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from journal.services.errors import DecryptionError, Forbidden, NotFound
+from journal.core.errors import DecryptionError, Forbidden, NotFound
 from journal.web import context
 
 log = logging.getLogger("journal.integrity")

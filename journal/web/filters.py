@@ -7,14 +7,14 @@ from datetime import datetime
 from flask import Flask
 from markupsafe import Markup
 
-from journal.models import Phase, SessionStatus, Visibility
-from journal.services.labels import (
+from journal.core.labels import (
     PHASE_LABELS,
     SHORT_VISIBILITY,
     STATUS_LABELS,
     VISIBILITY_LABELS,
 )
-from journal.services.rendering import render_markdown
+from journal.core.rendering import render_markdown
+from journal.models import Phase, SessionStatus, Visibility
 
 __all__ = ["PHASE_LABELS", "SHORT_VISIBILITY", "STATUS_LABELS", "VISIBILITY_LABELS"]
 from journal.web import context

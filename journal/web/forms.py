@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from journal.services.errors import ValidationError
+from journal.core.errors import ValidationError
 
 
 class ButtonForm(FlaskForm):

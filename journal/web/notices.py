@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from flask import Flask
 from flask_login import current_user
 
+from journal.clinical import questionnaires
 from journal.models import Role
-from journal.services import caseload, comments, questionnaires
+from journal.review import caseload, comments
 from journal.web import context
 
 

@@ -11,9 +11,9 @@ from flask import Flask, Response, abort, flash, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from journal.accounts import twofactor
+from journal.accounts.accounts import confirm_identity, is_recent, resume_login_session
 from journal.models import LoginSession, Role, User
-from journal.services import twofactor
-from journal.services.accounts import confirm_identity, is_recent, resume_login_session
 from journal.web import context
 
 csrf = CSRFProtect()

@@ -16,7 +16,7 @@ from flask import Flask, Response, make_response, render_template, request
 from flask_limiter import Limiter
 from flask_limiter._extension import RequestLimit
 
-from journal.services.accounts import normalise_email
+from journal.accounts.accounts import normalise_email
 from journal.web import context
 from journal.web.auth.forms import LoginForm
 from journal.web.auth.views import pending_user_key

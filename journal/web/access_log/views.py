@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import Blueprint, render_template, request
 
 from journal.models import Role
-from journal.services import access_log
+from journal.review import access_log
 from journal.web import context
 from journal.web.security import roles
 

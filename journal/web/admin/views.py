@@ -5,9 +5,9 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import accounts, audit, courses, erasure
+from journal.core.errors import ValidationError
 from journal.models import Role
-from journal.services import accounts, audit, courses, erasure
-from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.admin.forms import AddClinicianForm, AdminCourseForm, EraseForm, UserForm
 from journal.web.forms import ButtonForm, apply_errors

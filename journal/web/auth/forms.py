@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from journal.services.passwords import MAX_LENGTH
+from journal.accounts.passwords import MAX_LENGTH
 
 
 class LoginForm(FlaskForm):

@@ -9,9 +9,9 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from journal.accounts import accounts, twofactor
+from journal.core.errors import ValidationError
 from journal.models import User
-from journal.services import accounts, twofactor
-from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.auth.forms import (
     ChangePasswordForm,

@@ -5,8 +5,8 @@ import uuid
 from flask import Blueprint, flash, redirect, url_for
 from werkzeug.wrappers import Response
 
-from journal.services import comments
-from journal.services.errors import ValidationError
+from journal.core.errors import ValidationError
+from journal.review import comments
 from journal.web import context
 from journal.web.entries.page import entry_page
 from journal.web.entries.page_forms import CommentForm

@@ -16,8 +16,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from journal.accounts.courses import INDICATION_MAX, MAX_SESSIONS
 from journal.models import SessionStatus
-from journal.services.courses import INDICATION_MAX, MAX_SESSIONS
 from journal.web.filters import STATUS_LABELS
 
 

@@ -6,18 +6,12 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import courses, policy
+from journal.clinical import questionnaires, screenings, session_records
+from journal.core.errors import ValidationError
+from journal.journaling import guided, timeline
 from journal.models import CourseStatus, Role, SessionStatus
-from journal.services import (
-    comments,
-    courses,
-    guided,
-    policy,
-    questionnaires,
-    screenings,
-    session_records,
-    timeline,
-)
-from journal.services.errors import ValidationError
+from journal.review import comments
 from journal.web import context
 from journal.web.courses.forms import CourseForm, SessionForm
 from journal.web.forms import ButtonForm, apply_errors

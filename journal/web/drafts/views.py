@@ -5,8 +5,8 @@ import uuid
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from journal.services import drafts
-from journal.services.errors import ValidationError
+from journal.core.errors import ValidationError
+from journal.journaling import drafts
 from journal.web import context
 from journal.web.filters import local
 from journal.web.forms import ButtonForm

@@ -9,9 +9,9 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from journal.journaling.entries import BODY_MAX, TITLE_MAX, EntryInput
+from journal.journaling.intentions import IntentionView, OutcomeInput
 from journal.models import DosingSession, OutcomeStatus, Phase, Visibility
-from journal.services.entries import BODY_MAX, TITLE_MAX, EntryInput
-from journal.services.intentions import IntentionView, OutcomeInput
 from journal.web.filters import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
 
 

@@ -10,7 +10,9 @@ import uuid
 
 from flask import render_template
 
-from journal.services import comments, entries, guided, intentions, policy, review, themes
+from journal.accounts import policy
+from journal.journaling import entries, guided, intentions, themes
+from journal.review import comments, review
 from journal.web import context
 from journal.web.entries.page_forms import CommentForm, ThemeForm
 from journal.web.forms import ButtonForm

@@ -9,9 +9,9 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from journal.journaling.themes import NAME_MAX
 from journal.models import ThemeKind, Visibility
-from journal.services.comments import COMMENT_MAX, QUOTE_MAX, CommentInput
-from journal.services.themes import NAME_MAX
+from journal.review.comments import COMMENT_MAX, QUOTE_MAX, CommentInput
 
 LEVELS = {
     Visibility.CARE_TEAM: "Shared with the patient",

@@ -5,9 +5,10 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import courses, policy
+from journal.core.errors import ConflictError, ValidationError
+from journal.journaling import drafts, entries, guided, intentions
 from journal.models import Phase
-from journal.services import courses, drafts, entries, guided, intentions, policy
-from journal.services.errors import ConflictError, ValidationError
 from journal.web import context
 from journal.web.entries.forms import EntryForm, outcomes_from
 from journal.web.entries.page import entry_page

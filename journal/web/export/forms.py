@@ -17,15 +17,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
-from journal.models import Phase
-from journal.services.export import (
+from journal.export import (
     NOTES_REASON_MAX,
     NOTES_REASON_MIN,
     PASSPHRASE_MAX,
     ExportFormat,
     ExportOptions,
 )
-from journal.services.export.model import Span
+from journal.export.model import Span
+from journal.models import Phase
 from journal.web.filters import PHASE_LABELS
 
 FORMAT_LABELS = {

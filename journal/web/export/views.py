@@ -15,9 +15,9 @@ import uuid
 from flask import Blueprint, Response, render_template, request
 from flask_wtf import FlaskForm
 
+from journal import export
+from journal.core.errors import ValidationError
 from journal.models import Role
-from journal.services import export
-from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.export.forms import CARRIED, CourseExportForm, PatientDataForm
 from journal.web.filters import day
@@ -30,9 +30,7 @@ RELOGIN_STATUS = 401
 
 
 def _attachment(pending: export.PendingFile) -> Response:
-    # The unit of work commits here, before the typesetting, which needs no database
-    # and must not hold a transaction (on SQLite, the write lock) for seconds.
-    context.work().commit()
+    context.commit_before_slow_work()
     file = pending.file()
     response = Response(file.content, mimetype=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'

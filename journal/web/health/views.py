@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from journal.services.errors import KeyFileError
-from journal.services.keys import health
+from journal.core.errors import KeyFileError
+from journal.core.keys import health
 from journal.web import context
 
 bp = Blueprint("health", __name__)

@@ -5,8 +5,10 @@ from datetime import datetime
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import courses
+from journal.journaling import guided
 from journal.models import CourseStatus, Role
-from journal.services import caseload, comments, courses, guided
+from journal.review import caseload, comments
 from journal.web import context
 
 bp = Blueprint("home", __name__)

@@ -4,7 +4,7 @@ import uuid
 
 from flask import Blueprint, render_template
 
-from journal.services import intentions
+from journal.journaling import intentions
 from journal.web import context
 
 bp = Blueprint("intentions", __name__)

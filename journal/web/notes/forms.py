@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from journal.models import DosingSession
-from journal.services.notes import NOTE_MAX
+from journal.review.notes import NOTE_MAX
 
 
 class NoteForm(FlaskForm):

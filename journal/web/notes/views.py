@@ -5,9 +5,10 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import courses, policy
+from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role
-from journal.services import courses, notes, policy
-from journal.services.errors import ConflictError, ValidationError
+from journal.review import notes
 from journal.web import context
 from journal.web.filters import when
 from journal.web.forms import apply_errors

@@ -8,9 +8,9 @@ from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from journal.clinical.prompts import MAX_PROMPT_CHARS, THEMES, Due, Prompt
+from journal.journaling.guided import PromptInput
 from journal.models import DosingSession, Phase, SessionStatus
-from journal.services.guided import PromptInput
-from journal.services.prompts import MAX_PROMPT_CHARS, THEMES, Due, Prompt
 from journal.web.filters import PHASE_LABELS
 
 DUE_LABELS = {

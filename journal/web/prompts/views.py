@@ -5,10 +5,11 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import courses, policy
+from journal.clinical.prompts import PromptLibrary
+from journal.core.errors import ValidationError
+from journal.journaling import guided
 from journal.models import Role
-from journal.services import courses, guided, policy
-from journal.services.errors import ValidationError
-from journal.services.prompts import PromptLibrary
 from journal.web import context
 from journal.web.filters import when
 from journal.web.forms import apply_errors

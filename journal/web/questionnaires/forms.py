@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 
+from journal.clinical.instruments import Catalogue
 from journal.models import Cadence
-from journal.services.instruments import Catalogue
 
 CADENCE_LABELS = {
     Cadence.ONCE: "Once",

@@ -5,10 +5,10 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.clinical import questionnaires
+from journal.clinical.instruments import Catalogue, answers_from_form
+from journal.core.errors import NotFound, ValidationError
 from journal.models import Role
-from journal.services import questionnaires
-from journal.services.errors import NotFound, ValidationError
-from journal.services.instruments import Catalogue, answers_from_form
 from journal.web import context
 from journal.web.forms import ButtonForm, apply_errors
 from journal.web.questionnaires.forms import CADENCE_LABELS, AssignForm

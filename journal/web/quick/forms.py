@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from journal.journaling.quick_capture import BODY, FEELINGS, INTENSITY, QuickInput
 from journal.models import Visibility
-from journal.services.quick_capture import BODY, FEELINGS, INTENSITY, QuickInput
 from journal.web.filters import VISIBILITY_LABELS
 
 

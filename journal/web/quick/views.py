@@ -5,9 +5,10 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import policy
+from journal.core.errors import ValidationError
+from journal.journaling import quick_capture
 from journal.models import Role
-from journal.services import policy, quick_capture
-from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.forms import apply_errors
 from journal.web.quick.forms import QuickForm

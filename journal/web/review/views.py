@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import Role
-from journal.services import review
+from journal.review import review
 from journal.web import context
 from journal.web.forms import ButtonForm
 from journal.web.security import roles

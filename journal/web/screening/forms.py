@@ -1,5 +1,5 @@
 """The screening form: the date here; one answer and one note per checklist item,
-named after the item (see services/screenings.answer_field), read by the view."""
+named after the item (see clinical/screenings.answer_field), read by the view."""
 
 from __future__ import annotations
 

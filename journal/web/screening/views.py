@@ -6,11 +6,11 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.clinical import screenings
+from journal.clinical.screening import ScreeningAnswer
+from journal.clinical.screenings import ScreeningInput, answer_field, note_field
+from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role
-from journal.services import screenings
-from journal.services.errors import ConflictError, ValidationError
-from journal.services.screening import ScreeningAnswer
-from journal.services.screenings import ScreeningInput, answer_field, note_field
 from journal.web import context
 from journal.web.screening.forms import ScreeningForm
 from journal.web.security import roles

@@ -4,9 +4,10 @@ import uuid
 
 from flask import Blueprint, render_template, request
 
+from journal.accounts import policy
+from journal.core.errors import ValidationError
+from journal.journaling import search
 from journal.models import Role
-from journal.services import policy, search
-from journal.services.errors import ValidationError
 from journal.web import context
 from journal.web.security import roles
 

@@ -18,14 +18,14 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from journal.models import User
-from journal.services.session_records import (
+from journal.clinical.session_records import (
     DISSOCIATION_SCALE,
     DOSE_UNITS,
     ROUTES,
     SIDE_EFFECTS,
     RecordInput,
 )
+from journal.models import User
 
 NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
 WHOLE = {"inputmode": "numeric", "autocomplete": "off"}

@@ -6,9 +6,9 @@ from dataclasses import asdict
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.clinical import session_records
+from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role
-from journal.services import session_records
-from journal.services.errors import ConflictError, ValidationError
 from journal.web import context
 from journal.web.forms import apply_errors
 from journal.web.security import roles

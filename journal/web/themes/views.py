@@ -5,8 +5,8 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from journal.services import themes
-from journal.services.errors import ValidationError
+from journal.core.errors import ValidationError
+from journal.journaling import themes
 from journal.web import context
 from journal.web.entries.page import entry_page
 from journal.web.entries.page_forms import KIND_LABELS, ThemeForm

@@ -1,0 +1,254 @@
+"""Accounts, sign-in and login sessions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from journal.accounts import audit
+from journal.accounts.passwords import Passwords, password_problem, temporary_password
+from journal.core.actor import Actor
+from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.db import atomic, new_id, utcnow, write_soon
+from journal.models import LoginSession, Role, User
+
+EMAIL_MAX = 254
+NAME_MAX = 120
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    idle_staff: timedelta = timedelta(minutes=30)
+    idle_patient: timedelta = timedelta(minutes=60)
+    absolute: timedelta = timedelta(hours=12)
+    touch_every: timedelta = timedelta(minutes=1)
+    recent: timedelta = timedelta(minutes=5)  # export, two-factor and key changes
+
+
+def has_control_chars(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def normalise_email(email: str) -> str:
+    """Lower-cased and trimmed; a value with control characters matches no one
+    (PostgreSQL refuses NUL in text, so such a value must never reach a query)."""
+    email = email.strip().lower()
+    return "" if has_control_chars(email) else email
+
+
+def _validate_identity(db: Session, email: str, name: str) -> None:
+    errors: dict[str, str] = {}
+    if not email or "@" not in email or len(email) > EMAIL_MAX or " " in email:
+        errors["email"] = "Enter a valid email address."
+    elif db.scalar(select(User.id).where(User.email == email)) is not None:
+        errors["email"] = "An account with this email already exists."
+    if not name.strip() or len(name) > NAME_MAX or has_control_chars(name):
+        errors["name"] = f"Enter a name of 1 to {NAME_MAX} characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+@atomic
+def create_user(
+    db: Session,
+    passwords: Passwords,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str | None = None,
+    actor: Actor | None = None,
+) -> tuple[User, str | None]:
+    """Create an account. Without a password, a temporary one is made and returned;
+    it must be changed at first sign-in."""
+    email = normalise_email(email)
+    _validate_identity(db, email, name)
+    temp = None
+    if password is None:
+        temp = password = temporary_password()
+    elif problem := password_problem(password, email=email):
+        raise ValidationError({"password": problem})
+    user = User(
+        id=new_id(),
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=passwords.hash(password),
+        must_change_password=temp is not None,
+        active=True,
+    )
+    db.add(user)
+    audit.record(db, "user.create", actor=actor, object_type="user", object_id=user.id)
+    return user, temp
+
+
+@atomic
+def authenticate(
+    db: Session, passwords: Passwords, email: str, password: str, address: str | None
+) -> User | None:
+    """The user for these credentials, or None; both failure kinds look the same."""
+    user = db.scalar(select(User).where(User.email == normalise_email(email)))
+    ok = passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        audit.record(db, "login", user=user, outcome="failure", address=address)
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    audit.record(db, "login.password", user=user, address=address)
+    return user
+
+
+@atomic
+def start_login_session(db: Session, user: User, address: str | None) -> LoginSession:
+    """Every factor is checked: the person is signed in."""
+    now = utcnow()
+    login = LoginSession(
+        id=new_id(), user_id=user.id, created_at=now, last_seen_at=now, authenticated_at=now
+    )
+    user.last_login_at = now
+    db.add(login)
+    audit.record(db, "login", user=user, address=address)
+    return login
+
+
+@atomic
+def record_failed_second_factor(db: Session, user: User, address: str | None) -> None:
+    audit.record(db, "login.second_factor", user=user, outcome="failure", address=address)
+
+
+@atomic
+def confirm_identity(db: Session, login: LoginSession) -> None:
+    """The person re-entered their credentials: their login counts as recent again."""
+    login.authenticated_at = utcnow()
+
+
+def is_recent(login: LoginSession, within: timedelta, now: datetime | None = None) -> bool:
+    proven = login.authenticated_at or login.created_at
+    return (now or utcnow()) - proven <= within
+
+
+@atomic
+def end_login_session(db: Session, actor: Actor, login_id: uuid.UUID) -> None:
+    db.execute(
+        update(LoginSession)
+        .where(LoginSession.id == login_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    audit.record(db, "logout", actor=actor)
+
+
+def end_other_sessions(db: Session, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
+    stmt = update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)
+    )
+    if keep is not None:
+        stmt = stmt.where(LoginSession.id != keep)
+    db.execute(stmt.values(ended_at=utcnow()))
+
+
+def resume_login_session(
+    db: Session, login_id: uuid.UUID, limits: SessionLimits, now: datetime | None = None
+) -> tuple[LoginSession, User] | None:
+    """The live session and its user, or None if it ended, expired or the user is inactive."""
+    now = now or utcnow()
+    row = db.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == login_id)
+    ).first()
+    if row is None:
+        return None
+    login, user = row
+    idle = limits.idle_patient if user.role == Role.PATIENT else limits.idle_staff
+    expired = now - login.last_seen_at > idle or now - login.created_at > limits.absolute
+    if login.ended_at is not None or not user.active or expired:
+        return None
+    if now - login.last_seen_at > limits.touch_every:
+
+        def touch(_db: Session) -> None:
+            login.last_seen_at = now
+
+        write_soon(db, touch)
+    return login, user
+
+
+@atomic
+def change_password(
+    db: Session,
+    passwords: Passwords,
+    actor: Actor,
+    *,
+    current: str,
+    new: str,
+    keep_session: uuid.UUID | None,
+) -> None:
+    """Change the actor's password; every other session of theirs ends."""
+    user = actor.user
+    if not passwords.verify(user.password_hash, current):
+        raise ValidationError({"current_password": "That is not your current password."})
+    if problem := password_problem(new, email=user.email):
+        raise ValidationError({"new_password": problem})
+    if new == current:
+        raise ValidationError({"new_password": "Choose a password different from the current one."})
+    user.password_hash = passwords.hash(new)
+    user.must_change_password = False
+    end_other_sessions(db, user.id, keep=keep_session)
+    audit.record(db, "user.password_change", actor=actor, object_type="user", object_id=user.id)
+
+
+@atomic
+def set_active(db: Session, actor: Actor, user_id: uuid.UUID, active: bool) -> User:
+    """Activate or deactivate an account; deactivation ends its sessions at once."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    if user.id == actor.id and not active:
+        raise ValidationError({"active": "You cannot deactivate your own account."})
+    user.active = active
+    if not active:
+        end_other_sessions(db, user.id, keep=None)
+    action = "user.activate" if active else "user.deactivate"
+    audit.record(db, action, actor=actor, object_type="user", object_id=user.id)
+    return user
+
+
+@atomic
+def reset_password(db: Session, passwords: Passwords, actor: Actor, user_id: uuid.UUID) -> str:
+    """An admin issues a new temporary password; the user's sessions end."""
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    temp = temporary_password()
+    user.password_hash = passwords.hash(temp)
+    user.must_change_password = True
+    end_other_sessions(db, user.id, keep=None)
+    audit.record(db, "user.password_reset", actor=actor, object_type="user", object_id=user.id)
+    return temp
+
+
+def list_users(db: Session, actor: Actor) -> list[User]:
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    return list(db.scalars(select(User).order_by(User.role, User.name)))
+
+
+def find_user_by_email(db: Session, email: str, role: Role | None = None) -> User | None:
+    stmt = select(User).where(User.email == normalise_email(email))
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    return db.scalar(stmt)
+
+
+def get_user(db: Session, user_id: uuid.UUID) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user

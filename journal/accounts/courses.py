@@ -1,0 +1,378 @@
+"""Courses of treatment, care teams and dosing sessions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.orm import Session
+
+from journal.accounts import audit
+from journal.accounts.accounts import normalise_email
+from journal.accounts.policy import (
+    CourseAccess,
+    can_manage_sessions,
+    course_access,
+    visible_courses_clause,
+)
+from journal.core.actor import Actor
+from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.vault import Vault
+from journal.db import atomic, new_id, utcnow
+from journal.models import (
+    CareTeamMember,
+    Course,
+    CourseStatus,
+    DosingSession,
+    Role,
+    SessionStatus,
+    User,
+)
+
+INDICATION_MAX = 500
+MAX_SESSIONS = 60
+
+
+@dataclass(frozen=True)
+class NextSession:
+    number: int
+    scheduled_at: datetime
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    """A course as listed on a home page (no content)."""
+
+    course: Course
+    patient: User
+    next_session: NextSession | None
+    sessions_done: int
+    sessions_total: int
+
+
+def _check_indication(indication: str) -> str:
+    indication = indication.strip()
+    if len(indication) > INDICATION_MAX:
+        raise ValidationError({"indication": f"Use at most {INDICATION_MAX} characters."})
+    return indication
+
+
+@atomic
+def create_course(
+    db: Session,
+    vault: Vault,
+    actor: Actor,
+    *,
+    patient_email: str,
+    clinician_emails: list[str],
+    started_on: date,
+    indication: str = "",
+) -> Course:
+    """Open a course for a patient. A clinician who opens one joins its care team."""
+    if actor.role not in (Role.ADMIN, Role.CLINICIAN):
+        raise Forbidden()
+    indication = _check_indication(indication)
+    patient = db.scalar(
+        select(User).where(User.email == normalise_email(patient_email), User.role == Role.PATIENT)
+    )
+    if patient is None or not patient.active:
+        raise ValidationError({"patient_email": "No active patient account has this email."})
+    emails = {normalise_email(e) for e in clinician_emails if e.strip()}
+    clinicians = list(
+        db.scalars(select(User).where(User.email.in_(emails), User.role == Role.CLINICIAN))
+    )
+    if len(clinicians) != len(emails):
+        raise ValidationError({"clinician_emails": "Each email must belong to a clinician."})
+    if actor.role == Role.CLINICIAN and actor.user not in clinicians:
+        clinicians.append(actor.user)
+    if not clinicians:
+        raise ValidationError({"clinician_emails": "A course needs at least one clinician."})
+    course = Course(
+        id=new_id(),
+        patient_id=patient.id,
+        status=CourseStatus.ACTIVE,
+        started_on=started_on,
+        version=1,
+    )
+    if indication:
+        course.indication = vault.seal_column(course, "indication", patient.id, indication)
+    db.add(course)
+    db.flush()  # no relationship() mappings, so order inserts by hand
+    db.add_all(CareTeamMember(course_id=course.id, clinician_id=c.id) for c in clinicians)
+    audit.record(
+        db,
+        "course.create",
+        actor=actor,
+        object_type="course",
+        object_id=course.id,
+        subject_id=patient.id,
+    )
+    return course
+
+
+def course_indication(vault: Vault, access: CourseAccess) -> str:
+    return vault.open_optional(access.course, "indication", access.course.patient_id) or ""
+
+
+@atomic
+def set_course_status(
+    db: Session, actor: Actor, course_id: uuid.UUID, status: CourseStatus
+) -> Course:
+    if actor.role == Role.ADMIN:
+        course = db.get(Course, course_id)
+        if course is None:
+            raise NotFound()
+    else:
+        access = course_access(db, actor.user, course_id)
+        if not access.as_clinician:
+            raise Forbidden()
+        course = access.course
+    course.status = status
+    course.ended_on = utcnow().date() if status == CourseStatus.CLOSED else None
+    audit.record(
+        db,
+        f"course.{status.value}",
+        actor=actor,
+        object_type="course",
+        object_id=course.id,
+        subject_id=course.patient_id,
+    )
+    return course
+
+
+def care_team(db: Session, course_id: uuid.UUID) -> list[User]:
+    return list(
+        db.scalars(
+            select(User)
+            .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
+            .where(CareTeamMember.course_id == course_id)
+            .order_by(User.name)
+        )
+    )
+
+
+@atomic
+def add_clinician(db: Session, actor: Actor, course_id: uuid.UUID, email: str) -> None:
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    course = db.get(Course, course_id)
+    if course is None:
+        raise NotFound()
+    clinician = db.scalar(
+        select(User).where(User.email == normalise_email(email), User.role == Role.CLINICIAN)
+    )
+    if clinician is None:
+        raise ValidationError({"email": "No clinician account has this email."})
+    if db.get(CareTeamMember, (course_id, clinician.id)) is None:
+        db.add(CareTeamMember(course_id=course_id, clinician_id=clinician.id))
+        audit.record(
+            db,
+            "care_team.add",
+            actor=actor,
+            object_type="course",
+            object_id=course_id,
+            subject_id=course.patient_id,
+        )
+
+
+@atomic
+def remove_clinician(
+    db: Session, actor: Actor, course_id: uuid.UUID, clinician_id: uuid.UUID
+) -> None:
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    course = db.get(Course, course_id)
+    if course is None:
+        raise NotFound()
+    db.execute(
+        delete(CareTeamMember).where(
+            CareTeamMember.course_id == course_id, CareTeamMember.clinician_id == clinician_id
+        )
+    )
+    audit.record(
+        db,
+        "care_team.remove",
+        actor=actor,
+        object_type="course",
+        object_id=course_id,
+        subject_id=course.patient_id,
+    )
+
+
+@dataclass(frozen=True)
+class AdminCourseRow:
+    """A course as the admin sees it: who and when, never what was written."""
+
+    course: Course
+    patient: User
+    team: list[User]
+
+
+def all_courses(db: Session, actor: Actor) -> list[AdminCourseRow]:
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    pairs = db.execute(
+        select(Course, User).join(User, User.id == Course.patient_id).order_by(Course.created_at)
+    ).all()
+    teams: dict[uuid.UUID, list[User]] = {c.id: [] for c, _ in pairs}
+    for member, clinician in db.execute(
+        select(CareTeamMember, User)
+        .join(User, User.id == CareTeamMember.clinician_id)
+        .order_by(User.name)
+    ):
+        teams.setdefault(member.course_id, []).append(clinician)
+    return [AdminCourseRow(course, patient, teams[course.id]) for course, patient in pairs]
+
+
+def admin_course(db: Session, actor: Actor, course_id: uuid.UUID) -> AdminCourseRow:
+    if actor.role != Role.ADMIN:
+        raise Forbidden()
+    course = db.get(Course, course_id)
+    if course is None:
+        raise NotFound()
+    patient = db.get(User, course.patient_id)
+    assert patient is not None
+    return AdminCourseRow(course, patient, care_team(db, course_id))
+
+
+def courses_for(db: Session, actor: Actor, now: datetime | None = None) -> list[CourseRow]:
+    """Courses the actor may open, with next session and progress, in three queries."""
+    now = now or utcnow()
+    pairs = db.execute(
+        select(Course, User)
+        .join(User, User.id == Course.patient_id)
+        .where(visible_courses_clause(actor.user))
+        .order_by(User.name, Course.started_on)
+    ).all()
+    ids = [c.id for c, _ in pairs]
+    # Plain rows, not ORM objects: a caseload of 40 courses has hundreds of sessions.
+    sessions: dict[uuid.UUID, list[Row[uuid.UUID, int, datetime, SessionStatus]]] = {
+        i: [] for i in ids
+    }
+    if ids:
+        for s in db.execute(
+            select(
+                DosingSession.course_id,
+                DosingSession.number,
+                DosingSession.scheduled_at,
+                DosingSession.status,
+            )
+            .where(DosingSession.course_id.in_(ids))
+            .order_by(DosingSession.scheduled_at)
+        ):
+            sessions[s.course_id].append(s)
+    rows = []
+    for course, patient in pairs:
+        own = sessions[course.id]
+        upcoming = [s for s in own if s.status == SessionStatus.SCHEDULED and s.scheduled_at >= now]
+        rows.append(
+            CourseRow(
+                course=course,
+                patient=patient,
+                next_session=NextSession(upcoming[0].number, upcoming[0].scheduled_at)
+                if upcoming
+                else None,
+                sessions_done=sum(s.status == SessionStatus.COMPLETED for s in own),
+                sessions_total=sum(s.status != SessionStatus.CANCELLED for s in own),
+            )
+        )
+    return rows
+
+
+# -- dosing sessions --------------------------------------------------------
+
+
+def list_sessions(db: Session, course_id: uuid.UUID) -> list[DosingSession]:
+    return list(
+        db.scalars(
+            select(DosingSession)
+            .where(DosingSession.course_id == course_id)
+            .order_by(DosingSession.scheduled_at, DosingSession.number)
+        )
+    )
+
+
+def _check_session_time(scheduled_at: datetime) -> None:
+    if scheduled_at.tzinfo is None:
+        raise ValidationError({"scheduled_at": "Give a date and time."})
+    if not 2000 <= scheduled_at.year <= 2100:
+        raise ValidationError({"scheduled_at": "Give a date between 2000 and 2100."})
+
+
+@atomic
+def schedule_session(
+    db: Session,
+    actor: Actor,
+    course_id: uuid.UUID,
+    *,
+    scheduled_at: datetime,
+    number: int | None = None,
+    status: SessionStatus = SessionStatus.SCHEDULED,
+) -> DosingSession:
+    access = course_access(db, actor.user, course_id)
+    if not can_manage_sessions(access):
+        raise Forbidden()
+    _check_session_time(scheduled_at)
+    count = db.scalar(select(func.count()).where(DosingSession.course_id == course_id)) or 0
+    if count >= MAX_SESSIONS:
+        raise ValidationError({"scheduled_at": f"A course holds at most {MAX_SESSIONS} sessions."})
+    if number is None:
+        number = int(count) + 1
+    elif not 1 <= number <= MAX_SESSIONS:
+        raise ValidationError({"number": f"Use a number from 1 to {MAX_SESSIONS}."})
+    session = DosingSession(
+        id=new_id(), course_id=course_id, number=number, scheduled_at=scheduled_at, status=status
+    )
+    db.add(session)
+    audit.record(
+        db,
+        "session.create",
+        actor=actor,
+        object_type="dosing_session",
+        object_id=session.id,
+        subject_id=access.course.patient_id,
+    )
+    return session
+
+
+def get_session(db: Session, access: CourseAccess, session_id: uuid.UUID) -> DosingSession:
+    session = db.get(DosingSession, session_id)
+    if session is None or session.course_id != access.course.id:
+        raise NotFound()
+    return session
+
+
+@atomic
+def update_session(
+    db: Session,
+    actor: Actor,
+    course_id: uuid.UUID,
+    session_id: uuid.UUID,
+    *,
+    scheduled_at: datetime,
+    number: int,
+    status: SessionStatus,
+) -> DosingSession:
+    """Move, renumber, complete or cancel a session: all one ordinary edit."""
+    access = course_access(db, actor.user, course_id)
+    session = get_session(db, access, session_id)
+    if not can_manage_sessions(access):
+        raise Forbidden()
+    _check_session_time(scheduled_at)
+    if not 1 <= number <= MAX_SESSIONS:
+        raise ValidationError({"number": f"Use a number from 1 to {MAX_SESSIONS}."})
+    session.scheduled_at = scheduled_at
+    session.number = number
+    session.status = status
+    session.updated_at = utcnow()
+    audit.record(
+        db,
+        "session.update",
+        actor=actor,
+        object_type="dosing_session",
+        object_id=session.id,
+        subject_id=access.course.patient_id,
+    )
+    return session

@@ -1,0 +1,187 @@
+"""The one home of access rules.
+
+Every page, query and export asks here who may see what:
+- a patient sees their own courses and every entry on them except
+  clinician-only ones, and their own private entries;
+- a clinician sees the courses of their care teams, never a patient's private
+  entries;
+- an admin sees no journal content at all.
+Membership is read from the database on every request, so removing a
+clinician from a care team takes effect at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from journal.core.errors import NotFound
+from journal.models import CareTeamMember, Course, CourseStatus, Entry, Role, User, Visibility
+
+
+@dataclass(frozen=True)
+class CourseAccess:
+    """What the acting user is to one course."""
+
+    course: Course
+    user: User
+    as_patient: bool
+    as_clinician: bool
+
+    @property
+    def writable(self) -> bool:
+        return self.course.status == CourseStatus.ACTIVE
+
+
+def is_on_care_team(db: Session, course_id: uuid.UUID, clinician_id: uuid.UUID) -> bool:
+    stmt = select(
+        exists().where(
+            CareTeamMember.course_id == course_id, CareTeamMember.clinician_id == clinician_id
+        )
+    )
+    return bool(db.scalar(stmt))
+
+
+def course_access(db: Session, user: User, course_id: uuid.UUID) -> CourseAccess:
+    """The actor's access to a course, or NotFound (never reveals that it exists)."""
+    course = db.get(Course, course_id)
+    if course is None or user.role == Role.ADMIN:
+        raise NotFound()
+    if user.role == Role.PATIENT and course.patient_id == user.id:
+        return CourseAccess(course, user, as_patient=True, as_clinician=False)
+    if user.role == Role.CLINICIAN and is_on_care_team(db, course.id, user.id):
+        return CourseAccess(course, user, as_patient=False, as_clinician=True)
+    raise NotFound()
+
+
+def visible_courses_clause(user: User) -> ColumnElement[bool]:
+    """Courses the user may open, as a WHERE clause on Course."""
+    if user.role == Role.PATIENT:
+        return Course.patient_id == user.id
+    if user.role == Role.CLINICIAN:
+        return Course.id.in_(
+            select(CareTeamMember.course_id).where(CareTeamMember.clinician_id == user.id)
+        )
+    return Course.id.is_(None)  # admins: none
+
+
+def can_read(access: CourseAccess, visibility: Visibility, author_id: uuid.UUID) -> bool:
+    """Whether words at this visibility, by this author, on this course, are readable."""
+    if visibility == Visibility.PRIVATE:
+        return author_id == access.user.id
+    if visibility == Visibility.CARE_TEAM:
+        return access.as_patient or access.as_clinician
+    return access.as_clinician
+
+
+def can_read_entry(access: CourseAccess, entry: Entry) -> bool:
+    return entry.course_id == access.course.id and can_read(
+        access, entry.visibility, entry.author_id
+    )
+
+
+def readable_entries_clause(access: CourseAccess) -> ColumnElement[bool]:
+    """The same rule as can_read_entry, as SQL, for list queries and counts."""
+    own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == access.user.id)
+    shared = Entry.visibility == Visibility.CARE_TEAM
+    staff = Entry.visibility == Visibility.CLINICIAN_ONLY if access.as_clinician else None
+    parts = [own_private, shared] + ([staff] if staff is not None else [])
+    return and_(Entry.course_id == access.course.id, or_(*parts) if parts else true())
+
+
+def can_edit_entry(access: CourseAccess, entry: Entry) -> bool:
+    return access.writable and entry.author_id == access.user.id and can_read_entry(access, entry)
+
+
+def visibilities_for(role: Role) -> list[Visibility]:
+    """Levels a writer may choose: patients never write clinician-only entries,
+    clinicians write no private entries on a patient's course."""
+    if role == Role.PATIENT:
+        return [Visibility.CARE_TEAM, Visibility.PRIVATE]
+    if role == Role.CLINICIAN:
+        return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY]
+    return []
+
+
+def can_manage_sessions(access: CourseAccess) -> bool:
+    return access.as_clinician and access.writable
+
+
+# -- review, comments, psychotherapy notes ------------------------------------
+
+
+def can_review(access: CourseAccess) -> bool:
+    """Marking entries reviewed is a care-team clinician's act."""
+    return access.as_clinician
+
+
+def comment_visibilities(access: CourseAccess) -> list[Visibility]:
+    """Clinicians comment for the patient or for the team only; patients only reply."""
+    return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY] if access.as_clinician else []
+
+
+def can_read_comment(access: CourseAccess, visibility: Visibility) -> bool:
+    """Comments are never private: care-team ones reach the patient, the rest do not."""
+    if visibility == Visibility.CARE_TEAM:
+        return access.as_patient or access.as_clinician
+    return visibility == Visibility.CLINICIAN_ONLY and access.as_clinician
+
+
+def can_use_notes(access: CourseAccess) -> bool:
+    """Psychotherapy notes: care-team clinicians only; a patient never reaches them."""
+    return access.as_clinician
+
+
+def readable_entries_anywhere(user: User) -> ColumnElement[bool]:
+    """Entries the user may read on any of their courses, for counts across a caseload.
+    The same rule as readable_entries_clause, joined to Course."""
+    own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == user.id)
+    shared = Entry.visibility == Visibility.CARE_TEAM
+    if user.role == Role.PATIENT:
+        return and_(Course.patient_id == user.id, or_(own_private, shared))
+    if user.role == Role.CLINICIAN:
+        staff = Entry.visibility == Visibility.CLINICIAN_ONLY
+        return and_(visible_courses_clause(user), or_(shared, staff))
+    return Course.id.is_(None)
+
+
+def readable_comment_levels(user: User) -> list[Visibility]:
+    if user.role == Role.PATIENT:
+        return [Visibility.CARE_TEAM]
+    if user.role == Role.CLINICIAN:
+        return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY]
+    return []
+
+
+def can_use_clinical_records(access: CourseAccess) -> bool:
+    """The dosing-session record and the screening: care-team clinicians only.
+
+    Clinicians write them for each other; the patient does not see them (see
+    docs/security.md, "Who may see what")."""
+    return access.as_clinician
+
+
+# -- guided prompts, intention outcomes, quick capture -------------------------
+
+
+def can_edit_prompt_library(user: User) -> bool:
+    """The clinic's prompt library is edited by its clinicians (it holds no patient data)."""
+    return user.role == Role.CLINICIAN and user.active
+
+
+def can_assign_prompts(access: CourseAccess) -> bool:
+    """Care-team clinicians assign prompts for a session of an open course."""
+    return access.as_clinician and access.writable
+
+
+def can_answer_prompts(access: CourseAccess) -> bool:
+    """Assigned prompts are the patient's to answer."""
+    return access.as_patient and access.writable
+
+
+def can_quick_capture(access: CourseAccess) -> bool:
+    """The quick capture after a session is the patient's own form."""
+    return access.as_patient and access.writable

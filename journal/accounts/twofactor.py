@@ -1,0 +1,174 @@
+"""Two-factor sign-in with TOTP (RFC 6238) and one-time recovery codes.
+
+Required for clinicians and admins, optional for patients. The TOTP secret is
+encrypted with the user's own data key; recovery codes are stored as SHA-256
+hashes (they are long random strings, so a fast hash is enough). A code is
+accepted at most once: the last accepted 30-second step is remembered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+
+import pyotp
+import segno
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from journal.accounts import audit
+from journal.accounts.accounts import end_other_sessions
+from journal.accounts.passwords import Passwords
+from journal.core.actor import Actor
+from journal.core.errors import ValidationError
+from journal.core.vault import Vault
+from journal.db import atomic, new_id, utcnow
+from journal.models import RecoveryCode, Role, TotpCredential, User
+
+ISSUER = "KAP journal"
+STEP_SECONDS = 30
+RECOVERY_CODES = 10
+STAFF = (Role.CLINICIAN, Role.ADMIN)
+
+
+def required_for(user: User) -> bool:
+    return user.role in STAFF
+
+
+def needs_enrolment(user: User) -> bool:
+    return required_for(user) and not user.two_factor_enabled
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
+
+
+def _credential(db: Session, user_id: uuid.UUID) -> TotpCredential | None:
+    return db.scalar(select(TotpCredential).where(TotpCredential.user_id == user_id))
+
+
+@atomic
+def begin_enrolment(db: Session, vault: Vault, actor: Actor) -> str:
+    """Make a new, unconfirmed secret (replacing any unconfirmed one); return it."""
+    existing = _credential(db, actor.id)
+    if existing is not None and existing.confirmed_at is not None:
+        raise ValidationError({"code": "Two-factor sign-in is already set up."})
+    if existing is not None:
+        db.delete(existing)
+        db.flush()
+    secret = pyotp.random_base32()
+    cred = TotpCredential(id=new_id(), user_id=actor.id, version=1, last_used_step=0)
+    cred.secret = vault.seal_column(cred, "secret", actor.id, secret)
+    db.add(cred)
+    return secret
+
+
+def pending_secret(db: Session, vault: Vault, actor: Actor) -> str | None:
+    cred = _credential(db, actor.id)
+    if cred is None or cred.confirmed_at is not None:
+        return None
+    return vault.open_column(cred, "secret", actor.id)
+
+
+def provisioning_svg(secret: str, account: str) -> str:
+    """The QR code for authenticator apps, as inline SVG (no outside service)."""
+    uri = pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=ISSUER)
+    svg: str = segno.make(uri, error="m").svg_inline(scale=5, dark="#1f2a2a", light="#ffffff")
+    return svg
+
+
+def _accept_totp(cred: TotpCredential, secret: str, code: str, now: float) -> bool:
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    totp = pyotp.TOTP(secret)
+    current = int(now // STEP_SECONDS)
+    for step in (current - 1, current, current + 1):  # allow a little clock drift
+        if step > cred.last_used_step and hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
+            cred.last_used_step = step
+            return True
+    return False
+
+
+@atomic
+def confirm_enrolment(
+    db: Session, vault: Vault, actor: Actor, code: str, now: float | None = None
+) -> list[str]:
+    """Check the first code from the app, switch two-factor on, return recovery codes."""
+    cred = _credential(db, actor.id)
+    if cred is None or cred.confirmed_at is not None:
+        raise ValidationError({"code": "Start the set-up again."})
+    secret = vault.open_column(cred, "secret", actor.id)
+    if not _accept_totp(cred, secret, code, time.time() if now is None else now):
+        raise ValidationError({"code": "That code did not match. Check the time on your phone."})
+    cred.confirmed_at = utcnow()
+    actor.user.two_factor_enabled = True
+    codes = _new_recovery_codes(db, actor.id)
+    audit.record(db, "two_factor.enable", actor=actor, object_type="user", object_id=actor.id)
+    return codes
+
+
+def _new_recovery_codes(db: Session, user_id: uuid.UUID) -> list[str]:
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = secrets.token_hex(5)  # 40 bits each, shown as xxxxx-xxxxx
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        db.add(RecoveryCode(id=new_id(), user_id=user_id, code_hash=_hash_code(raw)))
+    return codes
+
+
+@atomic
+def verify(db: Session, vault: Vault, user: User, code: str, now: float | None = None) -> bool:
+    """Check a TOTP code or an unused recovery code; either is used up on success."""
+    cred = _credential(db, user.id)
+    if cred is None or cred.confirmed_at is None:
+        return False
+    secret = vault.open_column(cred, "secret", user.id)
+    if _accept_totp(cred, secret, code, time.time() if now is None else now):
+        return True
+    wanted = _hash_code(code)
+    for row in db.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    ):
+        if hmac.compare_digest(row.code_hash, wanted):
+            row.used_at = utcnow()
+            audit.record(
+                db, "two_factor.recovery_code", user=user, object_type="user", object_id=user.id
+            )
+            return True
+    return False
+
+
+def remaining_recovery_codes(db: Session, user_id: uuid.UUID) -> int:
+    return (
+        db.scalar(
+            select(func.count()).where(
+                RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+@atomic
+def remove(
+    db: Session,
+    passwords: Passwords,
+    actor: Actor,
+    *,
+    password: str,
+    keep_session: uuid.UUID | None,
+) -> None:
+    """Drop the second factor (a lost or new phone). Needs the password and ends
+    every other session; clinicians and admins must then set up a new one."""
+    if not passwords.verify(actor.user.password_hash, password):
+        raise ValidationError({"password": "That is not your current password."})
+    db.execute(delete(TotpCredential).where(TotpCredential.user_id == actor.id))
+    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == actor.id))
+    actor.user.two_factor_enabled = False
+    end_other_sessions(db, actor.id, keep=keep_session)
+    audit.record(db, "two_factor.remove", actor=actor, object_type="user", object_id=actor.id)

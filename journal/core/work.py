@@ -1,0 +1,115 @@
+"""The unit of work: one per request, CLI command, job or test.
+
+It holds what every service needs (the database session, the vault, the actor,
+the clock, the settings and the clinic's content) and is the one place that
+commits. Services add and flush; the unit commits once, at its end, or keeps
+nothing when it ends in an error.
+
+A unit that only reads (a GET) may still cause a write: the audit row of a read,
+a login's last-seen time, "last looked". Those are queued with
+`journal.db.write_soon` and written when the unit ends, in a second, short write
+transaction that the unit opens itself: on SQLite a read snapshot cannot safely
+turn into a write while other processes write, and taking the write lock for a
+whole page would make every reader queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from journal.core.actor import Actor
+from journal.core.vault import Vault
+from journal.db import Database, after_commit_hooks, begin_write, deferred_writes, utcnow
+
+if TYPE_CHECKING:
+    from journal.clinical.content import ClinicalContent
+    from journal.config import Settings
+    from journal.crypto import MasterKeyRing
+
+
+class Work:
+    def __init__(
+        self,
+        database: Database,
+        ring: Callable[[], MasterKeyRing],
+        settings: Settings,
+        clinical: ClinicalContent,
+        *,
+        write: bool,
+        actor: Actor | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.clinical = clinical
+        self.write = write
+        self.actor = actor
+        self.clock = clock
+        self._ring = ring
+        self._db: Session | None = None
+        self._vault: Vault | None = None
+
+    @property
+    def db(self) -> Session:
+        if self._db is None:
+            self._db = self.database.session(write=self.write)
+        return self._db
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            self._vault = Vault(self.db, self._ring())
+        return self._vault
+
+    @property
+    def opened(self) -> bool:
+        return self._db is not None
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def commit(self) -> None:
+        """Keep what the unit did: its transaction, then the writes its reads caused,
+        then what waits for the commit (files, the write-ahead log)."""
+        if self._db is None:
+            return
+        db = self._db
+        db.commit()
+        queued = deferred_writes(db)
+        if queued:
+            begin_write(db)
+            for write in queued:
+                write(db)
+            db.commit()
+        for hook in after_commit_hooks(db):
+            hook()
+
+    def discard(self) -> None:
+        """Keep none of the unit's changes (an error page, a failed command). What its
+        reads queued (audit rows of what was read) is still written when it ends."""
+        if self._db is not None:
+            self._db.rollback()
+            after_commit_hooks(self._db)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+        self._vault = None
+
+    def __enter__(self) -> Work:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_rest: object) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.discard()
+                self.commit()  # the audit rows of reads made before the failure
+        finally:
+            self.close()

@@ -1,0 +1,451 @@
+"""Build the export's document model, strictly through policy.py's rules.
+
+Every entry and every earlier version is selected with the same rules the
+pages use (`readable_entries_clause`, checked again row by row with
+`can_read_entry` and `can_read`); a patient's private words are added only to
+the patient's own export, and only when they ask for them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.accounts.courses import care_team, course_indication, list_sessions
+from journal.accounts.policy import (
+    CourseAccess,
+    can_read,
+    can_read_comment,
+    can_read_entry,
+    can_use_notes,
+    readable_entries_clause,
+)
+from journal.clinical.charts import ScorePoint, trend_chart
+from journal.clinical.instruments import Catalogue
+from journal.clinical.questionnaires import course_responses
+from journal.clinical.screening import Checklist
+from journal.clinical.session_records import RecordData, course_records, names_of
+from journal.clinical.vitals import Vitals
+from journal.core.errors import ValidationError
+from journal.core.vault import Vault
+from journal.export.collect_outcomes import collect_outcomes, collect_screening
+from journal.export.model import (
+    ClinicalRecord,
+    CommentRecord,
+    CourseDocument,
+    CourseInfo,
+    EntryRecord,
+    ExportOptions,
+    ExportScope,
+    IntentionRecord,
+    NoteRecord,
+    NotesDisclosure,
+    Person,
+    QuestionnaireTrend,
+    ReviewRecord,
+    RevisionRecord,
+    Scope,
+    ScoreRecord,
+    SessionRecord,
+    Span,
+    ThemeIndexRecord,
+    ThemeRecord,
+)
+from journal.journaling.entries import intentions_of
+from journal.journaling.themes import themes_of
+from journal.models import (
+    Comment,
+    DosingSession,
+    Entry,
+    EntryRevision,
+    SessionStatus,
+    User,
+    Visibility,
+)
+from journal.review.notes import session_notes
+from journal.review.review import reviews_of
+
+NOTES_REASON_MIN = 5
+NOTES_REASON_MAX = 300
+
+
+def person(user: User) -> Person:
+    return Person(user.id, user.name, user.role)
+
+
+def scope_of(access: CourseAccess, options: ExportOptions) -> Scope:
+    if access.as_clinician:
+        return Scope.CLINICIAN
+    return Scope.PATIENT_PRIVATE if options.include_private else Scope.PATIENT
+
+
+def check_options(
+    access: CourseAccess, sessions: list[DosingSession], options: ExportOptions
+) -> None:
+    """Refuse options that would give a wrong or empty-by-mistake document."""
+    errors: dict[str, str] = {}
+    if options.span == Span.DATES:
+        if options.date_from is None and options.date_to is None:
+            errors["date_from"] = "Give a start date, an end date, or both."
+        elif options.date_from and options.date_to and options.date_from > options.date_to:
+            errors["date_to"] = "The end date is before the start date."
+    if options.span == Span.SESSIONS:
+        known = {s.id for s in sessions}
+        if not options.session_ids:
+            errors["sessions"] = "Choose at least one dosing session."
+        elif not options.session_ids <= known:
+            errors["sessions"] = "Choose dosing sessions of this course."
+    if not options.phases:
+        errors["phases"] = "Choose at least one phase."
+    if options.include_private and not access.as_patient:
+        errors["include_private"] = "Only the patient can include private entries."
+    if options.include_psychotherapy_notes:
+        reason = options.notes_reason.strip()
+        if not can_use_notes(access):
+            errors["include_psychotherapy_notes"] = (
+                "Only a clinician on the care team can include psychotherapy notes."
+            )
+        elif not NOTES_REASON_MIN <= len(reason) <= NOTES_REASON_MAX:
+            errors["notes_reason"] = (
+                "Give the reason for including psychotherapy notes "
+                f"({NOTES_REASON_MIN} to {NOTES_REASON_MAX} characters)."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _chosen(
+    sessions: list[DosingSession], options: ExportOptions, zone: ZoneInfo
+) -> list[DosingSession]:
+    if options.span == Span.SESSIONS:
+        return [s for s in sessions if s.id in options.session_ids]
+    if options.span == Span.DATES:
+        start, end = options.date_from, options.date_to
+        return [
+            s
+            for s in sessions
+            if (start is None or s.scheduled_at.astimezone(zone).date() >= start)
+            and (end is None or s.scheduled_at.astimezone(zone).date() <= end)
+        ]
+    return list(sessions)
+
+
+def _shown(
+    access: CourseAccess, options: ExportOptions, visibility: Visibility, author: uuid.UUID
+) -> bool:
+    """The policy's rule, narrowed: private words only when the patient asks for them."""
+    if visibility == Visibility.PRIVATE and not options.include_private:
+        return False
+    return can_read(access, visibility, author)
+
+
+def notes_included(access: CourseAccess, options: ExportOptions) -> bool:
+    """Psychotherapy notes go into the export only for a care-team clinician who asked."""
+    return options.include_psychotherapy_notes and can_use_notes(access)
+
+
+def _comments(
+    db: Session, vault: Vault, access: CourseAccess, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[CommentRecord]]:
+    """Each entry's comment threads the exporter may read, in one query."""
+    found: dict[uuid.UUID, list[CommentRecord]] = defaultdict(list)
+    levels = [v for v in Visibility if can_read_comment(access, v)]
+    if not entry_ids or not levels:
+        return found
+    owner = access.course.patient_id
+    rows = db.execute(
+        select(Comment, User)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.entry_id.in_(entry_ids), Comment.visibility.in_(levels))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
+    replies: dict[uuid.UUID, list[CommentRecord]] = defaultdict(list)
+    threads: list[tuple[Comment, CommentRecord]] = []
+    for comment, author in rows:
+        if not can_read_comment(access, comment.visibility):
+            continue
+        record = CommentRecord(
+            id=comment.id,
+            author=person(author),
+            visibility=comment.visibility,
+            quote=vault.open_optional(comment, "quote", owner) or None,
+            body=vault.open_column(comment, "body", owner),
+            created_at=comment.created_at,
+        )
+        if comment.parent_id is None:
+            threads.append((comment, record))
+        else:
+            replies[comment.parent_id].append(record)
+    for comment, record in threads:
+        found[comment.entry_id].append(
+            CommentRecord(
+                id=record.id,
+                author=record.author,
+                visibility=record.visibility,
+                quote=record.quote,
+                body=record.body,
+                created_at=record.created_at,
+                replies=tuple(replies[comment.id]),
+            )
+        )
+    return found
+
+
+def _notes(
+    db: Session, vault: Vault, access: CourseAccess, session_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[NoteRecord]]:
+    """The psychotherapy notes of the chosen sessions, through notes.py (notes key)."""
+    found: dict[uuid.UUID, list[NoteRecord]] = defaultdict(list)
+    for note in session_notes(db, vault, access, session_ids):
+        found[note.session_id].append(
+            NoteRecord(note.id, note.author_name, note.body, note.created_at, note.updated_at)
+        )
+    return found
+
+
+def _theme_index(sessions: list[SessionRecord]) -> tuple[ThemeIndexRecord, ...]:
+    """Each theme in the export with the sessions whose entries carry it."""
+    found: dict[tuple[str, str], tuple[ThemeRecord, set[int], list[int]]] = {}
+    for s in sessions:
+        for e in s.entries:
+            for t in e.themes:
+                key = (t.kind.value, t.name.casefold())
+                _, numbers, count = found.setdefault(key, (t, set(), [0]))
+                numbers.add(s.number)
+                count[0] += 1
+    return tuple(
+        ThemeIndexRecord(t.kind, t.name, tuple(sorted(numbers)), count[0])
+        for _, (t, numbers, count) in sorted(found.items())
+    )
+
+
+def collect_course(
+    db: Session,
+    vault: Vault,
+    access: CourseAccess,
+    options: ExportOptions,
+    *,
+    clinic_name: str,
+    zone: ZoneInfo,
+    now: datetime,
+    catalogue: Catalogue | None = None,
+    checklist: Checklist | None = None,
+) -> CourseDocument:
+    """The course as this exporter may see it. The caller has checked the options.
+    Questionnaire trends need the catalogue of instruments; the screening, its checklist."""
+    course = access.course
+    owner = course.patient_id
+    patient = db.get(User, owner)
+    assert patient is not None
+    sessions = list_sessions(db, course.id)
+    chosen = _chosen(sessions, options, zone)
+    chosen_ids = [s.id for s in chosen]
+
+    stmt = (
+        select(Entry, User)
+        .join(User, User.id == Entry.author_id)
+        .where(
+            readable_entries_clause(access),
+            Entry.session_id.in_(chosen_ids),
+            Entry.phase.in_(options.phases),
+        )
+        .order_by(Entry.created_at, Entry.id)
+    )
+    if not options.include_private:
+        stmt = stmt.where(Entry.visibility != Visibility.PRIVATE)
+    rows = [
+        (entry, author)
+        for entry, author in db.execute(stmt).all()
+        if can_read_entry(access, entry)
+        and _shown(access, options, entry.visibility, entry.author_id)
+    ]
+    ids = [entry.id for entry, _ in rows]
+    authors = {entry.id: entry.author_id for entry, _ in rows}
+    intentions = intentions_of(db, ids)
+    revisions: dict[uuid.UUID, list[RevisionRecord]] = defaultdict(list)
+    vault.preload([owner])
+    if ids:
+        for rev, writer in db.execute(
+            select(EntryRevision, User.name)
+            .join(User, User.id == EntryRevision.written_by)
+            .where(EntryRevision.entry_id.in_(ids))
+            .order_by(EntryRevision.entry_id, EntryRevision.entry_version.desc())
+        ).all():
+            # A version written as private stays private even if a later one is shared.
+            if not _shown(access, options, rev.visibility, authors[rev.entry_id]):
+                continue
+            mood = vault.open_optional(rev, "mood", owner)
+            revisions[rev.entry_id].append(
+                RevisionRecord(
+                    entry_version=rev.entry_version,
+                    phase=rev.phase,
+                    visibility=rev.visibility,
+                    title=vault.open_column(rev, "title", owner),
+                    body=vault.open_column(rev, "body", owner),
+                    mood=None if mood is None else int(mood),
+                    written_by=writer,
+                    written_at=rev.written_at,
+                )
+            )
+
+    comments = _comments(db, vault, access, ids)
+    reviews = reviews_of(db, [entry for entry, _ in rows])
+    themes = themes_of(db, vault, access, ids)
+    include_notes = notes_included(access, options)
+    notes = _notes(db, vault, access, chosen_ids) if include_notes else {}
+    records = course_records(db, vault, access)  # clinicians only: empty for the patient
+    present = names_of(db, {c for r in records.values() for c in r.clinicians_present})
+    numbers = {s.id: s.number for s in chosen}
+    outcomes = collect_outcomes(
+        db,
+        vault,
+        access,
+        {entry.id: (entry, numbers[entry.session_id]) for entry, _ in rows},
+        lambda e: can_read_entry(access, e) and _shown(access, options, e.visibility, e.author_id),
+    )
+
+    by_session: dict[uuid.UUID, list[EntryRecord]] = defaultdict(list)
+    course_intentions: list[IntentionRecord] = []
+    for entry, author in rows:
+        mood = vault.open_optional(entry, "mood", owner)
+        texts = tuple(vault.open_column(i, "text", owner) for i in intentions[entry.id])
+        by_session[entry.session_id].append(
+            EntryRecord(
+                id=entry.id,
+                phase=entry.phase,
+                visibility=entry.visibility,
+                title=vault.open_column(entry, "title", owner),
+                body=vault.open_column(entry, "body", owner),
+                mood=None if mood is None else int(mood),
+                author=person(author),
+                created_at=entry.created_at,
+                updated_at=entry.updated_at,
+                version=entry.version,
+                intentions=texts,
+                revisions=tuple(revisions[entry.id]),
+                comments=tuple(comments[entry.id]),
+                reviews=tuple(
+                    ReviewRecord(r.clinician_name, r.reviewed_at, r.changed_since)
+                    for r in reviews[entry.id]
+                ),
+                themes=tuple(ThemeRecord(t.kind, t.name) for t in themes[entry.id]),
+                outcomes=tuple(outcomes.by_entry.get(entry.id, ())),
+            )
+        )
+        course_intentions += [
+            IntentionRecord(
+                t,
+                numbers[entry.session_id],
+                entry.id,
+                entry.created_at,
+                tuple(outcomes.by_intention.get(i.id, ())),
+            )
+            for i, t in zip(intentions[entry.id], texts, strict=True)
+        ]
+    # Questionnaire responses (issue 4) are collected here, through their own
+    # rule in policy.py, once they are stored.
+    session_records = [
+        SessionRecord(
+            s.id,
+            s.number,
+            s.scheduled_at,
+            s.status,
+            tuple(by_session[s.id]),
+            tuple(notes.get(s.id, ())),
+            _clinical(records.get(s.id), present),
+        )
+        for s in chosen
+    ]
+    trends = _trends(db, vault, access, catalogue, sessions) if catalogue is not None else ()
+    disclosure = (
+        NotesDisclosure(person(access.user), options.notes_reason.strip())
+        if include_notes
+        else None
+    )
+    return CourseDocument(
+        generated_at=now,
+        clinic_name=clinic_name,
+        zone=zone,
+        scope=ExportScope(scope_of(access, options), person(access.user), options, disclosure),
+        course=CourseInfo(
+            id=course.id,
+            status=course.status.value,
+            started_on=course.started_on,
+            ended_on=course.ended_on,
+            indication=course_indication(vault, access),
+        ),
+        patient=person(patient),
+        care_team=tuple(person(u) for u in care_team(db, course.id)),
+        sessions=tuple(session_records),
+        intentions=tuple(sorted(course_intentions, key=lambda i: (i.session_number, i.set_at))),
+        sessions_in_course=len(sessions),
+        themes=_theme_index(session_records),
+        questionnaires=trends,
+        screening=collect_screening(db, vault, access, checklist),
+    )
+
+
+def _clinical(data: RecordData | None, names: dict[uuid.UUID, str]) -> ClinicalRecord | None:
+    if data is None:
+        return None
+
+    def bp(v: Vitals) -> str | None:
+        return f"{v.systolic}/{v.diastolic}" if v.systolic and v.diastolic else None
+
+    per_kg = data.dose_mg_per_kg
+    return ClinicalRecord(
+        route=data.route_label,
+        dose_mg=str(data.dose_mg),
+        dose_mg_per_kg=None if per_kg is None else str(per_kg),
+        pre_bp=bp(data.pre),
+        pre_heart_rate=data.pre.heart_rate,
+        post_bp=bp(data.post),
+        post_heart_rate=data.post.heart_rate,
+        side_effects=tuple(data.side_effect_labels),
+        dissociation=data.dissociation,
+        bp_flag=data.bp_flag is not None,
+        side_effects_other=data.side_effects_other,
+        weight_kg=None if data.weight_kg is None else str(data.weight_kg),
+        time_given=data.time_given,
+        adjuncts=data.adjuncts,
+        setting=data.setting,
+        clinicians_present=tuple(names[c] for c in data.clinicians_present if c in names),
+        discharge_notes=data.discharge_notes,
+    )
+
+
+def _trends(
+    db: Session,
+    vault: Vault,
+    access: CourseAccess,
+    catalogue: Catalogue,
+    sessions: list[DosingSession],
+) -> tuple[QuestionnaireTrend, ...]:
+    """Each questionnaire's scores over the whole course (the patient's own answers:
+    both scopes hold them), with the chart the pages draw."""
+    numbers = {s.id: s.number for s in sessions}
+    responses = course_responses(db, vault, access, numbers)
+    days = [s.scheduled_at.date() for s in sessions if s.status != SessionStatus.CANCELLED]
+    trends = []
+    for instrument_id in dict.fromkeys(r.instrument_id for r in responses):
+        if instrument_id not in catalogue:
+            continue
+        instrument = catalogue.get(instrument_id)
+        mine = [r for r in responses if r.instrument_id == instrument_id]
+        flagged = [any(f["kind"] == "safety" for f in r.flags) for r in mine]
+        points = [
+            ScorePoint(r.submitted_at.date(), r.total, f)
+            for r, f in zip(mine, flagged, strict=True)
+        ]
+        chart = trend_chart(instrument, points, days, chart_id=f"export-{instrument.id}")
+        scores = tuple(
+            ScoreRecord(r.submitted_at, r.total, r.max_score, r.band, r.session_number, f)
+            for r, f in zip(mine, flagged, strict=True)
+        )
+        trends.append(QuestionnaireTrend(instrument.id, instrument.title, scores, chart.svg))
+    return tuple(trends)

@@ -1,0 +1,100 @@
+"""How each intention went, and the screening checklist, for the export's document model.
+
+Outcomes are taken only from the integration entries already chosen for the
+export (collect.py), so they follow those entries' visibility: a private
+entry's reflections reach only the patient's export with private entries.
+An outcome is shown with its intention's text only when the preparation
+entry that set the intention passes the export's rules too.
+The screening is in a clinician's export only (`can_use_clinical_records`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.accounts.policy import CourseAccess, can_use_clinical_records
+from journal.clinical.screening import Checklist, review
+from journal.clinical.screenings import ScreeningData
+from journal.core.vault import Vault
+from journal.export.model import (
+    EntryOutcomeRecord,
+    OutcomeRecord,
+    ScreeningItemRecord,
+    ScreeningRecord,
+)
+from journal.models import Entry, Intention, IntentionOutcome, Screening, User
+
+
+@dataclass
+class Outcomes:
+    by_entry: dict[uuid.UUID, list[EntryOutcomeRecord]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    by_intention: dict[uuid.UUID, list[OutcomeRecord]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def collect_outcomes(
+    db: Session,
+    vault: Vault,
+    access: CourseAccess,
+    entries: dict[uuid.UUID, tuple[Entry, int]],
+    shown: Callable[[Entry], bool],
+) -> Outcomes:
+    """`entries`: the exported entries (id -> entry, session number); `shown`: the
+    export's rule for an entry, applied to the entry that set each intention."""
+    found = Outcomes()
+    if not entries:
+        return found
+    owner = access.course.patient_id
+    rows = db.execute(
+        select(IntentionOutcome, Intention, Entry)
+        .join(Intention, Intention.id == IntentionOutcome.intention_id)
+        .join(Entry, Entry.id == Intention.entry_id)
+        .where(IntentionOutcome.entry_id.in_(list(entries)))
+        .order_by(IntentionOutcome.created_at, IntentionOutcome.id)
+    ).all()
+    for outcome, intention, setting in rows:
+        if not shown(setting):
+            continue
+        written_in, number = entries[outcome.entry_id]
+        reflection = vault.open_optional(outcome, "reflection", owner) or ""
+        found.by_entry[outcome.entry_id].append(
+            EntryOutcomeRecord(
+                vault.open_column(intention, "text", owner), outcome.status, reflection
+            )
+        )
+        found.by_intention[intention.id].append(
+            OutcomeRecord(number, written_in.id, written_in.created_at, outcome.status, reflection)
+        )
+    return found
+
+
+def collect_screening(
+    db: Session, vault: Vault, access: CourseAccess, checklist: Checklist | None
+) -> ScreeningRecord | None:
+    if checklist is None or not can_use_clinical_records(access):
+        return None
+    row = db.scalar(select(Screening).where(Screening.course_id == access.course.id))
+    if row is None:
+        return None
+    data = ScreeningData.from_json(vault.open_column(row, "content", access.course.patient_id))
+    reviewer = db.get(User, row.reviewer_id)
+    return ScreeningRecord(
+        checklist=checklist.title,
+        checklist_version=data.checklist_version,
+        reviewed_on=data.reviewed_on,
+        reviewer=reviewer.name if reviewer else "",
+        needs_clinician_review=review(checklist, data.answers).needs_clinician_review,
+        items=tuple(
+            ScreeningItemRecord(item.text, data.answers.get(item.id), data.notes.get(item.id, ""))
+            for item in checklist.items
+        ),
+    )

@@ -1,0 +1,104 @@
+"""Printable HTML, from the template the PDF is made from as well."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from journal.config import PROJECT_ROOT
+from journal.core.rendering import render_markdown
+from journal.export import text
+from journal.export.model import CourseDocument, PatientDataDocument, SessionRecord
+from journal.models import Phase
+
+TEMPLATE = "export/document.html"
+STYLESHEET = PROJECT_ROOT / "static" / "css" / "export.css"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = text.when
+    env.filters["day"] = text.day
+    # Safe: render_markdown omits raw HTML and cleans the result with nh3's allow-list.
+    env.filters["markdown"] = lambda value: Markup(render_markdown(value))  # noqa: S704
+    env.globals.update(
+        phases=list(Phase),
+        phase_labels=text.PHASES,
+        visibility=text.VISIBILITY,
+        status=text.STATUS,
+        scopes=text.SCOPES,
+        covers=text.span,
+        review=text.review,
+        notes_heading=text.notes_heading,
+        sessions_list=text.sessions_list,
+        clinical_cells=text.clinical_cells,
+        record_details=text.record_details,
+        outcomes=text.OUTCOMES,
+        answers=text.ANSWERS,
+        screening_summary=text.screening_summary,
+    )
+    return env
+
+
+@cache
+def stylesheet() -> str:
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+def _embedded() -> Markup:
+    """The file is read offline, so its stylesheet travels inside it."""
+    return Markup(f"<style>\n{stylesheet()}</style>")  # noqa: S704 (our own file)
+
+
+# A part of a document: a course, whether its cover and overview are in it, and
+# which of its sessions (None: all). The PDF typesets long documents in parts.
+Part = tuple[CourseDocument, bool, tuple[SessionRecord, ...] | None]
+
+
+def _render(**values: Any) -> str:
+    return _environment().get_template(TEMPLATE).render(**values)
+
+
+def course_html(
+    doc: CourseDocument, *, embed_css: bool = True, parts: list[Part] | None = None
+) -> str:
+    return _render(
+        title="Treatment-course summary",
+        stylesheet=_embedded() if embed_css else "",
+        parts=[(doc, True, None)] if parts is None else parts,
+        account=None,
+        head=True,
+    )
+
+
+def patient_data_html(
+    doc: PatientDataDocument,
+    *,
+    embed_css: bool = True,
+    parts: list[Part] | None = None,
+    head: bool = True,
+) -> str:
+    """`head`: the account's cover (the first part of a PDF typeset in parts)."""
+    return _render(
+        title="Everything in my journal",
+        stylesheet=_embedded() if embed_css else "",
+        parts=[(c, True, None) for c in doc.courses] if parts is None else parts,
+        account=doc.account,
+        head=head,
+        clinic_name=doc.clinic_name,
+        generated_at=doc.generated_at,
+        zone=doc.zone,
+    )
+
+
+def render_course(doc: CourseDocument) -> bytes:
+    return course_html(doc).encode()

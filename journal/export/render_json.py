@@ -1,0 +1,290 @@
+"""JSON: complete and versioned, for another system to import.
+
+The shape is documented in docs/export-format.md and checked against
+docs/export.schema.json. Times are ISO 8601 in UTC, dates ISO 8601.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from journal.export.model import (
+    FORMAT_VERSION,
+    AccountInfo,
+    CommentRecord,
+    CourseDocument,
+    EntryRecord,
+    ExportOptions,
+    ExportScope,
+    NoteRecord,
+    PatientDataDocument,
+    Person,
+    RevisionRecord,
+    Scope,
+    ScreeningRecord,
+    SessionRecord,
+)
+
+
+def utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _person(p: Person) -> dict[str, Any]:
+    return {"id": str(p.id), "name": p.name, "role": p.role.value}
+
+
+def _options(o: ExportOptions) -> dict[str, Any]:
+    return {
+        "span": o.span.value,
+        "date_from": day(o.date_from),
+        "date_to": day(o.date_to),
+        "session_ids": sorted(str(i) for i in o.session_ids),
+        "phases": [p.value for p in o.phases],
+        "include_private": o.include_private,
+        "include_psychotherapy_notes": o.include_psychotherapy_notes,
+    }
+
+
+def _revision(r: RevisionRecord) -> dict[str, Any]:
+    return {
+        "entry_version": r.entry_version,
+        "phase": r.phase.value,
+        "visibility": r.visibility.value,
+        "title": r.title,
+        "body_markdown": r.body,
+        "mood": r.mood,
+        "written_by": r.written_by,
+        "written_at": utc(r.written_at),
+    }
+
+
+def _comment(c: CommentRecord) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "author": _person(c.author),
+        "visibility": c.visibility.value,
+        "quote": c.quote,
+        "body_markdown": c.body,
+        "created_at": utc(c.created_at),
+        "replies": [_comment(r) for r in c.replies],
+    }
+
+
+def _note(n: NoteRecord) -> dict[str, Any]:
+    return {
+        "id": str(n.id),
+        "author": n.author,
+        "body_markdown": n.body,
+        "created_at": utc(n.created_at),
+        "updated_at": utc(n.updated_at),
+    }
+
+
+def _entry(e: EntryRecord) -> dict[str, Any]:
+    return {
+        "id": str(e.id),
+        "phase": e.phase.value,
+        "visibility": e.visibility.value,
+        "title": e.title,
+        "body_markdown": e.body,
+        "mood": e.mood,
+        "author": _person(e.author),
+        "created_at": utc(e.created_at),
+        "updated_at": utc(e.updated_at),
+        "version": e.version,
+        "intentions": list(e.intentions),
+        "revisions": [_revision(r) for r in e.revisions],
+        "comments": [_comment(c) for c in e.comments],
+        "reviews": [
+            {
+                "clinician": r.clinician,
+                "reviewed_at": utc(r.reviewed_at),
+                "changed_since": r.changed_since,
+            }
+            for r in e.reviews
+        ],
+        "themes": [{"kind": t.kind.value, "name": t.name} for t in e.themes],
+        "outcomes": [
+            {"intention": o.intention, "status": o.status.value, "reflection": o.reflection or None}
+            for o in e.outcomes
+        ],
+    }
+
+
+def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(s.id),
+        "number": s.number,
+        "scheduled_at": utc(s.scheduled_at),
+        "status": s.status.value,
+        "entries": [_entry(e) for e in s.entries],
+    }
+    if scope.psychotherapy_notes is not None:  # the key is absent when notes are left out
+        data["psychotherapy_notes"] = [_note(n) for n in s.psychotherapy_notes]
+    if s.clinical is not None:  # a clinician's export of a session with a record
+        c = s.clinical
+        data["clinical_record"] = {
+            "route": c.route,
+            "dose_mg": c.dose_mg,
+            "dose_mg_per_kg": c.dose_mg_per_kg,
+            "blood_pressure_before": c.pre_bp,
+            "heart_rate_before": c.pre_heart_rate,
+            "blood_pressure_after": c.post_bp,
+            "heart_rate_after": c.post_heart_rate,
+            "side_effects": list(c.side_effects),
+            "dissociation": c.dissociation,
+            "pre_dose_bp_at_or_above_140_90": c.bp_flag,
+            "side_effects_other": c.side_effects_other,
+            "weight_kg": c.weight_kg,
+            "time_given": c.time_given,
+            "adjuncts": c.adjuncts,
+            "setting": c.setting,
+            "clinicians_present": list(c.clinicians_present),
+            "discharge_notes": c.discharge_notes,
+        }
+    return data
+
+
+def _scope(s: ExportScope) -> dict[str, Any]:
+    notes = s.psychotherapy_notes
+    return {
+        "scope": s.scope.value,
+        "exporter": _person(s.exporter),
+        "options": _options(s.options),
+        "psychotherapy_notes": None
+        if notes is None
+        else {"included_by": _person(notes.included_by), "reason": notes.reason},
+    }
+
+
+def _screening(s: ScreeningRecord | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {
+        "checklist": s.checklist,
+        "checklist_version": s.checklist_version,
+        "reviewed_on": day(s.reviewed_on),
+        "reviewer": s.reviewer,
+        "needs_clinician_review": s.needs_clinician_review,
+        "items": [{"text": i.text, "answer": i.answer, "note": i.note or None} for i in s.items],
+    }
+
+
+def course_data(doc: CourseDocument) -> dict[str, Any]:
+    data = _course_data(doc)
+    if doc.scope.scope == Scope.CLINICIAN:  # the key is absent from a patient's export
+        data["screening"] = _screening(doc.screening)
+    return data
+
+
+def _course_data(doc: CourseDocument) -> dict[str, Any]:
+    return {
+        "course": {
+            "id": str(doc.course.id),
+            "status": doc.course.status,
+            "started_on": day(doc.course.started_on),
+            "ended_on": day(doc.course.ended_on),
+            "indication": doc.course.indication,
+        },
+        "scope": _scope(doc.scope),
+        "patient": _person(doc.patient),
+        "care_team": [_person(p) for p in doc.care_team],
+        "sessions_in_course": doc.sessions_in_course,
+        "sessions": [_session(s, doc.scope) for s in doc.sessions],
+        "intentions": [
+            {
+                "text": i.text,
+                "session_number": i.session_number,
+                "entry_id": str(i.entry_id),
+                "set_at": utc(i.set_at),
+                "outcomes": [
+                    {
+                        "session_number": o.session_number,
+                        "entry_id": str(o.entry_id),
+                        "recorded_at": utc(o.recorded_at),
+                        "status": o.status.value,
+                        "reflection": o.reflection or None,
+                    }
+                    for o in i.outcomes
+                ],
+            }
+            for i in doc.intentions
+        ],
+        "themes": [
+            {
+                "kind": t.kind.value,
+                "name": t.name,
+                "session_numbers": list(t.session_numbers),
+                "entries": t.entries,
+            }
+            for t in doc.themes
+        ],
+        "questionnaires": [
+            {
+                "instrument_id": q.instrument_id,
+                "title": q.title,
+                "scores": [
+                    {
+                        "submitted_at": utc(r.submitted_at),
+                        "total": r.total,
+                        "max_score": r.max_score,
+                        "band": r.band,
+                        "session_number": r.session_number,
+                        "safety_flag": r.safety_flag,
+                    }
+                    for r in q.scores
+                ],
+            }
+            for q in doc.questionnaires
+        ],
+    }
+
+
+def course_json(doc: CourseDocument) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "course_summary",
+        "generated_at": utc(doc.generated_at),
+        "clinic": doc.clinic_name,
+        **course_data(doc),
+    }
+
+
+def _account(a: AccountInfo) -> dict[str, Any]:
+    return {
+        "id": str(a.id),
+        "name": a.name,
+        "email": a.email,
+        "role": a.role.value,
+        "created_at": utc(a.created_at),
+    }
+
+
+def patient_data_json(doc: PatientDataDocument) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "patient_data",
+        "generated_at": utc(doc.generated_at),
+        "clinic": doc.clinic_name,
+        "account": _account(doc.account),
+        "courses": [course_data(c) for c in doc.courses],
+    }
+
+
+def dumps(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def render_course(doc: CourseDocument) -> bytes:
+    return dumps(course_json(doc))
+
+
+def render_patient_data(doc: PatientDataDocument) -> bytes:
+    return dumps(patient_data_json(doc))

@@ -1,0 +1,235 @@
+"""Markdown: the summary as plain text with structure, for any editor."""
+
+from __future__ import annotations
+
+from journal.export import text
+from journal.export.model import (
+    CommentRecord,
+    CourseDocument,
+    EntryRecord,
+    Scope,
+    SessionRecord,
+)
+from journal.models import Phase
+
+
+def _escape(value: str) -> str:
+    """Names and titles are shown as written, not read as Markdown."""
+    out = value.replace("\\", "\\\\")
+    for ch in "`*_[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("\n", " ")
+
+
+def _quoted(lines: list[str], depth: int = 1) -> list[str]:
+    mark = "> " * depth
+    return [f"{mark}{line}".rstrip() for line in lines]
+
+
+def _comment(doc: CourseDocument, c: CommentRecord, reply: bool = False) -> list[str]:
+    """A comment as a quoted block (its passage quoted inside), replies quoted deeper."""
+    by = "You" if c.author.id == doc.scope.exporter.id else _escape(c.author.name)
+    meta = [f"{'Reply' if reply else 'Comment'} by {by}", text.when(c.created_at, doc.zone)]
+    if doc.scope.scope == Scope.CLINICIAN:
+        meta.append(text.VISIBILITY[c.visibility])
+    lines = [f"**{' · '.join(meta)}**", ""]
+    if c.quote:
+        lines += [*_quoted([f"“{_escape(c.quote)}”"]), ""]
+    lines += c.body.strip().splitlines()
+    for r in c.replies:
+        lines += ["", *_quoted(_comment(doc, r, reply=True))]
+    return lines
+
+
+def _review_lines(doc: CourseDocument, e: EntryRecord) -> list[str]:
+    lines = []
+    for r in e.reviews:
+        changed = " (changed since review)" if r.changed_since else ""
+        lines += [f"*{text.review(r, doc.zone)}{changed}*", ""]
+    if e.themes:
+        tags = "; ".join(f"{t.kind.value}: {_escape(t.name)}" for t in e.themes)
+        lines += [f"Themes: {tags}", ""]
+    return lines
+
+
+def _notes(doc: CourseDocument, s: SessionRecord, h: str) -> list[str]:
+    disclosure = doc.scope.psychotherapy_notes
+    if disclosure is None:
+        return []
+    lines = [f"{h}## {_escape(text.notes_heading(disclosure))}", ""]
+    if not s.psychotherapy_notes:
+        lines += ["No psychotherapy notes for this session.", ""]
+    for n in s.psychotherapy_notes:
+        lines += [f"*{_escape(n.author)} · {text.when(n.created_at, doc.zone)}*", ""]
+        lines += [n.body.strip(), ""]
+    return lines
+
+
+def _record_lines(details: list[tuple[str, str]]) -> list[str]:
+    """One item per field; a note of several lines keeps them, indented under its item."""
+    lines = []
+    for label, value in details:
+        first, *rest = value.strip().splitlines() or [""]
+        lines.append(f"- {label}: {_escape(first)}")
+        lines += [f"  {_escape(line)}".rstrip() for line in rest]
+    return lines
+
+
+def _screening(doc: CourseDocument, h: str) -> list[str]:
+    lines = [f"{h}# Screening checklist", ""]
+    s = doc.screening
+    if s is None:
+        return [*lines, "No screening recorded for this course.", ""]
+    summary = text.screening_summary(s.needs_clinician_review, s.reviewer, s.reviewed_on, doc.zone)
+    lines += [f"{_escape(s.checklist)} (version {_escape(s.checklist_version)}).", ""]
+    lines += [_escape(summary), "", "| Item | Answer | Note |", "| --- | --- | --- |"]
+    lines += [
+        f"| {_escape(i.text)} | {text.ANSWERS[i.answer]} | {_escape(i.note)} |" for i in s.items
+    ]
+    return [*lines, ""]
+
+
+def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
+    z = doc.zone
+    by = "You" if you else _escape(e.author.name)
+    meta = [by, text.when(e.created_at, z), text.VISIBILITY[e.visibility]]
+    if e.mood is not None:
+        meta.append(f"mood {e.mood}/10")
+    if e.version > 1:
+        meta.append(f"edited {text.when(e.updated_at, z)} (version {e.version})")
+    lines = [f"#### {_escape(e.title)}", "", f"*{' · '.join(meta)}*", ""]
+    if e.intentions:
+        lines += ["Intentions:", "", *[f"- {_escape(i)}" for i in e.intentions], ""]
+    if e.outcomes:
+        lines += ["How intentions went:", ""]
+        for o in e.outcomes:
+            said = f" — {_escape(o.reflection)}" if o.reflection else ""
+            lines.append(f"- {text.OUTCOMES[o.status]}: {_escape(o.intention)}{said}")
+        lines.append("")
+    body = e.body.strip()
+    if body:
+        lines += [body, ""]
+    lines += _review_lines(doc, e)
+    for r in e.revisions:
+        lines += [
+            f"> Earlier version {r.entry_version}, written by {_escape(r.written_by)} "
+            f"on {text.when(r.written_at, z)} ({text.VISIBILITY[r.visibility]}): "
+            f"**{_escape(r.title)}**",
+            ">",
+            *[f"> {line}".rstrip() for line in r.body.strip().splitlines()],
+            "",
+        ]
+    for c in e.comments:
+        lines += [*_quoted(_comment(doc, c)), ""]
+    return lines
+
+
+def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
+    z = doc.zone
+    h = "#" * level
+    you_id = doc.scope.exporter.id
+    lines = [
+        f"{h} Treatment-course summary: {_escape(doc.patient.name)}",
+        "",
+        f"- Clinic: {_escape(doc.clinic_name)}",
+        f"- Patient: {_escape(doc.patient.name)}",
+        "- Care team: " + (", ".join(_escape(p.name) for p in doc.care_team) or "none"),
+        f"- Course started: {text.day(doc.course.started_on, z)}"
+        + (f", ended {text.day(doc.course.ended_on, z)}" if doc.course.ended_on else "")
+        + f" ({doc.course.status})",
+    ]
+    if doc.course.indication:
+        lines.append(f"- Indication: {_escape(doc.course.indication)}")
+    lines += [
+        f"- Exported by {_escape(doc.scope.exporter.name)} on {text.when(doc.generated_at, z)}",
+        f"- {text.SCOPES[doc.scope.scope]}",
+        f"- Covers: {text.span(doc.scope.options, doc)}",
+    ]
+    if doc.scope.psychotherapy_notes is not None:
+        notes = doc.scope.psychotherapy_notes
+        lines.append(
+            f"- Psychotherapy notes: included by {_escape(notes.included_by.name)}: "
+            f"{_escape(notes.reason)}"
+        )
+    lines += [
+        "",
+        f"{h}# Dosing sessions",
+        "",
+    ]
+    if doc.sessions and any(s.clinical for s in doc.sessions):
+        lines += [
+            "| Session | Date | Status | Route | Dose | BP / HR before | BP / HR after "
+            "| Side effects | Dissociation | Entries |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {s.number} | {text.when(s.scheduled_at, z)} | {text.STATUS[s.status]} "
+            f"| {' | '.join(_escape(c) for c in text.clinical_cells(s.clinical))} "
+            f"| {len(s.entries)} |"
+            for s in doc.sessions
+        ]
+    elif doc.sessions:
+        lines += ["| Session | Date | Status | Entries |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {s.number} | {text.when(s.scheduled_at, z)} | {text.STATUS[s.status]} "
+            f"| {len(s.entries)} |"
+            for s in doc.sessions
+        ]
+    else:
+        lines.append("No dosing sessions in this export.")
+    lines += ["", f"{h}# Intentions", ""]
+    if doc.intentions:
+        for i in doc.intentions:
+            lines.append(f"- Session {i.session_number}: {_escape(i.text)}")
+            for o in i.outcomes:
+                said = f" — {_escape(o.reflection)}" if o.reflection else ""
+                lines.append(
+                    f"  - After session {o.session_number}: {text.OUTCOMES[o.status]}{said}"
+                )
+    else:
+        lines.append("No intentions in this export.")
+    lines.append("")
+    if doc.scope.scope == Scope.CLINICIAN:
+        lines += _screening(doc, h)
+    for q in doc.questionnaires:
+        lines += [f"{h}# {_escape(q.title)}", "", "| Date | Score | Band | Before session |"]
+        lines.append("| --- | --- | --- | --- |")
+        lines += [
+            f"| {text.day(r.submitted_at, z)} | {r.total} of {r.max_score}"
+            f"{' (safety flag)' if r.safety_flag else ''} | {_escape(r.band)} "
+            f"| {r.session_number or ''} |"
+            for r in q.scores
+        ]
+        lines.append("")
+    if doc.themes:
+        lines += [f"{h}# Themes", ""]
+        lines += [
+            f"- {t.kind.value}: {_escape(t.name)} ({text.sessions_list(t.session_numbers)})"
+            for t in doc.themes
+        ]
+        lines.append("")
+    for s in doc.sessions:
+        lines += [
+            f"{h}# Session {s.number}: {text.when(s.scheduled_at, z)} ({text.STATUS[s.status]})",
+            "",
+        ]
+        details = text.record_details(s.clinical)
+        if details:
+            lines += [*_record_lines(details), ""]
+        if not s.entries:
+            lines += ["Nothing written for this session in this export.", ""]
+        for phase in Phase:
+            if phase not in doc.scope.options.phases:
+                continue
+            found = s.in_phase(phase)
+            if not found:
+                continue
+            lines += [f"{h}## {text.PHASES[phase]}", ""]
+            for e in found:
+                lines += _entry(doc, e, you=e.author.id == you_id)
+        lines += _notes(doc, s, h)
+    return lines
+
+
+def render_course(doc: CourseDocument) -> bytes:
+    return ("\n".join(course_lines(doc)).rstrip() + "\n").encode()

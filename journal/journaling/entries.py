@@ -1,0 +1,459 @@
+"""Journal entries: writing, editing with history, reading, and session linking."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from journal.accounts import audit
+from journal.accounts.policy import (
+    CourseAccess,
+    can_edit_entry,
+    can_read,
+    can_read_entry,
+    course_access,
+    visibilities_for,
+)
+from journal.core.actor import Actor
+from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.vault import Vault
+from journal.db import atomic, new_id, utcnow
+from journal.journaling import guided
+from journal.journaling import intentions as intentions_service
+from journal.models import (
+    DosingSession,
+    Entry,
+    EntryRevision,
+    Intention,
+    Phase,
+    SessionStatus,
+    User,
+    Visibility,
+)
+
+TITLE_MAX = 200
+BODY_MAX = 50_000
+INTENTIONS_MAX = 10
+INTENTION_MAX = 500
+SAME_DAY = timedelta(hours=12)
+
+
+@dataclass
+class EntryInput:
+    phase: Phase
+    title: str
+    body: str
+    visibility: Visibility
+    session_id: uuid.UUID | None = None
+    mood: int | None = None
+    intentions: list[str] = field(default_factory=list)
+    # The prompt assignment this entry answers (new entries only).
+    assignment_id: uuid.UUID | None = None
+    # Integration: how intentions of the course went, by intention id.
+    outcomes: dict[uuid.UUID, intentions_service.OutcomeInput] = field(default_factory=dict)
+    # Preparation: an earlier intention the first intention builds on.
+    builds_on: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: uuid.UUID
+    course_id: uuid.UUID
+    session: DosingSession
+    phase: Phase
+    visibility: Visibility
+    title: str
+    body: str
+    mood: int | None
+    author: User
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    intentions: list[str]
+    can_edit: bool
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    entry_version: int
+    phase: Phase
+    visibility: Visibility
+    title: str
+    body: str
+    mood: int | None
+    written_by: str
+    written_at: datetime
+
+
+# -- which session an entry belongs to ---------------------------------------
+
+
+def default_session(
+    sessions: list[DosingSession], phase: Phase, now: datetime
+) -> DosingSession | None:
+    """Preparation: the next scheduled session. Integration: the last completed.
+    In-session: one happening today, else the last completed. Each falls back to
+    the nearest sensible session so a course with any session always has one."""
+    live = sorted(
+        (s for s in sessions if s.status != SessionStatus.CANCELLED), key=lambda s: s.scheduled_at
+    )
+    if not live:
+        return None
+    upcoming = [s for s in live if s.status == SessionStatus.SCHEDULED and s.scheduled_at >= now]
+    completed = [s for s in live if s.status == SessionStatus.COMPLETED]
+    today = [s for s in live if abs(s.scheduled_at - now) <= SAME_DAY]
+    if phase == Phase.PREPARATION:
+        if upcoming:
+            return upcoming[0]
+        scheduled = [s for s in live if s.status == SessionStatus.SCHEDULED]
+        return scheduled[0] if scheduled else live[-1]
+    if phase == Phase.IN_SESSION and today:
+        return today[0]
+    if completed:
+        return completed[-1]
+    past = [s for s in live if s.scheduled_at <= now]
+    return past[-1] if past else live[0]
+
+
+def suggested_phase(sessions: list[DosingSession], now: datetime) -> Phase:
+    """The phase that fits today, for the "write" button on the timeline."""
+    live = [s for s in sessions if s.status != SessionStatus.CANCELLED]
+    if any(abs(s.scheduled_at - now) <= SAME_DAY for s in live):
+        return Phase.IN_SESSION
+    upcoming = [s for s in live if s.status == SessionStatus.SCHEDULED and s.scheduled_at >= now]
+    completed = [s for s in live if s.status == SessionStatus.COMPLETED]
+    if upcoming and (not completed or upcoming[0].scheduled_at - now <= timedelta(days=3)):
+        return Phase.PREPARATION
+    return Phase.INTEGRATION if completed else Phase.PREPARATION
+
+
+# -- validation --------------------------------------------------------------
+
+
+def _validate(
+    db: Session, access: CourseAccess, data: EntryInput, now: datetime
+) -> tuple[DosingSession, list[str]]:
+    errors: dict[str, str] = {}
+    title, body = data.title.strip(), data.body
+    if not title:
+        errors["title"] = "Give the entry a title."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Use at most {TITLE_MAX} characters."
+    if len(body) > BODY_MAX:
+        errors["body"] = f"Use at most {BODY_MAX:,} characters."
+    if data.visibility not in visibilities_for(access.user.role):
+        errors["visibility"] = "Choose one of the listed visibility levels."
+    if data.mood is not None and not 1 <= data.mood <= 10:
+        errors["mood"] = "Mood is a number from 1 to 10."
+    intentions = [i.strip() for i in data.intentions if i.strip()]
+    if intentions and data.phase != Phase.PREPARATION:
+        errors["intentions"] = "Intentions belong to preparation entries."
+    elif len(intentions) > INTENTIONS_MAX:
+        errors["intentions"] = f"Set at most {INTENTIONS_MAX} intentions."
+    elif any(len(i) > INTENTION_MAX for i in intentions):
+        errors["intentions"] = f"Keep each intention under {INTENTION_MAX} characters."
+    sessions = list(
+        db.scalars(select(DosingSession).where(DosingSession.course_id == access.course.id))
+    )
+    session: DosingSession | None
+    if data.session_id is None:
+        session = default_session(sessions, data.phase, now)
+    else:
+        session = next((s for s in sessions if s.id == data.session_id), None)
+    if session is None:
+        errors["session_id"] = (
+            "Choose a dosing session of this course."
+            if sessions
+            else "This course has no dosing sessions yet; your clinician schedules them."
+        )
+    elif session.status == SessionStatus.CANCELLED and data.session_id is not None:
+        errors["session_id"] = "This session was cancelled; choose another."
+    if errors:
+        raise ValidationError(errors)
+    assert session is not None
+    return session, intentions
+
+
+def _seal_content(
+    vault: Vault,
+    entry: Entry | EntryRevision,
+    owner: uuid.UUID,
+    title: str,
+    body: str,
+    mood: int | None,
+) -> None:
+    entry.title = vault.seal_column(entry, "title", owner, title)
+    entry.body = vault.seal_column(entry, "body", owner, body)
+    entry.mood = None if mood is None else vault.seal_column(entry, "mood", owner, str(mood))
+
+
+def _open_mood(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> int | None:
+    value = vault.open_optional(row, "mood", owner)
+    return None if value is None else int(value)
+
+
+# -- writing -----------------------------------------------------------------
+
+
+@atomic
+def create_entry(
+    db: Session,
+    vault: Vault,
+    actor: Actor,
+    course_id: uuid.UUID,
+    data: EntryInput,
+    now: datetime | None = None,
+) -> Entry:
+    now = now or utcnow()
+    access = course_access(db, actor.user, course_id)
+    if not access.writable:
+        raise Forbidden()
+    session, intentions = _validate(db, access, data, now)
+    assignment = (
+        guided.check_answer(db, access, data.assignment_id, data.phase)
+        if data.assignment_id is not None
+        else None
+    )
+    if assignment is not None and data.session_id is None:
+        chosen = db.get(DosingSession, assignment.session_id)
+        if chosen is not None and chosen.status != SessionStatus.CANCELLED:
+            session = chosen
+    _check_links(db, access, data, intentions, None)
+    owner = access.course.patient_id
+    entry = Entry(
+        id=new_id(),
+        course_id=course_id,
+        session_id=session.id,
+        author_id=actor.id,
+        phase=data.phase,
+        visibility=data.visibility,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor.id,
+    )
+    _seal_content(vault, entry, owner, data.title.strip(), data.body, data.mood)
+    db.add(entry)
+    db.flush()  # the entry row must exist before its intentions
+    _store_intentions(db, vault, entry, owner, intentions, existing=[], builds_on=data.builds_on)
+    intentions_service.store_outcomes(db, vault, entry, owner, data.outcomes, replace=False)
+    if assignment is not None:
+        assignment.answered_entry_id = entry.id
+    audit.record(
+        db, "entry.create", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
+    )
+    return entry
+
+
+def _check_links(
+    db: Session,
+    access: CourseAccess,
+    data: EntryInput,
+    intentions: list[str],
+    entry_id: uuid.UUID | None,
+) -> None:
+    """Outcomes and "builds on" may only point at intentions the writer can read."""
+    intentions_service.check_outcomes(db, access, data.phase, data.outcomes)
+    if data.builds_on is not None:
+        if not intentions:
+            raise ValidationError({"builds_on": "Write the intention that builds on it."})
+        intentions_service.check_builds_on(db, access, data.builds_on, entry_id)
+
+
+def _store_intentions(
+    db: Session,
+    vault: Vault,
+    entry: Entry,
+    owner: uuid.UUID,
+    texts: list[str],
+    existing: list[Intention],
+    builds_on: uuid.UUID | None = None,
+) -> None:
+    """Update intentions in place by position so their ids stay stable. The first
+    intention carries the link to the earlier one it builds on."""
+    for position, text in enumerate(texts):
+        if position < len(existing):
+            row = existing[position]
+            row.version += 1
+        else:
+            row = Intention(
+                id=new_id(),
+                entry_id=entry.id,
+                course_id=entry.course_id,
+                position=position,
+                version=1,
+            )
+            db.add(row)
+        row.text = vault.seal_column(row, "text", owner, text)
+        if position == 0:
+            row.builds_on_id = builds_on
+    stale = [i.id for i in existing[len(texts) :]]
+    if stale:
+        db.execute(delete(Intention).where(Intention.id.in_(stale)))
+
+
+def intentions_of(db: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Intention]]:
+    found: dict[uuid.UUID, list[Intention]] = {i: [] for i in entry_ids}
+    if entry_ids:
+        for row in db.scalars(
+            select(Intention).where(Intention.entry_id.in_(entry_ids)).order_by(Intention.position)
+        ):
+            found[row.entry_id].append(row)
+    return found
+
+
+def _load_entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> tuple[Entry, CourseAccess]:
+    entry = db.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound()
+    access = course_access(db, actor.user, entry.course_id)
+    if not can_read_entry(access, entry):
+        raise NotFound()
+    return entry, access
+
+
+@atomic
+def edit_entry(
+    db: Session,
+    vault: Vault,
+    actor: Actor,
+    entry_id: uuid.UUID,
+    data: EntryInput,
+    expected_version: int,
+    now: datetime | None = None,
+) -> Entry:
+    """Save a new version; the previous one is kept, encrypted, in the history."""
+    now = now or utcnow()
+    entry, access = _load_entry(db, actor, entry_id)
+    if not can_edit_entry(access, entry):
+        raise Forbidden()
+    if entry.version != expected_version:
+        raise ConflictError()
+    session, intentions = _validate(db, access, data, now)
+    _check_links(db, access, data, intentions, entry.id)
+    owner = access.course.patient_id
+    old_title = vault.open_column(entry, "title", owner)
+    old_body = vault.open_column(entry, "body", owner)
+    old_mood = _open_mood(vault, entry, owner)
+    revision = EntryRevision(
+        id=new_id(),
+        entry_id=entry.id,
+        entry_version=entry.version,
+        phase=entry.phase,
+        visibility=entry.visibility,
+        written_by=entry.updated_by,
+        written_at=entry.updated_at,
+        version=1,
+    )
+    _seal_content(vault, revision, owner, old_title, old_body, old_mood)
+    db.add(revision)
+    entry.version += 1
+    entry.phase, entry.visibility, entry.session_id = data.phase, data.visibility, session.id
+    entry.updated_at, entry.updated_by = now, actor.id
+    _seal_content(vault, entry, owner, data.title.strip(), data.body, data.mood)
+    _store_intentions(
+        db,
+        vault,
+        entry,
+        owner,
+        intentions,
+        intentions_of(db, [entry.id])[entry.id],
+        builds_on=data.builds_on,
+    )
+    intentions_service.store_outcomes(db, vault, entry, owner, data.outcomes, replace=True)
+    audit.record(
+        db, "entry.update", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
+    )
+    return entry
+
+
+# -- reading -----------------------------------------------------------------
+
+
+def _view(db: Session, vault: Vault, actor: Actor, entry: Entry, access: CourseAccess) -> EntryView:
+    """Decrypt an entry the actor may read; audit the read of someone else's words."""
+    owner = access.course.patient_id
+    session = db.get(DosingSession, entry.session_id)
+    author = db.get(User, entry.author_id)
+    assert session is not None and author is not None
+    vault.preload([owner])
+    intentions = intentions_of(db, [entry.id])[entry.id]
+    view = EntryView(
+        id=entry.id,
+        course_id=entry.course_id,
+        session=session,
+        phase=entry.phase,
+        visibility=entry.visibility,
+        title=vault.open_column(entry, "title", owner),
+        body=vault.open_column(entry, "body", owner),
+        mood=_open_mood(vault, entry, owner),
+        author=author,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+        version=entry.version,
+        intentions=[vault.open_column(i, "text", owner) for i in intentions],
+        can_edit=can_edit_entry(access, entry),
+    )
+    if entry.author_id != actor.id:
+        audit.record_read(db, actor, object_type="entry", object_id=entry.id, subject_id=owner)
+    return view
+
+
+def read_entry(db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID) -> EntryView:
+    entry, access = _load_entry(db, actor, entry_id)
+    return _view(db, vault, actor, entry, access)
+
+
+def open_entry(
+    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID
+) -> tuple[EntryView, CourseAccess, Entry]:
+    """read_entry, plus the access and the stored row for the entry page's other parts.
+
+    Handing them on saves loading them again: the session's identity map holds
+    rows only while something refers to them.
+    """
+    entry, access = _load_entry(db, actor, entry_id)
+    return _view(db, vault, actor, entry, access), access, entry
+
+
+def entry_history(
+    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID
+) -> tuple[EntryView, list[RevisionView]]:
+    """The current version and every earlier one, newest first."""
+    entry, access = _load_entry(db, actor, entry_id)
+    current = _view(db, vault, actor, entry, access)
+    owner = access.course.patient_id
+    rows = db.execute(
+        select(EntryRevision, User.name)
+        .join(User, User.id == EntryRevision.written_by)
+        .where(EntryRevision.entry_id == entry_id)
+        .order_by(EntryRevision.entry_version.desc())
+    ).all()
+    # A version written as private stays private even if a later one is shared.
+    readable = [r for r in rows if can_read(access, r[0].visibility, entry.author_id)]
+    revisions = [
+        RevisionView(
+            entry_version=rev.entry_version,
+            phase=rev.phase,
+            visibility=rev.visibility,
+            title=vault.open_column(rev, "title", owner),
+            body=vault.open_column(rev, "body", owner),
+            mood=_open_mood(vault, rev, owner),
+            written_by=name,
+            written_at=rev.written_at,
+        )
+        for rev, name in readable
+    ]
+    return current, revisions
+
+
+def editable_entry(db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID) -> EntryView:
+    """The entry for its edit form; only its author may edit, on an open course."""
+    entry, access = _load_entry(db, actor, entry_id)
+    if not can_edit_entry(access, entry):
+        raise Forbidden()
+    return _view(db, vault, actor, entry, access)

@@ -1,0 +1,232 @@
+"""Themes tagged on entries: people, feelings, images, places.
+
+Names are encrypted under the patient's key, so finding an existing theme by
+name means opening the course's theme names (a handful) in memory. A theme
+shows only where it is attached to an entry the reader may read, so a tag on
+a clinician-only entry never reaches the patient.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from journal.accounts import audit
+from journal.accounts.policy import (
+    CourseAccess,
+    can_read_entry,
+    course_access,
+    readable_entries_clause,
+)
+from journal.core.actor import Actor
+from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.rendering import plain_excerpt
+from journal.core.vault import Vault
+from journal.db import atomic, new_id, utcnow
+from journal.models import DosingSession, Entry, EntryTheme, Phase, Theme, ThemeKind, User
+
+NAME_MAX = 60
+PHASE_ORDER = {Phase.PREPARATION: 0, Phase.IN_SESSION: 1, Phase.INTEGRATION: 2}
+
+
+@dataclass(frozen=True)
+class ThemeTag:
+    id: uuid.UUID
+    kind: ThemeKind
+    name: str
+
+
+@dataclass(frozen=True)
+class ThemeSummary:
+    tag: ThemeTag
+    entries: int
+
+
+@dataclass(frozen=True)
+class ThemedEntry:
+    id: uuid.UUID
+    session: DosingSession
+    phase: Phase
+    title: str
+    excerpt: str
+    author_name: str
+    created_at: datetime
+
+
+def _entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> tuple[Entry, CourseAccess]:
+    entry = db.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound()
+    access = course_access(db, actor.user, entry.course_id)
+    if not can_read_entry(access, entry):
+        raise NotFound()
+    return entry, access
+
+
+def _course_themes(
+    db: Session, vault: Vault, course_id: uuid.UUID, owner: uuid.UUID
+) -> list[Theme]:
+    vault.preload([owner])
+    return list(db.scalars(select(Theme).where(Theme.course_id == course_id)))
+
+
+@atomic
+def tag_entry(
+    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID, kind: str, name: str
+) -> ThemeTag:
+    """Attach a theme (made on first use) to an entry the actor may read."""
+    entry, access = _entry(db, actor, entry_id)
+    if not access.writable:
+        raise Forbidden()
+    clean = " ".join(name.split())
+    errors = {}
+    if kind not in {k.value for k in ThemeKind}:
+        errors["kind"] = "Choose people, feelings, images or places."
+    if not clean:
+        errors["name"] = "Name the theme."
+    elif len(clean) > NAME_MAX:
+        errors["name"] = f"Use at most {NAME_MAX} characters."
+    if errors:
+        raise ValidationError(errors)
+    owner = access.course.patient_id
+    theme_kind = ThemeKind(kind)
+    theme = next(
+        (
+            t
+            for t in _course_themes(db, vault, entry.course_id, owner)
+            if t.kind == theme_kind
+            and vault.open_column(t, "name", owner).casefold() == clean.casefold()
+        ),
+        None,
+    )
+    if theme is None:
+        theme = Theme(
+            id=new_id(),
+            course_id=entry.course_id,
+            kind=theme_kind,
+            created_by=actor.id,
+            version=1,
+            created_at=utcnow(),
+        )
+        theme.name = vault.seal_column(theme, "name", owner, clean)
+        db.add(theme)
+        db.flush()
+    if db.get(EntryTheme, (entry.id, theme.id)) is None:
+        db.add(EntryTheme(entry_id=entry.id, theme_id=theme.id, added_by=actor.id))
+        audit.record(
+            db, "theme.tag", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
+        )
+    return ThemeTag(theme.id, theme.kind, vault.open_column(theme, "name", owner))
+
+
+@atomic
+def untag_entry(db: Session, actor: Actor, entry_id: uuid.UUID, theme_id: uuid.UUID) -> None:
+    """The patient, or whoever added the tag, may take it off again."""
+    entry, access = _entry(db, actor, entry_id)
+    link = db.get(EntryTheme, (entry.id, theme_id))
+    if link is None:
+        raise NotFound()
+    if not access.writable or not (access.as_patient or link.added_by == actor.id):
+        raise Forbidden()
+    db.execute(
+        delete(EntryTheme).where(EntryTheme.entry_id == entry.id, EntryTheme.theme_id == theme_id)
+    )
+    audit.record(
+        db,
+        "theme.untag",
+        actor=actor,
+        object_type="entry",
+        object_id=entry.id,
+        subject_id=access.course.patient_id,
+    )
+
+
+def themes_of(
+    db: Session, vault: Vault, access: CourseAccess, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[ThemeTag]]:
+    """Each entry's themes, in one query (the entries are already known readable)."""
+    found: dict[uuid.UUID, list[ThemeTag]] = {i: [] for i in entry_ids}
+    if not entry_ids:
+        return found
+    owner = access.course.patient_id
+    vault.preload([owner])
+    rows = db.execute(
+        select(EntryTheme.entry_id, Theme)
+        .join(Theme, Theme.id == EntryTheme.theme_id)
+        .where(EntryTheme.entry_id.in_(entry_ids))
+    ).all()
+    for entry_id, theme in rows:
+        found[entry_id].append(
+            ThemeTag(theme.id, theme.kind, vault.open_column(theme, "name", owner))
+        )
+    for tags in found.values():
+        tags.sort(key=lambda t: (t.kind.value, t.name.casefold()))
+    return found
+
+
+def course_themes(
+    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID
+) -> tuple[CourseAccess, list[ThemeSummary]]:
+    """The themes on entries the actor may read, with how many entries carry each."""
+    access = course_access(db, actor.user, course_id)
+    owner = access.course.patient_id
+    vault.preload([owner])
+    rows = db.execute(
+        select(Theme, EntryTheme.entry_id)
+        .join(EntryTheme, EntryTheme.theme_id == Theme.id)
+        .join(Entry, Entry.id == EntryTheme.entry_id)
+        .where(readable_entries_clause(access))
+    ).all()
+    counts: dict[uuid.UUID, int] = {}
+    themes: dict[uuid.UUID, Theme] = {}
+    for theme, _entry_id in rows:
+        themes[theme.id] = theme
+        counts[theme.id] = counts.get(theme.id, 0) + 1
+    summaries = [
+        ThemeSummary(ThemeTag(t.id, t.kind, vault.open_column(t, "name", owner)), counts[t.id])
+        for t in themes.values()
+    ]
+    summaries.sort(key=lambda s: (s.tag.kind.value, s.tag.name.casefold()))
+    return access, summaries
+
+
+def theme_entries(
+    db: Session, vault: Vault, actor: Actor, theme_id: uuid.UUID
+) -> tuple[CourseAccess, ThemeTag, list[ThemedEntry]]:
+    """Every readable entry with the theme, in session order."""
+    theme = db.get(Theme, theme_id)
+    if theme is None:
+        raise NotFound()
+    access = course_access(db, actor.user, theme.course_id)
+    owner = access.course.patient_id
+    rows = db.execute(
+        select(Entry, DosingSession, User.name)
+        .join(EntryTheme, EntryTheme.entry_id == Entry.id)
+        .join(DosingSession, DosingSession.id == Entry.session_id)
+        .join(User, User.id == Entry.author_id)
+        .where(EntryTheme.theme_id == theme_id, readable_entries_clause(access))
+    ).all()
+    if not rows:
+        raise NotFound()  # a theme only on entries the actor cannot read does not exist for them
+    vault.preload([owner])
+    items = [
+        ThemedEntry(
+            id=entry.id,
+            session=session,
+            phase=entry.phase,
+            title=vault.open_column(entry, "title", owner),
+            excerpt=plain_excerpt(vault.open_column(entry, "body", owner)),
+            author_name=name,
+            created_at=entry.created_at,
+        )
+        for entry, session, name in rows
+    ]
+    items.sort(key=lambda i: (i.session.scheduled_at, PHASE_ORDER[i.phase], i.created_at))
+    tag = ThemeTag(theme.id, theme.kind, vault.open_column(theme, "name", owner))
+    if actor.id != owner:
+        audit.record_read(db, actor, object_type="theme", object_id=theme_id, subject_id=owner)
+    return access, tag, items

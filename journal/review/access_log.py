@@ -1,0 +1,112 @@
+"""The patient's own access log: who opened or changed their journal, and when.
+
+Read from the audit trail. Psychotherapy-note events are left out: notes are
+kept apart from the record, and even their existence is not shown. So are
+events on what the patient may not read (clinician-only entries and comments,
+themes found only on clinician-only entries).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from journal.accounts.audit import STAFF_SEARCH
+from journal.accounts.policy import readable_entries_anywhere
+from journal.core.actor import Actor
+from journal.core.errors import NotFound
+from journal.models import AuditEvent, Course, Entry, EntryTheme, Role, User
+from journal.review.comments import STAFF_AUDIT_TYPE
+from journal.review.notes import AUDIT_TYPE as NOTE_TYPE
+from journal.review.review import STAFF_SESSION
+
+HIDDEN_TYPES = (NOTE_TYPE, STAFF_AUDIT_TYPE, STAFF_SEARCH, STAFF_SESSION)
+
+LIMIT = 100
+ACTIONS = {
+    "read": "opened",
+    "entry.create": "wrote",
+    "entry.update": "changed",
+    "entry.review": "marked as read",
+    "session.review": "marked a session's entries as read",
+    "comment.create": "commented on",
+    "theme.tag": "tagged a theme on",
+    "theme.untag": "removed a theme from",
+    "session_record.create": "wrote",
+    "session_record.update": "changed",
+    "screening.create": "recorded",
+    "screening.update": "updated",
+    "export.pdf": "exported (PDF)",
+    "export.html": "exported (HTML)",
+    "export.md": "exported (Markdown)",
+    "export.json": "exported (JSON)",
+}
+OBJECTS = {
+    "entry": "an entry",
+    "course": "the timeline",
+    "session": "a dosing session",
+    "search": "entries (in search results)",
+    "theme": "a theme's entries",
+    "course.clinician": "a summary of your course",
+    "questionnaire": "your questionnaire answers",
+    "intentions": "your intentions and how they went",
+    "session_record": "the clinical record of a dosing session",
+    "screening": "your screening before the course",
+}
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    at: datetime
+    who: str
+    role: str
+    action: str
+    what: str
+    entry_id: uuid.UUID | None
+
+
+def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> list[AccessRow]:
+    """Events by other people on the patient's record, newest first."""
+    if actor.role != Role.PATIENT:
+        raise NotFound()
+    readable = exists().where(
+        Entry.id == AuditEvent.object_id,
+        Course.id == Entry.course_id,
+        readable_entries_anywhere(actor.user),
+    )
+    theme_readable = exists().where(  # a theme shows only with an entry the patient reads
+        EntryTheme.theme_id == AuditEvent.object_id,
+        Entry.id == EntryTheme.entry_id,
+        Course.id == Entry.course_id,
+        readable_entries_anywhere(actor.user),
+    )
+    stmt = (
+        select(AuditEvent, User.name)
+        .join(User, User.id == AuditEvent.actor_id)
+        .where(
+            AuditEvent.subject_id == actor.id,
+            AuditEvent.actor_id != actor.id,
+            AuditEvent.action.in_(list(ACTIONS)),
+            or_(AuditEvent.object_type.is_(None), AuditEvent.object_type.not_in(HIDDEN_TYPES)),
+            or_(AuditEvent.object_type.is_distinct_from("entry"), readable),
+            or_(AuditEvent.object_type.is_distinct_from("theme"), theme_readable),
+        )
+    )
+    if before is not None:
+        stmt = stmt.where(AuditEvent.at < before)
+    rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(LIMIT))
+    return [
+        AccessRow(
+            at=event.at,
+            who=name,
+            role=event.actor_role or "",
+            action=ACTIONS[event.action],
+            what=OBJECTS.get(event.object_type or "", "your journal"),
+            entry_id=event.object_id if event.object_type == "entry" else None,
+        )
+        for event, name in rows
+    ]

@@ -1,0 +1,210 @@
+"""The clinician's caseload: every patient with what needs attention.
+
+A fixed number of queries whatever the number of patients or entries: the
+counts are grouped in SQL, never loaded row by row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from journal.accounts.courses import CourseRow, courses_for
+from journal.accounts.policy import readable_entries_anywhere
+from journal.clinical.questionnaires import open_flag_counts
+from journal.core.actor import Actor
+from journal.core.errors import Forbidden
+from journal.db import UTCDateTime, utcnow
+from journal.models import (
+    Course,
+    CourseStatus,
+    CourseVisit,
+    Entry,
+    EntryReview,
+    Role,
+    User,
+)
+from journal.review.comments import unread_comments_by_course
+
+SORTS = ("attention", "name", "next", "new", "unreviewed")
+SHOWS = ("active", "closed", "all")
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    row: CourseRow
+    new_entries: int  # by others since this clinician last opened the course
+    unreviewed: int  # no clinician has reviewed the current version
+    unread_comments: int  # replies and comments by others not yet opened
+    last_visit: datetime | None
+    open_flags: int = 0  # safety flags not yet acknowledged
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.open_flags or self.new_entries or self.unreviewed or self.unread_comments)
+
+    @property
+    def new_shown(self) -> str:
+        return shown_count(self.new_entries)
+
+    @property
+    def unreviewed_shown(self) -> str:
+        return shown_count(self.unreviewed)
+
+
+def shown_count(count: int) -> str:
+    """A capped count as people read it: "99+" once it reaches COUNT_CAP."""
+    return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
+
+
+def _grouped(db: Session, stmt: object) -> dict[uuid.UUID, int]:
+    return {row[0]: row[1] for row in db.execute(stmt)}  # type: ignore[call-overload]
+
+
+def caseload(
+    db: Session,
+    actor: Actor,
+    *,
+    sort: str = "attention",
+    show: str = "active",
+    name: str = "",
+    attention_only: bool = False,
+    now: datetime | None = None,
+) -> list[CaseloadRow]:
+    if actor.role != Role.CLINICIAN:
+        raise Forbidden()
+    user = actor.user
+    rows = courses_for(db, actor, now or utcnow())
+    if show in ("active", "closed"):
+        rows = [r for r in rows if r.course.status == CourseStatus(show)]
+    wanted = name.strip().casefold()
+    if wanted:
+        rows = [r for r in rows if wanted in r.patient.name.casefold()]
+    readable = readable_entries_anywhere(user)
+    reviewed = exists().where(
+        EntryReview.entry_id == Entry.id, EntryReview.entry_version >= Entry.version
+    )
+    new_entries = select(literal(1)).where(
+        Entry.course_id == Course.id,
+        Entry.updated_at > _last_visit(),  # an index range: only entries after the visit
+        readable,
+        Entry.author_id != user.id,
+    )
+    not_reviewed = select(literal(1)).where(
+        Entry.course_id == Course.id, readable, Entry.author_id == Course.patient_id, ~reviewed
+    )
+    counts = {
+        course_id: (new, unreviewed)
+        for course_id, new, unreviewed in db.execute(
+            select(Course.id, _capped(new_entries), _capped(not_reviewed))
+            .select_from(Course)
+            .outerjoin(CourseVisit, _visit(user))
+            .where(Course.id.in_([r.course.id for r in rows]))
+        )
+    }
+    unread = _grouped(db, unread_comments_by_course(user))
+    visits = {
+        row[0]: row[1]
+        for row in db.execute(
+            select(CourseVisit.course_id, CourseVisit.seen_at).where(CourseVisit.user_id == user.id)
+        )
+    }
+    flags = open_flag_counts(db, user)
+    result = [
+        CaseloadRow(
+            row=r,
+            new_entries=counts[r.course.id][0],
+            unreviewed=counts[r.course.id][1],
+            unread_comments=unread.get(r.course.id, 0),
+            last_visit=visits.get(r.course.id),
+            open_flags=flags.get(r.course.id, 0),
+        )
+        for r in rows
+    ]
+    if attention_only:
+        result = [r for r in result if r.needs_attention]
+    return sorted(result, key=_sort_key(sort if sort in SORTS else "attention"))
+
+
+def _sort_key(sort: str) -> Callable[[CaseloadRow], tuple[Any, ...]]:
+    far = datetime.max.replace(tzinfo=utcnow().tzinfo)
+
+    def by_next(r: CaseloadRow) -> tuple[datetime, str]:
+        nxt = r.row.next_session
+        return (nxt.scheduled_at if nxt else far, r.row.patient.name.casefold())
+
+    keys: dict[str, Callable[[CaseloadRow], tuple[Any, ...]]] = {
+        "name": lambda r: (r.row.patient.name.casefold(),),
+        "next": by_next,
+        "new": lambda r: (-r.new_entries, r.row.patient.name.casefold()),
+        "unreviewed": lambda r: (-r.unreviewed, r.row.patient.name.casefold()),
+        "attention": lambda r: (
+            not r.needs_attention,
+            -r.open_flags,
+            -(r.unread_comments + r.unreviewed + r.new_entries),
+            r.row.patient.name.casefold(),
+        ),
+    }
+    return keys[sort]
+
+
+def _capped(rows: Select[Any]) -> ScalarSelect[int]:
+    """How many rows a per-course query finds, up to COUNT_CAP.
+
+    Counting stops at the cap, so a course with years of unreviewed writing
+    costs no more than one with a hundred entries (both correlated to the
+    outer query's course).
+    """
+    inner = rows.correlate(Course, CourseVisit).limit(COUNT_CAP).subquery()
+    return select(func.count()).select_from(inner).scalar_subquery()
+
+
+def _new_since_visit(user: User, *columns: Any) -> Select[Any]:
+    """Entries updated since the user last opened their course, per course.
+
+    From each course to its visit to the entries after it: the database walks
+    only the entries newer than the visit (an index range on
+    course_id, updated_at), not every entry of every course.
+    """
+    return (
+        select(*columns)
+        .select_from(Course)
+        .outerjoin(CourseVisit, _visit(user))
+        .join(Entry, and_(Entry.course_id == Course.id, Entry.updated_at > _last_visit()))
+    )
+
+
+def _visit(user: User) -> ColumnElement[bool]:
+    """Joins a course to the user's visit of it (outer: there may be none)."""
+    return and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
+
+
+def _last_visit() -> ColumnElement[datetime]:
+    return func.coalesce(CourseVisit.seen_at, literal(NEVER, UTCDateTime()))
+
+
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "since" for a course never opened
+# Counts say "99+" from here, on the caseload and in the navigation: counting on
+# would walk every entry of every course.
+COUNT_CAP = 100
+
+
+def clinician_notices(db: Session, user: User) -> int:
+    """Entries by others on the clinician's active courses since they last opened
+    each, counted up to COUNT_CAP."""
+    found = (
+        _new_since_visit(user, literal(1))
+        .where(
+            readable_entries_anywhere(user),
+            Course.status == CourseStatus.ACTIVE,
+            Entry.author_id != user.id,
+        )
+        .limit(COUNT_CAP)
+    )
+    return db.scalar(select(func.count()).select_from(found.subquery())) or 0
