@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,29 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     )
     assert imports_of(sample) == ["typing", "journal.web", "flask", "journal.clinical.content"]
     assert imports_of(sample, running=True) == ["typing", "journal.web", "flask"]
+
+
+ROLE_CHECK = re.compile(r"(?<!User)\.role\s*(==|!=|in\b|not in\b)")
+# policy.py names every role check; security.py's `roles` decorator takes a list of them.
+ROLE_CHECKS_ALLOWED = {"journal/accounts/policy.py", "journal/web/security.py"}
+
+
+def role_checks(source: str) -> list[int]:
+    """Lines comparing a person's role (`User.role == ...` in a query selects, not checks)."""
+    return [n for n, line in enumerate(source.splitlines(), 1) if ROLE_CHECK.search(line)]
+
+
+def test_role_checks_live_in_policy() -> None:
+    found = [
+        f"{f.relative_to(ROOT.parent)}:{line}"
+        for f in sorted(ROOT.rglob("*.py"))
+        if str(f.relative_to(ROOT.parent)) not in ROLE_CHECKS_ALLOWED
+        for line in role_checks(f.read_text())
+    ]
+    assert found == []
+
+
+def test_the_role_check_finder_sees_one() -> None:
+    sample = "if actor.role != Role.ADMIN:\n    x = 1\nq = select(User).where(User.role == r)\n"
+    assert role_checks(sample) == [1]
+    assert role_checks("if user.role in STAFF:\n") == [1]

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.passwords import Passwords, password_problem, temporary_password
+from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.actor import Actor
-from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.errors import NotFound, ValidationError
 from journal.db import atomic, new_id, utcnow, write_soon
 from journal.models import LoginSession, Role, User
 
@@ -163,7 +164,7 @@ def resume_login_session(
     if row is None:
         return None
     login, user = row
-    idle = limits.idle_patient if user.role == Role.PATIENT else limits.idle_staff
+    idle = limits.idle_patient if keeps_a_journal(user) else limits.idle_staff
     expired = now - login.last_seen_at > idle or now - login.created_at > limits.absolute
     if login.ended_at is not None or not user.active or expired:
         return None
@@ -203,8 +204,7 @@ def change_password(
 @atomic
 def set_active(db: Session, actor: Actor, user_id: uuid.UUID, active: bool) -> User:
     """Activate or deactivate an account; deactivation ends its sessions at once."""
-    if actor.role != Role.ADMIN:
-        raise Forbidden()
+    require(administers(actor.user))
     user = db.get(User, user_id)
     if user is None:
         raise NotFound()
@@ -221,8 +221,7 @@ def set_active(db: Session, actor: Actor, user_id: uuid.UUID, active: bool) -> U
 @atomic
 def reset_password(db: Session, passwords: Passwords, actor: Actor, user_id: uuid.UUID) -> str:
     """An admin issues a new temporary password; the user's sessions end."""
-    if actor.role != Role.ADMIN:
-        raise Forbidden()
+    require(administers(actor.user))
     user = db.get(User, user_id)
     if user is None:
         raise NotFound()
@@ -235,8 +234,7 @@ def reset_password(db: Session, passwords: Passwords, actor: Actor, user_id: uui
 
 
 def list_users(db: Session, actor: Actor) -> list[User]:
-    if actor.role != Role.ADMIN:
-        raise Forbidden()
+    require(administers(actor.user))
     return list(db.scalars(select(User).order_by(User.role, User.name)))
 
 

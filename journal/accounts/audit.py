@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from journal.accounts.policy import administers, require
 from journal.core.actor import Actor
-from journal.core.errors import Forbidden
 from journal.crypto import audit_chain_mac
 from journal.db import new_id, utcnow, write_soon
-from journal.models import AuditEvent, AuditHead, Role, User
+from journal.models import AuditEvent, AuditHead, User
 
 GENESIS = "0" * 64
 STAFF_SEARCH = "staff_search"  # object type: a search that showed clinician-only entries only
@@ -165,8 +165,7 @@ def browse(
     limit: int = 100,
 ) -> list[EventRow]:
     """Newest first, for the admin's audit page. Events hold no content."""
-    if actor.role != Role.ADMIN:
-        raise Forbidden()
+    require(administers(actor.user))
     stmt = select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
     if action:
         stmt = stmt.where(AuditEvent.action == action)

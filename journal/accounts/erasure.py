@@ -15,8 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
+from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.actor import Actor
-from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.errors import NotFound, ValidationError
 from journal.db import after_commit, atomic, checkpoint, new_id
 from journal.models import (
     CareTeamMember,
@@ -41,7 +42,6 @@ from journal.models import (
     QuestionnaireAssignment,
     QuestionnaireResponse,
     RecoveryCode,
-    Role,
     SafetyFlag,
     Screening,
     SessionRecord,
@@ -90,10 +90,9 @@ def erase_patient(
     Once the unit of work commits, the patient goes into the erasure ledger (so a
     restored backup erases them again) and SQLite's write-ahead log is folded into
     the database file, whose freed pages secure_delete has overwritten."""
-    if actor.role != Role.ADMIN:
-        raise Forbidden()
+    require(administers(actor.user))
     patient = db.get(User, patient_id)
-    if patient is None or patient.role != Role.PATIENT:
+    if patient is None or not keeps_a_journal(patient):
         raise NotFound()
     errors = {}
     if confirm_email.strip().lower() != patient.email:

@@ -18,8 +18,40 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 
-from journal.core.errors import NotFound
+from journal.core.errors import Forbidden, NotFound
 from journal.models import CareTeamMember, Course, CourseStatus, Entry, Role, User, Visibility
+
+# -- what each role does: every role check of the domain packages is one of these --
+
+
+def administers(user: User) -> bool:
+    """An admin runs accounts, courses and care teams, and reads no content."""
+    return user.role == Role.ADMIN
+
+
+def treats(user: User) -> bool:
+    """A clinician cares for the patients of the courses they are on."""
+    return user.role == Role.CLINICIAN
+
+
+def keeps_a_journal(user: User) -> bool:
+    """A patient writes the journal of their own courses."""
+    return user.role == Role.PATIENT
+
+
+def works_at_the_clinic(user: User) -> bool:
+    """Staff (clinicians and admins): they sign in with a second factor."""
+    return user.role in (Role.CLINICIAN, Role.ADMIN)
+
+
+def may_open_courses(user: User) -> bool:
+    return user.role in (Role.ADMIN, Role.CLINICIAN)
+
+
+def require(allowed: bool) -> None:
+    """Refuse (403) what a role may not do at all."""
+    if not allowed:
+        raise Forbidden()
 
 
 @dataclass(frozen=True)

@@ -22,20 +22,20 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.accounts import end_other_sessions
 from journal.accounts.passwords import Passwords
+from journal.accounts.policy import works_at_the_clinic
 from journal.core.actor import Actor
 from journal.core.errors import ValidationError
 from journal.core.vault import Vault
 from journal.db import atomic, new_id, utcnow
-from journal.models import RecoveryCode, Role, TotpCredential, User
+from journal.models import RecoveryCode, TotpCredential, User
 
 ISSUER = "KAP journal"
 STEP_SECONDS = 30
 RECOVERY_CODES = 10
-STAFF = (Role.CLINICIAN, Role.ADMIN)
 
 
 def required_for(user: User) -> bool:
-    return user.role in STAFF
+    return works_at_the_clinic(user)
 
 
 def needs_enrolment(user: User) -> bool:

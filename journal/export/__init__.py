@@ -28,12 +28,14 @@ from journal.accounts.policy import (
     CourseAccess,
     can_use_notes,
     course_access,
+    keeps_a_journal,
+    require,
     visible_courses_clause,
 )
 from journal.clinical.instruments import Catalogue
 from journal.clinical.screening import Checklist
 from journal.core.actor import Actor
-from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.errors import NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.db import new_id, utcnow, write_soon
 from journal.export import render_html, render_json, render_markdown, render_pdf
@@ -51,7 +53,7 @@ from journal.export.model import (
     ExportOptions,
     PatientDataDocument,
 )
-from journal.models import Course, DosingSession, KeyScope, NoteDisclosure, Role, User
+from journal.models import Course, DosingSession, KeyScope, NoteDisclosure, User
 from journal.review.notes import AUDIT_TYPE as NOTE_AUDIT_TYPE
 
 __all__ = [
@@ -291,8 +293,7 @@ def collect_patient_data(
     catalogue: Catalogue | None = None,
 ) -> PatientDataDocument:
     """Every course of the patient, with everything they may see, private entries too."""
-    if actor.role != Role.PATIENT:
-        raise Forbidden()
+    require(keeps_a_journal(actor.user))
     everything = ExportOptions(include_private=True)
     ids = list(
         db.scalars(
@@ -331,8 +332,7 @@ def export_patient_data(
 ) -> PendingFile:
     """The patient's own data (right of access and portability), as JSON or PDF."""
     now = now or utcnow()
-    if actor.role != Role.PATIENT:
-        raise Forbidden()
+    require(keeps_a_journal(actor.user))
     chosen = parse_format(fmt, PATIENT_DATA_FORMATS)
     check_passphrase(chosen, passphrase)
     doc = collect_patient_data(

@@ -16,10 +16,10 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from journal.accounts.audit import STAFF_SEARCH
-from journal.accounts.policy import readable_entries_anywhere
+from journal.accounts.policy import keeps_a_journal, readable_entries_anywhere
 from journal.core.actor import Actor
 from journal.core.errors import NotFound
-from journal.models import AuditEvent, Course, Entry, EntryTheme, Role, User
+from journal.models import AuditEvent, Course, Entry, EntryTheme, User
 from journal.review.comments import STAFF_AUDIT_TYPE
 from journal.review.notes import AUDIT_TYPE as NOTE_TYPE
 from journal.review.review import STAFF_SESSION
@@ -71,7 +71,7 @@ class AccessRow:
 
 def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> list[AccessRow]:
     """Events by other people on the patient's record, newest first."""
-    if actor.role != Role.PATIENT:
+    if not keeps_a_journal(actor.user):
         raise NotFound()
     readable = exists().where(
         Entry.id == AuditEvent.object_id,

@@ -16,10 +16,9 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, 
 from sqlalchemy.orm import Session
 
 from journal.accounts.courses import CourseRow, courses_for
-from journal.accounts.policy import readable_entries_anywhere
+from journal.accounts.policy import readable_entries_anywhere, require, treats
 from journal.clinical.questionnaires import open_flag_counts
 from journal.core.actor import Actor
-from journal.core.errors import Forbidden
 from journal.db import UTCDateTime, utcnow
 from journal.models import (
     Course,
@@ -27,7 +26,6 @@ from journal.models import (
     CourseVisit,
     Entry,
     EntryReview,
-    Role,
     User,
 )
 from journal.review.comments import unread_comments_by_course
@@ -77,8 +75,7 @@ def caseload(
     attention_only: bool = False,
     now: datetime | None = None,
 ) -> list[CaseloadRow]:
-    if actor.role != Role.CLINICIAN:
-        raise Forbidden()
+    require(treats(actor.user))
     user = actor.user
     rows = courses_for(db, actor, now or utcnow())
     if show in ("active", "closed"):

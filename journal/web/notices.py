@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import Flask
 from flask_login import current_user
 
+from journal.accounts import policy
 from journal.clinical import questionnaires
-from journal.models import Role
 from journal.review import caseload, comments
 from journal.web import context
 
@@ -23,11 +23,11 @@ def current_notices() -> Notices | None:
     if not current_user.is_authenticated:
         return None
     user = context.user()
-    if user.must_change_password or user.role == Role.ADMIN:
+    if user.must_change_password or policy.administers(user):
         return None
     db = context.db()
     unread = comments.unread_count(db, user)
-    if user.role == Role.PATIENT:
+    if policy.keeps_a_journal(user):
         return Notices(unread, _count(unread, "new comment")) if unread else None
     new = caseload.clinician_notices(db, user)
     flags = sum(questionnaires.open_flag_counts(db, user).values())

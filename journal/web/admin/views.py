@@ -5,7 +5,7 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journal.accounts import accounts, audit, courses, erasure
+from journal.accounts import accounts, audit, courses, erasure, policy
 from journal.core.errors import ValidationError
 from journal.models import Role
 from journal.web import context
@@ -153,7 +153,7 @@ def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
 def erase_user(user_id: uuid.UUID) -> str | Response:
     db = context.db()
     user = accounts.get_user(db, user_id)
-    if user.role != Role.PATIENT:
+    if not policy.keeps_a_journal(user):
         abort(404)
     form = EraseForm()
     if form.validate_on_submit():

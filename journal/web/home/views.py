@@ -5,9 +5,9 @@ from datetime import datetime
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journal.accounts import courses
+from journal.accounts import courses, policy
 from journal.journaling import guided
-from journal.models import CourseStatus, Role
+from journal.models import CourseStatus
 from journal.review import caseload, comments
 from journal.web import context
 
@@ -17,10 +17,10 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index() -> str | Response:
     actor = context.actor()
-    if actor.role == Role.ADMIN:
+    if policy.administers(actor.user):
         return redirect(url_for("admin.users"))
     db = context.db()
-    if actor.role == Role.PATIENT:
+    if policy.keeps_a_journal(actor.user):
         rows = courses.courses_for(db, actor)
         active = [r for r in rows if r.course.status == CourseStatus.ACTIVE]
         if len(active) == 1:

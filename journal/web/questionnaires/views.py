@@ -5,6 +5,7 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import policy
 from journal.clinical import questionnaires
 from journal.clinical.instruments import Catalogue, answers_from_form
 from journal.core.errors import NotFound, ValidationError
@@ -29,7 +30,7 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     form.set_choices(catalogue)
     status = 200
     if request.method == "POST":
-        if actor.role != Role.CLINICIAN:
+        if not policy.treats(actor.user):
             raise NotFound()
         if form.validate_on_submit():
             try:
