@@ -13,6 +13,7 @@ from pypdf.errors import FileNotDecryptedError
 from sqlalchemy import select, update
 
 from journal.db import utcnow
+from journal.export import render_pdf
 from journal.models import AuditEvent, DosingSession, LoginSession, Phase, Role, Visibility
 from tests.conftest import Clinic, committing, runtime
 from tests.export_helpers import export, flat, is_file, pdf_text, validate
@@ -405,3 +406,34 @@ def test_a_course_without_sessions_and_a_patient_without_courses(clinic: Clinic)
     assert "No dosing sessions in this export." in export(staff, course.id, "md").get_data(
         as_text=True
     )
+
+
+def test_a_missing_pdf_library_is_a_clear_page_not_a_500(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without Pango the PDF cannot be typeset: the page says so (503), the log names
+    what to install, nothing is recorded as exported, and other formats still work."""
+    monkeypatch.setattr(render_pdf, "missing_libraries", lambda: ("pango-1.0",))
+    clinician, patient = (
+        clinic.world.browser(clinic.clinician),
+        clinic.world.browser(clinic.patient),
+    )
+
+    def exports() -> int:
+        with runtime(clinic.world.app).database.session() as s:
+            found = s.scalars(select(AuditEvent).where(AuditEvent.action.like("export.%")))
+            return len(list(found))
+
+    for browser, url in [
+        (clinician, f"/courses/{clinic.course.id}/export"),
+        (patient, "/account/export"),
+    ]:
+        r = browser.post(url, {"format": "pdf"})
+        assert r.status_code == 503, url
+        assert "Not available on this server" in r.get_data(as_text=True)
+        assert r.mimetype == "text/html"
+    assert "apt-get install libpango-1.0-0" in caplog.text and "pango-1.0" in caplog.text
+    assert exports() == 0
+    r = clinician.post(f"/courses/{clinic.course.id}/export", {"format": "html"})
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert exports() == 1

@@ -11,6 +11,7 @@ __all__ = [
     "Forbidden",
     "KeyFileError",
     "NotFound",
+    "Unavailable",
     "ValidationError",
 ]
 
@@ -33,3 +34,8 @@ class ValidationError(Exception):
 
 class ConflictError(Exception):
     """The record changed since the form was opened."""
+
+
+class Unavailable(Exception):
+    """This server cannot do it as installed; the message says what to install (for the
+    log and the administrator: no content, no personal data)."""

@@ -187,6 +187,8 @@ def export_course(
     chosen = parse_format(fmt)
     check_options(access, list_sessions(db, course_id), options)
     check_passphrase(chosen, passphrase)
+    if chosen == ExportFormat.PDF:
+        render_pdf.check_typesetter()  # before anything is collected or recorded
     doc = collect_course(
         db,
         vault,
@@ -335,6 +337,8 @@ def export_patient_data(
     require(keeps_a_journal(actor.user))
     chosen = parse_format(fmt, PATIENT_DATA_FORMATS)
     check_passphrase(chosen, passphrase)
+    if chosen == ExportFormat.PDF:
+        render_pdf.check_typesetter()  # before anything is collected or recorded
     doc = collect_patient_data(
         db, vault, actor, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue
     )

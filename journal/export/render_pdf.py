@@ -16,6 +16,7 @@ its own pages, it does not know how many come before or after it.
 
 from __future__ import annotations
 
+import ctypes.util
 import io
 import json
 import os
@@ -23,6 +24,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
@@ -34,6 +36,7 @@ from pypdf.generic import (
     NameObject,
 )
 
+from journal.core.errors import Unavailable
 from journal.export.model import CourseDocument, PatientDataDocument
 from journal.export.render_html import (
     Part,
@@ -96,8 +99,31 @@ def _finish_in_worker(worker: subprocess.Popen[bytes], html: str) -> Typeset:
     return Typeset(pdf, int(figures["pages"]), bookmarks)
 
 
+# WeasyPrint loads Pango and fontconfig when it is first imported; without them the
+# import fails with a bare OSError. Checked once per process, before any typesetting.
+SYSTEM_LIBRARIES = ("pango-1.0", "pangoft2-1.0", "fontconfig")
+INSTALL_HINT = (
+    "PDF export needs the system libraries Pango and fontconfig "
+    "(Debian and Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fontconfig "
+    "fonts-dejavu-core fonts-noto-core)"
+)
+
+
+@cache
+def missing_libraries() -> tuple[str, ...]:
+    return tuple(name for name in SYSTEM_LIBRARIES if ctypes.util.find_library(name) is None)
+
+
+def check_typesetter() -> None:
+    """Unavailable, naming what to install, when the typesetter cannot load."""
+    missing = missing_libraries()
+    if missing:
+        raise Unavailable(f"{INSTALL_HINT}; not found: {', '.join(missing)}")
+
+
 def _typeset_parts(count: int, html_of: Callable[[int], str]) -> list[Typeset]:
     """Part i's HTML is `html_of(i)`; one part is typeset here, more in workers."""
+    check_typesetter()
     if count == 1:
         return [typeset(html_of(0), _stylesheets())]
     workers = [_start_worker() for _ in range(count)]

@@ -9,7 +9,7 @@ from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from journal.core.errors import DecryptionError, Forbidden, NotFound
+from journal.core.errors import DecryptionError, Forbidden, NotFound, Unavailable
 from journal.web import context
 
 log = logging.getLogger("journal.integrity")
@@ -21,6 +21,7 @@ MESSAGES = {
     405: ("Not allowed", "That action is not possible here."),
     413: ("Too large", "What you sent is larger than the journal accepts."),
     429: ("Too many attempts", "Please wait a few minutes and try again."),
+    503: ("Not available", "Please try again later."),
     500: ("Something went wrong", "The error was logged. Please try again later."),
 }
 
@@ -58,6 +59,16 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(Forbidden)
     def forbidden(_exc: Forbidden) -> tuple[str, int]:
         return _page(403)
+
+    @app.errorhandler(Unavailable)
+    def unavailable(exc: Unavailable) -> tuple[str, int]:
+        log.error("not available on this server: %s", exc)
+        return _page(
+            503,
+            "Not available on this server",
+            "This server is missing something it needs for this. The administrator will "
+            "find what to install in the log. Other formats still work.",
+        )
 
     @app.errorhandler(DecryptionError)
     def integrity(exc: DecryptionError) -> tuple[str, int]:
