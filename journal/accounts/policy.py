@@ -89,6 +89,18 @@ def course_access(db: Session, user: User, course_id: uuid.UUID) -> CourseAccess
     raise NotFound()
 
 
+def readable_entry(db: Session, user: User, entry_id: uuid.UUID) -> tuple[Entry, CourseAccess]:
+    """An entry the user may read, with their access to its course; NotFound otherwise
+    (never reveals that it exists)."""
+    entry = db.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound()
+    access = course_access(db, user, entry.course_id)
+    if not can_read_entry(access, entry):
+        raise NotFound()
+    return entry, access
+
+
 def visible_courses_clause(user: User) -> ColumnElement[bool]:
     """Courses the user may open, as a WHERE clause on Course."""
     if user.role == Role.PATIENT:

@@ -56,7 +56,7 @@ from journal.export.model import (
     ThemeIndexRecord,
     ThemeRecord,
 )
-from journal.journaling.entries import intentions_of
+from journal.journaling.entries import intentions_of, open_words
 from journal.journaling.themes import themes_of
 from journal.models import (
     Comment,
@@ -279,15 +279,15 @@ def collect_course(
             # A version written as private stays private even if a later one is shared.
             if not _shown(access, options, rev.visibility, authors[rev.entry_id]):
                 continue
-            mood = vault.open_optional(rev, "mood", owner)
+            words = open_words(vault, rev, owner)
             revisions[rev.entry_id].append(
                 RevisionRecord(
                     entry_version=rev.entry_version,
                     phase=rev.phase,
                     visibility=rev.visibility,
-                    title=vault.open_column(rev, "title", owner),
-                    body=vault.open_column(rev, "body", owner),
-                    mood=None if mood is None else int(mood),
+                    title=words.title,
+                    body=words.body,
+                    mood=words.mood,
                     written_by=writer,
                     written_at=rev.written_at,
                 )
@@ -312,16 +312,16 @@ def collect_course(
     by_session: dict[uuid.UUID, list[EntryRecord]] = defaultdict(list)
     course_intentions: list[IntentionRecord] = []
     for entry, author in rows:
-        mood = vault.open_optional(entry, "mood", owner)
+        words = open_words(vault, entry, owner)
         texts = tuple(vault.open_column(i, "text", owner) for i in intentions[entry.id])
         by_session[entry.session_id].append(
             EntryRecord(
                 id=entry.id,
                 phase=entry.phase,
                 visibility=entry.visibility,
-                title=vault.open_column(entry, "title", owner),
-                body=vault.open_column(entry, "body", owner),
-                mood=None if mood is None else int(mood),
+                title=words.title,
+                body=words.body,
+                mood=words.mood,
                 author=person(author),
                 created_at=entry.created_at,
                 updated_at=entry.updated_at,

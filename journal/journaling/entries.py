@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -14,12 +15,12 @@ from journal.accounts.policy import (
     CourseAccess,
     can_edit_entry,
     can_read,
-    can_read_entry,
     course_access,
+    readable_entry,
     visibilities_for,
 )
 from journal.core.actor import Actor
-from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.errors import ConflictError, Forbidden, ValidationError
 from journal.core.vault import Vault
 from journal.db import atomic, new_id, utcnow
 from journal.journaling import guided
@@ -191,9 +192,19 @@ def _seal_content(
     entry.mood = None if mood is None else vault.seal_column(entry, "mood", owner, str(mood))
 
 
-def _open_mood(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> int | None:
-    value = vault.open_optional(row, "mood", owner)
-    return None if value is None else int(value)
+class Words(NamedTuple):
+    title: str
+    body: str
+    mood: int | None
+
+
+def open_words(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> Words:
+    """What an entry (or an earlier version of it) says: its sealed title, body and mood,
+    opened together. Every reader of entries opens them here."""
+    title = vault.open_column(row, "title", owner)
+    body = vault.open_column(row, "body", owner)
+    mood = vault.open_optional(row, "mood", owner)
+    return Words(title, body, None if mood is None else int(mood))
 
 
 # -- writing -----------------------------------------------------------------
@@ -306,16 +317,6 @@ def intentions_of(db: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, li
     return found
 
 
-def _load_entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> tuple[Entry, CourseAccess]:
-    entry = db.get(Entry, entry_id)
-    if entry is None:
-        raise NotFound()
-    access = course_access(db, actor.user, entry.course_id)
-    if not can_read_entry(access, entry):
-        raise NotFound()
-    return entry, access
-
-
 @atomic
 def edit_entry(
     db: Session,
@@ -328,7 +329,7 @@ def edit_entry(
 ) -> Entry:
     """Save a new version; the previous one is kept, encrypted, in the history."""
     now = now or utcnow()
-    entry, access = _load_entry(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     if not can_edit_entry(access, entry):
         raise Forbidden()
     if entry.version != expected_version:
@@ -336,9 +337,7 @@ def edit_entry(
     session, intentions = _validate(db, access, data, now)
     _check_links(db, access, data, intentions, entry.id)
     owner = access.course.patient_id
-    old_title = vault.open_column(entry, "title", owner)
-    old_body = vault.open_column(entry, "body", owner)
-    old_mood = _open_mood(vault, entry, owner)
+    old_title, old_body, old_mood = open_words(vault, entry, owner)
     revision = EntryRevision(
         id=new_id(),
         entry_id=entry.id,
@@ -388,9 +387,7 @@ def _view(db: Session, vault: Vault, actor: Actor, entry: Entry, access: CourseA
         session=session,
         phase=entry.phase,
         visibility=entry.visibility,
-        title=vault.open_column(entry, "title", owner),
-        body=vault.open_column(entry, "body", owner),
-        mood=_open_mood(vault, entry, owner),
+        **open_words(vault, entry, owner)._asdict(),
         author=author,
         created_at=entry.created_at,
         updated_at=entry.updated_at,
@@ -404,7 +401,7 @@ def _view(db: Session, vault: Vault, actor: Actor, entry: Entry, access: CourseA
 
 
 def read_entry(db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID) -> EntryView:
-    entry, access = _load_entry(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     return _view(db, vault, actor, entry, access)
 
 
@@ -416,7 +413,7 @@ def open_entry(
     Handing them on saves loading them again: the session's identity map holds
     rows only while something refers to them.
     """
-    entry, access = _load_entry(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     return _view(db, vault, actor, entry, access), access, entry
 
 
@@ -424,7 +421,7 @@ def entry_history(
     db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID
 ) -> tuple[EntryView, list[RevisionView]]:
     """The current version and every earlier one, newest first."""
-    entry, access = _load_entry(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     current = _view(db, vault, actor, entry, access)
     owner = access.course.patient_id
     rows = db.execute(
@@ -440,9 +437,7 @@ def entry_history(
             entry_version=rev.entry_version,
             phase=rev.phase,
             visibility=rev.visibility,
-            title=vault.open_column(rev, "title", owner),
-            body=vault.open_column(rev, "body", owner),
-            mood=_open_mood(vault, rev, owner),
+            **open_words(vault, rev, owner)._asdict(),
             written_by=name,
             written_at=rev.written_at,
         )
@@ -453,7 +448,7 @@ def entry_history(
 
 def editable_entry(db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID) -> EntryView:
     """The entry for its edit form; only its author may edit, on an open course."""
-    entry, access = _load_entry(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     if not can_edit_entry(access, entry):
         raise Forbidden()
     return _view(db, vault, actor, entry, access)

@@ -18,15 +18,16 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import (
     CourseAccess,
-    can_read_entry,
     course_access,
     readable_entries_clause,
+    readable_entry,
 )
 from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.rendering import plain_excerpt
 from journal.core.vault import Vault
 from journal.db import atomic, new_id, utcnow
+from journal.journaling.entries import open_words
 from journal.models import DosingSession, Entry, EntryTheme, Phase, Theme, ThemeKind, User
 
 NAME_MAX = 60
@@ -57,16 +58,6 @@ class ThemedEntry:
     created_at: datetime
 
 
-def _entry(db: Session, actor: Actor, entry_id: uuid.UUID) -> tuple[Entry, CourseAccess]:
-    entry = db.get(Entry, entry_id)
-    if entry is None:
-        raise NotFound()
-    access = course_access(db, actor.user, entry.course_id)
-    if not can_read_entry(access, entry):
-        raise NotFound()
-    return entry, access
-
-
 def _course_themes(
     db: Session, vault: Vault, course_id: uuid.UUID, owner: uuid.UUID
 ) -> list[Theme]:
@@ -79,7 +70,7 @@ def tag_entry(
     db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID, kind: str, name: str
 ) -> ThemeTag:
     """Attach a theme (made on first use) to an entry the actor may read."""
-    entry, access = _entry(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     if not access.writable:
         raise Forbidden()
     clean = " ".join(name.split())
@@ -126,7 +117,7 @@ def tag_entry(
 @atomic
 def untag_entry(db: Session, actor: Actor, entry_id: uuid.UUID, theme_id: uuid.UUID) -> None:
     """The patient, or whoever added the tag, may take it off again."""
-    entry, access = _entry(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     link = db.get(EntryTheme, (entry.id, theme_id))
     if link is None:
         raise NotFound()
@@ -218,8 +209,8 @@ def theme_entries(
             id=entry.id,
             session=session,
             phase=entry.phase,
-            title=vault.open_column(entry, "title", owner),
-            excerpt=plain_excerpt(vault.open_column(entry, "body", owner)),
+            title=(words := open_words(vault, entry, owner)).title,
+            excerpt=plain_excerpt(words.body),
             author_name=name,
             created_at=entry.created_at,
         )

@@ -21,7 +21,7 @@ from journal.core.actor import Actor
 from journal.core.rendering import plain_excerpt
 from journal.core.vault import Vault
 from journal.db import utcnow, write_soon
-from journal.journaling.entries import default_session, intentions_of, suggested_phase
+from journal.journaling.entries import default_session, intentions_of, open_words, suggested_phase
 from journal.journaling.themes import ThemeTag, themes_of
 from journal.models import DosingSession, Entry, Phase, Role, User
 from journal.review.comments import comment_counts
@@ -123,16 +123,15 @@ def course_timeline(
     vault.preload([owner])
     blocks = {s.id: SessionBlock(s, totals.get(s.id, 0)) for s in sessions}
     for entry, author_name, author_role in rows:
-        body = vault.open_column(entry, "body", owner)
-        mood = vault.open_optional(entry, "mood", owner)
+        words = open_words(vault, entry, owner)
         blocks[entry.session_id].add(
             EntryCard(
                 id=entry.id,
                 phase=entry.phase,
                 visibility=entry.visibility.value,
-                title=vault.open_column(entry, "title", owner),
-                excerpt=plain_excerpt(body),
-                mood=None if mood is None else int(mood),
+                title=words.title,
+                excerpt=plain_excerpt(words.body),
+                mood=words.mood,
                 author_name=author_name,
                 by_patient=author_role == Role.PATIENT,
                 created_at=entry.created_at,

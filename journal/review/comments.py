@@ -19,11 +19,10 @@ from journal.accounts.policy import (
     CourseAccess,
     administers,
     can_read_comment,
-    can_read_entry,
     comment_visibilities,
-    course_access,
     readable_comment_levels,
     readable_entries_anywhere,
+    readable_entry,
 )
 from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
@@ -69,16 +68,6 @@ def quote_in_entry(quote: str, body: str) -> bool:
     return wanted in _normalise(body).casefold() or wanted in plain_text(body).casefold()
 
 
-def _entry_and_access(db: Session, actor: Actor, entry_id: uuid.UUID) -> tuple[Entry, CourseAccess]:
-    entry = db.get(Entry, entry_id)
-    if entry is None:
-        raise NotFound()
-    access = course_access(db, actor.user, entry.course_id)
-    if not can_read_entry(access, entry):
-        raise NotFound()
-    return entry, access
-
-
 @atomic
 def add_comment(
     db: Session,
@@ -88,7 +77,7 @@ def add_comment(
     data: CommentInput,
     now: datetime | None = None,
 ) -> Comment:
-    entry, access = _entry_and_access(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     owner = access.course.patient_id
     quote = _normalise(data.quote)
     if data.parent_id is not None:
@@ -153,7 +142,7 @@ def entry_comments(
 ) -> list[CommentView]:
     """The comments on an entry the actor may read, threads oldest first.
     Opening them marks them read."""
-    entry, access = _entry_and_access(db, actor, entry_id)
+    entry, access = readable_entry(db, actor.user, entry_id)
     owner = access.course.patient_id
     levels = [v for v in Visibility if can_read_comment(access, v)]
     rows = db.execute(
