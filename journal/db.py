@@ -32,6 +32,7 @@ _IMMEDIATE = "journal_begin_immediate"
 _WRITES = "journal_write_unit"
 _DEFERRED = "journal_deferred_writes"
 _AFTER_COMMIT = "journal_after_commit"
+_UNDO = "journal_undo_if_rolled_back"
 
 
 def utcnow() -> datetime:
@@ -70,13 +71,16 @@ class UUIDPrimaryKey:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Errors never carry the statement's values (they may be content or emails)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, hide_parameters=True, **kwargs
+        )
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -115,10 +119,38 @@ def atomic(operation: Callable[Concatenate[Session, P], R]) -> Callable[Concaten
 
     @wraps(operation)
     def run(db: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with db.begin_nested():
-            return operation(db, *args, **kwargs)
+        undo: list[Callable[[], None]] = db.info.setdefault(_UNDO, [])
+        hooks: list[Callable[[], None]] = db.info.setdefault(_AFTER_COMMIT, [])
+        marks = len(undo), len(hooks)
+        try:
+            with db.begin_nested():
+                return operation(db, *args, **kwargs)
+        except BaseException:
+            _undo_since(undo, hooks, marks)
+            raise
 
     return run
+
+
+def _undo_since(
+    undo: list[Callable[[], None]], hooks: list[Callable[[], None]], marks: tuple[int, int]
+) -> None:
+    """What a refused operation changed outside the rows goes too, and what it asked
+    to do after the commit is dropped."""
+    for action in reversed(undo[marks[0] :]):
+        action()
+    del undo[marks[0] :], hooks[marks[1] :]
+
+
+def if_rolled_back(session: Session, action: Callable[[], None]) -> None:
+    """Put back something held in memory (a data key the vault made) if the rows it
+    goes with are rolled back: by a refused operation, or by a discarded unit."""
+    session.info.setdefault(_UNDO, []).append(action)
+
+
+def take_undo_actions(session: Session) -> list[Callable[[], None]]:
+    actions: list[Callable[[], None]] = session.info.pop(_UNDO, [])
+    return actions
 
 
 def write_soon(session: Session, write: Callable[[Session], None]) -> None:
@@ -131,7 +163,7 @@ def write_soon(session: Session, write: Callable[[Session], None]) -> None:
         session.info.setdefault(_DEFERRED, []).append(write)
 
 
-def deferred_writes(session: Session) -> list[Callable[[Session], None]]:
+def take_deferred_writes(session: Session) -> list[Callable[[Session], None]]:
     """Take the writes queued by write_soon (the unit of work runs them)."""
     queued: list[Callable[[Session], None]] = session.info.pop(_DEFERRED, [])
     return queued
@@ -143,7 +175,7 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
-def after_commit_hooks(session: Session) -> list[Callable[[], None]]:
+def take_after_commit_hooks(session: Session) -> list[Callable[[], None]]:
     hooks: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT, [])
     return hooks
 

@@ -14,8 +14,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, flash
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from journal import create_app
@@ -23,11 +24,13 @@ from journal.accounts import audit
 from journal.config import Settings
 from journal.core.actor import Actor
 from journal.core.errors import ValidationError
-from journal.core.vault import Vault
+from journal.core.vault import Vault, column_context
+from journal.core.work import Work
+from journal.crypto import blob_key_id
 from journal.db import Base, atomic
 from journal.journaling import entries
 from journal.journaling.entries import EntryInput
-from journal.models import AuditEvent, Entry, Intention, Phase, User, Visibility
+from journal.models import AuditEvent, DataKey, Entry, Intention, Phase, Role, User, Visibility
 from journal.web import context
 from tests.conftest import Clinic, runtime
 from tests.helpers import Browser
@@ -109,7 +112,7 @@ def test_a_view_that_fails_after_writing_keeps_nothing(settings: Settings, clini
         entries.create_entry(
             context.db(), context.vault(), context.actor(), course_id, fictional_entry("Fictional")
         )
-        return "written"
+        return "fictional view answer"
 
     def write_then_fail() -> str:
         write_entry()
@@ -131,6 +134,60 @@ def test_a_view_that_fails_after_writing_keeps_nothing(settings: Settings, clini
         assert b.post("/test-only/write").status_code == 200
         assert count(app, Entry, Entry.course_id == course_id) == 1
         assert count(app, AuditEvent, AuditEvent.action == "entry.create") == 1
+    finally:
+        runtime(own).database.dispose()
+
+
+A_VALUE = "lee@clinic.example"  # a fictional statement value the log must not show
+
+
+def test_a_commit_that_fails_answers_the_error_page_and_keeps_nothing(
+    settings: Settings,
+    clinic: Clinic,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The commit after the view fails: the answer is the error page, not the view's;
+    the session cookie keeps its old state (no "saved" flash for what was not kept);
+    the log names the error's type, never the statement's values."""
+    app, course_id = clinic.world.app, clinic.course.id
+
+    def write_and_flash() -> str:
+        entries.create_entry(
+            context.db(), context.vault(), context.actor(), course_id, fictional_entry("Fictional")
+        )
+        flash("Saved (fictional).")
+        return "fictional view answer"
+
+    real_commit, failures = Work.commit, []
+
+    def failing_commit(work: Work) -> None:
+        """The request's own commit fails; later ones (the error page's) work."""
+        if not failures:
+            failures.append(work)
+            raise OperationalError("UPDATE users SET email=?", (A_VALUE,), Exception())
+        real_commit(work)
+
+    own = create_app(settings)
+    own.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
+    try:
+        own.add_url_rule("/test-only/write", "test_only_write", write_and_flash, methods=["POST"])
+        b = Browser(own)
+        b.sign_in_as(clinic.patient.id)
+        b.token()
+        monkeypatch.setattr(Work, "commit", failing_commit)
+        r = b.post("/test-only/write")
+        monkeypatch.undo()
+        assert r.status_code == 500 and len(failures) == 1
+        assert "fictional view answer" not in r.get_data(as_text=True)
+        assert "Set-Cookie" not in r.headers
+        assert r.headers["Content-Security-Policy"]  # the error page still has its headers
+        assert count(app, Entry, Entry.course_id == course_id) == 0
+        assert "unhandled OperationalError" in caplog.text
+        assert A_VALUE not in caplog.text
+        after = b.get("/", follow_redirects=True)
+        assert after.status_code == 200
+        assert "Saved (fictional)." not in after.get_data(as_text=True)
     finally:
         runtime(own).database.dispose()
 
@@ -217,3 +274,27 @@ def test_the_checker_finds_a_commit() -> None:
     sample = "def save(db):\n    db.add(row)\n    db.commit()\n    self.db.commit()\n"
     assert commit_calls(sample) == [3, 4]
     assert commit_calls("later = db.commit\ncommit()\ndb.committed()\n") == []
+
+
+@atomic
+def _seal_then_refuse(db: Session, vault: Vault, owner: uuid.UUID) -> None:
+    vault.seal(column_context("entries", "title", uuid.uuid4(), owner, 1), "Fictional refused")
+    raise ValidationError({"title": "refused after sealing"})
+
+
+def test_a_data_key_made_by_a_refused_operation_is_never_used(clinic: Clinic) -> None:
+    """The first seal for a person makes their data key; if the operation that made it
+    is refused, the key's row is rolled back and the vault must forget the key too,
+    or what the unit seals next for that person could never be opened again."""
+    newcomer = clinic.world.user(Role.PATIENT)  # no data key yet
+    rt = runtime(clinic.world.app)
+    with rt.work(write=True) as work:
+        with pytest.raises(ValidationError):
+            _seal_then_refuse(work.db, work.vault, newcomer.id)
+        where = column_context("entries", "title", uuid.uuid4(), newcomer.id, 1)
+        kept = work.vault.seal(where, "Fictional kept")
+    with rt.work(write=False) as work:
+        assert work.db.get(DataKey, blob_key_id(kept)) is not None
+        assert work.vault.open(kept, where) == "Fictional kept"
+        keys = work.db.scalars(select(DataKey).where(DataKey.owner_id == newcomer.id)).all()
+        assert len(keys) == 1

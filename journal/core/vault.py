@@ -27,6 +27,7 @@ from journal.crypto import (
     unwrap_data_key,
     wrap_data_key,
 )
+from journal.db import if_rolled_back
 from journal.models import DataKey, KeyScope
 from journal.models.sealed_tables import sealed_columns
 
@@ -127,7 +128,14 @@ class Vault:
         self._db.add(row)
         self._keys[row.id.bytes] = (owner_id, prepare_key(key))
         self._active[owner_id] = row.id
+        if_rolled_back(self._db, lambda: self._forget(row.id, owner_id))
         return row.id
+
+    def _forget(self, key_id: uuid.UUID, owner_id: uuid.UUID) -> None:
+        """A key whose row was rolled back must never seal anything."""
+        self._keys.pop(key_id.bytes, None)
+        if self._active.get(owner_id) == key_id:
+            del self._active[owner_id]
 
     def _key_for(self, key_id: bytes, ctx: FieldContext) -> Key:
         def refuse(reason: str) -> DecryptionError:

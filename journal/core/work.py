@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from journal.core.actor import Actor
 from journal.core.vault import Vault
-from journal.db import Database, after_commit_hooks, begin_write, deferred_writes, utcnow
+from journal.db import (
+    Database,
+    begin_write,
+    take_after_commit_hooks,
+    take_deferred_writes,
+    take_undo_actions,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from journal.clinical.content import ClinicalContent
@@ -79,21 +86,25 @@ class Work:
             return
         db = self._db
         db.commit()
-        queued = deferred_writes(db)
+        take_undo_actions(db)  # committed: nothing to put back any more
+        queued = take_deferred_writes(db)
         if queued:
             begin_write(db)
             for write in queued:
                 write(db)
             db.commit()
-        for hook in after_commit_hooks(db):
-            hook()
+        _run_all(take_after_commit_hooks(db))
 
     def discard(self) -> None:
-        """Keep none of the unit's changes (an error page, a failed command). What its
-        reads queued (audit rows of what was read) is still written when it ends."""
+        """Keep none of the unit's changes (an error page, a failed command). In a unit
+        that reads, what its reads queued (the audit rows of what was read, "last
+        looked") is still written when it ends; a unit that writes wrote them at once,
+        and they go with the rest."""
         if self._db is not None:
             self._db.rollback()
-            after_commit_hooks(self._db)
+            for action in reversed(take_undo_actions(self._db)):
+                action()
+            take_after_commit_hooks(self._db)
 
     def close(self) -> None:
         if self._db is not None:
@@ -113,3 +124,13 @@ class Work:
                 self.commit()  # the audit rows of reads made before the failure
         finally:
             self.close()
+
+
+def _run_all(actions: list[Callable[[], None]]) -> None:
+    """Each one runs even if one before it failed; a failure still propagates."""
+    if not actions:
+        return
+    try:
+        actions[0]()
+    finally:
+        _run_all(actions[1:])

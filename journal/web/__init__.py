@@ -37,7 +37,6 @@ def init_app(app: Flask) -> None:
     init_errors(app)
     init_filters(app)
     init_notices(app)
-    app.after_request(context.commit_work)
     app.teardown_appcontext(context.close_work)
     for bp in (
         auth_bp,

@@ -9,10 +9,9 @@ must write (audit rows, last-seen times) is written as the unit ends.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import cast
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -23,7 +22,6 @@ from journal.models import LoginSession, User
 from journal.runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def runtime() -> Runtime:
@@ -34,18 +32,8 @@ def runtime_of(app: Flask) -> Runtime:
     return cast(Runtime, app.extensions["journal"])
 
 
-def reads_only(view: F) -> F:
-    """A POST that changes nothing but what its reads record (an export): its unit
-    reads, so the write lock is taken only for the audit rows at its end."""
-    view.reads_only = True  # type: ignore[attr-defined]
-    return view
-
-
 def _writes() -> bool:
-    if request.method in SAFE_METHODS:
-        return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    return not getattr(view, "reads_only", False)
+    return request.method not in SAFE_METHODS
 
 
 def work() -> Work:
@@ -62,12 +50,12 @@ def vault() -> Vault:
     return work().vault
 
 
-def commit_work(response: Response) -> Response:
-    """After the view: keep what the request did. A failure here becomes an error page."""
+def commit_work() -> None:
+    """After the view: keep what the request did (journal.web.errors turns a failure
+    here into the error page)."""
     unit = g.get("work")
     if unit is not None:
         unit.commit()
-    return response
 
 
 def commit_before_slow_work() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -82,7 +82,30 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[str, int]:
-        # The type and the frames, not the message: messages can quote values.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        app.logger.error("unhandled %s\n%s", type(exc).__name__, frames)
+        _log_unexpected(app, exc)
         return _page(500)
+
+    @app.after_request
+    def commit(response: Response) -> Response:
+        """Keep what the request did before its answer leaves. If that fails, the answer
+        becomes the error page: nothing was kept, so neither is the session's new state
+        (a flashed "saved", a signed-out cookie)."""
+        try:
+            context.commit_work()
+        except Exception as exc:
+            _log_unexpected(app, exc)
+            context.discard_work()
+            session.pop("_flashes", None)  # nothing was kept: nothing to announce
+            session.modified = False  # the cookie keeps the state it came with
+            raise CommitFailed from None  # the 500 page; the log has no values
+        return response
+
+
+class CommitFailed(Exception):
+    """The request's changes could not be kept (the cause is logged, without values)."""
+
+
+def _log_unexpected(app: Flask, exc: BaseException) -> None:
+    # The type and the frames, not the message: messages can quote values.
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    app.logger.error("unhandled %s\n%s", type(exc).__name__, frames)
