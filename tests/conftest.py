@@ -66,8 +66,9 @@ def postgres_only() -> bool:
 
 # On PostgreSQL the run keeps the tests that depend on the database: its queries and
 # their counts, locking and concurrency, migrations, key rotation, erasure and backup,
-# the access rules, and what lands on disk; every other module runs its first test as
-# a smoke run. Browser tests drive pages, not the database: SQLite only.
+# the access rules, what lands on disk, the unit of work, and what a form may send
+# (PostgreSQL refuses some characters SQLite stores); every other module runs its
+# first test as a smoke run. Browser tests drive pages, not the database: SQLite only.
 # JOURNAL_TEST_ALL=1 runs every test on PostgreSQL too.
 DIALECT_MODULES = frozenset(
     {
@@ -82,7 +83,11 @@ DIALECT_MODULES = frozenset(
         "test_concurrency",
         "test_demo",
         "test_drafts",
+        "test_entries",
         "test_erasure_backup",
+        "test_export",
+        "test_fuzz_forms",
+        "test_input",
         "test_key_rotation",
         "test_migrations",
         "test_no_n_plus_one",
@@ -90,11 +95,13 @@ DIALECT_MODULES = frozenset(
         "test_query_counts",
         "test_review",
         "test_review_at_rest",
+        "test_sealed_columns",
         "test_search",
         "test_session_limits",
         "test_startup",
         "test_tamper",
         "test_throttle",
+        "test_two_factor",
         "test_unit_of_work",
         "test_visibility",
     }

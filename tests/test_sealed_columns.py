@@ -45,17 +45,38 @@ def test_the_check_finds_an_undeclared_binary_column() -> None:
     assert undeclared_binary_columns(sample) == ["samples.forgotten"]
 
 
-def test_rotation_covers_every_declared_column_with_its_scope() -> None:
-    declared = {
-        (table.name, column.name): column.info[SEALED_INFO]
-        for table in Base.metadata.sorted_tables
-        for column in table.columns
-        if SEALED_INFO in column.info
+# What the security model says is sealed, with which key scope, and through which
+# tables a row reaches the person whose key seals it: written out here on its own,
+# so a model that loses a declaration, or gains one, fails this test.
+J, N = KeyScope.JOURNAL, KeyScope.NOTES
+EXPECTED = {
+    "comments": (("quote", "body"), J, ("courses",)),
+    "courses": (("indication",), J, ()),
+    "drafts": (("content",), J, ("courses",)),
+    "entries": (("title", "body", "mood"), J, ("courses",)),
+    "entry_revisions": (("title", "body", "mood"), J, ("entries", "courses")),
+    "intention_outcomes": (("reflection",), J, ("courses",)),
+    "intentions": (("text",), J, ("courses",)),
+    "note_disclosures": (("reason",), N, ("courses",)),
+    "psychotherapy_notes": (("body",), N, ("courses",)),
+    "questionnaire_responses": (("result",), J, ("courses",)),
+    "safety_flags": (("detail",), J, ("courses",)),
+    "screenings": (("content",), J, ("courses",)),
+    "session_records": (("content",), J, ("courses",)),
+    "themes": (("name",), J, ("courses",)),
+    "totp_credentials": (("secret",), J, ()),
+}
+
+
+def test_the_declaration_seals_what_the_security_model_says() -> None:
+    derived = {
+        t.model.__tablename__: (t.columns, t.scope, tuple(j[0].__tablename__ for j in t.joins))
+        for t in SEALED
     }
-    rotated = {(t.model.__tablename__, c): t.scope for t in SEALED for c in t.columns}
-    assert rotated == declared
-    assert declared[("psychotherapy_notes", "body")] == KeyScope.NOTES
-    assert ("entries", "title") in declared and ("courses", "indication") in declared
+    assert derived == EXPECTED
+    owners = {t.model.__tablename__: str(t.owner) for t in SEALED}
+    assert owners.pop("totp_credentials") == "TotpCredential.user_id"
+    assert set(owners.values()) == {"Course.patient_id"}
     # A wrapped data key is binary but not content: declared plain, never sealed.
     assert PLAIN_BYTES in DataKey.__table__.c.wrapped.info
 
@@ -72,3 +93,6 @@ def test_the_vault_refuses_an_undeclared_column(world: World) -> None:
     assert sealed and b"fictional" not in sealed
     with pytest.raises(ValueError, match="not declared sealed"):
         vault.seal_column(note, "course_id", owner, "fictional")
+    # A psychotherapy note is sealed with notes keys only, never the journal's.
+    with pytest.raises(ValueError, match="not sealed with journal keys"):
+        vault.seal_column(note, "body", owner, "fictional")

@@ -16,10 +16,10 @@ from journal.accounts.policy import (
     administers,
     can_manage_sessions,
     course_access,
-    may_open_courses,
     require,
     treats,
     visible_courses_clause,
+    works_at_the_clinic,
 )
 from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
@@ -75,7 +75,7 @@ def create_course(
     indication: str = "",
 ) -> Course:
     """Open a course for a patient. A clinician who opens one joins its care team."""
-    require(may_open_courses(actor.user))
+    require(works_at_the_clinic(actor.user))  # staff open courses
     indication = _check_indication(indication)
     patient = db.scalar(
         select(User).where(User.email == normalise_email(patient_email), User.role == Role.PATIENT)

@@ -44,10 +44,6 @@ def works_at_the_clinic(user: User) -> bool:
     return user.role in (Role.CLINICIAN, Role.ADMIN)
 
 
-def may_open_courses(user: User) -> bool:
-    return user.role in (Role.ADMIN, Role.CLINICIAN)
-
-
 def require(allowed: bool) -> None:
     """Refuse (403) what a role may not do at all."""
     if not allowed:

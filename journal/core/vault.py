@@ -40,10 +40,13 @@ class SealedRow(Protocol):
     version: int
 
 
-def _declared(table: str, column: str) -> None:
-    """Only columns the models declare sealed are sealed or opened (journal.models.sealed)."""
-    if (table, column) not in sealed_columns():
+def _declared(table: str, column: str) -> KeyScope:
+    """Only columns the models declare sealed are sealed or opened (journal.models.sealed),
+    and only with keys of the scope they declare."""
+    scope = sealed_columns().get((table, column))
+    if scope is None:
         raise ValueError(f"{table}.{column} is not declared sealed on its model")
+    return scope
 
 
 def column_context(
@@ -162,15 +165,22 @@ class Vault:
             raise DecryptionError(exc.reason, where=ctx.describe()) from None
 
     # -- fields -----------------------------------------------------------
+    def _check_scope(self, ctx: FieldContext) -> None:
+        if _declared(ctx.table, ctx.column) != self.scope:
+            raise ValueError(f"{ctx.table}.{ctx.column} is not sealed with {self.scope} keys")
+
     def seal(self, ctx: FieldContext, plaintext: str) -> bytes:
+        self._check_scope(ctx)
         key_id, key = self._active_key(ctx.owner_id)
         return encrypt_field(key, key_id, plaintext, ctx)
 
     def open(self, blob: bytes, ctx: FieldContext) -> str:
+        self._check_scope(ctx)
         return decrypt_field(self._key_for(self._blob_key(blob, ctx), ctx), blob, ctx)
 
     def reseal(self, blob: bytes, ctx: FieldContext) -> bytes:
         """The same value sealed again with the owner's active key (key rotation)."""
+        self._check_scope(ctx)
         old_key = self._key_for(self._blob_key(blob, ctx), ctx)
         new_id, new_key = self._active_key(ctx.owner_id)
         return reencrypt_field(old_key, new_key, new_id, blob, ctx)

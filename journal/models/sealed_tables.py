@@ -63,8 +63,9 @@ def sealed_tables() -> tuple[SealedTable, ...]:
 
 
 @cache
-def sealed_columns() -> frozenset[tuple[str, str]]:
-    """(table, column) of every sealed column: what the vault may seal and open."""
-    return frozenset(
-        (t.model.__tablename__, column) for t in sealed_tables() for column in t.columns
-    )
+def sealed_columns() -> dict[tuple[str, str], KeyScope]:
+    """(table, column) of every sealed column, with the scope of the key that seals it:
+    what the vault may seal and open, and with which keys."""
+    return {
+        (t.model.__tablename__, column): t.scope for t in sealed_tables() for column in t.columns
+    }
