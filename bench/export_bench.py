@@ -37,7 +37,6 @@ from journal.bootstrap import ensure_instance, migrate
 from journal.config import Argon2Params, Settings
 from journal.core.actor import Actor
 from journal.core.keys import register_master_key
-from journal.core.vault import Vault
 from journal.crypto import MasterKeyRing
 from journal.db import Database
 from journal.journaling import entries, themes
@@ -216,20 +215,22 @@ def run_export(app: Flask, course_id: str, email: str, fmt: str) -> tuple[float,
     import uuid
 
     rt = _runtime(app)
-    with rt.database.session(write=True) as db:
-        user = accounts.find_user_by_email(db, email)
+    with rt.work(write=True) as work:  # as the export's request: commit, then typeset
+        user = accounts.find_user_by_email(work.db, email)
         assert user is not None
         began = time.perf_counter()
-        file = export.export_course(
-            db,
-            Vault(db, rt.ring),
+        pending = export.export_course(
+            work.db,
+            work.vault,
             Actor(user),
             uuid.UUID(course_id),
             fmt,
             export.ExportOptions(),
             clinic_name="Bench clinic",
             zone=rt.settings.zone,
-        ).file()
+        )
+        work.commit()
+        file = pending.file()
         return time.perf_counter() - began, len(file.content)
 
 

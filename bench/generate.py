@@ -424,7 +424,7 @@ def check_readable(settings: Settings, clinic: Clinic, sample: int = 20) -> int:
 
     database = Database(settings.database_url)
     ring = MasterKeyRing.load(settings.master_key_path)
-    database.session_info[AUDIT_KEY] = ring.audit_key  # reading others' words is audited
+    database.session_info[AUDIT_KEY] = ring.audit_key  # writing is audited
     read = 0
     try:
         with database.session() as db:

@@ -29,7 +29,6 @@ from journal.bootstrap import ensure_instance, initialise
 from journal.config import Argon2Params, Settings
 from journal.core.actor import Actor
 from journal.core.vault import Vault
-from journal.db import Database
 from journal.journaling import entries, search
 from journal.journaling.entries import EntryInput
 from journal.models import Phase, Role, Visibility
@@ -157,19 +156,17 @@ def main() -> None:
         settings, actor, course_ids = build(instance, args.patients, args.entries)
         built = time.perf_counter() - t0
         runtime = build_runtime(settings)
-        database: Database = runtime.database
 
+        # One unit of work per search, as a request: its audit rows are written as it ends.
         def caseload_search(query: str) -> search.Results:
-            with database.session() as db:
-                db_actor = Actor(db.merge(actor.user))
-                return search.search(db, Vault(db, runtime.ring), db_actor, query)
+            with runtime.work(write=False) as work:
+                db_actor = Actor(work.db.merge(actor.user))
+                return search.search(work.db, work.vault, db_actor, query)
 
         def course_search() -> search.Results:
-            with database.session() as db:
-                db_actor = Actor(db.merge(actor.user))
-                return search.search(
-                    db, Vault(db, runtime.ring), db_actor, "lighthouse", course_ids[0]
-                )
+            with runtime.work(write=False) as work:
+                db_actor = Actor(work.db.merge(actor.user))
+                return search.search(work.db, work.vault, db_actor, "lighthouse", course_ids[0])
 
         rare = caseload_search("lighthouse")
         common = caseload_search("breath")
