@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,12 @@ from sqlalchemy import func, select
 from journal import create_app
 from journal.accounts.erasure import ledger_path, read_ledger
 from journal.config import Settings
+from journal.crypto import blob_key_id
 from journal.maintenance import backup, restore
-from journal.models import AuditEvent, DataKey, Entry, User
+from journal.models import AuditEvent, DataKey, Entry, Intention, User
+from journal.models.sealed_tables import sealed_tables
 from tests.conftest import PG_URL, Clinic, entry_form, new_entry_id, runtime
+from tests.scene import build_scene
 
 pytestmark = pytest.mark.skipif(
     bool(PG_URL),
@@ -181,3 +185,62 @@ def test_restore_refuses_to_overwrite_a_database(
 
     with pytest.raises(ConfigError, match="exists"):
         restore(settings, copy)
+
+
+def _owned_rows(clinic: Clinic, patient_id: uuid.UUID) -> dict[str, int]:
+    """Rows of every sealed table (as the models declare them) sealed with this
+    patient's keys, found through each table's way to its owner."""
+    counts = {}
+    with runtime(clinic.world.app).database.session() as db:
+        for table in sealed_tables():
+            stmt = select(func.count()).select_from(table.model)
+            for target, on in table.joins:
+                stmt = stmt.join(target, on)
+            counts[table.model.__tablename__] = db.scalar(stmt.where(table.owner == patient_id))
+    return counts
+
+
+def _sealed_blob_keys(clinic: Clinic) -> set[uuid.UUID]:
+    """The data key of every sealed value left anywhere in the database."""
+    found = set()
+    with runtime(clinic.world.app).database.session() as db:
+        for table in sealed_tables():
+            for column in table.columns:
+                attribute = getattr(table.model, column)
+                for blob in db.scalars(select(attribute).where(attribute.is_not(None))):
+                    found.add(blob_key_id(blob))
+    return found
+
+
+def test_erasure_reaches_every_sealed_table(clinic: Clinic) -> None:
+    """The patient has a row in every table the models declare sealed; after the
+    erasure no sealed value made with their keys is left in any of them."""
+    scene = build_scene(clinic)
+    clinic.world.enrol_second_factor(clinic.patient)
+    patient = clinic.world.browser(clinic.patient)
+    before = new_entry_id(
+        patient.post(
+            f"/courses/{clinic.course.id}/entries/new",
+            entry_form(clinic.past, phase="preparation", title="Before", intentions="Stay open"),
+        ).location
+    )
+    with runtime(clinic.world.app).database.session() as db:
+        wish = db.scalars(select(Intention.id).where(Intention.entry_id == before)).one()
+    after = entry_form(clinic.past, title="After", **{f"outcome-{wish}": "partly"})
+    assert patient.post(f"/courses/{clinic.course.id}/entries/new", after).status_code == 302
+    draft = {"title": "A fictional draft", "phase": "integration"}
+    assert patient.post(f"/courses/{clinic.course.id}/draft", draft).status_code == 200
+    clinician = scene.world.browser(clinic.clinician)
+    notes = {"format": "json", "include_psychotherapy_notes": "y", "notes_reason": "A referral"}
+    assert clinician.post(f"/courses/{clinic.course.id}/export", notes).status_code == 200
+    with runtime(clinic.world.app).database.session() as db:
+        keys = set(db.scalars(select(DataKey.id).where(DataKey.owner_id == clinic.patient.id)))
+    owned = _owned_rows(clinic, clinic.patient.id)
+    assert all(owned.values()), owned  # a row of theirs in every sealed table
+    assert keys & _sealed_blob_keys(clinic)
+
+    _erase(clinic)
+
+    assert set(_owned_rows(clinic, clinic.patient.id).values()) == {0}
+    assert not keys & _sealed_blob_keys(clinic)
+    assert any(_owned_rows(clinic, clinic.other_patient.id).values())  # others' rows stay
