@@ -100,6 +100,11 @@ class Browser:
             session["_fresh"] = True
         self._token = None
 
+    def search(self, words: str, course: object = None) -> TestResponse:
+        """The search form, sent as the page sends it (a POST: words stay out of URLs)."""
+        data = {"q": words, **({"course": str(course)} if course else {})}
+        return self.post("/search", data)
+
     def logout(self) -> TestResponse:
         response = self.post("/logout")
         self._token = None

@@ -75,6 +75,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
         "patient",
         ("feelings", "body", "intensity", "phrase", "image", "visibility"),
     ),
+    "search.results": ("clinician", ("q", "course")),
     "drafts.save_new": ("patient", ("phase", "session_id", "title", "body", "mood", "visibility")),
     "drafts.save_edit": ("patient", ("title", "body", "intentions", "mood")),
     "drafts.discard_new": ("patient", ()),

@@ -249,8 +249,8 @@ def crawl(scene: Scene, user: User) -> str:
     pages: list[str] = []
     problems: list[str] = []
 
-    def visit(url: str, expected: int, query: str = "") -> str:
-        r = b.get(url, follow_redirects=True)
+    def visit(url: str, expected: int, query: str = "", course: object = None) -> str:
+        r = b.search(query, course) if query else b.get(url, follow_redirects=True)
         body = r.get_data(as_text=True)
         if r.status_code != expected:
             problems.append(f"{url}: {r.status_code}, expected {expected}")
@@ -291,10 +291,10 @@ def crawl(scene: Scene, user: User) -> str:
     for theme_id, x in themes.items():
         visit(f"/themes/{theme_id}", 200 if scene.may_read_extra(user, x) else 404)
     for m in search_markers(scene):
-        visit(f"/search?q={m}", 200, query=m)
+        visit(f"search for {m}", 200, query=m)
         for course in scene.courses:
             if scene.may_see_course(user, course):
-                visit(f"/search?q={m}&course={course.id}", 200, query=m)
+                visit(f"search for {m} in {course.id}", 200, query=m, course=course.id)
     if user.role == Role.PATIENT:
         visit("/account/access-log", 200)
     assert problems == []

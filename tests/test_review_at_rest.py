@@ -131,13 +131,13 @@ def test_every_marker_reads_back_through_the_pages(written: Written, clinic: Cli
     assert m["staff_comment"] in staff and m["staff_comment"] not in own
     assert m["note_v2"] in notes and m["note_v1"] not in notes
     assert m["theme"] in themes
-    found = written.patient.text(f"/search?q={m['passage']}")
+    found = written.patient.search(m["passage"]).get_data(as_text=True)
     assert f"<mark>{m['passage']}</mark>" in found
 
 
 def test_no_marker_in_any_database_value(written: Written, clinic: Clinic) -> None:
     for name in ("entry", "comment", "theme"):  # searching leaves nothing behind either
-        written.clinician.text(f"/search?q={written.markers[name]}")
+        written.clinician.search(written.markers[name]).get_data(as_text=True)
     found, tables = database_hits(clinic.world.app, written.markers)
     assert {
         "comments",

@@ -9,7 +9,8 @@ must write (audit rows, last-seen times) is written as the unit ends.
 from __future__ import annotations
 
 import uuid
-from typing import cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
@@ -22,6 +23,7 @@ from journal.models import LoginSession, User
 from journal.runtime import Runtime
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def runtime() -> Runtime:
@@ -32,8 +34,19 @@ def runtime_of(app: Flask) -> Runtime:
     return cast(Runtime, app.extensions["journal"])
 
 
+def reads_only(view: F) -> F:
+    """A POST that changes nothing but what its reads record (a search, sent as a POST
+    so its words stay out of URLs): its unit reads, so it queues on no write lock and
+    its audit rows are written as it ends. Its view must not write otherwise."""
+    view.reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
 def _writes() -> bool:
-    return request.method not in SAFE_METHODS
+    if request.method in SAFE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "reads_only", False)
 
 
 def work() -> Work:

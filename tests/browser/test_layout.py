@@ -17,7 +17,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import assert_accessible, assert_fits, assert_tap_targets
-from tests.browser.test_screenshots import _enrol, _sign_in
+from tests.browser.test_screenshots import _enrol, _sign_in, search_for
 from tests.conftest import create_demo
 
 PAGES: dict[str, Callable[[Page, str], None]] = {
@@ -25,12 +25,15 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "entry": lambda p, base: p.get_by_role("heading", name="Two days later").click(),
     "write": lambda p, base: p.locator(".write-now .button").click(),
     "themes": lambda p, base: p.get_by_role("link", name="Themes", exact=True).click(),
-    "search": lambda p, base: p.goto(f"{base}/search?q=door"),
+    "search": lambda p, base: search_for(p, base, "door"),
     "access log": lambda p, base: p.goto(f"{base}/account/access-log"),
     "questionnaires": lambda p, base: p.get_by_role("link", name="Questionnaires").click(),
     "answer": lambda p, base: p.locator(".due a").first.click(),
 }
-STAFF_PAGES = ("/", "/search?q=door")
+STAFF_PAGES: dict[str, Callable[[Page, str], None]] = {
+    "caseload": lambda p, base: p.goto(f"{base}/"),
+    "search": lambda p, base: search_for(p, base, "door"),
+}
 
 
 def settled(page: Page, check: Callable[[Page], None]) -> None:
@@ -77,8 +80,8 @@ def _visit_all(
     page.get_by_role("link", name="Session record").first.click()
     expect(page.get_by_text("Recorded by")).to_be_visible()
     settled(page, check)
-    for path in STAFF_PAGES:
-        page.goto(base + path)
+    for go in STAFF_PAGES.values():
+        go(page, base)
         settled(page, check)
     page.context.close()
 
