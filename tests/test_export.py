@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -437,3 +438,16 @@ def test_a_missing_pdf_library_is_a_clear_page_not_a_500(
     r = clinician.post(f"/courses/{clinic.course.id}/export", {"format": "html"})
     assert r.status_code == 200 and r.mimetype == "text/html"
     assert exports() == 1
+
+
+def test_the_html_file_carries_its_own_strict_content_security_policy(clinic: Clinic) -> None:
+    """Opened from a disk, the file has no server headers: its own policy lets it load,
+    run and send nothing (styles are embedded)."""
+    r = export(clinic.world.browser(clinic.clinician), clinic.course.id, "html")
+    page = r.get_data(as_text=True)
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    assert policy is not None
+    rules = dict(rule.strip().split(" ", 1) for rule in policy.group(1).split(";"))
+    assert rules["default-src"] == "'none'" and rules["form-action"] == "'none'"
+    assert "script-src" not in rules and "<script" not in page
+    assert page.index("Content-Security-Policy") < page.index("<style")

@@ -146,3 +146,14 @@ def test_changes_need_a_recent_sign_in_and_the_password(clinic: Clinic) -> None:
     # Every other session of the patient ended.
     assert other.get("/").location.endswith("/login")
     assert b.get("/").status_code in (200, 302) and not b.get("/").location.endswith("/login")
+
+
+def test_turning_two_factor_on_ends_every_other_sign_in(clinic: Clinic) -> None:
+    """A session opened elsewhere with the password alone ends when the second factor
+    is switched on; the one that switched it on goes on."""
+    here, elsewhere = clinic.world.browser(clinic.patient), clinic.world.browser(clinic.patient)
+    assert elsewhere.get("/account/two-factor").status_code == 200
+    _enrol_through_the_web(here)
+    assert here.get("/account/two-factor").status_code == 200
+    gone = elsewhere.get("/account/two-factor")
+    assert gone.status_code == 302 and gone.location.endswith("/login")

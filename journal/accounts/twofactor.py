@@ -95,9 +95,18 @@ def _accept_totp(cred: TotpCredential, secret: str, code: str, now: float) -> bo
 
 @atomic
 def confirm_enrolment(
-    db: Session, vault: Vault, actor: Actor, code: str, now: float | None = None
+    db: Session,
+    vault: Vault,
+    actor: Actor,
+    code: str,
+    now: float | None = None,
+    *,
+    keep: uuid.UUID | None = None,
 ) -> list[str]:
-    """Check the first code from the app, switch two-factor on, return recovery codes."""
+    """Check the first code from the app, switch two-factor on, return recovery codes.
+
+    Every other sign-in of the account ends (`keep`: the one doing this): a session
+    opened with the password alone must not outlive the second factor."""
     cred = _credential(db, actor.id)
     if cred is None or cred.confirmed_at is not None:
         raise ValidationError({"code": "Start the set-up again."})
@@ -107,6 +116,7 @@ def confirm_enrolment(
     cred.confirmed_at = utcnow()
     actor.user.two_factor_enabled = True
     codes = _new_recovery_codes(db, actor.id)
+    end_other_sessions(db, actor.id, keep)
     audit.record(db, "two_factor.enable", actor=actor, object_type="user", object_id=actor.id)
     return codes
 

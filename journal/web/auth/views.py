@@ -185,7 +185,11 @@ def two_factor_confirm() -> str | Response:
     if form.validate_on_submit():
         try:
             codes = twofactor.confirm_enrolment(
-                context.db(), context.vault(), context.actor(), form.code.data or ""
+                context.db(),
+                context.vault(),
+                context.actor(),
+                form.code.data or "",
+                keep=context.current_login_id(),
             )
         except ValidationError as exc:
             flash(next(iter(exc.errors.values())))
