@@ -31,7 +31,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "auth.confirm_identity": ("clinician", ("password", "code")),
     "auth.two_factor_start": ("patient", ()),
     "auth.two_factor_confirm": ("patient", ("code",)),
-    "auth.two_factor_remove": ("clinician", ("password",)),
+    "auth.two_factor_remove": ("clinician", ("password", "code")),
     "courses.new_course": (
         "clinician",
         ("patient_email", "started_on", "indication", "colleagues"),

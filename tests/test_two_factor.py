@@ -113,11 +113,11 @@ def test_changes_need_a_recent_sign_in_and_the_password(clinic: Clinic) -> None:
     world = clinic.world
     b = world.browser(clinic.patient)
     other = world.browser(clinic.patient)
-    secret, _ = _enrol_through_the_web(b)
+    secret, codes = _enrol_through_the_web(b)
     with committing(runtime(world.app)) as db:
         db.execute(update(LoginSession).values(authenticated_at=utcnow() - timedelta(minutes=10)))
         db.commit()
-    stale = b.post("/account/two-factor/remove", {"password": PASSWORD})
+    stale = b.post("/account/two-factor/remove", {"password": PASSWORD, "code": codes[0]})
     assert stale.status_code == 302 and "/account/confirm" in stale.location
     confirm_url = stale.location
     page = b.text(confirm_url)
@@ -133,12 +133,14 @@ def test_changes_need_a_recent_sign_in_and_the_password(clinic: Clinic) -> None:
         },
     )
     assert right.status_code == 302 and right.location == "/account/two-factor"
-    bad_password = b.post("/account/two-factor/remove", {"password": "not it"})
+    bad_password = b.post("/account/two-factor/remove", {"password": "not it", "code": codes[0]})
     assert bad_password.status_code == 302
+    for without_factor in ({"password": PASSWORD}, {"password": PASSWORD, "code": "00000-00000"}):
+        assert b.post("/account/two-factor/remove", without_factor).status_code == 302
     with runtime(world.app).database.session() as db:
         user = db.get(User, clinic.patient.id)
         assert user is not None and user.two_factor_enabled  # nothing changed
-    removed = b.post("/account/two-factor/remove", {"password": PASSWORD})
+    removed = b.post("/account/two-factor/remove", {"password": PASSWORD, "code": codes[0]})
     assert removed.status_code == 302
     with runtime(world.app).database.session() as db:
         user = db.get(User, clinic.patient.id)

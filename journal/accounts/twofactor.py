@@ -167,16 +167,23 @@ def remaining_recovery_codes(db: Session, user_id: uuid.UUID) -> int:
 @atomic
 def remove(
     db: Session,
+    vault: Vault,
     passwords: Passwords,
     actor: Actor,
     *,
     password: str,
+    code: str,
     keep_session: uuid.UUID | None,
 ) -> None:
-    """Drop the second factor (a lost or new phone). Needs the password and ends
-    every other session; clinicians and admins must then set up a new one."""
+    """Drop the second factor (a new phone, or a lost one: then a recovery code). Needs
+    the password and the second factor once more, and ends every other session;
+    clinicians and admins must then set up a new one."""
     if not passwords.verify(actor.user.password_hash, password):
         raise ValidationError({"password": "That is not your current password."})
+    if not verify(db, vault, actor.user, code):
+        raise ValidationError(
+            {"code": "That code did not work. Use a code from your app or a recovery code."}
+        )
     db.execute(delete(TotpCredential).where(TotpCredential.user_id == actor.id))
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == actor.id))
     actor.user.two_factor_enabled = False

@@ -46,3 +46,14 @@ class ConfirmIdentityForm(FlaskForm):
 
 class PasswordOnlyForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired()])
+
+
+class RemoveTwoFactorForm(FlaskForm):
+    """Removing the second factor needs it once more: a password alone is not enough."""
+
+    password = PasswordField("Your password", validators=[DataRequired()])
+    code = StringField(
+        "A code from your authenticator app, or one of your recovery codes",
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code"},
+    )

@@ -18,7 +18,7 @@ from journal.web.auth.forms import (
     CodeForm,
     ConfirmIdentityForm,
     LoginForm,
-    PasswordOnlyForm,
+    RemoveTwoFactorForm,
 )
 from journal.web.forms import ButtonForm, apply_errors
 from journal.web.security import SignedIn, recent_login_required, recheck_identity
@@ -159,7 +159,7 @@ def two_factor() -> str:
         secret=pending,
         qr=qr,
         code_form=CodeForm(),
-        remove_form=PasswordOnlyForm(),
+        remove_form=RemoveTwoFactorForm(),
         button=ButtonForm(),
         required=twofactor.required_for(actor.user),
         remaining=twofactor.remaining_recovery_codes(db, actor.id)
@@ -201,14 +201,18 @@ def two_factor_confirm() -> str | Response:
 @bp.post("/account/two-factor/remove")
 @recent_login_required(back_to="auth.two_factor")
 def two_factor_remove() -> Response:
-    form = PasswordOnlyForm()
-    if form.validate_on_submit():
+    form = RemoveTwoFactorForm()
+    if not form.validate_on_submit():
+        flash("Enter your password and a code from your app or a recovery code.")
+    else:
         try:
             twofactor.remove(
                 context.db(),
+                context.vault(),
                 context.runtime().passwords,
                 context.actor(),
                 password=form.password.data or "",
+                code=form.code.data or "",
                 keep_session=context.current_login_id(),
             )
         except ValidationError as exc:
