@@ -60,7 +60,7 @@ def column_context(
 
 
 def context(row: SealedRow, column: str, owner_id: uuid.UUID) -> FieldContext:
-    _declared(row.__tablename__, column)
+    """(The vault checks the column against the declaration as it seals or opens.)"""
     return FieldContext(
         table=row.__tablename__,
         column=column,

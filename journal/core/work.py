@@ -72,10 +72,6 @@ class Work:
             self._vault = Vault(self.db, self._ring())
         return self._vault
 
-    @property
-    def opened(self) -> bool:
-        return self._db is not None
-
     def now(self) -> datetime:
         return self.clock()
 

@@ -67,7 +67,7 @@ def init_errors(app: Flask) -> None:
             503,
             "Not available on this server",
             "This server is missing something it needs for this. The administrator will "
-            "find what to install in the log. Other formats still work.",
+            "find what to install in the log.",
         )
 
     @app.errorhandler(DecryptionError)
