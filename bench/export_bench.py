@@ -121,7 +121,7 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
     rt = _runtime(app)
     rng = random.Random(5)
     with rt.work(write=True) as work:
-        db, vault = work.db, work.vault
+        db = work.db
         clinician, _ = accounts.create_user(
             db,
             rt.passwords,
@@ -139,9 +139,7 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
             password=PASSWORD,
         )
         course = courses.create_course(
-            db,
-            vault,
-            Actor(clinician),
+            work.acting_as(Actor(clinician)),
             patient_email=patient.email,
             clinician_emails=[clinician.email],
             started_on=date(2031, 1, 1),
@@ -149,8 +147,7 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
         )
         held = [
             courses.schedule_session(
-                db,
-                Actor(clinician),
+                work.acting_as(Actor(clinician)),
                 course.id,
                 scheduled_at=START + timedelta(days=7 * n),
                 status=SessionStatus.COMPLETED,
@@ -166,9 +163,7 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
             author = patient if by_patient else clinician
             visibility = Visibility.CARE_TEAM if by_patient or n % 2 else Visibility.CLINICIAN_ONLY
             entry = entries.create_entry(
-                db,
-                vault,
-                Actor(author),
+                work.acting_as(Actor(author)),
                 course.id,
                 EntryInput(
                     phase=phase,
@@ -186,27 +181,23 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
             if n % 4 == 0:  # a comment, and the patient's reply when it is shared
                 shared = visibility == Visibility.CARE_TEAM
                 made = comments.add_comment(
-                    db,
-                    vault,
-                    Actor(clinician),
+                    work.acting_as(Actor(clinician)),
                     entry.id,
                     CommentInput(body=_text(rng, 30), visibility=visibility),
                 )
                 if shared:
                     comments.add_comment(
-                        db,
-                        vault,
-                        Actor(patient),
+                        work.acting_as(Actor(patient)),
                         entry.id,
                         CommentInput(body=_text(rng, 15), parent_id=made.id),
                     )
             if n % 3 == 0:
                 themes.tag_entry(
-                    db, vault, Actor(clinician), entry.id, "feelings", rng.choice(theme_names)
+                    work.acting_as(Actor(clinician)), entry.id, "feelings", rng.choice(theme_names)
                 )
         for session in held:
-            review.mark_session_reviewed(db, Actor(clinician), course.id, session.id)
-            notes.add_note(db, vault, Actor(clinician), course.id, session.id, _text(rng, 80))
+            review.mark_session_reviewed(work.acting_as(Actor(clinician)), course.id, session.id)
+            notes.add_note(work.acting_as(Actor(clinician)), course.id, session.id, _text(rng, 80))
         return str(course.id), clinician.email
 
 
@@ -220,9 +211,7 @@ def run_export(app: Flask, course_id: str, email: str, fmt: str) -> tuple[float,
         assert user is not None
         began = time.perf_counter()
         pending = export.export_course(
-            work.db,
-            work.vault,
-            Actor(user),
+            work.acting_as(Actor(user)),
             uuid.UUID(course_id),
             fmt,
             export.ExportOptions(),

@@ -42,7 +42,6 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from journal.accounts import twofactor
-from journal.accounts.audit import AUDIT_KEY
 from journal.accounts.passwords import Passwords
 from journal.bootstrap import initialise
 from journal.config import Settings, load_settings
@@ -421,25 +420,23 @@ def check_readable(settings: Settings, clinic: Clinic, sample: int = 20) -> int:
     from journal.core.actor import Actor
     from journal.journaling import entries as entry_service
     from journal.journaling import timeline
+    from journal.runtime import build_runtime
 
-    database = Database(settings.database_url)
-    ring = MasterKeyRing.load(settings.master_key_path)
-    database.session_info[AUDIT_KEY] = ring.audit_key  # writing is audited
+    rt = build_runtime(settings)  # writing is audited: the runtime holds the audit key
     read = 0
     try:
-        with database.session() as db:
-            patient = db.scalar(select(User).where(User.email == clinic.patient))
+        with rt.work(write=False) as work:
+            patient = work.db.scalar(select(User).where(User.email == clinic.patient))
             assert patient is not None
-            actor = Actor(patient)
-            vault = Vault(db, ring)
-            line = timeline.course_timeline(db, vault, actor, uuid.UUID(clinic.course_id))
+            mine = work.acting_as(Actor(patient))
+            line = timeline.course_timeline(mine, uuid.UUID(clinic.course_id))
             ids = [c.id for b in line.blocks for c in b.preparation + b.in_session + b.integration]
             for entry_id in ids[:sample]:
-                view = entry_service.read_entry(db, vault, actor, entry_id)
+                view = entry_service.read_entry(mine, entry_id)
                 assert view.title and view.body
                 read += 1
     finally:
-        database.dispose()
+        rt.database.dispose()
     return read
 
 

@@ -28,7 +28,6 @@ from journal.accounts import accounts, courses
 from journal.bootstrap import ensure_instance, initialise
 from journal.config import Argon2Params, Settings
 from journal.core.actor import Actor
-from journal.core.vault import Vault
 from journal.journaling import entries, search
 from journal.journaling.entries import EntryInput
 from journal.models import Phase, Role, Visibility
@@ -76,8 +75,8 @@ def build(
     ensure_instance(settings)
     initialise(settings)
     runtime = build_runtime(settings)
-    db = runtime.database.session(write=True)
-    vault = Vault(db, runtime.ring)
+    work = runtime.work(write=True)
+    db = work.db
     clinician, _ = accounts.create_user(
         db,
         runtime.passwords,
@@ -99,9 +98,7 @@ def build(
             password=PASSWORD,
         )
         course = courses.create_course(
-            db,
-            vault,
-            actor,
+            work.acting_as(actor),
             patient_email=patient.email,
             clinician_emails=[],
             started_on=date(2026, 1, 5),
@@ -109,15 +106,13 @@ def build(
         course_ids.append(course.id)
         sessions = [
             courses.schedule_session(
-                db, actor, course.id, scheduled_at=start + timedelta(weeks=w)
+                work.acting_as(actor), course.id, scheduled_at=start + timedelta(weeks=w)
             ).id
             for w in range(6)
         ]
         for n in range(per_patient):
             entries.create_entry(
-                db,
-                vault,
-                Actor(patient),
+                work.acting_as(Actor(patient)),
                 course.id,
                 EntryInput(
                     phase=Phase.INTEGRATION,
@@ -129,8 +124,8 @@ def build(
                 ),
                 now=start + timedelta(hours=n),
             )
-    db.commit()
-    db.close()
+    work.commit()
+    work.close()
     return settings, actor, course_ids
 
 
@@ -161,12 +156,12 @@ def main() -> None:
         def caseload_search(query: str) -> search.Results:
             with runtime.work(write=False) as work:
                 db_actor = Actor(work.db.merge(actor.user))
-                return search.search(work.db, work.vault, db_actor, query)
+                return search.search(work.acting_as(db_actor), query)
 
         def course_search() -> search.Results:
             with runtime.work(write=False) as work:
                 db_actor = Actor(work.db.merge(actor.user))
-                return search.search(work.db, work.vault, db_actor, "lighthouse", course_ids[0])
+                return search.search(work.acting_as(db_actor), "lighthouse", course_ids[0])
 
         rare = caseload_search("lighthouse")
         common = caseload_search("breath")

@@ -45,7 +45,7 @@ def init_command(demo: bool) -> None:
     if demo:
         with runtime.work(write=True) as work:
             logins = create_demo_clinic(
-                work.db, work.vault, runtime.passwords, catalogue=runtime.clinical.instruments
+                work, runtime.passwords, catalogue=runtime.clinical.instruments
             )
         if logins is not None:
             _write_logins(logins_file, logins)
@@ -107,9 +107,7 @@ def register(app: Flask) -> None:
         """Create the demo clinic in an empty database."""
         rt = _runtime()
         with rt.work(write=True) as work:
-            logins = create_demo_clinic(
-                work.db, work.vault, rt.passwords, catalogue=rt.clinical.instruments
-            )
+            logins = create_demo_clinic(work, rt.passwords, catalogue=rt.clinical.instruments)
         if logins is None:
             raise click.ClickException("the database already has accounts; demo not created")
         _write_logins(rt.settings.instance_path / DEMO_LOGINS_FILE, logins)
@@ -247,9 +245,7 @@ def register(app: Flask) -> None:
                 raise click.ClickException(f"no clinician account {clinician_emails[0]}")
             try:
                 course = courses.create_course(
-                    work.db,
-                    work.vault,
-                    Actor(first),
+                    work.acting_as(Actor(first)),
                     patient_email=patient_email,
                     clinician_emails=list(clinician_emails),
                     started_on=start,

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect
@@ -112,19 +112,30 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def atomic(operation: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
+class UnitLike(Protocol):
+    """A unit of work (journal.core.work.Work), seen from below it: what holds a session."""
+
+    @property
+    def db(self) -> Session: ...
+
+
+S = TypeVar("S", bound=Session | UnitLike)
+
+
+def atomic(operation: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
     """A service operation that changes data: all of it or none. It runs in a savepoint
     of the unit of work, rolled back if it refuses (raises), so a form shown again with
     its errors keeps nothing of the attempt while the unit commits the rest."""
 
     @wraps(operation)
-    def run(db: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def run(unit: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        db = unit if isinstance(unit, Session) else unit.db
         undo: list[Callable[[], None]] = db.info.setdefault(_UNDO, [])
         hooks: list[Callable[[], None]] = db.info.setdefault(_AFTER_COMMIT, [])
         marks = len(undo), len(hooks)
         try:
             with db.begin_nested():
-                return operation(db, *args, **kwargs)
+                return operation(unit, *args, **kwargs)
         except BaseException:
             _undo_since(undo, hooks, marks)
             raise

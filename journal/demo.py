@@ -22,7 +22,7 @@ from journal.clinical.screening import load_checklist
 from journal.clinical.screenings import ScreeningInput
 from journal.clinical.session_records import RecordInput
 from journal.core.actor import Actor
-from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import utcnow
 from journal.journaling import entries, guided, themes
 from journal.journaling.entries import EntryInput
@@ -60,13 +60,13 @@ def demo_password() -> str:
 
 
 def create_demo_clinic(
-    db: Session,
-    vault: Vault,
+    work: Work,
     passwords: Passwords,
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
 ) -> DemoLogins | None:
     """Create the demo clinic unless the database already has accounts."""
+    db = work.db
     if (db.scalar(select(func.count()).select_from(User)) or 0) > 0:
         return None
     now = now or utcnow()
@@ -77,11 +77,9 @@ def create_demo_clinic(
             db, passwords, email=email, name=name, role=role, password=password
         )
         users[email] = user
-    rivera = Actor(users["rivera@demo.example"])
-    jordan = Actor(users["jordan@demo.example"])
+    rivera = work.acting_as(Actor(users["rivera@demo.example"]))
+    jordan = work.acting_as(Actor(users["jordan@demo.example"]))
     course = courses.create_course(
-        db,
-        vault,
         rivera,
         patient_email="jordan@demo.example",
         clinician_emails=["okafor@demo.example"],
@@ -98,7 +96,6 @@ def create_demo_clinic(
     ]
     sessions = [
         courses.schedule_session(
-            db,
             rivera,
             course.id,
             scheduled_at=(now + timedelta(days=d)).replace(minute=0, second=0, microsecond=0),
@@ -106,17 +103,15 @@ def create_demo_clinic(
         )
         for d, status in plan
     ]
-    answered = _demo_prompts(db, rivera, course.id, sessions, now)
+    answered = _demo_prompts(rivera, course.id, sessions, now)
     written: list[Entry] = []
     for days, session_index, data in _demo_entries():
         data = replace(data, session_id=sessions[session_index].id)
         data = _follow_up(db, data, written, answered)
         written.append(
-            entries.create_entry(db, vault, jordan, course.id, data, now=now + timedelta(days=days))
+            entries.create_entry(jordan, course.id, data, now=now + timedelta(days=days))
         )
     entries.create_entry(
-        db,
-        vault,
         rivera,
         course.id,
         EntryInput(
@@ -128,15 +123,13 @@ def create_demo_clinic(
         ),
         now=now - timedelta(days=6),
     )
-    _demo_review(db, vault, rivera, jordan, course.id, sessions[0].id, written, now)
+    _demo_review(rivera, jordan, course.id, sessions[0].id, written, now)
     if catalogue is not None:
-        _demo_questionnaires(db, vault, catalogue, rivera, jordan, course.id, now)
+        _demo_questionnaires(catalogue, rivera, jordan, course.id, now)
     team = [users["rivera@demo.example"].id, users["okafor@demo.example"].id]
-    _demo_clinical(db, vault, rivera, course.id, [s.id for s in sessions[:2]], team, now)
+    _demo_clinical(rivera, course.id, [s.id for s in sessions[:2]], team, now)
     courses.create_course(
-        db,
-        vault,
-        Actor(users["okafor@demo.example"]),
+        work.acting_as(Actor(users["okafor@demo.example"])),
         patient_email="casey@demo.example",
         clinician_emails=[],
         started_on=now.date(),
@@ -146,8 +139,7 @@ def create_demo_clinic(
 
 
 def _demo_prompts(
-    db: Session,
-    clinician: Actor,
+    clinician: Work,
     course_id: uuid.UUID,
     sessions: list[DosingSession],
     now: datetime,
@@ -164,7 +156,7 @@ def _demo_prompts(
     ]
     made = [
         guided.assign_prompt(
-            db, clinician, library, course_id, sessions[i].id, key, now=now + timedelta(days=d)
+            clinician, library, course_id, sessions[i].id, key, now=now + timedelta(days=d)
         )
         for i, key, d in plan
     ]
@@ -207,10 +199,8 @@ def _follow_up(
 
 
 def _demo_review(
-    db: Session,
-    vault: Vault,
-    clinician: Actor,
-    patient: Actor,
+    clinician: Work,
+    patient: Work,
     course_id: uuid.UUID,
     first_session: uuid.UUID,
     written: list[Entry],
@@ -219,10 +209,8 @@ def _demo_review(
     """Reviews, comments, a reply, themes and a psychotherapy note on the demo course."""
     prepared, after, two_days, _private, before_two, _lighter = written
     for entry in (prepared, after, two_days):
-        review.mark_reviewed(db, clinician, entry.id, now=now - timedelta(days=11))
+        review.mark_reviewed(clinician, entry.id, now=now - timedelta(days=11))
     shared = comments.add_comment(
-        db,
-        vault,
         clinician,
         two_days.id,
         CommentInput(
@@ -233,16 +221,12 @@ def _demo_review(
         now=now - timedelta(days=11),
     )
     comments.add_comment(
-        db,
-        vault,
         patient,
         two_days.id,
         CommentInput(body="Yes, I'd like that.", parent_id=shared.id),
         now=now - timedelta(days=10),
     )
     comments.add_comment(
-        db,
-        vault,
         clinician,
         after.id,
         CommentInput(
@@ -252,11 +236,9 @@ def _demo_review(
         now=now - timedelta(days=13),
     )
     for entry in (after, two_days, before_two):
-        themes.tag_entry(db, vault, patient, entry.id, "images", "The open door")
-    themes.tag_entry(db, vault, patient, two_days.id, "people", "My sister")
+        themes.tag_entry(patient, entry.id, "images", "The open door")
+    themes.tag_entry(patient, two_days.id, "people", "My sister")
     notes.add_note(
-        db,
-        vault,
         clinician,
         course_id,
         first_session,
@@ -266,23 +248,19 @@ def _demo_review(
 
 
 def _demo_questionnaires(
-    db: Session,
-    vault: Vault,
     catalogue: Catalogue,
-    clinician: Actor,
-    patient: Actor,
+    clinician: Work,
+    patient: Work,
     course_id: uuid.UUID,
     now: datetime,
 ) -> None:
     """PHQ-9 before every session, answered before the first two: the chart moves."""
     start = now - timedelta(days=16)
     phq9 = questionnaires.assign(
-        db, clinician, catalogue, course_id, "phq9", "before_each_session", now=start
+        clinician, catalogue, course_id, "phq9", "before_each_session", now=start
     )
     for days, answers in ((-15, [2, 2, 1, 2, 1, 2, 1, 1, 0]), (-8, [1, 1, 1, 1, 1, 1, 1, 1, 0])):
         questionnaires.submit(
-            db,
-            vault,
             patient,
             catalogue,
             phq9.id,
@@ -292,9 +270,7 @@ def _demo_questionnaires(
 
 
 def _demo_clinical(
-    db: Session,
-    vault: Vault,
-    clinician: Actor,
+    clinician: Work,
     course_id: uuid.UUID,
     completed: list[uuid.UUID],
     team: list[uuid.UUID],
@@ -308,8 +284,6 @@ def _demo_clinical(
     answers = {item.id: "no" for item in checklist.items}
     answers["substance_use"] = "yes"
     screenings.save_screening(
-        db,
-        vault,
         clinician,
         course_id,
         checklist,
@@ -361,8 +335,6 @@ def _demo_clinical(
     ]
     for days, session_id, record in zip((-14, -7), completed, records, strict=True):
         session_records.save_record(
-            db,
-            vault,
             clinician,
             course_id,
             session_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,7 @@ class Runtime:
     def ring(self) -> MasterKeyRing:
         return self.keys.ring()
 
-    def work(self, *, write: bool, actor: Actor | None = None) -> Work:
+    def work(self, *, write: bool, actor: Actor | Callable[[], Actor | None] | None = None) -> Work:
         """A unit of work over this process's database, keys and content."""
         return Work(
             self.database, self.keys.ring, self.settings, self.clinical, write=write, actor=actor

@@ -33,6 +33,7 @@ from journal.config import Argon2Params, Settings
 from journal.core.actor import Actor
 from journal.core.keys import register_master_key
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import Base, Database, utcnow
 from journal.demo import create_demo_clinic
 from journal.models import Course, DosingSession, Role, SessionStatus, User
@@ -263,6 +264,19 @@ def committing(rt: Runtime) -> Iterator[Session]:
         yield work.db
 
 
+def work_in(rt: Runtime, session: Session, actor: Actor) -> Work:
+    """A unit of work in a session the test opened, acting for `actor`."""
+    return Work(
+        rt.database,
+        rt.keys.ring,
+        rt.settings,
+        rt.clinical,
+        write=True,
+        actor=actor,
+        session=session,
+    )
+
+
 @pytest.fixture
 def db(app: Flask) -> Iterator[Session]:
     with runtime(app).database.session(write=True) as session:
@@ -286,6 +300,13 @@ class World:
     def vault(self) -> Vault:
         return Vault(self.db, runtime(self.app).ring)
 
+    def as_(self, user: User, address: str | None = None) -> Work:
+        """A unit of work in the test's session, acting for `user`."""
+        return self.as_actor(Actor(user, address))
+
+    def as_actor(self, actor: Actor) -> Work:
+        return work_in(runtime(self.app), self.db, actor)
+
     def user(self, role: Role, name: str | None = None, email: str | None = None) -> User:
         tag = uuid.uuid4().hex[:8]
         user, _ = accounts.create_user(
@@ -304,17 +325,15 @@ class World:
     def enrol_second_factor(self, user: User) -> list[str]:
         """Set up TOTP as the person would; the recovery codes sign them in in tests."""
         actor = Actor(user)
-        secret = twofactor.begin_enrolment(self.db, self.vault, actor)
-        codes = twofactor.confirm_enrolment(self.db, self.vault, actor, pyotp.TOTP(secret).now())
+        secret = twofactor.begin_enrolment(self.as_actor(actor))
+        codes = twofactor.confirm_enrolment(self.as_actor(actor), pyotp.TOTP(secret).now())
         self.commit()
         remember_recovery_codes(user.email, codes)
         return codes
 
     def course(self, patient: User, *clinicians: User) -> Course:
         made = courses.create_course(
-            self.db,
-            self.vault,
-            Actor(clinicians[0]),
+            self.as_(clinicians[0]),
             patient_email=patient.email,
             clinician_emails=[c.email for c in clinicians],
             started_on=utcnow().date(),
@@ -332,7 +351,7 @@ class World:
     ) -> DosingSession:
         when = utcnow() + timedelta(days=days)
         made = courses.schedule_session(
-            self.db, Actor(clinician), course.id, scheduled_at=when, status=status
+            self.as_(clinician), course.id, scheduled_at=when, status=status
         )
         self.commit()
         return made
@@ -472,10 +491,7 @@ Now = Callable[[], datetime]
 def create_demo(app: Flask) -> str:
     """The demo clinic in the app's database; returns the demo password."""
     rt = runtime(app)
-    with rt.database.session(write=True) as session:
-        logins = create_demo_clinic(
-            session, Vault(session, rt.ring), rt.passwords, catalogue=rt.clinical.instruments
-        )
-        session.commit()
+    with rt.work(write=True) as work:
+        logins = create_demo_clinic(work, rt.passwords, catalogue=rt.clinical.instruments)
     assert logins is not None
     return logins.password

@@ -18,7 +18,6 @@ from werkzeug.test import TestResponse
 
 from journal.clinical import questionnaires, screenings, session_records
 from journal.clinical.screening import load_checklist
-from journal.core.actor import Actor
 from journal.journaling import entries, themes
 from journal.journaling.entries import EntryInput
 from journal.models import (
@@ -108,9 +107,7 @@ def write(
     """Write an entry through the service, as its author would."""
     title, body, wishes, markers = _content(label, intentions)
     entry = entries.create_entry(
-        world.db,
-        world.vault,
-        Actor(author),
+        world.as_(author),
         course.id,
         EntryInput(
             phase=phase,
@@ -132,9 +129,7 @@ def rewrite(world: World, written: Written, visibility: Visibility) -> Written:
     entry = world.db.get(Entry, written.id)
     assert entry is not None
     entries.edit_entry(
-        world.db,
-        world.vault,
-        Actor(written.author),
+        world.as_(written.author),
         written.id,
         EntryInput(phase=entry.phase, title=title, body=body, visibility=visibility, mood=4),
         expected_version=entry.version,
@@ -311,7 +306,7 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     def comment(author: User, entry: Written, kind: str, **kw: object) -> uuid.UUID:
         m = marker(f"{prefix}{kind}")
         made = comments.add_comment(
-            world.db, world.vault, Actor(author), entry.id, CommentInput(body=f"Said {m}", **kw)
+            world.as_(author), entry.id, CommentInput(body=f"Said {m}", **kw)
         )  # type: ignore[arg-type]
         scene.extras.append(Extra(kind, m, course, entry, made.id))
         return made.id
@@ -324,20 +319,18 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     comment(patient, shared, "reply", parent_id=shared_comment)
     for author, entry in ((patient, shared), (clinician, staff_entry)):
         m = marker(f"{prefix}theme")
-        tag = themes.tag_entry(world.db, world.vault, Actor(author), entry.id, "images", f"T {m}")
+        tag = themes.tag_entry(world.as_(author), entry.id, "images", f"T {m}")
         scene.extras.append(Extra("theme", m, course, entry, tag.id))
     session = world.db.scalars(
         select(DosingSession).where(DosingSession.course_id == course.id)
     ).first()
     assert session is not None
     m = marker(f"{prefix}note")
-    note = notes.add_note(world.db, world.vault, Actor(clinician), course.id, session.id, f"N {m}")
+    note = notes.add_note(world.as_(clinician), course.id, session.id, f"N {m}")
     scene.extras.append(Extra("note", m, course, None, note.id))
     m = marker(f"{prefix}record")
     record = session_records.save_record(
-        world.db,
-        world.vault,
-        Actor(clinician),
+        world.as_(clinician),
         course.id,
         session.id,
         session_records.RecordInput(
@@ -354,9 +347,7 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     m = marker(f"{prefix}screening")
     checklist = load_checklist()
     screening = screenings.save_screening(
-        world.db,
-        world.vault,
-        Actor(clinician),
+        world.as_(clinician),
         course.id,
         checklist,
         screenings.ScreeningInput(
@@ -369,11 +360,9 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     scene.extras.append(Extra("screening", m, course, None, screening.id))
     # A PHQ-9 answered with item 9 above zero: an assignment and a safety flag.
     catalogue = runtime(world.app).clinical.instruments
-    assigned = questionnaires.assign(
-        world.db, Actor(clinician), catalogue, course.id, "phq9", "once"
-    )
+    assigned = questionnaires.assign(world.as_(clinician), catalogue, course.id, "phq9", "once")
     answers: dict[str, object] = {f"q{n}": 1 for n in range(1, 10)}
-    questionnaires.submit(world.db, world.vault, Actor(patient), catalogue, assigned.id, answers)
+    questionnaires.submit(world.as_(patient), catalogue, assigned.id, answers)
     flag_id = world.db.scalars(select(SafetyFlag.id).where(SafetyFlag.course_id == course.id)).one()
     world.db.commit()  # end the read: the test's session must not hold the write lock
     scene.assignments.append((course, assigned.id))

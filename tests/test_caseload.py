@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 
-from journal.core.actor import Actor
 from journal.models import Course, DosingSession, Phase, Role, SessionStatus, User, Visibility
 from journal.review import comments, review
 from journal.review.comments import CommentInput
@@ -238,24 +237,16 @@ def fill_caseload(world: World, doc: User, patients: int) -> Browser:
         write(world, patient, course, Visibility.PRIVATE, label=f"p{n}")
         write(world, doc, course, Visibility.CLINICIAN_ONLY, label=f"c{n}", phase=Phase.IN_SESSION)
         second = write(world, patient, course, Visibility.CARE_TEAM, label=f"t{n}")
-        made = comments.add_comment(
-            world.db, world.vault, Actor(doc), shared.id, CommentInput(body="Fictional note")
+        made = comments.add_comment(world.as_(doc), shared.id, CommentInput(body="Fictional note"))
+        comments.add_comment(
+            world.as_(patient), shared.id, CommentInput(body="Fictional reply", parent_id=made.id)
         )
         comments.add_comment(
-            world.db,
-            world.vault,
-            Actor(patient),
-            shared.id,
-            CommentInput(body="Fictional reply", parent_id=made.id),
-        )
-        comments.add_comment(
-            world.db,
-            world.vault,
-            Actor(doc),
+            world.as_(doc),
             second.id,
             CommentInput(body="Fictional aside", visibility=Visibility.CLINICIAN_ONLY),
         )
-        review.mark_reviewed(world.db, Actor(doc), shared.id)
+        review.mark_reviewed(world.as_(doc), shared.id)
         if n % 2 == 0:
             b.text(f"/courses/{course.id}")
         if n == 0:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from journal.clinical import questionnaires, session_records
-from journal.core.actor import Actor
 from tests.conftest import Clinic, runtime
 from tests.export_helpers import export, flat, pdf_text, validate
 
@@ -14,9 +13,7 @@ from tests.export_helpers import export, flat, pdf_text, validate
 def _record_and_answers(clinic: Clinic) -> None:
     world = clinic.world
     session_records.save_record(
-        world.db,
-        world.vault,
-        Actor(clinic.clinician),
+        world.as_(clinic.clinician),
         clinic.course.id,
         clinic.past.id,
         session_records.RecordInput(
@@ -42,10 +39,10 @@ def _record_and_answers(clinic: Clinic) -> None:
     )
     catalogue = runtime(world.app).clinical.instruments
     row = questionnaires.assign(
-        world.db, Actor(clinic.clinician), catalogue, clinic.course.id, "gad7", "once"
+        world.as_(clinic.clinician), catalogue, clinic.course.id, "gad7", "once"
     )
     answers: dict[str, object] = {f"q{n}": v for n, v in enumerate([2, 2, 1, 1, 2, 1, 2], 1)}
-    questionnaires.submit(world.db, world.vault, Actor(clinic.patient), catalogue, row.id, answers)
+    questionnaires.submit(world.as_(clinic.patient), catalogue, row.id, answers)
 
 
 def test_the_clinicians_export_has_the_session_record_and_the_trend(clinic: Clinic) -> None:

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from journal.clinical import screenings
-from journal.core.actor import Actor
 from journal.journaling import entries
 from journal.journaling.entries import EntryInput
 from journal.journaling.intentions import OutcomeInput
@@ -27,9 +26,7 @@ SCREENING_NOTE = "screeningnotemarker"
 def _write(clinic: Clinic, phase: Phase, visibility: Visibility, **more: Any) -> Any:
     world = clinic.world
     return entries.create_entry(
-        world.db,
-        world.vault,
-        Actor(clinic.patient),
+        world.as_(clinic.patient),
         clinic.course.id,
         EntryInput(
             phase=phase,
@@ -65,9 +62,7 @@ def _scene(clinic: Clinic) -> None:
     )
     checklist = runtime(world.app).clinical.screening
     screenings.save_screening(
-        world.db,
-        world.vault,
-        Actor(clinic.clinician),
+        world.as_(clinic.clinician),
         clinic.course.id,
         checklist,
         screenings.ScreeningInput(

@@ -20,10 +20,9 @@ from sqlalchemy import select
 
 from journal import export
 from journal.core.actor import Actor
-from journal.core.vault import Vault
 from journal.export.model import ExportOptions
 from journal.models import Course, User
-from tests.conftest import create_demo, runtime
+from tests.conftest import create_demo, runtime, work_in
 from tests.export_helpers import pdf_text
 
 DPI = 72  # an A4 page is then about 595 x 842 pixels
@@ -42,9 +41,7 @@ def demo_summary_pdf(app: Flask) -> bytes:
             .where(User.email == "jordan@demo.example")
         ).one()
         file = export.export_course(
-            db,
-            Vault(db, rt.ring),
-            Actor(clinician),
+            work_in(rt, db, Actor(clinician)),
             course.id,
             "pdf",
             ExportOptions(),

@@ -18,11 +18,10 @@ from sqlalchemy import select
 from journal import export
 from journal.core.actor import Actor
 from journal.core.errors import NotFound
-from journal.core.vault import Vault
 from journal.journaling.entries import EntryInput, edit_entry
 from journal.models import AuditEvent, Entry, NoteDisclosure, Phase, Visibility
 from journal.review import access_log, review
-from tests.conftest import Clinic, committing, runtime
+from tests.conftest import Clinic, committing, runtime, work_in
 from tests.export_helpers import export as post_export
 from tests.export_helpers import flat, is_file, pdf_text, validate
 from tests.scene import Extra, Scene, build_scene, count_rows, marker
@@ -74,7 +73,7 @@ def with_notes(reason: str = REASON) -> dict[str, str]:
 
 def patients_log(scene: Scene) -> list[access_log.AccessRow]:
     with runtime(scene.app).database.session() as s:
-        return access_log.access_log(s, Actor(scene.clinic.patient))
+        return access_log.access_log(work_in(runtime(scene.app), s, Actor(scene.clinic.patient)))
 
 
 def disclosures(scene: Scene) -> int:
@@ -166,7 +165,7 @@ def test_read_by_and_changed_since_review_reach_both_exports(clinic: Clinic) -> 
     scene = build_scene(clinic)
     world = scene.world
     shared = scene["pshared"]
-    review.mark_reviewed(world.db, Actor(clinic.clinician), shared.id)
+    review.mark_reviewed(world.as_(clinic.clinician), shared.id)
     for who in ("clinician", "patient"):
         b = world.browser(getattr(clinic, who))
         data = json.loads(post_export(b, clinic.course.id).data)
@@ -181,9 +180,7 @@ def test_read_by_and_changed_since_review_reach_both_exports(clinic: Clinic) -> 
     row = world.db.get(Entry, shared.id)
     assert row is not None
     edit_entry(
-        world.db,
-        world.vault,
-        Actor(clinic.patient),
+        world.as_(clinic.patient),
         shared.id,
         EntryInput(
             phase=Phase.PREPARATION,
@@ -262,8 +259,9 @@ def test_the_reason_is_recorded_sealed_and_audited_apart_from_the_patients_log(
     instance = runtime(scene.app).settings.instance_path
     assert file_hits(instance.glob("journal.sqlite3*"), {"reason": reason}) == {}
     with runtime(scene.app).database.session() as s:
-        vault = Vault(s, runtime(scene.app).ring)
-        found = export.note_disclosures(s, vault, Actor(clinic.clinician), clinic.course.id)
+        found = export.note_disclosures(
+            work_in(runtime(scene.app), s, Actor(clinic.clinician)), clinic.course.id
+        )
     assert [text for _, text in found] == [reason]
 
     exports = [e for e in events if e.action == "export.pdf"]
@@ -285,10 +283,10 @@ def test_the_disclosures_are_for_the_care_team_only(clinic: Clinic) -> None:
     scene = build_scene(clinic)
     post_export(scene.world.browser(clinic.clinician), clinic.course.id, "json", **with_notes())
     with runtime(scene.app).database.session() as s:
-        vault = Vault(s, runtime(scene.app).ring)
         for who in ("patient", "other_clinician", "admin"):
+            unit = work_in(runtime(scene.app), s, Actor(getattr(clinic, who)))
             with pytest.raises(NotFound):
-                export.note_disclosures(s, vault, Actor(getattr(clinic, who)), clinic.course.id)
+                export.note_disclosures(unit, clinic.course.id)
 
 
 @pytest.mark.parametrize(
@@ -410,13 +408,13 @@ def annotate(clinic: Clinic, entry_ids: list[uuid.UUID]) -> None:
         if entry.visibility == Visibility.PRIVATE:
             continue
         made = comments.add_comment(
-            world.db, world.vault, staff, entry_id, CommentInput(body="A comment.")
+            world.as_actor(staff), entry_id, CommentInput(body="A comment.")
         )
         comments.add_comment(
-            world.db, world.vault, staff, entry_id, CommentInput(body="More.", parent_id=made.id)
+            world.as_actor(staff), entry_id, CommentInput(body="More.", parent_id=made.id)
         )
-        themes.tag_entry(world.db, world.vault, staff, entry_id, "feelings", f"T{entry_id.hex[:4]}")
-        review.mark_reviewed(world.db, staff, entry_id)
+        themes.tag_entry(world.as_actor(staff), entry_id, "feelings", f"T{entry_id.hex[:4]}")
+        review.mark_reviewed(world.as_actor(staff), entry_id)
 
 
 @pytest.mark.parametrize("fmt", ["json", "md"])
@@ -450,8 +448,7 @@ def test_a_disclosure_survives_key_rotation_and_goes_with_erasure(clinic: Clinic
     rotate_data_keys(rt.database, rt.ring, [clinic.patient.id])
     with rt.database.session() as s:
         assert blob_key_id(s.scalars(select(NoteDisclosure)).one().reason) != before
-        vault = Vault(s, rt.ring)
-        found = export.note_disclosures(s, vault, Actor(clinic.clinician), clinic.course.id)
+        found = export.note_disclosures(work_in(rt, s, Actor(clinic.clinician)), clinic.course.id)
     assert [text for _, text in found] == [REASON]
     _, failures = verify_all(rt.database, rt.ring)
     assert failures == []

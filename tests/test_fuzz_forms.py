@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from journal.clinical import questionnaires
 from journal.clinical.screening import load_checklist
-from journal.core.actor import Actor
 from journal.journaling import themes
 from journal.models import SafetyFlag
 from journal.review import notes
@@ -237,7 +236,7 @@ def _assignment(clinic: Clinic) -> uuid.UUID:
     world = clinic.world
     catalogue = runtime(world.app).clinical.instruments
     row = questionnaires.assign(
-        world.db, Actor(clinic.clinician), catalogue, clinic.course.id, "phq9", "once"
+        world.as_(clinic.clinician), catalogue, clinic.course.id, "phq9", "once"
     )
     return row.id
 
@@ -246,9 +245,7 @@ def _flag(clinic: Clinic) -> uuid.UUID:
     world = clinic.world
     catalogue = runtime(world.app).clinical.instruments
     answers: dict[str, object] = {f"q{n}": 2 for n in range(1, 10)}
-    questionnaires.submit(
-        world.db, world.vault, Actor(clinic.patient), catalogue, _assignment(clinic), answers
-    )
+    questionnaires.submit(world.as_(clinic.patient), catalogue, _assignment(clinic), answers)
     flag_id = world.db.scalars(select(SafetyFlag.id)).one()
     world.db.commit()  # end the read: the test's session must not hold the write lock
     return flag_id
@@ -256,15 +253,13 @@ def _flag(clinic: Clinic) -> uuid.UUID:
 
 def _theme(clinic: Clinic, entry_id: uuid.UUID) -> uuid.UUID:
     world = clinic.world
-    tag = themes.tag_entry(world.db, world.vault, Actor(clinic.patient), entry_id, "places", "Lake")
+    tag = themes.tag_entry(world.as_(clinic.patient), entry_id, "places", "Lake")
     return tag.id
 
 
 def _note(clinic: Clinic) -> uuid.UUID:
     world = clinic.world
-    note = notes.add_note(
-        world.db, world.vault, Actor(clinic.clinician), clinic.course.id, clinic.past.id, "A note"
-    )
+    note = notes.add_note(world.as_(clinic.clinician), clinic.course.id, clinic.past.id, "A note")
     return note.id
 
 

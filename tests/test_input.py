@@ -17,7 +17,7 @@ from journal.core.errors import ValidationError
 from journal.journaling import entries
 from journal.journaling.entries import EntryInput
 from journal.models import Phase, Role, SessionStatus, Visibility
-from tests.conftest import Clinic, entry_form, new_entry_id
+from tests.conftest import Clinic, entry_form, new_entry_id, runtime, work_in
 from tests.helpers import PASSWORD, Browser
 from tests.security_helpers import count, is_login_redirect, rules, snapshot, url_for_rule
 
@@ -286,7 +286,9 @@ def test_entry_service_validates_on_its_own(
     for name, value in changes.items():
         setattr(data, name, value)
     with pytest.raises(ValidationError) as exc:
-        entries.create_entry(db, clinic.world.vault, Actor(clinic.patient), clinic.course.id, data)
+        entries.create_entry(
+            work_in(runtime(clinic.world.app), db, Actor(clinic.patient)), clinic.course.id, data
+        )
     db.rollback()
     assert field in exc.value.errors
     assert count(clinic.world.app, "entries") == 0
@@ -302,7 +304,9 @@ def test_entry_service_refuses_a_session_of_another_course(clinic: Clinic, db: S
         session_id=foreign.id,
     )
     with pytest.raises(ValidationError) as exc:
-        entries.create_entry(db, clinic.world.vault, Actor(clinic.patient), clinic.course.id, data)
+        entries.create_entry(
+            work_in(runtime(clinic.world.app), db, Actor(clinic.patient)), clinic.course.id, data
+        )
     db.rollback()
     assert "session_id" in exc.value.errors
 

@@ -9,7 +9,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from journal.core.actor import Actor
 from journal.crypto import blob_key_id
 from journal.journaling import intentions
 from journal.keyrotation import SEALED, verify_all
@@ -128,9 +127,7 @@ def test_a_private_entrys_outcome_is_never_shown_to_clinicians(clinic: Clinic) -
     theirs = clinician.text(f"/courses/{clinic.course.id}/intentions")
     assert "Meet the fear gently" in theirs  # the intention was shared
     assert "A private marker 7731" not in theirs and "Addressed" not in theirs
-    _, views = intentions.course_intentions(
-        clinic.world.db, clinic.world.vault, Actor(clinic.clinician), clinic.course.id
-    )
+    _, views = intentions.course_intentions(clinic.world.as_(clinic.clinician), clinic.course.id)
     assert [v.outcomes for v in views] == [[]]
 
 

@@ -47,12 +47,7 @@ def count(app: Flask, model: type) -> int:
 def assign(clinic: Clinic, key: str, session: DosingSession | None = None) -> PromptAssignment:
     w = clinic.world
     made = guided.assign_prompt(
-        w.db,
-        Actor(clinic.clinician),
-        shipped(w.app),
-        clinic.course.id,
-        (session or clinic.past).id,
-        key,
+        w.as_(clinic.clinician), shipped(w.app), clinic.course.id, (session or clinic.past).id, key
     )
     w.commit()
     return made
@@ -121,8 +116,7 @@ def test_assigning_twice_or_a_hidden_prompt_is_refused(clinic: Clinic) -> None:
     assert "already assigned" in exc.value.errors["prompt_key"]
     other = shipped(app).for_phase(Phase.INTEGRATION)[1]
     guided.save_prompt(
-        clinic.world.db,
-        Actor(clinic.clinician),
+        clinic.world.as_(clinic.clinician),
         shipped(app),
         other.id,
         guided.PromptInput("integration", other.theme, other.text, other.due, hidden=True),
@@ -146,8 +140,7 @@ def test_outsiders_and_patients_cannot_assign(clinic: Clinic, who: str) -> None:
     assert count(app, PromptAssignment) == 0
     with pytest.raises((NotFound, Forbidden)):
         guided.assign_prompt(
-            clinic.world.db,
-            Actor(getattr(clinic, who)),
+            clinic.world.as_(getattr(clinic, who)),
             shipped(app),
             clinic.course.id,
             clinic.past.id,
@@ -180,7 +173,7 @@ def test_the_due_list_shows_prompts_whose_day_has_come(clinic: Clinic) -> None:
     me = Actor(clinic.patient)
 
     def due_on(day: date) -> set[str]:
-        items = guided.due_prompts(w.db, me, shipped(app), clinic.course.id, day)
+        items = guided.due_prompts(w.as_actor(me), shipped(app), clinic.course.id, day)
         return {i.prompt.id for i in items}
 
     assert due_on(past_day) == set()  # nothing before the day after
@@ -195,10 +188,7 @@ def test_the_due_list_shows_prompts_whose_day_has_come(clinic: Clinic) -> None:
     # After the session it prepared for, a preparation prompt leaves the list.
     assert first(app, Phase.PREPARATION) not in due_on(upcoming_day + timedelta(days=1))
     # The clinician sees no due list: it is the patient's.
-    assert (
-        guided.due_prompts(w.db, Actor(clinic.clinician), shipped(app), clinic.course.id, today)
-        == []
-    )
+    assert guided.due_prompts(w.as_(clinic.clinician), shipped(app), clinic.course.id, today) == []
 
 
 def test_answering_a_prompt_takes_it_off_the_list(clinic: Clinic) -> None:
@@ -318,8 +308,7 @@ def test_clinicians_edit_hide_and_add_prompts(clinic: Clinic) -> None:
 def test_bad_prompts_are_refused(clinic: Clinic, data: dict[str, str], field: str) -> None:
     with pytest.raises(ValidationError) as exc:
         guided.save_prompt(
-            clinic.world.db,
-            Actor(clinic.clinician),
+            clinic.world.as_(clinic.clinician),
             shipped(clinic.world.app),
             None,
             guided.PromptInput(**data),
@@ -342,8 +331,7 @@ def test_a_shipped_prompt_keeps_its_phase(clinic: Clinic) -> None:
     assert clinic.world.browser(clinic.clinician).get("/prompts/edit?key=nope").status_code == 404
     with pytest.raises(ValidationError) as exc:
         guided.save_prompt(
-            clinic.world.db,
-            Actor(clinic.clinician),
+            clinic.world.as_(clinic.clinician),
             shipped(clinic.world.app),
             key,
             guided.PromptInput("integration", "meaning", "Moved", "next_day"),

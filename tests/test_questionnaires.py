@@ -171,15 +171,22 @@ def test_before_every_session_comes_due_again_for_the_next_session(clinic: Clini
     now = utcnow()
     later = world.session(clinic.course, clinic.clinician, 20, SessionStatus.SCHEDULED)
     row = questionnaires.assign(
-        world.db, clinician, catalogue, clinic.course.id, "gad7", "before_each_session"
+        world.as_actor(clinician), catalogue, clinic.course.id, "gad7", "before_each_session"
     )
-    (due,) = questionnaires.due_for_patient(world.db, patient, catalogue, clinic.course.id, now)
+    (due,) = questionnaires.due_for_patient(
+        world.as_actor(patient), catalogue, clinic.course.id, now
+    )
     assert due.session is not None and due.session.id == clinic.upcoming.id
     questionnaires.submit(
-        world.db, world.vault, patient, catalogue, row.id, {f"q{n}": 0 for n in range(1, 8)}, now
+        world.as_actor(patient), catalogue, row.id, {f"q{n}": 0 for n in range(1, 8)}, now
     )
-    assert questionnaires.due_for_patient(world.db, patient, catalogue, clinic.course.id, now) == []
+    assert (
+        questionnaires.due_for_patient(world.as_actor(patient), catalogue, clinic.course.id, now)
+        == []
+    )
     # Once the next session has passed, the one after it is due.
     after = clinic.upcoming.scheduled_at + timedelta(hours=1)
-    (due,) = questionnaires.due_for_patient(world.db, patient, catalogue, clinic.course.id, after)
+    (due,) = questionnaires.due_for_patient(
+        world.as_actor(patient), catalogue, clinic.course.id, after
+    )
     assert due.session is not None and due.session.id == later.id

@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from journal.core.actor import Actor
 from journal.core.errors import ValidationError
 from journal.db import utcnow
 from journal.journaling import entries, quick_capture
@@ -68,7 +67,7 @@ def test_a_capture_saves_an_in_session_entry_for_todays_session(clinic: Clinic) 
         },
     )
     assert r.status_code == 302, r.get_data(as_text=True)
-    view = entries.read_entry(w.db, w.vault, Actor(clinic.patient), new_entry_id(r.location))
+    view = entries.read_entry(w.as_(clinic.patient), new_entry_id(r.location))
     assert view.phase is Phase.IN_SESSION and view.session.id == today.id
     assert view.visibility is Visibility.CARE_TEAM
     assert view.title == "the wave passed"
@@ -85,7 +84,7 @@ def test_a_capture_with_only_a_phrase_and_private(clinic: Clinic) -> None:
         {"phrase": "quiet", "visibility": "private"},
     )
     assert r.status_code == 302
-    view = entries.read_entry(w.db, w.vault, Actor(clinic.patient), new_entry_id(r.location))
+    view = entries.read_entry(w.as_(clinic.patient), new_entry_id(r.location))
     assert view.visibility is Visibility.PRIVATE and view.body == "**In a phrase:** quiet"
     assert view.session.id == clinic.past.id  # no session today: the last completed one
 
@@ -121,9 +120,7 @@ def test_the_service_refuses_the_same(clinic: Clinic) -> None:
     w = clinic.world
     with pytest.raises(ValidationError) as exc:
         quick_capture.save(
-            w.db,
-            w.vault,
-            Actor(clinic.patient),
+            w.as_(clinic.patient),
             clinic.course.id,
             quick_capture.QuickInput(feelings=["calm"], intensity=9),
             now=utcnow(),

@@ -32,7 +32,7 @@ from journal.journaling import entries
 from journal.journaling.entries import EntryInput
 from journal.models import AuditEvent, DataKey, Entry, Intention, Phase, Role, User, Visibility
 from journal.web import context
-from tests.conftest import Clinic, runtime
+from tests.conftest import Clinic, runtime, work_in
 from tests.helpers import Browser
 from tests.scene import write
 
@@ -77,10 +77,10 @@ def reads_of(app: Flask, subject: uuid.UUID) -> list[tuple[str | None, uuid.UUID
 
 
 @atomic
-def create_then_refuse(db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID) -> None:
+def create_then_refuse(work: Work, course_id: uuid.UUID) -> None:
     """A write operation that refuses after it has written (an entry, its intention
     and its audit row)."""
-    entries.create_entry(db, vault, actor, course_id, fictional_entry("Fictional refused"))
+    entries.create_entry(work, course_id, fictional_entry("Fictional refused"))
     raise ValidationError({"title": "Refused after writing, for a test."})
 
 
@@ -93,12 +93,12 @@ def test_a_refused_operation_keeps_nothing_while_its_unit_keeps_the_rest(clinic:
         assert patient is not None
         actor = Actor(patient)
         kept = entries.create_entry(
-            work.db, work.vault, actor, course_id, fictional_entry("Fictional kept")
+            work.acting_as(actor), course_id, fictional_entry("Fictional kept")
         )
         with pytest.raises(ValidationError):  # refused before writing: no title
-            entries.create_entry(work.db, work.vault, actor, course_id, fictional_entry(" "))
+            entries.create_entry(work.acting_as(actor), course_id, fictional_entry(" "))
         with pytest.raises(ValidationError):  # refused after writing
-            create_then_refuse(work.db, work.vault, actor, course_id)
+            create_then_refuse(work.acting_as(actor), course_id)
     assert count(app, Entry, Entry.course_id == course_id) == 1
     assert count(app, Entry, Entry.id == kept.id) == 1
     assert count(app, Intention, Intention.course_id == course_id) == 1
@@ -109,9 +109,7 @@ def test_a_view_that_fails_after_writing_keeps_nothing(settings: Settings, clini
     app, course_id = clinic.world.app, clinic.course.id
 
     def write_entry() -> str:
-        entries.create_entry(
-            context.db(), context.vault(), context.actor(), course_id, fictional_entry("Fictional")
-        )
+        entries.create_entry(context.work(), course_id, fictional_entry("Fictional"))
         return "fictional view answer"
 
     def write_then_fail() -> str:
@@ -153,9 +151,7 @@ def test_a_commit_that_fails_answers_the_error_page_and_keeps_nothing(
     app, course_id = clinic.world.app, clinic.course.id
 
     def write_and_flash() -> str:
-        entries.create_entry(
-            context.db(), context.vault(), context.actor(), course_id, fictional_entry("Fictional")
-        )
+        entries.create_entry(context.work(), course_id, fictional_entry("Fictional"))
         flash("Saved (fictional).")
         return "fictional view answer"
 
@@ -211,8 +207,7 @@ def queue_a_read(db: Session, clinic: Clinic) -> None:
     reader = db.get(User, clinic.clinician.id)
     assert reader is not None
     audit.record_read(
-        db,
-        Actor(reader),
+        work_in(runtime(clinic.world.app), db, Actor(reader)),
         object_type="course",
         object_id=clinic.course.id,
         subject_id=clinic.patient.id,

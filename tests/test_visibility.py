@@ -15,11 +15,10 @@ from sqlalchemy import select
 
 from journal.core.actor import Actor
 from journal.core.errors import ValidationError
-from journal.core.vault import Vault
 from journal.journaling import entries, timeline
 from journal.journaling.entries import EntryInput
 from journal.models import DosingSession, Entry, Phase, Visibility
-from tests.conftest import Clinic, committing, entry_form, new_entry_id, runtime
+from tests.conftest import Clinic, committing, entry_form, new_entry_id, runtime, work_in
 from tests.helpers import Browser
 from tests.scene import Scene, build_scene, count_rows, fresh_entry, leaks, linked_entries, marker
 
@@ -29,7 +28,7 @@ def entry_count(scene: Scene, user_attr: str) -> int:
     user = getattr(scene.clinic, user_attr)
     rt = runtime(scene.app)
     with committing(rt) as s:
-        view = timeline.course_timeline(s, Vault(s, rt.ring), Actor(user), scene.clinic.course.id)
+        view = timeline.course_timeline(work_in(rt, s, Actor(user)), scene.clinic.course.id)
         return view.entry_count
 
 
@@ -239,9 +238,7 @@ def test_service_refuses_a_visibility_not_theirs(
     world = clinic.world
     with pytest.raises(ValidationError) as raised:
         entries.create_entry(
-            world.db,
-            world.vault,
-            Actor(getattr(clinic, who)),
+            world.as_(getattr(clinic, who)),
             clinic.course.id,
             EntryInput(phase=Phase.INTEGRATION, title="Refused", body="", visibility=refused),
         )

@@ -14,6 +14,7 @@ from journal.accounts.passwords import Passwords, password_problem, temporary_pa
 from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow, write_soon
 from journal.models import LoginSession, Role, User
 
@@ -133,13 +134,13 @@ def is_recent(login: LoginSession, within: timedelta, now: datetime | None = Non
 
 
 @atomic
-def end_login_session(db: Session, actor: Actor, login_id: uuid.UUID) -> None:
-    db.execute(
+def end_login_session(work: Work, login_id: uuid.UUID) -> None:
+    work.db.execute(
         update(LoginSession)
         .where(LoginSession.id == login_id, LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    audit.record(db, "logout", actor=actor)
+    audit.record(work.db, "logout", actor=work.actor)
 
 
 def end_other_sessions(db: Session, user_id: uuid.UUID, keep: uuid.UUID | None) -> None:
@@ -179,16 +180,15 @@ def resume_login_session(
 
 @atomic
 def change_password(
-    db: Session,
+    work: Work,
     passwords: Passwords,
-    actor: Actor,
     *,
     current: str,
     new: str,
     keep_session: uuid.UUID | None,
 ) -> None:
     """Change the actor's password; every other session of theirs ends."""
-    user = actor.user
+    user = work.actor.user
     if not passwords.verify(user.password_hash, current):
         raise ValidationError({"current_password": "That is not your current password."})
     if problem := password_problem(new, email=user.email):
@@ -197,45 +197,49 @@ def change_password(
         raise ValidationError({"new_password": "Choose a password different from the current one."})
     user.password_hash = passwords.hash(new)
     user.must_change_password = False
-    end_other_sessions(db, user.id, keep=keep_session)
-    audit.record(db, "user.password_change", actor=actor, object_type="user", object_id=user.id)
+    end_other_sessions(work.db, user.id, keep=keep_session)
+    audit.record(
+        work.db, "user.password_change", actor=work.actor, object_type="user", object_id=user.id
+    )
 
 
 @atomic
-def set_active(db: Session, actor: Actor, user_id: uuid.UUID, active: bool) -> User:
+def set_active(work: Work, user_id: uuid.UUID, active: bool) -> User:
     """Activate or deactivate an account; deactivation ends its sessions at once."""
-    require(administers(actor.user))
-    user = db.get(User, user_id)
+    require(administers(work.actor.user))
+    user = work.db.get(User, user_id)
     if user is None:
         raise NotFound()
-    if user.id == actor.id and not active:
+    if user.id == work.actor.id and not active:
         raise ValidationError({"active": "You cannot deactivate your own account."})
     user.active = active
     if not active:
-        end_other_sessions(db, user.id, keep=None)
+        end_other_sessions(work.db, user.id, keep=None)
     action = "user.activate" if active else "user.deactivate"
-    audit.record(db, action, actor=actor, object_type="user", object_id=user.id)
+    audit.record(work.db, action, actor=work.actor, object_type="user", object_id=user.id)
     return user
 
 
 @atomic
-def reset_password(db: Session, passwords: Passwords, actor: Actor, user_id: uuid.UUID) -> str:
+def reset_password(work: Work, passwords: Passwords, user_id: uuid.UUID) -> str:
     """An admin issues a new temporary password; the user's sessions end."""
-    require(administers(actor.user))
-    user = db.get(User, user_id)
+    require(administers(work.actor.user))
+    user = work.db.get(User, user_id)
     if user is None:
         raise NotFound()
     temp = temporary_password()
     user.password_hash = passwords.hash(temp)
     user.must_change_password = True
-    end_other_sessions(db, user.id, keep=None)
-    audit.record(db, "user.password_reset", actor=actor, object_type="user", object_id=user.id)
+    end_other_sessions(work.db, user.id, keep=None)
+    audit.record(
+        work.db, "user.password_reset", actor=work.actor, object_type="user", object_id=user.id
+    )
     return temp
 
 
-def list_users(db: Session, actor: Actor) -> list[User]:
-    require(administers(actor.user))
-    return list(db.scalars(select(User).order_by(User.role, User.name)))
+def list_users(work: Work) -> list[User]:
+    require(administers(work.actor.user))
+    return list(work.db.scalars(select(User).order_by(User.role, User.name)))
 
 
 def find_user_by_email(db: Session, email: str, role: Role | None = None) -> User | None:

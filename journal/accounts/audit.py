@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from journal.accounts.policy import administers, require
 from journal.core.actor import Actor
+from journal.core.work import Work
 from journal.crypto import audit_chain_mac
 from journal.db import new_id, utcnow, write_soon
 from journal.models import AuditEvent, AuditHead, User
@@ -88,8 +89,7 @@ def record(
 
 
 def record_read(
-    db: Session,
-    actor: Actor,
+    work: Work,
     *,
     object_type: str,
     object_id: uuid.UUID,
@@ -102,15 +102,15 @@ def record_read(
 
     def write(db: Session) -> None:
         record(
-            db,
+            work.db,
             action,
-            actor=actor,
+            actor=work.actor,
             object_type=object_type,
             object_id=object_id,
             subject_id=subject_id,
         )
 
-    write_soon(db, write)
+    write_soon(work.db, write)
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,7 @@ class EventRow:
 
 
 def browse(
-    db: Session,
-    actor: Actor,
+    work: Work,
     *,
     action: str | None = None,
     person: uuid.UUID | None = None,
@@ -165,7 +164,7 @@ def browse(
     limit: int = 100,
 ) -> list[EventRow]:
     """Newest first, for the admin's audit page. Events hold no content."""
-    require(administers(actor.user))
+    require(administers(work.actor.user))
     stmt = select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
     if action:
         stmt = stmt.where(AuditEvent.action == action)
@@ -173,7 +172,7 @@ def browse(
         stmt = stmt.where((AuditEvent.actor_id == person) | (AuditEvent.subject_id == person))
     if before:
         stmt = stmt.where(AuditEvent.at < before)
-    rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(limit))
+    rows = work.db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(limit))
     return [EventRow(event, name) for event, name in rows]
 
 

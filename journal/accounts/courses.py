@@ -21,9 +21,9 @@ from journal.accounts.policy import (
     visible_courses_clause,
     works_at_the_clinic,
 )
-from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import (
     CareTeamMember,
@@ -65,9 +65,7 @@ def _check_indication(indication: str) -> str:
 
 @atomic
 def create_course(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     *,
     patient_email: str,
     clinician_emails: list[str],
@@ -75,21 +73,21 @@ def create_course(
     indication: str = "",
 ) -> Course:
     """Open a course for a patient. A clinician who opens one joins its care team."""
-    require(works_at_the_clinic(actor.user))  # staff open courses
+    require(works_at_the_clinic(work.actor.user))  # staff open courses
     indication = _check_indication(indication)
-    patient = db.scalar(
+    patient = work.db.scalar(
         select(User).where(User.email == normalise_email(patient_email), User.role == Role.PATIENT)
     )
     if patient is None or not patient.active:
         raise ValidationError({"patient_email": "No active patient account has this email."})
     emails = {normalise_email(e) for e in clinician_emails if e.strip()}
     clinicians = list(
-        db.scalars(select(User).where(User.email.in_(emails), User.role == Role.CLINICIAN))
+        work.db.scalars(select(User).where(User.email.in_(emails), User.role == Role.CLINICIAN))
     )
     if len(clinicians) != len(emails):
         raise ValidationError({"clinician_emails": "Each email must belong to a clinician."})
-    if treats(actor.user) and actor.user not in clinicians:
-        clinicians.append(actor.user)
+    if treats(work.actor.user) and work.actor.user not in clinicians:
+        clinicians.append(work.actor.user)
     if not clinicians:
         raise ValidationError({"clinician_emails": "A course needs at least one clinician."})
     course = Course(
@@ -100,14 +98,14 @@ def create_course(
         version=1,
     )
     if indication:
-        course.indication = vault.seal_column(course, "indication", patient.id, indication)
-    db.add(course)
-    db.flush()  # no relationship() mappings, so order inserts by hand
-    db.add_all(CareTeamMember(course_id=course.id, clinician_id=c.id) for c in clinicians)
+        course.indication = work.vault.seal_column(course, "indication", patient.id, indication)
+    work.db.add(course)
+    work.db.flush()  # no relationship() mappings, so order inserts by hand
+    work.db.add_all(CareTeamMember(course_id=course.id, clinician_id=c.id) for c in clinicians)
     audit.record(
-        db,
+        work.db,
         "course.create",
-        actor=actor,
+        actor=work.actor,
         object_type="course",
         object_id=course.id,
         subject_id=patient.id,
@@ -120,24 +118,22 @@ def course_indication(vault: Vault, access: CourseAccess) -> str:
 
 
 @atomic
-def set_course_status(
-    db: Session, actor: Actor, course_id: uuid.UUID, status: CourseStatus
-) -> Course:
-    if administers(actor.user):
-        course = db.get(Course, course_id)
+def set_course_status(work: Work, course_id: uuid.UUID, status: CourseStatus) -> Course:
+    if administers(work.actor.user):
+        course = work.db.get(Course, course_id)
         if course is None:
             raise NotFound()
     else:
-        access = course_access(db, actor.user, course_id)
+        access = course_access(work.db, work.actor.user, course_id)
         if not access.as_clinician:
             raise Forbidden()
         course = access.course
     course.status = status
     course.ended_on = utcnow().date() if status == CourseStatus.CLOSED else None
     audit.record(
-        db,
+        work.db,
         f"course.{status.value}",
-        actor=actor,
+        actor=work.actor,
         object_type="course",
         object_id=course.id,
         subject_id=course.patient_id,
@@ -157,22 +153,22 @@ def care_team(db: Session, course_id: uuid.UUID) -> list[User]:
 
 
 @atomic
-def add_clinician(db: Session, actor: Actor, course_id: uuid.UUID, email: str) -> None:
-    require(administers(actor.user))
-    course = db.get(Course, course_id)
+def add_clinician(work: Work, course_id: uuid.UUID, email: str) -> None:
+    require(administers(work.actor.user))
+    course = work.db.get(Course, course_id)
     if course is None:
         raise NotFound()
-    clinician = db.scalar(
+    clinician = work.db.scalar(
         select(User).where(User.email == normalise_email(email), User.role == Role.CLINICIAN)
     )
     if clinician is None:
         raise ValidationError({"email": "No clinician account has this email."})
-    if db.get(CareTeamMember, (course_id, clinician.id)) is None:
-        db.add(CareTeamMember(course_id=course_id, clinician_id=clinician.id))
+    if work.db.get(CareTeamMember, (course_id, clinician.id)) is None:
+        work.db.add(CareTeamMember(course_id=course_id, clinician_id=clinician.id))
         audit.record(
-            db,
+            work.db,
             "care_team.add",
-            actor=actor,
+            actor=work.actor,
             object_type="course",
             object_id=course_id,
             subject_id=course.patient_id,
@@ -180,22 +176,20 @@ def add_clinician(db: Session, actor: Actor, course_id: uuid.UUID, email: str) -
 
 
 @atomic
-def remove_clinician(
-    db: Session, actor: Actor, course_id: uuid.UUID, clinician_id: uuid.UUID
-) -> None:
-    require(administers(actor.user))
-    course = db.get(Course, course_id)
+def remove_clinician(work: Work, course_id: uuid.UUID, clinician_id: uuid.UUID) -> None:
+    require(administers(work.actor.user))
+    course = work.db.get(Course, course_id)
     if course is None:
         raise NotFound()
-    db.execute(
+    work.db.execute(
         delete(CareTeamMember).where(
             CareTeamMember.course_id == course_id, CareTeamMember.clinician_id == clinician_id
         )
     )
     audit.record(
-        db,
+        work.db,
         "care_team.remove",
-        actor=actor,
+        actor=work.actor,
         object_type="course",
         object_id=course_id,
         subject_id=course.patient_id,
@@ -211,13 +205,13 @@ class AdminCourseRow:
     team: list[User]
 
 
-def all_courses(db: Session, actor: Actor) -> list[AdminCourseRow]:
-    require(administers(actor.user))
-    pairs = db.execute(
+def all_courses(work: Work) -> list[AdminCourseRow]:
+    require(administers(work.actor.user))
+    pairs = work.db.execute(
         select(Course, User).join(User, User.id == Course.patient_id).order_by(Course.created_at)
     ).all()
     teams: dict[uuid.UUID, list[User]] = {c.id: [] for c, _ in pairs}
-    for member, clinician in db.execute(
+    for member, clinician in work.db.execute(
         select(CareTeamMember, User)
         .join(User, User.id == CareTeamMember.clinician_id)
         .order_by(User.name)
@@ -226,23 +220,23 @@ def all_courses(db: Session, actor: Actor) -> list[AdminCourseRow]:
     return [AdminCourseRow(course, patient, teams[course.id]) for course, patient in pairs]
 
 
-def admin_course(db: Session, actor: Actor, course_id: uuid.UUID) -> AdminCourseRow:
-    require(administers(actor.user))
-    course = db.get(Course, course_id)
+def admin_course(work: Work, course_id: uuid.UUID) -> AdminCourseRow:
+    require(administers(work.actor.user))
+    course = work.db.get(Course, course_id)
     if course is None:
         raise NotFound()
-    patient = db.get(User, course.patient_id)
+    patient = work.db.get(User, course.patient_id)
     assert patient is not None
-    return AdminCourseRow(course, patient, care_team(db, course_id))
+    return AdminCourseRow(course, patient, care_team(work.db, course_id))
 
 
-def courses_for(db: Session, actor: Actor, now: datetime | None = None) -> list[CourseRow]:
+def courses_for(work: Work, now: datetime | None = None) -> list[CourseRow]:
     """Courses the actor may open, with next session and progress, in three queries."""
     now = now or utcnow()
-    pairs = db.execute(
+    pairs = work.db.execute(
         select(Course, User)
         .join(User, User.id == Course.patient_id)
-        .where(visible_courses_clause(actor.user))
+        .where(visible_courses_clause(work.actor.user))
         .order_by(User.name, Course.started_on)
     ).all()
     ids = [c.id for c, _ in pairs]
@@ -251,7 +245,7 @@ def courses_for(db: Session, actor: Actor, now: datetime | None = None) -> list[
         i: [] for i in ids
     }
     if ids:
-        for s in db.execute(
+        for s in work.db.execute(
             select(
                 DosingSession.course_id,
                 DosingSession.number,
@@ -302,19 +296,18 @@ def _check_session_time(scheduled_at: datetime) -> None:
 
 @atomic
 def schedule_session(
-    db: Session,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     *,
     scheduled_at: datetime,
     number: int | None = None,
     status: SessionStatus = SessionStatus.SCHEDULED,
 ) -> DosingSession:
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_manage_sessions(access):
         raise Forbidden()
     _check_session_time(scheduled_at)
-    count = db.scalar(select(func.count()).where(DosingSession.course_id == course_id)) or 0
+    count = work.db.scalar(select(func.count()).where(DosingSession.course_id == course_id)) or 0
     if count >= MAX_SESSIONS:
         raise ValidationError({"scheduled_at": f"A course holds at most {MAX_SESSIONS} sessions."})
     if number is None:
@@ -324,11 +317,11 @@ def schedule_session(
     session = DosingSession(
         id=new_id(), course_id=course_id, number=number, scheduled_at=scheduled_at, status=status
     )
-    db.add(session)
+    work.db.add(session)
     audit.record(
-        db,
+        work.db,
         "session.create",
-        actor=actor,
+        actor=work.actor,
         object_type="dosing_session",
         object_id=session.id,
         subject_id=access.course.patient_id,
@@ -345,8 +338,7 @@ def get_session(db: Session, access: CourseAccess, session_id: uuid.UUID) -> Dos
 
 @atomic
 def update_session(
-    db: Session,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     session_id: uuid.UUID,
     *,
@@ -355,8 +347,8 @@ def update_session(
     status: SessionStatus,
 ) -> DosingSession:
     """Move, renumber, complete or cancel a session: all one ordinary edit."""
-    access = course_access(db, actor.user, course_id)
-    session = get_session(db, access, session_id)
+    access = course_access(work.db, work.actor.user, course_id)
+    session = get_session(work.db, access, session_id)
     if not can_manage_sessions(access):
         raise Forbidden()
     _check_session_time(scheduled_at)
@@ -367,9 +359,9 @@ def update_session(
     session.status = status
     session.updated_at = utcnow()
     audit.record(
-        db,
+        work.db,
         "session.update",
-        actor=actor,
+        actor=work.actor,
         object_type="dosing_session",
         object_id=session.id,
         subject_id=access.course.patient_id,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.policy import administers, keeps_a_journal, require
-from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
+from journal.core.work import Work
 from journal.db import after_commit, atomic, checkpoint, new_id
 from journal.models import (
     CareTeamMember,
@@ -77,8 +77,7 @@ def read_ledger(path: Path) -> list[uuid.UUID]:
 
 @atomic
 def erase_patient(
-    db: Session,
-    actor: Actor,
+    work: Work,
     patient_id: uuid.UUID,
     *,
     reason: str,
@@ -90,8 +89,8 @@ def erase_patient(
     Once the unit of work commits, the patient goes into the erasure ledger (so a
     restored backup erases them again) and SQLite's write-ahead log is folded into
     the database file, whose freed pages secure_delete has overwritten."""
-    require(administers(actor.user))
-    patient = db.get(User, patient_id)
+    require(administers(work.actor.user))
+    patient = work.db.get(User, patient_id)
     if patient is None or not keeps_a_journal(patient):
         raise NotFound()
     errors = {}
@@ -101,19 +100,21 @@ def erase_patient(
         errors["reason"] = f"Give a short administrative reason (1 to {REASON_MAX} characters)."
     if errors:
         raise ValidationError(errors)
-    remove_patient_rows(db, patient_id)
-    db.add(Erasure(id=new_id(), patient_id=patient_id, erased_by=actor.id, reason=reason.strip()))
+    remove_patient_rows(work.db, patient_id)
+    work.db.add(
+        Erasure(id=new_id(), patient_id=patient_id, erased_by=work.actor.id, reason=reason.strip())
+    )
     audit.record(
-        db,
+        work.db,
         "patient.erase",
-        actor=actor,
+        actor=work.actor,
         object_type="user",
         object_id=patient_id,
         subject_id=patient_id,
     )
-    engine = db.get_bind()
-    after_commit(db, lambda: record_erasure(ledger, patient_id))
-    after_commit(db, lambda: checkpoint(engine))
+    engine = work.db.get_bind()
+    after_commit(work.db, lambda: record_erasure(ledger, patient_id))
+    after_commit(work.db, lambda: checkpoint(engine))
 
 
 def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:

@@ -23,9 +23,9 @@ from journal.accounts import audit
 from journal.accounts.accounts import end_other_sessions
 from journal.accounts.passwords import Passwords
 from journal.accounts.policy import works_at_the_clinic
-from journal.core.actor import Actor
 from journal.core.errors import ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import RecoveryCode, TotpCredential, User
 
@@ -51,26 +51,26 @@ def _credential(db: Session, user_id: uuid.UUID) -> TotpCredential | None:
 
 
 @atomic
-def begin_enrolment(db: Session, vault: Vault, actor: Actor) -> str:
+def begin_enrolment(work: Work) -> str:
     """Make a new, unconfirmed secret (replacing any unconfirmed one); return it."""
-    existing = _credential(db, actor.id)
+    existing = _credential(work.db, work.actor.id)
     if existing is not None and existing.confirmed_at is not None:
         raise ValidationError({"code": "Two-factor sign-in is already set up."})
     if existing is not None:
-        db.delete(existing)
-        db.flush()
+        work.db.delete(existing)
+        work.db.flush()
     secret = pyotp.random_base32()
-    cred = TotpCredential(id=new_id(), user_id=actor.id, version=1, last_used_step=0)
-    cred.secret = vault.seal_column(cred, "secret", actor.id, secret)
-    db.add(cred)
+    cred = TotpCredential(id=new_id(), user_id=work.actor.id, version=1, last_used_step=0)
+    cred.secret = work.vault.seal_column(cred, "secret", work.actor.id, secret)
+    work.db.add(cred)
     return secret
 
 
-def pending_secret(db: Session, vault: Vault, actor: Actor) -> str | None:
-    cred = _credential(db, actor.id)
+def pending_secret(work: Work) -> str | None:
+    cred = _credential(work.db, work.actor.id)
     if cred is None or cred.confirmed_at is not None:
         return None
-    return vault.open_column(cred, "secret", actor.id)
+    return work.vault.open_column(cred, "secret", work.actor.id)
 
 
 def provisioning_svg(secret: str, account: str) -> str:
@@ -95,9 +95,7 @@ def _accept_totp(cred: TotpCredential, secret: str, code: str, now: float) -> bo
 
 @atomic
 def confirm_enrolment(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     code: str,
     now: float | None = None,
     *,
@@ -107,17 +105,19 @@ def confirm_enrolment(
 
     Every other sign-in of the account ends (`keep`: the one doing this): a session
     opened with the password alone must not outlive the second factor."""
-    cred = _credential(db, actor.id)
+    cred = _credential(work.db, work.actor.id)
     if cred is None or cred.confirmed_at is not None:
         raise ValidationError({"code": "Start the set-up again."})
-    secret = vault.open_column(cred, "secret", actor.id)
+    secret = work.vault.open_column(cred, "secret", work.actor.id)
     if not _accept_totp(cred, secret, code, time.time() if now is None else now):
         raise ValidationError({"code": "That code did not match. Check the time on your phone."})
     cred.confirmed_at = utcnow()
-    actor.user.two_factor_enabled = True
-    codes = _new_recovery_codes(db, actor.id)
-    end_other_sessions(db, actor.id, keep)
-    audit.record(db, "two_factor.enable", actor=actor, object_type="user", object_id=actor.id)
+    work.actor.user.two_factor_enabled = True
+    codes = _new_recovery_codes(work.db, work.actor.id)
+    end_other_sessions(work.db, work.actor.id, keep)
+    audit.record(
+        work.db, "two_factor.enable", actor=work.actor, object_type="user", object_id=work.actor.id
+    )
     return codes
 
 
@@ -166,10 +166,8 @@ def remaining_recovery_codes(db: Session, user_id: uuid.UUID) -> int:
 
 @atomic
 def remove(
-    db: Session,
-    vault: Vault,
+    work: Work,
     passwords: Passwords,
-    actor: Actor,
     *,
     password: str,
     code: str,
@@ -178,14 +176,16 @@ def remove(
     """Drop the second factor (a new phone, or a lost one: then a recovery code). Needs
     the password and the second factor once more, and ends every other session;
     clinicians and admins must then set up a new one."""
-    if not passwords.verify(actor.user.password_hash, password):
+    if not passwords.verify(work.actor.user.password_hash, password):
         raise ValidationError({"password": "That is not your current password."})
-    if not verify(db, vault, actor.user, code):
+    if not verify(work.db, work.vault, work.actor.user, code):
         raise ValidationError(
             {"code": "That code did not work. Use a code from your app or a recovery code."}
         )
-    db.execute(delete(TotpCredential).where(TotpCredential.user_id == actor.id))
-    db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == actor.id))
-    actor.user.two_factor_enabled = False
-    end_other_sessions(db, actor.id, keep=keep_session)
-    audit.record(db, "two_factor.remove", actor=actor, object_type="user", object_id=actor.id)
+    work.db.execute(delete(TotpCredential).where(TotpCredential.user_id == work.actor.id))
+    work.db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == work.actor.id))
+    work.actor.user.two_factor_enabled = False
+    end_other_sessions(work.db, work.actor.id, keep=keep_session)
+    audit.record(
+        work.db, "two_factor.remove", actor=work.actor, object_type="user", object_id=work.actor.id
+    )

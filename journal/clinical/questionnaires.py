@@ -21,9 +21,9 @@ from journal.accounts.courses import list_sessions
 from journal.accounts.policy import CourseAccess, course_access, visible_courses_clause
 from journal.clinical.charts import ScorePoint, TrendChart, trend_chart
 from journal.clinical.instruments import Catalogue, FlagKind, Instrument, ScoreResult, score
-from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import (
     Cadence,
@@ -89,9 +89,9 @@ class Measures:
 # -- assigning -------------------------------------------------------------------
 
 
-def _clinician_access(db: Session, actor: Actor, course_id: uuid.UUID) -> CourseAccess:
+def _clinician_access(work: Work, course_id: uuid.UUID) -> CourseAccess:
     """Assigning, stopping and acknowledging are for care-team clinicians; others get 404."""
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not access.as_clinician:
         raise NotFound()
     return access
@@ -99,15 +99,14 @@ def _clinician_access(db: Session, actor: Actor, course_id: uuid.UUID) -> Course
 
 @atomic
 def assign(
-    db: Session,
-    actor: Actor,
+    work: Work,
     catalogue: Catalogue,
     course_id: uuid.UUID,
     instrument_id: str,
     cadence: str,
     now: datetime | None = None,
 ) -> QuestionnaireAssignment:
-    access = _clinician_access(db, actor, course_id)
+    access = _clinician_access(work, course_id)
     if not access.writable:
         raise Forbidden()
     errors = {}
@@ -115,7 +114,7 @@ def assign(
         errors["instrument_id"] = "Choose one of the listed questionnaires."
     if cadence not in {c.value for c in Cadence}:
         errors["cadence"] = "Choose once, or before every dosing session."
-    if not errors and _active(db, course_id, instrument_id) is not None:
+    if not errors and _active(work.db, course_id, instrument_id) is not None:
         errors["instrument_id"] = "This questionnaire is already assigned on this course."
     if errors:
         raise ValidationError(errors)
@@ -124,14 +123,14 @@ def assign(
         course_id=course_id,
         instrument_id=instrument_id,
         cadence=Cadence(cadence),
-        assigned_by=actor.id,
+        assigned_by=work.actor.id,
         assigned_at=now or utcnow(),
     )
-    db.add(row)
+    work.db.add(row)
     audit.record(
-        db,
+        work.db,
         "questionnaire.assign",
-        actor=actor,
+        actor=work.actor,
         object_type="questionnaire",
         object_id=row.id,
         subject_id=access.course.patient_id,
@@ -153,18 +152,18 @@ def _active(
 
 @atomic
 def end_assignment(
-    db: Session, actor: Actor, assignment_id: uuid.UUID, now: datetime | None = None
+    work: Work, assignment_id: uuid.UUID, now: datetime | None = None
 ) -> QuestionnaireAssignment:
-    row = db.get(QuestionnaireAssignment, assignment_id)
+    row = work.db.get(QuestionnaireAssignment, assignment_id)
     if row is None:
         raise NotFound()
-    access = _clinician_access(db, actor, row.course_id)
+    access = _clinician_access(work, row.course_id)
     if row.ended_at is None:
         row.ended_at = now or utcnow()
         audit.record(
-            db,
+            work.db,
             "questionnaire.end",
-            actor=actor,
+            actor=work.actor,
             object_type="questionnaire",
             object_id=row.id,
             subject_id=access.course.patient_id,
@@ -183,8 +182,7 @@ def _next_session(sessions: list[DosingSession], now: datetime) -> DosingSession
 
 
 def due_for_patient(
-    db: Session,
-    actor: Actor,
+    work: Work,
     catalogue: Catalogue,
     course_id: uuid.UUID | None = None,
     now: datetime | None = None,
@@ -196,7 +194,7 @@ def due_for_patient(
         select(QuestionnaireAssignment)
         .join(Course, Course.id == QuestionnaireAssignment.course_id)
         .where(
-            Course.patient_id == actor.id,
+            Course.patient_id == work.actor.id,
             QuestionnaireAssignment.ended_at.is_(None),
             Course.status == CourseStatus.ACTIVE,
         )
@@ -204,12 +202,12 @@ def due_for_patient(
     )
     if course_id is not None:
         stmt = stmt.where(QuestionnaireAssignment.course_id == course_id)
-    assignments = [a for a in db.scalars(stmt) if a.instrument_id in catalogue]
+    assignments = [a for a in work.db.scalars(stmt) if a.instrument_id in catalogue]
     if not assignments:
         return []
     answered = {
         (r.assignment_id, r.session_id)
-        for r in db.execute(
+        for r in work.db.execute(
             select(QuestionnaireResponse.assignment_id, QuestionnaireResponse.session_id).where(
                 QuestionnaireResponse.assignment_id.in_([a.id for a in assignments])
             )
@@ -225,7 +223,7 @@ def due_for_patient(
                 due.append(Due(a.id, a.course_id, instrument, None))
             continue
         if a.course_id not in sessions:
-            sessions[a.course_id] = _next_session(list_sessions(db, a.course_id), now)
+            sessions[a.course_id] = _next_session(list_sessions(work.db, a.course_id), now)
         nxt = sessions[a.course_id]
         if nxt is not None and (a.id, nxt.id) not in answered:
             due.append(Due(a.id, a.course_id, instrument, nxt))
@@ -243,9 +241,7 @@ class Submitted:
 
 @atomic
 def submit(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     catalogue: Catalogue,
     assignment_id: uuid.UUID,
     answers: dict[str, object],
@@ -254,16 +250,16 @@ def submit(
     """Score and store the patient's answers; raise a flag at once if a rule says so.
     Incomplete or out-of-scale answers: ValidationError, nothing saved."""
     now = now or utcnow()
-    assignment = db.get(QuestionnaireAssignment, assignment_id)
+    assignment = work.db.get(QuestionnaireAssignment, assignment_id)
     if assignment is None:
         raise NotFound()
-    access = course_access(db, actor.user, assignment.course_id)
+    access = course_access(work.db, work.actor.user, assignment.course_id)
     if not access.as_patient:
         raise NotFound()
     due = next(
         (
             d
-            for d in due_for_patient(db, actor, catalogue, assignment.course_id, now)
+            for d in due_for_patient(work, catalogue, assignment.course_id, now)
             if d.assignment_id == assignment_id
         ),
         None,
@@ -279,13 +275,13 @@ def submit(
         assignment_id=assignment.id,
         instrument_id=instrument.id,
         session_id=due.session.id if due.session else None,
-        submitted_by=actor.id,
+        submitted_by=work.actor.id,
         submitted_at=now,
         version=1,
     )
-    response.result = vault.seal_column(response, "result", owner, _result_json(result))
-    db.add(response)
-    db.flush()
+    response.result = work.vault.seal_column(response, "result", owner, _result_json(result))
+    work.db.add(response)
+    work.db.flush()
     safety = [f for f in result.flags if f.kind is FlagKind.SAFETY]
     for flag in safety:
         row = SafetyFlag(
@@ -295,14 +291,14 @@ def submit(
             raised_at=now,
             version=1,
         )
-        row.detail = vault.seal_column(
+        row.detail = work.vault.seal_column(
             row, "detail", owner, f"{instrument.short_title}: {flag.label} (answered {flag.value})"
         )
-        db.add(row)
+        work.db.add(row)
     audit.record(
-        db,
+        work.db,
         "questionnaire.submit",
-        actor=actor,
+        actor=work.actor,
         object_type="questionnaire",
         object_id=response.id,
         subject_id=owner,
@@ -334,19 +330,17 @@ def _result_json(result: ScoreResult) -> str:
 # -- reading ---------------------------------------------------------------------
 
 
-def course_measures(
-    db: Session, vault: Vault, actor: Actor, catalogue: Catalogue, course_id: uuid.UUID
-) -> Measures:
+def course_measures(work: Work, catalogue: Catalogue, course_id: uuid.UUID) -> Measures:
     """Assignments, every response with its score, a trend chart per questionnaire,
     and the safety flags (for clinicians). The patient sees their own scores."""
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     owner = access.course.patient_id
-    vault.preload([owner])
-    sessions = list_sessions(db, course_id)
+    work.vault.preload([owner])
+    sessions = list_sessions(work.db, course_id)
     numbers = {s.id: s.number for s in sessions}
     counts = {
         row[0]: row[1]
-        for row in db.execute(
+        for row in work.db.execute(
             select(QuestionnaireResponse.assignment_id, func.count(QuestionnaireResponse.id))
             .where(QuestionnaireResponse.course_id == course_id)
             .group_by(QuestionnaireResponse.assignment_id)
@@ -361,7 +355,7 @@ def course_measures(
             a.assigned_at,
             counts.get(a.id, 0),
         )
-        for a, name in db.execute(
+        for a, name in work.db.execute(
             select(QuestionnaireAssignment, User.name)
             .join(User, User.id == QuestionnaireAssignment.assigned_by)
             .where(
@@ -372,7 +366,7 @@ def course_measures(
         )
         if a.instrument_id in catalogue
     ]
-    responses = course_responses(db, vault, access, numbers)
+    responses = course_responses(work.db, work.vault, access, numbers)
     session_days = [s.scheduled_at.date() for s in sessions if s.status != SessionStatus.CANCELLED]
     charts = []
     for instrument_id in dict.fromkeys(r.instrument_id for r in responses):
@@ -390,11 +384,9 @@ def course_measures(
                 trend_chart(instrument, points, session_days, chart_id=f"trend-{instrument.id}"),
             )
         )
-    flags = course_flags(db, vault, access) if access.as_clinician else []
+    flags = course_flags(work.db, work.vault, access) if access.as_clinician else []
     if access.as_clinician and responses:
-        audit.record_read(
-            db, actor, object_type="questionnaire", object_id=course_id, subject_id=owner
-        )
+        audit.record_read(work, object_type="questionnaire", object_id=course_id, subject_id=owner)
     return Measures(access, assignments, charts, responses, flags)
 
 
@@ -444,20 +436,18 @@ def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagVi
 
 
 @atomic
-def acknowledge(
-    db: Session, actor: Actor, flag_id: uuid.UUID, now: datetime | None = None
-) -> SafetyFlag:
+def acknowledge(work: Work, flag_id: uuid.UUID, now: datetime | None = None) -> SafetyFlag:
     """A care-team clinician records that they have seen the flag (who and when)."""
-    flag = db.get(SafetyFlag, flag_id)
+    flag = work.db.get(SafetyFlag, flag_id)
     if flag is None:
         raise NotFound()
-    access = _clinician_access(db, actor, flag.course_id)
+    access = _clinician_access(work, flag.course_id)
     if flag.acknowledged_at is None:
-        flag.acknowledged_by, flag.acknowledged_at = actor.id, now or utcnow()
+        flag.acknowledged_by, flag.acknowledged_at = work.actor.id, now or utcnow()
         audit.record(
-            db,
+            work.db,
             "flag.acknowledge",
-            actor=actor,
+            actor=work.actor,
             object_type="flag",
             object_id=flag.id,
             subject_id=access.course.patient_id,

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, can_use_clinical_records, course_access
 from journal.clinical.screening import Checklist, ScreeningReview, check_answers, review
-from journal.core.actor import Actor
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import Screening, User
 
@@ -126,8 +126,8 @@ def check_screening(checklist: Checklist, raw: ScreeningInput, today: date) -> S
     )
 
 
-def _access(db: Session, actor: Actor, course_id: uuid.UUID) -> CourseAccess:
-    access = course_access(db, actor.user, course_id)
+def _access(work: Work, course_id: uuid.UUID) -> CourseAccess:
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_use_clinical_records(access):
         raise NotFound()
     return access
@@ -151,17 +151,15 @@ def _view(
     )
 
 
-def screening_page(
-    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID, checklist: Checklist
-) -> ScreeningPage:
+def screening_page(work: Work, course_id: uuid.UUID, checklist: Checklist) -> ScreeningPage:
     """The course's screening, if recorded; opening it is audited."""
-    access = _access(db, actor, course_id)
-    row = _row(db, course_id)
+    access = _access(work, course_id)
+    row = _row(work.db, course_id)
     if row is None:
         return ScreeningPage(access, None)
-    view = _view(db, vault, access, checklist, row)
+    view = _view(work.db, work.vault, access, checklist, row)
     owner = access.course.patient_id
-    audit.record_read(db, actor, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
+    audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
     return ScreeningPage(access, view)
 
 
@@ -180,9 +178,7 @@ def screening_review(
 
 @atomic
 def save_screening(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     checklist: Checklist,
     raw: ScreeningInput,
@@ -191,13 +187,13 @@ def save_screening(
     now: datetime | None = None,
 ) -> Screening:
     """Record the screening, or update it; the saving clinician becomes the reviewer."""
-    access = _access(db, actor, course_id)
+    access = _access(work, course_id)
     if not access.writable:
         raise Forbidden()
     now = now or utcnow()
     data = check_screening(checklist, raw, now.date())
     owner = access.course.patient_id
-    row = _row(db, course_id)
+    row = _row(work.db, course_id)
     if row is None:
         if expected_version is not None:
             raise ConflictError()
@@ -205,21 +201,26 @@ def save_screening(
             id=new_id(),
             course_id=course_id,
             version=1,
-            reviewer_id=actor.id,
+            reviewer_id=work.actor.id,
             created_at=now,
             updated_at=now,
         )
         action = "screening.create"
-        db.add(row)
+        work.db.add(row)
     else:
         if expected_version != row.version:
             raise ConflictError()
         row.version += 1
-        row.reviewer_id = actor.id
+        row.reviewer_id = work.actor.id
         row.updated_at = now
         action = "screening.update"
-    row.content = vault.seal_column(row, "content", owner, data.to_json())
+    row.content = work.vault.seal_column(row, "content", owner, data.to_json())
     audit.record(
-        db, action, actor=actor, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner
+        work.db,
+        action,
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=row.id,
+        subject_id=owner,
     )
     return row

@@ -38,9 +38,9 @@ from journal.clinical.vitals import (
     pre_dose_bp_flag,
     vitals_problems,
 )
-from journal.core.actor import Actor
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import DosingSession, SessionRecord, User
 
@@ -373,8 +373,8 @@ class RecordMark:
     bp_flag: BloodPressureFlag | None = field(default=None)
 
 
-def _access(db: Session, actor: Actor, course_id: uuid.UUID) -> CourseAccess:
-    access = course_access(db, actor.user, course_id)
+def _access(work: Work, course_id: uuid.UUID) -> CourseAccess:
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_use_clinical_records(access):
         raise NotFound()
     return access
@@ -384,19 +384,17 @@ def _record_of(db: Session, session_id: uuid.UUID) -> SessionRecord | None:
     return db.scalar(select(SessionRecord).where(SessionRecord.session_id == session_id))
 
 
-def record_page(
-    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID, session_id: uuid.UUID
-) -> RecordPage:
+def record_page(work: Work, course_id: uuid.UUID, session_id: uuid.UUID) -> RecordPage:
     """The session's record (if any) and the care team; an opened record is audited."""
-    access = _access(db, actor, course_id)
-    session = get_session(db, access, session_id)
-    team = care_team(db, course_id)
-    row = _record_of(db, session.id)
+    access = _access(work, course_id)
+    session = get_session(work.db, access, session_id)
+    team = care_team(work.db, course_id)
+    row = _record_of(work.db, session.id)
     if row is None:
         return RecordPage(access, session, team, None)
     owner = access.course.patient_id
-    data = RecordData.from_json(vault.open_column(row, "content", owner))
-    names = names_of(db, _people(row, data))
+    data = RecordData.from_json(work.vault.open_column(row, "content", owner))
+    names = names_of(work.db, _people(row, data))
     view = RecordView(
         data=data,
         version=row.version,
@@ -406,7 +404,7 @@ def record_page(
         updated_at=row.updated_at,
         present_names=[names[c] for c in data.clinicians_present if c in names],
     )
-    audit.record_read(db, actor, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
+    audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
     return RecordPage(access, session, team, view)
 
 
@@ -424,9 +422,7 @@ def _people(row: SessionRecord, data: RecordData) -> set[uuid.UUID]:
 
 @atomic
 def save_record(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     session_id: uuid.UUID,
     raw: RecordInput,
@@ -439,15 +435,15 @@ def save_record(
     A record changed by someone else since the form was opened is not
     overwritten: `ConflictError`.
     """
-    access = _access(db, actor, course_id)
-    session = get_session(db, access, session_id)
+    access = _access(work, course_id)
+    session = get_session(work.db, access, session_id)
     if not access.writable:
         raise Forbidden()
-    team = {u.id for u in care_team(db, course_id)}
+    team = {u.id for u in care_team(work.db, course_id)}
     data = check_record(raw, team)
     now = now or utcnow()
     owner = access.course.patient_id
-    row = _record_of(db, session.id)
+    row = _record_of(work.db, session.id)
     if row is None:
         if expected_version is not None:
             raise ConflictError()  # the form edited a record that no longer exists
@@ -456,23 +452,28 @@ def save_record(
             course_id=course_id,
             session_id=session.id,
             version=1,
-            created_by=actor.id,
+            created_by=work.actor.id,
             created_at=now,
-            updated_by=actor.id,
+            updated_by=work.actor.id,
             updated_at=now,
         )
         action = "session_record.create"
-        db.add(row)
+        work.db.add(row)
     else:
         if expected_version != row.version:
             raise ConflictError()
         row.version += 1
-        row.updated_by = actor.id
+        row.updated_by = work.actor.id
         row.updated_at = now
         action = "session_record.update"
-    row.content = vault.seal_column(row, "content", owner, data.to_json())
+    row.content = work.vault.seal_column(row, "content", owner, data.to_json())
     audit.record(
-        db, action, actor=actor, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner
+        work.db,
+        action,
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=row.id,
+        subject_id=owner,
     )
     return row
 

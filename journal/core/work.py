@@ -15,6 +15,7 @@ whole page would make every reader queue.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
     from journal.crypto import MasterKeyRing
 
 
+class NoActor(RuntimeError):
+    """A service that acts for a person was called by a unit acting for nobody."""
+
+
 class Work:
     def __init__(
         self,
@@ -47,18 +52,36 @@ class Work:
         clinical: ClinicalContent,
         *,
         write: bool,
-        actor: Actor | None = None,
+        actor: Actor | Callable[[], Actor | None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        session: Session | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
         self.clinical = clinical
         self.write = write
-        self.actor = actor
         self.clock = clock
+        self._actor = actor
         self._ring = ring
-        self._db: Session | None = None
+        self._db: Session | None = session  # given: a test's own session
         self._vault: Vault | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """Who the unit acts for. A request finds out lazily (the signed-in person is
+        known only once the session is loaded, which itself reads the database)."""
+        found = self._actor() if callable(self._actor) else self._actor
+        if found is None:
+            raise NoActor("this unit of work acts for nobody")
+        return found
+
+    def acting_as(self, actor: Actor) -> Work:
+        """The same unit (one transaction, one vault) acting for someone else: a
+        command or the demo that works for several people at once."""
+        other = copy.copy(self)
+        other._db, other._vault = self.db, self.vault
+        other._actor = actor
+        return other
 
     @property
     def db(self) -> Session:

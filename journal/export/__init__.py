@@ -34,9 +34,8 @@ from journal.accounts.policy import (
 )
 from journal.clinical.instruments import Catalogue
 from journal.clinical.screening import Checklist
-from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
-from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import new_id, utcnow, write_soon
 from journal.export import render_html, render_json, render_markdown, render_pdf
 from journal.export.collect import (
@@ -93,11 +92,11 @@ class ExportPage:
     sessions: list[DosingSession]
 
 
-def export_page(db: Session, actor: Actor, course_id: uuid.UUID) -> ExportPage:
-    access = course_access(db, actor.user, course_id)
-    patient = db.get(User, access.course.patient_id)
+def export_page(work: Work, course_id: uuid.UUID) -> ExportPage:
+    access = course_access(work.db, work.actor.user, course_id)
+    patient = work.db.get(User, access.course.patient_id)
     assert patient is not None
-    return ExportPage(access, patient, list_sessions(db, course_id))
+    return ExportPage(access, patient, list_sessions(work.db, course_id))
 
 
 @dataclass(frozen=True)
@@ -163,9 +162,7 @@ def _render_course(doc: CourseDocument, fmt: ExportFormat, passphrase: str | Non
 
 
 def export_course(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     fmt: str,
     options: ExportOptions,
@@ -183,15 +180,15 @@ def export_course(
     else); ValidationError for bad options, with nothing built.
     """
     now = now or utcnow()
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     chosen = parse_format(fmt)
-    check_options(access, list_sessions(db, course_id), options)
+    check_options(access, list_sessions(work.db, course_id), options)
     check_passphrase(chosen, passphrase)
     if chosen == ExportFormat.PDF:
         render_pdf.check_typesetter()  # before anything is collected or recorded
     doc = collect_course(
-        db,
-        vault,
+        work.db,
+        work.vault,
         access,
         options,
         clinic_name=clinic_name,
@@ -202,15 +199,14 @@ def export_course(
     )
     if doc.scope.psychotherapy_notes is None:
         audit.record_read(
-            db,
-            actor,
+            work,
             action=f"export.{chosen.value}",
             object_type=f"course.{scope_of(access, options).value}",
             object_id=course_id,
             subject_id=access.course.patient_id,
         )
     else:
-        _record_disclosure(db, vault, actor, access, chosen, doc.scope.psychotherapy_notes.reason)
+        _record_disclosure(work, access, chosen, doc.scope.psychotherapy_notes.reason)
     stem = f"course-summary-{course_id.hex[:8]}"
     return PendingFile(
         lambda: _render_course(doc, chosen, passphrase),
@@ -220,9 +216,7 @@ def export_course(
 
 
 def _record_disclosure(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     access: CourseAccess,
     fmt: ExportFormat,
     reason: str,
@@ -235,47 +229,45 @@ def _record_disclosure(
         disclosure = NoteDisclosure(
             id=new_id(),
             course_id=access.course.id,
-            exported_by=actor.id,
+            exported_by=work.actor.id,
             exported_at=utcnow(),
             format=fmt.value,
             version=1,
         )
-        disclosure.reason = vault.for_scope(KeyScope.NOTES).seal_column(
+        disclosure.reason = work.vault.for_scope(KeyScope.NOTES).seal_column(
             disclosure, "reason", owner, reason
         )
-        db.add(disclosure)
+        work.db.add(disclosure)
         audit.record(
-            db,
+            work.db,
             f"export.{fmt.value}",
-            actor=actor,
+            actor=work.actor,
             object_type=f"course.{scope_of(access, ExportOptions()).value}",
             object_id=access.course.id,
             subject_id=owner,
         )
         audit.record(
-            db,
+            work.db,
             "note.export",
-            actor=actor,
+            actor=work.actor,
             object_type=NOTE_AUDIT_TYPE,
             object_id=disclosure.id,
             subject_id=owner,
         )
 
-    write_soon(db, write)
+    write_soon(work.db, write)
 
 
-def note_disclosures(
-    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID
-) -> list[tuple[NoteDisclosure, str]]:
+def note_disclosures(work: Work, course_id: uuid.UUID) -> list[tuple[NoteDisclosure, str]]:
     """Every recorded inclusion of psychotherapy notes in an export of the course,
     with its reason opened: for the care team's clinicians only."""
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_use_notes(access):
         raise NotFound()
     owner = access.course.patient_id
-    notes_vault = vault.for_scope(KeyScope.NOTES)
+    notes_vault = work.vault.for_scope(KeyScope.NOTES)
     rows = list(
-        db.scalars(
+        work.db.scalars(
             select(NoteDisclosure)
             .where(NoteDisclosure.course_id == course_id)
             .order_by(NoteDisclosure.exported_at, NoteDisclosure.id)
@@ -285,9 +277,7 @@ def note_disclosures(
 
 
 def collect_patient_data(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     *,
     clinic_name: str,
     zone: ZoneInfo,
@@ -295,18 +285,20 @@ def collect_patient_data(
     catalogue: Catalogue | None = None,
 ) -> PatientDataDocument:
     """Every course of the patient, with everything they may see, private entries too."""
-    require(keeps_a_journal(actor.user))
+    require(keeps_a_journal(work.actor.user))
     everything = ExportOptions(include_private=True)
     ids = list(
-        db.scalars(
-            select(Course.id).where(visible_courses_clause(actor.user)).order_by(Course.started_on)
+        work.db.scalars(
+            select(Course.id)
+            .where(visible_courses_clause(work.actor.user))
+            .order_by(Course.started_on)
         )
     )
     documents = tuple(
         collect_course(
-            db,
-            vault,
-            course_access(db, actor.user, course_id),
+            work.db,
+            work.vault,
+            course_access(work.db, work.actor.user, course_id),
             everything,
             clinic_name=clinic_name,
             zone=zone,
@@ -315,15 +307,13 @@ def collect_patient_data(
         )
         for course_id in ids
     )
-    user = actor.user
+    user = work.actor.user
     account = AccountInfo(user.id, user.name, user.email, user.role, user.created_at)
     return PatientDataDocument(now, clinic_name, zone, account, documents)
 
 
 def export_patient_data(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     fmt: str,
     *,
     passphrase: str | None = None,
@@ -334,21 +324,20 @@ def export_patient_data(
 ) -> PendingFile:
     """The patient's own data (right of access and portability), as JSON or PDF."""
     now = now or utcnow()
-    require(keeps_a_journal(actor.user))
+    require(keeps_a_journal(work.actor.user))
     chosen = parse_format(fmt, PATIENT_DATA_FORMATS)
     check_passphrase(chosen, passphrase)
     if chosen == ExportFormat.PDF:
         render_pdf.check_typesetter()  # before anything is collected or recorded
     doc = collect_patient_data(
-        db, vault, actor, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue
+        work, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue
     )
     audit.record_read(
-        db,
-        actor,
+        work,
         action=f"export.{chosen.value}",
         object_type="account.patient_data",
-        object_id=actor.id,
-        subject_id=actor.id,
+        object_id=work.actor.id,
+        subject_id=work.actor.id,
     )
 
     def make() -> bytes:

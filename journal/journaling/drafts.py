@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from journal.accounts.policy import CourseAccess, can_edit_entry, can_read_entry, course_access
-from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
-from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.journaling.entries import BODY_MAX, TITLE_MAX
 from journal.models import Draft, Entry
@@ -40,21 +38,21 @@ def _slot(course_id: uuid.UUID, entry_id: uuid.UUID | None) -> str:
 
 
 def _target(
-    db: Session, actor: Actor, course_id: uuid.UUID | None, entry_id: uuid.UUID | None
+    work: Work, course_id: uuid.UUID | None, entry_id: uuid.UUID | None
 ) -> tuple[CourseAccess, uuid.UUID | None]:
     """The course (and entry) a draft belongs to, if the actor may write there."""
     if entry_id is not None:
-        entry = db.get(Entry, entry_id)
+        entry = work.db.get(Entry, entry_id)
         if entry is None:
             raise NotFound()
-        access = course_access(db, actor.user, entry.course_id)
+        access = course_access(work.db, work.actor.user, entry.course_id)
         if not can_read_entry(access, entry):
             raise NotFound()
         if not can_edit_entry(access, entry):
             raise Forbidden()
         return access, entry.id
     assert course_id is not None
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not access.writable:
         raise Forbidden()
     return access, None
@@ -71,68 +69,67 @@ def _clean(fields: dict[str, str]) -> dict[str, str]:
 
 @atomic
 def save_draft(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     fields: dict[str, str],
     *,
     course_id: uuid.UUID | None = None,
     entry_id: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> datetime:
-    access, entry = _target(db, actor, course_id, entry_id)
+    access, entry = _target(work, course_id, entry_id)
     kept = _clean(fields)
     slot = _slot(access.course.id, entry)
     now = now or utcnow()
-    draft = db.scalar(select(Draft).where(Draft.user_id == actor.id, Draft.slot == slot))
+    draft = work.db.scalar(select(Draft).where(Draft.user_id == work.actor.id, Draft.slot == slot))
     if draft is None:
         draft = Draft(
             id=new_id(),
-            user_id=actor.id,
+            user_id=work.actor.id,
             course_id=access.course.id,
             entry_id=entry,
             slot=slot,
             version=1,
         )
-        db.add(draft)
+        work.db.add(draft)
     else:
         draft.version += 1  # a new ciphertext for every save; an old one put back fails
     draft.updated_at = now
-    draft.content = vault.seal_column(
+    draft.content = work.vault.seal_column(
         draft, "content", access.course.patient_id, json.dumps(kept, ensure_ascii=False)
     )
     return now
 
 
 def load_draft(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     *,
     course_id: uuid.UUID | None = None,
     entry_id: uuid.UUID | None = None,
 ) -> SavedDraft | None:
-    access, entry = _target(db, actor, course_id, entry_id)
-    draft = db.scalar(
-        select(Draft).where(Draft.user_id == actor.id, Draft.slot == _slot(access.course.id, entry))
+    access, entry = _target(work, course_id, entry_id)
+    draft = work.db.scalar(
+        select(Draft).where(
+            Draft.user_id == work.actor.id, Draft.slot == _slot(access.course.id, entry)
+        )
     )
     if draft is None:
         return None
-    raw = json.loads(vault.open_column(draft, "content", access.course.patient_id))
+    raw = json.loads(work.vault.open_column(draft, "content", access.course.patient_id))
     fields = {k: str(raw.get(k, "")) for k in FIELDS}
     return SavedDraft(fields, draft.updated_at)
 
 
 @atomic
 def discard_draft(
-    db: Session,
-    actor: Actor,
+    work: Work,
     *,
     course_id: uuid.UUID | None = None,
     entry_id: uuid.UUID | None = None,
 ) -> None:
     """Forget the writer's draft for this form (after saving, or on request)."""
-    access, entry = _target(db, actor, course_id, entry_id)
-    db.execute(
-        delete(Draft).where(Draft.user_id == actor.id, Draft.slot == _slot(access.course.id, entry))
+    access, entry = _target(work, course_id, entry_id)
+    work.db.execute(
+        delete(Draft).where(
+            Draft.user_id == work.actor.id, Draft.slot == _slot(access.course.id, entry)
+        )
     )

@@ -19,9 +19,9 @@ from journal.accounts.policy import (
     readable_entry,
     visibilities_for,
 )
-from journal.core.actor import Actor
 from journal.core.errors import ConflictError, Forbidden, ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.journaling import guided
 from journal.journaling import intentions as intentions_service
@@ -212,50 +212,57 @@ def open_words(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> Wo
 
 @atomic
 def create_entry(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     data: EntryInput,
     now: datetime | None = None,
 ) -> Entry:
     now = now or utcnow()
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not access.writable:
         raise Forbidden()
-    session, intentions = _validate(db, access, data, now)
+    session, intentions = _validate(work.db, access, data, now)
     assignment = (
-        guided.check_answer(db, access, data.assignment_id, data.phase)
+        guided.check_answer(work.db, access, data.assignment_id, data.phase)
         if data.assignment_id is not None
         else None
     )
     if assignment is not None and data.session_id is None:
-        chosen = db.get(DosingSession, assignment.session_id)
+        chosen = work.db.get(DosingSession, assignment.session_id)
         if chosen is not None and chosen.status != SessionStatus.CANCELLED:
             session = chosen
-    _check_links(db, access, data, intentions, None)
+    _check_links(work.db, access, data, intentions, None)
     owner = access.course.patient_id
     entry = Entry(
         id=new_id(),
         course_id=course_id,
         session_id=session.id,
-        author_id=actor.id,
+        author_id=work.actor.id,
         phase=data.phase,
         visibility=data.visibility,
         version=1,
         created_at=now,
         updated_at=now,
-        updated_by=actor.id,
+        updated_by=work.actor.id,
     )
-    _seal_content(vault, entry, owner, data.title.strip(), data.body, data.mood)
-    db.add(entry)
-    db.flush()  # the entry row must exist before its intentions
-    _store_intentions(db, vault, entry, owner, intentions, existing=[], builds_on=data.builds_on)
-    intentions_service.store_outcomes(db, vault, entry, owner, data.outcomes, replace=False)
+    _seal_content(work.vault, entry, owner, data.title.strip(), data.body, data.mood)
+    work.db.add(entry)
+    work.db.flush()  # the entry row must exist before its intentions
+    _store_intentions(
+        work.db, work.vault, entry, owner, intentions, existing=[], builds_on=data.builds_on
+    )
+    intentions_service.store_outcomes(
+        work.db, work.vault, entry, owner, data.outcomes, replace=False
+    )
     if assignment is not None:
         assignment.answered_entry_id = entry.id
     audit.record(
-        db, "entry.create", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
+        work.db,
+        "entry.create",
+        actor=work.actor,
+        object_type="entry",
+        object_id=entry.id,
+        subject_id=owner,
     )
     return entry
 
@@ -319,9 +326,7 @@ def intentions_of(db: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, li
 
 @atomic
 def edit_entry(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     entry_id: uuid.UUID,
     data: EntryInput,
     expected_version: int,
@@ -329,15 +334,15 @@ def edit_entry(
 ) -> Entry:
     """Save a new version; the previous one is kept, encrypted, in the history."""
     now = now or utcnow()
-    entry, access = readable_entry(db, actor.user, entry_id)
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
     if not can_edit_entry(access, entry):
         raise Forbidden()
     if entry.version != expected_version:
         raise ConflictError()
-    session, intentions = _validate(db, access, data, now)
-    _check_links(db, access, data, intentions, entry.id)
+    session, intentions = _validate(work.db, access, data, now)
+    _check_links(work.db, access, data, intentions, entry.id)
     owner = access.course.patient_id
-    old_title, old_body, old_mood = open_words(vault, entry, owner)
+    old_title, old_body, old_mood = open_words(work.vault, entry, owner)
     revision = EntryRevision(
         id=new_id(),
         entry_id=entry.id,
@@ -348,24 +353,31 @@ def edit_entry(
         written_at=entry.updated_at,
         version=1,
     )
-    _seal_content(vault, revision, owner, old_title, old_body, old_mood)
-    db.add(revision)
+    _seal_content(work.vault, revision, owner, old_title, old_body, old_mood)
+    work.db.add(revision)
     entry.version += 1
     entry.phase, entry.visibility, entry.session_id = data.phase, data.visibility, session.id
-    entry.updated_at, entry.updated_by = now, actor.id
-    _seal_content(vault, entry, owner, data.title.strip(), data.body, data.mood)
+    entry.updated_at, entry.updated_by = now, work.actor.id
+    _seal_content(work.vault, entry, owner, data.title.strip(), data.body, data.mood)
     _store_intentions(
-        db,
-        vault,
+        work.db,
+        work.vault,
         entry,
         owner,
         intentions,
-        intentions_of(db, [entry.id])[entry.id],
+        intentions_of(work.db, [entry.id])[entry.id],
         builds_on=data.builds_on,
     )
-    intentions_service.store_outcomes(db, vault, entry, owner, data.outcomes, replace=True)
+    intentions_service.store_outcomes(
+        work.db, work.vault, entry, owner, data.outcomes, replace=True
+    )
     audit.record(
-        db, "entry.update", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
+        work.db,
+        "entry.update",
+        actor=work.actor,
+        object_type="entry",
+        object_id=entry.id,
+        subject_id=owner,
     )
     return entry
 
@@ -373,58 +385,54 @@ def edit_entry(
 # -- reading -----------------------------------------------------------------
 
 
-def _view(db: Session, vault: Vault, actor: Actor, entry: Entry, access: CourseAccess) -> EntryView:
+def _view(work: Work, entry: Entry, access: CourseAccess) -> EntryView:
     """Decrypt an entry the actor may read; audit the read of someone else's words."""
     owner = access.course.patient_id
-    session = db.get(DosingSession, entry.session_id)
-    author = db.get(User, entry.author_id)
+    session = work.db.get(DosingSession, entry.session_id)
+    author = work.db.get(User, entry.author_id)
     assert session is not None and author is not None
-    vault.preload([owner])
-    intentions = intentions_of(db, [entry.id])[entry.id]
+    work.vault.preload([owner])
+    intentions = intentions_of(work.db, [entry.id])[entry.id]
     view = EntryView(
         id=entry.id,
         course_id=entry.course_id,
         session=session,
         phase=entry.phase,
         visibility=entry.visibility,
-        **open_words(vault, entry, owner)._asdict(),
+        **open_words(work.vault, entry, owner)._asdict(),
         author=author,
         created_at=entry.created_at,
         updated_at=entry.updated_at,
         version=entry.version,
-        intentions=[vault.open_column(i, "text", owner) for i in intentions],
+        intentions=[work.vault.open_column(i, "text", owner) for i in intentions],
         can_edit=can_edit_entry(access, entry),
     )
-    if entry.author_id != actor.id:
-        audit.record_read(db, actor, object_type="entry", object_id=entry.id, subject_id=owner)
+    if entry.author_id != work.actor.id:
+        audit.record_read(work, object_type="entry", object_id=entry.id, subject_id=owner)
     return view
 
 
-def read_entry(db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID) -> EntryView:
-    entry, access = readable_entry(db, actor.user, entry_id)
-    return _view(db, vault, actor, entry, access)
+def read_entry(work: Work, entry_id: uuid.UUID) -> EntryView:
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    return _view(work, entry, access)
 
 
-def open_entry(
-    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID
-) -> tuple[EntryView, CourseAccess, Entry]:
+def open_entry(work: Work, entry_id: uuid.UUID) -> tuple[EntryView, CourseAccess, Entry]:
     """read_entry, plus the access and the stored row for the entry page's other parts.
 
     Handing them on saves loading them again: the session's identity map holds
     rows only while something refers to them.
     """
-    entry, access = readable_entry(db, actor.user, entry_id)
-    return _view(db, vault, actor, entry, access), access, entry
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    return _view(work, entry, access), access, entry
 
 
-def entry_history(
-    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID
-) -> tuple[EntryView, list[RevisionView]]:
+def entry_history(work: Work, entry_id: uuid.UUID) -> tuple[EntryView, list[RevisionView]]:
     """The current version and every earlier one, newest first."""
-    entry, access = readable_entry(db, actor.user, entry_id)
-    current = _view(db, vault, actor, entry, access)
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    current = _view(work, entry, access)
     owner = access.course.patient_id
-    rows = db.execute(
+    rows = work.db.execute(
         select(EntryRevision, User.name)
         .join(User, User.id == EntryRevision.written_by)
         .where(EntryRevision.entry_id == entry_id)
@@ -437,7 +445,7 @@ def entry_history(
             entry_version=rev.entry_version,
             phase=rev.phase,
             visibility=rev.visibility,
-            **open_words(vault, rev, owner)._asdict(),
+            **open_words(work.vault, rev, owner)._asdict(),
             written_by=name,
             written_at=rev.written_at,
         )
@@ -446,9 +454,9 @@ def entry_history(
     return current, revisions
 
 
-def editable_entry(db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID) -> EntryView:
+def editable_entry(work: Work, entry_id: uuid.UUID) -> EntryView:
     """The entry for its edit form; only its author may edit, on an open course."""
-    entry, access = readable_entry(db, actor.user, entry_id)
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
     if not can_edit_entry(access, entry):
         raise Forbidden()
-    return _view(db, vault, actor, entry, access)
+    return _view(work, entry, access)

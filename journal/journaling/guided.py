@@ -37,8 +37,8 @@ from journal.accounts.policy import (
     course_access,
 )
 from journal.clinical.prompts import MAX_PROMPT_CHARS, THEMES, Due, Prompt, PromptLibrary
-from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import (
     ClinicPrompt,
@@ -143,17 +143,16 @@ def _check_input(data: PromptInput, fixed_phase: Phase | None) -> tuple[Phase, D
 
 @atomic
 def save_prompt(
-    db: Session,
-    actor: Actor,
+    work: Work,
     shipped: PromptLibrary,
     key: str | None,
     data: PromptInput,
     now: datetime | None = None,
 ) -> ClinicPrompt:
     """Add a prompt of the clinic's own (key None), or edit, hide or show one."""
-    if not can_edit_prompt_library(actor.user):
+    if not can_edit_prompt_library(work.actor.user):
         raise Forbidden()
-    rows = _rows(db)
+    rows = _rows(work.db)
     shipped_ids = {p.id for p in shipped.prompts}
     if key is not None and key not in rows and key not in shipped_ids:
         raise NotFound()
@@ -162,13 +161,13 @@ def save_prompt(
     row = rows.get(key) if key is not None else None
     if row is None:
         row = ClinicPrompt(id=new_id(), key=key or OWN_PREFIX + uuid.uuid4().hex[:12])
-        db.add(row)
+        work.db.add(row)
     row.phase, row.theme, row.text = phase, data.theme, text
     row.due = due.value if due else None
     row.hidden = data.hidden
-    row.updated_by, row.updated_at = actor.id, now or utcnow()
-    db.flush()
-    audit.record(db, "prompt.save", actor=actor, object_type="prompt", object_id=row.id)
+    row.updated_by, row.updated_at = work.actor.id, now or utcnow()
+    work.db.flush()
+    audit.record(work.db, "prompt.save", actor=work.actor, object_type="prompt", object_id=row.id)
     return row
 
 
@@ -268,11 +267,11 @@ def _views(
 
 
 def course_assignments(
-    db: Session, actor: Actor, shipped: PromptLibrary, course_id: uuid.UUID, zone: tzinfo = UTC
+    work: Work, shipped: PromptLibrary, course_id: uuid.UUID, zone: tzinfo = UTC
 ) -> tuple[CourseAccess, list[AssignmentView]]:
     """The course's assignments, for its care team (and the patient)."""
-    access = course_access(db, actor.user, course_id)
-    return access, _views(db, access, shipped, zone)
+    access = course_access(work.db, work.actor.user, course_id)
+    return access, _views(work.db, access, shipped, zone)
 
 
 def assignable(db: Session, shipped: PromptLibrary) -> list[Prompt]:
@@ -281,27 +280,26 @@ def assignable(db: Session, shipped: PromptLibrary) -> list[Prompt]:
 
 @atomic
 def assign_prompt(
-    db: Session,
-    actor: Actor,
+    work: Work,
     shipped: PromptLibrary,
     course_id: uuid.UUID,
     session_id: uuid.UUID | None,
     prompt_key: str,
     now: datetime | None = None,
 ) -> PromptAssignment:
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_assign_prompts(access):
         raise NotFound() if not access.as_clinician else Forbidden()
     errors: dict[str, str] = {}
-    session = db.get(DosingSession, session_id) if session_id else None
+    session = work.db.get(DosingSession, session_id) if session_id else None
     if session is None or session.course_id != course_id:
         errors["session_id"] = "Choose a dosing session of this course."
     elif session.status == SessionStatus.CANCELLED:
         errors["session_id"] = "This session was cancelled; choose another."
-    prompt = next((p for p in assignable(db, shipped) if p.id == prompt_key), None)
+    prompt = next((p for p in assignable(work.db, shipped) if p.id == prompt_key), None)
     if prompt is None:
         errors["prompt_key"] = "Choose a prompt from the library."
-    if not errors and db.scalar(
+    if not errors and work.db.scalar(
         select(PromptAssignment.id).where(
             PromptAssignment.session_id == session_id, PromptAssignment.prompt_key == prompt_key
         )
@@ -316,15 +314,15 @@ def assign_prompt(
         session_id=session.id,
         prompt_key=prompt.id,
         phase=prompt.phase,
-        assigned_by=actor.id,
+        assigned_by=work.actor.id,
         assigned_at=now or utcnow(),
     )
-    db.add(row)
-    db.flush()
+    work.db.add(row)
+    work.db.flush()
     audit.record(
-        db,
+        work.db,
         "prompt.assign",
-        actor=actor,
+        actor=work.actor,
         object_type="prompt_assignment",
         object_id=row.id,
         subject_id=access.course.patient_id,
@@ -333,20 +331,18 @@ def assign_prompt(
 
 
 @atomic
-def unassign_prompt(
-    db: Session, actor: Actor, course_id: uuid.UUID, assignment_id: uuid.UUID | None
-) -> None:
-    access = course_access(db, actor.user, course_id)
+def unassign_prompt(work: Work, course_id: uuid.UUID, assignment_id: uuid.UUID | None) -> None:
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_assign_prompts(access):
         raise NotFound() if not access.as_clinician else Forbidden()
-    row = db.get(PromptAssignment, assignment_id) if assignment_id else None
+    row = work.db.get(PromptAssignment, assignment_id) if assignment_id else None
     if row is None or row.course_id != course_id:
         raise ValidationError({"assignment_id": "That prompt is not assigned on this course."})
-    db.delete(row)
+    work.db.delete(row)
     audit.record(
-        db,
+        work.db,
         "prompt.unassign",
-        actor=actor,
+        actor=work.actor,
         object_type="prompt_assignment",
         object_id=row.id,
         subject_id=access.course.patient_id,
@@ -357,34 +353,32 @@ def unassign_prompt(
 
 
 def open_prompts(
-    db: Session,
-    actor: Actor,
+    work: Work,
     shipped: PromptLibrary,
     course_id: uuid.UUID,
     phase: Phase,
     zone: tzinfo = UTC,
 ) -> list[AssignmentView]:
     """Unanswered prompts of one phase, for the patient's entry form (none for others)."""
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_answer_prompts(access):
         return []
-    return [v for v in _views(db, access, shipped, zone, phase) if not v.answered]
+    return [v for v in _views(work.db, access, shipped, zone, phase) if not v.answered]
 
 
 def due_prompts(
-    db: Session,
-    actor: Actor,
+    work: Work,
     shipped: PromptLibrary,
     course_id: uuid.UUID,
     today: date,
     zone: tzinfo = UTC,
 ) -> list[AssignmentView]:
     """The patient's "due" list: unanswered prompts whose day has come, oldest first."""
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_answer_prompts(access):
         return []
     due = []
-    for v in _views(db, access, shipped, zone):
+    for v in _views(work.db, access, shipped, zone):
         if v.answered or v.due_on is None or v.due_on > today:
             continue
         if v.prompt.phase is Phase.PREPARATION and today > _day(v.session.scheduled_at, zone):

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, course_access, readable_entries_clause
-from journal.core.actor import Actor
 from journal.core.errors import ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import new_id
 from journal.models import (
     DosingSession,
@@ -201,15 +201,13 @@ def outcomes_of_entry(
     }
 
 
-def course_intentions(
-    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID
-) -> tuple[CourseAccess, list[IntentionView]]:
+def course_intentions(work: Work, course_id: uuid.UUID) -> tuple[CourseAccess, list[IntentionView]]:
     """Each intention the reader may see with the outcomes they may see, in order."""
-    access = course_access(db, actor.user, course_id)
-    views = readable_intentions(db, vault, access)
+    access = course_access(work.db, work.actor.user, course_id)
+    views = readable_intentions(work.db, work.vault, access)
     owner = access.course.patient_id
     by_id = {v.id: v for v in views}
-    rows = db.execute(
+    rows = work.db.execute(
         select(IntentionOutcome, Entry, DosingSession, User.name)
         .join(Entry, Entry.id == IntentionOutcome.entry_id)
         .join(DosingSession, DosingSession.id == Entry.session_id)
@@ -226,15 +224,13 @@ def course_intentions(
                 entry_id=entry.id,
                 session_number=session.number,
                 status=outcome.status,
-                reflection=vault.open_optional(outcome, "reflection", owner) or "",
+                reflection=work.vault.open_optional(outcome, "reflection", owner) or "",
                 written_at=entry.created_at,
                 author=name,
             )
         )
-    if views and actor.id != owner:
-        audit.record_read(
-            db, actor, object_type="intentions", object_id=course_id, subject_id=owner
-        )
+    if views and work.actor.id != owner:
+        audit.record_read(work, object_type="intentions", object_id=course_id, subject_id=owner)
     return access, views
 
 

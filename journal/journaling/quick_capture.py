@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts.policy import can_quick_capture, course_access
-from journal.core.actor import Actor
 from journal.core.errors import Forbidden, ValidationError
-from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import utcnow
 from journal.journaling import entries
 from journal.models import DosingSession, Entry, Phase, Visibility
@@ -121,24 +120,20 @@ def todays_session(
 
 
 def save(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     data: QuickInput,
     now: datetime | None = None,
 ) -> Entry:
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_quick_capture(access):
         raise Forbidden()
     check(data)
     now = now or utcnow()
-    session = todays_session(db, course_id, now)
+    session = todays_session(work.db, course_id, now)
     title, body = compose(data, session.number if session else None)
     return entries.create_entry(
-        db,
-        vault,
-        actor,
+        work,
         course_id,
         entries.EntryInput(
             phase=Phase.IN_SESSION,

@@ -23,10 +23,10 @@ from journal.accounts.policy import (
     readable_entries_anywhere,
     readable_entries_clause,
 )
-from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
 from journal.core.rendering import plain_text
-from journal.core.vault import Vault, column_context
+from journal.core.vault import column_context
+from journal.core.work import Work
 from journal.db import write_soon
 from journal.models import Course, DosingSession, Entry, Phase, User, Visibility
 
@@ -108,9 +108,7 @@ def _snippet(text: str, terms: list[str]) -> str:
 
 
 def search(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     raw_query: str,
     course_id: uuid.UUID | None = None,
 ) -> Results:
@@ -119,7 +117,7 @@ def search(
     Patients search their own courses; clinicians one course or their whole
     caseload; admins nothing."""
     terms = parse_query(raw_query)
-    if administers(actor.user):
+    if administers(work.actor.user):
         raise NotFound()
     # Columns, not ORM objects: a caseload is thousands of rows read once.
     stmt = (
@@ -141,19 +139,21 @@ def search(
         .join(DosingSession, DosingSession.id == Entry.session_id)
     )
     if course_id is not None:
-        stmt = stmt.where(readable_entries_clause(course_access(db, actor.user, course_id)))
+        stmt = stmt.where(
+            readable_entries_clause(course_access(work.db, work.actor.user, course_id))
+        )
     else:
-        stmt = stmt.where(readable_entries_anywhere(actor.user))
-    rows = db.execute(stmt.order_by(Entry.created_at.desc())).all()
-    vault.preload({row.patient_id for row in rows})
+        stmt = stmt.where(readable_entries_anywhere(work.actor.user))
+    rows = work.db.execute(stmt.order_by(Entry.created_at.desc())).all()
+    work.vault.preload({row.patient_id for row in rows})
     hits: list[Hit] = []
     more = False
     for entry in rows:
         owner = entry.patient_id
-        title = vault.open(
+        title = work.vault.open(
             entry.title, column_context("entries", "title", entry.id, owner, entry.version)
         )
-        body = vault.open(
+        body = work.vault.open(
             entry.body, column_context("entries", "body", entry.id, owner, entry.version)
         )
         haystack = (title + "\n" + body).casefold()
@@ -175,13 +175,13 @@ def search(
                 snippet=highlight(_snippet(plain_text(body), terms), terms),
             )
         )
-    _audit(db, actor, hits, {row.course_id: row.patient_id for row in rows})
+    _audit(work, hits, {row.course_id: row.patient_id for row in rows})
     return Results(" ".join(raw_query.split()), hits, len(rows), more)
 
 
-def _audit(db: Session, actor: Actor, hits: list[Hit], owners: dict[uuid.UUID, uuid.UUID]) -> None:
+def _audit(work: Work, hits: list[Hit], owners: dict[uuid.UUID, uuid.UUID]) -> None:
     """A search that shows another person's words is a read of their course."""
-    others = sorted({h.course_id for h in hits if owners[h.course_id] != actor.id})
+    others = sorted({h.course_id for h in hits if owners[h.course_id] != work.actor.id})
     if not others:
         return
 
@@ -190,12 +190,12 @@ def _audit(db: Session, actor: Actor, hits: list[Hit], owners: dict[uuid.UUID, u
             # Hits only on clinician-only entries: the patient's access log must not hint at them.
             staff_only = all(h.staff_only for h in hits if h.course_id == course)
             audit.record(
-                db,
+                work.db,
                 "read",
-                actor=actor,
+                actor=work.actor,
                 object_type=audit.STAFF_SEARCH if staff_only else "search",
                 object_id=course,
                 subject_id=owners[course],
             )
 
-    write_soon(db, write)
+    write_soon(work.db, write)

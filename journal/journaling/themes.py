@@ -22,10 +22,10 @@ from journal.accounts.policy import (
     readable_entries_clause,
     readable_entry,
 )
-from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.rendering import plain_excerpt
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.journaling.entries import open_words
 from journal.models import DosingSession, Entry, EntryTheme, Phase, Theme, ThemeKind, User
@@ -66,11 +66,9 @@ def _course_themes(
 
 
 @atomic
-def tag_entry(
-    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID, kind: str, name: str
-) -> ThemeTag:
+def tag_entry(work: Work, entry_id: uuid.UUID, kind: str, name: str) -> ThemeTag:
     """Attach a theme (made on first use) to an entry the actor may read."""
-    entry, access = readable_entry(db, actor.user, entry_id)
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
     if not access.writable:
         raise Forbidden()
     clean = " ".join(name.split())
@@ -88,9 +86,9 @@ def tag_entry(
     theme = next(
         (
             t
-            for t in _course_themes(db, vault, entry.course_id, owner)
+            for t in _course_themes(work.db, work.vault, entry.course_id, owner)
             if t.kind == theme_kind
-            and vault.open_column(t, "name", owner).casefold() == clean.casefold()
+            and work.vault.open_column(t, "name", owner).casefold() == clean.casefold()
         ),
         None,
     )
@@ -99,37 +97,42 @@ def tag_entry(
             id=new_id(),
             course_id=entry.course_id,
             kind=theme_kind,
-            created_by=actor.id,
+            created_by=work.actor.id,
             version=1,
             created_at=utcnow(),
         )
-        theme.name = vault.seal_column(theme, "name", owner, clean)
-        db.add(theme)
-        db.flush()
-    if db.get(EntryTheme, (entry.id, theme.id)) is None:
-        db.add(EntryTheme(entry_id=entry.id, theme_id=theme.id, added_by=actor.id))
+        theme.name = work.vault.seal_column(theme, "name", owner, clean)
+        work.db.add(theme)
+        work.db.flush()
+    if work.db.get(EntryTheme, (entry.id, theme.id)) is None:
+        work.db.add(EntryTheme(entry_id=entry.id, theme_id=theme.id, added_by=work.actor.id))
         audit.record(
-            db, "theme.tag", actor=actor, object_type="entry", object_id=entry.id, subject_id=owner
+            work.db,
+            "theme.tag",
+            actor=work.actor,
+            object_type="entry",
+            object_id=entry.id,
+            subject_id=owner,
         )
-    return ThemeTag(theme.id, theme.kind, vault.open_column(theme, "name", owner))
+    return ThemeTag(theme.id, theme.kind, work.vault.open_column(theme, "name", owner))
 
 
 @atomic
-def untag_entry(db: Session, actor: Actor, entry_id: uuid.UUID, theme_id: uuid.UUID) -> None:
+def untag_entry(work: Work, entry_id: uuid.UUID, theme_id: uuid.UUID) -> None:
     """The patient, or whoever added the tag, may take it off again."""
-    entry, access = readable_entry(db, actor.user, entry_id)
-    link = db.get(EntryTheme, (entry.id, theme_id))
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    link = work.db.get(EntryTheme, (entry.id, theme_id))
     if link is None:
         raise NotFound()
-    if not access.writable or not (access.as_patient or link.added_by == actor.id):
+    if not access.writable or not (access.as_patient or link.added_by == work.actor.id):
         raise Forbidden()
-    db.execute(
+    work.db.execute(
         delete(EntryTheme).where(EntryTheme.entry_id == entry.id, EntryTheme.theme_id == theme_id)
     )
     audit.record(
-        db,
+        work.db,
         "theme.untag",
-        actor=actor,
+        actor=work.actor,
         object_type="entry",
         object_id=entry.id,
         subject_id=access.course.patient_id,
@@ -159,14 +162,12 @@ def themes_of(
     return found
 
 
-def course_themes(
-    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID
-) -> tuple[CourseAccess, list[ThemeSummary]]:
+def course_themes(work: Work, course_id: uuid.UUID) -> tuple[CourseAccess, list[ThemeSummary]]:
     """The themes on entries the actor may read, with how many entries carry each."""
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     owner = access.course.patient_id
-    vault.preload([owner])
-    rows = db.execute(
+    work.vault.preload([owner])
+    rows = work.db.execute(
         select(Theme, EntryTheme.entry_id)
         .join(EntryTheme, EntryTheme.theme_id == Theme.id)
         .join(Entry, Entry.id == EntryTheme.entry_id)
@@ -178,7 +179,7 @@ def course_themes(
         themes[theme.id] = theme
         counts[theme.id] = counts.get(theme.id, 0) + 1
     summaries = [
-        ThemeSummary(ThemeTag(t.id, t.kind, vault.open_column(t, "name", owner)), counts[t.id])
+        ThemeSummary(ThemeTag(t.id, t.kind, work.vault.open_column(t, "name", owner)), counts[t.id])
         for t in themes.values()
     ]
     summaries.sort(key=lambda s: (s.tag.kind.value, s.tag.name.casefold()))
@@ -186,15 +187,15 @@ def course_themes(
 
 
 def theme_entries(
-    db: Session, vault: Vault, actor: Actor, theme_id: uuid.UUID
+    work: Work, theme_id: uuid.UUID
 ) -> tuple[CourseAccess, ThemeTag, list[ThemedEntry]]:
     """Every readable entry with the theme, in session order."""
-    theme = db.get(Theme, theme_id)
+    theme = work.db.get(Theme, theme_id)
     if theme is None:
         raise NotFound()
-    access = course_access(db, actor.user, theme.course_id)
+    access = course_access(work.db, work.actor.user, theme.course_id)
     owner = access.course.patient_id
-    rows = db.execute(
+    rows = work.db.execute(
         select(Entry, DosingSession, User.name)
         .join(EntryTheme, EntryTheme.entry_id == Entry.id)
         .join(DosingSession, DosingSession.id == Entry.session_id)
@@ -203,13 +204,13 @@ def theme_entries(
     ).all()
     if not rows:
         raise NotFound()  # a theme only on entries the actor cannot read does not exist for them
-    vault.preload([owner])
+    work.vault.preload([owner])
     items = [
         ThemedEntry(
             id=entry.id,
             session=session,
             phase=entry.phase,
-            title=(words := open_words(vault, entry, owner)).title,
+            title=(words := open_words(work.vault, entry, owner)).title,
             excerpt=plain_excerpt(words.body),
             author_name=name,
             created_at=entry.created_at,
@@ -217,7 +218,7 @@ def theme_entries(
         for entry, session, name in rows
     ]
     items.sort(key=lambda i: (i.session.scheduled_at, PHASE_ORDER[i.phase], i.created_at))
-    tag = ThemeTag(theme.id, theme.kind, vault.open_column(theme, "name", owner))
-    if actor.id != owner:
-        audit.record_read(db, actor, object_type="theme", object_id=theme_id, subject_id=owner)
+    tag = ThemeTag(theme.id, theme.kind, work.vault.open_column(theme, "name", owner))
+    if work.actor.id != owner:
+        audit.record_read(work, object_type="theme", object_id=theme_id, subject_id=owner)
     return access, tag, items

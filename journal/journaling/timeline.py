@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.courses import care_team, course_indication, list_sessions
 from journal.accounts.policy import CourseAccess, course_access, readable_entries_clause
-from journal.core.actor import Actor
 from journal.core.rendering import plain_excerpt
-from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import utcnow, write_soon
 from journal.journaling.entries import default_session, intentions_of, open_words, suggested_phase
 from journal.journaling.themes import ThemeTag, themes_of
@@ -84,30 +83,28 @@ class Timeline:
 
 
 def course_timeline(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     now: datetime | None = None,
     page: int = 1,
 ) -> Timeline:
     """One page of the course's timeline; a page past the last shows the last."""
     now = now or utcnow()
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     owner = access.course.patient_id
-    patient = db.get(User, owner)
+    patient = work.db.get(User, owner)
     assert patient is not None
-    sessions = list_sessions(db, course_id)
+    sessions = list_sessions(work.db, course_id)
     readable = readable_entries_clause(access)
     totals = dict(
-        db.execute(
+        work.db.execute(
             select(Entry.session_id, func.count()).where(readable).group_by(Entry.session_id)
         ).all()
     )
     entry_count = sum(totals.values())
     pages = max(1, -(-entry_count // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    rows = db.execute(
+    rows = work.db.execute(
         select(Entry, User.name, User.role)
         .join(User, User.id == Entry.author_id)
         .where(readable)
@@ -116,14 +113,14 @@ def course_timeline(
         .offset((page - 1) * PAGE_SIZE)
     ).all()[::-1]
     ids = [r[0].id for r in rows]
-    intentions = intentions_of(db, ids)
-    reviews = reviews_of(db, [r[0] for r in rows])
-    comments = comment_counts(db, access, ids)
-    themes = themes_of(db, vault, access, ids)
-    vault.preload([owner])
+    intentions = intentions_of(work.db, ids)
+    reviews = reviews_of(work.db, [r[0] for r in rows])
+    comments = comment_counts(work.db, access, ids)
+    themes = themes_of(work.db, work.vault, access, ids)
+    work.vault.preload([owner])
     blocks = {s.id: SessionBlock(s, totals.get(s.id, 0)) for s in sessions}
     for entry, author_name, author_role in rows:
-        words = open_words(vault, entry, owner)
+        words = open_words(work.vault, entry, owner)
         blocks[entry.session_id].add(
             EntryCard(
                 id=entry.id,
@@ -136,7 +133,7 @@ def course_timeline(
                 by_patient=author_role == Role.PATIENT,
                 created_at=entry.created_at,
                 edited=entry.version > 1,
-                intentions=[vault.open_column(i, "text", owner) for i in intentions[entry.id]],
+                intentions=[work.vault.open_column(i, "text", owner) for i in intentions[entry.id]],
                 reviews=reviews[entry.id],
                 comments=comments.get(entry.id, 0),
                 themes=themes[entry.id],
@@ -146,8 +143,8 @@ def course_timeline(
     timeline = Timeline(
         access=access,
         patient=patient,
-        team=care_team(db, course_id),
-        indication=course_indication(vault, access),
+        team=care_team(work.db, course_id),
+        indication=course_indication(work.vault, access),
         blocks=list(blocks.values()),
         suggested_phase=phase,
         suggested_session=default_session(sessions, phase, now),
@@ -158,10 +155,15 @@ def course_timeline(
     if access.as_clinician:
         # One short write: the read of another person's journal, and "last looked".
         def write(db: Session) -> None:
-            note_visit(db, actor.user, course_id, now)
+            note_visit(work.db, work.actor.user, course_id, now)
             audit.record(
-                db, "read", actor=actor, object_type="course", object_id=course_id, subject_id=owner
+                work.db,
+                "read",
+                actor=work.actor,
+                object_type="course",
+                object_id=course_id,
+                subject_id=owner,
             )
 
-        write_soon(db, write)
+        write_soon(work.db, write)
     return timeline

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
 
 from journal.accounts.audit import STAFF_SEARCH
 from journal.accounts.policy import keeps_a_journal, readable_entries_anywhere
-from journal.core.actor import Actor
 from journal.core.errors import NotFound
+from journal.core.work import Work
 from journal.models import AuditEvent, Course, Entry, EntryTheme, User
 from journal.review.comments import STAFF_AUDIT_TYPE
 from journal.review.notes import AUDIT_TYPE as NOTE_TYPE
@@ -69,27 +68,27 @@ class AccessRow:
     entry_id: uuid.UUID | None
 
 
-def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> list[AccessRow]:
+def access_log(work: Work, *, before: datetime | None = None) -> list[AccessRow]:
     """Events by other people on the patient's record, newest first."""
-    if not keeps_a_journal(actor.user):
+    if not keeps_a_journal(work.actor.user):
         raise NotFound()
     readable = exists().where(
         Entry.id == AuditEvent.object_id,
         Course.id == Entry.course_id,
-        readable_entries_anywhere(actor.user),
+        readable_entries_anywhere(work.actor.user),
     )
     theme_readable = exists().where(  # a theme shows only with an entry the patient reads
         EntryTheme.theme_id == AuditEvent.object_id,
         Entry.id == EntryTheme.entry_id,
         Course.id == Entry.course_id,
-        readable_entries_anywhere(actor.user),
+        readable_entries_anywhere(work.actor.user),
     )
     stmt = (
         select(AuditEvent, User.name)
         .join(User, User.id == AuditEvent.actor_id)
         .where(
-            AuditEvent.subject_id == actor.id,
-            AuditEvent.actor_id != actor.id,
+            AuditEvent.subject_id == work.actor.id,
+            AuditEvent.actor_id != work.actor.id,
             AuditEvent.action.in_(list(ACTIONS)),
             or_(AuditEvent.object_type.is_(None), AuditEvent.object_type.not_in(HIDDEN_TYPES)),
             or_(AuditEvent.object_type.is_distinct_from("entry"), readable),
@@ -98,7 +97,7 @@ def access_log(db: Session, actor: Actor, *, before: datetime | None = None) -> 
     )
     if before is not None:
         stmt = stmt.where(AuditEvent.at < before)
-    rows = db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(LIMIT))
+    rows = work.db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(LIMIT))
     return [
         AccessRow(
             at=event.at,

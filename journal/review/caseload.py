@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from journal.accounts.courses import CourseRow, courses_for
 from journal.accounts.policy import readable_entries_anywhere, require, treats
 from journal.clinical.questionnaires import open_flag_counts
-from journal.core.actor import Actor
+from journal.core.work import Work
 from journal.db import UTCDateTime, utcnow
 from journal.models import (
     Course,
@@ -66,8 +66,7 @@ def _grouped(db: Session, stmt: object) -> dict[uuid.UUID, int]:
 
 
 def caseload(
-    db: Session,
-    actor: Actor,
+    work: Work,
     *,
     sort: str = "attention",
     show: str = "active",
@@ -75,9 +74,9 @@ def caseload(
     attention_only: bool = False,
     now: datetime | None = None,
 ) -> list[CaseloadRow]:
-    require(treats(actor.user))
-    user = actor.user
-    rows = courses_for(db, actor, now or utcnow())
+    require(treats(work.actor.user))
+    user = work.actor.user
+    rows = courses_for(work, now or utcnow())
     if show in ("active", "closed"):
         rows = [r for r in rows if r.course.status == CourseStatus(show)]
     wanted = name.strip().casefold()
@@ -98,21 +97,21 @@ def caseload(
     )
     counts = {
         course_id: (new, unreviewed)
-        for course_id, new, unreviewed in db.execute(
+        for course_id, new, unreviewed in work.db.execute(
             select(Course.id, _capped(new_entries), _capped(not_reviewed))
             .select_from(Course)
             .outerjoin(CourseVisit, _visit(user))
             .where(Course.id.in_([r.course.id for r in rows]))
         )
     }
-    unread = _grouped(db, unread_comments_by_course(user))
+    unread = _grouped(work.db, unread_comments_by_course(user))
     visits = {
         row[0]: row[1]
-        for row in db.execute(
+        for row in work.db.execute(
             select(CourseVisit.course_id, CourseVisit.seen_at).where(CourseVisit.user_id == user.id)
         )
     }
-    flags = open_flag_counts(db, user)
+    flags = open_flag_counts(work.db, user)
     result = [
         CaseloadRow(
             row=r,

@@ -24,10 +24,10 @@ from journal.accounts.policy import (
     readable_entries_anywhere,
     readable_entry,
 )
-from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.rendering import plain_text
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow, write_soon
 from journal.models import Comment, CommentRead, Course, Entry, Role, User, Visibility
 
@@ -70,18 +70,16 @@ def quote_in_entry(quote: str, body: str) -> bool:
 
 @atomic
 def add_comment(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     entry_id: uuid.UUID,
     data: CommentInput,
     now: datetime | None = None,
 ) -> Comment:
-    entry, access = readable_entry(db, actor.user, entry_id)
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
     owner = access.course.patient_id
     quote = _normalise(data.quote)
     if data.parent_id is not None:
-        parent = db.get(Comment, data.parent_id)
+        parent = work.db.get(Comment, data.parent_id)
         if (
             parent is None
             or parent.entry_id != entry.id
@@ -109,27 +107,29 @@ def add_comment(
         errors["quote"] = f"Quote at most {QUOTE_MAX:,} characters of the entry."
     if errors:
         raise ValidationError(errors)
-    if quote and not quote_in_entry(quote, vault.open_column(entry, "body", owner)):
+    if quote and not quote_in_entry(quote, work.vault.open_column(entry, "body", owner)):
         raise NotFound()  # the passage is not in this entry
     comment = Comment(
         id=new_id(),
         entry_id=entry.id,
         course_id=entry.course_id,
         parent_id=data.parent_id,
-        author_id=actor.id,
+        author_id=work.actor.id,
         visibility=visibility,
         version=1,
         created_at=now or utcnow(),
     )
-    comment.body = vault.seal_column(comment, "body", owner, body)
-    comment.quote = vault.seal_column(comment, "quote", owner, quote) if quote else None
-    db.add(comment)
-    db.flush()
-    db.add(CommentRead(comment_id=comment.id, user_id=actor.id, read_at=comment.created_at))
+    comment.body = work.vault.seal_column(comment, "body", owner, body)
+    comment.quote = work.vault.seal_column(comment, "quote", owner, quote) if quote else None
+    work.db.add(comment)
+    work.db.flush()
+    work.db.add(
+        CommentRead(comment_id=comment.id, user_id=work.actor.id, read_at=comment.created_at)
+    )
     audit.record(
-        db,
+        work.db,
         "comment.create",
-        actor=actor,
+        actor=work.actor,
         object_type="entry" if visibility == Visibility.CARE_TEAM else STAFF_AUDIT_TYPE,
         object_id=entry.id,
         subject_id=owner,
@@ -137,25 +137,23 @@ def add_comment(
     return comment
 
 
-def entry_comments(
-    db: Session, vault: Vault, actor: Actor, entry_id: uuid.UUID
-) -> list[CommentView]:
+def entry_comments(work: Work, entry_id: uuid.UUID) -> list[CommentView]:
     """The comments on an entry the actor may read, threads oldest first.
     Opening them marks them read."""
-    entry, access = readable_entry(db, actor.user, entry_id)
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
     owner = access.course.patient_id
     levels = [v for v in Visibility if can_read_comment(access, v)]
-    rows = db.execute(
+    rows = work.db.execute(
         select(Comment, User.name, User.role, CommentRead.comment_id)
         .join(User, User.id == Comment.author_id)
         .outerjoin(
             CommentRead,
-            and_(CommentRead.comment_id == Comment.id, CommentRead.user_id == actor.id),
+            and_(CommentRead.comment_id == Comment.id, CommentRead.user_id == work.actor.id),
         )
         .where(Comment.entry_id == entry.id, Comment.visibility.in_(levels))
         .order_by(Comment.created_at, Comment.id)
     ).all()
-    vault.preload([owner])
+    work.vault.preload([owner])
     views: dict[uuid.UUID, CommentView] = {}
     threads: list[CommentView] = []
     for comment, name, role, read in rows:
@@ -164,8 +162,8 @@ def entry_comments(
             author_name=name,
             by_patient=role == Role.PATIENT,
             visibility=comment.visibility,
-            quote=vault.open_optional(comment, "quote", owner),
-            body=vault.open_column(comment, "body", owner),
+            quote=work.vault.open_optional(comment, "quote", owner),
+            body=work.vault.open_column(comment, "body", owner),
             created_at=comment.created_at,
             unread=read is None,
         )
@@ -179,9 +177,11 @@ def entry_comments(
         now = utcnow()
 
         def mark_read(db: Session) -> None:
-            db.add_all(CommentRead(comment_id=i, user_id=actor.id, read_at=now) for i in unread)
+            work.db.add_all(
+                CommentRead(comment_id=i, user_id=work.actor.id, read_at=now) for i in unread
+            )
 
-        write_soon(db, mark_read)
+        write_soon(work.db, mark_read)
     return threads
 
 

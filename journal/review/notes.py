@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, can_use_notes, course_access
-from journal.core.actor import Actor
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
+from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import DosingSession, KeyScope, PsychotherapyNote, User
 
@@ -54,8 +54,8 @@ class SessionNote:
     updated_at: datetime
 
 
-def _access(db: Session, actor: Actor, course_id: uuid.UUID) -> CourseAccess:
-    access = course_access(db, actor.user, course_id)
+def _access(work: Work, course_id: uuid.UUID) -> CourseAccess:
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_use_notes(access):
         raise NotFound()
     return access
@@ -72,16 +72,14 @@ def _check(body: str) -> str:
 
 @atomic
 def add_note(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     session_id: uuid.UUID,
     body: str,
     now: datetime | None = None,
 ) -> PsychotherapyNote:
-    access = _access(db, actor, course_id)
-    session = db.get(DosingSession, session_id)
+    access = _access(work, course_id)
+    session = work.db.get(DosingSession, session_id)
     if session is None or session.course_id != course_id:
         raise NotFound()
     if not access.writable:
@@ -92,36 +90,39 @@ def add_note(
         id=new_id(),
         course_id=course_id,
         session_id=session_id,
-        author_id=actor.id,
+        author_id=work.actor.id,
         version=1,
         created_at=now,
         updated_at=now,
     )
     owner = access.course.patient_id
-    note.body = vault.for_scope(KeyScope.NOTES).seal_column(note, "body", owner, text)
-    db.add(note)
+    note.body = work.vault.for_scope(KeyScope.NOTES).seal_column(note, "body", owner, text)
+    work.db.add(note)
     audit.record(
-        db, "note.create", actor=actor, object_type=AUDIT_TYPE, object_id=note.id, subject_id=owner
+        work.db,
+        "note.create",
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=note.id,
+        subject_id=owner,
     )
     return note
 
 
 @atomic
 def edit_note(
-    db: Session,
-    vault: Vault,
-    actor: Actor,
+    work: Work,
     note_id: uuid.UUID,
     body: str,
     expected_version: int,
     now: datetime | None = None,
 ) -> PsychotherapyNote:
     """Only the note's author edits it; stale edits are refused."""
-    note = db.get(PsychotherapyNote, note_id)
+    note = work.db.get(PsychotherapyNote, note_id)
     if note is None:
         raise NotFound()
-    access = _access(db, actor, note.course_id)
-    if note.author_id != actor.id or not access.writable:
+    access = _access(work, note.course_id)
+    if note.author_id != work.actor.id or not access.writable:
         raise Forbidden()
     if note.version != expected_version:
         raise ConflictError()
@@ -129,21 +130,24 @@ def edit_note(
     owner = access.course.patient_id
     note.version += 1
     note.updated_at = now or utcnow()
-    note.body = vault.for_scope(KeyScope.NOTES).seal_column(note, "body", owner, text)
+    note.body = work.vault.for_scope(KeyScope.NOTES).seal_column(note, "body", owner, text)
     audit.record(
-        db, "note.update", actor=actor, object_type=AUDIT_TYPE, object_id=note.id, subject_id=owner
+        work.db,
+        "note.update",
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=note.id,
+        subject_id=owner,
     )
     return note
 
 
-def course_notes(
-    db: Session, vault: Vault, actor: Actor, course_id: uuid.UUID
-) -> tuple[CourseAccess, list[NoteView]]:
+def course_notes(work: Work, course_id: uuid.UUID) -> tuple[CourseAccess, list[NoteView]]:
     """Every note on the course, by session then time; the read is audited."""
-    access = _access(db, actor, course_id)
+    access = _access(work, course_id)
     owner = access.course.patient_id
-    notes_vault = vault.for_scope(KeyScope.NOTES)
-    rows = db.execute(
+    notes_vault = work.vault.for_scope(KeyScope.NOTES)
+    rows = work.db.execute(
         select(PsychotherapyNote, DosingSession, User.name)
         .join(DosingSession, DosingSession.id == PsychotherapyNote.session_id)
         .join(User, User.id == PsychotherapyNote.author_id)
@@ -160,29 +164,31 @@ def course_notes(
             created_at=note.created_at,
             updated_at=note.updated_at,
             version=note.version,
-            can_edit=note.author_id == actor.id and access.writable,
+            can_edit=note.author_id == work.actor.id and access.writable,
         )
         for note, session, name in rows
     ]
     if views:
-        audit.record_read(db, actor, object_type=AUDIT_TYPE, object_id=course_id, subject_id=owner)
+        audit.record_read(work, object_type=AUDIT_TYPE, object_id=course_id, subject_id=owner)
     return access, views
 
 
-def note_for_edit(db: Session, vault: Vault, actor: Actor, note_id: uuid.UUID) -> NoteView:
-    note = db.get(PsychotherapyNote, note_id)
+def note_for_edit(work: Work, note_id: uuid.UUID) -> NoteView:
+    note = work.db.get(PsychotherapyNote, note_id)
     if note is None:
         raise NotFound()
-    access = _access(db, actor, note.course_id)
-    if note.author_id != actor.id or not access.writable:
+    access = _access(work, note.course_id)
+    if note.author_id != work.actor.id or not access.writable:
         raise Forbidden()
-    session = db.get(DosingSession, note.session_id)
+    session = work.db.get(DosingSession, note.session_id)
     assert session is not None
     return NoteView(
         id=note.id,
         session=session,
-        author_name=actor.user.name,
-        body=vault.for_scope(KeyScope.NOTES).open_column(note, "body", access.course.patient_id),
+        author_name=work.actor.user.name,
+        body=work.vault.for_scope(KeyScope.NOTES).open_column(
+            note, "body", access.course.patient_id
+        ),
         created_at=note.created_at,
         updated_at=note.updated_at,
         version=note.version,

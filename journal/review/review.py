@@ -16,8 +16,8 @@ from journal.accounts.policy import (
     course_access,
     readable_entries_clause,
 )
-from journal.core.actor import Actor
 from journal.core.errors import NotFound
+from journal.core.work import Work
 from journal.db import atomic, utcnow
 from journal.models import CourseVisit, Entry, EntryReview, User, Visibility
 
@@ -52,13 +52,13 @@ def reviews_of(db: Session, entries: list[Entry]) -> dict[uuid.UUID, list[Review
     return found
 
 
-def _mark(db: Session, actor: Actor, entry: Entry, now: datetime) -> None:
-    row = db.get(EntryReview, (entry.id, actor.id))
+def _mark(work: Work, entry: Entry, now: datetime) -> None:
+    row = work.db.get(EntryReview, (entry.id, work.actor.id))
     if row is None:
-        db.add(
+        work.db.add(
             EntryReview(
                 entry_id=entry.id,
-                clinician_id=actor.id,
+                clinician_id=work.actor.id,
                 course_id=entry.course_id,
                 entry_version=entry.version,
                 reviewed_at=now,
@@ -69,21 +69,19 @@ def _mark(db: Session, actor: Actor, entry: Entry, now: datetime) -> None:
 
 
 @atomic
-def mark_reviewed(
-    db: Session, actor: Actor, entry_id: uuid.UUID, now: datetime | None = None
-) -> Entry:
+def mark_reviewed(work: Work, entry_id: uuid.UUID, now: datetime | None = None) -> Entry:
     """A clinician on the care team marks one entry they can read as reviewed."""
-    entry = db.get(Entry, entry_id)
+    entry = work.db.get(Entry, entry_id)
     if entry is None:
         raise NotFound()
-    access = course_access(db, actor.user, entry.course_id)
+    access = course_access(work.db, work.actor.user, entry.course_id)
     if not (can_review(access) and can_read_entry(access, entry)):
         raise NotFound()
-    _mark(db, actor, entry, now or utcnow())
+    _mark(work, entry, now or utcnow())
     audit.record(
-        db,
+        work.db,
         "entry.review",
-        actor=actor,
+        actor=work.actor,
         object_type="entry",
         object_id=entry.id,
         subject_id=access.course.patient_id,
@@ -93,18 +91,17 @@ def mark_reviewed(
 
 @atomic
 def mark_session_reviewed(
-    db: Session,
-    actor: Actor,
+    work: Work,
     course_id: uuid.UUID,
     session_id: uuid.UUID,
     now: datetime | None = None,
 ) -> int:
     """Mark every entry of one dosing session the clinician can read; returns how many."""
-    access = course_access(db, actor.user, course_id)
+    access = course_access(work.db, work.actor.user, course_id)
     if not can_review(access):
         raise NotFound()
     entries = list(
-        db.scalars(
+        work.db.scalars(
             select(Entry).where(readable_entries_clause(access), Entry.session_id == session_id)
         )
     )
@@ -112,12 +109,12 @@ def mark_session_reviewed(
         raise NotFound()
     now = now or utcnow()
     for entry in entries:
-        _mark(db, actor, entry, now)
+        _mark(work, entry, now)
     staff_only = all(e.visibility == Visibility.CLINICIAN_ONLY for e in entries)
     audit.record(
-        db,
+        work.db,
         "session.review",
-        actor=actor,
+        actor=work.actor,
         # Only clinician-only entries: the patient's access log must not hint at them.
         object_type=STAFF_SESSION if staff_only else "session",
         object_id=session_id,

@@ -51,7 +51,7 @@ def _writes() -> bool:
 
 def work() -> Work:
     if "work" not in g:
-        g.work = runtime().work(write=_writes())
+        g.work = runtime().work(write=_writes(), actor=_signed_in)
     return cast(Work, g.work)
 
 
@@ -101,6 +101,11 @@ def user() -> User:
 
 def actor() -> Actor:
     return Actor(user(), client_address())
+
+
+def _signed_in() -> Actor | None:
+    """The request's actor, once the session is loaded: nobody for a visitor."""
+    return actor() if current_user.is_authenticated else None
 
 
 def current_login() -> LoginSession:

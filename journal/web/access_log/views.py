@@ -24,5 +24,5 @@ def page() -> str:
             before = None
         if before is not None and before.tzinfo is None:
             before = None
-    rows = access_log.access_log(context.db(), context.actor(), before=before)
+    rows = access_log.access_log(context.work(), before=before)
     return render_template("access_log/page.html", rows=rows, limit=access_log.LIMIT)

@@ -24,7 +24,7 @@ def _admins_only() -> None:
 
 @bp.get("/users")
 def users() -> str:
-    rows = accounts.list_users(context.db(), context.actor())
+    rows = accounts.list_users(context.work())
     return render_template("admin/users.html", users=rows, button=ButtonForm())
 
 
@@ -51,7 +51,7 @@ def new_user() -> str:
 @bp.post("/users/<uuid:user_id>/<any(activate, deactivate):action>")
 def set_active(user_id: uuid.UUID, action: str) -> Response:
     try:
-        user = accounts.set_active(context.db(), context.actor(), user_id, action == "activate")
+        user = accounts.set_active(context.work(), user_id, action == "activate")
     except ValidationError as exc:
         flash(next(iter(exc.errors.values())))
     else:
@@ -63,16 +63,14 @@ def set_active(user_id: uuid.UUID, action: str) -> Response:
 @bp.post("/users/<uuid:user_id>/reset-password")
 def reset_password(user_id: uuid.UUID) -> str:
     db = context.db()
-    temp = accounts.reset_password(db, context.runtime().passwords, context.actor(), user_id)
+    temp = accounts.reset_password(context.work(), context.runtime().passwords, user_id)
     user = accounts.get_user(db, user_id)
     return render_template("admin/temporary_password.html", user=user, password=temp)
 
 
 @bp.get("/courses")
 def course_list() -> str:
-    return render_template(
-        "admin/courses.html", rows=courses.all_courses(context.db(), context.actor())
-    )
+    return render_template("admin/courses.html", rows=courses.all_courses(context.work()))
 
 
 @bp.route("/courses/new", methods=["GET", "POST"])
@@ -82,9 +80,7 @@ def new_course() -> str | Response:
         assert form.started_on.data is not None
         try:
             course = courses.create_course(
-                context.db(),
-                context.vault(),
-                context.actor(),
+                context.work(),
                 patient_email=form.patient_email.data or "",
                 clinician_emails=form.emails(),
                 started_on=form.started_on.data,
@@ -99,23 +95,22 @@ def new_course() -> str | Response:
 
 @bp.route("/courses/<uuid:course_id>", methods=["GET", "POST"])
 def course_team(course_id: uuid.UUID) -> str | Response:
-    db = context.db()
     form = AddClinicianForm()
     if form.validate_on_submit():
         try:
-            courses.add_clinician(db, context.actor(), course_id, form.email.data or "")
+            courses.add_clinician(context.work(), course_id, form.email.data or "")
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             flash("Clinician added to the care team.")
             return redirect(url_for("admin.course_team", course_id=course_id))
-    row = courses.admin_course(db, context.actor(), course_id)
+    row = courses.admin_course(context.work(), course_id)
     return render_template("admin/course_team.html", row=row, form=form, button=ButtonForm())
 
 
 @bp.post("/courses/<uuid:course_id>/team/<uuid:clinician_id>/remove")
 def remove_clinician(course_id: uuid.UUID, clinician_id: uuid.UUID) -> Response:
-    courses.remove_clinician(context.db(), context.actor(), course_id, clinician_id)
+    courses.remove_clinician(context.work(), course_id, clinician_id)
     flash("Clinician removed from the care team. It takes effect at once.")
     return redirect(url_for("admin.course_team", course_id=course_id))
 
@@ -125,12 +120,12 @@ def audit_log() -> str:
     db = context.db()
     action = request.args.get("action") or None
     person = _uuid_or_none(request.args.get("person"))
-    rows = audit.browse(db, context.actor(), action=action, person=person, limit=200)
+    rows = audit.browse(context.work(), action=action, person=person, limit=200)
     return render_template(
         "admin/audit.html",
         rows=rows,
         actions=audit.actions(db),
-        people=accounts.list_users(db, context.actor()),
+        people=accounts.list_users(context.work()),
         action=action,
         person=person,
     )
@@ -159,8 +154,7 @@ def erase_user(user_id: uuid.UUID) -> str | Response:
     if form.validate_on_submit():
         try:
             erasure.erase_patient(
-                db,
-                context.actor(),
+                context.work(),
                 user_id,
                 reason=form.reason.data or "",
                 confirm_email=form.confirm_email.data or "",

@@ -94,7 +94,7 @@ def second_factor() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    accounts.end_login_session(context.db(), context.actor(), context.current_login_id())
+    accounts.end_login_session(context.work(), context.current_login_id())
     logout_user()
     session.clear()
     flash("You are signed out.")
@@ -107,9 +107,8 @@ def change_password() -> str | Response:
     if form.validate_on_submit():
         try:
             accounts.change_password(
-                context.db(),
+                context.work(),
                 context.runtime().passwords,
-                context.actor(),
                 current=form.current_password.data or "",
                 new=form.new_password.data or "",
                 keep_session=context.current_login_id(),
@@ -148,11 +147,7 @@ def confirm_identity() -> str | Response:
 def two_factor() -> str:
     actor = context.actor()
     db = context.db()
-    pending = (
-        None
-        if actor.user.two_factor_enabled
-        else twofactor.pending_secret(db, context.vault(), actor)
-    )
+    pending = None if actor.user.two_factor_enabled else twofactor.pending_secret(context.work())
     qr = Markup(twofactor.provisioning_svg(pending, actor.user.email)) if pending else None  # noqa: S704
     return render_template(
         "auth/two_factor.html",
@@ -172,7 +167,7 @@ def two_factor() -> str:
 @recent_login_required(back_to="auth.two_factor")
 def two_factor_start() -> Response:
     try:
-        twofactor.begin_enrolment(context.db(), context.vault(), context.actor())
+        twofactor.begin_enrolment(context.work())
     except ValidationError as exc:
         flash(next(iter(exc.errors.values())))
     return redirect(url_for("auth.two_factor"))
@@ -185,11 +180,7 @@ def two_factor_confirm() -> str | Response:
     if form.validate_on_submit():
         try:
             codes = twofactor.confirm_enrolment(
-                context.db(),
-                context.vault(),
-                context.actor(),
-                form.code.data or "",
-                keep=context.current_login_id(),
+                context.work(), form.code.data or "", keep=context.current_login_id()
             )
         except ValidationError as exc:
             flash(next(iter(exc.errors.values())))
@@ -207,10 +198,8 @@ def two_factor_remove() -> Response:
     else:
         try:
             twofactor.remove(
-                context.db(),
-                context.vault(),
+                context.work(),
                 context.runtime().passwords,
-                context.actor(),
                 password=form.password.data or "",
                 code=form.code.data or "",
                 keep_session=context.current_login_id(),

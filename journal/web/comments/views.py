@@ -20,9 +20,7 @@ def add(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
     form = CommentForm()
     if form.validate_on_submit():
         try:
-            comment = comments.add_comment(
-                context.db(), context.vault(), context.actor(), entry_id, form.to_input()
-            )
+            comment = comments.add_comment(context.work(), entry_id, form.to_input())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

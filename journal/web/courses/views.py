@@ -25,11 +25,11 @@ def timeline_page(course_id: uuid.UUID) -> str:
     raw_page = request.args.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
     db, vault, actor = context.db(), context.vault(), context.actor()
-    view = timeline.course_timeline(db, vault, actor, course_id, page=page)
+    view = timeline.course_timeline(context.work(), course_id, page=page)
     catalogue = context.runtime().clinical.instruments
     if view.access.as_patient:
         unread = comments.unread_by_entry(db, vault, actor.user, course_id)
-        due_questionnaires = questionnaires.due_for_patient(db, actor, catalogue, course_id)
+        due_questionnaires = questionnaires.due_for_patient(context.work(), catalogue, course_id)
         open_flags = 0
     else:
         unread, due_questionnaires = [], []
@@ -37,8 +37,7 @@ def timeline_page(course_id: uuid.UUID) -> str:
     checklist = context.runtime().clinical.screening
     zone = context.runtime().settings.zone
     due = guided.due_prompts(
-        db,
-        actor,
+        context.work(),
         context.runtime().clinical.prompts,
         course_id,
         datetime.now(zone).date(),
@@ -66,9 +65,7 @@ def new_course() -> str | Response:
         assert form.started_on.data is not None
         try:
             course = courses.create_course(
-                context.db(),
-                context.vault(),
-                context.actor(),
+                context.work(),
                 patient_email=form.patient_email.data or "",
                 clinician_emails=form.colleague_emails(),
                 started_on=form.started_on.data,
@@ -90,8 +87,7 @@ def new_session(course_id: uuid.UUID) -> str | Response:
     if form.validate_on_submit():
         try:
             courses.schedule_session(
-                context.db(),
-                context.actor(),
+                context.work(),
                 course_id,
                 scheduled_at=form.aware_time(context.runtime().settings.zone),
                 number=form.number.data,
@@ -122,8 +118,7 @@ def edit_session(course_id: uuid.UUID, session_id: uuid.UUID) -> str | Response:
     if form.validate_on_submit():
         try:
             courses.update_session(
-                db,
-                context.actor(),
+                context.work(),
                 course_id,
                 session_id,
                 scheduled_at=form.aware_time(zone),
@@ -141,6 +136,6 @@ def edit_session(course_id: uuid.UUID, session_id: uuid.UUID) -> str | Response:
 @bp.post("/<uuid:course_id>/status/<any(active, closed):status>")
 @roles(Role.CLINICIAN)
 def set_status(course_id: uuid.UUID, status: str) -> Response:
-    courses.set_course_status(context.db(), context.actor(), course_id, CourseStatus(status))
+    courses.set_course_status(context.work(), course_id, CourseStatus(status))
     flash("Course closed." if status == "closed" else "Course reopened.")
     return redirect(url_for("courses.timeline", course_id=course_id))

@@ -21,14 +21,7 @@ def _fields() -> dict[str, str]:
 def _save(course_id: uuid.UUID | None, entry_id: uuid.UUID | None) -> tuple[Response, int]:
     """Called by the page's script while the writer types; answers JSON."""
     try:
-        at = drafts.save_draft(
-            context.db(),
-            context.vault(),
-            context.actor(),
-            _fields(),
-            course_id=course_id,
-            entry_id=entry_id,
-        )
+        at = drafts.save_draft(context.work(), _fields(), course_id=course_id, entry_id=entry_id)
     except ValidationError as exc:
         return jsonify(saved=False, error=next(iter(exc.errors.values()))), 400
     return jsonify(saved=True, at=local(at).strftime("%H:%M")), 200
@@ -47,7 +40,7 @@ def save_edit(entry_id: uuid.UUID) -> tuple[Response, int]:
 @bp.post("/courses/<uuid:course_id>/draft/discard")
 def discard_new(course_id: uuid.UUID) -> Response:
     if ButtonForm().validate_on_submit():
-        drafts.discard_draft(context.db(), context.actor(), course_id=course_id)
+        drafts.discard_draft(context.work(), course_id=course_id)
         flash("Draft discarded.")
     return redirect(url_for("entries.new_entry", course_id=course_id))
 
@@ -55,6 +48,6 @@ def discard_new(course_id: uuid.UUID) -> Response:
 @bp.post("/entries/<uuid:entry_id>/draft/discard")
 def discard_edit(entry_id: uuid.UUID) -> Response:
     if ButtonForm().validate_on_submit():
-        drafts.discard_draft(context.db(), context.actor(), entry_id=entry_id)
+        drafts.discard_draft(context.work(), entry_id=entry_id)
         flash("Draft discarded.")
     return redirect(url_for("entries.edit", entry_id=entry_id))

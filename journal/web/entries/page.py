@@ -25,10 +25,10 @@ def entry_page(
     reply_to: uuid.UUID | None = None,
 ) -> str:
     db, vault, actor = context.db(), context.vault(), context.actor()
-    entry, access, row = entries.open_entry(db, vault, actor, entry_id)
+    entry, access, row = entries.open_entry(context.work(), entry_id)
     reviews = review.reviews_of(db, [row])[entry_id]
     tags = themes.themes_of(db, vault, access, [entry_id])[entry_id]
-    threads = comments.entry_comments(db, vault, actor, entry_id)
+    threads = comments.entry_comments(context.work(), entry_id)
     form = comment_form or CommentForm(formdata=None)
     form.set_choices(policy.comment_visibilities(access))
     return render_template(

@@ -73,8 +73,7 @@ def _aids(
     phase = form.phase.data if form.phase.data in {p.value for p in Phase} else "preparation"
     prompts = (
         guided.open_prompts(
-            context.db(),
-            context.actor(),
+            context.work(),
             context.runtime().clinical.prompts,
             access.course.id,
             Phase(phase),
@@ -130,21 +129,17 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
                 sid if any(c.value == sid for c in form.session_id.choices) else ""
             )
         form.prompt.data = request.args.get("prompt", "")[:40]
-        draft = drafts.load_draft(
-            context.db(), context.vault(), context.actor(), course_id=course_id
-        )
+        draft = drafts.load_draft(context.work(), course_id=course_id)
         if draft:
             _restore(form, draft)
     if form.validate_on_submit() and (found := _outcomes(form, earlier)) is not None:
         outcomes = found
         try:
-            entry = entries.create_entry(
-                context.db(), context.vault(), context.actor(), course_id, form.to_input(outcomes)
-            )
+            entry = entries.create_entry(context.work(), course_id, form.to_input(outcomes))
         except ValidationError as exc:
             _show_errors(form, exc)
         else:
-            drafts.discard_draft(context.db(), context.actor(), course_id=course_id)
+            drafts.discard_draft(context.work(), course_id=course_id)
             flash("Saved. Your words are stored encrypted.")
             return redirect(url_for("entries.view", entry_id=entry.id))
     return render_template(
@@ -177,7 +172,7 @@ def view(entry_id: uuid.UUID) -> str:
 
 @bp.route("/entries/<uuid:entry_id>/edit", methods=["GET", "POST"])
 def edit(entry_id: uuid.UUID) -> str | Response:
-    current = entries.editable_entry(context.db(), context.vault(), context.actor(), entry_id)
+    current = entries.editable_entry(context.work(), entry_id)
     builds_on = intentions.builds_on_of(context.db(), entry_id)
     form = EntryForm(
         data={
@@ -198,16 +193,14 @@ def edit(entry_id: uuid.UUID) -> str | Response:
     )
     draft = None
     if request.method == "GET":
-        draft = drafts.load_draft(context.db(), context.vault(), context.actor(), entry_id=entry_id)
+        draft = drafts.load_draft(context.work(), entry_id=entry_id)
         if draft:
             _restore(form, draft)
     if form.validate_on_submit() and (found := _outcomes(form, earlier)) is not None:
         outcomes = found
         try:
             entries.edit_entry(
-                context.db(),
-                context.vault(),
-                context.actor(),
+                context.work(),
                 entry_id,
                 form.to_input(outcomes),
                 expected_version=_version(form.version.data),
@@ -220,7 +213,7 @@ def edit(entry_id: uuid.UUID) -> str | Response:
                 "reload the page, and apply your changes again."
             )
         else:
-            drafts.discard_draft(context.db(), context.actor(), entry_id=entry_id)
+            drafts.discard_draft(context.work(), entry_id=entry_id)
             flash("Saved. The earlier version is kept in the history.")
             return redirect(url_for("entries.view", entry_id=entry_id))
     return render_template(
@@ -236,7 +229,5 @@ def edit(entry_id: uuid.UUID) -> str | Response:
 
 @bp.get("/entries/<uuid:entry_id>/history")
 def history(entry_id: uuid.UUID) -> str:
-    current, revisions = entries.entry_history(
-        context.db(), context.vault(), context.actor(), entry_id
-    )
+    current, revisions = entries.entry_history(context.work(), entry_id)
     return render_template("entries/history.html", entry=current, revisions=revisions)

@@ -64,8 +64,7 @@ def _relogin(form: FlaskForm, action: str) -> tuple[str, int]:
 
 @bp.route("/courses/<uuid:course_id>/export", methods=["GET", "POST"])
 def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
-    db = context.db()
-    found = export.export_page(db, context.actor(), course_id)  # 404 before anything else
+    found = export.export_page(context.work(), course_id)  # 404 before anything else
     form = CourseExportForm()
     form.sessions.choices = [
         (str(s.id), f"Session {s.number}, {day(s.scheduled_at)}") for s in found.sessions
@@ -86,9 +85,7 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
     settings = context.runtime().settings
     try:
         pending = export.export_course(
-            db,
-            context.vault(),
-            context.actor(),
+            context.work(),
             course_id,
             form.format.data or "",
             form.options(),
@@ -117,9 +114,7 @@ def my_data() -> str | Response | tuple[str, int]:
     settings = context.runtime().settings
     try:
         pending = export.export_patient_data(
-            context.db(),
-            context.vault(),
-            context.actor(),
+            context.work(),
             form.format.data or "",
             passphrase=form.chosen_passphrase(),
             clinic_name=settings.clinic_name,

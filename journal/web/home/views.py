@@ -21,7 +21,7 @@ def index() -> str | Response:
         return redirect(url_for("admin.users"))
     db = context.db()
     if policy.keeps_a_journal(actor.user):
-        rows = courses.courses_for(db, actor)
+        rows = courses.courses_for(context.work())
         active = [r for r in rows if r.course.status == CourseStatus.ACTIVE]
         if len(active) == 1:
             return redirect(url_for("courses.timeline", course_id=active[0].course.id))
@@ -30,7 +30,7 @@ def index() -> str | Response:
         today = datetime.now(zone).date()
         shipped = context.runtime().clinical.prompts
         due_by_course = {
-            r.course.id: guided.due_prompts(db, actor, shipped, r.course.id, today, zone)
+            r.course.id: guided.due_prompts(context.work(), shipped, r.course.id, today, zone)
             for r in active
         }
         return render_template(
@@ -41,8 +41,7 @@ def index() -> str | Response:
     name = request.args.get("name", "")[:100]
     attention = request.args.get("attention") == "1"
     rows_ = caseload.caseload(
-        db,
-        actor,
+        context.work(),
         sort=sort if sort in caseload.SORTS else "attention",
         show=show if show in caseload.SHOWS else "active",
         name=name,

@@ -12,8 +12,6 @@ bp = Blueprint("intentions", __name__)
 
 @bp.get("/courses/<uuid:course_id>/intentions")
 def course_intentions(course_id: uuid.UUID) -> str:
-    access, items = intentions.course_intentions(
-        context.db(), context.vault(), context.actor(), course_id
-    )
+    access, items = intentions.course_intentions(context.work(), course_id)
     by_id = {i.id: i for i in items}
     return render_template("intentions/path.html", access=access, items=items, by_id=by_id)

@@ -21,14 +21,14 @@ bp = Blueprint("notes", __name__)
 @bp.route("/courses/<uuid:course_id>/notes", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
 def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
-    db, vault, actor = context.db(), context.vault(), context.actor()
+    db, actor = context.db(), context.actor()
     policy.course_access(db, actor.user, course_id)  # 404 before anything about the course
     form = NoteForm()
     form.set_sessions(courses.list_sessions(db, course_id), when)
     if form.validate_on_submit():
         try:
             notes.add_note(
-                db, vault, actor, course_id, uuid.UUID(form.session_id.data), form.body.data or ""
+                context.work(), course_id, uuid.UUID(form.session_id.data), form.body.data or ""
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -36,23 +36,20 @@ def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
             flash("Note saved, apart from the journal.")
             return redirect(url_for("notes.course_notes", course_id=course_id))
     status = 400 if form.is_submitted() else 200
-    access, items = notes.course_notes(db, vault, actor, course_id)
+    access, items = notes.course_notes(context.work(), course_id)
     return render_template("notes/list.html", access=access, notes=items, form=form), status
 
 
 @bp.route("/notes/<uuid:note_id>/edit", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
 def edit(note_id: uuid.UUID) -> str | Response:
-    db, vault, actor = context.db(), context.vault(), context.actor()
-    note = notes.note_for_edit(db, vault, actor, note_id)
+    note = notes.note_for_edit(context.work(), note_id)
     form = NoteEditForm(data={"body": note.body, "version": str(note.version)})
     if form.validate_on_submit():
         raw = form.version.data or ""
         try:
             saved = notes.edit_note(
-                db,
-                vault,
-                actor,
+                context.work(),
                 note_id,
                 form.body.data or "",
                 expected_version=int(raw) if raw.isdigit() and len(raw) < 10 else -1,

@@ -30,7 +30,7 @@ def library() -> str | Response:
     form = PromptForm()
     if form.validate_on_submit():
         try:
-            guided.save_prompt(db, context.actor(), _shipped(), None, form.to_input())
+            guided.save_prompt(context.work(), _shipped(), None, form.to_input())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -60,7 +60,7 @@ def edit() -> str | Response:
     )
     if form.validate_on_submit():
         try:
-            guided.save_prompt(db, context.actor(), _shipped(), key, form.to_input())
+            guided.save_prompt(context.work(), _shipped(), key, form.to_input())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -72,9 +72,9 @@ def edit() -> str | Response:
 @bp.route("/courses/<uuid:course_id>/prompts", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
 def assign(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
-    db, actor = context.db(), context.actor()
+    db = context.db()
     zone = context.runtime().settings.zone
-    access, items = guided.course_assignments(db, actor, _shipped(), course_id, zone)
+    access, items = guided.course_assignments(context.work(), _shipped(), course_id, zone)
     form = AssignForm()
     form.set_choices(courses.list_sessions(db, course_id), guided.assignable(db, _shipped()), when)
     if request.method == "GET" and (sid := request.args.get("session", "")):
@@ -82,8 +82,7 @@ def assign(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     if form.validate_on_submit():
         try:
             guided.assign_prompt(
-                db,
-                actor,
+                context.work(),
                 _shipped(),
                 course_id,
                 _uuid(form.session_id.data),
@@ -110,9 +109,7 @@ def assign(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
 def unassign(course_id: uuid.UUID) -> Response:
     form = UnassignForm()
     try:
-        guided.unassign_prompt(
-            context.db(), context.actor(), course_id, _uuid(form.assignment_id.data)
-        )
+        guided.unassign_prompt(context.work(), course_id, _uuid(form.assignment_id.data))
     except ValidationError as exc:
         flash(" ".join(exc.errors.values()))
     else:

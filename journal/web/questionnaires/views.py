@@ -24,7 +24,7 @@ def _catalogue() -> Catalogue:
 
 @bp.route("/courses/<uuid:course_id>/questionnaires", methods=["GET", "POST"])
 def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
-    db, vault, actor = context.db(), context.vault(), context.actor()
+    actor = context.actor()
     catalogue = _catalogue()
     form = AssignForm()
     form.set_choices(catalogue)
@@ -35,8 +35,7 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         if form.validate_on_submit():
             try:
                 questionnaires.assign(
-                    db,
-                    actor,
+                    context.work(),
                     catalogue,
                     course_id,
                     form.instrument_id.data or "",
@@ -48,9 +47,9 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
                 flash("Questionnaire assigned. The patient sees it where they write.")
                 return redirect(url_for("questionnaires.course", course_id=course_id))
         status = 400
-    measures = questionnaires.course_measures(db, vault, actor, catalogue, course_id)
+    measures = questionnaires.course_measures(context.work(), catalogue, course_id)
     due = (
-        questionnaires.due_for_patient(db, actor, catalogue, course_id)
+        questionnaires.due_for_patient(context.work(), catalogue, course_id)
         if measures.access.as_patient
         else []
     )
@@ -69,7 +68,7 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
 @roles(Role.CLINICIAN)
 def end(assignment_id: uuid.UUID) -> Response:
     # The CSRF token of every POST is checked app-wide before this runs.
-    row = questionnaires.end_assignment(context.db(), context.actor(), assignment_id)
+    row = questionnaires.end_assignment(context.work(), assignment_id)
     flash("The questionnaire is no longer assigned; earlier answers are kept.")
     return redirect(url_for("questionnaires.course", course_id=row.course_id))
 
@@ -77,12 +76,11 @@ def end(assignment_id: uuid.UUID) -> Response:
 @bp.route("/questionnaires/<uuid:assignment_id>/answer", methods=["GET", "POST"])
 @roles(Role.PATIENT)
 def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
-    db, vault, actor = context.db(), context.vault(), context.actor()
     catalogue = _catalogue()
     due = next(
         (
             d
-            for d in questionnaires.due_for_patient(db, actor, catalogue)
+            for d in questionnaires.due_for_patient(context.work(), catalogue)
             if d.assignment_id == assignment_id
         ),
         None,
@@ -94,12 +92,7 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
     if request.method == "POST" and ButtonForm().validate_on_submit():
         try:
             done = questionnaires.submit(
-                db,
-                vault,
-                actor,
-                catalogue,
-                assignment_id,
-                answers_from_form(due.instrument, chosen),
+                context.work(), catalogue, assignment_id, answers_from_form(due.instrument, chosen)
             )
         except ValidationError as exc:
             errors = exc.errors
@@ -125,6 +118,6 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
 @bp.post("/flags/<uuid:flag_id>/acknowledge")
 @roles(Role.CLINICIAN)
 def acknowledge(flag_id: uuid.UUID) -> Response:
-    flag = questionnaires.acknowledge(context.db(), context.actor(), flag_id)
+    flag = questionnaires.acknowledge(context.work(), flag_id)
     flash("Flag acknowledged; your name and the time are recorded.")
     return redirect(url_for("questionnaires.course", course_id=flag.course_id, _anchor="flags"))

@@ -28,9 +28,7 @@ def capture(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     form = QuickForm()
     if form.validate_on_submit():
         try:
-            entry = quick_capture.save(
-                db, context.vault(), context.actor(), course_id, form.to_input()
-            )
+            entry = quick_capture.save(context.work(), course_id, form.to_input())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

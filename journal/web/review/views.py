@@ -18,7 +18,7 @@ bp = Blueprint("review", __name__)
 @roles(Role.CLINICIAN)
 def entry(entry_id: uuid.UUID) -> Response:
     if ButtonForm().validate_on_submit():
-        review.mark_reviewed(context.db(), context.actor(), entry_id)
+        review.mark_reviewed(context.work(), entry_id)
         flash("Marked as reviewed.")
     return redirect(url_for("entries.view", entry_id=entry_id))
 
@@ -27,6 +27,6 @@ def entry(entry_id: uuid.UUID) -> Response:
 @roles(Role.CLINICIAN)
 def session(course_id: uuid.UUID, session_id: uuid.UUID) -> Response:
     if ButtonForm().validate_on_submit():
-        count = review.mark_session_reviewed(context.db(), context.actor(), course_id, session_id)
+        count = review.mark_session_reviewed(context.work(), course_id, session_id)
         flash(f"Marked {count} {'entry' if count == 1 else 'entries'} of this session as reviewed.")
     return redirect(url_for("courses.timeline", course_id=course_id, _anchor=f"s-{session_id}"))

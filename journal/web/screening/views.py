@@ -27,7 +27,7 @@ CONFLICT = (
 @bp.route("/courses/<uuid:course_id>/screening", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
 def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
-    db, vault, actor = context.db(), context.vault(), context.actor()
+    db = context.db()
     checklist = context.runtime().clinical.screening
     form = ScreeningForm()
     item_errors: dict[str, str] = {}
@@ -37,9 +37,7 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     if failed and form.validate_on_submit():
         try:
             screenings.save_screening(
-                db,
-                vault,
-                actor,
+                context.work(),
                 course_id,
                 checklist,
                 ScreeningInput(answers, notes, form.reviewed_on.data or ""),
@@ -58,7 +56,7 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
             return redirect(url_for("screening.screening", course_id=course_id))
     if failed:
         db.rollback()
-    page = screenings.screening_page(db, vault, actor, course_id, checklist)
+    page = screenings.screening_page(context.work(), course_id, checklist)
     if not failed:
         today = datetime.now(context.runtime().settings.zone).date().isoformat()
         saved = page.screening

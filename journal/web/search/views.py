@@ -40,9 +40,7 @@ def results() -> str | tuple[str, int]:
     if not raw.strip():
         return render_template("search/results.html", q="", course=course, results=None, error="")
     try:
-        found = search.search(
-            context.db(), context.vault(), context.actor(), raw, course.id if course else None
-        )
+        found = search.search(context.work(), raw, course.id if course else None)
     except ValidationError as exc:
         error = next(iter(exc.errors.values()))
         return render_template(

@@ -25,15 +25,13 @@ CONFLICT = (
 @bp.route("/courses/<uuid:course_id>/sessions/<uuid:session_id>/record", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
 def record(course_id: uuid.UUID, session_id: uuid.UUID) -> str | tuple[str, int] | Response:
-    db, vault, actor = context.db(), context.vault(), context.actor()
+    db = context.db()
     failed = request.method == "POST"
     form = RecordForm()
     if failed and form.validate_on_submit():
         try:
             session_records.save_record(
-                db,
-                vault,
-                actor,
+                context.work(),
                 course_id,
                 session_id,
                 form.to_input(),
@@ -50,7 +48,7 @@ def record(course_id: uuid.UUID, session_id: uuid.UUID) -> str | tuple[str, int]
             )
     if failed:
         db.rollback()  # nothing of a refused record is kept
-    page = session_records.record_page(db, vault, actor, course_id, session_id)
+    page = session_records.record_page(context.work(), course_id, session_id)
     if not failed:
         saved = page.record
         data = asdict(saved.data.as_input()) if saved else {}

@@ -20,14 +20,7 @@ def tag(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
     form = ThemeForm()
     if form.validate_on_submit():
         try:
-            themes.tag_entry(
-                context.db(),
-                context.vault(),
-                context.actor(),
-                entry_id,
-                form.kind.data or "",
-                form.name.data or "",
-            )
+            themes.tag_entry(context.work(), entry_id, form.kind.data or "", form.name.data or "")
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -38,16 +31,14 @@ def tag(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
 
 @bp.post("/entries/<uuid:entry_id>/themes/<uuid:theme_id>/remove")
 def untag(entry_id: uuid.UUID, theme_id: uuid.UUID) -> Response:
-    themes.untag_entry(context.db(), context.actor(), entry_id, theme_id)
+    themes.untag_entry(context.work(), entry_id, theme_id)
     flash("Theme removed from this entry.")
     return redirect(url_for("entries.view", entry_id=entry_id, _anchor="themes"))
 
 
 @bp.get("/courses/<uuid:course_id>/themes")
 def course_themes(course_id: uuid.UUID) -> str:
-    access, summaries = themes.course_themes(
-        context.db(), context.vault(), context.actor(), course_id
-    )
+    access, summaries = themes.course_themes(context.work(), course_id)
     return render_template(
         "themes/list.html", access=access, summaries=summaries, kinds=KIND_LABELS
     )
@@ -55,9 +46,7 @@ def course_themes(course_id: uuid.UUID) -> str:
 
 @bp.get("/themes/<uuid:theme_id>")
 def theme(theme_id: uuid.UUID) -> str:
-    access, tag, items = themes.theme_entries(
-        context.db(), context.vault(), context.actor(), theme_id
-    )
+    access, tag, items = themes.theme_entries(context.work(), theme_id)
     return render_template(
         "themes/theme.html", access=access, tag=tag, items=items, kinds=KIND_LABELS
     )
