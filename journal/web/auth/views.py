@@ -21,7 +21,13 @@ from journal.web.auth.forms import (
     RemoveTwoFactorForm,
 )
 from journal.web.forms import ButtonForm, apply_errors
-from journal.web.security import SignedIn, recent_login_required, recheck_identity
+from journal.web.security import (
+    SignedIn,
+    count_failed_check,
+    recent_login_required,
+    recheck_identity,
+    rechecked,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -49,6 +55,7 @@ def login() -> str | Response | tuple[str, int]:
             context.client_address(),
         )
         if user is None:
+            count_failed_check()
             form.form_errors.append(LOGIN_FAILED)
             return render_template("auth/login.html", form=form), 200
         if user.two_factor_enabled:
@@ -87,6 +94,7 @@ def second_factor() -> str | Response | tuple[str, int]:
         if twofactor.verify(db, context.vault(), user, form.code.data or ""):
             return _sign_in(user)
         accounts.record_failed_second_factor(db, user, context.client_address())
+        count_failed_check()
         form.code.errors = ["That code did not work. Codes change every 30 seconds."]
         return render_template("auth/second_factor.html", form=form), 200
     return render_template("auth/second_factor.html", form=form)
@@ -114,8 +122,11 @@ def change_password() -> str | Response:
                 keep_session=context.current_login_id(),
             )
         except ValidationError as exc:
+            # Only a wrong current password is a failed re-check; a weak new one is not.
+            rechecked("current_password" not in exc.errors)
             apply_errors(form, exc)
         else:
+            rechecked(True)
             flash("Your password is changed. Other devices are signed out.")
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)
@@ -205,7 +216,9 @@ def two_factor_remove() -> Response:
                 keep_session=context.current_login_id(),
             )
         except ValidationError as exc:
+            rechecked(False)  # a wrong password or a wrong code
             flash(next(iter(exc.errors.values())))
         else:
+            rechecked(True)
             flash("Two-factor sign-in is removed. Other devices are signed out.")
     return redirect(url_for("auth.two_factor"))

@@ -1,0 +1,82 @@
+"""gunicorn's sync worker, with the app's security headers on gunicorn's own error answers.
+
+gunicorn answers some requests itself, before the app sees them: a request line
+over its length limit (414), a malformed request line, method, version or header
+(400), a body it cannot read. Those answers come from the worker's `handle_error`,
+which knows nothing of the app's headers. This worker leaves gunicorn to decide the
+status and the text of such an answer, as usual, and adds to it the headers the app
+puts on every answer of its own (Content-Security-Policy, X-Frame-Options,
+`no-store` and the rest, and HSTS when HTTPS is on). Those headers are taken from the
+app's own response processing, once per worker, so they are defined in one place:
+`journal.web.security`. It also refuses to boot with several workers while the
+rate-limit counts are kept in memory (`journal.web.throttle.check_workers`): gunicorn
+tells the worker how many there are, the app has no way to know.
+
+Serve with `gunicorn --worker-class journal.serving.SyncWorker 'journal:create_app()'`.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from flask import Flask
+from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker  # type: ignore[import-untyped]
+
+from journal.web.throttle import check_workers
+
+# Not copied onto an error answer: gunicorn writes its own body, type and length, and
+# an answer the app never saw sets no cookie.
+NOT_COPIED = frozenset({"content-type", "content-length", "set-cookie", "vary"})
+
+
+def app_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers the app's response processing adds to an answer of its own."""
+    with app.test_request_context("/"):
+        response = app.response_class()
+        bare = {name.lower() for name, _ in response.headers.items()}
+        processed = app.process_response(response)
+    return [
+        (name, value)
+        for name, value in processed.headers.items()
+        if name.lower() not in bare and name.lower() not in NOT_COPIED
+    ]
+
+
+class _WithHeaders:
+    """The client's socket as gunicorn's error writer sees it: the answer it writes gets
+    the extra header lines right after its status line."""
+
+    def __init__(self, sock: socket.socket, lines: bytes) -> None:
+        self._sock = sock
+        self._lines = lines
+        self._started = False
+
+    def sendall(self, data: bytes) -> None:
+        if not self._started:
+            self._started = True
+            status, end, rest = data.partition(b"\r\n")
+            if end and status.startswith(b"HTTP/"):
+                data = status + end + self._lines + rest
+        self._sock.sendall(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class SyncWorker(GunicornSyncWorker):  # type: ignore[misc]
+    """gunicorn's sync worker; its own error answers carry the app's headers."""
+
+    header_lines = b""
+
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        if not isinstance(self.wsgi, Flask):
+            raise TypeError(f"{type(self).__name__} serves a Flask app, not {self.wsgi!r}")
+        # The app cannot see how many workers gunicorn runs; the worker can.
+        check_workers(self.wsgi, self.cfg.workers)
+        lines = "".join(f"{name}: {value}\r\n" for name, value in app_headers(self.wsgi))
+        self.header_lines = lines.encode("latin-1")
+
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        super().handle_error(req, _WithHeaders(client, self.header_lines), addr, exc)
