@@ -1,13 +1,26 @@
 """Two-factor sign-in with TOTP (RFC 6238) and one-time recovery codes.
 
 Required for clinicians and admins, optional for patients. The TOTP secret is
-encrypted with the user's own data key; recovery codes are stored as SHA-256
-hashes (they are long random strings, so a fast hash is enough). A code is
-accepted at most once: the last accepted 30-second step is remembered.
+encrypted with the user's own data key. A code is accepted at most once: the
+last accepted 30-second step is remembered.
+
+Recovery codes (40 random bits each) are stored as a keyed hash,
+"hmac1:" + HMAC-SHA256(key, SHA-256(code)) in unpadded base64url, under a key
+derived from the key file's audit key (`MasterKeyRing.recovery_code_key`), never
+stored in the database: a copy of the database alone gives nothing to guess
+against. A keyed hash rather than a slow one (argon2id): a slow hash only makes
+guessing 40 bits from the database expensive, a keyed hash makes it impossible
+without the key file; and a sign-in checks every unused code of the account (up
+to ten), a wrong six-digit code included, which with argon2id would cost ten slow
+hashes of time and memory per attempt. Rows stored before this (a bare SHA-256 hex
+digest) are still accepted, and are keyed in place, because the keyed value is
+computed from that digest: all of them by `upgrade_recovery_codes` (run by `init`),
+and one account's whenever its codes are checked.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -26,12 +39,17 @@ from journal.accounts.policy import works_at_the_clinic
 from journal.core.errors import ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
+from journal.crypto import recovery_code_mac
 from journal.db import atomic, new_id, utcnow
 from journal.models import RecoveryCode, TotpCredential, User
 
 ISSUER = "KAP journal"
 STEP_SECONDS = 30
 RECOVERY_CODES = 10
+# The database session's info entry that holds the recovery-code key (set by the
+# runtime, like the audit key).
+RECOVERY_CODE_KEY = "recovery_code_key"
+KEYED = "hmac1:"  # the scheme of a stored recovery code; a bare hex digest is the old one
 
 
 def required_for(user: User) -> bool:
@@ -42,8 +60,31 @@ def needs_enrolment(user: User) -> bool:
     return required_for(user) and not user.two_factor_enabled
 
 
-def _hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
+def _code_digest(code: str) -> bytes:
+    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).digest()
+
+
+def _keyed(key: bytes, code_digest: bytes) -> str:
+    """The stored form: 49 characters, within the column's 64."""
+    mac = base64.urlsafe_b64encode(recovery_code_mac(key, code_digest))
+    return KEYED + mac.rstrip(b"=").decode()
+
+
+def _old_digest(stored: str) -> bytes | None:
+    """The SHA-256 digest of a row stored the old way (64 hex digits), else None."""
+    if stored.startswith(KEYED) or len(stored) != 64:
+        return None
+    try:
+        return bytes.fromhex(stored)
+    except ValueError:
+        return None
+
+
+def _recovery_code_key(db: Session) -> bytes:
+    key = db.info.get(RECOVERY_CODE_KEY)
+    if not key:
+        raise RuntimeError("this database session has no recovery-code key")
+    return bytes(key)
 
 
 def _credential(db: Session, user_id: uuid.UUID) -> TotpCredential | None:
@@ -122,13 +163,27 @@ def confirm_enrolment(
 
 
 def _new_recovery_codes(db: Session, user_id: uuid.UUID) -> list[str]:
+    key = _recovery_code_key(db)
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     codes = []
     for _ in range(RECOVERY_CODES):
         raw = secrets.token_hex(5)  # 40 bits each, shown as xxxxx-xxxxx
         codes.append(f"{raw[:5]}-{raw[5:]}")
-        db.add(RecoveryCode(id=new_id(), user_id=user_id, code_hash=_hash_code(raw)))
+        db.add(RecoveryCode(id=new_id(), user_id=user_id, code_hash=_keyed(key, _code_digest(raw))))
     return codes
+
+
+def upgrade_recovery_codes(db: Session, key: bytes) -> int:
+    """Key every recovery code still stored as a bare SHA-256 digest, used or not, in
+    place; return how many. Idempotent: a keyed row is left as it is."""
+    upgraded = 0
+    for row in db.scalars(select(RecoveryCode).where(~RecoveryCode.code_hash.startswith(KEYED))):
+        digest = _old_digest(row.code_hash)
+        if digest is not None:
+            row.code_hash = _keyed(key, digest)
+            upgraded += 1
+    db.flush()
+    return upgraded
 
 
 @atomic
@@ -140,17 +195,26 @@ def verify(db: Session, vault: Vault, user: User, code: str, now: float | None =
     secret = vault.open_column(cred, "secret", user.id)
     if _accept_totp(cred, secret, code, time.time() if now is None else now):
         return True
-    wanted = _hash_code(code)
+    key = _recovery_code_key(db)
+    digest = _code_digest(code)
+    wanted, wanted_old = _keyed(key, digest), digest.hex()
+    matched = None
     for row in db.scalars(
         select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     ):
-        if hmac.compare_digest(row.code_hash, wanted):
-            row.used_at = utcnow()
-            audit.record(
-                db, "two_factor.recovery_code", user=user, object_type="user", object_id=user.id
-            )
-            return True
-    return False
+        old = _old_digest(row.code_hash)
+        if old is None:
+            hit = hmac.compare_digest(row.code_hash, wanted)
+        else:  # stored the old way: compared the old way, then keyed in place
+            hit = hmac.compare_digest(row.code_hash, wanted_old)
+            row.code_hash = _keyed(key, old)
+        if hit and matched is None:
+            matched = row
+    if matched is None:
+        return False
+    matched.used_at = utcnow()
+    audit.record(db, "two_factor.recovery_code", user=user, object_type="user", object_id=user.id)
+    return True
 
 
 def remaining_recovery_codes(db: Session, user_id: uuid.UUID) -> int:

@@ -4,7 +4,8 @@ The master key file is JSON holding one or more 256-bit keys, one of them
 active. Several keys may be present while a rotation is under way; data keys
 record which master key wrapped them. The file also holds the key that signs
 the audit trail's hash chain, kept apart so master-key rotation leaves the
-chain verifiable.
+chain verifiable; the key that hashes two-factor recovery codes is derived
+from it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import (
     InvalidUnwrap,
     aes_key_unwrap,
@@ -30,6 +33,7 @@ from journal.crypto.errors import DecryptionError, KeyFileError
 KEY_BYTES = 32
 _FILE_FORMAT = 1
 _CHECK_LABEL = b"kapj-master-key-check-v1"
+_RECOVERY_CODE_LABEL = b"kapj-recovery-code-key-v1"
 
 
 def new_data_key() -> bytes:
@@ -96,6 +100,17 @@ class MasterKeyRing:
             raise KeyFileError(f"master key file {path} is malformed: bad audit key")
         return cls(active_id=active, keys=keys, audit_key=audit_key)
 
+    @property
+    def recovery_code_key(self) -> bytes | None:
+        """The key of the keyed hashes of two-factor recovery codes (None without an
+        audit key). Derived from the audit key with HKDF under its own label, so it
+        is independent of the audit chain's MACs, needs nothing new stored, backed up
+        or copied to other servers, and stays the same through master-key rotation
+        (which keeps the audit key)."""
+        if self.audit_key is None:
+            return None
+        return derive_recovery_code_key(self.audit_key)
+
     def with_audit_key(self) -> MasterKeyRing:
         """The same ring with an audit key (a new one if it had none)."""
         if self.audit_key is not None:
@@ -153,3 +168,17 @@ def audit_chain_mac(audit_key: bytes, previous: str, record: str) -> str:
     """The link of one audit event in the chain: HMAC-SHA256 over the previous
     link and the event's fields. Without the audit key nobody can forge it."""
     return hmac.new(audit_key, f"{previous}\n{record}".encode(), hashlib.sha256).hexdigest()
+
+
+def derive_recovery_code_key(audit_key: bytes) -> bytes:
+    """HKDF-SHA256 of the audit key under the recovery codes' own label."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=_RECOVERY_CODE_LABEL
+    ).derive(audit_key)
+
+
+def recovery_code_mac(key: bytes, code_digest: bytes) -> bytes:
+    """The keyed hash of a recovery code: HMAC-SHA256 over its SHA-256 digest. Keyed
+    over the digest (not the code) so that digests stored before keying existed can
+    be upgraded in place without knowing the codes."""
+    return hmac.new(key, code_digest, hashlib.sha256).digest()

@@ -15,6 +15,7 @@ from journal.crypto import (
     MasterKeyRing,
     create_key_file,
     new_data_key,
+    recovery_code_mac,
     unwrap_data_key,
     wrap_data_key,
 )
@@ -236,3 +237,29 @@ def test_unknown_key_id_is_an_error() -> None:
         ring.check_value("mk-2")
     with pytest.raises(KeyFileError):
         ring.matches("mk-2", ring.check_value("mk-1"))
+
+
+# -- the recovery-code key --------------------------------------------------------
+
+
+def test_the_recovery_code_key_comes_from_the_key_files_audit_key(key_path: Path) -> None:
+    assert MasterKeyRing(active_id="mk-1", keys={"mk-1": new_data_key()}).recovery_code_key is None
+    ring = create_key_file(key_path)
+    key = ring.recovery_code_key
+    assert key is not None and len(key) == 32
+    assert key != ring.audit_key and key not in ring.keys.values()
+    assert MasterKeyRing.load(key_path).recovery_code_key == key  # the same after a reload
+    other = MasterKeyRing(ring.active_id, dict(ring.keys), new_data_key())
+    assert other.recovery_code_key not in (None, key)  # another audit key, another key
+    # A new master key (as rotation makes) keeps it: it depends on the audit key alone.
+    rotated = MasterKeyRing("mk-new", {"mk-new": new_data_key()}, ring.audit_key)
+    assert rotated.recovery_code_key == key
+
+
+def test_the_recovery_code_mac_needs_the_key() -> None:
+    digest = bytes(range(32))
+    key = new_data_key()
+    mac = recovery_code_mac(key, digest)
+    assert len(mac) == 32 and mac == recovery_code_mac(bytes(key), digest)
+    assert recovery_code_mac(new_data_key(), digest) != mac
+    assert recovery_code_mac(key, bytes(32)) != mac
