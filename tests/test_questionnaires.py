@@ -3,18 +3,23 @@ scored and stored encrypted, drawn as a trend; a safety flag cannot be missed.""
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
+from journal.bootstrap import initialise
 from journal.clinical import questionnaires
+from journal.config import Settings
 from journal.core.actor import Actor
+from journal.core.vault import Vault
 from journal.db import utcnow
 from journal.models import QuestionnaireResponse, SafetyFlag, SessionStatus
-from tests.conftest import Clinic, runtime
-from tests.helpers import Browser
+from tests.conftest import PG_URL, Clinic, runtime
+from tests.helpers import CSRF_RE, Browser
 
 ASSIGNMENT_LINK = re.compile(r'href="/questionnaires/([0-9a-f-]{36})/answer"')
 
@@ -190,3 +195,148 @@ def test_before_every_session_comes_due_again_for_the_next_session(clinic: Clini
         world.as_actor(patient), catalogue, clinic.course.id, after
     )
     assert due.session is not None and due.session.id == later.id
+
+
+# -- what a copy of the database tells about a flag ---------------------------------
+
+# What would name the flag's kind: the questionnaire, the rule, the item, its words.
+FLAG_WORDS = ("phq9", "PHQ-9", "self_harm_thoughts", "better off dead")
+
+
+def _raw(clinic: Clinic, sql: str) -> list[dict[str, object]]:
+    """Rows as the database stores them, through plain SQL (no model, no key)."""
+    with runtime(clinic.world.app).database.session() as s:
+        return [dict(r) for r in s.execute(text(sql)).mappings()]
+
+
+def _db_files(clinic: Clinic) -> bytes:
+    url = runtime(clinic.world.app).settings.database_url
+    path = Path(url.removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+FLAGS_SECTION = re.compile(r'<section class="card" id="flags".*?</section>', re.S)
+
+
+def _flag_page(clinic: Clinic) -> str:
+    """The clinician's list of the course's safety flags."""
+    page = clinic.world.browser(clinic.clinician).text(
+        f"/courses/{clinic.course.id}/questionnaires"
+    )
+    (section,) = FLAGS_SECTION.findall(page)
+    return CSRF_RE.sub("TOKEN", section)
+
+
+def _iso(clinic: Clinic, moment: datetime) -> str:
+    """A time as the pages write it in a <time datetime> attribute."""
+    zone = runtime(clinic.world.app).settings.zone
+    return moment.astimezone(zone).isoformat(timespec="minutes")
+
+
+def _raise_a_flag(clinic: Clinic) -> dict[str, object]:
+    """A PHQ-9 answered through the pages with item 9 above zero; the response as stored."""
+    _assign(clinic)
+    patient = clinic.world.browser(clinic.patient)
+    assert patient.post(_due_link(patient, clinic), _answers([0] * 8 + [2])).status_code == 200
+    (response,) = _raw(
+        clinic, "SELECT id, assignment_id, instrument_id, submitted_at FROM questionnaire_responses"
+    )
+    return response
+
+
+@pytest.mark.security_review(finding=8)
+def test_a_stored_flag_says_only_that_the_course_has_a_flag(clinic: Clinic) -> None:
+    response = _raise_a_flag(clinic)
+    assert response["instrument_id"] == "phq9"  # the response names its questionnaire...
+    (flag,) = _raw(clinic, "SELECT * FROM safety_flags")
+    clear = {k: v for k, v in flag.items() if not isinstance(v, bytes | memoryview)}
+    sealed = {k: bytes(v) for k, v in flag.items() if isinstance(v, bytes | memoryview)}
+    # ...so no clear column of the flag may lead to it: not its id, not its time.
+    assert not set(clear.values()) & set(response.values()), clear
+    assert clear["legacy_response_id"] is None and clear["legacy_raised_at"] is None
+    for column, value in clear.items():
+        assert not any(w.lower() in str(value).lower() for w in (*FLAG_WORDS, "q9")), column
+    assert set(sealed) == {"detail", "source"}
+    for column, blob in sealed.items():
+        assert not any(w.encode() in blob for w in FLAG_WORDS), column
+    # The course's open flags are still counted from the clear rows.
+    caseload = clinic.world.browser(clinic.clinician).text("/")
+    assert '1<span class="visually-hidden"> open safety flag</span>' in caseload
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL keeps its files out of this test's reach")
+def test_no_word_of_the_flag_is_in_the_database_files(clinic: Clinic) -> None:
+    _raise_a_flag(clinic)
+    runtime(clinic.world.app).database.checkpoint()
+    stored = _db_files(clinic)
+    assert not [w for w in FLAG_WORDS[2:] if w.encode() in stored]
+
+
+def test_the_clinician_still_sees_the_flag_its_kind_and_when(clinic: Clinic) -> None:
+    _raise_a_flag(clinic)
+    page = _flag_page(clinic)
+    assert "PHQ-9: Item 9 (thoughts of being better off dead or of self-harm)" in page
+    assert "(answered 2)" in page
+    (stored,) = _responses(clinic)
+    assert f'Raised <time datetime="{_iso(clinic, stored.submitted_at)}">' in page
+
+
+def test_flags_are_shown_open_first_then_newest_first(clinic: Clinic) -> None:
+    world = clinic.world
+    catalogue = runtime(world.app).clinical.instruments
+    clinician, patient = world.as_(clinic.clinician), world.as_(clinic.patient)
+    earlier, later = utcnow() - timedelta(days=2), utcnow() - timedelta(days=1)
+    for when, item9 in ((earlier, 1), (later, 3)):
+        row = questionnaires.assign(
+            clinician, catalogue, clinic.course.id, "phq9", "once", when - timedelta(hours=1)
+        )
+        answers: dict[str, object] = {f"q{n}": 0 for n in range(1, 9)} | {"q9": item9}
+        questionnaires.submit(patient, catalogue, row.id, answers, when)
+        questionnaires.end_assignment(clinician, row.id, when)
+    world.commit()
+
+    def shown() -> list[tuple[str | None, object, bool]]:
+        flags = questionnaires.course_measures(clinician, catalogue, clinic.course.id).flags
+        world.commit()
+        return [(f.instrument_id, f.raised_at, f.acknowledged_at is None) for f in flags]
+
+    assert shown() == [("phq9", later, True), ("phq9", earlier, True)]
+    newest = questionnaires.course_measures(clinician, catalogue, clinic.course.id).flags[0]
+    questionnaires.acknowledge(clinician, newest.id)
+    world.commit()
+    assert shown() == [("phq9", earlier, True), ("phq9", later, False)]
+
+
+def test_init_seals_flags_stored_in_clear_by_earlier_versions_once(
+    clinic: Clinic, settings: Settings
+) -> None:
+    _raise_a_flag(clinic)
+    (stored,) = _responses(clinic)
+    before = _flag_page(clinic)
+    # A flag as versions before 0013 stored it: its response and time in clear.
+    with runtime(clinic.world.app).database.session(write=True) as s:
+        s.execute(
+            update(SafetyFlag).values(
+                source=None,
+                legacy_response_id=stored.id,
+                legacy_raised_at=stored.submitted_at,
+            )
+        )
+        s.commit()
+    old_style = _flag_page(clinic)  # shown all the same until init seals it
+    assert "(answered 2)" in old_style
+    assert f'datetime="{_iso(clinic, stored.submitted_at)}"' in old_style
+
+    assert "sealed what raised 1 safety flags" in initialise(settings)
+    (flag,) = _flags(clinic)
+    assert flag.legacy_response_id is None and flag.legacy_raised_at is None
+    assert flag.source is not None
+    with runtime(clinic.world.app).database.session() as s:
+        vault = Vault(s, runtime(clinic.world.app).ring)
+        source = json.loads(vault.open_column(flag, "source", clinic.patient.id))
+    assert source["response_id"] == str(stored.id) and source["instrument_id"] == "phq9"
+    assert datetime.fromisoformat(source["raised_at"]) == stored.submitted_at
+    assert _flag_page(clinic) == before
+
+    assert not [m for m in initialise(settings) if "safety flags" in m]  # nothing left to do
+    assert _flags(clinic)[0].source == flag.source

@@ -48,19 +48,22 @@ def test_the_check_finds_an_undeclared_binary_column() -> None:
 # What the security model says is sealed, with which key scope, and through which
 # tables a row reaches the person whose key seals it: written out here on its own,
 # so a model that loses a declaration, or gains one, fails this test.
-J, N = KeyScope.JOURNAL, KeyScope.NOTES
+J, N, A = KeyScope.JOURNAL, KeyScope.NOTES, KeyScope.ADMIN
 EXPECTED = {
     "comments": (("quote", "body"), J, ("courses",)),
     "courses": (("indication",), J, ()),
     "drafts": (("content",), J, ("courses",)),
     "entries": (("title", "body", "mood"), J, ("courses",)),
     "entry_revisions": (("title", "body", "mood"), J, ("entries", "courses")),
+    # An erasure's reason outlives the patient's keys: the erasing admin's key.
+    "erasures": (("reason",), A, ()),
     "intention_outcomes": (("reflection",), J, ("courses",)),
     "intentions": (("text",), J, ("courses",)),
     "note_disclosures": (("reason",), N, ("courses",)),
     "psychotherapy_notes": (("body",), N, ("courses",)),
     "questionnaire_responses": (("result",), J, ("courses",)),
-    "safety_flags": (("detail",), J, ("courses",)),
+    # What raised a flag (response, questionnaire, rule, time), not only its words.
+    "safety_flags": (("detail", "source"), J, ("courses",)),
     "screenings": (("content",), J, ("courses",)),
     "session_records": (("content",), J, ("courses",)),
     "themes": (("name",), J, ("courses",)),
@@ -76,6 +79,7 @@ def test_the_declaration_seals_what_the_security_model_says() -> None:
     assert derived == EXPECTED
     owners = {t.model.__tablename__: str(t.owner) for t in SEALED}
     assert owners.pop("totp_credentials") == "TotpCredential.user_id"
+    assert owners.pop("erasures") == "Erasure.erased_by"
     assert set(owners.values()) == {"Course.patient_id"}
     # A wrapped data key is binary but not content: declared plain, never sealed.
     assert PLAIN_BYTES in DataKey.__table__.c.wrapped.info

@@ -3,7 +3,9 @@ scored from the instrument's definition file, stored encrypted, drawn as trends.
 
 A safety flag (PHQ-9 item 9 above zero) is raised the moment the answers are
 saved: it shows on the caseload and the course until a clinician acknowledges
-it, and the patient is shown the clinic's crisis resources at once.
+it, and the patient is shown the clinic's crisis resources at once. What raised
+a flag (its response, questionnaire, rule and time) is sealed; the caseload
+counts open flags per course from the clear rows alone.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from journal.models import (
     Course,
     CourseStatus,
     DosingSession,
+    KeyScope,
     QuestionnaireAssignment,
     QuestionnaireResponse,
     SafetyFlag,
@@ -72,6 +75,7 @@ class ResponseView:
 class FlagView:
     id: uuid.UUID
     detail: str
+    instrument_id: str | None  # None only for a flag from before 0013 not yet sealed
     raised_at: datetime
     acknowledged_by: str | None
     acknowledged_at: datetime | None
@@ -284,15 +288,12 @@ def submit(
     work.db.flush()
     safety = [f for f in result.flags if f.kind is FlagKind.SAFETY]
     for flag in safety:
-        row = SafetyFlag(
-            id=new_id(),
-            course_id=assignment.course_id,
-            response_id=response.id,
-            raised_at=now,
-            version=1,
-        )
+        row = SafetyFlag(id=new_id(), course_id=assignment.course_id, version=1)
         row.detail = work.vault.seal_column(
             row, "detail", owner, f"{instrument.short_title}: {flag.label} (answered {flag.value})"
+        )
+        row.source = work.vault.seal_column(
+            row, "source", owner, _source_json(response.id, instrument.id, flag.id, now)
         )
         work.db.add(row)
     audit.record(
@@ -304,6 +305,24 @@ def submit(
         subject_id=owner,
     )
     return Submitted(result, bool(safety))
+
+
+def _source_json(
+    response_id: uuid.UUID | None,
+    instrument_id: str | None,
+    rule_id: str | None,
+    raised_at: datetime,
+) -> str:
+    """What raised a flag, sealed in `safety_flags.source`: nothing of it stays in clear.
+    (A flag sealed from a clear row of before 0013 has no rule id: that row had none.)"""
+    return json.dumps(
+        {
+            "response_id": None if response_id is None else str(response_id),
+            "instrument_id": instrument_id,
+            "rule_id": rule_id,
+            "raised_at": raised_at.isoformat(),
+        }
+    )
 
 
 def _result_json(result: ScoreResult) -> str:
@@ -419,7 +438,9 @@ def course_responses(
 
 
 def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagView]:
-    """Every safety flag on the course, open ones first (clinicians only)."""
+    """Every safety flag on the course, open ones first, newest first within each
+    (clinicians only). When a flag was raised is sealed, so the course's flags are
+    opened and ordered here, in one query as before."""
     if not access.as_clinician:
         return []
     owner = access.course.patient_id
@@ -427,12 +448,52 @@ def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagVi
         select(SafetyFlag, User.name)
         .outerjoin(User, User.id == SafetyFlag.acknowledged_by)
         .where(SafetyFlag.course_id == access.course.id)
-        .order_by(SafetyFlag.acknowledged_at.is_not(None), SafetyFlag.raised_at.desc())
     ).all()
-    return [
-        FlagView(f.id, vault.open_column(f, "detail", owner), f.raised_at, name, f.acknowledged_at)
-        for f, name in rows
-    ]
+    flags = []
+    for f, name in rows:
+        instrument_id, raised_at = _opened_source(vault, f, owner)
+        detail = vault.open_column(f, "detail", owner)
+        flags.append(FlagView(f.id, detail, instrument_id, raised_at, name, f.acknowledged_at))
+    flags.sort(key=lambda f: f.raised_at, reverse=True)
+    flags.sort(key=lambda f: f.acknowledged_at is not None)  # stable: open ones first
+    return flags
+
+
+def _opened_source(vault: Vault, flag: SafetyFlag, owner: uuid.UUID) -> tuple[str | None, datetime]:
+    """The questionnaire and the time that raised a flag. A row from before 0013 that
+    `flask init` has not sealed yet still has its time in clear: it is shown all the same."""
+    if flag.source is None and flag.legacy_raised_at is not None:
+        return None, flag.legacy_raised_at
+    source = json.loads(vault.open_column(flag, "source", owner))
+    return source["instrument_id"], datetime.fromisoformat(source["raised_at"])
+
+
+def seal_clear_flags(db: Session, vault: Vault) -> int:
+    """Seal what raised each flag stored in clear by a version before 0013 (the
+    response, and through it the questionnaire, and the time) and empty the clear
+    columns. Run by `flask init` after migrating; a second run finds nothing to do.
+    Returns how many flags it sealed."""
+    vault = vault.for_scope(KeyScope.JOURNAL)
+    rows = db.execute(
+        select(SafetyFlag, Course.patient_id, QuestionnaireResponse.instrument_id)
+        .join(Course, Course.id == SafetyFlag.course_id)
+        .outerjoin(QuestionnaireResponse, QuestionnaireResponse.id == SafetyFlag.legacy_response_id)
+        .where(
+            SafetyFlag.legacy_response_id.is_not(None) | SafetyFlag.legacy_raised_at.is_not(None)
+        )
+    ).all()
+    for flag, owner, instrument_id in rows:
+        if flag.source is None:
+            assert flag.legacy_raised_at is not None  # NOT NULL before 0013
+            flag.source = vault.seal_column(
+                flag,
+                "source",
+                owner,
+                _source_json(flag.legacy_response_id, instrument_id, None, flag.legacy_raised_at),
+            )
+        flag.legacy_response_id = flag.legacy_raised_at = None
+    db.flush()
+    return len(rows)
 
 
 @atomic

@@ -37,6 +37,9 @@ class KeyScope(StrEnum):
 
     JOURNAL = "journal"
     NOTES = "notes"  # psychotherapy notes: a key of their own, never the journal's
+    # What an admin records about a patient that must outlive the patient's keys (an
+    # erasure's reason): sealed with the admin's own key of this scope.
+    ADMIN = "admin"
 
 
 class ThemeKind(StrEnum):

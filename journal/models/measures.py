@@ -1,8 +1,9 @@
 """Questionnaires assigned on a course, the answers given, and safety flags.
 
 Answers, scores and bands are encrypted (one JSON blob per response). A
-safety flag's row is in clear so the caseload can count open flags without
-keys; what raised it is encrypted.
+safety flag's row says in clear only that its course has a flag and whether a
+clinician acknowledged it, so the caseload can count open flags without keys;
+what raised it (which response, questionnaire and rule, and when) is encrypted.
 """
 
 from __future__ import annotations
@@ -50,18 +51,25 @@ class QuestionnaireResponse(UUIDPrimaryKey, Base):
 
 
 class SafetyFlag(UUIDPrimaryKey, Base):
-    """Raised by a questionnaire answer; stays until a clinician acknowledges it."""
+    """Raised by a questionnaire answer; stays until a clinician acknowledges it.
+
+    Nothing in clear points to what raised it: a link to the response, or the
+    response's time, would name the questionnaire (questionnaire_responses keeps
+    its instrument id in clear), so both are sealed in `source`."""
 
     __tablename__ = "safety_flags"
 
     course_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("courses.id", ondelete="CASCADE"), index=True
     )
-    response_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("questionnaire_responses.id", ondelete="CASCADE")
-    )
-    detail: Mapped[bytes] = sealed()  # what raised it
-    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[bytes] = sealed()  # the words the clinician reads: questionnaire, item, answer
+    # JSON: response_id, instrument_id, rule_id (the flag rule), raised_at. NULL only on
+    # a row from before revision 0013 until `flask init` seals it (seal_clear_flags).
+    source: Mapped[bytes | None] = sealed()
     acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
+    # In clear before revision 0013 (then `response_id` and `raised_at`): `flask init`
+    # seals them into `source` and empties them. Always NULL afterwards; never written.
+    legacy_response_id: Mapped[uuid.UUID | None]
+    legacy_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

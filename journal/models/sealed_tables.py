@@ -5,7 +5,8 @@ sealed tables from here; nothing keeps a copy of it by hand.
 
 Whose key seals a row follows from the schema: the patient of the row's course
 (through its entry, for an entry's earlier versions), or the row's own user for
-rows outside a course (a two-factor secret).
+rows outside a course (a two-factor secret), unless the declaration names the
+row's column that holds the owner (an erasure's reason: the admin who erased).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from journal.db import Base
 from journal.models.courses import Course
 from journal.models.enums import KeyScope
 from journal.models.journal import Entry
-from journal.models.sealed import SEALED
+from journal.models.sealed import SEALED, SEALED_OWNER
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,9 @@ class SealedTable:
     scope: KeyScope = KeyScope.JOURNAL
 
 
-def _owner(model: Any) -> tuple[Any, tuple[Any, ...]]:
+def _owner(model: Any, declared: str | None = None) -> tuple[Any, tuple[Any, ...]]:
+    if declared is not None:
+        return getattr(model, declared), ()
     if model is Course:
         return Course.patient_id, ()
     if hasattr(model, "course_id"):
@@ -56,7 +59,10 @@ def sealed_tables() -> tuple[SealedTable, ...]:
         scopes = {c.info[SEALED] for c in columns}
         if len(scopes) != 1:
             raise TypeError(f"{mapper.class_.__name__} mixes key scopes in one row")
-        owner, joins = _owner(mapper.class_)
+        declared = {c.info.get(SEALED_OWNER) for c in columns}
+        if len(declared) != 1:
+            raise TypeError(f"{mapper.class_.__name__} mixes owners in one row")
+        owner, joins = _owner(mapper.class_, declared.pop())
         names = tuple(c.key for c in columns)
         found.append(SealedTable(mapper.class_, names, owner, joins, scopes.pop()))
     return tuple(found)
