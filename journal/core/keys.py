@@ -8,6 +8,10 @@ from sqlalchemy.orm import Session
 from journal.crypto import KeyFileError, MasterKeyRing
 from journal.models import DataKey, MasterKeyRecord
 
+# In a backup file only (journal.maintenance): the id of the backup keys its data keys
+# are wrapped with. `restore` unwraps them and drops the table.
+SEALED_BACKUP_TABLE = "sealed_backup"
+
 
 class NotInitialised(Exception):
     """The database has no tables yet."""
@@ -30,8 +34,14 @@ def verify_master_keys(db: Session, ring: MasterKeyRing) -> None:
     Every master key that still wraps a data key must be in the file and match
     its stored check value; the file's active key must be registered.
     """
-    if not inspect(db.connection()).has_table(MasterKeyRecord.__tablename__):
+    tables = inspect(db.connection())
+    if not tables.has_table(MasterKeyRecord.__tablename__):
         raise NotInitialised("the database is not initialised; run 'flask --app journal init'")
+    if tables.has_table(SEALED_BACKUP_TABLE):
+        raise KeyFileError(
+            "the database is a backup copy whose data keys are sealed with the backup keys; "
+            "put a backup in place with 'flask --app journal restore', not by copying it"
+        )
     records = {r.id: r for r in db.scalars(select(MasterKeyRecord))}
     in_use = set(db.scalars(select(DataKey.master_key_id).distinct()))
     for key_id in in_use | ({ring.active_id} & records.keys()):
