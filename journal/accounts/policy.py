@@ -137,12 +137,14 @@ def can_edit_entry(access: CourseAccess, entry: Entry) -> bool:
 
 
 def visibilities_for(role: Role) -> list[Visibility]:
-    """Levels a writer may choose: patients never write clinician-only entries,
-    clinicians write no private entries on a patient's course."""
+    """Levels a writer may choose, the first preselected: patients never write
+    clinician-only entries, clinicians write no private entries on a patient's course.
+    A clinician's note stays among clinicians unless they choose to let the patient
+    read it; a patient's entry goes to the care team unless they keep it private."""
     if role == Role.PATIENT:
         return [Visibility.CARE_TEAM, Visibility.PRIVATE]
     if role == Role.CLINICIAN:
-        return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY]
+        return [Visibility.CLINICIAN_ONLY, Visibility.CARE_TEAM]
     return []
 
 

@@ -14,6 +14,12 @@ from journal.journaling.intentions import IntentionView, OutcomeInput
 from journal.models import DosingSession, OutcomeStatus, Phase, Visibility
 from journal.web.filters import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
 
+# A clinician chooses between two levels, named by what they mean for the patient.
+CLINICIAN_VISIBILITY_LABELS = {
+    Visibility.CLINICIAN_ONLY: "Clinicians only: the patient cannot read this",
+    Visibility.CARE_TEAM: "Shared: the patient can read this",
+}
+
 
 class EntryForm(FlaskForm):
     phase = SelectField("Phase", choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase])
@@ -50,7 +56,10 @@ class EntryForm(FlaskForm):
         sessions: Sequence[DosingSession],
         visibilities: list[Visibility],
         label: Callable[[datetime], str],
+        *,
+        for_clinician: bool = False,
     ) -> None:
+        """`visibilities` in policy's order: the first is preselected on a new entry."""
         self.session_id.choices = [SelectChoice("", "Let the journal choose by date")] + [
             SelectChoice(
                 str(s.id),
@@ -58,9 +67,8 @@ class EntryForm(FlaskForm):
             )
             for s in sessions
         ]
-        self.visibility.choices = [
-            SelectChoice(v.value, VISIBILITY_LABELS[v]) for v in visibilities
-        ]
+        labels = CLINICIAN_VISIBILITY_LABELS if for_clinician else VISIBILITY_LABELS
+        self.visibility.choices = [SelectChoice(v.value, labels[v]) for v in visibilities]
         if not self.visibility.data and visibilities:
             self.visibility.data = visibilities[0].value
         if not self.builds_on.choices:

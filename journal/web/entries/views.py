@@ -30,7 +30,10 @@ def _prepare_form(
     db = context.db()
     access = policy.course_access(db, context.user(), course_id)
     form.set_choices(
-        courses.list_sessions(db, course_id), policy.visibilities_for(access.user.role), when
+        courses.list_sessions(db, course_id),
+        policy.visibilities_for(access.user.role),
+        when,
+        for_clinician=access.as_clinician,
     )
     refs = intentions.readable_intention_refs(db, access, among=_named_intentions())
     earlier = [i for i, e in refs if e != editing]

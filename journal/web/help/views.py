@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from flask import Blueprint, has_request_context, render_template
+from flask_login import current_user
+
+from journal import crisis
+from journal.accounts import policy
+from journal.web import context
+
+bp = Blueprint("help", __name__)
+
+
+@bp.get("/help")
+def page() -> str:
+    """Public (journal/web/security.py): the sign-in page and every page link here."""
+    return render_template("help/page.html")
+
+
+@bp.app_template_global("crisis_help")
+def crisis_help() -> crisis.CrisisHelp:
+    """The emergency number and lines, for this page and the crisis message."""
+    return crisis.help_for(context.runtime().settings)
+
+
+@bp.app_context_processor
+def _setup_notice() -> dict[str, object]:
+    """On the admin's pages: which crisis settings are still the shipped defaults."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return {"crisis_defaults": []}
+    if not policy.administers(context.user()):
+        return {"crisis_defaults": []}
+    return {"crisis_defaults": crisis.defaults_in_place(context.runtime().settings)}
