@@ -1,0 +1,40 @@
+"""E-mail the journal sends: one row per message, so none is lost or sent twice.
+
+A row is written in the transaction that causes the message; the worker claims it
+(pending -> sending), sends it and marks it sent, dropping its text. What stays is
+who it went to, what kind it was and when: never its words, which may hold a
+one-time link.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
+
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+
+
+class Message(UUIDPrimaryKey, Base):
+    __tablename__ = "messages"
+
+    # What makes a message one of a kind ("invite:<link id>", "reminder:<session>:<day>"):
+    # a second row with the same key cannot be written.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)  # dropped once sent
+    status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))  # the error's kind only
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""Reaching people outside the app: the e-mail the worker sends, and when."""
