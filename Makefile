@@ -3,12 +3,15 @@ VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
-WORKERS ?= 2
+# One worker: the counts of failed sign-ins and of writes then live in its memory, with
+# nothing else to install. More workers need them shared (gunicorn refuses otherwise):
+#   JOURNAL_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 make run WORKERS=2
+WORKERS ?= 1
 PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
 JOBS ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench
+.PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench test-review
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +24,10 @@ install: $(BIN)/.installed
 ## Set up on first run (instance folder, keys, database, demo clinic) and serve the app.
 run: install
 	$(BIN)/flask --app journal init --demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - 'journal:create_app()'
+	@echo "Serving on http://$(HOST):$(PORT)/ with the worker that sends e-mail (Ctrl-C stops both)"
+	@$(BIN)/flask --app journal worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --workers $(WORKERS) --worker-class journal.serving.SyncWorker --bind $(HOST):$(PORT) --access-logfile - 'journal:create_app()'
 
 ## Everything CI checks: lint, types, the whole suite on SQLite, then on PostgreSQL the
 ## tests that depend on the database (plus a smoke run of the rest); `JOBS` processes each.
@@ -40,6 +45,10 @@ checks: lint typecheck test-sqlite test-postgres
 
 system:
 	bash .ci/system
+
+## The tests that replay the outside security review's findings (issue 15).
+test-review: install
+	$(BIN)/pytest -m security_review -n $(JOBS)
 
 lint: install
 	$(BIN)/ruff check journal tests migrations bench

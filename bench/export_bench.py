@@ -41,7 +41,7 @@ from journal.crypto import MasterKeyRing
 from journal.db import Database
 from journal.journaling import entries, themes
 from journal.journaling.entries import EntryInput
-from journal.models import Phase, Role, SessionStatus, Visibility
+from journal.models import Phase, Referral, Role, SessionStatus, Visibility
 from journal.review import comments, notes, review
 from journal.review.comments import CommentInput
 from journal.runtime import Runtime
@@ -138,6 +138,7 @@ def build_course(app: Flask, entries_count: int, sessions: int) -> tuple[str, st
             role=Role.PATIENT,
             password=PASSWORD,
         )
+        db.add(Referral(patient_id=patient.id, clinician_id=clinician.id))  # the intake's
         course = courses.create_course(
             work.acting_as(Actor(clinician)),
             patient_email=patient.email,

@@ -206,6 +206,7 @@ def generate(
     initialise(settings)
     database = Database(settings.database_url)
     ring = MasterKeyRing.load(settings.master_key_path)
+    database.session_info[twofactor.RECOVERY_CODE_KEY] = ring.recovery_code_key
     params = settings.argon2
     hashed = Passwords(
         time_cost=params.time_cost,

@@ -30,7 +30,7 @@ from journal.config import Argon2Params, Settings
 from journal.core.actor import Actor
 from journal.journaling import entries, search
 from journal.journaling.entries import EntryInput
-from journal.models import Phase, Role, Visibility
+from journal.models import Phase, Referral, Role, Visibility
 from journal.runtime import build_runtime
 
 WORDS = [
@@ -97,6 +97,7 @@ def build(
             role=Role.PATIENT,
             password=PASSWORD,
         )
+        db.add(Referral(patient_id=patient.id, clinician_id=clinician.id))  # the intake's
         course = courses.create_course(
             work.acting_as(actor),
             patient_email=patient.email,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from journal import cli, web
+from journal import cli, crisis, web
 from journal.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from journal.runtime import build_runtime
+
+log = logging.getLogger("journal.help")
 
 
 def build_app(settings: Settings | None = None) -> Flask:
@@ -44,10 +48,24 @@ def build_app(settings: Settings | None = None) -> Flask:
         )
     app.extensions["journal"] = runtime
     if settings.trusted_proxies:
-        # Behind N reverse proxies: take the client address and scheme from their headers.
+        # Behind N reverse proxies: the client address is the Nth from the right of
+        # X-Forwarded-For (what the proxies added; anything the client sent is further
+        # left) and the scheme is theirs. Not the host: links use base_url.
         n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
     web.init_app(app)
     cli.register(app)
+    _warn_of_default_crisis_help(settings)
     return app
+
+
+def _warn_of_default_crisis_help(settings: Settings) -> None:
+    """Until the clinic sets its own, patients in distress see the shipped crisis help."""
+    defaults = crisis.defaults_in_place(settings)
+    if defaults:
+        log.warning(
+            "the crisis help patients see is still the shipped default; set your clinic's "
+            "own in instance/config.toml (docs/clinical-content.md): %s",
+            "; ".join(defaults),
+        )

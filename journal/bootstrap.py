@@ -1,7 +1,9 @@
 """First-run set-up: the instance folder, secret key, master key and schema.
 
 Idempotent: run it again and it creates only what is missing, upgrades the
-schema, and checks that the key file belongs to the database.
+schema, checks that the key file belongs to the database, keys any recovery
+code still stored the old way, and seals what earlier versions kept in clear (what
+raised a safety flag, an erasure's reason).
 """
 
 from __future__ import annotations
@@ -13,9 +15,15 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from journal.accounts.erasure import seal_clear_reasons
+from journal.accounts.twofactor import upgrade_recovery_codes
+from journal.clinical.questionnaires import seal_clear_flags
 from journal.config import PROJECT_ROOT, ConfigError, Settings
 from journal.core.keys import NotInitialised, register_master_key, verify_master_keys
+from journal.core.vault import Vault
 from journal.crypto import KeyFileError, MasterKeyRing, create_key_file
+from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
+from journal.crypto.backup_keys import create_backup_keys
 from journal.db import Database
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -40,6 +48,10 @@ def ensure_instance(settings: Settings) -> list[str]:
         settings.master_key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         create_key_file(settings.master_key_path)
         made.append(f"master key {settings.master_key_path}")
+    backup_keys = settings.master_key_path.parent / BACKUP_KEYS_FILE
+    if not backup_keys.exists():  # beside the master key: the key folder's backup carries both
+        create_backup_keys(backup_keys)
+        made.append(f"backup keys {backup_keys}")
     return made
 
 
@@ -104,7 +116,21 @@ def initialise(settings: Settings, database: Database | None = None) -> list[str
         with database.session(write=True) as db:
             register_master_key(db, ring)
             verify_master_keys(db, ring)
+            assert ring.recovery_code_key is not None  # the audit key was added above
+            keyed = upgrade_recovery_codes(db, ring.recovery_code_key)
+            # Values in clear before revision 0013, which holds no keys: sealed here.
+            vault = Vault(db, ring)
+            flags = seal_clear_flags(db, vault)
+            reasons = seal_clear_reasons(db, vault)
             db.commit()
+        if keyed:  # codes stored as bare SHA-256 digests before they were keyed
+            made.append(f"keyed hashes of {keyed} recovery codes")
+        if flags or reasons:
+            database.checkpoint()  # no frame of the clear values left in SQLite's -wal file
+        if flags:
+            made.append(f"sealed what raised {flags} safety flags")
+        if reasons:
+            made.append(f"sealed {reasons} erasure reasons")
     except (KeyFileError, NotInitialised) as exc:
         raise ConfigError(str(exc)) from None
     finally:

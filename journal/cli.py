@@ -15,13 +15,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from journal import keyrotation
-from journal.accounts import accounts, audit, courses
+from journal.accounts import accounts, audit, courses, invitations
 from journal.bootstrap import initialise
 from journal.config import ConfigError, load_settings
 from journal.core.actor import Actor
 from journal.core.errors import ValidationError
+from journal.core.queue import IMMEDIATE, QUEUE_FILE
 from journal.demo import DemoLogins, create_demo_clinic
-from journal.maintenance import backup, restore
+from journal.maintenance import backup, restore, retire_backups
 from journal.models import Role
 from journal.runtime import Runtime, build_runtime
 
@@ -96,6 +97,10 @@ def _safe_url(url: str) -> str:
     return url.split("@")[-1] if "@" in url else url
 
 
+def _queue_where(rt: Runtime) -> str:
+    return rt.settings.queue_url or str(rt.settings.instance_path / QUEUE_FILE)
+
+
 def _runtime() -> Runtime:
     rt: Runtime = current_app.extensions["journal"]
     return rt
@@ -142,6 +147,31 @@ def register(app: Flask) -> None:
         if temp:
             click.echo(f"temporary password (shown once): {temp}")
 
+    @app.cli.command("password-link")
+    @click.argument("email")
+    def password_link_command(email: str) -> None:
+        """Print a one-time link for the account to choose its password (audited): for
+        the server's operator to pass on in person when e-mail does not work."""
+        rt = _runtime()
+        with rt.work(write=True) as work:
+            try:
+                user, url = invitations.operator_link(work, email)
+            except ValidationError as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(f"one-time link for {user.email} (pass it on in person): {url}")
+
+    @app.cli.command("worker")
+    @click.option("--threads", default=2, show_default=True, help="Jobs run at the same time.")
+    def worker_command(threads: int) -> None:
+        """Run the task queue's jobs (sending e-mail) and its periodic scan, in the
+        foreground until stopped (Ctrl-C, or SIGTERM from the service manager)."""
+        rt = _runtime()
+        if rt.settings.queue_url == IMMEDIATE:
+            raise click.ClickException("queue_url is immediate://: jobs run where they are made")
+        click.echo(f"worker: {threads} threads on the queue in {_safe_url(_queue_where(rt))}")
+        consumer = rt.queue.create_consumer(workers=threads, worker_type="thread", periodic=True)
+        consumer.run()
+
     audit_group = click.Group("audit", help="The audit trail.")
     app.cli.add_command(audit_group)
 
@@ -161,14 +191,18 @@ def register(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(destination: Path) -> None:
-        """Write a consistent copy of the (SQLite) database; the keys are not in it."""
+        """Write a consistent copy of the (SQLite) database, its data keys sealed with
+        the backup keys (erasing a patient deletes theirs); no key is in it."""
         rt = _runtime()
         try:
-            backup(rt.settings, destination)
+            tree = backup(rt.settings, destination)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
         _audit(rt, "backup")
-        click.echo(f"backup written to {destination} (keys are backed up separately)")
+        click.echo(
+            f"backup written to {destination}; its data keys are sealed with the backup "
+            f"keys {tree} of the key folder, which is backed up separately"
+        )
 
     keys_group = click.Group("keys", help="Master and data keys: rotate and verify.")
     app.cli.add_command(keys_group)
@@ -213,6 +247,27 @@ def register(app: Flask) -> None:
             f"{result.deleted_keys} old keys deleted"
         )
 
+    @keys_group.command("retire-backups")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    @with_appcontext
+    def retire_backups_command(yes: bool) -> None:
+        """New backup keys: no backup taken so far can be restored with this key folder."""
+        if not yes:
+            click.confirm(
+                "No backup taken so far will open with this key folder any more. Go on?",
+                abort=True,
+            )
+        rt = _runtime()
+        try:
+            keys = retire_backups(rt.settings)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        _audit(rt, "keys.retire_backups")
+        click.echo(
+            f"backup keys {keys.tree_id} in use; earlier backups no longer open. "
+            "Take a backup and back up instance/keys/ now."
+        )
+
     @keys_group.command("verify")
     @with_appcontext
     def keys_verify_command() -> None:
@@ -243,6 +298,9 @@ def register(app: Flask) -> None:
             first = accounts.find_user_by_email(work.db, clinician_emails[0], Role.CLINICIAN)
             if first is None:
                 raise click.ClickException(f"no clinician account {clinician_emails[0]}")
+            patient = accounts.find_user_by_email(work.db, patient_email, Role.PATIENT)
+            if patient is not None:  # the operator acts as the clinic's intake
+                invitations.refer(work, patient, first, operator=True)
             try:
                 course = courses.create_course(
                     work.acting_as(Actor(first)),

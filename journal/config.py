@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from limits import parse_many
+
+from journal import crisis
+from journal.crisis import DEFAULT_CRISIS_RESOURCES, CrisisLine
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 MIN_SECRET_KEY_CHARS = 32
+# Forms one signed-in person may send (Flask-Limiter's notation): more than a person
+# types, less than a script sends. "off" is for benchmarks, which write as fast as they can.
+DEFAULT_WRITE_LIMIT = "60 per minute;1000 per day"
+WRITE_LIMIT_OFF = "off"
 
 
 class ConfigError(Exception):
@@ -33,14 +42,6 @@ class Argon2Params:
     parallelism: int = 2
 
 
-# Shown to a patient whose answers raise a safety flag; each clinic sets its own
-# (`crisis_resources` in instance/config.toml, or JOURNAL_CRISIS_RESOURCES).
-DEFAULT_CRISIS_RESOURCES = (
-    "If you are in danger or thinking about ending your life, call your local "
-    "emergency number now, or go to the nearest emergency department."
-)
-
-
 @dataclass(frozen=True)
 class Settings:
     instance_path: Path
@@ -48,14 +49,34 @@ class Settings:
     master_key_path: Path
     secret_key_path: Path
     clinic_name: str = "KAP journal"
-    crisis_resources: str = DEFAULT_CRISIS_RESOURCES
+    crisis_resources: str = DEFAULT_CRISIS_RESOURCES  # journal/crisis.py
+    # Get help now (/help): empty means the shipped default (journal/crisis.py).
+    crisis_locale: str = ""  # "us", "fr", "qc" or one of crisis_lines; empty: "us"
+    crisis_lines: tuple[CrisisLine, ...] = ()  # the clinic's own, by locale
+    emergency_number: str = ""  # empty: the locale's (911, 112)
     timezone: str = "UTC"
     max_request_bytes: int = 1024 * 1024
     https: bool = False
     trusted_proxies: int = 0
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "journal"
+    write_limit: str = DEFAULT_WRITE_LIMIT
     argon2: Argon2Params = field(default_factory=Argon2Params)
+    # The address people reach the journal at: links in e-mails are built from it,
+    # never from a request's Host header (which an attacker chooses).
+    base_url: str = "http://127.0.0.1:5000"
+    mail_from: str = "KAP journal <journal@localhost>"
+    smtp_host: str = ""  # empty: messages are kept in instance/outbox/
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # or "tls" (implicit TLS, port 465) or "none"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    # Who agrees before the admin's proposed clinician joins an existing care team.
+    care_team_consent: str = "clinician"  # or "patient"
+    invitation_hours: int = 72  # how long an invitation's link works
+    # The task queue: empty for a SQLite file in the instance, or a Redis URL.
+    queue_url: str = ""
+    mail_retry_seconds: int = 30  # the first wait after a failed send; each next one doubles
     testing: bool = False
     development: bool = False  # allows Flask's debug mode; never on a real install
 
@@ -98,12 +119,27 @@ def load_settings(
         secret_key_path=Path(pick("secret_key_file", str(instance / "secret_key"))),
         clinic_name=pick("clinic_name", "KAP journal"),
         crisis_resources=pick("crisis_resources", DEFAULT_CRISIS_RESOURCES),
+        crisis_locale=pick("crisis_locale", "").strip().lower(),
+        crisis_lines=_crisis_lines(file_values.get("crisis_lines"), pick("crisis_locale", "")),
+        emergency_number=pick("emergency_number", "").strip(),
         timezone=pick("timezone", "UTC"),
         https=pick("https", "false").lower() in {"1", "true", "yes"},
         trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),
         ratelimit_storage_uri=pick("ratelimit_storage_uri", "memory://"),
         ratelimit_key_prefix=pick("ratelimit_key_prefix", "journal"),
+        write_limit=pick("write_limit", DEFAULT_WRITE_LIMIT),
         development=pick("development", "false").lower() in {"1", "true", "yes"},
+        base_url=pick("base_url", "http://127.0.0.1:5000").rstrip("/"),
+        mail_from=pick("mail_from", "KAP journal <journal@localhost>"),
+        smtp_host=pick("smtp_host", ""),
+        smtp_port=_int(pick("smtp_port", "587"), "smtp_port"),
+        smtp_security=pick("smtp_security", "starttls"),
+        smtp_user=pick("smtp_user", ""),
+        smtp_password=pick("smtp_password", ""),
+        care_team_consent=pick("care_team_consent", "clinician"),
+        invitation_hours=_int(pick("invitation_hours", "72"), "invitation_hours"),
+        queue_url=pick("queue_url", ""),
+        mail_retry_seconds=_int(pick("mail_retry_seconds", "30"), "mail_retry_seconds"),
     )
     validate(settings)
     return settings
@@ -116,6 +152,27 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"unknown timezone {settings.timezone!r}") from None
     if not settings.database_url.startswith(("sqlite:///", "postgresql")):
         raise ConfigError("database_url must be a sqlite:/// or postgresql URL")
+    if not settings.base_url.startswith(("https://", "http://")):
+        raise ConfigError("base_url must start with https:// (or http:// on a trial install)")
+    if settings.smtp_security not in {"starttls", "tls", "none"}:
+        raise ConfigError("smtp_security must be starttls, tls or none")
+    if settings.care_team_consent not in {"clinician", "patient"}:
+        raise ConfigError("care_team_consent must be clinician or patient")
+    if settings.trusted_proxies < 0:
+        raise ConfigError("trusted_proxies is the number of proxies in front: 0 or more")
+    crisis_problem = crisis.problem(
+        settings.crisis_locale, settings.crisis_lines, settings.emergency_number
+    )
+    if crisis_problem:
+        raise ConfigError(crisis_problem)
+    if settings.write_limit != WRITE_LIMIT_OFF:
+        try:
+            parse_many(settings.write_limit)
+        except ValueError:
+            raise ConfigError(
+                f"write_limit {settings.write_limit!r} is not a limit such as "
+                "'60 per minute;1000 per day' (or 'off')"
+            ) from None
 
 
 def _int(value: str, name: str) -> int:
@@ -123,6 +180,13 @@ def _int(value: str, name: str) -> int:
         return int(value)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _crisis_lines(raw: Any, locale: str) -> tuple[CrisisLine, ...]:
+    try:
+        return crisis.parse_lines(raw, locale.strip().lower())
+    except crisis.CrisisSettingError as exc:
+        raise ConfigError(f"crisis_lines: {exc}") from None
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

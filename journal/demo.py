@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from journal.accounts import accounts, courses
+from journal.accounts import accounts, courses, invitations
 from journal.accounts.passwords import Passwords
 from journal.clinical import prompts, questionnaires, screenings, session_records
 from journal.clinical.instruments import Catalogue
@@ -77,6 +77,10 @@ def create_demo_clinic(
             db, passwords, email=email, name=name, role=role, password=password
         )
         users[email] = user
+    # The clinic's intake refers each patient to the clinician who opens their course.
+    intake = work.acting_as(Actor(users["admin@demo.example"]))
+    invitations.refer(intake, users["jordan@demo.example"], users["rivera@demo.example"])
+    invitations.refer(intake, users["casey@demo.example"], users["okafor@demo.example"])
     rivera = work.acting_as(Actor(users["rivera@demo.example"]))
     jordan = work.acting_as(Actor(users["jordan@demo.example"]))
     course = courses.create_course(

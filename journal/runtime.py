@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from huey import Huey
 
 from journal.accounts.accounts import SessionLimits
 from journal.accounts.audit import AUDIT_KEY
 from journal.accounts.passwords import Passwords
+from journal.accounts.twofactor import RECOVERY_CODE_KEY
 from journal.clinical.content import ClinicalContent, load_clinical_content
 from journal.config import ConfigError, Settings
 from journal.core.actor import Actor
 from journal.core.definitions import DefinitionError
 from journal.core.keys import NotInitialised, verify_master_keys
+from journal.core.queue import build_queue
 from journal.core.work import Work
 from journal.crypto import KeyFileError, MasterKeyRing
 from journal.db import Database
+from journal.notify import jobs
 
 log = logging.getLogger("journal.keys")
 
@@ -58,6 +64,14 @@ class Runtime:
     passwords: Passwords
     session_limits: SessionLimits
     clinical: ClinicalContent  # questionnaires, prompts, screening checklist
+    queue: Huey = field(init=False)
+    enqueue: Callable[[uuid.UUID], None] = field(init=False)  # a message to the worker
+
+    def __post_init__(self) -> None:
+        self.queue = build_queue(self.settings)
+        self.enqueue = jobs.register(
+            self.queue, lambda: self.work(write=True), self.settings.mail_retry_seconds
+        )
 
     @property
     def ring(self) -> MasterKeyRing:
@@ -66,7 +80,13 @@ class Runtime:
     def work(self, *, write: bool, actor: Actor | Callable[[], Actor | None] | None = None) -> Work:
         """A unit of work over this process's database, keys and content."""
         return Work(
-            self.database, self.keys.ring, self.settings, self.clinical, write=write, actor=actor
+            self.database,
+            self.keys.ring,
+            self.settings,
+            self.clinical,
+            write=write,
+            actor=actor,
+            enqueue=self.enqueue,
         )
 
 
@@ -96,6 +116,7 @@ def build_runtime(settings: Settings, clinical: ClinicalContent | None = None) -
             "run 'flask --app journal init' to add one"
         )
     database.session_info[AUDIT_KEY] = ring.audit_key
+    database.session_info[RECOVERY_CODE_KEY] = ring.recovery_code_key
     params = settings.argon2
     passwords = Passwords(
         time_cost=params.time_cost,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import limits.storage.memory
 import psycopg
 import pyotp
 import pytest
@@ -29,15 +31,25 @@ from sqlalchemy.orm import Session
 from journal import create_app
 from journal.accounts import accounts, courses, twofactor
 from journal.bootstrap import ensure_instance, migrate
-from journal.config import Argon2Params, Settings
+from journal.config import WRITE_LIMIT_OFF, Argon2Params, Settings
 from journal.core.actor import Actor
 from journal.core.keys import register_master_key
+from journal.core.queue import IMMEDIATE
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import Base, Database, utcnow
 from journal.demo import create_demo_clinic
-from journal.models import Course, DosingSession, Role, SessionStatus, User
+from journal.models import (
+    CareTeamMember,
+    Course,
+    DosingSession,
+    Referral,
+    Role,
+    SessionStatus,
+    User,
+)
 from journal.runtime import Runtime, build_runtime
+from journal.web import throttle
 from tests.helpers import PASSWORD, Browser, recovery_codes, remember_recovery_codes
 
 BASE_PG_URL = os.environ.get("JOURNAL_TEST_DATABASE_URL", "")
@@ -94,6 +106,8 @@ DIALECT_MODULES = frozenset(
         "test_no_n_plus_one",
         "test_notes",
         "test_query_counts",
+        "test_recovery_codes",
+        "test_erasure_reason",
         "test_review",
         "test_review_at_rest",
         "test_sealed_columns",
@@ -153,6 +167,12 @@ def _settings(instance: Path, url: str) -> Settings:
         master_key_path=instance / "keys" / "master.json",
         secret_key_path=instance / "secret_key",
         argon2=CHEAP_ARGON2,
+        # Access and input tests send hundreds of forms as one person; the limit on
+        # writes is tested on apps of its own (tests/test_throttle.py).
+        write_limit=WRITE_LIMIT_OFF,
+        # Each message is sent as soon as its transaction commits, in the test's own
+        # process; tests/test_worker.py runs the real worker and queue.
+        queue_url=IMMEDIATE,
         testing=True,
     )
 
@@ -274,6 +294,7 @@ def work_in(rt: Runtime, session: Session, actor: Actor) -> Work:
         write=True,
         actor=actor,
         session=session,
+        enqueue=rt.enqueue,
     )
 
 
@@ -331,7 +352,22 @@ class World:
         remember_recovery_codes(user.email, codes)
         return codes
 
+    def refer(self, patient: User, clinician: User) -> None:
+        """The clinic's intake refers the patient to the clinician, who may then open a
+        course for them (an admin's step, not what the tests are about)."""
+        if self.db.get(Referral, (patient.id, clinician.id)) is None:
+            self.db.add(Referral(patient_id=patient.id, clinician_id=clinician.id))
+        self.commit()
+
+    def join_team(self, course: Course, clinician: User) -> None:
+        """Put a clinician on a course's care team, as if the team had agreed to the
+        admin's proposal (tests/test_care_team_consent.py tests that path)."""
+        self.db.add(CareTeamMember(course_id=course.id, clinician_id=clinician.id))
+        self.commit()
+
     def course(self, patient: User, *clinicians: User) -> Course:
+        """A course opened by the first clinician, to whom the intake referred the patient."""
+        self.refer(patient, clinicians[0])
         made = courses.create_course(
             self.as_(clinicians[0]),
             patient_email=patient.email,
@@ -495,3 +531,26 @@ def create_demo(app: Flask) -> str:
         logins = create_demo_clinic(work, rt.passwords, catalogue=rt.clinical.instruments)
     assert logins is not None
     return logins.password
+
+
+class Clock:
+    """The time the rate limiter reads: frozen at a whole second, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """limits' in-memory storage and journal.web.throttle read this clock instead of the
+    machine's, so a test of a wait moves time on instead of sleeping."""
+    fake = Clock()
+    monkeypatch.setattr(limits.storage.memory, "time", fake)
+    monkeypatch.setattr(throttle, "time", fake)
+    return fake

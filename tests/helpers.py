@@ -114,3 +114,23 @@ class Browser:
         response = self.get(url)
         assert response.status_code == 200, (url, response.status_code)
         return response.get_data(as_text=True)
+
+
+LINK_RE = re.compile(r"https?://[^\s/]+(/password/[A-Za-z0-9_-]+)")
+
+
+def mails_to(app: Flask, address: str) -> list[str]:
+    """The bodies of the messages the app sent to `address` (its outbox: no SMTP in tests)."""
+    from journal.core.mail import outbox_messages
+
+    instance = app.extensions["journal"].settings.instance_path
+    return [str(m.get_content()) for m in outbox_messages(instance) if m["To"] == address]
+
+
+def mailed_link(app: Flask, address: str) -> str:
+    """The path of the newest password link sent to `address`."""
+    bodies = mails_to(app, address)
+    assert bodies, f"no message to {address}"
+    found = LINK_RE.search(bodies[-1])
+    assert found, "the message has no password link"
+    return found.group(1)

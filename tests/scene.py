@@ -16,12 +16,14 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from journal.accounts import care_team
 from journal.clinical import questionnaires, screenings, session_records
 from journal.clinical.screening import load_checklist
 from journal.journaling import entries, themes
 from journal.journaling.entries import EntryInput
 from journal.models import (
     CareTeamMember,
+    CareTeamProposal,
     Comment,
     Course,
     DosingSession,
@@ -174,6 +176,8 @@ class Scene:
     # Questionnaire assignments and safety flags: (course, id); they carry no text marker.
     assignments: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
     flags: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
+    # Care-team proposals waiting for agreement: (course, id).
+    proposals: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
 
     @property
     def world(self) -> World:
@@ -295,6 +299,17 @@ def build_scene(clinic: Clinic) -> Scene:
         ("o", clinic.other_course, clinic.other_patient, clinic.other_clinician),
     ):
         add_extras(scene, prefix, course, patient, clinician)
+    # The admin proposes each course's outsider for its care team; nobody agrees yet.
+    for course, outsider in (
+        (clinic.course, clinic.other_clinician),
+        (clinic.other_course, clinic.clinician),
+    ):
+        care_team.propose(world.as_(clinic.admin), course.id, outsider.email)
+        proposal = world.db.scalars(
+            select(CareTeamProposal.id).where(CareTeamProposal.course_id == course.id)
+        ).one()
+        scene.proposals.append((course, proposal))
+    world.commit()
     return scene
 
 
@@ -420,6 +435,9 @@ def snapshot(app: Flask) -> dict[str, object]:
             "themes": s.scalar(select(func.count()).select_from(EntryTheme)),
             "reviews": s.scalar(select(func.count()).select_from(EntryReview)),
             "questionnaires": s.scalar(select(func.count()).select_from(QuestionnaireResponse)),
+            "proposals": sorted(
+                (str(p.id), str(p.decided_at)) for p in s.scalars(select(CareTeamProposal))
+            ),
             "flags": sorted(
                 (str(f.id), str(f.acknowledged_at)) for f in s.scalars(select(SafetyFlag))
             ),

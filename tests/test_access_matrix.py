@@ -16,6 +16,7 @@ a message naming the rule.
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,15 +32,32 @@ from werkzeug.test import TestResponse
 
 from journal.accounts import policy
 from journal.clinical.screening import load_checklist
-from journal.models import DosingSession, Role, User
+from journal.models import (
+    CareTeamMember,
+    CareTeamProposal,
+    Course,
+    DosingSession,
+    Message,
+    Role,
+    User,
+)
 from tests.conftest import Clinic, entry_form, runtime
-from tests.helpers import Browser
+from tests.helpers import PASSWORD, Browser, mailed_link, mails_to
 from tests.scene import Scene, build_scene, leaks, snapshot
 
 # -- the allow-lists: keep them small and explicit ----------------------------
 
 # Reachable without signing in.
-PUBLIC = frozenset({"auth.login", "health.healthz", "static"})
+PUBLIC = frozenset(
+    {
+        "auth.login",
+        "password_links.forgot",  # the same answer whether an address is known or not
+        "password_links.choose",  # opens only with a one-time link's secret
+        "health.healthz",
+        "help.page",  # Get help now: crisis lines for anyone, signed in or not
+        "static",
+    }
+)
 # Pages without object ids that every signed-in role may open.
 EVERYONE_SIGNED_IN = frozenset(
     {
@@ -63,6 +81,7 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.new_course": frozenset({Role.ADMIN}),
     "admin.audit_log": frozenset({Role.ADMIN}),
     "admin.audit_verify": frozenset({Role.ADMIN}),
+    "admin.messages": frozenset({Role.ADMIN}),
     "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),
     "access_log.page": frozenset({Role.PATIENT}),
     "export.my_data": frozenset({Role.PATIENT}),  # the patient's own data, nobody else's
@@ -75,10 +94,11 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
 ADMIN_MANAGES = frozenset(
     {
         "admin.set_active",
-        "admin.reset_password",
+        "admin.send_link",
         "admin.course_team",
         "admin.remove_clinician",
         "admin.erase_user",
+        "admin.message_again",
     }
 )
 # What kind of object each id argument names.
@@ -92,8 +112,11 @@ ID_KINDS = {
     "note_id": "note",
     "assignment_id": "assignment",
     "flag_id": "flag",
+    "proposal_id": "proposal",
+    "message_id": "message",
 }
 STATIC_FILES = ("css/app.css", "no-such-file.css")
+WRONG_TOKEN = "matrix-guess-of-a-password-link"
 ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin")
 
 
@@ -103,7 +126,7 @@ ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinician"
 @dataclass(frozen=True)
 class Argument:
     name: str
-    kind: str  # "id", "choice" or "file"
+    kind: str  # "id", "choice", "file" or "token"
     detail: str | tuple[str, ...] = ""
 
 
@@ -130,6 +153,8 @@ def rule_arguments(rule: Rule) -> list[Argument]:
             found.append(Argument(name, "choice", tuple(sorted(converter.items))))
         elif kind is PathConverter and rule.endpoint == "static" and name == "filename":
             found.append(Argument(name, "file"))
+        elif rule.endpoint == "password_links.choose" and name == "token":
+            found.append(Argument(name, "token"))  # a one-time link's secret: try a wrong one
         else:
             pytest.fail(
                 f"rule {rule.rule} ({rule.endpoint}): argument {name!r} uses the converter "
@@ -236,6 +261,17 @@ class Pools:
             )
             for c, i in scene.flags
         ]
+        proposal_values = [  # decided by a clinician already on the course's care team
+            Value(
+                str(i),
+                f"care-team proposal on course {c.id}",
+                user is None or not (staff and scene.may_see_course(user, c)),
+            )
+            for c, i in scene.proposals
+        ]
+        with runtime(scene.app).database.session() as s:
+            message_ids = list(s.scalars(select(Message.id)))
+        message_values = [Value(str(i), "an e-mail message", True) for i in message_ids]
         miss = Value(str(unknown), "an unknown uuid", True, unknown=True)
         return cls(
             {
@@ -247,6 +283,8 @@ class Pools:
                 "note": [*extra_values["note"], miss],
                 "assignment": [*assignment_values, miss],
                 "flag": [*flag_values, miss],
+                "proposal": [*proposal_values, miss],
+                "message": [*message_values, miss],
             }
         )
 
@@ -267,7 +305,7 @@ class Call:
     url: str
     described: str
     all_unknown: bool
-    static_missing: bool
+    missing: bool  # a static file that does not exist, a password link nobody was sent
 
 
 def calls(rule: Rule, arguments: list[Argument], pools: Pools) -> Iterator[Call]:
@@ -279,6 +317,8 @@ def calls(rule: Rule, arguments: list[Argument], pools: Pools) -> Iterator[Call]
             options.append([(v.text, v) for v in pool])
         elif arg.kind == "choice":
             options.append([(item, None) for item in arg.detail])
+        elif arg.kind == "token":
+            options.append([(WRONG_TOKEN, None)])
         else:
             options.append([(name, None) for name in STATIC_FILES])
     for combo in itertools.product(*options):
@@ -296,7 +336,7 @@ def calls(rule: Rule, arguments: list[Argument], pools: Pools) -> Iterator[Call]
             url=built[1],
             described=described or "no arguments",
             all_unknown=bool(ids) and all(v.unknown for v in ids),
-            static_missing=values.get("filename") == STATIC_FILES[1],
+            missing=values.get("filename") == STATIC_FILES[1] or "token" in values,
         )
 
 
@@ -347,13 +387,13 @@ def judge(
         return f"answered {status}"
     if user is None:
         if kind == "public":
-            wanted = {404} if call.static_missing else {200}
+            wanted = {404} if call.missing else {200}
             return None if status in wanted else f"answered {status}, wanted {wanted}"
         return None if to_login(response) else f"answered {status}, wanted 302 to /login"
     if to_login(response) and rule.endpoint != "auth.logout":
         return "signed the user out"
     if kind == "public":
-        wanted = {404} if call.static_missing else {200}
+        wanted = {404} if call.missing else {200}
     elif kind == "everyone":
         wanted = {
             "home.index": {200, 302},
@@ -482,7 +522,7 @@ def test_judge_rejects_a_foreign_object_shown(clinic: Clinic) -> None:
     response = browser.get(f"/entries/{own.id}")
     assert response.status_code == 200
     rule = next(r for r in scene.app.url_map.iter_rules() if r.endpoint == "entries.view")
-    call = Call(f"/entries/{own.id}", "entry_id=pshared", all_unknown=False, static_missing=False)
+    call = Call(f"/entries/{own.id}", "entry_id=pshared", all_unknown=False, missing=False)
     assert judge("clinician", user, rule, "object", call, response) is not None
     assert leaks(response, {own.current.markers[0]: "pshared title"})
 
@@ -495,3 +535,144 @@ def test_the_matrix_catches_a_broken_care_team_check(
     problems, _ = run_matrix(build_scene(clinic), "other_clinician")
     assert any("courses.timeline" in p and "showing" in p for p in problems), problems[:5]
     assert any("entries.view" in p and "answered 200" in p for p in problems), problems[:5]
+
+
+# -- the admin's two escalation routes, and a clinician reaching for a stranger ------------
+
+
+CSRF_VALUE = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"')
+
+
+def _proposal_of(app: Flask, course_id: uuid.UUID, clinician_id: uuid.UUID) -> uuid.UUID:
+    with runtime(app).database.session() as s:
+        return s.scalars(
+            select(CareTeamProposal.id).where(
+                CareTeamProposal.course_id == course_id,
+                CareTeamProposal.clinician_id == clinician_id,
+            )
+        ).one()
+
+
+@pytest.mark.security_review(finding=1)
+def test_an_admin_who_makes_a_clinician_for_themself_never_reads_the_course(
+    clinic: Clinic,
+) -> None:
+    """Route 1 of the review: make a clinician account, put it on a patient's care team,
+    sign in as it. Every step is refused or reaches nothing."""
+    scene = build_scene(clinic)
+    app, course = scene.app, clinic.course
+    admin = clinic.world.browser(clinic.admin)
+    puppet = "puppet-clinician@clinic.example"
+    r = admin.post(
+        "/admin/users/new", {"name": "Puppet (test)", "email": puppet, "role": "clinician"}
+    )
+    assert r.status_code == 302
+    # 1. No password and no link is shown to the admin, on any page it can open.
+    link = mailed_link(app, puppet)
+    token = link.rsplit("/", 1)[-1]
+    for url in ("/admin/users", "/admin/courses", f"/admin/courses/{course.id}", "/admin/audit"):
+        assert token not in admin.text(url), url
+    # 2. Without the link, the account has no password anyone knows: it cannot sign in.
+    assert Browser(app).login(puppet, PASSWORD).status_code == 200
+    # 3. Put on the care team, it is only proposed: the patient is told at once.
+    with runtime(app).database.session() as s:
+        puppet_id = s.scalars(select(User.id).where(User.email == puppet)).one()
+    r = admin.post(f"/admin/courses/{course.id}", {"email": puppet})
+    assert r.status_code == 302
+    assert str(puppet_id) not in {str(i) for i in _team(app, course.id)}
+    assert any("Puppet (test)" in body for body in mails_to(app, clinic.patient.email))
+    patient = clinic.world.browser(clinic.patient)
+    assert "Puppet (test)" in patient.text(f"/courses/{course.id}")
+    assert "Puppet (test)" in patient.text("/account/access-log")
+    # 4. Signed in as the puppet (say the admin also holds its mailbox), it reads nothing.
+    b = Browser(app)
+    b.get(link)
+    b.post(
+        link,
+        {
+            "password": "puppet strings pulled taut",
+            "confirm_password": "puppet strings pulled taut",
+        },
+    )
+    proposal = _proposal_of(app, course.id, puppet_id)
+    puppet_user = clinic.world.db.get(User, puppet_id)
+    assert puppet_user is not None
+    clinic.world.enrol_second_factor(puppet_user)
+    as_puppet = clinic.world.browser(puppet_user)
+    for url in (
+        f"/courses/{course.id}",
+        f"/entries/{scene['conly'].id}",
+        f"/courses/{course.id}/notes",
+    ):
+        r = as_puppet.get(url)
+        assert r.status_code == 404, url
+        assert not leaks(r, scene.forbidden_markers(puppet_user))
+    # 5. Neither the admin nor the puppet can agree to the proposal.
+    for who in (admin, as_puppet):
+        assert who.post(f"/care-team/proposals/{proposal}/agree").status_code in {403, 404}
+    assert str(puppet_id) not in {str(i) for i in _team(app, course.id)}
+
+
+@pytest.mark.security_review(finding=1)
+def test_an_admin_cannot_take_over_a_patients_account(clinic: Clinic) -> None:
+    """Route 2 of the review: reset the patient's password and sign in as them. The admin
+    can only have a link sent to the patient's own address; the password stays."""
+    app = clinic.world.app
+    admin = clinic.world.browser(clinic.admin)
+    assert admin.post(f"/admin/users/{clinic.patient.id}/reset-password").status_code == 404
+    r = admin.post(f"/admin/users/{clinic.patient.id}/send-link")
+    assert r.status_code == 302
+    page = admin.text("/admin/users")
+    link = mailed_link(app, clinic.patient.email)
+    assert link.rsplit("/", 1)[-1] not in page
+    assert Browser(app).login(clinic.patient.email, PASSWORD).status_code == 302
+    # No web page lets an admin set or see a password of another account.
+    for rule in app.url_map.iter_rules():
+        if str(rule.endpoint).startswith("admin."):
+            assert "password" not in rule.rule, rule.rule
+
+
+@pytest.mark.security_review(finding=3)
+def test_a_clinician_cannot_attach_to_a_patient_not_theirs(clinic: Clinic) -> None:
+    """Opening a course is the way onto a care team: only for a patient the intake referred
+    to the clinician or already on one of their courses, and the refusal says the same
+    for an address that is nobody's."""
+    app = clinic.world.app
+    stranger = clinic.world.user(Role.PATIENT)
+    form = {"started_on": "2031-02-03", "indication": ""}
+    b = clinic.world.browser(clinic.clinician)
+    answers = []
+    for email in (stranger.email, clinic.other_patient.email, "nobody-at-all@clinic.example"):
+        r = b.post("/courses/new", {**form, "patient_email": email})
+        assert r.status_code in {200, 400}
+        page = CSRF_VALUE.sub("", r.get_data(as_text=True))
+        answers.append(page.replace(email, "ADDRESS"))
+    assert answers[0] == answers[1] == answers[2]
+    assert "No patient referred to you" in answers[0]
+    with runtime(app).database.session() as s:
+        assert s.scalars(select(Course).where(Course.patient_id == stranger.id)).first() is None
+    # Referred by the intake, the same clinician opens the course.
+    admin = clinic.world.browser(clinic.admin)
+    admin.post(
+        "/admin/users/new",
+        {
+            "name": "Referred (test)",
+            "email": "referred@clinic.example",
+            "role": "patient",
+            "refer_to": clinic.clinician.email,
+        },
+    )
+    r = b.post("/courses/new", {**form, "patient_email": "referred@clinic.example"})
+    assert r.status_code == 302
+    # A patient already on one of their courses: a second course is fine.
+    r = b.post("/courses/new", {**form, "patient_email": clinic.patient.email})
+    assert r.status_code == 302
+
+
+def _team(app: Flask, course_id: uuid.UUID) -> list[uuid.UUID]:
+    with runtime(app).database.session() as s:
+        return list(
+            s.scalars(
+                select(CareTeamMember.clinician_id).where(CareTeamMember.course_id == course_id)
+            )
+        )

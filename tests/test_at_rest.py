@@ -57,6 +57,7 @@ def written(clinic: Clinic, private_tmp: Path, caplog: pytest.LogCaptureFixture)
     markers = {name: uuid.uuid4().hex for name in FIELDS}
     world = clinic.world
     patient = world.user(Role.PATIENT)
+    world.refer(patient, clinic.clinician)
 
     clinician = world.browser(clinic.clinician)
     r = clinician.post(

@@ -3,19 +3,24 @@ next request; the admin manages accounts and courses without reading content."""
 
 from __future__ import annotations
 
-import html
-import re
 import uuid
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from journal.models import CareTeamMember, Course, DosingSession, Entry, Role, User
+from journal.models import (
+    CareTeamMember,
+    CareTeamProposal,
+    Course,
+    DosingSession,
+    Entry,
+    Role,
+    User,
+)
 from tests.conftest import Clinic, entry_form, new_entry_id, runtime
-from tests.helpers import PASSWORD, Browser
+from tests.helpers import PASSWORD, Browser, mailed_link
 from tests.scene import build_scene, count_rows, fresh_entry, leaks, marker
 
-TEMP_PASSWORD_RE = re.compile(r'<p class="secret"><code>([^<]+)</code></p>')
 NEW_PASSWORD = "lantern meadow quietly orbits"
 STARTED_ON = "2026-01-05"
 
@@ -35,6 +40,20 @@ def team_of(clinic: Clinic, course: Course) -> set[str]:
 # -- care teams ---------------------------------------------------------------------
 
 
+def agree(clinic: Clinic, who: User, course: Course, proposed: User) -> None:
+    """`who` agrees to the admin's proposal of `proposed` for the course's care team."""
+    with runtime(clinic.world.app).database.session() as s:
+        proposal = s.scalars(
+            select(CareTeamProposal.id).where(
+                CareTeamProposal.course_id == course.id,
+                CareTeamProposal.clinician_id == proposed.id,
+                CareTeamProposal.decided_at.is_(None),
+            )
+        ).one()
+    r = clinic.world.browser(who).post(f"/care-team/proposals/{proposal}/agree")
+    assert r.status_code == 302, r.status_code
+
+
 def test_removed_clinician_loses_the_course_on_the_next_request(clinic: Clinic) -> None:
     scene = build_scene(clinic)
     course = clinic.course
@@ -43,6 +62,7 @@ def test_removed_clinician_loses_the_course_on_the_next_request(clinic: Clinic) 
     r = admin.post(f"/admin/courses/{course.id}", {"email": colleague.email})
     assert r.status_code == 302
     assert path_of(r.location) == f"/admin/courses/{course.id}"
+    agree(clinic, clinic.clinician, course, colleague)  # someone on the team agrees
 
     removed = clinic.world.browser(clinic.clinician)
     stays = clinic.world.browser(colleague)
@@ -81,9 +101,11 @@ def test_removed_clinician_loses_the_course_on_the_next_request(clinic: Clinic) 
     # The colleague who stays on the team keeps access.
     assert scene["conly"].current.markers[0] in stays.text(f"/courses/{course.id}")
 
-    # Added back, access returns at once.
+    # Proposed again, access returns at once when the colleague on the team agrees.
     r = admin.post(f"/admin/courses/{course.id}", {"email": clinic.clinician.email})
     assert r.status_code == 302
+    assert removed.get(f"/courses/{course.id}").status_code == 404
+    agree(clinic, colleague, course, clinic.clinician)
     assert removed.get(f"/courses/{course.id}").status_code == 200
 
 
@@ -166,63 +188,50 @@ def test_closed_course_is_read_only_until_reopened(clinic: Clinic) -> None:
 
 
 def create_account(admin: Browser, name: str, email: str, role: Role) -> str:
+    """The admin makes the account; its owner chooses a password through the link
+    e-mailed to them. Returns that password."""
     r = admin.post("/admin/users/new", {"name": name, "email": email, "role": role.value})
-    assert r.status_code == 200, r.status_code
-    found = TEMP_PASSWORD_RE.search(r.get_data(as_text=True))
-    assert found, "no temporary password shown"
-    return html.unescape(found.group(1))
+    assert r.status_code == 302, r.get_data(as_text=True)
+    path = mailed_link(admin.app, email)
+    owner = Browser(admin.app)
+    owner.get(path)
+    r = owner.post(path, {"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert r.status_code == 302
+    return NEW_PASSWORD
 
 
-def test_admin_creates_an_account_that_must_change_its_password(clinic: Clinic) -> None:
+def test_admin_creates_an_account_whose_owner_chooses_the_password(clinic: Clinic) -> None:
     app = clinic.world.app
     admin = clinic.world.browser(clinic.admin)
     email = "new-patient@clinic.example"
-    temp = create_account(admin, "Robin Example (test)", email, Role.PATIENT)
+    password = create_account(admin, "Robin Example (test)", email, Role.PATIENT)
 
     with runtime(app).database.session() as s:
         user = s.scalar(select(User).where(User.email == email))
         assert user is not None
-        assert user.role == Role.PATIENT and user.must_change_password and user.active
-        assert temp not in user.password_hash
-    # Shown once: the list of accounts does not repeat it.
+        assert user.role == Role.PATIENT and not user.must_change_password and user.active
     listing = admin.text("/admin/users")
-    assert "Robin Example (test)" in listing and temp not in listing
+    assert "Robin Example (test)" in listing and password not in listing
     # A second account with the same email is refused.
     r = admin.post("/admin/users/new", {"name": "Twin", "email": email, "role": "patient"})
-    assert r.status_code == 200 and not TEMP_PASSWORD_RE.search(r.get_data(as_text=True))
+    assert r.status_code == 200 and "already" in r.get_data(as_text=True)
 
     newcomer = Browser(app)
-    r = newcomer.login(email, temp)
-    assert r.status_code == 302
-    for url in ("/", f"/courses/{clinic.course.id}", "/admin/users", "/courses/new"):
-        r = newcomer.get(url)
-        assert r.status_code == 302, url
-        assert path_of(r.location) == "/account/password", url
-    r = newcomer.post(f"/courses/{clinic.course.id}/entries/new", entry_form(clinic.past))
-    assert r.status_code == 302 and path_of(r.location) == "/account/password"
-
-    r = newcomer.post(
-        "/account/password",
-        {"current_password": temp, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
-    )
-    assert r.status_code == 302, r.get_data(as_text=True)
+    assert newcomer.login(email, password).status_code == 302
     r = newcomer.get("/")
     assert r.status_code == 200  # a patient without a course sees their empty journal
     assert "no course of treatment yet" in r.get_data(as_text=True)
 
-    assert Browser(app).login(email, temp).status_code == 200  # the temporary one is spent
-    assert Browser(app).login(email, NEW_PASSWORD).status_code == 302
-
 
 def test_admin_creates_a_clinician_account(clinic: Clinic) -> None:
     admin = clinic.world.browser(clinic.admin)
-    temp = create_account(
+    password = create_account(
         admin, "Sam Example (test)", "new-clinician@clinic.example", Role.CLINICIAN
     )
     b = Browser(clinic.world.app)
-    assert b.login("new-clinician@clinic.example", temp).status_code == 302
-    r = b.get("/courses/new")
-    assert r.status_code == 302 and path_of(r.location) == "/account/password"
+    assert b.login("new-clinician@clinic.example", password).status_code == 302
+    r = b.get("/courses/new")  # staff set up two-factor sign-in before anything else
+    assert r.status_code == 302 and path_of(r.location) == "/account/two-factor"
 
 
 def test_deactivated_user_is_signed_out_at_once(clinic: Clinic) -> None:

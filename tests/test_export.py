@@ -440,6 +440,7 @@ def test_a_missing_pdf_library_is_a_clear_page_not_a_500(
     assert exports() == 1
 
 
+@pytest.mark.security_review(finding=10)
 def test_the_html_file_carries_its_own_strict_content_security_policy(clinic: Clinic) -> None:
     """Opened from a disk, the file has no server headers: its own policy lets it load,
     run and send nothing (styles are embedded)."""

@@ -7,16 +7,18 @@ that is not listed fails the first test, so it cannot be forgotten.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from journal.accounts import care_team, invitations
 from journal.clinical import questionnaires
 from journal.clinical.screening import load_checklist
 from journal.journaling import themes
-from journal.models import SafetyFlag
+from journal.models import CareTeamProposal, Message, SafetyFlag
 from journal.review import notes
 from tests.conftest import Clinic, runtime
 from tests.security_helpers import rules
@@ -146,9 +148,13 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
         "patient",
         ("format", "protect", "passphrase", "passphrase_again", "password", "code"),
     ),
-    "admin.new_user": ("admin", ("name", "email", "role")),
+    "admin.new_user": ("admin", ("name", "email", "role", "refer_to")),
     "admin.set_active": ("admin", ()),
-    "admin.reset_password": ("admin", ()),
+    "admin.send_link": ("admin", ()),
+    "admin.message_again": ("admin", ()),
+    "care_team.decide": ("clinician", ()),
+    "password_links.choose": ("anonymous", ("password", "confirm_password")),
+    "password_links.forgot": ("anonymous", ("email",)),
     "admin.new_course": ("admin", ("patient_email", "clinician_emails", "started_on")),
     "admin.course_team": ("admin", ("email",)),
     "admin.remove_clinician": ("admin", ()),
@@ -221,7 +227,7 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
         "quick.capture": f"/courses/{c.course.id}/quick",
         "export.course_export": f"/courses/{c.course.id}/export",
         "admin.set_active": f"/admin/users/{c.other_clinician.id}/deactivate",
-        "admin.reset_password": f"/admin/users/{c.other_clinician.id}/reset-password",
+        "admin.send_link": f"/admin/users/{c.other_clinician.id}/send-link",
         "admin.course_team": f"/admin/courses/{c.course.id}",
         "admin.remove_clinician": (
             f"/admin/courses/{c.other_course.id}/team/{c.other_clinician.id}/remove"
@@ -230,6 +236,30 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
     }
     rule = next(r for r in clinic.world.app.url_map.iter_rules() if r.endpoint == endpoint)
     return urls.get(endpoint, rule.rule)
+
+
+def _proposal(clinic: Clinic) -> uuid.UUID:
+    world = clinic.world
+    care_team.propose(world.as_(clinic.admin), clinic.course.id, clinic.other_clinician.email)
+    found = world.db.scalars(select(CareTeamProposal.id)).one()
+    world.commit()
+    return found
+
+
+def _dead_message(clinic: Clinic) -> uuid.UUID:
+    world = clinic.world
+    invitations.send_link(world.as_(clinic.admin), clinic.other_patient.id)
+    message = world.db.scalars(select(Message)).one()
+    message.status = "dead"
+    world.commit()
+    return message.id
+
+
+def _password_link(clinic: Clinic) -> str:
+    world = clinic.world
+    _, url = invitations.operator_link(world.as_(clinic.admin), clinic.other_patient.email)
+    world.commit()
+    return urlsplit(url).path
 
 
 def _assignment(clinic: Clinic) -> uuid.UUID:

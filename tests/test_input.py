@@ -404,6 +404,7 @@ BAD_COURSE_VALUES: list[tuple[dict[str, str], str]] = [
 
 def test_bad_course_values_give_a_form_error(clinic: Clinic, subtests: pytest.Subtests) -> None:
     app = clinic.world.app
+    clinic.world.refer(clinic.other_patient, clinic.clinician)
     b = clinic.world.browser(clinic.clinician)
     good = {
         "patient_email": clinic.other_patient.email,

@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "journal"
 
 # Bottom to top: each domain package may import those before it, never one after it.
-DOMAIN = ("core", "accounts", "clinical", "review", "journaling", "export")
+DOMAIN = ("core", "accounts", "clinical", "review", "journaling", "export", "notify")
 DOMAIN_MODULES = tuple(f"journal.{name}" for name in DOMAIN)
 
 # package -> prefixes its modules must never import

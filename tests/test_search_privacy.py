@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from journal.config import PROJECT_ROOT, Settings
 from journal.models import Visibility
 from tests.conftest import Clinic
@@ -51,6 +53,7 @@ def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
     raise AssertionError("the server did not answer")
 
 
+@pytest.mark.security_review(finding=5)
 def test_search_words_stay_out_of_a_real_servers_access_log(
     clinic: Clinic, settings: Settings, tmp_path: Path
 ) -> None:

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pyotp
+import pytest
 from sqlalchemy import select, update
 
 from journal.db import utcnow
@@ -109,6 +110,7 @@ def test_second_factor_guesses_are_throttled(world: World) -> None:
     assert statuses == [200] * 5 + [429]
 
 
+@pytest.mark.security_review(finding=7)
 def test_changes_need_a_recent_sign_in_and_the_password(clinic: Clinic) -> None:
     world = clinic.world
     b = world.browser(clinic.patient)
@@ -150,6 +152,7 @@ def test_changes_need_a_recent_sign_in_and_the_password(clinic: Clinic) -> None:
     assert b.get("/").status_code in (200, 302) and not b.get("/").location.endswith("/login")
 
 
+@pytest.mark.security_review(finding=7)
 def test_turning_two_factor_on_ends_every_other_sign_in(clinic: Clinic) -> None:
     """A session opened elsewhere with the password alone ends when the second factor
     is switched on; the one that switched it on goes on."""

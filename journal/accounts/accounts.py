@@ -16,7 +16,7 @@ from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow, write_soon
-from journal.models import LoginSession, Role, User
+from journal.models import LoginSession, PasswordLink, Role, User
 
 EMAIL_MAX = 254
 NAME_MAX = 120
@@ -198,8 +198,18 @@ def change_password(
     user.password_hash = passwords.hash(new)
     user.must_change_password = False
     end_other_sessions(work.db, user.id, keep=keep_session)
+    expire_password_links(work.db, user.id)
     audit.record(
         work.db, "user.password_change", actor=work.actor, object_type="user", object_id=user.id
+    )
+
+
+def expire_password_links(db: Session, user_id: uuid.UUID) -> None:
+    """A changed password ends every invitation or reset link still waiting for it."""
+    db.execute(
+        update(PasswordLink)
+        .where(PasswordLink.user_id == user_id, PasswordLink.used_at.is_(None))
+        .values(used_at=utcnow())
     )
 
 
@@ -218,23 +228,6 @@ def set_active(work: Work, user_id: uuid.UUID, active: bool) -> User:
     action = "user.activate" if active else "user.deactivate"
     audit.record(work.db, action, actor=work.actor, object_type="user", object_id=user.id)
     return user
-
-
-@atomic
-def reset_password(work: Work, passwords: Passwords, user_id: uuid.UUID) -> str:
-    """An admin issues a new temporary password; the user's sessions end."""
-    require(administers(work.actor.user))
-    user = work.db.get(User, user_id)
-    if user is None:
-        raise NotFound()
-    temp = temporary_password()
-    user.password_hash = passwords.hash(temp)
-    user.must_change_password = True
-    end_other_sessions(work.db, user.id, keep=None)
-    audit.record(
-        work.db, "user.password_reset", actor=work.actor, object_type="user", object_id=user.id
-    )
-    return temp
 
 
 def list_users(work: Work) -> list[User]:

@@ -102,7 +102,7 @@ def record_read(
 
     def write(db: Session) -> None:
         record(
-            work.db,
+            db,
             action,
             actor=work.actor,
             object_type=object_type,

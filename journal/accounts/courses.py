@@ -30,6 +30,7 @@ from journal.models import (
     Course,
     CourseStatus,
     DosingSession,
+    Referral,
     Role,
     SessionStatus,
     User,
@@ -37,6 +38,7 @@ from journal.models import (
 
 INDICATION_MAX = 500
 MAX_SESSIONS = 60
+NOT_MY_PATIENT = "No patient referred to you, or on one of your courses, has this email."
 
 
 @dataclass(frozen=True)
@@ -72,13 +74,18 @@ def create_course(
     started_on: date,
     indication: str = "",
 ) -> Course:
-    """Open a course for a patient. A clinician who opens one joins its care team."""
+    """Open a course for a patient. A clinician who opens one joins its care team, and
+    may open one only for a patient the clinic's intake referred to them or already on
+    one of their courses: the answer is the same for an address that is nobody's."""
     require(works_at_the_clinic(work.actor.user))  # staff open courses
     indication = _check_indication(indication)
     patient = work.db.scalar(
         select(User).where(User.email == normalise_email(patient_email), User.role == Role.PATIENT)
     )
-    if patient is None or not patient.active:
+    if treats(work.actor.user):
+        if patient is None or not patient.active or not _is_my_patient(work, patient.id):
+            raise ValidationError({"patient_email": NOT_MY_PATIENT})
+    elif patient is None or not patient.active:
         raise ValidationError({"patient_email": "No active patient account has this email."})
     emails = {normalise_email(e) for e in clinician_emails if e.strip()}
     clinicians = list(
@@ -111,6 +118,19 @@ def create_course(
         subject_id=patient.id,
     )
     return course
+
+
+def _is_my_patient(work: Work, patient_id: uuid.UUID) -> bool:
+    referred = work.db.get(Referral, (patient_id, work.actor.id)) is not None
+    return referred or (
+        work.db.scalar(
+            select(CareTeamMember.course_id)
+            .join(Course, Course.id == CareTeamMember.course_id)
+            .where(Course.patient_id == patient_id, CareTeamMember.clinician_id == work.actor.id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def course_indication(vault: Vault, access: CourseAccess) -> str:
@@ -153,29 +173,6 @@ def care_team(db: Session, course_id: uuid.UUID) -> list[User]:
 
 
 @atomic
-def add_clinician(work: Work, course_id: uuid.UUID, email: str) -> None:
-    require(administers(work.actor.user))
-    course = work.db.get(Course, course_id)
-    if course is None:
-        raise NotFound()
-    clinician = work.db.scalar(
-        select(User).where(User.email == normalise_email(email), User.role == Role.CLINICIAN)
-    )
-    if clinician is None:
-        raise ValidationError({"email": "No clinician account has this email."})
-    if work.db.get(CareTeamMember, (course_id, clinician.id)) is None:
-        work.db.add(CareTeamMember(course_id=course_id, clinician_id=clinician.id))
-        audit.record(
-            work.db,
-            "care_team.add",
-            actor=work.actor,
-            object_type="course",
-            object_id=course_id,
-            subject_id=course.patient_id,
-        )
-
-
-@atomic
 def remove_clinician(work: Work, course_id: uuid.UUID, clinician_id: uuid.UUID) -> None:
     require(administers(work.actor.user))
     course = work.db.get(Course, course_id)
@@ -190,8 +187,8 @@ def remove_clinician(work: Work, course_id: uuid.UUID, clinician_id: uuid.UUID) 
         work.db,
         "care_team.remove",
         actor=work.actor,
-        object_type="course",
-        object_id=course_id,
+        object_type="care_team",
+        object_id=clinician_id,
         subject_id=course.patient_id,
     )
 

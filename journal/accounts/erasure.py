@@ -1,14 +1,21 @@
 """Erasing a patient: every row of theirs and their data key, in one transaction.
 
 Without the data key, any copy of their ciphertext left elsewhere (an old
-backup, a disk block) can no longer be read through this journal's keys,
-except from a backup that still holds the wrapped key: see docs/security.md.
+backup, a disk block) can no longer be read through this journal's keys: a
+backup holds data keys wrapped with backup keys, and the patient's is deleted
+too (journal/maintenance.py, docs/security.md).
+
+The erasure's record keeps its reason sealed with the erasing admin's key of
+the `admin` scope (the patient's keys are gone); admins read it back with
+`erasure_records`.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -17,10 +24,14 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.errors import NotFound, ValidationError
+from journal.core.vault import Vault
 from journal.core.work import Work
+from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
+from journal.crypto.backup_keys import forget_owners
 from journal.db import after_commit, atomic, checkpoint, new_id
 from journal.models import (
     CareTeamMember,
+    CareTeamProposal,
     Comment,
     CommentRead,
     Course,
@@ -35,13 +46,17 @@ from journal.models import (
     Erasure,
     Intention,
     IntentionOutcome,
+    KeyScope,
     LoginSession,
+    Message,
     NoteDisclosure,
+    PasswordLink,
     PromptAssignment,
     PsychotherapyNote,
     QuestionnaireAssignment,
     QuestionnaireResponse,
     RecoveryCode,
+    Referral,
     SafetyFlag,
     Screening,
     SessionRecord,
@@ -87,8 +102,10 @@ def erase_patient(
     """Delete a patient's account, courses, entries, history and keys for good.
 
     Once the unit of work commits, the patient goes into the erasure ledger (so a
-    restored backup erases them again) and SQLite's write-ahead log is folded into
-    the database file, whose freed pages secure_delete has overwritten."""
+    restored backup erases them again), their backup key is deleted from the key
+    folder (so no backup taken before opens for them), and SQLite's write-ahead log
+    is folded into the database file, whose freed pages secure_delete has
+    overwritten."""
     require(administers(work.actor.user))
     patient = work.db.get(User, patient_id)
     if patient is None or not keeps_a_journal(patient):
@@ -101,9 +118,11 @@ def erase_patient(
     if errors:
         raise ValidationError(errors)
     remove_patient_rows(work.db, patient_id)
-    work.db.add(
-        Erasure(id=new_id(), patient_id=patient_id, erased_by=work.actor.id, reason=reason.strip())
+    record = Erasure(id=new_id(), patient_id=patient_id, erased_by=work.actor.id, version=1)
+    record.reason = work.vault.for_scope(KeyScope.ADMIN).seal_column(
+        record, "reason", work.actor.id, reason.strip()
     )
+    work.db.add(record)
     audit.record(
         work.db,
         "patient.erase",
@@ -114,7 +133,14 @@ def erase_patient(
     )
     engine = work.db.get_bind()
     after_commit(work.db, lambda: record_erasure(ledger, patient_id))
+    # Their backup key, beside the ledger: no earlier backup opens for them any more.
+    backup_keys = ledger.with_name(BACKUP_KEYS_FILE)
+    after_commit(work.db, lambda: _forget_backup_key(backup_keys, patient_id))
     after_commit(work.db, lambda: checkpoint(engine))
+
+
+def _forget_backup_key(path: Path, patient_id: uuid.UUID) -> None:
+    forget_owners(path, [patient_id])
 
 
 def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
@@ -147,9 +173,13 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(EntryRevision).where(EntryRevision.entry_id.in_(entries)))
     db.execute(delete(Entry).where(Entry.course_id.in_(courses)))
     db.execute(delete(DosingSession).where(DosingSession.course_id.in_(courses)))
+    db.execute(delete(CareTeamProposal).where(CareTeamProposal.course_id.in_(courses)))
     db.execute(delete(CareTeamMember).where(CareTeamMember.course_id.in_(courses)))
     db.execute(delete(Course).where(Course.patient_id == patient_id))
     db.execute(delete(LoginSession).where(LoginSession.user_id == patient_id))
+    db.execute(delete(PasswordLink).where(PasswordLink.user_id == patient_id))
+    db.execute(delete(Message).where(Message.to_user_id == patient_id))
+    db.execute(delete(Referral).where(Referral.patient_id == patient_id))
     db.execute(delete(TotpCredential).where(TotpCredential.user_id == patient_id))
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == patient_id))
     db.execute(delete(DataKey).where(DataKey.owner_id == patient_id))
@@ -158,3 +188,49 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
 
 def erased_patients(db: Session) -> list[uuid.UUID]:
     return list(db.scalars(select(Erasure.patient_id)))
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    patient_id: uuid.UUID
+    erased_by: str | None  # the admin's name
+    erased_at: datetime
+    reason: str
+
+
+def erasure_records(work: Work) -> list[ErasureRecord]:
+    """Every erasure, newest first, with its reason opened: for admins only."""
+    require(administers(work.actor.user))
+    vault = work.vault.for_scope(KeyScope.ADMIN)
+    rows = work.db.execute(
+        select(Erasure, User.name)
+        .outerjoin(User, User.id == Erasure.erased_by)
+        .order_by(Erasure.erased_at.desc())
+    ).all()
+    vault.preload({e.erased_by for e, _ in rows})
+    return [
+        ErasureRecord(
+            e.patient_id,
+            name,
+            e.erased_at,
+            # A reason from before 0013 that `flask init` has not sealed yet.
+            e.legacy_reason
+            if e.reason is None and e.legacy_reason is not None
+            else vault.open_column(e, "reason", e.erased_by),
+        )
+        for e, name in rows
+    ]
+
+
+def seal_clear_reasons(db: Session, vault: Vault) -> int:
+    """Seal every erasure reason stored in clear by a version before 0013 with the
+    erasing admin's key, and empty the clear column. Run by `flask init` after
+    migrating; a second run finds nothing to do. Returns how many it sealed."""
+    vault = vault.for_scope(KeyScope.ADMIN)
+    rows = db.scalars(select(Erasure).where(Erasure.legacy_reason.is_not(None))).all()
+    for row in rows:
+        if row.reason is None and row.legacy_reason is not None:
+            row.reason = vault.seal_column(row, "reason", row.erased_by, row.legacy_reason)
+        row.legacy_reason = None
+    db.flush()
+    return len(rows)

@@ -16,27 +16,37 @@ whole page would make every reader queue.
 from __future__ import annotations
 
 import copy
+import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.core.actor import Actor
+from journal.core.mail import Mail
+from journal.core.queue import QUEUE_ERRORS
 from journal.core.vault import Vault
 from journal.db import (
     Database,
+    after_commit,
     begin_write,
+    new_id,
     take_after_commit_hooks,
     take_deferred_writes,
     take_undo_actions,
     utcnow,
 )
+from journal.models.messages import PENDING, Message
 
 if TYPE_CHECKING:
     from journal.clinical.content import ClinicalContent
     from journal.config import Settings
     from journal.crypto import MasterKeyRing
+
+log = logging.getLogger(__name__)
 
 
 class NoActor(RuntimeError):
@@ -55,8 +65,10 @@ class Work:
         actor: Actor | Callable[[], Actor | None] | None = None,
         clock: Callable[[], datetime] = utcnow,
         session: Session | None = None,
+        enqueue: Callable[[uuid.UUID], None] | None = None,
     ) -> None:
         self.database = database
+        self._enqueue = enqueue  # hands a message to the task queue's worker
         self.settings = settings
         self.clinical = clinical
         self.write = write
@@ -97,6 +109,33 @@ class Work:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def send_mail(self, mail: Mail) -> None:
+        """Write the message in this unit; once it commits, the worker sends it. A
+        refused or failed operation sends nothing, and a message already written under
+        the same key is not written again."""
+        if self.db.scalar(select(Message.id).where(Message.key == mail.key)) is not None:
+            return
+        message = Message(
+            id=new_id(),
+            key=mail.key,
+            kind=mail.kind,
+            to_user_id=mail.user_id,
+            to_address=mail.to,
+            subject=mail.subject,
+            body=mail.body,
+            status=PENDING,
+            attempts=0,
+            created_at=utcnow(),
+        )
+        self.db.add(message)
+        self.hand_over(message.id)
+
+    def hand_over(self, message_id: uuid.UUID) -> None:
+        """Give a message to the worker once this unit commits."""
+        enqueue = self._enqueue
+        if enqueue is not None:
+            after_commit(self.db, lambda: _hand_over(enqueue, message_id))
 
     def commit(self) -> None:
         """Keep what the unit did: its transaction, then the writes its reads caused,
@@ -143,6 +182,15 @@ class Work:
                 self.commit()  # the audit rows of reads made before the failure
         finally:
             self.close()
+
+
+def _hand_over(enqueue: Callable[[uuid.UUID], None], message_id: uuid.UUID) -> None:
+    """A queue that cannot take the job now loses nothing: the message waits in the
+    database, and the worker's periodic scan hands it over again."""
+    try:
+        enqueue(message_id)
+    except QUEUE_ERRORS as exc:  # the queue's storage or broker is down
+        log.error("could not queue a message: %s", type(exc).__name__)
 
 
 def _run_all(actions: list[Callable[[], None]]) -> None:

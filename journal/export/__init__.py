@@ -237,9 +237,9 @@ def _record_disclosure(
         disclosure.reason = work.vault.for_scope(KeyScope.NOTES).seal_column(
             disclosure, "reason", owner, reason
         )
-        work.db.add(disclosure)
+        db.add(disclosure)
         audit.record(
-            work.db,
+            db,
             f"export.{fmt.value}",
             actor=work.actor,
             object_type=f"course.{scope_of(access, ExportOptions()).value}",
@@ -247,7 +247,7 @@ def _record_disclosure(
             subject_id=owner,
         )
         audit.record(
-            work.db,
+            db,
             "note.export",
             actor=work.actor,
             object_type=NOTE_AUDIT_TYPE,

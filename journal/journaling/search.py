@@ -190,7 +190,7 @@ def _audit(work: Work, hits: list[Hit], owners: dict[uuid.UUID, uuid.UUID]) -> N
             # Hits only on clinician-only entries: the patient's access log must not hint at them.
             staff_only = all(h.staff_only for h in hits if h.course_id == course)
             audit.record(
-                work.db,
+                db,
                 "read",
                 actor=work.actor,
                 object_type=audit.STAFF_SEARCH if staff_only else "search",

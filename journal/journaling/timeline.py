@@ -155,9 +155,9 @@ def course_timeline(
     if access.as_clinician:
         # One short write: the read of another person's journal, and "last looked".
         def write(db: Session) -> None:
-            note_visit(work.db, work.actor.user, course_id, now)
+            note_visit(db, work.actor.user, course_id, now)
             audit.record(
-                work.db,
+                db,
                 "read",
                 actor=work.actor,
                 object_type="course",

@@ -1,9 +1,9 @@
 """Typed SQLAlchemy models. No Flask, no I/O, no business flows."""
 
-from journal.models.accounts import LoginSession, User
+from journal.models.accounts import LoginSession, PasswordLink, Referral, User
 from journal.models.audit import AuditEvent, AuditHead
 from journal.models.clinical import Screening, SessionRecord
-from journal.models.courses import CareTeamMember, Course, DosingSession
+from journal.models.courses import CareTeamMember, CareTeamProposal, Course, DosingSession
 from journal.models.drafts import Draft
 from journal.models.enums import (
     Cadence,
@@ -20,6 +20,7 @@ from journal.models.erasure import Erasure
 from journal.models.journal import Entry, EntryRevision, Intention, IntentionOutcome
 from journal.models.keys import DataKey, MasterKeyRecord
 from journal.models.measures import QuestionnaireAssignment, QuestionnaireResponse, SafetyFlag
+from journal.models.messages import Message
 from journal.models.notes import NoteDisclosure, PsychotherapyNote
 from journal.models.prompts import ClinicPrompt, PromptAssignment
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
@@ -31,6 +32,7 @@ __all__ = [
     "AuditHead",
     "Cadence",
     "CareTeamMember",
+    "CareTeamProposal",
     "ClinicPrompt",
     "Comment",
     "CommentRead",
@@ -50,14 +52,17 @@ __all__ = [
     "KeyScope",
     "LoginSession",
     "MasterKeyRecord",
+    "Message",
     "NoteDisclosure",
     "OutcomeStatus",
+    "PasswordLink",
     "Phase",
     "PromptAssignment",
     "PsychotherapyNote",
     "QuestionnaireAssignment",
     "QuestionnaireResponse",
     "RecoveryCode",
+    "Referral",
     "Role",
     "SafetyFlag",
     "Screening",

@@ -40,3 +40,42 @@ class LoginSession(UUIDPrimaryKey, Base):
     # When the person last proved who they are (sign-in or re-entering the password).
     authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordLink(UUIDPrimaryKey, Base):
+    """A one-time link that lets a person choose their own password: an invitation to
+    a new account, or a reset. Only a hash of its token is kept; the link itself goes
+    to the person's address and is never shown to whoever asked for it."""
+
+    __tablename__ = "password_links"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "invite" or "reset"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
+class Referral(Base):
+    """The clinic's intake refers a patient to a clinician, who may then open a course
+    for them. A clinician opens courses only for patients referred to them or already
+    on one of their courses."""
+
+    __tablename__ = "referrals"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    clinician_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )

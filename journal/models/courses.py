@@ -49,6 +49,28 @@ class CareTeamMember(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class CareTeamProposal(UUIDPrimaryKey, Base):
+    """The clinic's admin proposes a clinician for an existing care team. The clinician
+    joins only once someone who already holds the patient's trust agrees: a clinician
+    on the team or the patient, as the clinic's settings choose."""
+
+    __tablename__ = "care_team_proposals"
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    clinician_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    proposed_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    agreed: Mapped[bool | None] = mapped_column()
+
+
 class DosingSession(UUIDPrimaryKey, Base):
     __tablename__ = "dosing_sessions"
 

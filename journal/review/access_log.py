@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, select
 
 from journal.accounts.audit import STAFF_SEARCH
+from journal.accounts.care_team import AUDIT_TYPE as CARE_TEAM
 from journal.accounts.policy import keeps_a_journal, readable_entries_anywhere
 from journal.core.errors import NotFound
 from journal.core.work import Work
@@ -43,6 +44,10 @@ ACTIONS = {
     "export.html": "exported (HTML)",
     "export.md": "exported (Markdown)",
     "export.json": "exported (JSON)",
+    "care_team.propose": "proposed a new clinician for",
+    "care_team.add": "added a clinician to",
+    "care_team.decline": "declined a proposed clinician for",
+    "care_team.remove": "removed a clinician from",
 }
 OBJECTS = {
     "entry": "an entry",
@@ -55,6 +60,7 @@ OBJECTS = {
     "intentions": "your intentions and how they went",
     "session_record": "the clinical record of a dosing session",
     "screening": "your screening before the course",
+    CARE_TEAM: "your care team",
 }
 
 
@@ -97,15 +103,30 @@ def access_log(work: Work, *, before: datetime | None = None) -> list[AccessRow]
     )
     if before is not None:
         stmt = stmt.where(AuditEvent.at < before)
-    rows = work.db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(LIMIT))
+    rows = work.db.execute(
+        stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(LIMIT)
+    ).all()
+    # A care-team event names the clinician it concerns.
+    concerned = {e.object_id for e, _ in rows if e.object_type == CARE_TEAM and e.object_id}
+    names: dict[uuid.UUID, str] = {
+        row.id: row.name
+        for row in work.db.execute(select(User.id, User.name).where(User.id.in_(concerned)))
+    }
     return [
         AccessRow(
             at=event.at,
             who=name,
             role=event.actor_role or "",
             action=ACTIONS[event.action],
-            what=OBJECTS.get(event.object_type or "", "your journal"),
+            what=_what(event, names),
             entry_id=event.object_id if event.object_type == "entry" else None,
         )
         for event, name in rows
     ]
+
+
+def _what(event: AuditEvent, names: dict[uuid.UUID, str]) -> str:
+    what = OBJECTS.get(event.object_type or "", "your journal")
+    if event.object_type == CARE_TEAM and event.object_id in names:
+        return f"{what} ({names[event.object_id]})"
+    return what

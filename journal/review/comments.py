@@ -177,7 +177,7 @@ def entry_comments(work: Work, entry_id: uuid.UUID) -> list[CommentView]:
         now = utcnow()
 
         def mark_read(db: Session) -> None:
-            work.db.add_all(
+            db.add_all(
                 CommentRead(comment_id=i, user_id=work.actor.id, read_at=now) for i in unread
             )
 

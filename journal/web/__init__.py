@@ -8,6 +8,7 @@ from journal.web import context
 from journal.web.access_log import bp as access_log_bp
 from journal.web.admin import bp as admin_bp
 from journal.web.auth import bp as auth_bp
+from journal.web.care_team import bp as care_team_bp
 from journal.web.comments import bp as comments_bp
 from journal.web.courses import bp as courses_bp
 from journal.web.drafts import bp as drafts_bp
@@ -16,10 +17,12 @@ from journal.web.errors import init_errors
 from journal.web.export import bp as export_bp
 from journal.web.filters import init_filters
 from journal.web.health import bp as health_bp
+from journal.web.help import bp as help_bp
 from journal.web.home import bp as home_bp
 from journal.web.intentions import bp as intentions_bp
 from journal.web.notes import bp as notes_bp
 from journal.web.notices import init_notices
+from journal.web.password_links import bp as password_links_bp
 from journal.web.prompts import bp as prompts_bp
 from journal.web.questionnaires import bp as questionnaires_bp
 from journal.web.quick import bp as quick_bp
@@ -40,8 +43,10 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(context.close_work)
     for bp in (
         auth_bp,
+        password_links_bp,
         home_bp,
         courses_bp,
+        care_team_bp,
         entries_bp,
         export_bp,
         drafts_bp,
@@ -59,6 +64,7 @@ def init_app(app: Flask) -> None:
         access_log_bp,
         admin_bp,
         health_bp,
+        help_bp,
     ):
         app.register_blueprint(bp)
     settings = context.runtime_of(app).settings

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, flash, redirect, request, url_for
+from flask import Flask, Response, abort, flash, g, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from journal.accounts import twofactor
+from journal.accounts import audit, twofactor
 from journal.accounts.accounts import confirm_identity, is_recent, resume_login_session
 from journal.models import LoginSession, Role, User
 from journal.web import context
@@ -20,7 +20,17 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 
 # Everything else needs a signed-in user.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "health.healthz", "static"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.login",
+        "auth.second_factor",
+        "password_links.choose",
+        "password_links.forgot",
+        "health.healthz",
+        "help.page",  # Get help now: for anyone, signed in or not
+        "static",
+    }
+)
 # Reachable while a temporary password still has to be replaced.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout", "static"})
 # Reachable while a clinician or admin still has to set up two-factor sign-in.
@@ -131,6 +141,32 @@ def login_is_recent() -> bool:
     return is_recent(context.current_login(), context.runtime().session_limits.recent)
 
 
+def count_failed_check() -> None:
+    """A password (or code) just checked was wrong: journal.web.throttle counts it
+    against the account's and the address's budgets as the answer leaves."""
+    g.failed_check = True
+
+
+def check_failed() -> bool:
+    return bool(g.get("failed_check"))
+
+
+def rechecked(ok: bool) -> None:
+    """A signed-in person's password was checked again: audit it either way (never what
+    was typed), and count a failure as a failed sign-in would count."""
+    actor = context.actor()
+    audit.record(
+        context.db(),
+        "password.recheck",
+        actor=actor,
+        object_type="user",
+        object_id=actor.id,
+        outcome="ok" if ok else "failure",
+    )
+    if not ok:
+        count_failed_check()
+
+
 def recheck_identity(password: str, code: str) -> bool:
     """Check the password (and the second factor, if the account has one) again;
     on success the login session counts as recent from now."""
@@ -141,6 +177,7 @@ def recheck_identity(password: str, code: str) -> bool:
         ok = twofactor.verify(db, context.vault(), user, code)
     if ok:
         confirm_identity(db, context.current_login())
+    rechecked(ok)
     return ok
 
 

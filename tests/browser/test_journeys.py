@@ -13,7 +13,7 @@ from journal.models import Role
 from tests.browser.axe import assert_accessible, assert_fits
 from tests.browser.conftest import new_page, scripts_enabled
 from tests.conftest import World
-from tests.helpers import PASSWORD, second_factor_code
+from tests.helpers import PASSWORD, mailed_link, second_factor_code
 
 NEW_PASSWORD = "quiet river morning lantern"
 
@@ -66,24 +66,27 @@ def next_code(secret: str) -> str:
     return pyotp.TOTP(secret).at(time.time() + 30)
 
 
-def first_sign_in(page: Page, base: str, email: str, temporary: str) -> None:
-    sign_in(page, base, email, temporary)
-    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
-    check(page)
-    page.get_by_label("Current password").fill(temporary)
+def first_sign_in(page: Page, base: str, email: str, link: str) -> None:
+    """Open the invitation's link, choose a password, sign in with it."""
+    visit(page, f"{base}{link}")
+    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("New password again").fill(NEW_PASSWORD)
-    page.locator("main").get_by_role("button", name="Change password").click()
+    page.get_by_role("button", name="Set my password").click()
+    check(page)
+    sign_in(page, base, email, NEW_PASSWORD)
 
 
-def create_account(page: Page, base: str, name: str, email: str, role: str) -> str:
+def create_account(page: Page, base: str, world: World, name: str, email: str, role: str) -> str:
+    """The admin makes the account; returns the link e-mailed to its owner."""
     visit(page, f"{base}/admin/users/new")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Role").select_option(role)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Create and send the invitation").click()
+    expect(page.get_by_text("An invitation to choose a password is on its way")).to_be_visible()
     check(page)
-    return page.locator(".secret code").inner_text().strip()
+    return mailed_link(world.app, email)
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
@@ -101,10 +104,12 @@ def test_a_course_from_set_up_to_integration(
     # The admin sets up a clinician, a patient and their course.
     sign_in(page, live_url, admin.email, PASSWORD)
     check(page)
-    clinician_pw = create_account(
-        page, live_url, "Dr. Ada Fern (test)", "ada@clinic.example", "clinician"
+    clinician_link = create_account(
+        page, live_url, world, "Dr. Ada Fern (test)", "ada@clinic.example", "clinician"
     )
-    patient_pw = create_account(page, live_url, "Lee Moss (test)", "lee@clinic.example", "patient")
+    patient_link = create_account(
+        page, live_url, world, "Lee Moss (test)", "lee@clinic.example", "patient"
+    )
     visit(page, f"{live_url}/admin/courses/new")
     page.get_by_label("Patient's email").fill("lee@clinic.example")
     page.get_by_label("Care team").fill("ada@clinic.example")
@@ -116,7 +121,7 @@ def test_a_course_from_set_up_to_integration(
 
     # The clinician signs in for the first time and schedules two sessions.
     page = new()
-    first_sign_in(page, live_url, "ada@clinic.example", clinician_pw)
+    first_sign_in(page, live_url, "ada@clinic.example", clinician_link)
     clinician_secret = enrol_second_factor(page)
     expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
     check(page)
@@ -134,7 +139,7 @@ def test_a_course_from_set_up_to_integration(
 
     # The patient prepares, captures, and integrates.
     page = new()
-    first_sign_in(page, live_url, "lee@clinic.example", patient_pw)
+    first_sign_in(page, live_url, "lee@clinic.example", patient_link)
     expect(page.get_by_role("heading", name="My journal")).to_be_visible()
     check(page)
     page.get_by_role("link", name=re.compile("Prepare for session")).click()

@@ -19,6 +19,11 @@ class UserForm(FlaskForm):
             SelectChoice(Role.ADMIN.value, "Admin"),
         ],
     )
+    refer_to = EmailField(
+        "Refer to a clinician (patients only)",
+        validators=[Optional(), Email(), Length(max=254)],
+        description="The clinician's email: they can then open a course for this patient.",
+    )
 
 
 class AdminCourseForm(FlaskForm):

@@ -5,9 +5,10 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journal.accounts import accounts, audit, courses, erasure, policy
+from journal.accounts import accounts, audit, care_team, courses, erasure, invitations, policy
 from journal.core.errors import ValidationError
 from journal.models import Role
+from journal.notify import outbox
 from journal.web import context
 from journal.web.admin.forms import AddClinicianForm, AdminCourseForm, EraseForm, UserForm
 from journal.web.forms import ButtonForm, apply_errors
@@ -29,22 +30,27 @@ def users() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-def new_user() -> str:
+def new_user() -> str | Response:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user, temp = accounts.create_user(
-                context.db(),
+            user = invitations.invite(
+                context.work(),
                 context.runtime().passwords,
                 email=form.email.data or "",
                 name=form.name.data or "",
                 role=Role(form.role.data),
-                actor=context.actor(),
+                refer_to=form.refer_to.data or "",
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            return render_template("admin/temporary_password.html", user=user, password=temp)
+            flash(
+                f"Account made. An invitation to choose a password is on its way to "
+                f"{user.email}; it works for "
+                f"{invitations.hours_text(context.runtime().settings.invitation_hours)}."
+            )
+            return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form)
 
 
@@ -60,12 +66,18 @@ def set_active(user_id: uuid.UUID, action: str) -> Response:
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<uuid:user_id>/reset-password")
-def reset_password(user_id: uuid.UUID) -> str:
-    db = context.db()
-    temp = accounts.reset_password(context.work(), context.runtime().passwords, user_id)
-    user = accounts.get_user(db, user_id)
-    return render_template("admin/temporary_password.html", user=user, password=temp)
+@bp.post("/users/<uuid:user_id>/send-link")
+def send_link(user_id: uuid.UUID) -> Response:
+    """A new link to choose a password, sent to the person: the admin never sees it."""
+    try:
+        purpose = invitations.send_link(context.work(), user_id)
+    except ValidationError as exc:
+        flash(next(iter(exc.errors.values())))
+    else:
+        user = accounts.get_user(context.db(), user_id)
+        kind = "An invitation" if purpose == invitations.INVITE else "A password reset link"
+        flash(f"{kind} is on its way to {user.email}.")
+    return redirect(url_for("admin.users"))
 
 
 @bp.get("/courses")
@@ -98,14 +110,22 @@ def course_team(course_id: uuid.UUID) -> str | Response:
     form = AddClinicianForm()
     if form.validate_on_submit():
         try:
-            courses.add_clinician(context.work(), course_id, form.email.data or "")
+            care_team.propose(context.work(), course_id, form.email.data or "")
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Clinician added to the care team.")
+            flash("Clinician proposed. They join the care team once it is agreed to.")
             return redirect(url_for("admin.course_team", course_id=course_id))
     row = courses.admin_course(context.work(), course_id)
-    return render_template("admin/course_team.html", row=row, form=form, button=ButtonForm())
+    pending = care_team.pending_for_course(context.work(), course_id)
+    return render_template(
+        "admin/course_team.html",
+        row=row,
+        pending=pending,
+        consent=context.runtime().settings.care_team_consent,
+        form=form,
+        button=ButtonForm(),
+    )
 
 
 @bp.post("/courses/<uuid:course_id>/team/<uuid:clinician_id>/remove")
@@ -113,6 +133,24 @@ def remove_clinician(course_id: uuid.UUID, clinician_id: uuid.UUID) -> Response:
     courses.remove_clinician(context.work(), course_id, clinician_id)
     flash("Clinician removed from the care team. It takes effect at once.")
     return redirect(url_for("admin.course_team", course_id=course_id))
+
+
+@bp.get("/messages")
+def messages() -> str:
+    rows = outbox.recent(context.work())
+    return render_template(
+        "admin/messages.html",
+        rows=rows,
+        smtp=bool(context.runtime().settings.smtp_host),
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/messages/<uuid:message_id>/again")
+def message_again(message_id: uuid.UUID) -> Response:
+    outbox.send_again(context.work(), message_id)
+    flash("The message is queued to be sent again.")
+    return redirect(url_for("admin.messages"))
 
 
 @bp.get("/audit")

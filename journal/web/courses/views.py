@@ -6,7 +6,7 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journal.accounts import courses, policy
+from journal.accounts import care_team, courses, policy
 from journal.clinical import questionnaires, screenings, session_records
 from journal.core.errors import ValidationError
 from journal.journaling import guided, timeline
@@ -54,6 +54,8 @@ def timeline_page(course_id: uuid.UUID) -> str:
         screening=screenings.screening_review(db, vault, view.access, checklist),
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
+        proposals=care_team.pending_for_course(context.work(), course_id),
+        may_decide=care_team.may_decide(context.work(), view.access.course, actor),
     )
 
 

@@ -1,0 +1,166 @@
+"""Who joins an existing care team, and with whose agreement.
+
+The admin keeps the clinic running but holds no one's trust in the therapy: it
+may propose a clinician for a course's care team, and the clinician joins only
+when a clinician already on that team agrees, or the patient does (the clinic's
+`care_team_consent` setting chooses which; the patient decides when the team is
+empty). The patient sees the proposal at once, on their course page and their
+access log, and is told by e-mail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from journal.accounts import audit
+from journal.accounts.accounts import normalise_email
+from journal.accounts.policy import administers, keeps_a_journal, require, treats
+from journal.core.actor import Actor
+from journal.core.errors import NotFound, ValidationError
+from journal.core.mail import Mail
+from journal.core.work import Work
+from journal.db import atomic, new_id, utcnow
+from journal.models import CareTeamMember, CareTeamProposal, Course, Role, User
+
+AUDIT_TYPE = "care_team"  # object_id: the clinician concerned
+
+
+@dataclass(frozen=True)
+class Proposal:
+    proposal: CareTeamProposal
+    course: Course
+    patient: User
+    clinician: User
+
+
+def team_ids(work: Work, course_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(
+        work.db.scalars(
+            select(CareTeamMember.clinician_id).where(CareTeamMember.course_id == course_id)
+        )
+    )
+
+
+def _record(work: Work, action: str, course: Course, clinician_id: uuid.UUID) -> None:
+    audit.record(
+        work.db,
+        action,
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=clinician_id,
+        subject_id=course.patient_id,
+    )
+
+
+@atomic
+def propose(work: Work, course_id: uuid.UUID, email: str) -> None:
+    """The admin proposes a clinician for the course's care team."""
+    require(administers(work.actor.user))
+    course = work.db.get(Course, course_id)
+    if course is None:
+        raise NotFound()
+    clinician = work.db.scalar(
+        select(User).where(User.email == normalise_email(email), User.role == Role.CLINICIAN)
+    )
+    if clinician is None or not clinician.active:
+        raise ValidationError({"email": "No active clinician account has this email."})
+    if clinician.id in team_ids(work, course_id):
+        raise ValidationError({"email": "This clinician is already on the care team."})
+    if _pending(work, course_id, clinician.id) is not None:
+        raise ValidationError({"email": "This clinician has already been proposed."})
+    proposal = CareTeamProposal(
+        id=new_id(),
+        course_id=course_id,
+        clinician_id=clinician.id,
+        proposed_by=work.actor.id,
+        proposed_at=utcnow(),
+    )
+    work.db.add(proposal)
+    _record(work, "care_team.propose", course, clinician.id)
+    patient = work.db.get(User, course.patient_id)
+    assert patient is not None
+    work.send_mail(_news_for_patient(work, proposal, patient, clinician))
+
+
+def _news_for_patient(
+    work: Work, proposal: CareTeamProposal, patient: User, clinician: User
+) -> Mail:
+    clinic = work.settings.clinic_name
+    who = (
+        "You decide"
+        if work.settings.care_team_consent == "patient"
+        else "A clinician already on your care team decides"
+    )
+    return Mail(
+        kind="care_team",
+        key=f"care_team:{proposal.id}",
+        user_id=patient.id,
+        to=patient.email,
+        subject=f"A new clinician is proposed for your care team at {clinic}",
+        body=(
+            f"Hello {patient.name},\n\n"
+            f"The clinic's administration proposed {clinician.name} to join your care "
+            f"team. {who} whether they join; until then they cannot see your journal.\n\n"
+            f"You can see your care team on your journal's page: {work.settings.base_url}/\n"
+        ),
+    )
+
+
+def _pending(work: Work, course_id: uuid.UUID, clinician_id: uuid.UUID) -> CareTeamProposal | None:
+    return work.db.scalar(
+        select(CareTeamProposal).where(
+            CareTeamProposal.course_id == course_id,
+            CareTeamProposal.clinician_id == clinician_id,
+            CareTeamProposal.decided_at.is_(None),
+        )
+    )
+
+
+def may_decide(work: Work, course: Course, actor: Actor) -> bool:
+    """The patient when the clinic asks the patient (or the team is empty); otherwise a
+    clinician on the team."""
+    team = team_ids(work, course.id)
+    if work.settings.care_team_consent == "patient" or not team:
+        return keeps_a_journal(actor.user) and actor.id == course.patient_id
+    return treats(actor.user) and actor.id in team
+
+
+def pending_for_course(work: Work, course_id: uuid.UUID) -> list[Proposal]:
+    """Proposals waiting on a course (shown to its patient and its care team)."""
+    rows = work.db.execute(
+        select(CareTeamProposal, Course, User)
+        .join(Course, Course.id == CareTeamProposal.course_id)
+        .join(User, User.id == CareTeamProposal.clinician_id)
+        .where(CareTeamProposal.course_id == course_id, CareTeamProposal.decided_at.is_(None))
+        .order_by(CareTeamProposal.proposed_at)
+    ).all()
+    found = []
+    for proposal, course, clinician in rows:
+        patient = work.db.get(User, course.patient_id)
+        assert patient is not None
+        found.append(Proposal(proposal, course, patient, clinician))
+    return found
+
+
+@atomic
+def decide(work: Work, proposal_id: uuid.UUID, agree: bool) -> Proposal:
+    proposal = work.db.get(CareTeamProposal, proposal_id)
+    if proposal is None or proposal.decided_at is not None:
+        raise NotFound()
+    course = work.db.get(Course, proposal.course_id)
+    assert course is not None
+    if not may_decide(work, course, work.actor):
+        raise NotFound()
+    proposal.decided_at = utcnow()
+    proposal.decided_by = work.actor.id
+    proposal.agreed = agree
+    if agree and proposal.clinician_id not in team_ids(work, course.id):
+        work.db.add(CareTeamMember(course_id=course.id, clinician_id=proposal.clinician_id))
+    _record(work, "care_team.add" if agree else "care_team.decline", course, proposal.clinician_id)
+    clinician = work.db.get(User, proposal.clinician_id)
+    patient = work.db.get(User, course.patient_id)
+    assert clinician is not None and patient is not None
+    return Proposal(proposal, course, patient, clinician)

@@ -1,0 +1,106 @@
+"""E-mail to people: invitations, reset links, care-team news. Never clinical words.
+
+A message is handed over only after the unit of work that caused it commits
+(`Work.send_mail`), so a refused operation sends nothing. With an SMTP server set
+(`smtp_host`), messages go there; without one, each is written as a file in the
+instance's `outbox/` folder, readable only by the server's account, for a trial
+install and the tests. Either way nobody using the web pages sees a message's
+links: they reach the person they are addressed to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import smtplib
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from journal.config import Settings
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+SMTP_TIMEOUT = 30  # seconds: a server that hangs fails the attempt, which is retried
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+    kind: str  # "invite", "reset", "care_team", ...: what the audit trail and admin see
+    key: str  # unique per message: the same key is never sent twice
+    user_id: uuid.UUID | None = None
+
+
+def compose(settings: Settings, to: str, subject: str, body: str, key: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    # The same for every attempt: a receiving server drops a copy it already has.
+    domain = settings.mail_from.rpartition("@")[2].strip("> ") or "localhost"
+    message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+    message.set_content(body)
+    return message
+
+
+def deliver(settings: Settings, message: EmailMessage) -> None:
+    """Hand one message to the SMTP server (or the outbox folder); raises on failure."""
+    if not settings.smtp_host:
+        _to_outbox(settings.instance_path / OUTBOX, message)
+        return
+    if settings.smtp_security == "tls":
+        with smtplib.SMTP_SSL(
+            settings.smtp_host,
+            settings.smtp_port,
+            timeout=SMTP_TIMEOUT,
+            context=ssl.create_default_context(),
+        ) as smtp:
+            _send(smtp, settings, message)
+        return
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        _send(smtp, settings, message)
+
+
+def _send(smtp: smtplib.SMTP, settings: Settings, message: EmailMessage) -> None:
+    if settings.smtp_user:
+        smtp.login(settings.smtp_user, settings.smtp_password)
+    smtp.send_message(message)
+
+
+def _to_outbox(folder: Path, message: EmailMessage) -> None:
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.eml"  # sorts by time
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(message.as_bytes())
+    log.info("no smtp_host set: message kept in %s", path.name)
+
+
+def outbox_messages(instance_path: Path) -> list[EmailMessage]:
+    """The messages kept in the outbox, oldest first (a trial install, the tests)."""
+    from email import message_from_bytes, policy
+
+    folder = instance_path / OUTBOX
+    if not folder.exists():
+        return []
+    files = sorted(folder.glob("*.eml"))
+    found = []
+    for path in files:
+        parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        found.append(parsed)
+    return found

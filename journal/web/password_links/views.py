@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from journal.accounts import invitations
+from journal.core.errors import NotFound, ValidationError
+from journal.web import context
+from journal.web.forms import apply_errors
+from journal.web.password_links.forms import ChoosePasswordForm, ForgotForm
+
+bp = Blueprint("password_links", __name__)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def forgot() -> str:
+    form = ForgotForm()
+    if form.validate_on_submit():
+        invitations.request_reset(context.work(), form.email.data or "", context.client_address())
+        # The same answer whether or not the address has an account.
+        return render_template(
+            "password_links/sent.html",
+            email=form.email.data,
+            hours=invitations.hours_text(invitations.RESET_HOURS),
+        )
+    return render_template("password_links/forgot.html", form=form)
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def choose(token: str) -> str | Response | tuple[str, int]:
+    found = invitations.open_link(context.db(), token)
+    if found is None:
+        return render_template("password_links/expired.html"), 404
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            invitations.choose_password(
+                context.db(),
+                context.runtime().passwords,
+                token,
+                form.password.data or "",
+                context.client_address(),
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except NotFound:
+            return render_template("password_links/expired.html"), 404
+        else:
+            flash("Your password is set. Sign in with it now.")
+            return redirect(url_for("auth.login"))
+    return render_template(
+        "password_links/choose.html", form=form, user=found.user, purpose=found.link.purpose
+    )
