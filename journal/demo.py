@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import accounts, courses, invitations
 from journal.accounts.passwords import Passwords
-from journal.clinical import prompts, questionnaires, screenings, session_records
+from journal.clinical import prompt_library, questionnaires, screenings, session_records
+from journal.clinical.checklist import load_checklist
 from journal.clinical.instruments import Catalogue
-from journal.clinical.screening import load_checklist
 from journal.clinical.screenings import ScreeningInput
 from journal.clinical.session_records import RecordInput
 from journal.core.actor import Actor
 from journal.core.work import Work
 from journal.db import utcnow
-from journal.journaling import entries, guided, themes
+from journal.journaling import entries, prompt_assignments, themes
 from journal.journaling.entries import EntryInput
 from journal.journaling.intentions import OutcomeInput
 from journal.models import (
@@ -151,15 +151,15 @@ def _demo_prompts(
     """Prompts assigned by the clinician: one answered after session 1, one due a week
     after session 2, one coming back before session 3, one to prepare for session 3.
     Returns the assignment the "Two days later" entry answers."""
-    library = prompts.load_library(prompts.BUILT_IN_FOLDER)
+    library = prompt_library.load_library(prompt_library.BUILT_IN_FOLDER)
     plan = [
         (0, "int-intention-compared", -16),
         (1, "int-intention-week", -8),
-        (1, library.due_at(prompts.Due.BEFORE_NEXT_SESSION)[0].id, -8),
+        (1, library.due_at(prompt_library.Due.BEFORE_NEXT_SESSION)[0].id, -8),
         (2, library.for_phase(Phase.PREPARATION)[0].id, -1),
     ]
     made = [
-        guided.assign_prompt(
+        prompt_assignments.assign_prompt(
             clinician, library, course_id, sessions[i].id, key, now=now + timedelta(days=d)
         )
         for i, key, d in plan

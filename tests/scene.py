@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 
 from journal.accounts import care_team
 from journal.clinical import questionnaires, screenings, session_records
-from journal.clinical.screening import load_checklist
+from journal.clinical.checklist import load_checklist
 from journal.journaling import entries, themes
 from journal.journaling.entries import EntryInput
 from journal.models import (

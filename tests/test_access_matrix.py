@@ -31,7 +31,7 @@ from werkzeug.routing.converters import AnyConverter, PathConverter, UUIDConvert
 from werkzeug.test import TestResponse
 
 from journal.accounts import policy
-from journal.clinical.screening import load_checklist
+from journal.clinical.checklist import load_checklist
 from journal.models import (
     CareTeamMember,
     CareTeamProposal,

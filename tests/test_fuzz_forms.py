@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from journal.accounts import care_team, invitations
 from journal.clinical import questionnaires
-from journal.clinical.screening import load_checklist
+from journal.clinical.checklist import load_checklist
 from journal.journaling import themes
 from journal.models import CareTeamProposal, Message, SafetyFlag
 from journal.review import notes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from journal.clinical.prompts import (
+from journal.clinical.prompt_library import (
     BUILT_IN_FOLDER,
     THEMES,
     Due,

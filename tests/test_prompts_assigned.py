@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from journal.clinical.prompts import Due, PromptLibrary
+from journal.clinical.prompt_library import Due, PromptLibrary
 from journal.core.actor import Actor
 from journal.core.errors import Forbidden, NotFound, ValidationError
-from journal.journaling import guided
+from journal.journaling import prompt_assignments
 from journal.models import (
     ClinicPrompt,
     DosingSession,
@@ -46,7 +46,7 @@ def count(app: Flask, model: type) -> int:
 
 def assign(clinic: Clinic, key: str, session: DosingSession | None = None) -> PromptAssignment:
     w = clinic.world
-    made = guided.assign_prompt(
+    made = prompt_assignments.assign_prompt(
         w.as_(clinic.clinician), shipped(w.app), clinic.course.id, (session or clinic.past).id, key
     )
     w.commit()
@@ -73,15 +73,19 @@ def test_due_days_follow_the_phase_and_the_next_session(app: Flask) -> None:
     assigned = datetime(2031, 3, 1, 9, tzinfo=UTC)
     prep = lib.for_phase(Phase.PREPARATION)[0]
     during = lib.for_phase(Phase.IN_SESSION)[0]
-    assert guided.due_day(prep, session, following, assigned) == date(2031, 3, 1)
+    assert prompt_assignments.due_day(prep, session, following, assigned) == date(2031, 3, 1)
     late = datetime(2031, 3, 20, tzinfo=UTC)  # assigned after the session: due on its day
-    assert guided.due_day(prep, session, following, late) == date(2031, 3, 10)
-    assert guided.due_day(during, session, following, assigned) == date(2031, 3, 10)
-    assert guided.due_day(lib.get(NEXT_DAY), session, following, assigned) == date(2031, 3, 11)
-    assert guided.due_day(lib.get(WEEK_LATER), session, following, assigned) == date(2031, 3, 17)
+    assert prompt_assignments.due_day(prep, session, following, late) == date(2031, 3, 10)
+    assert prompt_assignments.due_day(during, session, following, assigned) == date(2031, 3, 10)
+    assert prompt_assignments.due_day(lib.get(NEXT_DAY), session, following, assigned) == date(
+        2031, 3, 11
+    )
+    assert prompt_assignments.due_day(lib.get(WEEK_LATER), session, following, assigned) == date(
+        2031, 3, 17
+    )
     before = lib.get(before_next(app))
-    assert guided.due_day(before, session, following, assigned) == date(2031, 3, 23)
-    assert guided.due_day(before, session, None, assigned) is None
+    assert prompt_assignments.due_day(before, session, following, assigned) == date(2031, 3, 23)
+    assert prompt_assignments.due_day(before, session, None, assigned) is None
 
 
 # -- assigning: care-team clinicians only ----------------------------------------------
@@ -115,11 +119,13 @@ def test_assigning_twice_or_a_hidden_prompt_is_refused(clinic: Clinic) -> None:
         assign(clinic, key)
     assert "already assigned" in exc.value.errors["prompt_key"]
     other = shipped(app).for_phase(Phase.INTEGRATION)[1]
-    guided.save_prompt(
+    prompt_assignments.save_prompt(
         clinic.world.as_(clinic.clinician),
         shipped(app),
         other.id,
-        guided.PromptInput("integration", other.theme, other.text, other.due, hidden=True),
+        prompt_assignments.PromptInput(
+            "integration", other.theme, other.text, other.due, hidden=True
+        ),
     )
     with pytest.raises(ValidationError):
         assign(clinic, other.id)
@@ -139,7 +145,7 @@ def test_outsiders_and_patients_cannot_assign(clinic: Clinic, who: str) -> None:
         assert browser.get(f"/courses/{clinic.course.id}/prompts").status_code == 404
     assert count(app, PromptAssignment) == 0
     with pytest.raises((NotFound, Forbidden)):
-        guided.assign_prompt(
+        prompt_assignments.assign_prompt(
             clinic.world.as_(getattr(clinic, who)),
             shipped(app),
             clinic.course.id,
@@ -173,7 +179,7 @@ def test_the_due_list_shows_prompts_whose_day_has_come(clinic: Clinic) -> None:
     me = Actor(clinic.patient)
 
     def due_on(day: date) -> set[str]:
-        items = guided.due_prompts(w.as_actor(me), shipped(app), clinic.course.id, day)
+        items = prompt_assignments.due_prompts(w.as_actor(me), shipped(app), clinic.course.id, day)
         return {i.prompt.id for i in items}
 
     assert due_on(past_day) == set()  # nothing before the day after
@@ -188,7 +194,12 @@ def test_the_due_list_shows_prompts_whose_day_has_come(clinic: Clinic) -> None:
     # After the session it prepared for, a preparation prompt leaves the list.
     assert first(app, Phase.PREPARATION) not in due_on(upcoming_day + timedelta(days=1))
     # The clinician sees no due list: it is the patient's.
-    assert guided.due_prompts(w.as_(clinic.clinician), shipped(app), clinic.course.id, today) == []
+    assert (
+        prompt_assignments.due_prompts(
+            w.as_(clinic.clinician), shipped(app), clinic.course.id, today
+        )
+        == []
+    )
 
 
 def test_answering_a_prompt_takes_it_off_the_list(clinic: Clinic) -> None:
@@ -287,7 +298,7 @@ def test_clinicians_edit_hide_and_add_prompts(clinic: Clinic) -> None:
     page = clinician.text("/prompts")
     assert "Our own wording, kindly." in page and prompt.text not in page
     assert "What small thing surprised you?" in page and "your clinic's own" in page
-    library = {p.id: p for p in guided.assignable(clinic.world.db, shipped(app))}
+    library = {p.id: p for p in prompt_assignments.assignable(clinic.world.db, shipped(app))}
     assert library[key].text == "Our own wording, kindly."
     own = [p for p in library.values() if p.text == "What small thing surprised you?"]
     assert own and own[0].due is Due.WEEK_LATER
@@ -307,11 +318,11 @@ def test_clinicians_edit_hide_and_add_prompts(clinic: Clinic) -> None:
 )
 def test_bad_prompts_are_refused(clinic: Clinic, data: dict[str, str], field: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        guided.save_prompt(
+        prompt_assignments.save_prompt(
             clinic.world.as_(clinic.clinician),
             shipped(clinic.world.app),
             None,
-            guided.PromptInput(**data),
+            prompt_assignments.PromptInput(**data),
         )
     assert field in exc.value.errors
     assert count(clinic.world.app, ClinicPrompt) == 0
@@ -330,11 +341,11 @@ def test_a_shipped_prompt_keeps_its_phase(clinic: Clinic) -> None:
     key = first(clinic.world.app, Phase.PREPARATION)
     assert clinic.world.browser(clinic.clinician).get("/prompts/edit?key=nope").status_code == 404
     with pytest.raises(ValidationError) as exc:
-        guided.save_prompt(
+        prompt_assignments.save_prompt(
             clinic.world.as_(clinic.clinician),
             shipped(clinic.world.app),
             key,
-            guided.PromptInput("integration", "meaning", "Moved", "next_day"),
+            prompt_assignments.PromptInput("integration", "meaning", "Moved", "next_day"),
         )
     assert "keeps its phase" in exc.value.errors["phase"]
 

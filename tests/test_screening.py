@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from journal.clinical.screening import load_checklist
+from journal.clinical.checklist import load_checklist
 from journal.clinical.screenings import ScreeningData
 from journal.core.vault import Vault
 from journal.keyrotation import SEALED, rotate_data_keys, verify_all

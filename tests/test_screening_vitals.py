@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from journal.clinical.screening import (
+from journal.clinical.checklist import (
     NEEDS_REVIEW,
     NOTHING_RAISED,
     Checklist,

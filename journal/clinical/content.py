@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from journal.clinical import instruments, prompts, screening
+from journal.clinical import checklist, instruments, prompt_library
 
 
 @dataclass(frozen=True)
 class ClinicalContent:
     instruments: instruments.Catalogue
-    prompts: prompts.PromptLibrary
-    screening: screening.Checklist
+    prompts: prompt_library.PromptLibrary
+    screening: checklist.Checklist
 
 
 def load_clinical_content(instance_path: Path) -> ClinicalContent:
@@ -26,6 +26,6 @@ def load_clinical_content(instance_path: Path) -> ClinicalContent:
         instruments=instruments.load_catalogue(
             instruments.BUILT_IN_FOLDER, instance_path / instruments.CLINIC_FOLDER_NAME
         ),
-        prompts=prompts.load_library(prompts.BUILT_IN_FOLDER),
-        screening=screening.load_checklist(),
+        prompts=prompt_library.load_library(prompt_library.BUILT_IN_FOLDER),
+        screening=checklist.load_checklist(),
     )

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, can_use_clinical_records, course_access
-from journal.clinical.screening import Checklist, ScreeningReview, check_answers, review
+from journal.clinical.checklist import Checklist, ScreeningReview, check_answers, review
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work

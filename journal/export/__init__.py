@@ -32,8 +32,8 @@ from journal.accounts.policy import (
     require,
     visible_courses_clause,
 )
+from journal.clinical.checklist import Checklist
 from journal.clinical.instruments import Catalogue
-from journal.clinical.screening import Checklist
 from journal.core.errors import NotFound, ValidationError
 from journal.core.work import Work
 from journal.db import new_id, utcnow, write_soon

@@ -26,9 +26,9 @@ from journal.accounts.policy import (
     readable_entries_clause,
 )
 from journal.clinical.charts import ScorePoint, trend_chart
+from journal.clinical.checklist import Checklist
 from journal.clinical.instruments import Catalogue
 from journal.clinical.questionnaires import course_responses
-from journal.clinical.screening import Checklist
 from journal.clinical.session_records import RecordData, course_records, names_of
 from journal.clinical.vitals import Vitals
 from journal.core.errors import ValidationError

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts.policy import CourseAccess, can_use_clinical_records
-from journal.clinical.screening import Checklist, review
+from journal.clinical.checklist import Checklist, review
 from journal.clinical.screenings import ScreeningData
 from journal.core.vault import Vault
 from journal.export.model import (

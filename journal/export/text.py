@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from journal.clinical.screening import NEEDS_REVIEW, NOTHING_RAISED
+from journal.clinical.checklist import NEEDS_REVIEW, NOTHING_RAISED
 from journal.core.labels import PHASE_LABELS, SHORT_VISIBILITY, STATUS_LABELS
 from journal.export.model import (
     ClinicalRecord,

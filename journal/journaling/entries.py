@@ -23,8 +23,8 @@ from journal.core.errors import ConflictError, Forbidden, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.journaling import guided
 from journal.journaling import intentions as intentions_service
+from journal.journaling import prompt_assignments
 from journal.models import (
     DosingSession,
     Entry,
@@ -223,7 +223,7 @@ def create_entry(
         raise Forbidden()
     session, intentions = _validate(work.db, access, data, now)
     assignment = (
-        guided.check_answer(work.db, access, data.assignment_id, data.phase)
+        prompt_assignments.check_answer(work.db, access, data.assignment_id, data.phase)
         if data.assignment_id is not None
         else None
     )

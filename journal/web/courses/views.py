@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from journal.accounts import care_team, courses, policy
 from journal.clinical import questionnaires, screenings, session_records
 from journal.core.errors import ValidationError
-from journal.journaling import guided, timeline
+from journal.journaling import prompt_assignments, timeline
 from journal.models import CourseStatus, Role, SessionStatus
 from journal.review import comments
 from journal.web import context
@@ -36,7 +36,7 @@ def timeline_page(course_id: uuid.UUID) -> str:
         open_flags = questionnaires.open_flag_counts(db, actor.user).get(course_id, 0)
     checklist = context.runtime().clinical.screening
     zone = context.runtime().settings.zone
-    due = guided.due_prompts(
+    due = prompt_assignments.due_prompts(
         context.work(),
         context.runtime().clinical.prompts,
         course_id,

@@ -11,7 +11,7 @@ import uuid
 from flask import render_template
 
 from journal.accounts import policy
-from journal.journaling import entries, guided, intentions, themes
+from journal.journaling import entries, intentions, prompt_assignments, themes
 from journal.review import comments, review
 from journal.web import context
 from journal.web.entries.page_forms import CommentForm, ThemeForm
@@ -43,6 +43,8 @@ def entry_page(
         reply_to=reply_to,
         theme_form=theme_form or ThemeForm(formdata=None),
         button=ButtonForm(),
-        answered=guided.answered_prompt(db, context.runtime().clinical.prompts, entry_id),
+        answered=prompt_assignments.answered_prompt(
+            db, context.runtime().clinical.prompts, entry_id
+        ),
         outcomes=intentions.entry_outcomes(db, vault, access, entry_id),
     )

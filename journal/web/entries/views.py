@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
 from journal.core.errors import ConflictError, ValidationError
-from journal.journaling import drafts, entries, guided, intentions
+from journal.journaling import drafts, entries, intentions, prompt_assignments
 from journal.models import Phase
 from journal.web import context
 from journal.web.entries.forms import EntryForm, outcomes_from
@@ -75,7 +75,7 @@ def _aids(
     new = editing is None
     phase = form.phase.data if form.phase.data in {p.value for p in Phase} else "preparation"
     prompts = (
-        guided.open_prompts(
+        prompt_assignments.open_prompts(
             context.work(),
             context.runtime().clinical.prompts,
             access.course.id,

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
-from journal.journaling import guided
+from journal.journaling import prompt_assignments
 from journal.models import CourseStatus
 from journal.review import caseload, comments
 from journal.web import context
@@ -30,7 +30,9 @@ def index() -> str | Response:
         today = datetime.now(zone).date()
         shipped = context.runtime().clinical.prompts
         due_by_course = {
-            r.course.id: guided.due_prompts(context.work(), shipped, r.course.id, today, zone)
+            r.course.id: prompt_assignments.due_prompts(
+                context.work(), shipped, r.course.id, today, zone
+            )
             for r in active
         }
         return render_template(

@@ -8,8 +8,8 @@ from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from journal.clinical.prompts import MAX_PROMPT_CHARS, THEMES, Due, Prompt
-from journal.journaling.guided import PromptInput
+from journal.clinical.prompt_library import MAX_PROMPT_CHARS, THEMES, Due, Prompt
+from journal.journaling.prompt_assignments import PromptInput
 from journal.models import DosingSession, Phase, SessionStatus
 from journal.web.filters import PHASE_LABELS
 

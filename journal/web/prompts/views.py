@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
-from journal.clinical.prompts import PromptLibrary
+from journal.clinical.prompt_library import PromptLibrary
 from journal.core.errors import ValidationError
-from journal.journaling import guided
+from journal.journaling import prompt_assignments
 from journal.models import Role
 from journal.web import context
 from journal.web.filters import when
@@ -30,13 +30,13 @@ def library() -> str | Response:
     form = PromptForm()
     if form.validate_on_submit():
         try:
-            guided.save_prompt(context.work(), _shipped(), None, form.to_input())
+            prompt_assignments.save_prompt(context.work(), _shipped(), None, form.to_input())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             flash("Prompt added to the clinic's library.")
             return redirect(url_for("prompts.library"))
-    items = guided.clinic_library(db, _shipped())
+    items = prompt_assignments.clinic_library(db, _shipped())
     return render_template("prompts/library.html", items=items, form=form, due_labels=DUE_LABELS)
 
 
@@ -47,7 +47,7 @@ def edit() -> str | Response:
     if not key:
         return redirect(url_for("prompts.library"))
     db = context.db()
-    item = guided.library_prompt(db, _shipped(), key)
+    item = prompt_assignments.library_prompt(db, _shipped(), key)
     p = item.prompt
     form = PromptForm(
         data={
@@ -60,7 +60,7 @@ def edit() -> str | Response:
     )
     if form.validate_on_submit():
         try:
-            guided.save_prompt(context.work(), _shipped(), key, form.to_input())
+            prompt_assignments.save_prompt(context.work(), _shipped(), key, form.to_input())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -74,14 +74,18 @@ def edit() -> str | Response:
 def assign(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     db = context.db()
     zone = context.runtime().settings.zone
-    access, items = guided.course_assignments(context.work(), _shipped(), course_id, zone)
+    access, items = prompt_assignments.course_assignments(
+        context.work(), _shipped(), course_id, zone
+    )
     form = AssignForm()
-    form.set_choices(courses.list_sessions(db, course_id), guided.assignable(db, _shipped()), when)
+    form.set_choices(
+        courses.list_sessions(db, course_id), prompt_assignments.assignable(db, _shipped()), when
+    )
     if request.method == "GET" and (sid := request.args.get("session", "")):
         form.session_id.data = sid
     if form.validate_on_submit():
         try:
-            guided.assign_prompt(
+            prompt_assignments.assign_prompt(
                 context.work(),
                 _shipped(),
                 course_id,
@@ -109,7 +113,9 @@ def assign(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
 def unassign(course_id: uuid.UUID) -> Response:
     form = UnassignForm()
     try:
-        guided.unassign_prompt(context.work(), course_id, _uuid(form.assignment_id.data))
+        prompt_assignments.unassign_prompt(
+            context.work(), course_id, _uuid(form.assignment_id.data)
+        )
     except ValidationError as exc:
         flash(" ".join(exc.errors.values()))
     else:

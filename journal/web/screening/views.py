@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.clinical import screenings
-from journal.clinical.screening import ScreeningAnswer
+from journal.clinical.checklist import ScreeningAnswer
 from journal.clinical.screenings import ScreeningInput, answer_field, note_field
 from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role

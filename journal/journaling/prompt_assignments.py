@@ -1,6 +1,6 @@
 """Guided prompts in use: the clinic's library, prompts assigned for a session, what is due.
 
-The shipped library (journal/clinical/prompts.py) is what a clinic starts from. Its
+The shipped library (journal/clinical/prompt_library.py) is what a clinic starts from. Its
 clinicians can edit a shipped prompt (a clinic copy under the same key
 replaces it), hide one, or add their own; `clinic_library` merges the two.
 Prompt texts are library wording, the same for every patient, so they are
@@ -36,7 +36,7 @@ from journal.accounts.policy import (
     can_read_entry,
     course_access,
 )
-from journal.clinical.prompts import MAX_PROMPT_CHARS, THEMES, Due, Prompt, PromptLibrary
+from journal.clinical.prompt_library import MAX_PROMPT_CHARS, THEMES, Due, Prompt, PromptLibrary
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
