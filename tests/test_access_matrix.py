@@ -82,6 +82,7 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.audit_log": frozenset({Role.ADMIN}),
     "admin.audit_verify": frozenset({Role.ADMIN}),
     "admin.messages": frozenset({Role.ADMIN}),
+    "admin.erasures": frozenset({Role.ADMIN}),
     "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),
     "access_log.page": frozenset({Role.PATIENT}),
     "export.my_data": frozenset({Role.PATIENT}),  # the patient's own data, nobody else's

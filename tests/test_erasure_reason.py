@@ -122,3 +122,15 @@ def test_init_seals_reasons_stored_in_clear_by_earlier_versions_once(
     assert _sealed(_stored(clinic)) == _sealed(row)
     with runtime(clinic.world.app).database.session() as s:
         assert s.scalars(select(Erasure.legacy_reason)).all() == [None]
+
+
+def test_admins_read_the_reason_on_the_erasures_page_and_nobody_else_opens_it(
+    clinic: Clinic,
+) -> None:
+    reason = _reason()
+    _erase(clinic, reason)
+    page = clinic.world.browser(clinic.admin).text("/admin/erasures")
+    assert reason in page and clinic.admin.name in page
+    assert clinic.patient.email not in page  # the erased patient is gone, name and all
+    for someone in (clinic.clinician, clinic.other_patient):
+        assert clinic.world.browser(someone).get("/admin/erasures").status_code == 403

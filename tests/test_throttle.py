@@ -32,7 +32,7 @@ from journal.config import (
 )
 from journal.models import AuditEvent, Role, User
 from tests.conftest import Clock, World, register_keys, runtime
-from tests.helpers import Browser
+from tests.helpers import Browser, mails_to
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -315,3 +315,21 @@ def test_the_write_limit_has_a_daily_part_and_is_a_setting(
     refused = add_prompt(b, 7)
     assert wait_of(refused) > 23 * 3600
     assert "wait 24 hours" in refused.get_data(as_text=True)
+
+
+def test_the_owner_is_told_by_e_mail_once_an_hour_when_sign_in_slows_down(
+    world: World, clock: Clock
+) -> None:
+    target = world.user(Role.PATIENT)
+    b = Browser(world.app)
+    for _ in range(5):
+        wrong(b, target.email)
+    assert mails_to(world.app, target.email) == []  # five mistakes: nobody is told yet
+    for _ in range(3):  # refused tries, all within the hour
+        assert Browser(world.app).login(target.email).status_code == 429
+    (told,) = mails_to(world.app, target.email)
+    assert "wrong password" in told and "/reset" in told
+    # An address nobody has: refused the same way, and nothing is sent anywhere.
+    for _ in range(6):
+        wrong(Browser(world.app), "nobody-of-ours@clinic.example")
+    assert mails_to(world.app, "nobody-of-ours@clinic.example") == []

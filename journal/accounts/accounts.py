@@ -14,6 +14,7 @@ from journal.accounts.passwords import Passwords, password_problem, temporary_pa
 from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
+from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow, write_soon
 from journal.models import LoginSession, PasswordLink, Role, User
@@ -247,3 +248,31 @@ def get_user(db: Session, user_id: uuid.UUID) -> User:
     if user is None:
         raise NotFound()
     return user
+
+
+def warn_of_failed_sign_ins(work: Work, email: str) -> None:
+    """Tell an account's owner that sign-in is being slowed down for it: at most one
+    message an hour. Nothing is said to the person at the form either way."""
+    user = work.db.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        return
+    hour = utcnow().strftime("%Y%m%d%H")
+    clinic = work.settings.clinic_name
+    work.send_mail(
+        Mail(
+            kind="sign_in_failures",
+            key=f"sign_in_failures:{user.id}:{hour}",
+            user_id=user.id,
+            to=user.email,
+            subject=f"Several wrong passwords for your account at {clinic}",
+            body=(
+                f"Hello {user.name},\n\n"
+                "Someone typed a wrong password for your account several times, so "
+                "signing in is slowed down for a while. If it was you, wait a little and "
+                f"try again, or choose a new password: {work.settings.base_url}/reset\n\n"
+                "If it was not you, your password still protects your account; you may "
+                "want to change it once you are signed in, and to turn on two-factor "
+                "sign-in.\n"
+            ),
+        )
+    )

@@ -44,6 +44,7 @@ from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter._extension import RequestLimit
 from flask_login import current_user
 
+from journal.accounts import accounts
 from journal.accounts.accounts import normalise_email
 from journal.config import WRITE_LIMIT_OFF, ConfigError
 from journal.web import context
@@ -139,6 +140,10 @@ def _refusal(body: Any, seconds: int) -> Response:
 
 def _too_many_sign_ins(limit: RequestLimit) -> Response:
     seconds = _wait_seconds(limit)
+    if request.endpoint == LOGIN:  # the owner hears of it, once an hour at most
+        # A unit of its own: the refusal is an error answer, whose unit keeps nothing.
+        with context.runtime().work(write=True) as unit:
+            accounts.warn_of_failed_sign_ins(unit, request.form.get("email", ""))
     form = LoginForm()
     form.form_errors.append(
         f"Too many attempts to sign in. Please try again in {_in_words(seconds)}."

@@ -182,6 +182,11 @@ def _uuid_or_none(raw: str | None) -> uuid.UUID | None:
         return None
 
 
+@bp.get("/erasures")
+def erasures() -> str:
+    return render_template("admin/erasures.html", rows=erasure.erasure_records(context.work()))
+
+
 @bp.route("/users/<uuid:user_id>/erase", methods=["GET", "POST"])
 def erase_user(user_id: uuid.UUID) -> str | Response:
     db = context.db()
