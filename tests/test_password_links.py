@@ -196,3 +196,20 @@ def test_the_reset_form_is_throttled_per_address_asked_about_known_or_not(
 def reset_from(app: object, address: str, email: str) -> int:
     b = Browser(app)  # type: ignore[arg-type]
     return b.post("/reset", {"email": email}, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_a_password_change_ends_every_link_still_waiting(clinic: Clinic) -> None:
+    app = clinic.world.app
+    Browser(app).post("/reset", {"email": clinic.patient.email})
+    path = mailed_link(app, clinic.patient.email)
+    b = clinic.world.browser(clinic.patient)
+    r = b.post(
+        "/account/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "confirm_password": NEW_PASSWORD,
+        },
+    )
+    assert r.status_code == 302
+    assert Browser(app).get(path).status_code == 404
