@@ -46,13 +46,13 @@ def test_demo_patient_and_clinician_see_their_timeline(app: Flask, world: World)
     assert "Clinician note after session 2" in seen and "What I hope for" in seen
     assert "Just for me" not in seen  # the patient's private entry
     # The session records and the screening: for the clinicians, not the patient.
-    assert "Pre-dose blood pressure 142/88 is at or above 140/90" in seen
+    assert "Blood pressure 142/88 before the dose (at or above 140/90)" in seen
     assert seen.count("Session record") == 2 and "needs clinician review" in seen
     assert "/record" not in timeline and "/screening" not in timeline
     links = re.findall(r'href="(/courses/[0-9a-f-]{36}/sessions/[0-9a-f-]{36}/record)"', seen)
     pages = [clinician.text(link) for link in links]
     assert any("52.5 mg (0.75 mg/kg, weight used 70 kg)" in p for p in pages)
-    assert any('id="bp-flag"' in p for p in pages)
+    assert any('id="bp-flag-pre"' in p for p in pages)
     assert "Substance use history: yes" in clinician.text(
         links[0].split("/sessions/")[0] + "/screening"
     )

@@ -1,6 +1,7 @@
 """The dosing-session record, from the outside: care-team clinicians write it through
 the page; bad input is a form error with nothing saved; mg/kg is worked out; a pre-dose
-blood pressure at or above 140/90 is flagged on the record and the timeline; the
+blood pressure at or above 140/90 is flagged on the record and the timeline (the
+other thresholds and the safety flags: tests/test_bp_flags.py); the
 patient and clinicians outside the care team cannot reach it; it is encrypted at rest,
 rotated with the data keys and erased with the patient."""
 
@@ -198,14 +199,14 @@ def test_a_pre_dose_reading_at_or_above_140_90_is_flagged(
 ) -> None:
     page = save(clinician, clinic, pre_systolic=systolic, pre_diastolic=diastolic)
     timeline = clinician.text(f"/courses/{clinic.course.id}")
-    label = f"Pre-dose blood pressure {systolic}/{diastolic} is at or above 140/90"
+    label = f"Blood pressure {systolic}/{diastolic} before the dose (at or above 140/90)"
     assert (label in page) is flagged
-    assert ('id="bp-flag"' in page) is flagged
+    assert ('id="bp-flag-pre"' in page) is flagged
     assert (label in timeline) is flagged
     assert "Session record" in timeline
 
 
-def test_the_flag_never_blocks_and_a_high_post_dose_reading_is_not_flagged(
+def test_the_flag_never_blocks_and_a_high_post_dose_reading_is_flagged(
     clinic: Clinic, clinician: Browser
 ) -> None:
     page = save(
@@ -216,10 +217,12 @@ def test_the_flag_never_blocks_and_a_high_post_dose_reading_is_not_flagged(
         post_systolic="190",
         post_diastolic="115",
     )
-    assert "Pre-dose blood pressure 182/112 is at or above 140/90" in page
+    assert "Blood pressure 182/112 before the dose (at or above 180/110)" in page
+    assert "Blood pressure 190/115 after the dose (at or above 180/110)" in page
     assert count_rows(clinic.world.app, SessionRecord) == 1
     page = save(clinician, clinic, post_systolic="190", post_diastolic="115", version="1")
-    assert "at or above 140/90" not in page
+    assert "before the dose (at or above" not in page
+    assert "Blood pressure 190/115 after the dose (at or above 180/110)" in page
 
 
 # -- who may see it --------------------------------------------------------------

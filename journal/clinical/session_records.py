@@ -7,8 +7,17 @@ it is stored as one encrypted JSON value under the patient's journal key.
 
 Input is checked in full before anything is written: an impossible vital, a
 dose without its unit or an IV dose without the weight used is a form error
-and nothing is saved. A pre-dose blood pressure at or above 140/90 is shown as
-a flag to the clinicians; it never blocks and gives no advice.
+and nothing is saved.
+
+Each blood-pressure reading is checked against the clinic's thresholds
+(`vitals.bp_breaches`; settings `bp_*`, by default a pre-dose reading at or above
+140/90, any reading at or above 180/110, a post-dose rise of 20%). A reading past
+one is marked on the record and the timeline, and saving it raises a safety flag
+(`safety_flags`, what raised it sealed: from vitals, the record, the reading and
+the rule) that the caseload counts and a clinician acknowledges like any other.
+Saving the record again with the same breach raises no second flag; correcting
+the reading leaves the flag raised until a clinician acknowledges it. None of it
+blocks a session or gives advice.
 
 The patient does not see the record (see docs/security.md, "Who may see
 what"); clinicians outside the care team get "not found".
@@ -31,18 +40,23 @@ from journal.accounts import audit
 from journal.accounts.courses import care_team, get_session
 from journal.accounts.policy import CourseAccess, can_use_clinical_records, course_access
 from journal.clinical.vitals import (
+    RULE_RANK,
     WEIGHT_KG_RANGE,
     BloodPressureFlag,
+    BpBreach,
+    BpThresholds,
     Vitals,
+    bp_breaches,
     mg_per_kg,
     pre_dose_bp_flag,
     vitals_problems,
 )
+from journal.config import Settings
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import DosingSession, SessionRecord, User
+from journal.models import DosingSession, SafetyFlag, SessionRecord, User
 
 AUDIT_TYPE = "session_record"
 
@@ -140,7 +154,12 @@ class RecordData:
 
     @property
     def bp_flag(self) -> BloodPressureFlag | None:
+        """The pre-dose rule at the default 140/90 (the course summary's marker)."""
         return pre_dose_bp_flag(self.pre)
+
+    def bp_breaches(self, thresholds: BpThresholds) -> list[BpBreach]:
+        """The readings past the clinic's thresholds, pre-dose first."""
+        return bp_breaches(self.pre, self.post, thresholds)
 
     @property
     def route_label(self) -> str:
@@ -355,6 +374,7 @@ class RecordView:
     updated_by: str
     updated_at: datetime
     present_names: list[str]
+    breaches: list[BpBreach] = field(default_factory=list)  # readings past a threshold
 
 
 @dataclass(frozen=True)
@@ -367,10 +387,25 @@ class RecordPage:
 
 @dataclass(frozen=True)
 class RecordMark:
-    """What the timeline shows on a session's header: that a record exists, and its flag."""
+    """What the timeline shows on a session's header: that a record exists, and the
+    readings past the clinic's thresholds."""
 
     session_id: uuid.UUID
-    bp_flag: BloodPressureFlag | None = field(default=None)
+    breaches: tuple[BpBreach, ...] = ()
+
+
+VITALS_ORIGIN = "vitals"  # "origin" in the sealed source of a flag a reading raised
+
+
+def bp_thresholds(settings: Settings) -> BpThresholds:
+    """The clinic's blood-pressure thresholds, from its settings."""
+    return BpThresholds(
+        pre_dose_systolic=settings.bp_pre_dose_systolic,
+        pre_dose_diastolic=settings.bp_pre_dose_diastolic,
+        any_systolic=settings.bp_any_systolic,
+        any_diastolic=settings.bp_any_diastolic,
+        rise_percent=settings.bp_rise_percent,
+    )
 
 
 def _access(work: Work, course_id: uuid.UUID) -> CourseAccess:
@@ -403,6 +438,7 @@ def record_page(work: Work, course_id: uuid.UUID, session_id: uuid.UUID) -> Reco
         updated_by=names.get(row.updated_by, ""),
         updated_at=row.updated_at,
         present_names=[names[c] for c in data.clinicians_present if c in names],
+        breaches=data.bp_breaches(bp_thresholds(work.settings)),
     )
     audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
     return RecordPage(access, session, team, view)
@@ -475,19 +511,67 @@ def save_record(
         object_id=row.id,
         subject_id=owner,
     )
+    breaches = data.bp_breaches(bp_thresholds(work.settings))
+    if breaches:
+        _raise_bp_flags(work, row, owner, breaches, now)
     return row
 
 
-def record_marks(db: Session, vault: Vault, access: CourseAccess) -> dict[uuid.UUID, RecordMark]:
-    """Session id -> its record's mark, for the timeline; in one query. Clinicians only."""
+def _raise_bp_flags(
+    work: Work, row: SessionRecord, owner: uuid.UUID, breaches: list[BpBreach], now: datetime
+) -> None:
+    """A safety flag for each reading past a threshold, unless this record already
+    raised one for the same reading by the same rule or a more serious one
+    (acknowledged or not). What raised it is sealed; the row keeps its course in
+    clear, so the caseload counts it like a questionnaire's flag."""
+    raised: dict[str, int] = {}  # reading -> the most serious rule flagged for it
+    for flag in work.db.scalars(select(SafetyFlag).where(SafetyFlag.course_id == row.course_id)):
+        if flag.source is None:
+            continue  # a questionnaire's flag from before 0013, not sealed yet
+        source = json.loads(work.vault.open_column(flag, "source", owner))
+        if source.get("origin") != VITALS_ORIGIN or source.get("record_id") != str(row.id):
+            continue
+        reading = str(source["reading"])
+        rank = RULE_RANK.get(str(source["rule_id"]), 0)
+        raised[reading] = max(raised.get(reading, 0), rank)
+    for breach in breaches:
+        if raised.get(breach.reading, 0) >= RULE_RANK[breach.rule]:
+            continue
+        flag = SafetyFlag(id=new_id(), course_id=row.course_id, version=1)
+        flag.detail = work.vault.seal_column(flag, "detail", owner, breach.label)
+        flag.source = work.vault.seal_column(
+            flag,
+            "source",
+            owner,
+            json.dumps(
+                {
+                    "origin": VITALS_ORIGIN,
+                    "record_id": str(row.id),
+                    "reading": breach.reading,
+                    "rule_id": breach.rule,
+                    "response_id": None,
+                    "instrument_id": None,
+                    "raised_at": now.isoformat(),
+                }
+            ),
+        )
+        work.db.add(flag)
+
+
+def record_marks(
+    db: Session, vault: Vault, access: CourseAccess, thresholds: BpThresholds | None = None
+) -> dict[uuid.UUID, RecordMark]:
+    """Session id -> its record's mark, for the timeline; in one query. Clinicians only.
+    `thresholds`: the clinic's (`bp_thresholds(settings)`), else the defaults."""
     if not can_use_clinical_records(access):
         return {}
+    limits = thresholds or BpThresholds()
     owner = access.course.patient_id
     rows = db.scalars(select(SessionRecord).where(SessionRecord.course_id == access.course.id))
     marks = {}
     for row in rows:
         data = RecordData.from_json(vault.open_column(row, "content", owner))
-        marks[row.session_id] = RecordMark(row.session_id, data.bp_flag)
+        marks[row.session_id] = RecordMark(row.session_id, tuple(data.bp_breaches(limits)))
     return marks
 
 

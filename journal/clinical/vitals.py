@@ -6,9 +6,14 @@ Two different things, kept apart on purpose:
   of 20 or 400 is a typing slip, not a patient), so that a form shows an
   error instead of storing nonsense. The ranges are wide: an unusual but
   possible reading is accepted.
-* `pre_dose_bp_flag` marks a pre-dose reading at or above 140/90 for the
-  clinician's attention. It is for display only: it never blocks a session,
-  and it gives no advice.
+* `bp_breaches` checks both readings of a record against the clinic's
+  thresholds (`BpThresholds`, from the settings): a pre-dose reading at or
+  above 140/90, any reading at or above 180/110, and a post-dose reading whose
+  systolic or diastolic number rose 20% or more over the pre-dose one. Each
+  breach becomes a safety flag for the care team (`session_records`). It never
+  blocks a session, and it gives no advice.
+* `pre_dose_bp_flag` is the pre-dose rule alone at the default 140/90 (the
+  course summary's marker).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ WEIGHT_KG_RANGE = (Decimal("20"), Decimal("350"))
 
 FLAG_SYSTOLIC = 140
 FLAG_DIASTOLIC = 90
+SEVERE_SYSTOLIC = 180
+SEVERE_DIASTOLIC = 110
+RISE_PERCENT = 20
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,88 @@ def pre_dose_bp_flag(pre_dose: Vitals) -> BloodPressureFlag | None:
     if s >= FLAG_SYSTOLIC or d >= FLAG_DIASTOLIC:
         return BloodPressureFlag(s, d)
     return None
+
+
+@dataclass(frozen=True)
+class BpThresholds:
+    """The clinic's blood-pressure thresholds (settings `bp_*`); a reading at or above
+    one number of a pair breaches it."""
+
+    pre_dose_systolic: int = FLAG_SYSTOLIC
+    pre_dose_diastolic: int = FLAG_DIASTOLIC
+    any_systolic: int = SEVERE_SYSTOLIC
+    any_diastolic: int = SEVERE_DIASTOLIC
+    rise_percent: int = RISE_PERCENT
+
+
+# The rules a reading can breach, as stored (sealed) in a flag's source.
+RULE_PRE_DOSE = "pre_dose"  # the pre-dose reading at or above the pre-dose pair
+RULE_ANY = "any_reading"  # either reading at or above the "any reading" pair
+RULE_RISE = "rise"  # the post-dose reading risen by rise_percent or more
+# Per reading, the more serious rule wins: one breach per reading at most.
+RULE_RANK = {RULE_PRE_DOSE: 1, RULE_RISE: 1, RULE_ANY: 2}
+WHEN = {"pre": "before the dose", "post": "after the dose"}
+
+
+@dataclass(frozen=True)
+class BpBreach:
+    """One reading past one of the clinic's thresholds."""
+
+    reading: str  # "pre" or "post"
+    rule: str  # RULE_PRE_DOSE, RULE_ANY or RULE_RISE
+    systolic: int
+    diastolic: int
+    threshold: str  # what it breached, in words: "at or above 180/110"
+
+    @property
+    def label(self) -> str:
+        return (
+            f"Blood pressure {self.systolic}/{self.diastolic} {WHEN[self.reading]} "
+            f"({self.threshold})"
+        )
+
+
+def _at_or_above(v: Vitals, systolic: int, diastolic: int) -> bool:
+    assert v.systolic is not None and v.diastolic is not None
+    return v.systolic >= systolic or v.diastolic >= diastolic
+
+
+def _risen(before: int, after: int, percent: int) -> bool:
+    """`after` is `percent`% or more above `before` (whole numbers, no rounding)."""
+    return (after - before) * 100 >= percent * before
+
+
+def bp_breaches(pre: Vitals, post: Vitals, limits: BpThresholds | None = None) -> list[BpBreach]:
+    """The readings past the clinic's thresholds, pre-dose first; at most one per reading.
+
+    A rise is measured number by number: the post-dose systolic over the pre-dose
+    systolic, and the diastolic over the diastolic; either one rising by
+    `rise_percent` or more is a rise. It needs both readings."""
+    t = limits or BpThresholds()
+    any_words = f"at or above {t.any_systolic}/{t.any_diastolic}"
+    found: list[BpBreach] = []
+    has_pre = pre.systolic is not None and pre.diastolic is not None
+    if has_pre:
+        assert pre.systolic is not None and pre.diastolic is not None
+        if _at_or_above(pre, t.any_systolic, t.any_diastolic):
+            found.append(BpBreach("pre", RULE_ANY, pre.systolic, pre.diastolic, any_words))
+        elif _at_or_above(pre, t.pre_dose_systolic, t.pre_dose_diastolic):
+            words = f"at or above {t.pre_dose_systolic}/{t.pre_dose_diastolic}"
+            found.append(BpBreach("pre", RULE_PRE_DOSE, pre.systolic, pre.diastolic, words))
+    if post.systolic is not None and post.diastolic is not None:
+        if _at_or_above(post, t.any_systolic, t.any_diastolic):
+            found.append(BpBreach("post", RULE_ANY, post.systolic, post.diastolic, any_words))
+        elif has_pre:
+            assert pre.systolic is not None and pre.diastolic is not None
+            if _risen(pre.systolic, post.systolic, t.rise_percent) or _risen(
+                pre.diastolic, post.diastolic, t.rise_percent
+            ):
+                words = (
+                    f"a rise of {t.rise_percent}% or more over {pre.systolic}/{pre.diastolic} "
+                    "before the dose"
+                )
+                found.append(BpBreach("post", RULE_RISE, post.systolic, post.diastolic, words))
+    return found
 
 
 def _outside(value: int, bounds: tuple[int, int]) -> bool:

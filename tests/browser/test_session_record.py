@@ -49,7 +49,9 @@ def test_a_clinician_records_a_session_and_a_screening(
 
     fill_record(page, "150")
     page.get_by_role("button", name="Save the record").click()
-    expect(page.locator("#bp-flag")).to_contain_text("150/92 is at or above 140/90")
+    expect(page.locator("#bp-flag-pre")).to_contain_text(
+        "Blood pressure 150/92 before the dose (at or above 140/90)"
+    )
     expect(page.get_by_text("35 mg (0.50 mg/kg, weight used 70 kg)")).to_be_visible()
     check(page)
 
