@@ -29,13 +29,16 @@ from journal.clinical.charts import ScorePoint, trend_chart
 from journal.clinical.checklist import Checklist
 from journal.clinical.instruments import Catalogue
 from journal.clinical.questionnaires import course_responses
+from journal.clinical.score_details import ScoreDetail, detail
 from journal.clinical.session_records import RecordData, course_records, names_of
 from journal.clinical.vitals import Vitals
 from journal.core.errors import ValidationError
 from journal.core.vault import Vault
-from journal.export.collect_outcomes import collect_outcomes, collect_screening
+from journal.export.collect_outcomes import collect_flags, collect_outcomes, collect_screening
 from journal.export.model import (
+    AnswerRecord,
     ClinicalRecord,
+    ClusterScoreRecord,
     CommentRecord,
     CourseDocument,
     CourseInfo,
@@ -47,6 +50,7 @@ from journal.export.model import (
     NotesDisclosure,
     Person,
     QuestionnaireTrend,
+    ReviewFlagRecord,
     ReviewRecord,
     RevisionRecord,
     Scope,
@@ -387,6 +391,7 @@ def collect_course(
         themes=_theme_index(session_records),
         questionnaires=trends,
         screening=collect_screening(db, vault, access, checklist),
+        safety_flags=collect_flags(db, vault, access),
     )
 
 
@@ -437,15 +442,38 @@ def _trends(
             continue
         instrument = catalogue.get(instrument_id)
         mine = [r for r in responses if r.instrument_id == instrument_id]
-        flagged = [any(f["kind"] == "safety" for f in r.flags) for r in mine]
-        points = [
-            ScorePoint(r.submitted_at.date(), r.total, f)
-            for r, f in zip(mine, flagged, strict=True)
-        ]
+        details = [detail(instrument, r) for r in mine]
+        points = [ScorePoint(d.submitted_at.date(), d.total, d.safety_flag) for d in details]
         chart = trend_chart(instrument, points, days, chart_id=f"export-{instrument.id}")
-        scores = tuple(
-            ScoreRecord(r.submitted_at, r.total, r.max_score, r.band, r.session_number, f)
-            for r, f in zip(mine, flagged, strict=True)
-        )
+        scores = tuple(_score_record(d, clinician=access.as_clinician) for d in details)
         trends.append(QuestionnaireTrend(instrument.id, instrument.title, scores, chart.svg))
     return tuple(trends)
+
+
+def _score_record(d: ScoreDetail, *, clinician: bool) -> ScoreRecord:
+    """One answered questionnaire. Review flags, cluster scores and the answers in
+    words are for a clinician's export; a patient's has the plain note instead."""
+    if not clinician:
+        return ScoreRecord(
+            d.submitted_at,
+            d.total,
+            d.max_score,
+            d.band,
+            d.session_number,
+            d.safety_flag,
+            review_note=d.review_note,
+        )
+    return ScoreRecord(
+        d.submitted_at,
+        d.total,
+        d.max_score,
+        d.band,
+        d.session_number,
+        d.safety_flag,
+        review_note=d.review_note,
+        review_flags=tuple(ReviewFlagRecord(f.id, f.label, f.value) for f in d.review_flags),
+        clusters=tuple(ClusterScoreRecord(c.id, c.label, c.score, c.max_score) for c in d.clusters),
+        answers=tuple(
+            AnswerRecord(a.number, a.item_id, a.text, a.value, a.words, a.scored) for a in d.answers
+        ),
+    )

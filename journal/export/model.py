@@ -206,6 +206,31 @@ class ClinicalRecord:
 
 
 @dataclass(frozen=True)
+class ReviewFlagRecord:
+    id: str
+    label: str  # the clinician's wording: never in a patient's export
+    value: int
+
+
+@dataclass(frozen=True)
+class ClusterScoreRecord:
+    id: str
+    label: str
+    score: int
+    max_score: int
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    number: int | None  # the item's place in the questionnaire
+    item_id: str
+    text: str
+    value: int
+    words: str  # the answer as the form labels it
+    scored: bool  # False for an item not counted in the total (PHQ-9 difficulty)
+
+
+@dataclass(frozen=True)
 class ScoreRecord:
     submitted_at: datetime
     total: int
@@ -213,6 +238,13 @@ class ScoreRecord:
     band: str
     session_number: int | None  # the session it was filled in before
     safety_flag: bool
+    # What the patient reads when a review flag was raised (both scopes), else None.
+    review_note: str | None = None
+    # A clinician's export only (None in a patient's): review flags, cluster scores
+    # and every answer in words.
+    review_flags: tuple[ReviewFlagRecord, ...] | None = None
+    clusters: tuple[ClusterScoreRecord, ...] | None = None
+    answers: tuple[AnswerRecord, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +314,21 @@ class ScreeningRecord:
 
 
 @dataclass(frozen=True)
+class SafetyFlagRecord:
+    """A safety flag on the course and what was done about it: a clinician's export only."""
+
+    detail: str  # what raised it, in the clinician's words
+    raised_at: datetime
+    acknowledged_by: str | None  # None: still open
+    acknowledged_at: datetime | None
+    # What was done: a key of clinical.safety_flags.ACTIONS and its words; None while
+    # open, or for a flag acknowledged before what was done was kept.
+    action: str | None
+    action_label: str | None
+    note: str  # the clinician's words; "" when none
+
+
+@dataclass(frozen=True)
 class ExportScope:
     scope: Scope
     exporter: Person
@@ -315,6 +362,7 @@ class CourseDocument:
     themes: tuple[ThemeIndexRecord, ...] = ()  # by kind, then name
     questionnaires: tuple[QuestionnaireTrend, ...] = ()
     screening: ScreeningRecord | None = None  # a clinician's export, when recorded
+    safety_flags: tuple[SafetyFlagRecord, ...] = ()  # a clinician's export: open ones first
 
     @property
     def entry_count(self) -> int:

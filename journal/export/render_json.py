@@ -22,7 +22,9 @@ from journal.export.model import (
     PatientDataDocument,
     Person,
     RevisionRecord,
+    SafetyFlagRecord,
     Scope,
+    ScoreRecord,
     ScreeningRecord,
     SessionRecord,
 )
@@ -179,9 +181,22 @@ def _screening(s: ScreeningRecord | None) -> dict[str, Any] | None:
 
 def course_data(doc: CourseDocument) -> dict[str, Any]:
     data = _course_data(doc)
-    if doc.scope.scope == Scope.CLINICIAN:  # the key is absent from a patient's export
+    if doc.scope.scope == Scope.CLINICIAN:  # the keys are absent from a patient's export
         data["screening"] = _screening(doc.screening)
+        data["safety_flags"] = [_flag(f) for f in doc.safety_flags]
     return data
+
+
+def _flag(f: SafetyFlagRecord) -> dict[str, Any]:
+    return {
+        "detail": f.detail,
+        "raised_at": utc(f.raised_at),
+        "acknowledged_by": f.acknowledged_by,
+        "acknowledged_at": utc(f.acknowledged_at) if f.acknowledged_at else None,
+        "action": f.action,
+        "action_label": f.action_label,
+        "note": f.note or None,
+    }
 
 
 def _course_data(doc: CourseDocument) -> dict[str, Any]:
@@ -238,11 +253,37 @@ def _course_data(doc: CourseDocument) -> dict[str, Any]:
                         "band": r.band,
                         "session_number": r.session_number,
                         "safety_flag": r.safety_flag,
+                        "review_note": r.review_note,
+                        **_score_details(r),
                     }
                     for r in q.scores
                 ],
             }
             for q in doc.questionnaires
+        ],
+    }
+
+
+def _score_details(r: ScoreRecord) -> dict[str, Any]:
+    """Review flags, cluster scores and each answer in words: a clinician's export only."""
+    if r.review_flags is None or r.clusters is None or r.answers is None:
+        return {}
+    return {
+        "review_flags": [{"id": f.id, "label": f.label, "value": f.value} for f in r.review_flags],
+        "cluster_scores": [
+            {"id": c.id, "label": c.label, "score": c.score, "max_score": c.max_score}
+            for c in r.clusters
+        ],
+        "answers": [
+            {
+                "item_id": a.item_id,
+                "number": a.number,
+                "text": a.text,
+                "value": a.value,
+                "answer": a.words,
+                "scored": a.scored,
+            }
+            for a in r.answers
         ],
     }
 

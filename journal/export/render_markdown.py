@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from journal.export import text
 from journal.export.model import (
     CommentRecord,
     CourseDocument,
     EntryRecord,
+    QuestionnaireTrend,
     Scope,
     SessionRecord,
 )
@@ -86,6 +89,24 @@ def _screening(doc: CourseDocument, h: str) -> list[str]:
     lines += [
         f"| {_escape(i.text)} | {text.ANSWERS[i.answer]} | {_escape(i.note)} |" for i in s.items
     ]
+    return [*lines, ""]
+
+
+def _safety_flags(doc: CourseDocument, h: str) -> list[str]:
+    """Each safety flag, when it was raised, and who acknowledged it, when and what was done."""
+    lines = [f"{h}# Safety flags", ""]
+    if not doc.safety_flags:
+        return [*lines, "No safety flags on this course.", ""]
+    for f in doc.safety_flags:
+        lines.append(f"- {_escape(f.detail)} (raised {text.when(f.raised_at, doc.zone)})")
+        if f.acknowledged_at is None:
+            lines.append("  - Not acknowledged yet.")
+            continue
+        by = _escape(f.acknowledged_by or "")
+        lines.append(f"  - Acknowledged by {by}, {text.when(f.acknowledged_at, doc.zone)}.")
+        if f.action_label:
+            note = f": {_escape(' '.join(f.note.split()))}" if f.note else ""  # one line
+            lines.append(f"  - What was done: {_escape(f.action_label)}{note}")
     return [*lines, ""]
 
 
@@ -191,16 +212,9 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
     lines.append("")
     if doc.scope.scope == Scope.CLINICIAN:
         lines += _screening(doc, h)
+        lines += _safety_flags(doc, h)
     for q in doc.questionnaires:
-        lines += [f"{h}# {_escape(q.title)}", "", "| Date | Score | Band | Before session |"]
-        lines.append("| --- | --- | --- | --- |")
-        lines += [
-            f"| {text.day(r.submitted_at, z)} | {r.total} of {r.max_score}"
-            f"{' (safety flag)' if r.safety_flag else ''} | {_escape(r.band)} "
-            f"| {r.session_number or ''} |"
-            for r in q.scores
-        ]
-        lines.append("")
+        lines += _questionnaire(q, h, z, clinician=doc.scope.scope == Scope.CLINICIAN)
     if doc.themes:
         lines += [f"{h}# Themes", ""]
         lines += [
@@ -228,6 +242,44 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
             for e in found:
                 lines += _entry(doc, e, you=e.author.id == you_id)
         lines += _notes(doc, s, h)
+    return lines
+
+
+def _questionnaire(q: QuestionnaireTrend, h: str, z: ZoneInfo, *, clinician: bool) -> list[str]:
+    """The scores as a table; in a clinician's export, each answer's review flags,
+    cluster scores and answers in words under it. A patient's has the plain note."""
+    last = "Review flags" if clinician else "Note"
+    lines = [f"{h}# {_escape(q.title)}", "", f"| Date | Score | Band | Before session | {last} |"]
+    lines.append("| --- | --- | --- | --- | --- |")
+    for r in q.scores:
+        if clinician:
+            note = "; ".join(f"Review: {_escape(f.label)}" for f in r.review_flags or ())
+        else:
+            note = _escape(r.review_note or "")
+        lines.append(
+            f"| {text.day(r.submitted_at, z)} | {r.total} of {r.max_score}"
+            f"{' (safety flag)' if r.safety_flag else ''} | {_escape(r.band)} "
+            f"| {r.session_number or ''} | {note or ('None' if clinician else '')} |"
+        )
+    lines.append("")
+    if not clinician:
+        return lines
+    for r in q.scores:
+        lines += [
+            f"{h}## Answers of {text.day(r.submitted_at, z)}: {r.total} of {r.max_score}, "
+            f"{_escape(r.band)}",
+            "",
+        ]
+        if r.clusters:
+            lines.append("Cluster scores:")
+            lines += [f"- {_escape(c.label)}: {c.score} of {c.max_score}" for c in r.clusters]
+            lines.append("")
+        lines.append("Each answer:")
+        for a in r.answers or ():
+            number = f"{a.number}. " if a.number else ""
+            unscored = " (not counted in the total)" if not a.scored else ""
+            lines.append(f"- {number}{_escape(a.text)}{unscored}: {_escape(a.words)} ({a.value})")
+        lines.append("")
     return lines
 
 

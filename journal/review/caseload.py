@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from journal.accounts.courses import CourseRow, courses_for
 from journal.accounts.policy import readable_entries_anywhere, require, treats
 from journal.clinical.questionnaires import open_flag_counts
+from journal.clinical.score_details import latest_review_flags
 from journal.core.work import Work
 from journal.db import UTCDateTime, utcnow
 from journal.models import (
@@ -42,6 +43,9 @@ class CaseloadRow:
     unread_comments: int  # replies and comments by others not yet opened
     last_visit: datetime | None
     open_flags: int = 0  # safety flags not yet acknowledged
+    # questionnaires whose latest answer raised a review flag (a quieter marker:
+    # not counted in "needs attention")
+    review_flags: tuple[str, ...] = ()
 
     @property
     def needs_attention(self) -> bool:
@@ -112,6 +116,9 @@ def caseload(
         )
     }
     flags = open_flag_counts(work.db, user)
+    reviews = latest_review_flags(
+        work.db, work.vault, work.clinical.instruments, [r.course.id for r in rows]
+    )
     result = [
         CaseloadRow(
             row=r,
@@ -120,6 +127,7 @@ def caseload(
             unread_comments=unread.get(r.course.id, 0),
             last_visit=visits.get(r.course.id),
             open_flags=flags.get(r.course.id, 0),
+            review_flags=reviews.get(r.course.id, ()),
         )
         for r in rows
     ]
