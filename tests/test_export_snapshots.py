@@ -35,6 +35,7 @@ from journal.export.model import (
     Person,
     ReviewRecord,
     RevisionRecord,
+    SafetyFlagRecord,
     Scope,
     ScreeningItemRecord,
     ScreeningRecord,
@@ -198,6 +199,7 @@ def document(scope: Scope = Scope.CLINICIAN, *, with_notes: bool = False) -> Cou
         sessions_in_course=2,
         themes=themes,
         screening=SCREENING if scope == Scope.CLINICIAN else None,
+        safety_flags=FLAGS if scope == Scope.CLINICIAN else (),
     )
 
 
@@ -212,6 +214,24 @@ SCREENING = ScreeningRecord(
         ScreeningItemRecord("History of psychosis", "unknown", "Ask the referring psychiatrist"),
         ScreeningItemRecord("Pregnancy", None, ""),
     ),
+)
+
+
+# An open flag, one acknowledged with what was done, and one acknowledged before that was kept.
+FLAGS = (
+    SafetyFlagRecord(
+        "The patient asked for support from quick capture", at(6, 20), None, None, None, None, ""
+    ),
+    SafetyFlagRecord(
+        "PHQ-9: Item 9 (thoughts of being better off dead or of self-harm) (answered 1)",
+        at(4, 15),
+        CLINICIAN.name,
+        at(4, 16),
+        "no_action",
+        "No action needed",
+        "Answered in error; confirmed by phone | with the patient",
+    ),
+    SafetyFlagRecord("PHQ-9: earlier", at(2), CLINICIAN.name, at(3), None, None, ""),
 )
 
 

@@ -5,7 +5,8 @@ export (collect.py), so they follow those entries' visibility: a private
 entry's reflections reach only the patient's export with private entries.
 An outcome is shown with its intention's text only when the preparation
 entry that set the intention passes the export's rules too.
-The screening is in a clinician's export only (`can_use_clinical_records`).
+The screening is in a clinician's export only (`can_use_clinical_records`), and so
+are the course's safety flags with what was done about each.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from journal.accounts.policy import CourseAccess, can_use_clinical_records
 from journal.clinical.checklist import Checklist, review
+from journal.clinical.questionnaires import course_flags
 from journal.clinical.screenings import ScreeningData
 from journal.core.vault import Vault
 from journal.export.model import (
     EntryOutcomeRecord,
     OutcomeRecord,
+    SafetyFlagRecord,
     ScreeningItemRecord,
     ScreeningRecord,
 )
@@ -97,4 +100,23 @@ def collect_screening(
             ScreeningItemRecord(item.text, data.answers.get(item.id), data.notes.get(item.id, ""))
             for item in checklist.items
         ),
+    )
+
+
+def collect_flags(db: Session, vault: Vault, access: CourseAccess) -> tuple[SafetyFlagRecord, ...]:
+    """The course's safety flags with what was done about each, as the flag list shows
+    them (open ones first): for the care team's clinicians only, empty for the patient."""
+    if not access.as_clinician:
+        return ()
+    return tuple(
+        SafetyFlagRecord(
+            detail=f.detail,
+            raised_at=f.raised_at,
+            acknowledged_by=f.acknowledged_by,
+            acknowledged_at=f.acknowledged_at,
+            action=f.acknowledgement.action if f.acknowledgement else None,
+            action_label=f.acknowledgement.label if f.acknowledgement else None,
+            note=f.acknowledgement.note if f.acknowledgement else "",
+        )
+        for f in course_flags(db, vault, access)
     )

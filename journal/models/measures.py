@@ -51,7 +51,10 @@ class QuestionnaireResponse(UUIDPrimaryKey, Base):
 
 
 class SafetyFlag(UUIDPrimaryKey, Base):
-    """Raised by a questionnaire answer; stays until a clinician acknowledges it.
+    """Raised by a questionnaire answer, by a blood pressure past the clinic's thresholds
+    on a session record (its sealed source: origin "vitals", record_id, reading,
+    rule_id), or by the patient's "I need support" in quick capture; stays until a
+    clinician acknowledges it, saying what was done.
 
     Nothing in clear points to what raised it: a link to the response, or the
     response's time, would name the questionnaire (questionnaire_responses keeps
@@ -68,6 +71,9 @@ class SafetyFlag(UUIDPrimaryKey, Base):
     source: Mapped[bytes | None] = sealed()
     acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # JSON: action (what was done, journal/clinical/safety_flags.ACTIONS) and note (the
+    # clinician's words). NULL while the flag is open, and on a flag acknowledged before 0015.
+    acknowledgement: Mapped[bytes | None] = sealed()
     version: Mapped[int] = mapped_column(default=1)
     # In clear before revision 0013 (then `response_id` and `raised_at`): `flask init`
     # seals them into `source` and empties them. Always NULL afterwards; never written.

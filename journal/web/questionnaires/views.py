@@ -6,16 +6,21 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.accounts import policy
-from journal.clinical import questionnaires
+from journal.clinical import questionnaires, safety_flags, score_details
 from journal.clinical.instruments import Catalogue, answers_from_form
 from journal.core.errors import NotFound, ValidationError
 from journal.models import Role
 from journal.web import context
 from journal.web.forms import ButtonForm, apply_errors
-from journal.web.questionnaires.forms import CADENCE_LABELS, AssignForm
+from journal.web.questionnaires.forms import CADENCE_LABELS, AcknowledgeForm, AssignForm
 from journal.web.security import roles
 
 bp = Blueprint("questionnaires", __name__)
+
+
+@bp.context_processor
+def _flag_actions() -> dict[str, object]:
+    return {"actions": safety_flags.ACTIONS}
 
 
 def _catalogue() -> Catalogue:
@@ -47,21 +52,29 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
                 flash("Questionnaire assigned. The patient sees it where they write.")
                 return redirect(url_for("questionnaires.course", course_id=course_id))
         status = 400
+    return _course_page(catalogue, course_id, form), status
+
+
+def _course_page(
+    catalogue: Catalogue, course_id: uuid.UUID, form: AssignForm, **extra: object
+) -> str:
+    """The course's questionnaires page (`extra`: a refused acknowledgement's form)."""
     measures = questionnaires.course_measures(context.work(), catalogue, course_id)
     due = (
         questionnaires.due_for_patient(context.work(), catalogue, course_id)
         if measures.access.as_patient
         else []
     )
-    page = render_template(
+    return render_template(
         "questionnaires/course.html",
         m=measures,
+        details=score_details.by_instrument(catalogue, measures.responses),
         due=due,
         form=form,
         button=ButtonForm(),
         cadences=CADENCE_LABELS,
+        **extra,
     )
-    return page, status
 
 
 @bp.post("/questionnaires/<uuid:assignment_id>/end")
@@ -101,6 +114,7 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
                 "questionnaires/done.html",
                 instrument=due.instrument,
                 result=done.result,
+                review_note=score_details.patient_note(done.result),
                 safety=done.safety_flag,
                 course_id=due.course_id,
                 crisis=context.runtime().settings.crisis_resources,
@@ -117,7 +131,23 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
 
 @bp.post("/flags/<uuid:flag_id>/acknowledge")
 @roles(Role.CLINICIAN)
-def acknowledge(flag_id: uuid.UUID) -> Response:
-    flag = questionnaires.acknowledge(context.work(), flag_id)
-    flash("Flag acknowledged; your name and the time are recorded.")
-    return redirect(url_for("questionnaires.course", course_id=flag.course_id, _anchor="flags"))
+def acknowledge(flag_id: uuid.UUID) -> Response | tuple[str, int]:
+    ack = AcknowledgeForm()
+    if ack.validate_on_submit():
+        try:
+            flag = questionnaires.acknowledge(
+                context.work(), flag_id, ack.action.data or "", ack.note.data or ""
+            )
+        except ValidationError as exc:
+            apply_errors(ack, exc)
+        else:
+            flash("Flag acknowledged; what was done, your name and the time are recorded.")
+            return redirect(
+                url_for("questionnaires.course", course_id=flag.course_id, _anchor="flags")
+            )
+    # The choice or the reason is missing: the course's page again, the errors by that flag.
+    course_id = safety_flags.flag_course(context.work(), flag_id)
+    catalogue = _catalogue()
+    form = AssignForm()
+    form.set_choices(catalogue)
+    return _course_page(catalogue, course_id, form, ack=ack, ack_flag_id=flag_id), 400
