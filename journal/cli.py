@@ -63,7 +63,8 @@ def init_command(demo: bool) -> None:
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore_command(source: Path) -> None:
-    """Restore a database backup into an instance that has its keys but no database."""
+    """Restore a database backup into an instance that has its keys but no database
+    (SQLite) or an empty one (PostgreSQL)."""
     try:
         settings = load_settings()
         reapplied = restore(settings, source)
@@ -191,8 +192,9 @@ def register(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(destination: Path) -> None:
-        """Write a consistent copy of the (SQLite) database, its data keys sealed with
-        the backup keys (erasing a patient deletes theirs); no key is in it."""
+        """Write a consistent copy of the database (SQLite or PostgreSQL) as a SQLite
+        file, its data keys sealed with the backup keys (erasing a patient deletes
+        theirs); no key is in it."""
         rt = _runtime()
         try:
             tree = backup(rt.settings, destination)

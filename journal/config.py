@@ -54,6 +54,14 @@ class Settings:
     crisis_locale: str = ""  # "us", "fr", "qc" or one of crisis_lines; empty: "us"
     crisis_lines: tuple[CrisisLine, ...] = ()  # the clinic's own, by locale
     emergency_number: str = ""  # empty: the locale's (911, 112)
+    # Blood-pressure thresholds of the dosing-session record (journal/clinical/vitals.py):
+    # a reading at or above either number of a pair, or a post-dose number risen by
+    # bp_rise_percent or more over the pre-dose one, raises a safety flag.
+    bp_pre_dose_systolic: int = 140
+    bp_pre_dose_diastolic: int = 90
+    bp_any_systolic: int = 180
+    bp_any_diastolic: int = 110
+    bp_rise_percent: int = 20
     timezone: str = "UTC"
     max_request_bytes: int = 1024 * 1024
     https: bool = False
@@ -77,6 +85,14 @@ class Settings:
     # The task queue: empty for a SQLite file in the instance, or a Redis URL.
     queue_url: str = ""
     mail_retry_seconds: int = 30  # the first wait after a failed send; each next one doubles
+    # Safety alerts: repeated while a flag is open, then to the clinic's safety contact.
+    alert_repeat_minutes: int = 60
+    alert_escalate_minutes: int = 240
+    safety_contact: str = ""  # an e-mail address; empty: no escalation
+    # Reminders: hours before a session, hours after its start, days after it.
+    reminder_prep_hours: int = 24
+    reminder_capture_hours: int = 3
+    reminder_days: tuple[int, ...] = (1, 3, 7)
     testing: bool = False
     development: bool = False  # allows Flask's debug mode; never on a real install
 
@@ -122,6 +138,11 @@ def load_settings(
         crisis_locale=pick("crisis_locale", "").strip().lower(),
         crisis_lines=_crisis_lines(file_values.get("crisis_lines"), pick("crisis_locale", "")),
         emergency_number=pick("emergency_number", "").strip(),
+        bp_pre_dose_systolic=_int(pick("bp_pre_dose_systolic", "140"), "bp_pre_dose_systolic"),
+        bp_pre_dose_diastolic=_int(pick("bp_pre_dose_diastolic", "90"), "bp_pre_dose_diastolic"),
+        bp_any_systolic=_int(pick("bp_any_systolic", "180"), "bp_any_systolic"),
+        bp_any_diastolic=_int(pick("bp_any_diastolic", "110"), "bp_any_diastolic"),
+        bp_rise_percent=_int(pick("bp_rise_percent", "20"), "bp_rise_percent"),
         timezone=pick("timezone", "UTC"),
         https=pick("https", "false").lower() in {"1", "true", "yes"},
         trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),
@@ -140,6 +161,14 @@ def load_settings(
         invitation_hours=_int(pick("invitation_hours", "72"), "invitation_hours"),
         queue_url=pick("queue_url", ""),
         mail_retry_seconds=_int(pick("mail_retry_seconds", "30"), "mail_retry_seconds"),
+        alert_repeat_minutes=_int(pick("alert_repeat_minutes", "60"), "alert_repeat_minutes"),
+        alert_escalate_minutes=_int(
+            pick("alert_escalate_minutes", "240"), "alert_escalate_minutes"
+        ),
+        safety_contact=pick("safety_contact", ""),
+        reminder_prep_hours=_int(pick("reminder_prep_hours", "24"), "reminder_prep_hours"),
+        reminder_capture_hours=_int(pick("reminder_capture_hours", "3"), "reminder_capture_hours"),
+        reminder_days=_days(pick("reminder_days", "1,3,7")),
     )
     validate(settings)
     return settings
@@ -160,6 +189,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError("care_team_consent must be clinician or patient")
     if settings.trusted_proxies < 0:
         raise ConfigError("trusted_proxies is the number of proxies in front: 0 or more")
+    bp_problem = _bp_problem(settings)
+    if bp_problem:
+        raise ConfigError(bp_problem)
     crisis_problem = crisis.problem(
         settings.crisis_locale, settings.crisis_lines, settings.emergency_number
     )
@@ -173,6 +205,40 @@ def validate(settings: Settings) -> None:
                 f"write_limit {settings.write_limit!r} is not a limit such as "
                 "'60 per minute;1000 per day' (or 'off')"
             ) from None
+
+
+# The blood-pressure thresholds a clinic may set: within what a reading can be.
+BP_SYSTOLIC_SETTING = (60, 300)
+BP_DIASTOLIC_SETTING = (30, 200)
+BP_RISE_SETTING = (1, 100)
+
+
+def _bp_problem(settings: Settings) -> str | None:
+    bounds = {
+        "bp_pre_dose_systolic": BP_SYSTOLIC_SETTING,
+        "bp_any_systolic": BP_SYSTOLIC_SETTING,
+        "bp_pre_dose_diastolic": BP_DIASTOLIC_SETTING,
+        "bp_any_diastolic": BP_DIASTOLIC_SETTING,
+        "bp_rise_percent": BP_RISE_SETTING,
+    }
+    for name, (low, high) in bounds.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            return f"{name} must be from {low} to {high}, not {value}"
+    return None
+
+
+def _days(value: str) -> tuple[int, ...]:
+    """Days after a session, as "1,3,7"."""
+    try:
+        days = tuple(sorted({int(d) for d in value.replace(" ", "").split(",") if d}))
+    except ValueError:
+        raise ConfigError(
+            f"reminder_days must be whole numbers like 1,3,7, not {value!r}"
+        ) from None
+    if not days or days[0] < 1 or days[-1] > 60:
+        raise ConfigError("reminder_days must be days 1 to 60 after a session")
+    return days
 
 
 def _int(value: str, name: str) -> int:

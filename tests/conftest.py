@@ -105,6 +105,7 @@ DIALECT_MODULES = frozenset(
         "test_migrations",
         "test_no_n_plus_one",
         "test_notes",
+        "test_postgres_backup",
         "test_query_counts",
         "test_recovery_codes",
         "test_erasure_reason",

@@ -378,10 +378,13 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     assigned = questionnaires.assign(world.as_(clinician), catalogue, course.id, "phq9", "once")
     answers: dict[str, object] = {f"q{n}": 1 for n in range(1, 10)}
     questionnaires.submit(world.as_(patient), catalogue, assigned.id, answers)
-    flag_id = world.db.scalars(select(SafetyFlag.id).where(SafetyFlag.course_id == course.id)).one()
+    # Two flags: the record's pre-dose 150/95 (past 140/90) and the PHQ-9's item 9.
+    flag_ids = world.db.scalars(select(SafetyFlag.id).where(SafetyFlag.course_id == course.id))
+    found = list(flag_ids)
+    assert len(found) == 2
     world.db.commit()  # end the read: the test's session must not hold the write lock
     scene.assignments.append((course, assigned.id))
-    scene.flags.append((course, flag_id))
+    scene.flags.extend((course, flag_id) for flag_id in found)
 
 
 def leaks(response: TestResponse, forbidden: dict[str, str]) -> list[str]:

@@ -53,6 +53,7 @@ PUBLIC = frozenset(
         "auth.login",
         "password_links.forgot",  # the same answer whether an address is known or not
         "password_links.choose",  # opens only with a one-time link's secret
+        "reminders.off",  # the same, for a reminder's one-click link
         "health.healthz",
         "help.page",  # Get help now: crisis lines for anyone, signed in or not
         "static",
@@ -83,6 +84,7 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.audit_verify": frozenset({Role.ADMIN}),
     "admin.messages": frozenset({Role.ADMIN}),
     "admin.erasures": frozenset({Role.ADMIN}),
+    "reminders.settings": frozenset({Role.PATIENT}),
     "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),
     "access_log.page": frozenset({Role.PATIENT}),
     "export.my_data": frozenset({Role.PATIENT}),  # the patient's own data, nobody else's
@@ -118,6 +120,9 @@ ID_KINDS = {
 }
 STATIC_FILES = ("css/app.css", "no-such-file.css")
 WRONG_TOKEN = "matrix-guess-of-a-password-link"
+# Pages opened by a secret in their URL (a one-time password link, a reminder's
+# "no more of these" link): the matrix tries a wrong one.
+TOKEN_PAGES = frozenset({"password_links.choose", "reminders.off"})
 ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinician", "admin")
 
 
@@ -154,7 +159,7 @@ def rule_arguments(rule: Rule) -> list[Argument]:
             found.append(Argument(name, "choice", tuple(sorted(converter.items))))
         elif kind is PathConverter and rule.endpoint == "static" and name == "filename":
             found.append(Argument(name, "file"))
-        elif rule.endpoint == "password_links.choose" and name == "token":
+        elif rule.endpoint in TOKEN_PAGES and name == "token":
             found.append(Argument(name, "token"))  # a one-time link's secret: try a wrong one
         else:
             pytest.fail(
@@ -541,7 +546,7 @@ def test_the_matrix_catches_a_broken_care_team_check(
 # -- the admin's two escalation routes, and a clinician reaching for a stranger ------------
 
 
-CSRF_VALUE = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"')
+CSRF_VALUE = re.compile(r"<input[^>]*csrf_token[^>]*>")
 
 
 def _proposal_of(app: Flask, course_id: uuid.UUID, clinician_id: uuid.UUID) -> uuid.UUID:

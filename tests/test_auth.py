@@ -40,6 +40,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.login",
         "password_links.forgot",
         "password_links.choose",  # a wrong link answers 404 (tests/test_password_links.py)
+        "reminders.off",  # the same for a reminder's link (tests/test_reminders.py)
         "health.healthz",
         "help.page",  # Get help now: crisis lines for anyone (tests/test_get_help.py)
         "static",

@@ -132,7 +132,7 @@ def test_a_clinician_acknowledges_a_flag_with_name_and_time(clinic: Clinic) -> N
     assert outsider.post(f"/flags/{flag.id}/acknowledge").status_code == 404
     assert patient.post(f"/flags/{flag.id}/acknowledge").status_code == 403
     assert _flags(clinic)[0].acknowledged_at is None
-    r = clinician.post(f"/flags/{flag.id}/acknowledge")
+    r = clinician.post(f"/flags/{flag.id}/acknowledge", {"action": "called_patient"})
     assert r.status_code == 302
     (flag,) = _flags(clinic)
     assert flag.acknowledged_by == clinic.clinician.id and flag.acknowledged_at is not None
@@ -302,7 +302,7 @@ def test_flags_are_shown_open_first_then_newest_first(clinic: Clinic) -> None:
 
     assert shown() == [("phq9", later, True), ("phq9", earlier, True)]
     newest = questionnaires.course_measures(clinician, catalogue, clinic.course.id).flags[0]
-    questionnaires.acknowledge(clinician, newest.id)
+    questionnaires.acknowledge(clinician, newest.id, "called_patient")
     world.commit()
     assert shown() == [("phq9", earlier, True), ("phq9", later, False)]
 

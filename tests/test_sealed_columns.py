@@ -62,8 +62,9 @@ EXPECTED = {
     "note_disclosures": (("reason",), N, ("courses",)),
     "psychotherapy_notes": (("body",), N, ("courses",)),
     "questionnaire_responses": (("result",), J, ("courses",)),
-    # What raised a flag (response, questionnaire, rule, time), not only its words.
-    "safety_flags": (("detail", "source"), J, ("courses",)),
+    # What raised a flag (response, questionnaire, rule, time), not only its words;
+    # and what a clinician did about it when acknowledging it.
+    "safety_flags": (("detail", "source", "acknowledgement"), J, ("courses",)),
     "screenings": (("content",), J, ("courses",)),
     "session_records": (("content",), J, ("courses",)),
     "themes": (("name",), J, ("courses",)),

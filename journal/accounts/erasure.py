@@ -57,6 +57,7 @@ from journal.models import (
     QuestionnaireResponse,
     RecoveryCode,
     Referral,
+    ReminderPreferences,
     SafetyFlag,
     Screening,
     SessionRecord,
@@ -179,6 +180,7 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(LoginSession).where(LoginSession.user_id == patient_id))
     db.execute(delete(PasswordLink).where(PasswordLink.user_id == patient_id))
     db.execute(delete(Message).where(Message.to_user_id == patient_id))
+    db.execute(delete(ReminderPreferences).where(ReminderPreferences.user_id == patient_id))
     db.execute(delete(Referral).where(Referral.patient_id == patient_id))
     db.execute(delete(TotpCredential).where(TotpCredential.user_id == patient_id))
     db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == patient_id))

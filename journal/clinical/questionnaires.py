@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -23,6 +23,12 @@ from journal.accounts.courses import list_sessions
 from journal.accounts.policy import CourseAccess, course_access, visible_courses_clause
 from journal.clinical.charts import ScorePoint, TrendChart, trend_chart
 from journal.clinical.instruments import Catalogue, FlagKind, Instrument, ScoreResult, score
+from journal.clinical.safety_flags import (
+    Acknowledgement,
+    check_acknowledgement,
+    open_acknowledgement,
+    seal_acknowledgement,
+)
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -69,6 +75,8 @@ class ResponseView:
     band: str
     flags: list[dict[str, object]]
     session_number: int | None
+    answers: dict[str, int] = field(default_factory=dict)  # item id -> value, scored or not
+    subscales: list[dict[str, object]] = field(default_factory=list)  # id, label, score, max
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ class FlagView:
     raised_at: datetime
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    # What was done (sealed); None while open, or for a flag acknowledged before 0015.
+    acknowledgement: Acknowledgement | None = None
 
 
 @dataclass(frozen=True)
@@ -432,6 +442,8 @@ def course_responses(
                 band=str(data["band"]),
                 flags=list(data["flags"]),
                 session_number=numbers.get(r.session_id) if r.session_id else None,
+                answers={str(k): int(v) for k, v in data.get("answers", {}).items()},
+                subscales=list(data.get("subscales", [])),
             )
         )
     return responses
@@ -453,7 +465,8 @@ def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagVi
     for f, name in rows:
         instrument_id, raised_at = _opened_source(vault, f, owner)
         detail = vault.open_column(f, "detail", owner)
-        flags.append(FlagView(f.id, detail, instrument_id, raised_at, name, f.acknowledged_at))
+        ack = open_acknowledgement(vault, f, owner)
+        flags.append(FlagView(f.id, detail, instrument_id, raised_at, name, f.acknowledged_at, ack))
     flags.sort(key=lambda f: f.raised_at, reverse=True)
     flags.sort(key=lambda f: f.acknowledged_at is not None)  # stable: open ones first
     return flags
@@ -497,13 +510,24 @@ def seal_clear_flags(db: Session, vault: Vault) -> int:
 
 
 @atomic
-def acknowledge(work: Work, flag_id: uuid.UUID, now: datetime | None = None) -> SafetyFlag:
-    """A care-team clinician records that they have seen the flag (who and when)."""
+def acknowledge(
+    work: Work,
+    flag_id: uuid.UUID,
+    action: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> SafetyFlag:
+    """A care-team clinician records what was done about the flag (one of
+    safety_flags.ACTIONS, and a note: required for "no action needed"), sealed with
+    the patient's key; who and when are kept in clear. A wrong choice or a missing
+    reason: ValidationError, nothing saved. A flag already acknowledged stays as it was."""
     flag = work.db.get(SafetyFlag, flag_id)
     if flag is None:
         raise NotFound()
     access = _clinician_access(work, flag.course_id)
     if flag.acknowledged_at is None:
+        ack = check_acknowledgement(action, note)
+        seal_acknowledgement(work.vault, flag, access.course.patient_id, ack)
         flag.acknowledged_by, flag.acknowledged_at = work.actor.id, now or utcnow()
         audit.record(
             work.db,

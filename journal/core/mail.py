@@ -42,7 +42,14 @@ class Mail:
     user_id: uuid.UUID | None = None
 
 
-def compose(settings: Settings, to: str, subject: str, body: str, key: str) -> EmailMessage:
+def compose(
+    settings: Settings,
+    to: str,
+    subject: str,
+    body: str,
+    key: str,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
@@ -51,6 +58,8 @@ def compose(settings: Settings, to: str, subject: str, body: str, key: str) -> E
     # The same for every attempt: a receiving server drops a copy it already has.
     domain = settings.mail_from.rpartition("@")[2].strip("> ") or "localhost"
     message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     return message
 

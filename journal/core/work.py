@@ -110,12 +110,12 @@ class Work:
     def now(self) -> datetime:
         return self.clock()
 
-    def send_mail(self, mail: Mail) -> None:
+    def send_mail(self, mail: Mail) -> bool:
         """Write the message in this unit; once it commits, the worker sends it. A
         refused or failed operation sends nothing, and a message already written under
-        the same key is not written again."""
+        the same key is not written again (False)."""
         if self.db.scalar(select(Message.id).where(Message.key == mail.key)) is not None:
-            return
+            return False
         message = Message(
             id=new_id(),
             key=mail.key,
@@ -130,6 +130,7 @@ class Work:
         )
         self.db.add(message)
         self.hand_over(message.id)
+        return True
 
     def hand_over(self, message_id: uuid.UUID) -> None:
         """Give a message to the worker once this unit commits."""

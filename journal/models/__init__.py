@@ -20,7 +20,7 @@ from journal.models.erasure import Erasure
 from journal.models.journal import Entry, EntryRevision, Intention, IntentionOutcome
 from journal.models.keys import DataKey, MasterKeyRecord
 from journal.models.measures import QuestionnaireAssignment, QuestionnaireResponse, SafetyFlag
-from journal.models.messages import Message
+from journal.models.messages import Message, ReminderPreferences
 from journal.models.notes import NoteDisclosure, PsychotherapyNote
 from journal.models.prompts import ClinicPrompt, PromptAssignment
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
@@ -63,6 +63,7 @@ __all__ = [
     "QuestionnaireResponse",
     "RecoveryCode",
     "Referral",
+    "ReminderPreferences",
     "Role",
     "SafetyFlag",
     "Screening",

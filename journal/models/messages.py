@@ -38,3 +38,22 @@ class Message(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReminderPreferences(Base):
+    """What reminders a person wants, and when not to be disturbed (their own hours).
+    No row: every reminder on, quiet from 21:00 to 08:00 in the clinic's time zone."""
+
+    __tablename__ = "reminder_preferences"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    preparation: Mapped[bool] = mapped_column(default=True)
+    capture: Mapped[bool] = mapped_column(default=True)
+    integration: Mapped[bool] = mapped_column(default=True)
+    questionnaire: Mapped[bool] = mapped_column(default=True)
+    quiet_from: Mapped[int] = mapped_column(default=21)  # hour, 0-23, local
+    quiet_until: Mapped[int] = mapped_column(default=8)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the clinic's
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -25,6 +25,9 @@ from journal.core.mail import compose, deliver
 from journal.core.work import Work
 from journal.db import utcnow
 from journal.models.messages import DEAD, PENDING, SENDING, SENT, Message
+from journal.notify import reminders
+
+REMINDER = "reminder_"
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,12 @@ def send(unit: UnitMaker, message_id: uuid.UUID) -> None:
         message = work.db.get(Message, message_id)
         assert message is not None and message.body is not None
         email = compose(
-            work.settings, message.to_address, message.subject, message.body, message.key
+            work.settings,
+            message.to_address,
+            message.subject,
+            message.body,
+            message.key,
+            _list_headers(work, message),
         )
         settings, attempts = work.settings, message.attempts
     try:
@@ -87,6 +95,20 @@ def send(unit: UnitMaker, message_id: uuid.UUID) -> None:
             object_id=sent.id,
             subject_id=sent.to_user_id,
         )
+
+
+def _list_headers(work: Work, message: Message) -> dict[str, str]:
+    """A reminder carries a one-click "no more of these" link (RFC 8058); an invitation,
+    a reset or a safety alert never does."""
+    kind = message.kind.removeprefix(REMINDER)
+    if not message.kind.startswith(REMINDER) or message.to_user_id is None:
+        return {}
+    settings = work.settings
+    token = reminders.unsubscribe_token(settings.read_secret_key(), message.to_user_id, kind)
+    return {
+        "List-Unsubscribe": f"<{settings.base_url}/reminders/off/{token}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def scan(unit: UnitMaker, enqueue: Callable[[uuid.UUID], None]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from huey import Huey, crontab
 
+from journal.notify import alerts, reminders
 from journal.notify.delivery import TRIES, UnitMaker, scan, send
 
 
@@ -26,5 +27,15 @@ def register(queue: Huey, unit: UnitMaker, first_wait: int) -> Callable[[uuid.UU
     @queue.periodic_task(crontab(minute="*"), name="journal.scan_messages")
     def scan_messages() -> None:
         scan(unit, enqueue)
+
+    @queue.periodic_task(crontab(minute="*"), name="journal.scan_alerts")
+    def scan_alerts() -> None:
+        with unit() as work:
+            alerts.scan(work)
+
+    @queue.periodic_task(crontab(minute="*/5"), name="journal.scan_reminders")
+    def scan_reminders() -> None:
+        with unit() as work:
+            reminders.scan(work)
 
     return enqueue

@@ -26,6 +26,7 @@ from journal.web.password_links import bp as password_links_bp
 from journal.web.prompts import bp as prompts_bp
 from journal.web.questionnaires import bp as questionnaires_bp
 from journal.web.quick import bp as quick_bp
+from journal.web.reminders import bp as reminders_bp
 from journal.web.review import bp as review_bp
 from journal.web.screening import bp as screening_bp
 from journal.web.search import bp as search_bp
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
         prompts_bp,
         intentions_bp,
         quick_bp,
+        reminders_bp,
         search_bp,
         access_log_bp,
         admin_bp,

@@ -50,7 +50,12 @@ def timeline_page(course_id: uuid.UUID) -> str:
         due=due,
         due_questionnaires=due_questionnaires,
         open_flags=open_flags,
-        records=session_records.record_marks(db, vault, view.access),
+        records=session_records.record_marks(
+            db,
+            vault,
+            view.access,
+            session_records.bp_thresholds(context.runtime().settings),
+        ),
         screening=screenings.screening_review(db, vault, view.access, checklist),
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),

@@ -1,0 +1,282 @@
+"""Reminders for patients, written by the worker's periodic scan.
+
+- preparation: within `reminder_prep_hours` before a scheduled dosing session,
+  unless the patient has written a preparation entry for it;
+- quick capture: from `reminder_capture_hours` after a session's start until the
+  end of that day, unless the patient has written an in-session entry for it;
+- integration: on each of `reminder_integration_days` after a session (the
+  patient's own calendar days), with how many prompts the clinician left for it;
+- a questionnaire that is due.
+
+Each is on unless the patient turns it off (their reminder page, or the link in
+every reminder), and none is sent in their quiet hours: the next scan after them
+sends it, while it is still due. A message says that something is waiting and
+links to the journal; it names no entry, no score and no other person. Its key
+(kind, session or questionnaire, day) makes it one of a kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from journal.clinical import questionnaires
+from journal.core.actor import Actor
+from journal.core.errors import ValidationError
+from journal.core.mail import Mail
+from journal.core.work import Work
+from journal.db import utcnow
+from journal.models import (
+    Course,
+    CourseStatus,
+    DosingSession,
+    Entry,
+    Phase,
+    PromptAssignment,
+    SessionStatus,
+    User,
+)
+from journal.models.messages import ReminderPreferences
+
+KINDS = ("preparation", "capture", "integration", "questionnaire")
+
+
+@dataclass(frozen=True)
+class Preferences:
+    preparation: bool = True
+    capture: bool = True
+    integration: bool = True
+    questionnaire: bool = True
+    quiet_from: int = 21
+    quiet_until: int = 8
+    timezone: str | None = None
+
+    def wants(self, kind: str) -> bool:
+        return bool(getattr(self, kind))
+
+    def zone(self, clinic_zone: ZoneInfo) -> ZoneInfo:
+        return ZoneInfo(self.timezone) if self.timezone else clinic_zone
+
+    def quiet_at(self, local: datetime) -> bool:
+        start, end, hour = self.quiet_from, self.quiet_until, local.hour
+        if start == end:
+            return False
+        return start <= hour or hour < end if start > end else start <= hour < end
+
+
+def preferences(work: Work, user_id: uuid.UUID) -> Preferences:
+    row = work.db.get(ReminderPreferences, user_id)
+    if row is None:
+        return Preferences()
+    return Preferences(
+        row.preparation,
+        row.capture,
+        row.integration,
+        row.questionnaire,
+        row.quiet_from,
+        row.quiet_until,
+        row.timezone,
+    )
+
+
+def scan(work: Work, now: datetime | None = None) -> int:
+    """Write the reminders due now; returns how many. The caller's unit commits."""
+    now = now or utcnow()
+    written = 0
+    patients = work.db.execute(
+        select(User, Course.id)
+        .join(Course, Course.patient_id == User.id)
+        .where(Course.status == CourseStatus.ACTIVE, User.active.is_(True))
+    ).all()
+    for patient, course_id in patients:
+        prefs = preferences(work, patient.id)
+        zone = prefs.zone(work.settings.zone)
+        if prefs.quiet_at(now.astimezone(zone)):
+            continue
+        for mail in _due(work, patient, course_id, prefs, zone, now):
+            written += int(work.send_mail(mail))
+    return written
+
+
+def _due(
+    work: Work,
+    patient: User,
+    course_id: uuid.UUID,
+    prefs: Preferences,
+    zone: ZoneInfo,
+    now: datetime,
+) -> list[Mail]:
+    settings = work.settings
+    found: list[Mail] = []
+    sessions = list(
+        work.db.scalars(
+            select(DosingSession).where(
+                DosingSession.course_id == course_id,
+                DosingSession.status != SessionStatus.CANCELLED,
+                DosingSession.scheduled_at > now - timedelta(days=max(settings.reminder_days) + 1),
+                DosingSession.scheduled_at <= now + timedelta(hours=settings.reminder_prep_hours),
+            )
+        )
+    )
+    written = _written_phases(work, patient.id, [s.id for s in sessions])
+    for session in sessions:
+        start = session.scheduled_at
+        if (
+            prefs.preparation
+            and session.status == SessionStatus.SCHEDULED
+            and now < start <= now + timedelta(hours=settings.reminder_prep_hours)
+            and (session.id, Phase.PREPARATION) not in written
+        ):
+            found.append(_mail(work, patient, "preparation", f"{session.id}", session, zone))
+        capture_from = start + timedelta(hours=settings.reminder_capture_hours)
+        if (
+            prefs.capture
+            and capture_from <= now < start + timedelta(hours=24)
+            and (session.id, Phase.IN_SESSION) not in written
+        ):
+            found.append(_mail(work, patient, "capture", f"{session.id}", session, zone))
+        days_after = (now.astimezone(zone).date() - start.astimezone(zone).date()).days
+        if prefs.integration and days_after in settings.reminder_days:
+            prompts = _prompts_for(work, session.id)
+            key = f"{session.id}:{days_after}"
+            found.append(_mail(work, patient, "integration", key, session, zone, prompts))
+    if prefs.questionnaire:
+        for due in questionnaires.due_for_patient(
+            work.acting_as(Actor(patient)), work.clinical.instruments, course_id, now
+        ):
+            key = f"{due.assignment_id}:{due.session.id if due.session else 'once'}"
+            found.append(_mail(work, patient, "questionnaire", key, None, zone))
+    return found
+
+
+def _written_phases(
+    work: Work, patient_id: uuid.UUID, session_ids: list[uuid.UUID]
+) -> set[tuple[uuid.UUID, Phase]]:
+    if not session_ids:
+        return set()
+    rows = work.db.execute(
+        select(Entry.session_id, Entry.phase).where(
+            Entry.session_id.in_(session_ids), Entry.author_id == patient_id
+        )
+    )
+    return {(session_id, phase) for session_id, phase in rows}
+
+
+def _prompts_for(work: Work, session_id: uuid.UUID) -> int:
+    return len(
+        list(
+            work.db.scalars(
+                select(PromptAssignment.id).where(
+                    PromptAssignment.session_id == session_id,
+                    PromptAssignment.answered_entry_id.is_(None),
+                )
+            )
+        )
+    )
+
+
+WORDS = {
+    "preparation": (
+        "Your dosing session is coming up",
+        "Your dosing session {number} is on {when}. A few minutes of preparation helps: "
+        "what you hope for, what you are unsure of, an intention or two.",
+    ),
+    "capture": (
+        "A moment for what came up today",
+        "Your dosing session {number} was today. If you can, write down a few words, "
+        "images or feelings while they are fresh; it can be very short.",
+    ),
+    "integration": (
+        "A few minutes for your journal",
+        "It has been a little while since dosing session {number}. Writing about what "
+        "has stayed with you helps the integration.{prompts}",
+    ),
+    "questionnaire": (
+        "A questionnaire is waiting for you",
+        "Your care team asked you to fill in a short questionnaire. It takes a few minutes.",
+    ),
+}
+
+
+def _mail(
+    work: Work,
+    patient: User,
+    kind: str,
+    key: str,
+    session: DosingSession | None,
+    zone: ZoneInfo,
+    prompts: int = 0,
+) -> Mail:
+    subject, text = WORDS[kind]
+    when = session.scheduled_at.astimezone(zone).strftime("%A %d %B at %H:%M") if session else ""
+    prompt_words = (
+        f" Your clinician left you {prompts} prompt{'s' if prompts != 1 else ''} to write about."
+        if prompts
+        else ""
+    )
+    body = text.format(number=session.number if session else "", when=when, prompts=prompt_words)
+    settings = work.settings
+    return Mail(
+        kind=f"reminder_{kind}",
+        key=f"reminder:{kind}:{key}",
+        user_id=patient.id,
+        to=patient.email,
+        subject=subject,
+        body=(
+            f"Hello {patient.name},\n\n{body}\n\n{settings.base_url}/\n\n"
+            f"You can change or turn off these reminders: {settings.base_url}/account/reminders\n"
+        ),
+    )
+
+
+def unsubscribe_token(secret: str, user_id: uuid.UUID, kind: str) -> str:
+    """The one-click "no more of these" link's secret: which person, which kind."""
+    payload = f"{user_id}.{kind}"
+    mac = hmac.new(secret.encode(), f"unsubscribe:{payload}".encode(), hashlib.sha256)
+    return f"{payload}.{mac.hexdigest()[:32]}"
+
+
+def read_unsubscribe_token(secret: str, token: str) -> tuple[uuid.UUID, str] | None:
+    try:
+        raw_id, kind, _mac = token.split(".")
+        user_id = uuid.UUID(raw_id)
+    except ValueError:
+        return None
+    if kind not in KINDS or not hmac.compare_digest(
+        token, unsubscribe_token(secret, user_id, kind)
+    ):
+        return None
+    return user_id, kind
+
+
+def save_preferences(work: Work, prefs: Preferences) -> None:
+    """The signed-in person's own reminder choices."""
+    if not 0 <= prefs.quiet_from < 24 or not 0 <= prefs.quiet_until < 24:
+        raise ValidationError({"quiet_from": "Choose hours between 00:00 and 23:00."})
+    row = work.db.get(ReminderPreferences, work.actor.id)
+    if row is None:
+        row = ReminderPreferences(user_id=work.actor.id)
+        work.db.add(row)
+    for kind in KINDS:
+        setattr(row, kind, prefs.wants(kind))
+    row.quiet_from, row.quiet_until, row.timezone = (
+        prefs.quiet_from,
+        prefs.quiet_until,
+        prefs.timezone,
+    )
+    row.updated_at = utcnow()
+
+
+def turn_off(work: Work, user_id: uuid.UUID, kind: str) -> None:
+    row = work.db.get(ReminderPreferences, user_id)
+    if row is None:
+        row = ReminderPreferences(user_id=user_id)
+        work.db.add(row)
+    setattr(row, kind, False)
+    row.updated_at = utcnow()

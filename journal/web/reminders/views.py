@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from journal.models import Role
+from journal.notify import reminders
+from journal.web import context
+from journal.web.reminders.forms import ReminderForm
+from journal.web.security import csrf, roles
+
+bp = Blueprint("reminders", __name__)
+
+
+@bp.route("/account/reminders", methods=["GET", "POST"])
+@roles(Role.PATIENT)
+def settings() -> str | Response:
+    work = context.work()
+    current = reminders.preferences(work, work.actor.id)
+    form = ReminderForm(
+        data={
+            **{kind: current.wants(kind) for kind in reminders.KINDS},
+            "quiet_from": str(current.quiet_from),
+            "quiet_until": str(current.quiet_until),
+            "timezone": current.timezone or "",
+        }
+    )
+    form.set_zones(context.runtime().settings.timezone)
+    if form.validate_on_submit():
+        reminders.save_preferences(
+            work,
+            reminders.Preferences(
+                preparation=form.preparation.data,
+                capture=form.capture.data,
+                integration=form.integration.data,
+                questionnaire=form.questionnaire.data,
+                quiet_from=int(form.quiet_from.data or 21),
+                quiet_until=int(form.quiet_until.data or 8),
+                timezone=form.timezone.data or None,
+            ),
+        )
+        flash("Your reminders are saved.")
+        return redirect(url_for("reminders.settings"))
+    return render_template("reminders/settings.html", form=form)
+
+
+@bp.route("/reminders/off/<token>", methods=["GET", "POST"])
+@csrf.exempt  # a mail program's one-click POST (RFC 8058) carries the token, no cookie
+def off(token: str) -> str | tuple[str, int]:
+    secret = context.runtime().settings.read_secret_key()
+    found = reminders.read_unsubscribe_token(secret, token)
+    if found is None:
+        return render_template("reminders/off.html", kind=None), 404
+    user_id, kind = found
+    reminders.turn_off(context.work(), user_id, kind)
+    return render_template("reminders/off.html", kind=kind)
