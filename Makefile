@@ -27,7 +27,7 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/ with the worker that sends e-mail (Ctrl-C stops both)"
 	@$(BIN)/flask --app journal worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --workers $(WORKERS) --worker-class journal.serving.SyncWorker --bind $(HOST):$(PORT) --access-logfile - 'journal:create_app()'
+	$(BIN)/gunicorn --workers $(WORKERS) --worker-class journal.serving.SyncWorker --logger-class journal.serving.RedactingLogger --bind $(HOST):$(PORT) --access-logfile - 'journal:create_app()'
 
 ## Everything CI checks: lint, types, the whole suite on SQLite, then on PostgreSQL the
 ## tests that depend on the database (plus a smoke run of the rest); `JOBS` processes each.

@@ -163,14 +163,21 @@ def register(app: Flask) -> None:
 
     @app.cli.command("worker")
     @click.option("--threads", default=2, show_default=True, help="Jobs run at the same time.")
-    def worker_command(threads: int) -> None:
+    @click.option(
+        "--periodic/--no-periodic",
+        default=True,
+        help="Run the periodic scans here (with several workers, in one of them only).",
+    )
+    def worker_command(threads: int, periodic: bool) -> None:
         """Run the task queue's jobs (sending e-mail) and its periodic scan, in the
         foreground until stopped (Ctrl-C, or SIGTERM from the service manager)."""
         rt = _runtime()
         if rt.settings.queue_url == IMMEDIATE:
             raise click.ClickException("queue_url is immediate://: jobs run where they are made")
         click.echo(f"worker: {threads} threads on the queue in {_safe_url(_queue_where(rt))}")
-        consumer = rt.queue.create_consumer(workers=threads, worker_type="thread", periodic=True)
+        consumer = rt.queue.create_consumer(
+            workers=threads, worker_type="thread", periodic=periodic
+        )
         consumer.run()
 
     audit_group = click.Group("audit", help="The audit trail.")

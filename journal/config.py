@@ -185,6 +185,22 @@ def validate(settings: Settings) -> None:
         raise ConfigError("base_url must start with https:// (or http:// on a trial install)")
     if settings.smtp_security not in {"starttls", "tls", "none"}:
         raise ConfigError("smtp_security must be starttls, tls or none")
+    if settings.smtp_security == "none" and settings.smtp_user:
+        raise ConfigError(
+            "smtp_security none would send smtp_password in clear: use starttls or tls"
+        )
+    if settings.https and not settings.base_url.startswith("https://"):
+        raise ConfigError("https is on: set base_url to the journal's https:// address")
+    for name in (
+        "invitation_hours",
+        "mail_retry_seconds",
+        "alert_repeat_minutes",
+        "alert_escalate_minutes",
+        "reminder_prep_hours",
+        "reminder_capture_hours",
+    ):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name} must be at least 1")
     if settings.care_team_consent not in {"clinician", "patient"}:
         raise ConfigError("care_team_consent must be clinician or patient")
     if settings.trusted_proxies < 0:

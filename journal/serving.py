@@ -17,10 +17,12 @@ Serve with `gunicorn --worker-class journal.serving.SyncWorker 'journal:create_a
 
 from __future__ import annotations
 
+import re
 import socket
 from typing import Any
 
 from flask import Flask
+from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-untyped]
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker  # type: ignore[import-untyped]
 
 from journal.web.throttle import check_workers
@@ -80,3 +82,25 @@ class SyncWorker(GunicornSyncWorker):  # type: ignore[misc]
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         super().handle_error(req, _WithHeaders(client, self.header_lines), addr, exc)
+
+
+# Paths whose last part is a secret: a one-time password link, a reminder's
+# "no more of these" link. The access log keeps the page, never the secret.
+SECRET_PATHS = re.compile(r"(/password/|/reminders/off/)[^/?\s]+")
+
+
+def redact(text: str) -> str:
+    return SECRET_PATHS.sub(r"\1[secret]", text)
+
+
+class RedactingLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's logger; the access log holds no link's secret.
+
+    Serve with `--logger-class journal.serving.RedactingLogger`."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        found: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        for name in ("r", "U", "f", "{referer}i"):
+            if isinstance(found.get(name), str):
+                found[name] = redact(found[name])
+        return found

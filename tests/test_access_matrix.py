@@ -83,6 +83,7 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.audit_log": frozenset({Role.ADMIN}),
     "admin.audit_verify": frozenset({Role.ADMIN}),
     "admin.messages": frozenset({Role.ADMIN}),
+    "admin.counted_again": frozenset({Role.ADMIN}),
     "admin.erasures": frozenset({Role.ADMIN}),
     "reminders.settings": frozenset({Role.PATIENT}),
     "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),

@@ -107,3 +107,32 @@ def test_proposing_someone_already_on_the_team_or_twice_is_refused(clinic: Clini
     assert r.status_code == 200 and "already been proposed" in r.get_data(as_text=True)
     r = admin.post(url, {"email": clinic.patient.email})
     assert r.status_code == 200 and "No active clinician" in r.get_data(as_text=True)
+
+
+def test_a_removed_clinician_cannot_come_back_through_a_new_course(clinic: Clinic) -> None:
+    admin = clinic.world.browser(clinic.admin)
+    url = f"/admin/courses/{clinic.course.id}/team/{clinic.clinician.id}/remove"
+    assert admin.post(url).status_code == 302
+    form = {"patient_email": clinic.patient.email, "started_on": "2031-02-03"}
+    r = clinic.world.browser(clinic.clinician).post("/courses/new", form)
+    assert r.status_code == 200 and "No patient referred to you" in r.get_data(as_text=True)
+
+
+def test_when_the_clinic_asks_the_patient_a_clinicians_colleagues_are_proposals(
+    clinic: Clinic,
+) -> None:
+    rt = runtime(clinic.world.app)
+    rt.settings = rt.settings.with_changes(care_team_consent="patient")
+    colleague = clinic.world.user(Role.CLINICIAN, name="Dr Colleague (test)")
+    form = {
+        "patient_email": clinic.patient.email,
+        "started_on": "2031-02-03",
+        "colleagues": colleague.email,
+    }
+    r = clinic.world.browser(clinic.clinician).post("/courses/new", form)
+    assert r.status_code == 302, r.get_data(as_text=True)
+    course_path = r.location
+    assert clinic.world.browser(colleague).get(course_path).status_code == 404
+    assert any("Dr Colleague (test)" in m for m in mails_to(clinic.world.app, clinic.patient.email))
+    page = clinic.world.browser(clinic.patient).text(course_path)
+    assert f"Dr Colleague (test), proposed by {clinic.clinician.name}" in page

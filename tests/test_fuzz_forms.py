@@ -153,6 +153,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "admin.set_active": ("admin", ()),
     "admin.send_link": ("admin", ()),
     "admin.message_again": ("admin", ()),
+    "admin.counted_again": ("admin", ()),
     "care_team.decide": ("clinician", ()),
     "password_links.choose": ("anonymous", ("password", "confirm_password")),
     "password_links.forgot": ("anonymous", ("email",)),

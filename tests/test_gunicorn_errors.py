@@ -38,6 +38,7 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[int]:
         "JOURNAL_INSTANCE_PATH": str(settings.instance_path),
         "JOURNAL_DATABASE_URL": settings.database_url,
         "JOURNAL_HTTPS": "true",
+        "JOURNAL_BASE_URL": "https://journal.clinic.example",
     }
     command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
     command += ["--worker-class", WORKER_CLASS, "journal:create_app()"]
@@ -103,3 +104,4 @@ def test_every_documented_gunicorn_command_names_the_worker() -> None:
     assert len(commands) >= 3  # make run, step 5 and the systemd unit
     for command in commands:
         assert f"--worker-class {WORKER_CLASS}" in command, command
+        assert "--logger-class journal.serving.RedactingLogger" in command, command

@@ -140,6 +140,12 @@ def test_one_click_turns_a_kind_off_and_a_forged_link_does_nothing(clinic: Clini
     path = urlsplit(link).path
     forged = path[:-4] + ("0000" if not path.endswith("0000") else "1111")
     assert Browser(clinic.world.app).client.post(forged).status_code == 404
+    # Opening the link (a person, or a mail scanner) asks; it changes nothing.
+    page = Browser(clinic.world.app).client.get(path)
+    assert page.status_code == 200 and "Stop these reminders?" in page.get_data(as_text=True)
+    with runtime(clinic.world.app).database.session() as s:
+        kept = s.get(ReminderPreferences, clinic.patient.id)
+        assert kept is not None and kept.preparation is True
     # The mail program's one-click POST: no cookie, no form token.
     assert Browser(clinic.world.app).client.post(path).status_code == 200
     with runtime(clinic.world.app).database.session() as s:
@@ -194,3 +200,11 @@ def test_no_reminder_holds_a_word_the_patient_wrote(clinic: Clinic) -> None:
         text = str(message.get_content()) + str(message["Subject"])
         assert secret not in text
         assert not [n for n in other_names if n in text]
+
+
+def test_the_admin_counts_reminders_but_never_lists_them(clinic: Clinic) -> None:
+    never_quiet(clinic)
+    scan_at(clinic, session_at(clinic, clinic.past) + timedelta(hours=4))
+    page = clinic.world.browser(clinic.admin).text("/admin/messages")
+    assert "Sent: 1" in page
+    assert clinic.patient.email not in page and "capture" not in page

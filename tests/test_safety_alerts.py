@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from journal.db import utcnow
-from journal.models import Message, SafetyFlag
+from journal.models import CareTeamMember, Message, SafetyFlag
 from journal.notify import alerts
 from tests.conftest import Clinic, runtime
 from tests.helpers import Browser, mails_to
@@ -89,3 +89,17 @@ def test_without_a_safety_contact_nothing_is_escalated(clinic: Clinic) -> None:
     with runtime(clinic.world.app).database.session() as s:
         sent = list(s.scalars(select(Message.to_address).where(Message.kind == alerts.KIND)))
     assert sent == [clinic.clinician.email] * 2
+
+
+def test_with_nobody_left_on_the_team_the_safety_contact_is_told_at_once(
+    clinic: Clinic,
+) -> None:
+    rt = runtime(clinic.world.app)
+    rt.settings = rt.settings.with_changes(safety_contact=CONTACT)
+    raise_a_flag(clinic)
+    with rt.database.session(write=True) as s:
+        s.execute(delete(CareTeamMember).where(CareTeamMember.course_id == clinic.course.id))
+        s.commit()
+    assert scan(clinic) == 1
+    (told,) = alerts_to(clinic, CONTACT)
+    assert "safety contact" in told

@@ -333,3 +333,14 @@ def test_the_owner_is_told_by_e_mail_once_an_hour_when_sign_in_slows_down(
     for _ in range(6):
         wrong(Browser(world.app), "nobody-of-ours@clinic.example")
     assert mails_to(world.app, "nobody-of-ours@clinic.example") == []
+
+
+def test_a_refusal_for_the_address_alone_tells_no_account_owner(world: World, clock: Clock) -> None:
+    owners = [world.user(Role.PATIENT) for _ in range(5)]
+    b = Browser(world.app)
+    for owner in owners:  # four mistakes each: no account's budget is spent
+        for _ in range(4):
+            wrong(b, owner.email)
+    assert wrong(Browser(world.app), owners[0].email).status_code == 429  # the address's
+    for owner in owners:
+        assert mails_to(world.app, owner.email) == []

@@ -35,6 +35,11 @@ class Proposal:
     patient: User
     clinician: User
 
+    def proposer(self, work: Work) -> str:
+        """Who proposed: a clinician of the team by name, or the clinic's administration."""
+        by = work.db.get(User, self.proposal.proposed_by) if self.proposal.proposed_by else None
+        return by.name if by is not None and treats(by) else "the clinic's administration"
+
 
 def team_ids(work: Work, course_id: uuid.UUID) -> set[uuid.UUID]:
     return set(
@@ -71,9 +76,20 @@ def propose(work: Work, course_id: uuid.UUID, email: str) -> None:
         raise ValidationError({"email": "This clinician is already on the care team."})
     if _pending(work, course_id, clinician.id) is not None:
         raise ValidationError({"email": "This clinician has already been proposed."})
+    _propose(work, course, clinician, by="The clinic's administration")
+
+
+def propose_colleagues(work: Work, course: Course, colleagues: list[User]) -> None:
+    """A clinician opening a course names colleagues, and the clinic asks the patient:
+    each becomes a proposal the patient decides on (see `courses.create_course`)."""
+    for clinician in colleagues:
+        _propose(work, course, clinician, by=work.actor.user.name)
+
+
+def _propose(work: Work, course: Course, clinician: User, *, by: str) -> None:
     proposal = CareTeamProposal(
         id=new_id(),
-        course_id=course_id,
+        course_id=course.id,
         clinician_id=clinician.id,
         proposed_by=work.actor.id,
         proposed_at=utcnow(),
@@ -82,11 +98,11 @@ def propose(work: Work, course_id: uuid.UUID, email: str) -> None:
     _record(work, "care_team.propose", course, clinician.id)
     patient = work.db.get(User, course.patient_id)
     assert patient is not None
-    work.send_mail(_news_for_patient(work, proposal, patient, clinician))
+    work.send_mail(_news_for_patient(work, proposal, patient, clinician, by))
 
 
 def _news_for_patient(
-    work: Work, proposal: CareTeamProposal, patient: User, clinician: User
+    work: Work, proposal: CareTeamProposal, patient: User, clinician: User, by: str
 ) -> Mail:
     clinic = work.settings.clinic_name
     who = (
@@ -102,7 +118,7 @@ def _news_for_patient(
         subject=f"A new clinician is proposed for your care team at {clinic}",
         body=(
             f"Hello {patient.name},\n\n"
-            f"The clinic's administration proposed {clinician.name} to join your care "
+            f"{by} proposed {clinician.name} to join your care "
             f"team. {who} whether they join; until then they cannot see your journal.\n\n"
             f"You can see your care team on your journal's page: {work.settings.base_url}/\n"
         ),

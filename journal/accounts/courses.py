@@ -10,6 +10,7 @@ from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
+from journal.accounts import care_team as proposals
 from journal.accounts.accounts import normalise_email
 from journal.accounts.policy import (
     CourseAccess,
@@ -93,8 +94,14 @@ def create_course(
     )
     if len(clinicians) != len(emails):
         raise ValidationError({"clinician_emails": "Each email must belong to a clinician."})
-    if treats(work.actor.user) and work.actor.user not in clinicians:
-        clinicians.append(work.actor.user)
+    proposed: list[User] = []
+    if treats(work.actor.user):
+        if work.settings.care_team_consent == "patient":
+            # The clinic asks the patient: the colleagues named are proposals.
+            proposed = [c for c in clinicians if c.id != work.actor.id]
+            clinicians = [work.actor.user]
+        elif work.actor.user not in clinicians:
+            clinicians.append(work.actor.user)
     if not clinicians:
         raise ValidationError({"clinician_emails": "A course needs at least one clinician."})
     course = Course(
@@ -109,6 +116,7 @@ def create_course(
     work.db.add(course)
     work.db.flush()  # no relationship() mappings, so order inserts by hand
     work.db.add_all(CareTeamMember(course_id=course.id, clinician_id=c.id) for c in clinicians)
+    proposals.propose_colleagues(work, course, proposed)
     audit.record(
         work.db,
         "course.create",
@@ -181,6 +189,12 @@ def remove_clinician(work: Work, course_id: uuid.UUID, clinician_id: uuid.UUID) 
     work.db.execute(
         delete(CareTeamMember).where(
             CareTeamMember.course_id == course_id, CareTeamMember.clinician_id == clinician_id
+        )
+    )
+    # Nor may they open a new course for this patient on the intake's old referral.
+    work.db.execute(
+        delete(Referral).where(
+            Referral.patient_id == course.patient_id, Referral.clinician_id == clinician_id
         )
     )
     audit.record(

@@ -19,8 +19,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
@@ -31,15 +32,16 @@ from journal.accounts.accounts import (
     normalise_email,
 )
 from journal.accounts.passwords import Passwords, password_problem
-from journal.accounts.policy import administers, keeps_a_journal, require
+from journal.accounts.policy import administers, require
 from journal.core.errors import NotFound, ValidationError
-from journal.core.mail import Mail
+from journal.core.mail import LINK, Mail
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import PasswordLink, Referral, Role, User
 
 RESET_HOURS = 1
-RESETS_PER_DAY = 3  # per account: enough for a person, no mail bomb for anyone else
+RESETS_PER_DAY = 10  # per account: a stranger cannot use up a person's own resets
+# quickly (the form allows 3 an hour per address asked about), and no mail bomb
 INVITE = "invite"
 RESET = "reset"
 
@@ -76,6 +78,8 @@ def _make_link(
         )
         .values(used_at=now)
     )
+    # A link sent by e-mail gets its real secret from the worker as it sends
+    # (`issue_token`); until then it opens with nothing anyone has.
     token = secrets.token_urlsafe(32)
     life = timedelta(hours=invite_hours if purpose == INVITE else RESET_HOURS)
     link_id = new_id()
@@ -91,6 +95,23 @@ def _make_link(
         )
     )
     return NewLink(link_id, token)
+
+
+def issue_token(db: Session, link_id: uuid.UUID) -> str | None:
+    """A fresh secret for a link about to be e-mailed, or None if the link can no
+    longer be used (used, replaced or out of time). Each attempt to send makes a new
+    one, so only the copy that reaches the person works."""
+    token = secrets.token_urlsafe(32)
+    changed = db.execute(
+        update(PasswordLink)
+        .where(
+            PasswordLink.id == link_id,
+            PasswordLink.used_at.is_(None),
+            PasswordLink.expires_at > utcnow(),
+        )
+        .values(token_hash=_hash(token))
+    )
+    return token if cast("CursorResult[Any]", changed).rowcount else None
 
 
 def hours_text(hours: int) -> str:
@@ -109,6 +130,7 @@ def _invitation(work: Work, user: User, link: NewLink) -> Mail:
         kind=INVITE,
         key=f"{INVITE}:{link.id}",
         user_id=user.id,
+        link_id=link.id,
         to=user.email,
         subject=f"Your account at {clinic}",
         body=(
@@ -116,7 +138,7 @@ def _invitation(work: Work, user: User, link: NewLink) -> Mail:
             f"{clinic} has made you an account in its journal. To start, choose your "
             "own password here (the link works once, for "
             f"{hours_text(work.settings.invitation_hours)}):\n\n"
-            f"{link_url(work.settings.base_url, link.token)}\n\n"
+            f"{LINK}\n\n"
             "Nobody at the clinic sees your password or this link. If you did not "
             "expect this message, you can ignore it.\n"
         ),
@@ -128,13 +150,14 @@ def _reset(work: Work, user: User, link: NewLink) -> Mail:
         kind=RESET,
         key=f"{RESET}:{link.id}",
         user_id=user.id,
+        link_id=link.id,
         to=user.email,
         subject=f"Choose a new password for {work.settings.clinic_name}",
         body=(
             f"Hello {user.name},\n\n"
             "Someone asked for a new password for your account. To choose one, use "
             f"this link (it works once, for {hours_text(RESET_HOURS)}):\n\n"
-            f"{link_url(work.settings.base_url, link.token)}\n\n"
+            f"{LINK}\n\n"
             "Your password stays as it is until you use the link. If you did not ask "
             "for this, you can ignore this message.\n"
         ),
@@ -204,27 +227,6 @@ def refer(work: Work, patient: User, clinician: User, *, operator: bool = False)
         object_id=clinician.id,
         subject_id=patient.id,
     )
-
-
-@atomic
-def refer_patient(work: Work, patient_id: uuid.UUID, clinician_email: str) -> None:
-    """The admin (the clinic's intake) refers an existing patient to a clinician."""
-    require(administers(work.actor.user))
-    patient = work.db.get(User, patient_id)
-    if patient is None or not keeps_a_journal(patient):
-        raise NotFound()
-    clinician = work.db.scalar(
-        select(User).where(
-            User.email == normalise_email(clinician_email), User.role == Role.CLINICIAN
-        )
-    )
-    if clinician is None or not clinician.active:
-        raise ValidationError({"email": "No active clinician account has this email."})
-    refer(work, patient, clinician)
-
-
-def referred_to(db: Session, patient_id: uuid.UUID, clinician_id: uuid.UUID) -> bool:
-    return db.get(Referral, (patient_id, clinician_id)) is not None
 
 
 @atomic
@@ -298,6 +300,14 @@ def choose_password(
     user = found.user
     if problem := password_problem(password, email=user.email):
         raise ValidationError({"password": problem})
+    # Claim the link first: of two uses at the same moment, only one gets it.
+    claimed = db.execute(
+        update(PasswordLink)
+        .where(PasswordLink.id == found.link.id, PasswordLink.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if not cast("CursorResult[Any]", claimed).rowcount:
+        raise NotFound()
     user.password_hash = passwords.hash(password)
     user.must_change_password = False
     expire_password_links(db, user.id)

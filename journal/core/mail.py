@@ -40,6 +40,10 @@ class Mail:
     kind: str  # "invite", "reset", "care_team", ...: what the audit trail and admin see
     key: str  # unique per message: the same key is never sent twice
     user_id: uuid.UUID | None = None
+    link_id: uuid.UUID | None = None  # a password link, made when sent: LINK in the body
+
+
+LINK = "[[password link]]"  # where the worker puts a password link's URL as it sends
 
 
 def compose(

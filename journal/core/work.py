@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from journal.core.actor import Actor
@@ -124,11 +125,17 @@ class Work:
             to_address=mail.to,
             subject=mail.subject,
             body=mail.body,
+            link_id=mail.link_id,
             status=PENDING,
             attempts=0,
             created_at=utcnow(),
         )
-        self.db.add(message)
+        try:
+            with self.db.begin_nested():  # a clash costs this message, not the whole unit
+                self.db.add(message)
+                self.db.flush()
+        except IntegrityError:
+            return False  # another worker's scan wrote the same message a moment ago
         self.hand_over(message.id)
         return True
 

@@ -32,6 +32,11 @@ class Message(UUIDPrimaryKey, Base):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)  # dropped once sent
+    # An invitation's or a reset's link: its secret is made by the worker as it sends, so
+    # no copy of the database (or of a backup) ever holds a usable link.
+    link_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("password_links.id", ondelete="SET NULL")
+    )
     status: Mapped[str] = mapped_column(String(16), default=PENDING, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))  # the error's kind only

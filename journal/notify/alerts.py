@@ -12,6 +12,7 @@ sends nothing twice.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from journal.models import SafetyFlag
 from journal.models.messages import Message
 
 KIND = "safety_alert"
+log = logging.getLogger(__name__)
 
 
 def scan(work: Work, now: datetime | None = None) -> int:
@@ -39,16 +41,18 @@ def scan(work: Work, now: datetime | None = None) -> int:
         due_rounds = [1]
         if first is not None and now - first >= timedelta(minutes=settings.alert_repeat_minutes):
             due_rounds.append(2)
-        for clinician in care_team(work.db, course_id):
-            if not clinician.active:
-                continue
+        team = [c for c in care_team(work.db, course_id) if c.active]
+        for clinician in team:
             for round_ in due_rounds:
-                written += _write(
-                    work, _alert(work, flag_id, clinician.id, clinician.email, round_)
-                )
+                mail = _alert(work, flag_id, clinician.id, clinician.email, round_)
+                written += _write(work, mail)
         escalate = timedelta(minutes=settings.alert_escalate_minutes)
-        if settings.safety_contact and first is not None and now - first >= escalate:
+        # With nobody on the care team to tell, the safety contact is told at once.
+        overdue = first is not None and now - first >= escalate
+        if settings.safety_contact and (overdue or not team):
             written += _write(work, _alert(work, flag_id, None, settings.safety_contact, 0))
+        elif not team:
+            log.warning("an open safety flag has no active clinician and no safety contact")
     return written
 
 

@@ -20,8 +20,8 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 
-from journal.accounts import audit
-from journal.core.mail import compose, deliver
+from journal.accounts import audit, invitations
+from journal.core.mail import LINK, compose, deliver
 from journal.core.work import Work
 from journal.db import utcnow
 from journal.models.messages import DEAD, PENDING, SENDING, SENT, Message
@@ -57,11 +57,18 @@ def send(unit: UnitMaker, message_id: uuid.UUID) -> None:
             return  # sent, being sent, or dead: nothing to do
         message = work.db.get(Message, message_id)
         assert message is not None and message.body is not None
+        body = message.body
+        if message.link_id is not None:
+            token = invitations.issue_token(work.db, message.link_id)
+            if token is None:  # used, replaced or out of time: nothing worth sending
+                message.status, message.last_error = DEAD, "link no longer valid"
+                return
+            body = body.replace(LINK, invitations.link_url(work.settings.base_url, token))
         email = compose(
             work.settings,
             message.to_address,
             message.subject,
-            message.body,
+            body,
             message.key,
             _list_headers(work, message),
         )

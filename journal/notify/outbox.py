@@ -1,5 +1,7 @@
 """The admin's view of the messages: who, what kind, when, whether it went. Never a
-message's words (an invitation's words hold the person's one-time link)."""
+message's words. Reminders and safety alerts are only counted: one by one, their
+times would tell a patient's dosing days, or which clinician has a patient whose
+journal raised a flag."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, not_, or_, select, update
 
 from journal.accounts import audit
 from journal.accounts.policy import administers, require
@@ -32,6 +34,40 @@ class MessageRow:
     sent_at: datetime | None
 
 
+COUNTED_ONLY = (Message.kind.like("reminder_%"), Message.kind == "safety_alert")
+
+
+@dataclass(frozen=True)
+class Counts:
+    sent: int
+    waiting: int
+    dead: int
+
+
+def counted(work: Work) -> Counts:
+    """Reminders and safety alerts, by state."""
+    require(administers(work.actor.user))
+    by_status = dict(
+        work.db.execute(
+            select(Message.status, func.count()).where(or_(*COUNTED_ONLY)).group_by(Message.status)
+        ).all()
+    )
+    waiting = by_status.get(PENDING, 0) + by_status.get("sending", 0)
+    return Counts(by_status.get("sent", 0), waiting, by_status.get(DEAD, 0))
+
+
+@atomic
+def send_counted_again(work: Work) -> int:
+    """Every reminder and alert not sent goes back to the queue."""
+    require(administers(work.actor.user))
+    ids = list(
+        work.db.scalars(select(Message.id).where(or_(*COUNTED_ONLY), Message.status == DEAD))
+    )
+    for message_id in ids:
+        _requeue(work, message_id)
+    return len(ids)
+
+
 def recent(work: Work) -> list[MessageRow]:
     require(administers(work.actor.user))
     rows = work.db.execute(
@@ -46,6 +82,7 @@ def recent(work: Work) -> list[MessageRow]:
             Message.created_at,
             Message.sent_at,
         )
+        .where(not_(or_(*COUNTED_ONLY)))
         .order_by(Message.created_at.desc())
         .limit(LIMIT)
     )
@@ -59,6 +96,12 @@ def send_again(work: Work, message_id: uuid.UUID) -> None:
     message = work.db.get(Message, message_id)
     if message is None or message.status != DEAD:
         raise NotFound()
+    _requeue(work, message_id)
+
+
+def _requeue(work: Work, message_id: uuid.UUID) -> None:
+    message = work.db.get(Message, message_id)
+    assert message is not None
     work.db.execute(
         update(Message)
         .where(Message.id == message_id)

@@ -2,8 +2,8 @@
 
 - preparation: within `reminder_prep_hours` before a scheduled dosing session,
   unless the patient has written a preparation entry for it;
-- quick capture: from `reminder_capture_hours` after a session's start until the
-  end of that day, unless the patient has written an in-session entry for it;
+- quick capture: from `reminder_capture_hours` after a session's start until a
+  day after it, unless the patient has written an in-session entry for it;
 - integration: on each of `reminder_integration_days` after a session (the
   patient's own calendar days), with how many prompts the clinician left for it;
 - a questionnaire that is due.
@@ -25,7 +25,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from journal.accounts import audit
+from journal.accounts.policy import keeps_a_journal
 from journal.clinical import questionnaires
 from journal.core.actor import Actor
 from journal.core.errors import ValidationError
@@ -189,8 +192,8 @@ WORDS = {
     ),
     "capture": (
         "A moment for what came up today",
-        "Your dosing session {number} was today. If you can, write down a few words, "
-        "images or feelings while they are fresh; it can be very short.",
+        "After your dosing session {number}: if you can, write down a few words, images "
+        "or feelings while they are fresh; it can be very short.",
     ),
     "integration": (
         "A few minutes for your journal",
@@ -273,7 +276,14 @@ def save_preferences(work: Work, prefs: Preferences) -> None:
     row.updated_at = utcnow()
 
 
+def receives_reminders(db: Session, user_id: uuid.UUID) -> bool:
+    user = db.get(User, user_id)
+    return user is not None and keeps_a_journal(user)
+
+
 def turn_off(work: Work, user_id: uuid.UUID, kind: str) -> None:
+    """The one-click link: no more reminders of this kind (audited, as the person's act)."""
+    audit.record(work.db, f"reminders.off.{kind}", object_type="user", object_id=user_id)
     row = work.db.get(ReminderPreferences, user_id)
     if row is None:
         row = ReminderPreferences(user_id=user_id)

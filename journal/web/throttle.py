@@ -140,7 +140,9 @@ def _refusal(body: Any, seconds: int) -> Response:
 
 def _too_many_sign_ins(limit: RequestLimit) -> Response:
     seconds = _wait_seconds(limit)
-    if request.endpoint == LOGIN:  # the owner hears of it, once an hour at most
+    if request.endpoint == LOGIN and _account_budget_spent(limit):
+        # The owner hears of it, once an hour at most; a refusal for the address alone
+        # (someone trying many accounts) writes nothing, so it cannot send mail at will.
         # A unit of its own: the refusal is an error answer, whose unit keeps nothing.
         with context.runtime().work(write=True) as unit:
             accounts.warn_of_failed_sign_ins(unit, request.form.get("email", ""))
@@ -149,6 +151,12 @@ def _too_many_sign_ins(limit: RequestLimit) -> Response:
         f"Too many attempts to sign in. Please try again in {_in_words(seconds)}."
     )
     return _refusal(render_template("auth/login.html", form=form), seconds)
+
+
+def _account_budget_spent(limit: RequestLimit) -> bool:
+    return any(
+        lim.breached and "password-account" in lim.key for lim in limit.extension.current_limits
+    )
 
 
 def _error_page(title: str, text: str) -> str:

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("to_address", sa.String(length=254), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("link_id", sa.Uuid(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=200), nullable=True),
@@ -34,6 +35,12 @@ def upgrade() -> None:
         sa.Column("claimed_at", journal.db.UTCDateTime(), nullable=True),
         sa.Column("sent_at", journal.db.UTCDateTime(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["link_id"],
+            ["password_links.id"],
+            name=op.f("fk_messages_link_id_password_links"),
+            ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["to_user_id"],
             ["users.id"],

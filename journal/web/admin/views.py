@@ -141,6 +141,7 @@ def messages() -> str:
     return render_template(
         "admin/messages.html",
         rows=rows,
+        counted=outbox.counted(context.work()),
         smtp=bool(context.runtime().settings.smtp_host),
         button=ButtonForm(),
     )
@@ -150,6 +151,13 @@ def messages() -> str:
 def message_again(message_id: uuid.UUID) -> Response:
     outbox.send_again(context.work(), message_id)
     flash("The message is queued to be sent again.")
+    return redirect(url_for("admin.messages"))
+
+
+@bp.post("/messages/reminders-and-alerts/again")
+def counted_again() -> Response:
+    sent = outbox.send_counted_again(context.work())
+    flash(f"{sent} reminders and alerts are queued to be sent again.")
     return redirect(url_for("admin.messages"))
 
 

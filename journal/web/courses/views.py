@@ -59,7 +59,10 @@ def timeline_page(course_id: uuid.UUID) -> str:
         screening=screenings.screening_review(db, vault, view.access, checklist),
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
-        proposals=care_team.pending_for_course(context.work(), course_id),
+        proposals=[
+            (p, p.proposer(context.work()))
+            for p in care_team.pending_for_course(context.work(), course_id)
+        ],
         may_decide=care_team.may_decide(context.work(), view.access.course, actor),
     )
 

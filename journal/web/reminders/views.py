@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.models import Role
@@ -47,10 +47,13 @@ def settings() -> str | Response:
 @bp.route("/reminders/off/<token>", methods=["GET", "POST"])
 @csrf.exempt  # a mail program's one-click POST (RFC 8058) carries the token, no cookie
 def off(token: str) -> str | tuple[str, int]:
+    """GET asks (a link scanner opening the link changes nothing); POST turns it off."""
     secret = context.runtime().settings.read_secret_key()
     found = reminders.read_unsubscribe_token(secret, token)
-    if found is None:
-        return render_template("reminders/off.html", kind=None), 404
+    if found is None or not reminders.receives_reminders(context.db(), found[0]):
+        return render_template("reminders/off.html", kind=None, done=False), 404
     user_id, kind = found
-    reminders.turn_off(context.work(), user_id, kind)
-    return render_template("reminders/off.html", kind=kind)
+    if request.method == "POST":
+        reminders.turn_off(context.work(), user_id, kind)
+        return render_template("reminders/off.html", kind=kind, done=True)
+    return render_template("reminders/off.html", kind=kind, done=False, token=token)
