@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from journal.crypto.errors import KeyFileError
-from journal.crypto.keys import KEY_BYTES, _require_private
+from journal.crypto.keys import KEY_BYTES, _require_private, write_private_json
 
 FILE_NAME = "backup-keys.json"
 _FILE_FORMAT = 1
@@ -131,13 +131,7 @@ class BackupKeys:
             "tree": self.tree_id,
             "nodes": {p: base64.b64encode(k).decode() for p, k in sorted(self.nodes.items())},
         }
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(body, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        write_private_json(path, body)
 
 
 @contextmanager

@@ -129,13 +129,7 @@ class MasterKeyRing:
         if self.audit_key is not None:
             body["audit_key"] = base64.b64encode(self.audit_key).decode()
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(body, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        tmp.replace(path)
+        write_private_json(path, body)
 
 
 def new_master_key_id() -> str:
@@ -182,3 +176,14 @@ def recovery_code_mac(key: bytes, code_digest: bytes) -> bytes:
     over the digest (not the code) so that digests stored before keying existed can
     be upgraded in place without knowing the codes."""
     return hmac.new(key, code_digest, hashlib.sha256).digest()
+
+
+def write_private_json(path: Path, body: object) -> None:
+    """Replace a key file whole (never half-written), readable by its owner only."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(body, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)

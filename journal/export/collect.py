@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -453,17 +454,7 @@ def _trends(
 def _score_record(d: ScoreDetail, *, clinician: bool) -> ScoreRecord:
     """One answered questionnaire. Review flags, cluster scores and the answers in
     words are for a clinician's export; a patient's has the plain note instead."""
-    if not clinician:
-        return ScoreRecord(
-            d.submitted_at,
-            d.total,
-            d.max_score,
-            d.band,
-            d.session_number,
-            d.safety_flag,
-            review_note=d.review_note,
-        )
-    return ScoreRecord(
+    shared = ScoreRecord(
         d.submitted_at,
         d.total,
         d.max_score,
@@ -471,6 +462,11 @@ def _score_record(d: ScoreDetail, *, clinician: bool) -> ScoreRecord:
         d.session_number,
         d.safety_flag,
         review_note=d.review_note,
+    )
+    if not clinician:
+        return shared
+    return replace(
+        shared,
         review_flags=tuple(ReviewFlagRecord(f.id, f.label, f.value) for f in d.review_flags),
         clusters=tuple(ClusterScoreRecord(c.id, c.label, c.score, c.max_score) for c in d.clusters),
         answers=tuple(
