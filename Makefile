@@ -63,9 +63,13 @@ test-sqlite: install
 test-postgres: install
 	JOURNAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(JOBS)
 
-## Line coverage of journal/ over the SQLite pass.
+## Line coverage of journal/ over the SQLite pass, plus the code that runs only on
+## PostgreSQL (its backup and restore), subprocesses included.
 coverage: install
-	$(BIN)/coverage run --source=journal -m pytest -p no:xdist
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest -p no:xdist
+	JOURNAL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/coverage run -m pytest -p no:xdist tests/test_postgres_backup.py
+	$(BIN)/coverage combine -q
 	$(BIN)/coverage report --precision=2 | tail -n 1
 
 ## The benchmark's short version (under two minutes); `python bench/run.py` runs the full one.
