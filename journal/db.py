@@ -191,17 +191,19 @@ def take_after_commit_hooks(session: Session) -> list[Callable[[], None]]:
     return hooks
 
 
-def checkpoint(engine: Engine | Connection) -> None:
+def checkpoint(engine: Engine | Connection) -> bool:
     """Fold the SQLite write-ahead log into the database file and empty it,
-    so deleted pages (overwritten with zeros by secure_delete) leave no copy."""
+    so deleted pages (overwritten with zeros by secure_delete) leave no copy.
+    False when a reader held the log open until the busy timeout ran out."""
     if engine.dialect.name != "sqlite":
-        return
+        return True
     if isinstance(engine, Connection):
         engine = engine.engine
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         assert raw is not None
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy == 0)
 
 
 class Database:
@@ -223,8 +225,8 @@ class Database:
         info = {**self.session_info, _WRITES: write}
         return Session(bind=bind, expire_on_commit=False, autoflush=False, info=info)
 
-    def checkpoint(self) -> None:
-        checkpoint(self.engine)
+    def checkpoint(self) -> bool:
+        return checkpoint(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

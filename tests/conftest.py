@@ -193,7 +193,7 @@ def _copy_instance(source: Path, target: Path, *, database: Path | None) -> None
 
 def _checkpoint(url: str) -> None:
     database = Database(url)
-    database.checkpoint()
+    assert database.checkpoint()
     database.dispose()
 
 

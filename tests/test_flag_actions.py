@@ -152,7 +152,8 @@ def test_the_note_is_sealed_with_the_patients_key(clinic: Clinic) -> None:
     ack = safety_flags.open_acknowledgement(vault, flag, clinic.patient.id)
     assert ack == safety_flags.Acknowledgement("emergency_services", NOTE)
     if not PG_URL:
-        runtime(clinic.world.app).database.checkpoint()
+        clinic.world.db.rollback()  # the key lookup's read would hold the log open
+        assert runtime(clinic.world.app).database.checkpoint()
         assert b"lantern-crocus-7431" not in _db_files(clinic)
 
 

@@ -267,7 +267,7 @@ def test_a_stored_flag_says_only_that_the_course_has_a_flag(clinic: Clinic) -> N
 @pytest.mark.skipif(bool(PG_URL), reason="PostgreSQL keeps its files out of this test's reach")
 def test_no_word_of_the_flag_is_in_the_database_files(clinic: Clinic) -> None:
     _raise_a_flag(clinic)
-    runtime(clinic.world.app).database.checkpoint()
+    assert runtime(clinic.world.app).database.checkpoint()
     stored = _db_files(clinic)
     assert not [w for w in FLAG_WORDS[2:] if w.encode() in stored]
 
