@@ -3,27 +3,28 @@ with per-owner backup keys kept in the key folder, and erasing a patient deletes
 theirs, so a backup taken before the erasure cannot be read for them with the keys
 that exist after it, and still restores for everyone else.
 
-These drive the real commands (`backup`, `restore`, `keys ...`) in their own process,
-erase through the admin's page, and read backup files as someone outside the journal
+These drive the real commands (`backup`, `restore`, `keys ...`) through Click in this
+process (tests/test_erasure_backup.py runs them as separate processes), erase through
+the admin's page, and read backup files as someone outside the journal
 would: with the crypto functions and whatever keys the key folder holds."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
-import subprocess
-import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from journal import create_app
 from journal.accounts.erasure import ledger_path
+from journal.cli import restore_command
 from journal.config import ConfigError, Settings
 from journal.crypto import DecryptionError, FieldContext, MasterKeyRing, decrypt_field
 from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
@@ -48,22 +49,30 @@ def _erase(clinic: Clinic) -> None:
     assert r.status_code == 302, r.get_data(as_text=True)
 
 
-def _flask(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """A real `flask --app journal` command on the instance these settings name."""
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _flask(settings: Settings, *args: str) -> Ran:
+    """`flask --app journal ARGS` on the instance these settings name, run by Click in
+    this process: a command in a process of its own costs a second of start-up."""
     env = {
-        **os.environ,
         "JOURNAL_INSTANCE_PATH": str(settings.instance_path),
         "JOURNAL_DATABASE_URL": settings.database_url,
+        "JOURNAL_TEST_DATABASE_URL": None,
     }
-    env.pop("JOURNAL_TEST_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "journal", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    if args[0] == "restore":  # runs before an app can start, as `init` does
+        result = CliRunner().invoke(restore_command, list(args[1:]), env=env)
+    else:
+        app = create_app(settings)
+        try:
+            result = app.test_cli_runner().invoke(args=list(args), env=env)
+        finally:
+            runtime(app).database.dispose()
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def _write_as(clinic: Clinic, patient: User, course_id: uuid.UUID, title: str) -> None:
