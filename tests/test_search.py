@@ -291,3 +291,30 @@ def test_matches_are_marked_in_text_whose_case_folding_changes_its_length(
             assert linked_entries(page) == {entry_id}, q
         for m in marked:
             assert m in page, (q, m)
+
+
+def test_intentions_and_outcome_reflections_are_found_as_their_entrys_words(
+    clinic: Clinic,
+) -> None:
+    from tests.test_intentions import integrate, intention_ids, prepare
+
+    app = clinic.world.app
+    patient = clinic.world.browser(clinic.patient)
+    prep = prepare(clinic, patient, "Meet the heron 5521 gently")
+    (heron,) = intention_ids(app, prep)
+    shared = integrate(
+        clinic, patient, **{f"outcome-{heron}": "partly", f"reflection-{heron}": "kestrel 8812"}
+    )
+    private = integrate(
+        clinic,
+        patient,
+        visibility="private",
+        **{f"outcome-{heron}": "addressed", f"reflection-{heron}": "osprey 4407"},
+    )
+    for q, entry in (("heron 5521", prep), ("kestrel 8812", shared), ("osprey 4407", private)):
+        status, page = search(patient, q)
+        assert status == 200 and linked_entries(page) == {entry}, q
+        assert f"<mark>{q.split()[0]}</mark>" in page  # the snippet shows where it matched
+    clinician = clinic.world.browser(clinic.clinician)
+    assert linked_entries(search(clinician, "kestrel")[1]) == {shared}
+    assert linked_entries(search(clinician, "osprey")[1]) == set()  # a private entry's words

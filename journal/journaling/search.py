@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
@@ -28,7 +28,16 @@ from journal.core.rendering import plain_text
 from journal.core.vault import column_context
 from journal.core.work import Work
 from journal.db import write_soon
-from journal.models import Course, DosingSession, Entry, Phase, User, Visibility
+from journal.models import (
+    Course,
+    DosingSession,
+    Entry,
+    Intention,
+    IntentionOutcome,
+    Phase,
+    User,
+    Visibility,
+)
 
 QUERY_MAX = 200
 TERMS_MAX = 10
@@ -112,7 +121,8 @@ def search(
     raw_query: str,
     course_id: uuid.UUID | None = None,
 ) -> Results:
-    """Entries that contain every word of the query, newest first.
+    """Entries that contain every word of the query, newest first. An entry's
+    intentions and the outcome reflections written in it are part of its words.
 
     Patients search their own courses; clinicians one course or their whole
     caseload; admins nothing."""
@@ -146,6 +156,8 @@ def search(
         stmt = stmt.where(readable_entries_anywhere(work.actor.user))
     rows = work.db.execute(stmt.order_by(Entry.created_at.desc())).all()
     work.vault.preload({row.patient_id for row in rows})
+    owners = {row.id: row.patient_id for row in rows}
+    attached = _attached_texts(work, stmt.with_only_columns(Entry.id), owners)
     hits: list[Hit] = []
     more = False
     for entry in rows:
@@ -156,9 +168,11 @@ def search(
         body = work.vault.open(
             entry.body, column_context("entries", "body", entry.id, owner, entry.version)
         )
-        haystack = (title + "\n" + body).casefold()
+        texts = [plain_text(body), *attached.get(entry.id, [])]
+        haystack = "\n".join([title, body, *texts[1:]]).casefold()
         if not all(t in haystack for t in terms):
             continue
+        shown = next((t for t in texts if any(term in t.casefold() for term in terms)), texts[0])
         if len(hits) == RESULTS_MAX:
             more = True
             break
@@ -172,11 +186,39 @@ def search(
                 phase=entry.phase,
                 created_at=entry.created_at,
                 title=highlight(title, terms),
-                snippet=highlight(_snippet(plain_text(body), terms), terms),
+                snippet=highlight(_snippet(shown, terms), terms),
             )
         )
     _audit(work, hits, {row.course_id: row.patient_id for row in rows})
     return Results(" ".join(raw_query.split()), hits, len(rows), more)
+
+
+def _attached_texts(
+    work: Work, readable: Select[tuple[uuid.UUID]], owners: dict[uuid.UUID, uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """Each readable entry's intentions and outcome reflections, opened: two
+    statements for the whole search, restricted by the same rule as the entries."""
+    found: dict[uuid.UUID, list[str]] = {}
+    intentions = select(Intention.id, Intention.entry_id, Intention.version, Intention.text)
+    for row in work.db.execute(
+        intentions.where(Intention.entry_id.in_(readable)).order_by(Intention.position)
+    ):
+        owner = owners[row.entry_id]
+        where = column_context("intentions", "text", row.id, owner, row.version)
+        found.setdefault(row.entry_id, []).append(work.vault.open(row.text, where))
+    outcomes = select(
+        IntentionOutcome.id,
+        IntentionOutcome.entry_id,
+        IntentionOutcome.version,
+        IntentionOutcome.reflection,
+    ).where(IntentionOutcome.entry_id.in_(readable), IntentionOutcome.reflection.is_not(None))
+    for out in work.db.execute(outcomes):
+        if out.reflection is None:
+            continue
+        owner = owners[out.entry_id]
+        where = column_context("intention_outcomes", "reflection", out.id, owner, out.version)
+        found.setdefault(out.entry_id, []).append(work.vault.open(out.reflection, where))
+    return found
 
 
 def _audit(work: Work, hits: list[Hit], owners: dict[uuid.UUID, uuid.UUID]) -> None:
