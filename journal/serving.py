@@ -1,16 +1,19 @@
-"""gunicorn's sync worker, with the app's security headers on gunicorn's own error answers.
+"""gunicorn's sync worker, with the app's headers and pages on gunicorn's own error answers.
 
 gunicorn answers some requests itself, before the app sees them: a request line
 over its length limit (414), a malformed request line, method, version or header
 (400), a body it cannot read. Those answers come from the worker's `handle_error`,
-which knows nothing of the app's headers. This worker leaves gunicorn to decide the
-status and the text of such an answer, as usual, and adds to it the headers the app
-puts on every answer of its own (Content-Security-Policy, X-Frame-Options,
-`no-store` and the rest, and HSTS when HTTPS is on). Those headers are taken from the
-app's own response processing, once per worker, so they are defined in one place:
-`journal.web.security`. It also refuses to boot with several workers while the
-rate-limit counts are kept in memory (`journal.web.throttle.check_workers`): gunicorn
-tells the worker how many there are, the app has no way to know.
+which knows nothing of the app's headers or pages. This worker leaves gunicorn to
+decide the status of such an answer, as usual; for the ones a person can meet (400,
+414, 431) it sends the app's own error page instead of gunicorn's bare text, and it
+adds to every such answer the headers the app puts on every answer of its own
+(Content-Security-Policy, X-Frame-Options, `no-store` and the rest, and HSTS when
+HTTPS is on). Those headers are taken from the app's own response processing, once
+per worker, so they are defined in one place: `journal.web.security`.
+
+It also refuses to boot with several workers while the rate-limit counts are kept in
+memory (`journal.web.throttle.check_workers`): gunicorn tells the worker how many
+there are, the app has no way to know.
 
 Serve with `gunicorn --worker-class journal.serving.SyncWorker 'journal:create_app()'`.
 """
@@ -25,7 +28,11 @@ from flask import Flask
 from gunicorn.glogging import Logger as GunicornLogger  # type: ignore[import-untyped]
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker  # type: ignore[import-untyped]
 
+from journal.web.errors import standalone_page
 from journal.web.throttle import check_workers
+
+# gunicorn's answers that a person's browser can meet, shown as the app's own pages.
+OWN_PAGES = (400, 414, 431)
 
 # Not copied onto an error answer: gunicorn writes its own body, type and length, and
 # an answer the app never saw sets no cookie.
@@ -47,11 +54,13 @@ def app_headers(app: Flask) -> list[tuple[str, str]]:
 
 class _WithHeaders:
     """The client's socket as gunicorn's error writer sees it: the answer it writes gets
-    the extra header lines right after its status line."""
+    the extra header lines right after its status line, and the app's own page in
+    place of gunicorn's when there is one for the status."""
 
-    def __init__(self, sock: socket.socket, lines: bytes) -> None:
+    def __init__(self, sock: socket.socket, lines: bytes, pages: dict[int, bytes]) -> None:
         self._sock = sock
         self._lines = lines
+        self._pages = pages
         self._started = False
 
     def sendall(self, data: bytes) -> None:
@@ -59,6 +68,12 @@ class _WithHeaders:
             self._started = True
             status, end, rest = data.partition(b"\r\n")
             if end and status.startswith(b"HTTP/"):
+                page = self._pages.get(_status_code(status))
+                if page is not None:
+                    rest = (
+                        b"Connection: close\r\nContent-Type: text/html; charset=utf-8\r\n"
+                        b"Content-Length: %d\r\n\r\n%s" % (len(page), page)
+                    )
                 data = status + end + self._lines + rest
         self._sock.sendall(data)
 
@@ -66,10 +81,16 @@ class _WithHeaders:
         return getattr(self._sock, name)
 
 
+def _status_code(status_line: bytes) -> int:
+    parts = status_line.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
 class SyncWorker(GunicornSyncWorker):  # type: ignore[misc]
-    """gunicorn's sync worker; its own error answers carry the app's headers."""
+    """gunicorn's sync worker; its own error answers carry the app's headers and pages."""
 
     header_lines = b""
+    pages: dict[int, bytes] = {}  # noqa: RUF012 (set once per worker in load_wsgi)
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -79,9 +100,11 @@ class SyncWorker(GunicornSyncWorker):  # type: ignore[misc]
         check_workers(self.wsgi, self.cfg.workers)
         lines = "".join(f"{name}: {value}\r\n" for name, value in app_headers(self.wsgi))
         self.header_lines = lines.encode("latin-1")
+        self.pages = {s: standalone_page(self.wsgi, s).encode() for s in OWN_PAGES}
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
-        super().handle_error(req, _WithHeaders(client, self.header_lines), addr, exc)
+        wrapped = _WithHeaders(client, self.header_lines, self.pages)
+        super().handle_error(req, wrapped, addr, exc)
 
 
 # Paths whose last part is a secret: a one-time password link, a reminder's

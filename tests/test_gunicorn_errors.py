@@ -56,13 +56,17 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[int]:
         process.wait(timeout=10)
 
 
-def send(port: int, raw: bytes) -> http.client.HTTPResponse:
+class Answer(http.client.HTTPResponse):
+    body = b""
+
+
+def send(port: int, raw: bytes) -> Answer:
     """Send bytes as they are, read the whole answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(raw)
-        response = http.client.HTTPResponse(sock)
+        response = Answer(sock)
         response.begin()
-        response.read()
+        response.body = response.read()
         return response
 
 
@@ -82,17 +86,27 @@ def test_gunicorns_own_error_answers_carry_the_apps_security_headers(server: int
         "414 for a 9,000-character URL": (
             send(server, b"GET " + long_url + b" HTTP/1.1\r\nHost: localhost\r\n\r\n"),
             414,
+            "That address is longer than the journal accepts.",
         ),
-        "400 for a malformed request line": (send(server, b"GET\r\nHost: localhost\r\n\r\n"), 400),
+        "400 for a malformed request line": (
+            send(server, b"GET\r\nHost: localhost\r\n\r\n"),
+            400,
+            "Something in that request was not right",
+        ),
         "400 for a request line with no version": (
             send(server, b"GET / NOT-HTTP\r\nHost: localhost\r\n\r\n"),
             400,
+            "Something in that request was not right",
         ),
     }
-    for what, (response, status) in answers.items():
+    for what, (response, status, words) in answers.items():
         assert response.status == status, what
         check_headers(response, what)  # the checks the app's own answers pass
         assert security_headers(response) == expected, what
+        # The app's own page, as a person's browser shows it; not gunicorn's bare text.
+        assert response.getheader("content-type") == "text/html; charset=utf-8", what
+        page = response.body.decode()
+        assert words in page and '<html lang="en"' in page and "Back to the start" in page, what
 
 
 def test_every_documented_gunicorn_command_names_the_worker() -> None:

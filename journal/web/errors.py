@@ -20,6 +20,14 @@ MESSAGES = {
     404: ("Not found", "There is nothing here, or it is not yours to see."),
     405: ("Not allowed", "That action is not possible here."),
     413: ("Too large", "What you sent is larger than the journal accepts."),
+    414: (
+        "Too long",
+        "That address is longer than the journal accepts. Go back and use fewer words.",
+    ),
+    431: (
+        "Too large",
+        "What your browser sent is larger than the journal accepts. Reload the page.",
+    ),
     429: ("Too many attempts", "Please wait a few minutes and try again."),
     503: ("Not available", "Please try again later."),
     500: ("Something went wrong", "The error was logged. Please try again later."),
@@ -38,6 +46,14 @@ def _page(status: int, title: str | None = None, text: str | None = None) -> tup
         ),
         status,
     )
+
+
+def standalone_page(app: Flask, status: int) -> str:
+    """The error page for a status, made outside any request: for the answers the web
+    server gives before the app sees a request (a URL too long, a malformed line)."""
+    title, text = MESSAGES.get(status, MESSAGES[400])
+    with app.test_request_context("/"):
+        return render_template("errors/error.html", status=status, title=title, text=text)
 
 
 def init_errors(app: Flask) -> None:
