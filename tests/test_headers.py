@@ -262,3 +262,15 @@ def test_the_scanners_catch_what_they_should() -> None:
     assert EVENT_ATTR.search('<button onclick="go()">')
     assert not EVENT_ATTR.search("<p>once upon a time</p>")
     assert EXTERNAL.search('<script src="https://cdn.example/x.js">')
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [("html", "text/html; charset=utf-8"), ("md", "text/markdown; charset=utf-8")],
+)
+def test_a_download_names_its_charset_once(clinic: Clinic, fmt: str, content_type: str) -> None:
+    from tests.export_helpers import export
+
+    r = export(clinic.world.browser(clinic.clinician), clinic.course.id, fmt)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == content_type

@@ -32,7 +32,7 @@ RELOGIN_STATUS = 401
 def _attachment(pending: export.PendingFile) -> Response:
     context.commit_before_slow_work()
     file = pending.file()
-    response = Response(file.content, mimetype=file.mimetype)
+    response = Response(file.content, content_type=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response  # Cache-Control: no-store is added to every response
 
