@@ -291,3 +291,32 @@ def test_the_patients_access_log_never_shows_note_events(clinic: Clinic) -> None
     page = patient.text("/account/access-log")
     assert page.count("<tr>") == 2  # the heading and the one opening
     assert "Opened the timeline" in page
+
+
+def _selected_session(page: str) -> str:
+    (chosen,) = re.findall(r'<option selected value="([^"]+)"', page) or re.findall(
+        r'<option value="([^"]+)" selected', page
+    )
+    return chosen
+
+
+def test_a_new_note_defaults_to_the_session_just_held_and_says_so(clinic: Clinic) -> None:
+    w = clinic.world
+    later = w.session(clinic.course, clinic.clinician, 10)  # listed after the others
+    clinician = w.browser(clinic.clinician)
+    page = clinician.text(f"/courses/{clinic.course.id}/notes")
+    assert _selected_session(page) == str(clinic.past.id)
+    assert f"Set to session {clinic.past.number}, the one held most recently." in page
+    held = w.session(clinic.course, clinic.clinician, -1)  # held yesterday, not yet marked
+    page = clinician.text(f"/courses/{clinic.course.id}/notes")
+    assert _selected_session(page) == str(held.id) != str(later.id)
+
+
+def test_with_no_session_held_yet_a_note_defaults_to_the_next(clinic: Clinic) -> None:
+    w = clinic.world
+    course = w.course(clinic.other_patient, clinic.clinician)
+    w.session(course, clinic.clinician, 9)
+    soon = w.session(course, clinic.clinician, 2)
+    page = w.browser(clinic.clinician).text(f"/courses/{course.id}/notes")
+    assert _selected_session(page) == str(soon.id)
+    assert f"Set to session {soon.number}, the next one" in page

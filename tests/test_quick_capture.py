@@ -156,3 +156,19 @@ def test_todays_session_uses_the_clock_it_is_given(clinic: Clinic) -> None:
     later = clinic.upcoming.scheduled_at + timedelta(hours=1)
     chosen = quick_capture.todays_session(w.db, clinic.course.id, later)
     assert chosen is not None and chosen.id == clinic.upcoming.id
+
+
+def test_a_capture_goes_to_the_session_held_most_recently_marked_or_not(
+    clinic: Clinic,
+) -> None:
+    """Session 1 was completed a week ago; session 2 was held two days ago and its
+    record is not saved yet (still "scheduled"): a capture now is about session 2."""
+    w = clinic.world
+    held = w.session(clinic.course, clinic.clinician, -2)
+    chosen = quick_capture.todays_session(w.db, clinic.course.id)
+    assert chosen is not None and chosen.id == held.id
+    page = w.browser(clinic.patient).text(f"/courses/{clinic.course.id}/quick")
+    assert f"for session {held.number}" in page
+    for phase in (Phase.IN_SESSION, Phase.INTEGRATION):
+        sessions = [clinic.past, held, clinic.upcoming]
+        assert entries.default_session(sessions, phase, utcnow()) is held, phase

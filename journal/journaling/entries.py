@@ -96,28 +96,42 @@ class RevisionView:
 def default_session(
     sessions: list[DosingSession], phase: Phase, now: datetime
 ) -> DosingSession | None:
-    """Preparation: the next scheduled session. Integration: the last completed.
-    In-session: one happening today, else the last completed. Each falls back to
-    the nearest sensible session so a course with any session always has one."""
-    live = sorted(
-        (s for s in sessions if s.status != SessionStatus.CANCELLED), key=lambda s: s.scheduled_at
-    )
+    """Preparation: the next scheduled session. In-session: one happening today, else
+    as integration. Integration: the session held most recently (or under way), marked
+    completed or not: a record not yet saved must not send today's words back a week.
+    Each falls back to the nearest sensible session so a course with any session
+    always has one."""
+    live = _live(sessions)
     if not live:
         return None
-    upcoming = [s for s in live if s.status == SessionStatus.SCHEDULED and s.scheduled_at >= now]
-    completed = [s for s in live if s.status == SessionStatus.COMPLETED]
-    today = [s for s in live if abs(s.scheduled_at - now) <= SAME_DAY]
     if phase == Phase.PREPARATION:
+        upcoming = [
+            s for s in live if s.status == SessionStatus.SCHEDULED and s.scheduled_at >= now
+        ]
         if upcoming:
             return upcoming[0]
         scheduled = [s for s in live if s.status == SessionStatus.SCHEDULED]
         return scheduled[0] if scheduled else live[-1]
+    today = [s for s in live if abs(s.scheduled_at - now) <= SAME_DAY]
     if phase == Phase.IN_SESSION and today:
         return today[0]
-    if completed:
-        return completed[-1]
-    past = [s for s in live if s.scheduled_at <= now]
-    return past[-1] if past else live[0]
+    return session_in_focus(live, now)
+
+
+def session_in_focus(sessions: list[DosingSession], now: datetime) -> DosingSession | None:
+    """The session words written now are most likely about: the one held most recently
+    (or under way), else the next one."""
+    live = _live(sessions)
+    held = [s for s in live if s.scheduled_at <= now or s.status == SessionStatus.COMPLETED]
+    if held:
+        return held[-1]
+    return live[0] if live else None
+
+
+def _live(sessions: list[DosingSession]) -> list[DosingSession]:
+    return sorted(
+        (s for s in sessions if s.status != SessionStatus.CANCELLED), key=lambda s: s.scheduled_at
+    )
 
 
 def suggested_phase(sessions: list[DosingSession], now: datetime) -> Phase:

@@ -7,7 +7,9 @@ from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
 from journal.core.errors import ConflictError, ValidationError
-from journal.models import Role
+from journal.db import utcnow
+from journal.journaling import entries
+from journal.models import DosingSession, Role, SessionStatus
 from journal.review import notes
 from journal.web import context
 from journal.web.filters import when
@@ -24,7 +26,13 @@ def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     db, actor = context.db(), context.actor()
     policy.course_access(db, actor.user, course_id)  # 404 before anything about the course
     form = NoteForm()
-    form.set_sessions(courses.list_sessions(db, course_id), when)
+    sessions = courses.list_sessions(db, course_id)
+    form.set_sessions(sessions, when)
+    focus = entries.session_in_focus(sessions, utcnow())
+    if focus is not None and not form.is_submitted():
+        # The session just held (or the next one): not whichever is listed first.
+        form.session_id.data = str(focus.id)
+        form.session_id.description = _focus_hint(focus)
     if form.validate_on_submit():
         try:
             notes.add_note(
@@ -38,6 +46,12 @@ def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     status = 400 if form.is_submitted() else 200
     access, items = notes.course_notes(context.work(), course_id)
     return render_template("notes/list.html", access=access, notes=items, form=form), status
+
+
+def _focus_hint(session: DosingSession) -> str:
+    if session.scheduled_at <= utcnow() or session.status == SessionStatus.COMPLETED:
+        return f"Set to session {session.number}, the one held most recently."
+    return f"Set to session {session.number}, the next one: none has been held yet."
 
 
 @bp.route("/notes/<uuid:note_id>/edit", methods=["GET", "POST"])
