@@ -46,7 +46,10 @@ def init_command(demo: bool) -> None:
     if demo:
         with runtime.work(write=True) as work:
             logins = create_demo_clinic(
-                work, runtime.passwords, catalogue=runtime.clinical.instruments
+                work,
+                runtime.passwords,
+                catalogue=runtime.clinical.instruments,
+                zone=settings.zone,
             )
         if logins is not None:
             _write_logins(logins_file, logins)
@@ -113,7 +116,9 @@ def register(app: Flask) -> None:
         """Create the demo clinic in an empty database."""
         rt = _runtime()
         with rt.work(write=True) as work:
-            logins = create_demo_clinic(work, rt.passwords, catalogue=rt.clinical.instruments)
+            logins = create_demo_clinic(
+                work, rt.passwords, catalogue=rt.clinical.instruments, zone=rt.settings.zone
+            )
         if logins is None:
             raise click.ClickException("the database already has accounts; demo not created")
         _write_logins(rt.settings.instance_path / DEMO_LOGINS_FILE, logins)

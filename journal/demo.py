@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -59,13 +59,22 @@ def demo_password() -> str:
     return "demo-" + secrets.token_urlsafe(9)
 
 
+def _clinic_morning(day: datetime, zone: tzinfo) -> datetime:
+    """10:00 on that day in the clinic's zone: the records' "time given" (10:10) then
+    matches the session, whenever the demo is made."""
+    local = day.astimezone(zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC)
+
+
 def create_demo_clinic(
     work: Work,
     passwords: Passwords,
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
+    zone: tzinfo = UTC,
 ) -> DemoLogins | None:
-    """Create the demo clinic unless the database already has accounts."""
+    """Create the demo clinic unless the database already has accounts. Its dosing
+    sessions are at ten in the morning in the clinic's time zone."""
     db = work.db
     if (db.scalar(select(func.count()).select_from(User)) or 0) > 0:
         return None
@@ -102,7 +111,7 @@ def create_demo_clinic(
         courses.schedule_session(
             rivera,
             course.id,
-            scheduled_at=(now + timedelta(days=d)).replace(minute=0, second=0, microsecond=0),
+            scheduled_at=_clinic_morning(now + timedelta(days=d), zone),
             status=status,
         )
         for d, status in plan

@@ -529,7 +529,9 @@ def create_demo(app: Flask) -> str:
     """The demo clinic in the app's database; returns the demo password."""
     rt = runtime(app)
     with rt.work(write=True) as work:
-        logins = create_demo_clinic(work, rt.passwords, catalogue=rt.clinical.instruments)
+        logins = create_demo_clinic(
+            work, rt.passwords, catalogue=rt.clinical.instruments, zone=rt.settings.zone
+        )
     assert logins is not None
     return logins.password
 

@@ -7,7 +7,7 @@ import re
 from flask import Flask
 from sqlalchemy import select
 
-from journal.models import User
+from journal.models import DosingSession, User
 from tests.conftest import World, committing, create_demo, runtime
 from tests.helpers import Browser
 
@@ -56,3 +56,16 @@ def test_demo_patient_and_clinician_see_their_timeline(app: Flask, world: World)
     assert "Substance use history: yes" in clinician.text(
         links[0].split("/sessions/")[0] + "/screening"
     )
+
+
+def test_demo_doses_are_given_in_their_sessions_hour(app: Flask) -> None:
+    """Sessions at 10:00 in the clinic's zone, whenever the demo is made, so the
+    records' 10:10 dose matches them (not a 10:10 dose for a 19:00 session)."""
+    create_demo(app)
+    zone = runtime(app).settings.zone
+    with runtime(app).database.session() as db:
+        times = {
+            s.scheduled_at.astimezone(zone).strftime("%H:%M")
+            for s in db.scalars(select(DosingSession))
+        }
+    assert times == {"10:00"}
