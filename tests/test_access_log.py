@@ -157,3 +157,13 @@ def test_older_events_are_one_link_away(clinic: Clinic) -> None:
     assert len(rest) == 5  # 105 events in all, none shown twice or skipped
     assert all(row.endswith("Opened an entry") for row in rest)
     assert "Older</a>" not in r.get_data(as_text=True)
+
+
+def test_marking_a_sessions_entries_as_read_reads_as_a_sentence(clinic: Clinic) -> None:
+    patient = clinic.world.browser(clinic.patient)
+    write_entry(patient, clinic, title="Fictional session entry")
+    clinician = clinic.world.browser(clinic.clinician)
+    url = f"/courses/{clinic.course.id}/sessions/{clinic.past.id}/review"
+    assert clinician.post(url).status_code == 302
+    (row,) = log_rows(patient)
+    assert row.endswith("(clinician) Marked as read the entries of a dosing session")

@@ -32,7 +32,7 @@ ACTIONS = {
     "entry.create": "wrote",
     "entry.update": "changed",
     "entry.review": "marked as read",
-    "session.review": "marked a session's entries as read",
+    "session.review": "marked as read the entries of",
     "comment.create": "commented on",
     "theme.tag": "tagged a theme on",
     "theme.untag": "removed a theme from",
