@@ -118,14 +118,21 @@ def default_session(
     return session_in_focus(live, now)
 
 
-def session_in_focus(sessions: list[DosingSession], now: datetime) -> DosingSession | None:
+def session_in_focus(
+    sessions: list[DosingSession], now: datetime | None = None
+) -> DosingSession | None:
     """The session words written now are most likely about: the one held most recently
     (or under way), else the next one."""
     live = _live(sessions)
-    held = [s for s in live if s.scheduled_at <= now or s.status == SessionStatus.COMPLETED]
+    held = [s for s in live if was_held(s, now)]
     if held:
         return held[-1]
     return live[0] if live else None
+
+
+def was_held(session: DosingSession, now: datetime | None = None) -> bool:
+    """Under way or over (by the clock), or marked completed."""
+    return session.scheduled_at <= (now or utcnow()) or session.status == SessionStatus.COMPLETED
 
 
 def _live(sessions: list[DosingSession]) -> list[DosingSession]:

@@ -7,9 +7,8 @@ from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
 from journal.core.errors import ConflictError, ValidationError
-from journal.db import utcnow
 from journal.journaling import entries
-from journal.models import DosingSession, Role, SessionStatus
+from journal.models import DosingSession, Role
 from journal.review import notes
 from journal.web import context
 from journal.web.filters import when
@@ -28,7 +27,7 @@ def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     form = NoteForm()
     sessions = courses.list_sessions(db, course_id)
     form.set_sessions(sessions, when)
-    focus = entries.session_in_focus(sessions, utcnow())
+    focus = entries.session_in_focus(sessions)
     if focus is not None and not form.is_submitted():
         # The session just held (or the next one): not whichever is listed first.
         form.session_id.data = str(focus.id)
@@ -49,7 +48,7 @@ def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
 
 
 def _focus_hint(session: DosingSession) -> str:
-    if session.scheduled_at <= utcnow() or session.status == SessionStatus.COMPLETED:
+    if entries.was_held(session):
         return f"Set to session {session.number}, the one held most recently."
     return f"Set to session {session.number}, the next one: none has been held yet."
 
