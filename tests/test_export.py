@@ -409,12 +409,13 @@ def test_a_course_without_sessions_and_a_patient_without_courses(clinic: Clinic)
     )
 
 
-def test_a_missing_pdf_library_is_a_clear_page_not_a_500(
+def test_a_missing_pdf_font_is_a_clear_page_not_a_500(
     clinic: Clinic, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Without Pango the PDF cannot be typeset: the page says so (503), the log names
+    """Without its fonts the PDF cannot be typeset: the page says so (503), the log names
     what to install, nothing is recorded as exported, and other formats still work."""
-    monkeypatch.setattr(render_pdf, "missing_libraries", lambda: ("pango-1.0",))
+    gone = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc (fonts-noto-cjk)"
+    monkeypatch.setattr(render_pdf, "missing_fonts", lambda: (gone,))
     clinician, patient = (
         clinic.world.browser(clinic.clinician),
         clinic.world.browser(clinic.patient),
@@ -433,7 +434,7 @@ def test_a_missing_pdf_library_is_a_clear_page_not_a_500(
         assert r.status_code == 503, url
         assert "Not available on this server" in r.get_data(as_text=True)
         assert r.mimetype == "text/html"
-    assert "apt-get install libpango-1.0-0" in caplog.text and "pango-1.0" in caplog.text
+    assert "apt-get install fonts-noto-core fonts-noto-cjk" in caplog.text and gone in caplog.text
     assert exports() == 0
     r = clinician.post(f"/courses/{clinic.course.id}/export", {"format": "html"})
     assert r.status_code == 200 and r.mimetype == "text/html"

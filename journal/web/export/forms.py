@@ -51,6 +51,7 @@ CARRIED = (
     "include_psychotherapy_notes",
     "notes_reason",
     "protect",
+    "page_size",
 )
 
 
@@ -87,7 +88,17 @@ class PassphraseFields:
         return str(self.passphrase.data or "")
 
 
-class CourseExportForm(IdentityFields, PassphraseFields, FlaskForm):
+class PaperFields:
+    # The view passes the clinic's setting (pdf_page_size) as the default.
+    page_size = RadioField(
+        "Paper size",
+        choices=[SelectChoice("a4", "A4"), SelectChoice("letter", "Letter (US)")],
+        default="a4",
+        description="For the PDF.",
+    )
+
+
+class CourseExportForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm):
     format = RadioField(
         "Format",
         choices=[SelectChoice(f.value, FORMAT_LABELS[f]) for f in ExportFormat],
@@ -142,7 +153,7 @@ class CourseExportForm(IdentityFields, PassphraseFields, FlaskForm):
         )
 
 
-class PatientDataForm(IdentityFields, PassphraseFields, FlaskForm):
+class PatientDataForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm):
     format = RadioField(
         "Format",
         choices=[

@@ -10,6 +10,7 @@ password matches, the export is made at once from the carried options.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from flask import Blueprint, Response, render_template, request
@@ -27,11 +28,27 @@ from journal.web.security import login_is_recent, recheck_identity, roles
 bp = Blueprint("export", __name__)
 
 RELOGIN_STATUS = 401
+log = logging.getLogger("journal.export")
 
 
-def _attachment(pending: export.PendingFile) -> Response:
+def _attachment(pending: export.PendingFile) -> Response | tuple[str, int]:
     context.commit_before_slow_work()
-    file = pending.file()
+    try:
+        file = pending.file()
+    except export.PdfFailed as exc:
+        # Nothing is sent: the person reads what failed, the log names the cause.
+        log.error("PDF export failed: %s", exc.cause)
+        context.discard_work()
+        return (
+            render_template(
+                "errors/error.html",
+                status=500,
+                title="The PDF could not be made",
+                text=f"Typesetting failed: {exc.what}. Nothing was sent. The other formats "
+                "still work, and the administrator will find the cause in the log.",
+            ),
+            500,
+        )
     response = Response(file.content, content_type=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response  # Cache-Control: no-store is added to every response
@@ -65,7 +82,7 @@ def _relogin(form: FlaskForm, action: str) -> tuple[str, int]:
 @bp.route("/courses/<uuid:course_id>/export", methods=["GET", "POST"])
 def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
     found = export.export_page(context.work(), course_id)  # 404 before anything else
-    form = CourseExportForm()
+    form = CourseExportForm(page_size=context.runtime().settings.pdf_page_size)
     form.sessions.choices = [
         (str(s.id), f"Session {s.number}, {day(s.scheduled_at)}") for s in found.sessions
     ]
@@ -94,6 +111,7 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
             zone=settings.zone,
             catalogue=context.runtime().clinical.instruments,
             checklist=context.runtime().clinical.screening,
+            page_size=form.page_size.data or "a4",
         )
     except ValidationError as exc:
         apply_errors(form, exc)
@@ -104,7 +122,7 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
 @bp.route("/account/export", methods=["GET", "POST"])
 @roles(Role.PATIENT)
 def my_data() -> str | Response | tuple[str, int]:
-    form = PatientDataForm()
+    form = PatientDataForm(page_size=context.runtime().settings.pdf_page_size)
     if request.method == "GET":
         return render_template("export/my_data.html", form=form)
     if not form.validate_on_submit():
@@ -120,6 +138,7 @@ def my_data() -> str | Response | tuple[str, int]:
             clinic_name=settings.clinic_name,
             zone=settings.zone,
             catalogue=context.runtime().clinical.instruments,
+            page_size=form.page_size.data or "a4",
         )
     except ValidationError as exc:
         apply_errors(form, exc)
