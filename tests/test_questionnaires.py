@@ -169,7 +169,7 @@ def test_bad_assignments_are_refused_clearly(clinic: Clinic) -> None:
     assert r.status_code == 400 and "already assigned" in r.get_data(as_text=True)
 
 
-def test_before_every_session_comes_due_again_for_the_next_session(clinic: Clinic) -> None:
+def test_before_every_session_comes_due_again_before_the_next_session(clinic: Clinic) -> None:
     world = clinic.world
     catalogue = runtime(world.app).clinical.instruments
     patient, clinician = Actor(clinic.patient), Actor(clinic.clinician)
@@ -189,10 +189,16 @@ def test_before_every_session_comes_due_again_for_the_next_session(clinic: Clini
         questionnaires.due_for_patient(world.as_actor(patient), catalogue, clinic.course.id, now)
         == []
     )
-    # Once the next session has passed, the one after it is due.
-    after = clinic.upcoming.scheduled_at + timedelta(hours=1)
+    # An hour into the session it still belongs to it (answered): the next session's
+    # window opens only 72 hours before that one, not because this one has started.
+    during = clinic.upcoming.scheduled_at + timedelta(hours=1)
+    assert (
+        questionnaires.due_for_patient(world.as_actor(patient), catalogue, clinic.course.id, during)
+        == []
+    )
+    opened = later.scheduled_at - timedelta(hours=71)
     (due,) = questionnaires.due_for_patient(
-        world.as_actor(patient), catalogue, clinic.course.id, after
+        world.as_actor(patient), catalogue, clinic.course.id, opened
     )
     assert due.session is not None and due.session.id == later.id
 

@@ -1,6 +1,13 @@
 """Questionnaires on a course: assigned by clinicians, filled in by the patient,
 scored from the instrument's definition file, stored encrypted, drawn as trends.
 
+Each cadence comes due at moments (slots) with windows: once; before each dosing
+session (from `questionnaire_window_hours` before it until it ends); after each
+session (from its end for `questionnaire_after_hours`, until the next one starts);
+at the end of the course and at follow-ups months after it, on the closed course.
+An answer is filed under the moment open when it is given, once per moment
+(docs/clinical-content.md says the rules in full).
+
 A safety flag (PHQ-9 item 9 above zero) is raised the moment the answers are
 saved: it shows on the caseload and the course until a clinician acknowledges
 it, and the patient is shown the clinic's crisis resources at once. What raised
@@ -10,19 +17,30 @@ counts open flags per course from the clear rows alone.
 
 from __future__ import annotations
 
+import calendar
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.courses import list_sessions
 from journal.accounts.policy import CourseAccess, course_access, visible_courses_clause
 from journal.clinical.charts import ScorePoint, TrendChart, trend_chart
-from journal.clinical.instruments import Catalogue, FlagKind, Instrument, ScoreResult, score
+from journal.clinical.instruments import (
+    Catalogue,
+    FlagKind,
+    Instrument,
+    Number,
+    ScoreResult,
+    score,
+    stored_number,
+)
 from journal.clinical.safety_flags import (
     Acknowledgement,
     check_acknowledgement,
@@ -41,10 +59,36 @@ from journal.models import (
     KeyScope,
     QuestionnaireAssignment,
     QuestionnaireResponse,
+    QuestionnaireSlot,
     SafetyFlag,
     SessionStatus,
     User,
 )
+
+# Follow-ups: the months a clinician is offered, the default, and how long each
+# (and the end-of-course questionnaire) stays open once due.
+FOLLOW_UP_MONTHS = range(1, 25)
+DEFAULT_FOLLOW_UP_MONTHS = (1, 3, 6)
+AFTER_COURSE_OPEN_DAYS = 30
+# Cadences still due once the course is closed; every other one needs an active course.
+AFTER_COURSE = (Cadence.END_OF_COURSE, Cadence.FOLLOW_UP)
+
+
+def slot_label(
+    slot: QuestionnaireSlot | str, session_number: int | None, month: int | None
+) -> str | None:
+    """The words for a due moment ("Before session 2", "3-month follow-up");
+    None for a questionnaire assigned once."""
+    match QuestionnaireSlot(slot):
+        case QuestionnaireSlot.BEFORE_SESSION:
+            return f"Before session {session_number}" if session_number else "Before a session"
+        case QuestionnaireSlot.AFTER_SESSION:
+            return f"After session {session_number}" if session_number else "After a session"
+        case QuestionnaireSlot.END_OF_COURSE:
+            return "End of course"
+        case QuestionnaireSlot.FOLLOW_UP:
+            return f"{month}-month follow-up"
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,6 +99,7 @@ class AssignmentView:
     assigned_by: str
     assigned_at: datetime
     responses: int
+    follow_up_months: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,7 +107,28 @@ class Due:
     assignment_id: uuid.UUID
     course_id: uuid.UUID
     instrument: Instrument
-    session: DosingSession | None  # the session it is due before, for a per-session one
+    session: DosingSession | None  # the session it is due before or after, for a per-session one
+    slot: QuestionnaireSlot = QuestionnaireSlot.ONCE
+    month: int | None = None  # a follow-up's month after the course's end
+    closes_at: datetime | None = None  # None: open until answered (once)
+
+    @property
+    def key(self) -> str:
+        """The moment within the assignment, as stored in `slot_key`."""
+        match self.slot:
+            case QuestionnaireSlot.BEFORE_SESSION | QuestionnaireSlot.AFTER_SESSION:
+                assert self.session is not None
+                kind = "before" if self.slot is QuestionnaireSlot.BEFORE_SESSION else "after"
+                return f"{kind}:{self.session.id}"
+            case QuestionnaireSlot.END_OF_COURSE:
+                return "end"
+            case QuestionnaireSlot.FOLLOW_UP:
+                return f"month:{self.month}"
+        return "once"
+
+    @property
+    def label(self) -> str | None:
+        return slot_label(self.slot, self.session.number if self.session else None, self.month)
 
 
 @dataclass(frozen=True)
@@ -70,13 +136,20 @@ class ResponseView:
     id: uuid.UUID
     instrument_id: str
     submitted_at: datetime
-    total: int
-    max_score: int
+    total: Number
+    max_score: Number
     band: str
     flags: list[dict[str, object]]
-    session_number: int | None
+    session_number: int | None  # the session it was filed under (before or after it)
     answers: dict[str, int] = field(default_factory=dict)  # item id -> value, scored or not
     subscales: list[dict[str, object]] = field(default_factory=list)  # id, label, score, max
+    slot: QuestionnaireSlot = QuestionnaireSlot.ONCE
+    follow_up_month: int | None = None
+
+    @property
+    def label(self) -> str | None:
+        """Where it is filed: "Before session 2", "End of course", ...; None for once."""
+        return slot_label(self.slot, self.session_number, self.follow_up_month)
 
 
 @dataclass(frozen=True)
@@ -111,6 +184,28 @@ def _clinician_access(work: Work, course_id: uuid.UUID) -> CourseAccess:
     return access
 
 
+def parse_months(text: str) -> tuple[int, ...]:
+    """Follow-up months as a clinician types them ("1, 3, 6"): whole months from 1 to
+    24, each once, in order. Anything else: ValueError with the words to show."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    problem = (
+        f"Give whole months from {FOLLOW_UP_MONTHS[0]} to {FOLLOW_UP_MONTHS[-1]}, "
+        "separated by commas, such as 1, 3, 6."
+    )
+    if not parts or len(text) > 40 or not all(p.isascii() and p.isdigit() for p in parts):
+        raise ValueError(problem)
+    months = sorted({int(p) for p in parts})
+    if months[0] not in FOLLOW_UP_MONTHS or months[-1] not in FOLLOW_UP_MONTHS:
+        raise ValueError(problem)
+    return tuple(months)
+
+
+def _months_of(row: QuestionnaireAssignment) -> tuple[int, ...]:
+    if row.cadence is not Cadence.FOLLOW_UP or not row.follow_up_months:
+        return ()
+    return tuple(int(m) for m in row.follow_up_months.split(","))
+
+
 @atomic
 def assign(
     work: Work,
@@ -119,7 +214,11 @@ def assign(
     instrument_id: str,
     cadence: str,
     now: datetime | None = None,
+    follow_up_months: str | Sequence[int] = DEFAULT_FOLLOW_UP_MONTHS,
 ) -> QuestionnaireAssignment:
+    """A care-team clinician assigns a questionnaire with a cadence; follow-up months
+    count only for the follow-up cadence. The same questionnaire may be assigned again
+    with another cadence (before each session and at follow-ups, say), not twice with one."""
     access = _clinician_access(work, course_id)
     if not access.writable:
         raise Forbidden()
@@ -127,9 +226,21 @@ def assign(
     if instrument_id not in catalogue:
         errors["instrument_id"] = "Choose one of the listed questionnaires."
     if cadence not in {c.value for c in Cadence}:
-        errors["cadence"] = "Choose once, or before every dosing session."
-    if not errors and _active(work.db, course_id, instrument_id) is not None:
-        errors["instrument_id"] = "This questionnaire is already assigned on this course."
+        errors["cadence"] = "Choose when the questionnaire is due."
+    months: tuple[int, ...] = ()
+    if cadence == Cadence.FOLLOW_UP:
+        try:
+            months = parse_months(
+                follow_up_months
+                if isinstance(follow_up_months, str)
+                else ",".join(str(m) for m in follow_up_months)
+            )
+        except ValueError as exc:
+            errors["follow_up_months"] = str(exc)
+    if not errors and _active(work.db, course_id, instrument_id, Cadence(cadence)) is not None:
+        errors["instrument_id"] = (
+            "This questionnaire is already assigned on this course with this timing."
+        )
     if errors:
         raise ValidationError(errors)
     row = QuestionnaireAssignment(
@@ -137,6 +248,7 @@ def assign(
         course_id=course_id,
         instrument_id=instrument_id,
         cadence=Cadence(cadence),
+        follow_up_months=",".join(str(m) for m in months) or None,
         assigned_by=work.actor.id,
         assigned_at=now or utcnow(),
     )
@@ -153,12 +265,13 @@ def assign(
 
 
 def _active(
-    db: Session, course_id: uuid.UUID, instrument_id: str
+    db: Session, course_id: uuid.UUID, instrument_id: str, cadence: Cadence
 ) -> QuestionnaireAssignment | None:
     return db.scalar(
         select(QuestionnaireAssignment).where(
             QuestionnaireAssignment.course_id == course_id,
             QuestionnaireAssignment.instrument_id == instrument_id,
+            QuestionnaireAssignment.cadence == cadence,
             QuestionnaireAssignment.ended_at.is_(None),
         )
     )
@@ -188,11 +301,123 @@ def end_assignment(
 # -- what is due -----------------------------------------------------------------
 
 
-def _next_session(sessions: list[DosingSession], now: datetime) -> DosingSession | None:
-    upcoming = [
-        s for s in sessions if s.status != SessionStatus.CANCELLED and s.scheduled_at >= now
-    ]
-    return min(upcoming, key=lambda s: s.scheduled_at) if upcoming else None
+@dataclass(frozen=True)
+class Timing:
+    """The clinic's windows, from its settings."""
+
+    before: timedelta  # "before each session" opens this long before the start
+    length: timedelta  # a session ends this long after its start (or when marked completed)
+    after: timedelta  # "after each session" stays open this long after the end
+
+    @classmethod
+    def of(cls, work: Work) -> Timing:
+        s = work.settings
+        return cls(
+            timedelta(hours=s.questionnaire_window_hours),
+            timedelta(hours=s.session_length_hours),
+            timedelta(hours=s.questionnaire_after_hours),
+        )
+
+
+def _ended(s: DosingSession, now: datetime, timing: Timing) -> bool:
+    """A session has ended once its length has passed, or, from its start, once it is
+    marked completed."""
+    start = s.scheduled_at
+    return now >= start + timing.length or (s.status == SessionStatus.COMPLETED and now >= start)
+
+
+def _session_due(
+    cadence: Cadence, sessions: list[DosingSession], now: datetime, timing: Timing
+) -> tuple[DosingSession, datetime] | None:
+    """The session a per-session questionnaire answered now belongs to, and when that
+    window closes; None between windows. `sessions`: not cancelled, in time order.
+
+    Before: the first session that has not ended, from `timing.before` before its
+    start until it ends (never the next one because its start has passed). After: the
+    latest session that has ended, from its end until `timing.after` past its planned
+    end (start + length) or the next session's start, whichever comes first."""
+    if cadence is Cadence.BEFORE_EACH_SESSION:
+        for s in sessions:
+            if not _ended(s, now, timing):
+                if now >= s.scheduled_at - timing.before:
+                    return s, s.scheduled_at + timing.length
+                return None
+        return None
+    ended = [s for s in sessions if _ended(s, now, timing)]
+    if not ended:
+        return None
+    last = ended[-1]
+    closes = last.scheduled_at + timing.length + timing.after
+    later = [s.scheduled_at for s in sessions if s.scheduled_at > last.scheduled_at]
+    if later:
+        closes = min(closes, later[0])
+    return (last, closes) if now < closes else None
+
+
+def _add_months(day: date, months: int) -> date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), UTC)
+
+
+def _after_course_due(
+    row: QuestionnaireAssignment, course: Course, now: datetime
+) -> tuple[int | None, datetime] | None:
+    """End of course or a follow-up, on a closed course: (the follow-up's month, or None
+    for the end of course; when it closes), or None when nothing is open now.
+    The end of course opens on the day the course was closed; a follow-up on the same
+    day of the month so many months later; each stays open AFTER_COURSE_OPEN_DAYS days
+    (a follow-up no later than the next one opens)."""
+    if course.status != CourseStatus.CLOSED or course.ended_on is None:
+        return None
+    open_for = timedelta(days=AFTER_COURSE_OPEN_DAYS)
+    if row.cadence is Cadence.END_OF_COURSE:
+        opens = _midnight(course.ended_on)
+        return (None, opens + open_for) if opens <= now < opens + open_for else None
+    months = _months_of(row)
+    for i, month in enumerate(months):
+        opens = _midnight(_add_months(course.ended_on, month))
+        closes = opens + open_for
+        if i + 1 < len(months):
+            closes = min(closes, _midnight(_add_months(course.ended_on, months[i + 1])))
+        if opens <= now < closes:
+            return month, closes
+    return None
+
+
+def _open_slot(
+    row: QuestionnaireAssignment,
+    course: Course,
+    instrument: Instrument,
+    sessions: list[DosingSession],
+    now: datetime,
+    timing: Timing,
+) -> Due | None:
+    """The moment an assignment is open for now, answered or not; None outside any."""
+    if row.cadence in AFTER_COURSE:
+        found = _after_course_due(row, course, now)
+        if found is None:
+            return None
+        month, closes = found
+        kind = QuestionnaireSlot.END_OF_COURSE if month is None else QuestionnaireSlot.FOLLOW_UP
+        return Due(row.id, course.id, instrument, None, kind, month, closes)
+    if course.status != CourseStatus.ACTIVE:
+        return None
+    if row.cadence is Cadence.ONCE:
+        return Due(row.id, course.id, instrument, None)
+    session = _session_due(row.cadence, sessions, now, timing)
+    if session is None:
+        return None
+    kind = (
+        QuestionnaireSlot.BEFORE_SESSION
+        if row.cadence is Cadence.BEFORE_EACH_SESSION
+        else QuestionnaireSlot.AFTER_SESSION
+    )
+    return Due(row.id, course.id, instrument, session[0], kind, None, session[1])
 
 
 def due_for_patient(
@@ -201,47 +426,73 @@ def due_for_patient(
     course_id: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> list[Due]:
-    """Questionnaires the patient should fill in now, on one course or all of theirs.
-    Once: until answered. Before every session: until answered for the next one."""
+    """Questionnaires the patient should fill in now, on one course or all of theirs:
+    each assignment's moment open now (see `_open_slot`) that has no answer yet. On a
+    closed course only the end-of-course questionnaire and the follow-ups come due."""
     now = now or utcnow()
     stmt = (
-        select(QuestionnaireAssignment)
+        select(QuestionnaireAssignment, Course)
         .join(Course, Course.id == QuestionnaireAssignment.course_id)
         .where(
             Course.patient_id == work.actor.id,
             QuestionnaireAssignment.ended_at.is_(None),
-            Course.status == CourseStatus.ACTIVE,
+            or_(
+                Course.status == CourseStatus.ACTIVE,
+                QuestionnaireAssignment.cadence.in_(AFTER_COURSE),
+            ),
         )
         .order_by(QuestionnaireAssignment.assigned_at)
     )
     if course_id is not None:
         stmt = stmt.where(QuestionnaireAssignment.course_id == course_id)
-    assignments = [a for a in work.db.scalars(stmt) if a.instrument_id in catalogue]
-    if not assignments:
+    rows = [(a, c) for a, c in work.db.execute(stmt) if a.instrument_id in catalogue]
+    if not rows:
         return []
-    answered = {
-        (r.assignment_id, r.session_id)
-        for r in work.db.execute(
-            select(QuestionnaireResponse.assignment_id, QuestionnaireResponse.session_id).where(
-                QuestionnaireResponse.assignment_id.in_([a.id for a in assignments])
+    answered = set(
+        work.db.execute(
+            select(QuestionnaireResponse.assignment_id, QuestionnaireResponse.slot_key).where(
+                QuestionnaireResponse.assignment_id.in_([a.id for a, _ in rows])
             )
-        )
-    }
-    answered_at_all = {a for a, _ in answered}
-    sessions: dict[uuid.UUID, DosingSession | None] = {}
+        ).all()
+    )
+    timing = Timing.of(work)
+    sessions: dict[uuid.UUID, list[DosingSession]] = {}
     due = []
-    for a in assignments:
-        instrument = catalogue.get(a.instrument_id)
-        if a.cadence == Cadence.ONCE:
-            if a.id not in answered_at_all:
-                due.append(Due(a.id, a.course_id, instrument, None))
-            continue
-        if a.course_id not in sessions:
-            sessions[a.course_id] = _next_session(list_sessions(work.db, a.course_id), now)
-        nxt = sessions[a.course_id]
-        if nxt is not None and (a.id, nxt.id) not in answered:
-            due.append(Due(a.id, a.course_id, instrument, nxt))
+    for a, course in rows:
+        per_session = a.cadence in (Cadence.BEFORE_EACH_SESSION, Cadence.AFTER_EACH_SESSION)
+        if per_session and course.id not in sessions:
+            sessions[course.id] = [
+                s for s in list_sessions(work.db, course.id) if s.status != SessionStatus.CANCELLED
+            ]
+        slot = _open_slot(
+            a, course, catalogue.get(a.instrument_id), sessions.get(course.id, []), now, timing
+        )
+        if slot is not None and (a.id, slot.key) not in answered:
+            due.append(slot)
     return due
+
+
+def closed_courses_to_follow(db: Session, now: datetime) -> list[tuple[User, uuid.UUID]]:
+    """Active patients and their closed courses with an end-of-course questionnaire or
+    follow-ups still assigned and possibly open (for the reminders' scan)."""
+    latest = now.date() - timedelta(days=31 * FOLLOW_UP_MONTHS[-1] + AFTER_COURSE_OPEN_DAYS + 1)
+    rows = db.execute(
+        select(User, Course.id)
+        .join(Course, Course.patient_id == User.id)
+        .where(
+            User.active.is_(True),
+            Course.status == CourseStatus.CLOSED,
+            Course.ended_on >= latest,
+            select(QuestionnaireAssignment.id)
+            .where(
+                QuestionnaireAssignment.course_id == Course.id,
+                QuestionnaireAssignment.ended_at.is_(None),
+                QuestionnaireAssignment.cadence.in_(AFTER_COURSE),
+            )
+            .exists(),
+        )
+    ).all()
+    return [(user, course_id) for user, course_id in rows]
 
 
 # -- answering -------------------------------------------------------------------
@@ -261,7 +512,8 @@ def submit(
     answers: dict[str, object],
     now: datetime | None = None,
 ) -> Submitted:
-    """Score and store the patient's answers; raise a flag at once if a rule says so.
+    """Score and store the patient's answers, filed under the moment open now (its
+    session and kind, or follow-up month); raise a flag at once if a rule says so.
     Incomplete or out-of-scale answers: ValidationError, nothing saved."""
     now = now or utcnow()
     assignment = work.db.get(QuestionnaireAssignment, assignment_id)
@@ -278,8 +530,13 @@ def submit(
         ),
         None,
     )
-    if due is None or not access.writable:
-        raise Forbidden()  # answered already, ended, or the course is closed
+    if due is None:
+        raise Forbidden()  # answered already, stopped, outside its window, or the course is closed
+    if not access.writable and due.slot not in (
+        QuestionnaireSlot.END_OF_COURSE,
+        QuestionnaireSlot.FOLLOW_UP,
+    ):
+        raise Forbidden()  # a closed course takes only what comes after it
     instrument = catalogue.get(assignment.instrument_id)
     result = score(instrument, answers)  # AnswersError is a ValidationError
     owner = access.course.patient_id
@@ -289,13 +546,20 @@ def submit(
         assignment_id=assignment.id,
         instrument_id=instrument.id,
         session_id=due.session.id if due.session else None,
+        slot=due.slot,
+        follow_up_month=due.month,
+        slot_key=due.key,
         submitted_by=work.actor.id,
         submitted_at=now,
         version=1,
     )
     response.result = work.vault.seal_column(response, "result", owner, _result_json(result))
-    work.db.add(response)
-    work.db.flush()
+    try:
+        with work.db.begin_nested():
+            work.db.add(response)
+            work.db.flush()
+    except IntegrityError:
+        raise Forbidden() from None  # the same moment answered a moment ago (a second tab)
     safety = [f for f in result.flags if f.kind is FlagKind.SAFETY]
     for flag in safety:
         row = SafetyFlag(id=new_id(), course_id=assignment.course_id, version=1)
@@ -383,6 +647,7 @@ def course_measures(work: Work, catalogue: Catalogue, course_id: uuid.UUID) -> M
             name,
             a.assigned_at,
             counts.get(a.id, 0),
+            _months_of(a),
         )
         for a, name in work.db.execute(
             select(QuestionnaireAssignment, User.name)
@@ -437,13 +702,15 @@ def course_responses(
                 id=r.id,
                 instrument_id=r.instrument_id,
                 submitted_at=r.submitted_at,
-                total=int(data["total"]),
-                max_score=int(data["max"]),
+                total=stored_number(data["total"]),  # a mean keeps its decimals
+                max_score=stored_number(data["max"]),
                 band=str(data["band"]),
                 flags=list(data["flags"]),
                 session_number=numbers.get(r.session_id) if r.session_id else None,
                 answers={str(k): int(v) for k, v in data.get("answers", {}).items()},
                 subscales=list(data.get("subscales", [])),
+                slot=r.slot,
+                follow_up_month=r.follow_up_month,
             )
         )
     return responses

@@ -54,6 +54,19 @@ class Cadence(StrEnum):
 
     ONCE = "once"
     BEFORE_EACH_SESSION = "before_each_session"
+    AFTER_EACH_SESSION = "after_each_session"
+    END_OF_COURSE = "end_of_course"
+    FOLLOW_UP = "follow_up"  # at the months after the course's end the clinician chose
+
+
+class QuestionnaireSlot(StrEnum):
+    """Which due moment an answered questionnaire fills (journal/clinical/questionnaires.py)."""
+
+    ONCE = "once"
+    BEFORE_SESSION = "before_session"
+    AFTER_SESSION = "after_session"
+    END_OF_COURSE = "end_of_course"
+    FOLLOW_UP = "follow_up"
 
 
 class OutcomeStatus(StrEnum):

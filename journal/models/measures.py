@@ -11,12 +11,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 from journal.models._types import enum_column
-from journal.models.enums import Cadence
+from journal.models.enums import Cadence, QuestionnaireSlot
 from journal.models.sealed import sealed
 
 
@@ -31,6 +31,8 @@ class QuestionnaireAssignment(UUIDPrimaryKey, Base):
     assigned_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Follow-ups only: the months after the course's end, as "1,3,6".
+    follow_up_months: Mapped[str | None] = mapped_column(String(40))
 
 
 class QuestionnaireResponse(UUIDPrimaryKey, Base):
@@ -42,12 +44,21 @@ class QuestionnaireResponse(UUIDPrimaryKey, Base):
     )
     instrument_id: Mapped[str] = mapped_column(String(40))
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dosing_sessions.id"))
+    # The due moment it answers: with the session (before or after it) or the month
+    # (a follow-up). slot_key names that moment within the assignment ("once",
+    # "before:<session id>", "after:<session id>", "end", "month:3"), so each is filed once.
+    slot: Mapped[QuestionnaireSlot] = mapped_column(enum_column(QuestionnaireSlot))
+    follow_up_month: Mapped[int | None]
+    slot_key: Mapped[str] = mapped_column(String(50))
     result: Mapped[bytes] = sealed()  # answers, total, band, flags
     submitted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
-    __table_args__ = (Index("ix_questionnaire_responses_course_at", "course_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_questionnaire_responses_course_at", "course_id", "submitted_at"),
+        UniqueConstraint("assignment_id", "slot_key"),
+    )
 
 
 class SafetyFlag(UUIDPrimaryKey, Base):

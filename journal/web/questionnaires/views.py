@@ -12,7 +12,12 @@ from journal.core.errors import NotFound, ValidationError
 from journal.models import Role
 from journal.web import context
 from journal.web.forms import ButtonForm, apply_errors
-from journal.web.questionnaires.forms import CADENCE_LABELS, AcknowledgeForm, AssignForm
+from journal.web.questionnaires.forms import (
+    CADENCE_LABELS,
+    AcknowledgeForm,
+    AssignForm,
+    cadence_help,
+)
 from journal.web.security import roles
 
 bp = Blueprint("questionnaires", __name__)
@@ -45,6 +50,7 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
                     course_id,
                     form.instrument_id.data or "",
                     form.cadence.data or "",
+                    follow_up_months=form.follow_up_months.data or "",
                 )
             except ValidationError as exc:
                 apply_errors(form, exc)
@@ -60,6 +66,7 @@ def _course_page(
 ) -> str:
     """The course's questionnaires page (`extra`: a refused acknowledgement's form)."""
     measures = questionnaires.course_measures(context.work(), catalogue, course_id)
+    form.cadence.description = cadence_help(context.runtime().settings)
     due = (
         questionnaires.due_for_patient(context.work(), catalogue, course_id)
         if measures.access.as_patient
@@ -73,6 +80,7 @@ def _course_page(
         form=form,
         button=ButtonForm(),
         cadences=CADENCE_LABELS,
+        labels={r.id: r.label for r in measures.responses},
         **extra,
     )
 
@@ -114,7 +122,7 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
                 "questionnaires/done.html",
                 instrument=due.instrument,
                 result=done.result,
-                review_note=score_details.patient_note(done.result),
+                review_note=score_details.patient_note(done.result, due.instrument),
                 safety=done.safety_flag,
                 course_id=due.course_id,
                 crisis=context.runtime().settings.crisis_resources,
