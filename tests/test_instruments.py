@@ -38,7 +38,7 @@ def answers(*values: int) -> dict[str, object]:
 
 
 def test_the_three_instruments_ship(shipped: Catalogue) -> None:
-    assert shipped.ids == ("gad7", "pcl5", "phq9")
+    assert shipped.ids == ("ebi", "gad7", "meq30", "pcl5", "phq9")
     phq9, gad7, pcl5 = shipped.get("phq9"), shipped.get("gad7"), shipped.get("pcl5")
     assert (len(phq9.scored_items), phq9.min_score, phq9.max_score) == (9, 0, 27)
     assert (len(gad7.scored_items), gad7.min_score, gad7.max_score) == (7, 0, 21)
@@ -494,7 +494,7 @@ BROKEN = {
         "item 'note' is scored, so it cannot be optional",
     ),
     "scoring_twice": (('items = ["a", "b"]', 'items = ["a", "a"]'), "scored item 'a' appears"),
-    "scoring_method": (('method = "sum"', 'method = "mean"'), 'only "sum" is supported'),
+    "scoring_method": (('method = "sum"', 'method = "median"'), 'must be "sum" or "mean"'),
     "subscale_unknown_item": (('items = ["a"]', 'items = ["zz"]'), "refers to item 'zz'"),
     "subscale_unscored_item": (('items = ["a"]', 'items = ["note"]'), "which is not scored"),
     "band_gap": (("min = 0\nmax = 1\n", "min = 0\nmax = 0\n"), "no band covers 1-1"),
@@ -625,7 +625,7 @@ def test_the_app_offers_the_shipped_and_the_clinics_instruments(settings: Settin
     app = create_app(settings)
     try:
         catalogue = runtime(app).clinical.instruments
-        assert catalogue.ids == ("gad7", "pcl5", "phq9", "mini")
+        assert catalogue.ids == ("ebi", "gad7", "meq30", "pcl5", "phq9", "mini")
         assert isinstance(catalogue.get("mini"), Instrument)
         assert len(runtime(app).clinical.prompts.prompts) >= 30
         assert len(runtime(app).clinical.screening.items) == 7

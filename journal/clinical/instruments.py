@@ -6,14 +6,21 @@ when it is loaded: every problem raises a `DefinitionError` naming the file,
 and the app does not start. Scoring is a pure function of the definition and
 the answers; it decides nothing clinical: bands and flags are the published
 cut-points, shown to the clinician as they are.
+
+An instrument is scored as the sum of its items (PHQ-9, GAD-7, PCL-5: whole
+numbers, exactly as before) or as their mean (MEQ-30, EBI: a number with two
+decimals); its subscales are scored the same way. An item may be reverse-keyed
+(its answer counts as the scale's high + low - the answer), and a scale may be a
+visual-analogue line from 0 to 100 instead of a list of labelled choices.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from fractions import Fraction
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
@@ -32,6 +39,52 @@ from journal.core.errors import ValidationError
 BUILT_IN_FOLDER = CONTENT_ROOT / "instruments"
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,6}")  # ASCII digits only: no "٣", no "²"
 CLINIC_FOLDER_NAME = "instruments"  # inside the instance folder
+VAS_LOW, VAS_HIGH = 0, 100  # a visual-analogue item's answers: whole numbers in this range
+
+# A score: a whole number for a sum-scored instrument, a number with two decimals
+# for a mean-scored one (bands, flags and charts take either).
+Number = int | float
+
+
+class Method(StrEnum):
+    SUM = "sum"
+    MEAN = "mean"
+
+
+class ScaleKind(StrEnum):
+    CHOICE = "choice"  # labelled options, answered with radio buttons
+    VISUAL_ANALOGUE = "visual_analogue"  # 0-100 between two anchors: a slider and a number
+
+
+def as_number(value: Fraction, method: Method) -> Number:
+    """A sum stays a whole number; a mean is rounded to two decimals (half away from
+    zero would need Decimal: a mean of whole answers over n items never sits on .xx5
+    for the instruments shipped, and the flags compare the exact fraction anyway)."""
+    if method is Method.SUM:
+        assert value.denominator == 1
+        return int(value)
+    return round(float(value), 2)
+
+
+def whole_or_decimal(value: Fraction) -> Number:
+    """A range's end: 5 rather than 5.0 when it is whole ("3.2 of 5")."""
+    return int(value) if value.denominator == 1 else round(float(value), 2)
+
+
+def range_end(items: Sequence[Item], method: Method, *, high: bool) -> Number:
+    """The lowest (or highest) score these items can give, summed or averaged."""
+    total = Fraction(sum(i.scale.high if high else i.scale.low for i in items))
+    return whole_or_decimal(total / len(items) if method is Method.MEAN else total)
+
+
+def stored_number(value: object) -> Number:
+    """A score read back from a stored result: an int stays an int, a float a float."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a score: {value!r}")
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    return float(text) if "." in text else int(text)
 
 
 class FlagKind(StrEnum):
@@ -43,9 +96,10 @@ class FlagKind(StrEnum):
 
 class FlagOn(StrEnum):
     ITEM = "item"  # one item's answer is at least `at_least`
-    SUBSCALE = "subscale"  # a subscale's sum is at least `at_least`
+    SUBSCALE = "subscale"  # a subscale's score is at least `at_least`
     TOTAL = "total"  # the total is at least `at_least`
     PATTERN = "pattern"  # in each subscale of `require`, enough items rated `at_least` or more
+    SUBSCALES = "subscales"  # every subscale listed in `subscales` scores `at_least` or more
 
 
 @dataclass(frozen=True)
@@ -58,20 +112,40 @@ class Option:
 class Scale:
     id: str
     options: tuple[Option, ...]
+    kind: ScaleKind = ScaleKind.CHOICE
+    # A visual-analogue scale's words at its two ends (0 and 100); empty for choices.
+    low_anchor: str = ""
+    high_anchor: str = ""
+
+    @property
+    def is_visual_analogue(self) -> bool:
+        return self.kind is ScaleKind.VISUAL_ANALOGUE
 
     @property
     def values(self) -> tuple[int, ...]:
+        if self.is_visual_analogue:
+            return tuple(range(VAS_LOW, VAS_HIGH + 1))
         return tuple(o.value for o in self.options)
 
     @property
     def low(self) -> int:
-        return min(self.values)
+        return VAS_LOW if self.is_visual_analogue else min(self.values)
 
     @property
     def high(self) -> int:
-        return max(self.values)
+        return VAS_HIGH if self.is_visual_analogue else max(self.values)
+
+    def accepts(self, value: object) -> bool:
+        """A whole number (not a bool) on the scale."""
+        if type(value) is not int:
+            return False
+        if self.is_visual_analogue:
+            return VAS_LOW <= value <= VAS_HIGH
+        return value in self.values
 
     def label_for(self, value: int) -> str:
+        if self.is_visual_analogue:
+            return f"{value} of {VAS_HIGH}"
         return next(o.label for o in self.options if o.value == value)
 
 
@@ -82,15 +156,19 @@ class Item:
     text: str
     scale: Scale
     required: bool
+    reverse: bool = False  # reverse-keyed: counts as scale.high + scale.low - the answer
+
+    def scored_value(self, answer: int) -> int:
+        return self.scale.high + self.scale.low - answer if self.reverse else answer
 
 
 @dataclass(frozen=True)
 class Band:
-    min: int
-    max: int
+    min: Number
+    max: Number
     label: str
 
-    def contains(self, score: int) -> bool:
+    def contains(self, score: Number) -> bool:
         return self.min <= score <= self.max
 
 
@@ -107,9 +185,13 @@ class FlagRule:
     kind: FlagKind
     on: FlagOn
     target: str  # the item or subscale id; "" for the total or a pattern
-    at_least: int
+    at_least: Number
     label: str
     require: tuple[tuple[str, int], ...] = ()  # a pattern's (subscale id, items needed)
+    subscales: tuple[str, ...] = ()  # a `subscales` rule's subscale ids
+    # What the patient reads beside a score that raised this review flag, in place of
+    # score_details.PATIENT_REVIEW_NOTE; "" for the default.
+    patient_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,23 +212,40 @@ class Instrument:
     bands: tuple[Band, ...]
     flags: tuple[FlagRule, ...]
     path: Path
+    method: Method = Method.SUM
 
     @cached_property
     def _by_id(self) -> dict[str, Item]:
         return {i.id: i for i in self.items}
 
-    @cached_property
-    def min_score(self) -> int:
-        return sum(self.item(i).scale.low for i in self.scored_items)
+    @property
+    def mean_scored(self) -> bool:
+        return self.method is Method.MEAN
+
+    @property
+    def score_step(self) -> Number:
+        """The smallest difference between two scores: 1 for a sum, 0.01 for a mean."""
+        return 0.01 if self.mean_scored else 1
+
+    def lowest(self, item_ids: Iterable[str]) -> Number:
+        """The lowest score of these items (a sum, or a mean) by the instrument's method."""
+        return range_end([self.item(i) for i in item_ids], self.method, high=False)
+
+    def highest(self, item_ids: Iterable[str]) -> Number:
+        return range_end([self.item(i) for i in item_ids], self.method, high=True)
 
     @cached_property
-    def max_score(self) -> int:
-        return sum(self.item(i).scale.high for i in self.scored_items)
+    def min_score(self) -> Number:
+        return self.lowest(self.scored_items)
+
+    @cached_property
+    def max_score(self) -> Number:
+        return self.highest(self.scored_items)
 
     def item(self, item_id: str) -> Item:
         return self._by_id[item_id]
 
-    def band_for(self, score: int) -> Band:
+    def band_for(self, score: Number) -> Band:
         return next(b for b in self.bands if b.contains(score))
 
 
@@ -158,23 +257,25 @@ class RaisedFlag:
     id: str
     kind: FlagKind
     label: str
-    value: int  # the item, subscale or total value that raised it
+    # The item, subscale or total value that raised it; for a `subscales` rule the
+    # lowest of those subscales' scores.
+    value: Number
 
 
 @dataclass(frozen=True)
 class SubscaleScore:
     id: str
     label: str
-    score: int
-    max_score: int
+    score: Number
+    max_score: Number
 
 
 @dataclass(frozen=True)
 class ScoreResult:
     instrument_id: str
     version: str
-    total: int
-    max_score: int
+    total: Number
+    max_score: Number
     band: Band
     flags: tuple[RaisedFlag, ...]
     subscales: tuple[SubscaleScore, ...]
@@ -190,16 +291,24 @@ class AnswersError(ValidationError):
 
     MISSING = "Please answer this question."
     OUT_OF_SCALE = "Please choose one of the answers offered."
+    OUT_OF_RANGE = f"Please give a whole number from {VAS_LOW} to {VAS_HIGH}."
     UNKNOWN = "This question is not part of the questionnaire."
 
     def __init__(
-        self, missing: Iterable[str], out_of_scale: Iterable[str], unknown: Iterable[str]
+        self,
+        missing: Iterable[str],
+        out_of_scale: Iterable[str],
+        unknown: Iterable[str],
+        visual_analogue: Iterable[str] = (),
     ) -> None:
         self.missing = tuple(missing)
         self.out_of_scale = tuple(out_of_scale)
         self.unknown = tuple(unknown)
+        typed = set(visual_analogue)  # answered by typing a number, not by choosing
         errors = dict.fromkeys(self.missing, self.MISSING)
-        errors |= dict.fromkeys(self.out_of_scale, self.OUT_OF_SCALE)
+        errors |= {
+            i: self.OUT_OF_RANGE if i in typed else self.OUT_OF_SCALE for i in self.out_of_scale
+        }
         errors |= dict.fromkeys(self.unknown, self.UNKNOWN)
         super().__init__(errors)
 
@@ -225,12 +334,14 @@ def check_answers(instrument: Instrument, answers: Mapping[str, object]) -> dict
             if item.required:
                 missing.append(item.id)
             continue
-        if type(value) is not int or value not in item.scale.values:
+        if not item.scale.accepts(value):
             out_of_scale.append(item.id)
             continue
+        assert type(value) is int
         checked[item.id] = value
     if missing or out_of_scale or unknown:
-        raise AnswersError(missing, out_of_scale, unknown)
+        typed = [i.id for i in instrument.items if i.scale.is_visual_analogue]
+        raise AnswersError(missing, out_of_scale, unknown, typed)
     return checked
 
 
@@ -252,36 +363,57 @@ def answers_from_form(instrument: Instrument, form: Mapping[str, str]) -> dict[s
     return parsed
 
 
+def _exact(instrument: Instrument, counted: Mapping[str, int], item_ids: Iterable[str]) -> Fraction:
+    """The exact sum or mean of these items' counted values (reverse keying applied)."""
+    ids = list(item_ids)
+    total = Fraction(sum(counted[i] for i in ids))
+    return total / len(ids) if instrument.mean_scored else total
+
+
 def score(instrument: Instrument, answers: Mapping[str, object]) -> ScoreResult:
-    """Total, band, subscale sums and raised flags for one completed questionnaire."""
+    """Total, band, subscale scores and raised flags for one completed questionnaire.
+
+    Rules compare exact values (a mean as a fraction), so a mean of 2.996 never passes
+    a threshold of 3 by rounding; the result shows two decimals."""
     checked = check_answers(instrument, answers)
-    total = sum(checked[i] for i in instrument.scored_items)
+    counted = {i: instrument.item(i).scored_value(checked[i]) for i in instrument.scored_items}
+    exact_total = _exact(instrument, counted, instrument.scored_items)
+    total = as_number(exact_total, instrument.method)
+    exact_subscales = {s.id: _exact(instrument, counted, s.items) for s in instrument.subscales}
     subscales = tuple(
         SubscaleScore(
             s.id,
             s.label,
-            sum(checked[i] for i in s.items),
-            sum(instrument.item(i).scale.high for i in s.items),
+            as_number(exact_subscales[s.id], instrument.method),
+            instrument.highest(s.items),
         )
         for s in instrument.subscales
     )
     by_subscale = {s.id: s.score for s in subscales}
     flags: list[RaisedFlag] = []
-    value: int | None
     for rule in instrument.flags:
+        threshold = Fraction(str(rule.at_least))
         if rule.on is FlagOn.PATTERN:
-            endorsed = _pattern_endorsed(instrument, rule, checked)
+            endorsed = _pattern_endorsed(instrument, rule, counted)
             if endorsed is not None:
                 flags.append(RaisedFlag(rule.id, rule.kind, rule.label, endorsed))
             continue
+        if rule.on is FlagOn.SUBSCALES:
+            if all(exact_subscales[s] >= threshold for s in rule.subscales):
+                lowest = min(by_subscale[s] for s in rule.subscales)
+                flags.append(RaisedFlag(rule.id, rule.kind, rule.label, lowest))
+            continue
+        exact: Fraction | None
+        shown: Number | None
         if rule.on is FlagOn.TOTAL:
-            value = total
+            exact, shown = exact_total, total
         elif rule.on is FlagOn.SUBSCALE:
-            value = by_subscale[rule.target]
+            exact, shown = exact_subscales[rule.target], by_subscale[rule.target]
         else:
-            value = checked.get(rule.target)  # an optional item may be unanswered
-        if value is not None and value >= rule.at_least:
-            flags.append(RaisedFlag(rule.id, rule.kind, rule.label, value))
+            shown = checked.get(rule.target)  # the answer as given; optional may be unanswered
+            exact = None if shown is None else Fraction(shown)
+        if exact is not None and shown is not None and exact >= threshold:
+            flags.append(RaisedFlag(rule.id, rule.kind, rule.label, shown))
     return ScoreResult(
         instrument_id=instrument.id,
         version=instrument.version,
@@ -297,6 +429,7 @@ def score(instrument: Instrument, answers: Mapping[str, object]) -> ScoreResult:
 def _pattern_endorsed(
     instrument: Instrument, rule: FlagRule, checked: Mapping[str, int]
 ) -> int | None:
+    # `checked` holds the scored items' counted values (reverse keying applied).
     """How many items of the required subscales are rated `at_least` or more, if every
     required subscale has enough of them; None if any falls short."""
     subscales = {s.id: s for s in instrument.subscales}
@@ -344,19 +477,32 @@ def load_instrument(path: Path) -> Instrument:
 
     scoring = doc.table_of("scoring")
     scoring.only(("method", "items"))
-    method = scoring.text("method")
-    if method != "sum":
-        raise doc.fail(f"'scoring.method' = {method!r}: only \"sum\" is supported")
+    method_name = scoring.text("method")
+    try:
+        method = Method(method_name)
+    except ValueError:
+        raise doc.fail(f'\'scoring.method\' = {method_name!r} must be "sum" or "mean"') from None
     scored = scoring.strings("items")
     unique(path, "scored item", scored)
     _known_items(doc, "scoring.items", scored, item_ids)
     for i in scored:
         if not by_id[i].required:
             raise doc.fail(f"item {i!r} is scored, so it cannot be optional (required = false)")
+    for item in items:
+        if item.reverse and item.id not in scored:
+            raise doc.fail(
+                f"item {item.id!r} is reverse-keyed (reverse = true) but not scored: "
+                "reverse keying only changes how an item counts in the score"
+            )
 
     subscales = _subscales(doc, item_ids, scored)
-    low = sum(by_id[i].scale.low for i in scored)
-    bands = _bands(doc, low, sum(by_id[i].scale.high for i in scored))
+    counted = [by_id[i] for i in scored]
+    bands = _bands(
+        doc,
+        range_end(counted, method, high=False),
+        range_end(counted, method, high=True),
+        0.01 if method is Method.MEAN else 1,
+    )
     instrument_id = doc.slug("id")
     instrument = Instrument(
         id=instrument_id,
@@ -375,6 +521,7 @@ def load_instrument(path: Path) -> Instrument:
         bands=tuple(bands),
         flags=(),
         path=path,
+        method=method,
     )
     flags = _flags(doc, instrument)
     return replace(instrument, flags=tuple(flags))
@@ -387,9 +534,24 @@ def _scales(doc: Fields) -> dict[str, Scale]:
     scales: dict[str, Scale] = {}
     for name in table.table:
         scale = table.table_of(name)
-        scale.only(("options",))
         if not SLUG.match(name):
             raise doc.fail(f"scale name {name!r} must be lowercase letters, digits, '-' or '_'")
+        kind_name = scale.optional_text("kind", ScaleKind.CHOICE.value)
+        try:
+            kind = ScaleKind(kind_name)
+        except ValueError:
+            raise doc.fail(
+                f"'scales.{name}.kind' = {kind_name!r} must be one of "
+                f"{', '.join(k.value for k in ScaleKind)}"
+            ) from None
+        if kind is ScaleKind.VISUAL_ANALOGUE:
+            # Always 0-100 between two anchors: the words at each end, as published.
+            scale.only(("kind", "low_anchor", "high_anchor"))
+            scales[name] = Scale(
+                name, (), kind, scale.text("low_anchor"), scale.text("high_anchor")
+            )
+            continue
+        scale.only(("kind", "options"))
         options = []
         for option in scale.tables("options"):
             option.only(("value", "label"))
@@ -410,7 +572,7 @@ def _scales(doc: Fields) -> dict[str, Scale]:
 def _items(doc: Fields, scales: Mapping[str, Scale]) -> list[Item]:
     items: list[Item] = []
     for n, entry in enumerate(doc.tables("items"), start=1):
-        entry.only(("id", "text", "scale", "required"))
+        entry.only(("id", "text", "scale", "required", "reverse"))
         scale_name = entry.text("scale")
         if scale_name not in scales:
             raise doc.fail(
@@ -424,6 +586,7 @@ def _items(doc: Fields, scales: Mapping[str, Scale]) -> list[Item]:
                 text=entry.text("text"),
                 scale=scales[scale_name],
                 required=entry.boolean("required", True),
+                reverse=entry.boolean("reverse", False),
             )
         )
     unique(doc.path, "item id", [i.id for i in items])
@@ -451,11 +614,16 @@ def _subscales(doc: Fields, item_ids: list[str], scored: list[str]) -> list[Subs
     return subscales
 
 
-def _bands(doc: Fields, low: int, high: int) -> list[Band]:
+def _bands(doc: Fields, low: Number, high: Number, step: Number) -> list[Band]:
+    """Bands cover every possible score without gap or overlap: each starts one step
+    (1 for a sum, 0.01 for a mean) after the one before it ends."""
     bands: list[Band] = []
     for entry in doc.tables("bands"):
         entry.only(("min", "max", "label"))
-        band = Band(entry.integer("min"), entry.integer("max"), entry.text("label"))
+        if step == 1:
+            band = Band(entry.integer("min"), entry.integer("max"), entry.text("label"))
+        else:
+            band = Band(_hundredths(entry, "min"), _hundredths(entry, "max"), entry.text("label"))
         if band.min > band.max:
             raise doc.fail(f"'{entry.where}': min {band.min} is above max {band.max}")
         bands.append(band)
@@ -468,9 +636,24 @@ def _bands(doc: Fields, low: int, high: int) -> list[Band]:
     for before, after in pairwise(bands):
         if after.min <= before.max:
             raise doc.fail(f"bands {before.min}-{before.max} and {after.min}-{after.max} overlap")
-        if after.min != before.max + 1:
-            raise doc.fail(f"bands leave a gap: no band covers {before.max + 1}-{after.min - 1}")
+        gap = Fraction(str(after.min)) - Fraction(str(before.max))
+        if gap != Fraction(str(step)):
+            first = whole_or_decimal(Fraction(str(before.max)) + Fraction(str(step)))
+            last = whole_or_decimal(Fraction(str(after.min)) - Fraction(str(step)))
+            raise doc.fail(f"bands leave a gap: no band covers {first}-{last}")
     return bands
+
+
+def _hundredths(entry: Fields, key: str) -> Number:
+    """A number with at most two decimals (a mean-scored instrument's band or threshold)."""
+    value = entry.table.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return entry.integer(key)  # missing or not a number: the usual message
+    if (Fraction(str(value)) * 100).denominator != 1:
+        raise entry.fail(
+            f"'{entry.where}.{key}' = {value!r}: a mean score has at most two decimals"
+        )
+    return value
 
 
 def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
@@ -478,7 +661,20 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
     subscales = {s.id: s for s in instrument.subscales}
     item_ids = [i.id for i in instrument.items]
     for entry in doc.tables("flags", required=False):
-        entry.only(("id", "kind", "on", "item", "subscale", "require", "at_least", "label"))
+        entry.only(
+            (
+                "id",
+                "kind",
+                "on",
+                "item",
+                "subscale",
+                "subscales",
+                "require",
+                "at_least",
+                "label",
+                "patient_note",
+            )
+        )
         kind_name, on_name = entry.text("kind"), entry.text("on")
         try:
             kind = FlagKind(kind_name)
@@ -494,8 +690,17 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
                 f"'{entry.where}.on' = {on_name!r} must be one of "
                 f"{', '.join(o.value for o in FlagOn)}"
             ) from None
-        at_least = entry.integer("at_least")
+        # A mean (of a mean-scored total or subscale) may be compared with a decimal.
+        mean_target = instrument.mean_scored and on in (
+            FlagOn.TOTAL,
+            FlagOn.SUBSCALE,
+            FlagOn.SUBSCALES,
+        )
+        at_least = _hundredths(entry, "at_least") if mean_target else entry.integer("at_least")
         require: tuple[tuple[str, int], ...] = ()
+        listed: tuple[str, ...] = ()
+        low: Number
+        high: Number
         if on is FlagOn.PATTERN:
             target = ""
             require = _pattern_require(doc, entry, subscales)
@@ -511,15 +716,22 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
                 raise doc.fail(
                     f"'{entry.where}.subscale' refers to subscale {target!r}, which is not defined"
                 )
-            low = sum(instrument.item(i).scale.low for i in subscales[target].items)
-            high = sum(instrument.item(i).scale.high for i in subscales[target].items)
+            low = instrument.lowest(subscales[target].items)
+            high = instrument.highest(subscales[target].items)
+        elif on is FlagOn.SUBSCALES:
+            target = ""
+            listed = _listed_subscales(doc, entry, subscales)
+            # Every listed subscale must be able to reach the threshold and to fall below it.
+            low = max(instrument.lowest(subscales[s].items) for s in listed)
+            high = min(instrument.highest(subscales[s].items) for s in listed)
         else:
             target = ""
             low, high = instrument.min_score, instrument.max_score
-        extra = {"item", "subscale", "require"} - {
+        extra = {"item", "subscale", "subscales", "require"} - {
             FlagOn.ITEM: {"item"},
             FlagOn.SUBSCALE: {"subscale"},
             FlagOn.PATTERN: {"require"},
+            FlagOn.SUBSCALES: {"subscales"},
             FlagOn.TOTAL: set(),
         }[on]
         for key in sorted(extra & set(entry.table)):
@@ -529,11 +741,41 @@ def _flags(doc: Fields, instrument: Instrument) -> list[FlagRule]:
                 f"'{entry.where}.at_least' = {at_least} must be above {low} and at most {high}, "
                 "or the flag would always or never be raised"
             )
+        patient_note = entry.optional_text("patient_note")
+        if patient_note and kind is not FlagKind.REVIEW:
+            raise doc.fail(
+                f"'{entry.where}.patient_note' applies only to a review flag: after a safety "
+                "flag the patient is shown the clinic's crisis resources"
+            )
         rules.append(
-            FlagRule(entry.slug("id"), kind, on, target, at_least, entry.text("label"), require)
+            FlagRule(
+                entry.slug("id"),
+                kind,
+                on,
+                target,
+                at_least,
+                entry.text("label"),
+                require,
+                listed,
+                patient_note,
+            )
         )
     unique(doc.path, "flag id", [r.id for r in rules])
     return rules
+
+
+def _listed_subscales(
+    doc: Fields, entry: Fields, subscales: Mapping[str, Subscale]
+) -> tuple[str, ...]:
+    listed = entry.strings("subscales")
+    unique(doc.path, f"'{entry.where}.subscales': subscale", listed)
+    for subscale_id in listed:
+        if subscale_id not in subscales:
+            raise doc.fail(
+                f"'{entry.where}.subscales' refers to subscale {subscale_id!r}, "
+                "which is not defined"
+            )
+    return tuple(listed)
 
 
 def _pattern_require(

@@ -21,7 +21,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from journal.clinical.instruments import Catalogue, FlagKind, Instrument, ScoreResult
+from journal.clinical.instruments import (
+    Catalogue,
+    FlagKind,
+    Instrument,
+    Number,
+    ScoreResult,
+    stored_number,
+)
 from journal.clinical.questionnaires import ResponseView
 from journal.core.vault import Vault
 from journal.models import Course, QuestionnaireResponse
@@ -35,15 +42,15 @@ PATIENT_REVIEW_NOTE = "Your clinician will talk this through with you."
 class ReviewFlag:
     id: str
     label: str
-    value: int  # the total, subscale, item value or count of items that raised it
+    value: Number  # the total, subscale, item value or count of items that raised it
 
 
 @dataclass(frozen=True)
 class ClusterScore:
     id: str
     label: str
-    score: int
-    max_score: int
+    score: Number  # a sum, or a mean with two decimals
+    max_score: Number
 
 
 @dataclass(frozen=True)
@@ -61,30 +68,39 @@ class ScoreDetail:
     response_id: uuid.UUID
     instrument_id: str
     submitted_at: datetime
-    total: int
-    max_score: int
+    total: Number
+    max_score: Number
     band: str
     session_number: int | None
     safety_flag: bool
     review_flags: tuple[ReviewFlag, ...]
     clusters: tuple[ClusterScore, ...]
     answers: tuple[AnswerInWords, ...]
+    # Where it is filed: "Before session 2", "After session 1", "End of course",
+    # "3-month follow-up"; None for a questionnaire answered once.
+    filed_under: str | None = None
+    # The sentence the patient reads beside this score, if a review flag was raised:
+    # the flag rule's own `patient_note` (the MEQ-30's), else PATIENT_REVIEW_NOTE.
+    review_note: str | None = None
 
-    @property
-    def review_note(self) -> str | None:
-        """The sentence the patient reads beside this score, if any."""
-        return PATIENT_REVIEW_NOTE if self.review_flags else None
+
+def _notes_for(instrument: Instrument | None, flag_ids: Iterable[str]) -> str | None:
+    """What the patient reads for these raised review flags: each rule's own note, or the
+    default for a rule without one (or no longer defined), each sentence once."""
+    rules = {r.id: r for r in instrument.flags} if instrument is not None else {}
+    notes = [(rules[i].patient_note if i in rules else "") or PATIENT_REVIEW_NOTE for i in flag_ids]
+    return " ".join(dict.fromkeys(notes)) or None
 
 
-def patient_note(result: ScoreResult) -> str | None:
+def patient_note(result: ScoreResult, instrument: Instrument | None = None) -> str | None:
     """The sentence the patient reads after answering, when a review flag was raised."""
-    return PATIENT_REVIEW_NOTE if any(f.kind is FlagKind.REVIEW for f in result.flags) else None
+    return _notes_for(instrument, [f.id for f in result.flags if f.kind is FlagKind.REVIEW])
 
 
 def review_flags_of(flags: Iterable[dict[str, object]]) -> tuple[ReviewFlag, ...]:
     """The review flags among a stored result's flags (safety flags have their own rows)."""
     return tuple(
-        ReviewFlag(str(f["id"]), str(f["label"]), int(str(f["value"])))
+        ReviewFlag(str(f["id"]), str(f["label"]), stored_number(f["value"]))
         for f in flags
         if f.get("kind") == FlagKind.REVIEW.value
     )
@@ -113,6 +129,7 @@ def answers_in_words(
 
 
 def detail(instrument: Instrument | None, r: ResponseView) -> ScoreDetail:
+    review_flags = review_flags_of(r.flags)
     return ScoreDetail(
         response_id=r.id,
         instrument_id=r.instrument_id,
@@ -121,13 +138,17 @@ def detail(instrument: Instrument | None, r: ResponseView) -> ScoreDetail:
         max_score=r.max_score,
         band=r.band,
         session_number=r.session_number,
+        filed_under=r.label,
         safety_flag=any(f.get("kind") == FlagKind.SAFETY.value for f in r.flags),
-        review_flags=review_flags_of(r.flags),
+        review_flags=review_flags,
         clusters=tuple(
-            ClusterScore(str(s["id"]), str(s["label"]), int(str(s["score"])), int(str(s["max"])))
+            ClusterScore(
+                str(s["id"]), str(s["label"]), stored_number(s["score"]), stored_number(s["max"])
+            )
             for s in r.subscales
         ),
         answers=answers_in_words(instrument, r.answers),
+        review_note=_notes_for(instrument, [f.id for f in review_flags]),
     )
 
 
