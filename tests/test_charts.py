@@ -65,7 +65,7 @@ def test_accessible_title_and_description(phq9: Instrument) -> None:
         desc.text
         == chart.description
         == (
-            "PHQ-9: 2 scores from 2026-01-01 to 2026-01-31, on a scale of 0 to 27. "
+            "PHQ-9: 2 scores from 1 Jan 2026 to 31 Jan 2026, on a scale of 0 to 27. "
             "Latest 9 (Mild). 1 dosing session marked."
         )
     )
@@ -143,7 +143,7 @@ def test_session_markers_sit_on_their_dates(phq9: Instrument) -> None:
     texts = [m.find("svg:text", NS) for m in marks]
     assert [t.text for t in texts if t is not None] == ["S1", "S2"]
     titles = [m.find("svg:title", NS) for m in marks]
-    assert [t.text for t in titles if t is not None][1] == "Dosing session 2: 2026-01-16"
+    assert [t.text for t in titles if t is not None][1] == "Dosing session 2: 16 Jan 2026"
     assert [(s.number, s.day) for s in chart.sessions] == [
         (1, date(2026, 1, 1)),
         (2, date(2026, 1, 16)),
@@ -157,7 +157,7 @@ def test_sessions_outside_the_scores_widen_the_time_axis(phq9: Instrument) -> No
     (point,) = circles(root)
     assert floats(point, "cx") == (X_MIDDLE,)
     ticks = root.findall(".//svg:text[@class='chart-tick chart-tick-x']", NS)
-    assert [t.text for t in ticks] == ["2026-01-01", "2026-01-31"]
+    assert [t.text for t in ticks] == ["1 Jan 2026", "31 Jan 2026"]  # as on every page
 
 
 def test_no_points(phq9: Instrument) -> None:
@@ -189,9 +189,9 @@ def test_one_point(phq9: Instrument) -> None:
     assert floats(point, "cx", "cy") == (X_MIDDLE, phq9_y(14))
     assert root.find(".//svg:polyline", NS) is None
     ticks = root.findall(".//svg:text[@class='chart-tick chart-tick-x']", NS)
-    assert [(t.text, t.get("x")) for t in ticks] == [("2026-03-03", "340.0")]
+    assert [(t.text, t.get("x")) for t in ticks] == [("3 Mar 2026", "340.0")]
     assert chart.description == (
-        "PHQ-9: 1 score on 2026-03-03, on a scale of 0 to 27. Latest 14 (Moderate)."
+        "PHQ-9: 1 score on 3 Mar 2026, on a scale of 0 to 27. Latest 14 (Moderate)."
     )
 
 
@@ -282,8 +282,58 @@ def test_every_class_the_chart_uses_is_styled(phq9: Instrument) -> None:
         [ScorePoint(date(2026, 1, 1), 3, flagged=True), ScorePoint(date(2026, 1, 9), 22)],
         [date(2026, 1, 2)],
     )
-    used = {c for e in parse(chart).iter() for c in e.get("class", "").split()}
+    drawings = (parse(chart), ET.fromstring(chart.svg_narrow))
+    used = {c for root in drawings for e in root.iter() for c in e.get("class", "").split()}
     structural = {"chart-bands", "chart-axes", "chart-sessions", "chart-scores", "chart-band"}
+    structural |= {"chart-band-labels"}
     structural |= {"chart-session", "chart-axis-x", "chart-axis-y", "chart-tick-x", "chart-tick-y"}
     missing = sorted(c for c in used - structural if f".{c} " not in css and f".{c}," not in css)
     assert missing == []
+
+
+# -- on a phone -------------------------------------------------------------------
+
+
+def test_a_narrow_drawing_keeps_its_text_at_phone_size(phq9: Instrument) -> None:
+    """Drawn 300 units wide with 13-unit text: shown about 300 px wide on a 360 px
+    screen, its text stays at 12 px or more, where the wide one would shrink to 6."""
+    chart = trend_chart(
+        phq9,
+        [ScorePoint(date(2026, 1, 1), 18), ScorePoint(date(2026, 1, 31), 9)],
+        [date(2026, 1, 10)],
+        chart_id="phq9-trend",
+    )
+    wide, narrow = parse(chart), ET.fromstring(chart.svg_narrow)
+    assert wide.get("viewBox") == "0 0 640 300" and wide.get("font-size") == "12"
+    assert narrow.get("viewBox") == "0 0 300 260" and narrow.get("font-size") == "13"
+    assert "trend-chart-narrow" in (narrow.get("class") or "")
+    assert narrow.get("aria-labelledby") == "phq9-trend-narrow-title phq9-trend-narrow-desc"
+    assert ET.fromstring(chart.svg_narrow).find("svg:desc", NS) is not None
+    labels = [t.text for t in narrow.findall(".//svg:text[@class='chart-axis-label']", NS)]
+    assert labels == []  # "Score" and "Date" would crowd the ticks; the caption says them
+    assert [len(circles(root)) for root in (wide, narrow)] == [2, 2]
+
+
+def test_band_names_are_drawn_over_session_lines_with_a_halo(phq9: Instrument) -> None:
+    chart = trend_chart(phq9, [ScorePoint(date(2026, 1, 1), 4)], [date(2026, 1, 1)])
+    for root in (parse(chart), ET.fromstring(chart.svg_narrow)):
+        groups = [g.get("class") for g in root.findall("svg:g", NS)]
+        assert groups.index("chart-band-labels") > groups.index("chart-sessions")
+        assert groups.index("chart-band-labels") < groups.index("chart-scores")
+        for label in root.findall(".//svg:text[@class='chart-band-label']", NS):
+            assert label.get("paint-order") == "stroke" and label.get("stroke-width") == "3"
+
+
+def test_session_labels_that_would_touch_are_left_out(phq9: Instrument) -> None:
+    days = [date(2026, 1, d) for d in (1, 2, 3, 20)]
+    chart = trend_chart(phq9, [ScorePoint(date(2026, 1, 1), 4)], days)
+    # A day is 28 units apart on the wide drawing, 12 on the narrow one; a label is 17.
+    wide = ["S1", "S2", "S3", "S4"]
+    for root, shown in (
+        (parse(chart), wide),
+        (ET.fromstring(chart.svg_narrow), ["S1", "S3", "S4"]),
+    ):
+        marks = root.findall(".//svg:g[@class='chart-session']", NS)
+        assert len(marks) == 4  # every session keeps its line and its title
+        labels = [m.find("svg:text", NS) for m in marks]
+        assert [t.text for t in labels if t is not None] == shown

@@ -1,6 +1,8 @@
 """Trend charts: one questionnaire's scores over a course, drawn as server-side SVG.
 
-`trend_chart` is a pure function: the same scores give the same bytes. The
+`trend_chart` is a pure function: the same scores give the same bytes. It draws
+the chart twice, for a wide column and for a phone (a narrower drawing whose text
+stays at least 12 px on a 360 px screen; the page shows one or the other). The
 SVG shows the instrument's severity bands as background, a line through the
 scores, a mark on each dosing-session date, labelled axes, and a <title> and
 <desc> for screen readers; the rows for the accessible table beside it come
@@ -25,6 +27,7 @@ WIDTH = 640
 HEIGHT = 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 28, 44  # margins around the plot area
 INSET = 14  # keeps the first and last points off the plot's edges
+LABEL_GAP = 4  # user units between a session's label and its neighbour's
 TONES = 5  # CSS classes chart-band-1 .. chart-band-5, light to strong
 BAND_FILLS = ("#e7f1ee", "#eef0dc", "#f6ead6", "#f6dfd3", "#f1d3d3")
 
@@ -34,7 +37,7 @@ class ScorePoint:
     """One completed questionnaire: its day and total; `flagged` if it raised a flag."""
 
     day: date
-    total: int
+    total: float  # a whole number for a summed score; two decimals for a mean
     flagged: bool = False
 
 
@@ -43,8 +46,8 @@ class ChartRow:
     """One row of the table beside the chart."""
 
     day: date
-    total: int
-    max_score: int
+    total: float
+    max_score: float
     band: str
     flagged: bool
 
@@ -56,12 +59,38 @@ class SessionMark:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """The drawing's size in user units and its text size. On a phone the narrow one
+    is drawn at about its own width, so its text keeps its size."""
+
+    name: str
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    font: int
+    axis_labels: bool  # "Score" and "Date" (the caption and the table say them too)
+
+
+WIDE = Layout("wide", WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, 12, True)
+NARROW = Layout("narrow", 300, 260, 34, 8, 30, 26, 13, False)
+
+
+@dataclass(frozen=True)
 class TrendChart:
     svg: str
     title: str
     description: str
     rows: tuple[ChartRow, ...]
     sessions: tuple[SessionMark, ...]
+    svg_narrow: str = ""  # the same chart drawn for a phone
+
+
+def day_label(day: date) -> str:
+    """A date as the rest of the journal writes it: 19 Nov 2026."""
+    return f"{day.day} {day:%b %Y}"
 
 
 def _num(value: float) -> str:
@@ -71,10 +100,13 @@ def _num(value: float) -> str:
 
 
 class _Geometry:
-    def __init__(self, low: int, high: int, days: Sequence[date]) -> None:
+    def __init__(
+        self, low: float, high: float, days: Sequence[date], layout: Layout = WIDE
+    ) -> None:
         self.low, self.high = low, high
-        self.x0, self.x1 = LEFT, WIDTH - RIGHT
-        self.y_top, self.y_bottom = TOP, HEIGHT - BOTTOM
+        self.layout = layout
+        self.x0, self.x1 = layout.left, layout.width - layout.right
+        self.y_top, self.y_bottom = layout.top, layout.height - layout.bottom
         self.first = min(days) if days else None
         self.last = max(days) if days else None
 
@@ -104,9 +136,20 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _band_extent(band: Band, low: int, high: int) -> tuple[float, float]:
-    """A band's scores as a continuous range: 5-9 covers 4.5 to 9.5, clipped to the scale."""
-    return max(low, band.min - 0.5), min(high, band.max + 0.5)
+def _band_extent(band: Band, low: float, high: float, half: float = 0.5) -> tuple[float, float]:
+    """A band's scores as a continuous range: 5-9 covers 4.5 to 9.5, clipped to the scale
+    (`half` is half a score's step: 0.005 for a mean shown with two decimals)."""
+    return max(low, band.min - half), min(high, band.max + half)
+
+
+def _mean_ticks(instrument: Instrument) -> set[float]:
+    """Whole steps along a mean-scored scale (0-5 by 1, 0-100 by 20), so a mean reads
+    against the axis; a summed scale keeps only its ends and band starts, as before."""
+    if not instrument.mean_scored:
+        return set()
+    low, high = instrument.min_score, instrument.max_score
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100) if (high - low) / s <= 5)
+    return {low + step * n for n in range(int((high - low) // step) + 1)}
 
 
 def trend_chart(
@@ -136,18 +179,37 @@ def trend_chart(
     )
     title = f"{instrument.short_title} scores over the course"
     description = _describe(instrument, rows, sessions)
-    geo = _Geometry(low, high, [p.day for p in ordered] + [s.day for s in sessions])
+    days = [p.day for p in ordered] + [s.day for s in sessions]
+    drawn = {
+        layout.name: _draw(instrument, rows, sessions, title, description, chart_id, layout, days)
+        for layout in (WIDE, NARROW)
+    }
+    return TrendChart(drawn["wide"], title, description, rows, sessions, drawn["narrow"])
 
-    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+
+def _draw(
+    instrument: Instrument,
+    rows: Sequence[ChartRow],
+    sessions: Sequence[SessionMark],
+    title: str,
+    description: str,
+    chart_id: str,
+    layout: Layout,
+    days: Sequence[date],
+) -> str:
+    geo = _Geometry(instrument.min_score, instrument.max_score, days, layout)
+    # Ids stay unique on a page that holds both drawings.
+    prefix = chart_id if layout is WIDE else f"{chart_id}-{layout.name}"
+    title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"
     svg = ET.Element(
         "svg",
         {
             "xmlns": SVG_NS,
-            "viewBox": f"0 0 {WIDTH} {HEIGHT}",
-            "class": "trend-chart",
+            "viewBox": f"0 0 {layout.width} {layout.height}",
+            "class": f"trend-chart trend-chart-{layout.name}",
             "role": "img",
             "aria-labelledby": f"{title_id} {desc_id}",
-            "font-size": "12",
+            "font-size": str(layout.font),
         },
     )
     _sub(svg, "title", title, id=title_id)
@@ -155,6 +217,8 @@ def trend_chart(
     _draw_bands(svg, instrument, geo)
     _draw_axes(svg, instrument, geo)
     _draw_sessions(svg, sessions, geo)
+    # Over the session lines, with a halo: a line never runs through a band's name.
+    _draw_band_labels(svg, instrument, geo)
     _draw_scores(svg, rows, geo)
     if not rows:
         _sub(
@@ -168,7 +232,7 @@ def trend_chart(
             **{"class": "chart-empty"},
         )
     ET.indent(svg, space="")
-    return TrendChart(ET.tostring(svg, encoding="unicode"), title, description, rows, sessions)
+    return ET.tostring(svg, encoding="unicode")
 
 
 def _describe(
@@ -184,9 +248,9 @@ def _describe(
         return f"No {name} scores yet.{marked}"
     latest = rows[-1]
     span = (
-        f"on {rows[0].day.isoformat()}"
+        f"on {day_label(rows[0].day)}"
         if rows[0].day == latest.day
-        else f"from {rows[0].day.isoformat()} to {latest.day.isoformat()}"
+        else f"from {day_label(rows[0].day)} to {day_label(latest.day)}"
     )
     count = f"{len(rows)} score{'s' if len(rows) != 1 else ''}"
     return (
@@ -199,7 +263,7 @@ def _draw_bands(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None
     group = _sub(svg, "g", **{"class": "chart-bands"})
     count = len(instrument.bands)
     for index, band in enumerate(instrument.bands):
-        bottom, top = _band_extent(band, geo.low, geo.high)
+        bottom, top = _band_extent(band, geo.low, geo.high, instrument.score_step / 2)
         y_top, y_bottom = geo.y(top), geo.y(bottom)
         tone = _tone(index, count)
         rect = _sub(
@@ -215,15 +279,27 @@ def _draw_bands(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None
             **{"class": f"chart-band chart-band-{tone}"},
         )
         _sub(rect, "title", f"{band.label}: {band.min} to {band.max}")
-        if y_bottom - y_top >= 14:
+
+
+def _draw_band_labels(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
+    group = _sub(svg, "g", **{"class": "chart-band-labels"})
+    font = geo.layout.font
+    for band in instrument.bands:
+        bottom, top = _band_extent(band, geo.low, geo.high, instrument.score_step / 2)
+        y_top, y_bottom = geo.y(top), geo.y(bottom)
+        if y_bottom - y_top >= font + 2:
             _sub(
                 group,
                 "text",
                 band.label,
                 x=_num(geo.x1 - 6),
-                y=_num(y_top + 12),
+                y=_num(y_top + font),
                 text_anchor="end",
                 fill="#55615f",
+                stroke="#ffffff",
+                stroke_width="3",
+                stroke_linejoin="round",
+                paint_order="stroke",
                 **{"class": "chart-band-label"},
             )
 
@@ -250,7 +326,9 @@ def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
         stroke="#55615f",
         **{"class": "chart-axis chart-axis-x"},
     )
-    ticks = sorted({geo.low, geo.high} | {b.min for b in instrument.bands})
+    ticks = sorted(
+        {geo.low, geo.high} | {b.min for b in instrument.bands} | _mean_ticks(instrument)
+    )
     for value in ticks:
         _sub(
             group,
@@ -263,17 +341,18 @@ def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
             **{"class": "chart-tick chart-tick-y"},
         )
     middle = (geo.y_top + geo.y_bottom) / 2
-    _sub(
-        group,
-        "text",
-        "Score",
-        x="14",
-        y=_num(middle),
-        text_anchor="middle",
-        transform=f"rotate(-90 14 {_num(middle)})",
-        fill="#55615f",
-        **{"class": "chart-axis-label"},
-    )
+    if geo.layout.axis_labels:
+        _sub(
+            group,
+            "text",
+            "Score",
+            x="14",
+            y=_num(middle),
+            text_anchor="middle",
+            transform=f"rotate(-90 14 {_num(middle)})",
+            fill="#55615f",
+            **{"class": "chart-axis-label"},
+        )
     if geo.first is not None and geo.last is not None:
         days = [geo.first] if geo.first == geo.last else [geo.first, geo.last]
         anchors = ["middle"] if len(days) == 1 else ["start", "end"]
@@ -282,27 +361,29 @@ def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
             _sub(
                 group,
                 "text",
-                day.isoformat(),
+                day_label(day),
                 x=_num(x),
-                y=_num(geo.y_bottom + 16),
+                y=_num(geo.y_bottom + geo.layout.font + 4),
                 text_anchor=anchor,
                 fill="#55615f",
                 **{"class": "chart-tick chart-tick-x"},
             )
-    _sub(
-        group,
-        "text",
-        "Date",
-        x=_num((geo.x0 + geo.x1) / 2),
-        y=_num(HEIGHT - 6),
-        text_anchor="middle",
-        fill="#55615f",
-        **{"class": "chart-axis-label"},
-    )
+    if geo.layout.axis_labels:
+        _sub(
+            group,
+            "text",
+            "Date",
+            x=_num((geo.x0 + geo.x1) / 2),
+            y=_num(geo.layout.height - 6),
+            text_anchor="middle",
+            fill="#55615f",
+            **{"class": "chart-axis-label"},
+        )
 
 
 def _draw_sessions(svg: ET.Element, sessions: Sequence[SessionMark], geo: _Geometry) -> None:
     group = _sub(svg, "g", **{"class": "chart-sessions"})
+    last_label_end = float("-inf")
     for mark in sessions:
         x = _num(geo.x(mark.day))
         marker = _sub(
@@ -311,7 +392,7 @@ def _draw_sessions(svg: ET.Element, sessions: Sequence[SessionMark], geo: _Geome
             data_day=mark.day.isoformat(),
             **{"class": "chart-session"},
         )
-        _sub(marker, "title", f"Dosing session {mark.number}: {mark.day.isoformat()}")
+        _sub(marker, "title", f"Dosing session {mark.number}: {day_label(mark.day)}")
         _sub(
             marker,
             "line",
@@ -323,16 +404,22 @@ def _draw_sessions(svg: ET.Element, sessions: Sequence[SessionMark], geo: _Geome
             stroke_dasharray="4 3",
             **{"class": "chart-session-line"},
         )
-        _sub(
-            marker,
-            "text",
-            f"S{mark.number}",
-            x=x,
-            y=_num(geo.y_top - 8),
-            text_anchor="middle",
-            fill="#6a5acd",
-            **{"class": "chart-session-label"},
-        )
+        # A label that would touch the one before it is left out (the line and its
+        # title still mark the session).
+        label = f"S{mark.number}"
+        half = len(label) * geo.layout.font * 0.35
+        if geo.x(mark.day) - half >= last_label_end + LABEL_GAP:
+            last_label_end = geo.x(mark.day) + half
+            _sub(
+                marker,
+                "text",
+                label,
+                x=x,
+                y=_num(geo.y_top - 8),
+                text_anchor="middle",
+                fill="#6a5acd",
+                **{"class": "chart-session-label"},
+            )
 
 
 def _draw_scores(svg: ET.Element, rows: Sequence[ChartRow], geo: _Geometry) -> None:
@@ -362,4 +449,4 @@ def _draw_scores(svg: ET.Element, rows: Sequence[ChartRow], geo: _Geometry) -> N
             **{"class": css},
         )
         flagged = ", flagged" if row.flagged else ""
-        _sub(point, "title", f"{row.day.isoformat()}: {row.total} ({row.band}){flagged}")
+        _sub(point, "title", f"{day_label(row.day)}: {row.total} ({row.band}){flagged}")

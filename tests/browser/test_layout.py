@@ -10,6 +10,7 @@ The main pages of the demo clinic are opened:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -109,3 +110,38 @@ def test_the_dark_theme_passes_axe(chromium: Browser, live_url: str, app: Flask)
         viewport={"width": 1280, "height": 900},
         color_scheme="dark",
     )
+
+
+SMALLEST_CHART_TEXT = """() => {
+  const shown = [...document.querySelectorAll('svg.trend-chart')];
+  const svg = shown.find(s => s.getClientRects().length);
+  if (!svg) return null;
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const size = t => parseFloat(getComputedStyle(t).fontSize) * scale;
+  const sizes = [...svg.querySelectorAll('text')].map(size);
+  return {drawing: svg.getAttribute('class'), px: Math.min(...sizes)};
+}"""
+BROKEN_CELLS = """() => [...document.querySelectorAll('.scores-table td')].filter(td => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  return td.textContent.trim().split(/\\s+/).length === 1 && lines.size > 1;
+}).map(td => td.textContent.trim())"""
+
+
+@pytest.mark.parametrize(("width", "drawing"), [(360, "narrow"), (1280, "wide")])
+def test_chart_text_stays_readable_and_table_words_whole(
+    chromium: Browser, live_url: str, app: Flask, width: int, drawing: str
+) -> None:
+    password = create_demo(app)
+    page = chromium.new_context(viewport={"width": width, "height": 800}).new_page()
+    _sign_in(page, live_url, "jordan@demo.example", password)
+    page.get_by_role("link", name="Questionnaires").click()
+    settled(page, assert_accessible)
+    found = page.evaluate(SMALLEST_CHART_TEXT)
+    assert found is not None and f"trend-chart-{drawing}" in found["drawing"]
+    assert found["px"] >= 12, found
+    assert page.evaluate(BROKEN_CELLS) == []  # no "Moderat/e"
+    dates = page.locator("svg.trend-chart-" + drawing + " .chart-tick-x").all_text_contents()
+    assert dates and all(re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}", d) for d in dates), dates
+    page.context.close()
