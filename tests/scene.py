@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from journal.accounts import care_team
-from journal.clinical import questionnaires, screenings, session_records
+from journal.clinical import questionnaires, safety_plan, screenings, session_records
 from journal.clinical.checklist import load_checklist
 from journal.journaling import entries, themes
 from journal.journaling.entries import EntryInput
@@ -36,6 +36,8 @@ from journal.models import (
     QuestionnaireResponse,
     Role,
     SafetyFlag,
+    SafetyPlan,
+    SafetyPlanVersion,
     Screening,
     SessionRecord,
     User,
@@ -147,6 +149,7 @@ def set_indication(world: World, course: Course, text: str) -> None:
 
 
 CLINICAL = ("note", "record", "screening")  # the care team's clinicians only, never the patient
+TOGETHER = ("plan",)  # the safety plan: the patient and the care team's clinicians
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,8 @@ class Extra:
     kind: "comment" (shared with the patient), "staff_comment" (clinicians
     only), "reply", "theme" (readable with its entry), or one of CLINICAL
     (a psychotherapy note, a dosing-session record, a screening: the care
-    team's clinicians only)."""
+    team's clinicians only), or one of TOGETHER (a version of the safety plan:
+    the patient and the care team's clinicians)."""
 
     kind: str
     marker: str
@@ -237,6 +241,8 @@ class Scene:
         on_team = user.role == Role.CLINICIAN and user.id in self.team(extra.course)
         if extra.kind in CLINICAL:
             return on_team
+        if extra.kind in TOGETHER:
+            return on_team or user.id == extra.course.patient_id
         assert extra.entry is not None
         if not self.may_open(user, extra.entry):
             return False
@@ -373,6 +379,16 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
         expected_version=None,
     )
     scene.extras.append(Extra("screening", m, course, None, screening.id))
+    # The safety plan, written by the patient and changed by the clinician: a kept version.
+    first, then = marker(f"{prefix}plan"), marker(f"{prefix}plan")
+    plan = safety_plan.save_plan(
+        world.as_(patient), course.id, {"warning_signs": f"W {first}"}, expected_version=None
+    )
+    safety_plan.save_plan(
+        world.as_(clinician), course.id, {"coping": f"C {then}"}, expected_version=1
+    )
+    scene.extras.append(Extra("plan", first, course, None, plan.id))
+    scene.extras.append(Extra("plan", then, course, None, plan.id))
     # A PHQ-9 answered with item 9 above zero: an assignment and a safety flag.
     catalogue = runtime(world.app).clinical.instruments
     assigned = questionnaires.assign(world.as_(clinician), catalogue, course.id, "phq9", "once")
@@ -435,6 +451,8 @@ def snapshot(app: Flask) -> dict[str, object]:
             "notes": sorted((str(n.id), n.version) for n in s.scalars(select(PsychotherapyNote))),
             "records": sorted((str(r.id), r.version) for r in s.scalars(select(SessionRecord))),
             "screenings": sorted((str(r.id), r.version) for r in s.scalars(select(Screening))),
+            "safety_plans": sorted((str(p.id), p.version) for p in s.scalars(select(SafetyPlan))),
+            "plan_versions": s.scalar(select(func.count()).select_from(SafetyPlanVersion)),
             "themes": s.scalar(select(func.count()).select_from(EntryTheme)),
             "reviews": s.scalar(select(func.count()).select_from(EntryReview)),
             "questionnaires": s.scalar(select(func.count()).select_from(QuestionnaireResponse)),

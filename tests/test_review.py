@@ -144,8 +144,10 @@ def test_review_of_an_entry_the_clinician_cannot_read_is_not_found(clinic: Clini
 
 
 def nav_count(page: str) -> int:
+    """The count in the navigation: the wide row and the phone's menu (its button and
+    its link) show it, and always the same number."""
     found = NAV_COUNT_RE.findall(page)
-    assert len(found) <= 1
+    assert len(set(found)) <= 1
     return int(found[0]) if found else 0
 
 
@@ -278,6 +280,8 @@ def crawl(scene: Scene, user: User) -> str:
         notes = 200 if on_team else 403 if user.role == Role.PATIENT else 404
         visit(f"/courses/{course.id}/notes", notes)
         visit(f"/courses/{course.id}/screening", notes)
+        for plan_page in ("", "/edit", "/history", "/print"):  # the patient's and the team's
+            visit(f"/courses/{course.id}/safety-plan{plan_page}", 200 if seen else 404)
         for session_id in session_ids(scene.app, course.id):
             visit(f"/courses/{course.id}/sessions/{session_id}/record", notes)
     for w in scene.written.values():

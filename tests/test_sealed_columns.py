@@ -65,6 +65,9 @@ EXPECTED = {
     # What raised a flag (response, questionnaire, rule, time), not only its words;
     # and what a clinician did about it when acknowledging it.
     "safety_flags": (("detail", "source", "acknowledgement"), J, ("courses",)),
+    # The safety plan and its kept versions: each whole plan as one JSON value.
+    "safety_plan_versions": (("content",), J, ("courses",)),
+    "safety_plans": (("content",), J, ("courses",)),
     "screenings": (("content",), J, ("courses",)),
     "session_records": (("content",), J, ("courses",)),
     "themes": (("name",), J, ("courses",)),

@@ -60,6 +60,8 @@ from journal.models import (
     Referral,
     ReminderPreferences,
     SafetyFlag,
+    SafetyPlan,
+    SafetyPlanVersion,
     Screening,
     SessionRecord,
     Theme,
@@ -168,6 +170,8 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
     db.execute(delete(SessionRecord).where(SessionRecord.course_id.in_(courses)))
     db.execute(delete(Screening).where(Screening.course_id.in_(courses)))
+    db.execute(delete(SafetyPlanVersion).where(SafetyPlanVersion.course_id.in_(courses)))
+    db.execute(delete(SafetyPlan).where(SafetyPlan.course_id.in_(courses)))
     db.execute(delete(NoteDisclosure).where(NoteDisclosure.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.course_id.in_(courses)))
     db.execute(delete(CourseVisit).where(CourseVisit.user_id == patient_id))

@@ -227,3 +227,17 @@ def can_answer_prompts(access: CourseAccess) -> bool:
 def can_quick_capture(access: CourseAccess) -> bool:
     """The quick capture after a session is the patient's own form."""
     return access.as_patient and access.writable
+
+
+# -- the safety plan ---------------------------------------------------------------
+
+
+def can_read_safety_plan(access: CourseAccess) -> bool:
+    """The patient and the care team's clinicians read the plan they write together."""
+    return access.as_patient or access.as_clinician
+
+
+def can_edit_safety_plan(access: CourseAccess) -> bool:
+    """Either of them changes it while the course is open; a closed course's plan stays
+    readable."""
+    return can_read_safety_plan(access) and access.writable

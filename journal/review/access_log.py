@@ -40,6 +40,8 @@ ACTIONS = {
     "session_record.update": "changed",
     "screening.create": "recorded",
     "screening.update": "updated",
+    "safety_plan.create": "wrote",
+    "safety_plan.update": "changed",
     "export.pdf": "exported (PDF)",
     "export.html": "exported (HTML)",
     "export.md": "exported (Markdown)",
@@ -60,6 +62,7 @@ OBJECTS = {
     "intentions": "your intentions and how they went",
     "session_record": "the clinical record of a dosing session",
     "screening": "your screening before the course",
+    "safety_plan": "your safety plan",
     CARE_TEAM: "your care team",
 }
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from journal import crisis
 from journal.accounts import policy
+from journal.clinical import safety_plan
 from journal.web import context
 
 bp = Blueprint("help", __name__)
@@ -12,8 +13,10 @@ bp = Blueprint("help", __name__)
 
 @bp.get("/help")
 def page() -> str:
-    """Public (journal/web/security.py): the sign-in page and every page link here."""
-    return render_template("help/page.html")
+    """Public (journal/web/security.py): the sign-in page and every page link here.
+    A signed-in patient also finds their safety plan here; nobody else learns of one."""
+    plans = safety_plan.courses_with_a_plan(context.work()) if current_user.is_authenticated else []
+    return render_template("help/page.html", plans=plans)
 
 
 @bp.app_template_global("crisis_help")

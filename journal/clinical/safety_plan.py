@@ -1,0 +1,319 @@
+"""The safety plan: what the patient does, step by step, when a crisis may be coming.
+
+It follows the Stanley-Brown structure (Stanley and Brown, 2012): warning signs;
+things the patient can do on their own; people and places that take their mind off
+things; people they can ask for help; professionals and services to contact in a
+crisis (the page shows the clinic's crisis lines beside it); making the
+surroundings safe; and reasons for living. The patient and the care team's
+clinicians write it together (`policy.can_edit_safety_plan`); nobody else learns
+that it exists.
+
+One plan per course, kept as one encrypted JSON value under the patient's journal
+key. Every save keeps the version it replaces (`safety_plan_versions`: who saved
+it and when), so nothing is lost, and a form opened at an older version is refused
+(`ConflictError`) rather than overwriting a colleague's or the patient's words.
+Saving is audited by kind only; reading is audited like any other read.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.accounts import audit
+from journal.accounts.policy import (
+    CourseAccess,
+    can_edit_safety_plan,
+    can_read_safety_plan,
+    course_access,
+    keeps_a_journal,
+)
+from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.vault import Vault
+from journal.core.work import Work
+from journal.db import atomic, new_id, utcnow
+from journal.models import Course, SafetyPlan, SafetyPlanVersion, User
+
+AUDIT_TYPE = "safety_plan"
+SECTION_MAX = 2000  # characters in one section: room for a real plan, not a document
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    hint: str
+
+
+# The order is the plan's: each step is for when the one before has not helped.
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "warning_signs",
+        "1. Warning signs",
+        "Thoughts, images, moods, situations or behaviours that tell me a crisis may be coming.",
+    ),
+    Section(
+        "coping",
+        "2. Things I can do on my own",
+        "What helps me take my mind off my problems without contacting anyone: a way to "
+        "relax, something active, music.",
+    ),
+    Section(
+        "distraction",
+        "3. People and places that take my mind off things",
+        "People I can be with, and places I can go, that help me feel better.",
+    ),
+    Section(
+        "helpers",
+        "4. People I can ask for help",
+        "Names and phone numbers of people I can tell how I am feeling.",
+    ),
+    Section(
+        "professionals",
+        "5. Professionals and services I can contact in a crisis",
+        "My clinicians and other services, with their numbers. The clinic's crisis lines "
+        "are shown beside this step.",
+    ),
+    Section(
+        "environment",
+        "6. Making my surroundings safe",
+        "What I will do, with my care team's help, to keep things I could use to hurt "
+        "myself out of reach.",
+    ),
+    Section(
+        "reasons",
+        "7. The one thing most important to me",
+        "My reasons for living, and what is worth staying for.",
+    ),
+)
+SECTION_KEYS = tuple(s.key for s in SECTIONS)
+
+
+@dataclass(frozen=True)
+class PlanText:
+    """Each section's text, by key (every key present, empty when not written)."""
+
+    sections: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.sections.get(key, "")
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.sections.values())
+
+    def to_json(self) -> str:
+        return json.dumps({"sections": self.sections}, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str) -> PlanText:
+        stored = json.loads(raw).get("sections", {})
+        return cls({k: str(stored.get(k, "")) for k in SECTION_KEYS})
+
+
+def check_plan(raw: Mapping[str, str]) -> PlanText:
+    """The plan's text, tidied; every section over the limit named, or an empty plan
+    refused. Nothing is written when this raises."""
+    sections: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for section in SECTIONS:
+        text = (raw.get(section.key) or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+        if len(text) > SECTION_MAX:
+            errors[section.key] = (
+                f"This step is {len(text):,} characters long; the limit is {SECTION_MAX:,}. "
+                "Shorten it and save again: your text is kept below."
+            )
+        sections[section.key] = text
+    if not errors and not any(sections.values()):
+        errors["plan"] = "Write at least one step of the plan before saving."
+    if errors:
+        raise ValidationError(errors)
+    return PlanText(sections)
+
+
+# -- reading ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """One version of the plan, current or earlier, with who saved it and when."""
+
+    number: int
+    text: PlanText
+    saved_by: str
+    saved_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    access: CourseAccess
+    patient_name: str
+    current: PlanVersion | None
+    editable: bool
+    earlier: tuple[PlanVersion, ...] = ()  # newest first; only on the history page
+
+
+def _access(work: Work, course_id: uuid.UUID) -> CourseAccess:
+    access = course_access(work.db, work.actor.user, course_id)  # NotFound for others
+    if not can_read_safety_plan(access):
+        raise NotFound()
+    return access
+
+
+def _plan_of(db: Session, course_id: uuid.UUID) -> SafetyPlan | None:
+    return db.scalar(select(SafetyPlan).where(SafetyPlan.course_id == course_id))
+
+
+def _names(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return dict(rows.all())
+
+
+def plan_page(work: Work, course_id: uuid.UUID, *, with_history: bool = False) -> PlanPage:
+    """The course's plan as it is now (and, for the history page, every earlier
+    version); an opened plan is audited as read."""
+    access = _access(work, course_id)
+    owner = access.course.patient_id
+    patient = _names(work.db, {owner}).get(owner, "")
+    editable = can_edit_safety_plan(access)
+    row = _plan_of(work.db, course_id)
+    if row is None:
+        return PlanPage(access, patient, None, editable)
+    current, earlier = _versions(work.db, work.vault, row, owner, with_history=with_history)
+    audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
+    return PlanPage(access, patient, current, editable, earlier)
+
+
+def plan_versions(
+    db: Session, vault: Vault, access: CourseAccess
+) -> tuple[PlanVersion, tuple[PlanVersion, ...]] | None:
+    """The plan now and every earlier version (newest first), for an export that its
+    reader may see; None without a plan. The export is audited as a whole."""
+    if not can_read_safety_plan(access):
+        return None
+    row = _plan_of(db, access.course.id)
+    if row is None:
+        return None
+    return _versions(db, vault, row, access.course.patient_id, with_history=True)
+
+
+def _versions(
+    db: Session, vault: Vault, row: SafetyPlan, owner: uuid.UUID, *, with_history: bool
+) -> tuple[PlanVersion, tuple[PlanVersion, ...]]:
+    kept: list[SafetyPlanVersion] = []
+    if with_history:
+        kept = list(
+            db.scalars(
+                select(SafetyPlanVersion)
+                .where(SafetyPlanVersion.plan_id == row.id)
+                .order_by(SafetyPlanVersion.plan_version.desc())
+            )
+        )
+    names = _names(db, {row.updated_by, *(k.saved_by for k in kept)})
+    current = PlanVersion(
+        row.version,
+        PlanText.from_json(vault.open_column(row, "content", owner)),
+        names.get(row.updated_by, ""),
+        row.updated_at,
+    )
+    earlier = tuple(
+        PlanVersion(
+            k.plan_version,
+            PlanText.from_json(vault.open_column(k, "content", owner)),
+            names.get(k.saved_by, ""),
+            k.saved_at,
+        )
+        for k in kept
+    )
+    return current, earlier
+
+
+def courses_with_a_plan(work: Work) -> list[Course]:
+    """The signed-in patient's courses that have a safety plan, newest first (for the
+    Get-help page); nobody else's, and nothing for anyone but a patient."""
+    if not keeps_a_journal(work.actor.user):
+        return []
+    stmt = (
+        select(Course)
+        .join(SafetyPlan, SafetyPlan.course_id == Course.id)
+        .where(Course.patient_id == work.actor.id)
+        .order_by(Course.started_on.desc())
+    )
+    return list(work.db.scalars(stmt))
+
+
+# -- writing ----------------------------------------------------------------------
+
+
+@atomic
+def save_plan(
+    work: Work,
+    course_id: uuid.UUID,
+    raw: Mapping[str, str],
+    *,
+    expected_version: int | None,
+    now: datetime | None = None,
+) -> SafetyPlan:
+    """Write the plan, or a new version of it (`expected_version`: the one the form
+    showed; None for a first plan). The version it replaces is kept. A plan saved by
+    someone else since the form was opened is not overwritten: `ConflictError`."""
+    access = _access(work, course_id)
+    if not can_edit_safety_plan(access):
+        raise Forbidden()
+    text = check_plan(raw)
+    now = now or utcnow()
+    owner = access.course.patient_id
+    row = _plan_of(work.db, course_id)
+    if row is None:
+        if expected_version is not None:
+            raise ConflictError()  # the form edited a plan that is not there
+        row = SafetyPlan(
+            id=new_id(),
+            course_id=course_id,
+            version=1,
+            created_at=now,
+            updated_by=work.actor.id,
+            updated_at=now,
+        )
+        action = "safety_plan.create"
+        work.db.add(row)
+    else:
+        if expected_version != row.version:
+            raise ConflictError()
+        kept = SafetyPlanVersion(
+            id=new_id(),
+            plan_id=row.id,
+            course_id=course_id,
+            plan_version=row.version,
+            saved_by=row.updated_by,
+            saved_at=row.updated_at,
+            version=1,
+        )
+        # Sealed again under the kept row's own id: a value is bound to its row.
+        kept.content = work.vault.seal_column(
+            kept, "content", owner, work.vault.open_column(row, "content", owner)
+        )
+        work.db.add(kept)
+        row.version += 1
+        row.updated_by = work.actor.id
+        row.updated_at = now
+        action = "safety_plan.update"
+    row.content = work.vault.seal_column(row, "content", owner, text.to_json())
+    audit.record(
+        work.db,
+        action,
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=row.id,
+        subject_id=owner,
+    )
+    work.db.flush()
+    return row
