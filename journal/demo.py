@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import accounts, courses, invitations
 from journal.accounts.passwords import Passwords
-from journal.clinical import prompt_library, questionnaires, screenings, session_records
+from journal.clinical import (
+    prompt_library,
+    questionnaires,
+    safety_plan,
+    screenings,
+    session_records,
+)
 from journal.clinical.checklist import load_checklist
 from journal.clinical.instruments import Catalogue
 from journal.clinical.screenings import ScreeningInput
@@ -37,6 +43,7 @@ from journal.models import (
     User,
     Visibility,
 )
+from journal.notify import reminders
 from journal.review import comments, notes, review
 from journal.review.comments import CommentInput
 
@@ -141,6 +148,7 @@ def create_demo_clinic(
         _demo_questionnaires(catalogue, rivera, jordan, course.id, now)
     team = [users["rivera@demo.example"].id, users["okafor@demo.example"].id]
     _demo_clinical(rivera, course.id, [s.id for s in sessions[:2]], team, now)
+    _demo_safety_plan(jordan, rivera, course.id, now)
     courses.create_course(
         work.acting_as(Actor(users["okafor@demo.example"])),
         patient_email="casey@demo.example",
@@ -148,7 +156,18 @@ def create_demo_clinic(
         started_on=now.date(),
         indication="PTSD (fictional demo course)",
     )
+    _demo_messages(intake, passwords, _clinic_morning(now, zone))
     return DemoLogins(password, [(e, n, r.value) for e, n, r in PEOPLE])
+
+
+def _demo_messages(admin: Work, passwords: Passwords, morning: datetime) -> None:
+    """What the outbox shows on a first run, made by the real code: an invitation, the
+    reminders a scan sends at ten this morning (outside quiet hours whenever the demo
+    is made; the dosing sessions' scheduling has already written their notices)."""
+    invitations.invite(
+        admin, passwords, email="riley@demo.example", name="Riley Park (demo)", role=Role.PATIENT
+    )
+    reminders.scan(admin, now=morning)
 
 
 def _demo_prompts(
@@ -355,6 +374,27 @@ def _demo_clinical(
             expected_version=None,
             now=now + timedelta(days=days, hours=3),
         )
+
+
+def _demo_safety_plan(patient: Work, clinician: Work, course_id: uuid.UUID, now: datetime) -> None:
+    """A short safety plan, written with the clinician and then added to by the patient,
+    so the demo shows an earlier version too. Every name and number is fictional."""
+    first = {
+        "warning_signs": "Staying in bed past noon. Thinking 'nothing will change'.",
+        "coping": "Walk to the end of the street and back. Put on the rain playlist.",
+        "distraction": "The library cafe. Calling Sam about football.",
+        "helpers": "Sam (brother), 555-0142. Priya (friend), 555-0177.",
+        "professionals": "Dr Rivera at the clinic, 555-0100, weekdays 9 to 5.",
+        "environment": "Old medication goes back to the pharmacy; Sam keeps the spare car keys.",
+        "reasons": "My niece's first birthday in March. Finishing the garden bench.",
+    }
+    safety_plan.save_plan(
+        clinician, course_id, first, expected_version=None, now=now - timedelta(days=13)
+    )
+    added = {**first, "coping": first["coping"] + " Cold water on my face."}
+    safety_plan.save_plan(
+        patient, course_id, added, expected_version=1, now=now - timedelta(days=6)
+    )
 
 
 def _demo_entries() -> list[tuple[int, int, EntryInput]]:

@@ -70,7 +70,10 @@ class Runtime:
     def __post_init__(self) -> None:
         self.queue = build_queue(self.settings)
         self.enqueue = jobs.register(
-            self.queue, lambda: self.work(write=True), self.settings.mail_retry_seconds
+            self.queue,
+            lambda: self.work(write=True),
+            self.settings.mail_retry_seconds,
+            self.settings.scan_minutes,
         )
 
     @property

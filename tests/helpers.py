@@ -124,7 +124,14 @@ def mails_to(app: Flask, address: str) -> list[str]:
     from journal.core.mail import outbox_messages
 
     instance = app.extensions["journal"].settings.instance_path
-    return [str(m.get_content()) for m in outbox_messages(instance) if m["To"] == address]
+    return [plain_text(m) for m in outbox_messages(instance) if m["To"] == address]
+
+
+def plain_text(message: Any) -> str:
+    """A message's plain-text part (each has an HTML twin from the same template)."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, "the message has no plain-text part"
+    return str(part.get_content())
 
 
 def mailed_link(app: Flask, address: str) -> str:

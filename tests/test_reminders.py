@@ -3,18 +3,21 @@ never in quiet hours, never once the entry exists, never after "no more of these
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from journal.core.mail import outbox_messages
+from journal.db import after_commit
 from journal.models import DosingSession, Message, ReminderPreferences, User
 from journal.notify import reminders
 from tests.conftest import Clinic, entry_form, runtime
-from tests.helpers import Browser
+from tests.helpers import Browser, plain_text
 from tests.test_questionnaires import _assign
 
 
@@ -66,7 +69,7 @@ def test_a_day_before_a_session_the_patient_is_reminded_to_prepare_unless_done(
     assert scan_at(clinic, start - timedelta(hours=12)) == ["preparation"]
     assert scan_at(clinic, start - timedelta(hours=11)) == []  # once
     (sent,) = patient_messages(clinic)
-    body = str(sent.get_content())
+    body = plain_text(sent)
     assert "dosing session" in body and f"session {clinic.upcoming.number}" in body
     assert sent["List-Unsubscribe"] and "One-Click" in sent["List-Unsubscribe-Post"]
 
@@ -181,7 +184,8 @@ def test_the_patient_chooses_reminders_and_quiet_hours_on_their_page(clinic: Cli
         assert (row.quiet_from, row.quiet_until, row.timezone) == (22, 7, "America/Montreal")
     r = patient.post("/account/reminders", {"quiet_from": "25", "quiet_until": "7"})
     assert r.status_code == 200  # refused, the form says why
-    assert clinic.world.browser(clinic.clinician).get("/account/reminders").status_code == 403
+    assert clinic.world.browser(clinic.admin).get("/account/reminders").status_code == 403
+    assert "Daily digest" in clinic.world.browser(clinic.clinician).text("/account/reminders")
 
 
 def test_no_reminder_holds_a_word_the_patient_wrote(clinic: Clinic) -> None:
@@ -197,7 +201,7 @@ def test_no_reminder_holds_a_word_the_patient_wrote(clinic: Clinic) -> None:
     with runtime(clinic.world.app).database.session() as s:
         other_names = [u.name for u in s.scalars(select(User)) if u.id != clinic.patient.id]
     for message in sent:
-        text = str(message.get_content()) + str(message["Subject"])
+        text = plain_text(message) + str(message["Subject"])
         assert secret not in text
         assert not [n for n in other_names if n in text]
 
@@ -208,3 +212,27 @@ def test_the_admin_counts_reminders_but_never_lists_them(clinic: Clinic) -> None
     page = clinic.world.browser(clinic.admin).text("/admin/messages")
     assert "Sent: 1" in page
     assert clinic.patient.email not in page and "capture" not in page
+
+
+def test_a_unit_hands_over_thousands_of_messages_and_runs_every_hook_despite_one_failing(
+    clinic: Clinic,
+) -> None:
+    """A scan writes one message per patient in one unit: each is handed to the queue
+    after the commit, however many there are, and one failed hand-over stops none."""
+    ran: list[int] = []
+
+    def hook(n: int) -> Callable[[], None]:
+        def run() -> None:
+            ran.append(n)
+            if n == 3:
+                raise OSError("fictional queue failure")
+
+        return run
+
+    work = runtime(clinic.world.app).work(write=True)
+    for n in range(3000):
+        after_commit(work.db, hook(n))
+    with pytest.raises(OSError):
+        work.commit()
+    work.close()
+    assert ran == list(range(3000))

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,17 +20,22 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from journal import create_app
-from journal.accounts import invitations
+from journal.accounts import courses, invitations
 from journal.config import PROJECT_ROOT, Settings
 from journal.core.actor import Actor
+from journal.db import utcnow
 from journal.models import AuditEvent, Message, Role, User
-from journal.notify import delivery
+from journal.notify import delivery, reminders
 from tests.conftest import Clinic, runtime
+from tests.helpers import plain_text
+from tests.test_reminders import never_quiet
 from tests.test_search_privacy import _free_port
 
+PREPARE = reminders.WORDS["preparation"][0]
+NOTICE = "Appointment at KAP journal"
 WAIT = 60.0  # seconds: generous for a busy machine; the tests stop as soon as it is there
 
 
@@ -56,6 +62,15 @@ def smtp() -> Iterator[tuple[Inbox, Controller]]:
     controller.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_fixture_messages(clinic: Clinic) -> None:
+    """Without the appointment notices the clinic's bookings wrote: each test here follows
+    only the messages it makes, and no worker's scan picks those up."""
+    with runtime(clinic.world.app).database.session(write=True) as s:
+        s.execute(delete(Message))
+        s.commit()
+
+
 def mail_settings(settings: Settings, port: int) -> Settings:
     return settings.with_changes(
         queue_url="",  # the SQLite queue in the instance folder
@@ -66,7 +81,7 @@ def mail_settings(settings: Settings, port: int) -> Settings:
     )
 
 
-def start_worker(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+def start_worker(settings: Settings, port: int, **more: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "JOURNAL_INSTANCE_PATH": str(settings.instance_path),
@@ -76,6 +91,7 @@ def start_worker(settings: Settings, port: int) -> subprocess.Popen[bytes]:
         "JOURNAL_SMTP_PORT": str(port),
         "JOURNAL_SMTP_SECURITY": "none",
         "JOURNAL_MAIL_RETRY_SECONDS": "1",
+        **more,
     }
     command = [sys.executable, "-m", "flask", "--app", "journal", "worker", "--threads", "1"]
     return subprocess.Popen(
@@ -140,7 +156,7 @@ def test_a_worker_sends_the_invitation_through_smtp_once(
             stop(worker)
         (received,) = inbox.received
         assert received["To"] == "invited-by-worker@clinic.example"
-        assert "/password/" in str(received.get_content())
+        assert "/password/" in plain_text(received)
         (row,) = message_rows(own)
         assert row.body is None and row.attempts == 1  # the words are gone once sent
         with runtime(own).database.session() as s:
@@ -246,3 +262,48 @@ def test_the_admin_sees_messages_without_their_words_and_sends_a_dead_one_again(
     assert again.status == "sent" and again.body is None  # immediate queue: sent at once
     outbox = Path(runtime(app).settings.instance_path) / "outbox"
     assert any("here is your link" in p.read_text() for p in outbox.glob("*.eml"))
+
+
+def test_the_workers_own_scan_sends_a_due_reminder_and_a_booking_its_calendar_file(
+    clinic: Clinic, settings: Settings, smtp: tuple[Inbox, Controller]
+) -> None:
+    """No test code calls the scan: the worker's periodic task finds the reminder, writes
+    it and sends it (its scan runs every minute, so at once when it starts). The
+    booking that made the reminder due went through the queue with its .ics file."""
+    inbox, controller = smtp
+    never_quiet(clinic)
+    own = create_app(mail_settings(settings, controller.port))
+    try:
+        # A session twelve hours on, as the worker's own clock will see it: due to prepare.
+        with runtime(own).work(write=True) as work:
+            clinician = work.db.get(User, clinic.clinician.id)
+            assert clinician is not None
+            soon = courses.schedule_session(
+                work.acting_as(Actor(clinician)),
+                clinic.course.id,
+                scheduled_at=utcnow() + timedelta(hours=12),
+            )
+
+        def sent() -> set[str]:
+            return {r.kind for r in message_rows(own) if r.status == "sent"}
+
+        worker = start_worker(settings, controller.port, JOURNAL_SCAN_MINUTES="1")
+        try:
+            wait_until(lambda: {"reminder_preparation", "session_notice"} <= sent(), worker)
+        finally:
+            stop(worker)
+    finally:
+        runtime(own).database.dispose()
+    # (The clinic's week-old session may be due an integration reminder too.)
+    assert {PREPARE, NOTICE} <= {m["Subject"] for m in inbox.received}
+    assert len({m["Message-ID"] for m in inbox.received}) == len(inbox.received)  # each once
+    (reminder,) = [m for m in inbox.received if m["Subject"] == PREPARE]
+    (notice,) = [m for m in inbox.received if m["Subject"] == NOTICE]
+    assert reminder["To"] == notice["To"] == clinic.patient.email
+    assert reminder["List-Unsubscribe"] and f"session {soon.number}" in plain_text(reminder)
+    assert reminder.get_body(("html",)) is not None
+    (ics,) = notice.iter_attachments()
+    assert ics.get_content_type() == "text/calendar" and ics.get_param("method") == "REQUEST"
+    assert f"UID:{soon.id}@" in ics.get_content()
+    rows = {r.kind: r for r in message_rows(clinic.world.app) if r.to_user_id == clinic.patient.id}
+    assert rows["reminder_preparation"].key == f"reminder:preparation:{soon.id}"

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
-from journal.accounts import audit
+from journal.accounts import audit, session_notices
 from journal.accounts import care_team as proposals
 from journal.accounts.accounts import normalise_email
 from journal.accounts.policy import (
@@ -337,6 +337,7 @@ def schedule_session(
         object_id=session.id,
         subject_id=access.course.patient_id,
     )
+    session_notices.after_schedule(work, access.course.patient_id, session)
     return session
 
 
@@ -365,6 +366,7 @@ def update_session(
     _check_session_time(scheduled_at)
     if not 1 <= number <= MAX_SESSIONS:
         raise ValidationError({"number": f"Use a number from 1 to {MAX_SESSIONS}."})
+    was_at, was = session.scheduled_at, session.status
     session.scheduled_at = scheduled_at
     session.number = number
     session.status = status
@@ -377,4 +379,5 @@ def update_session(
         object_id=session.id,
         subject_id=access.course.patient_id,
     )
+    session_notices.after_update(work, access.course.patient_id, session, was_at, was)
     return session

@@ -6,6 +6,10 @@ A message is handed over only after the unit of work that caused it commits
 instance's `outbox/` folder, readable only by the server's account, for a trial
 install and the tests. Either way nobody using the web pages sees a message's
 links: they reach the person they are addressed to.
+
+Every message has a plain-text and an HTML part, both rendered from one template
+(`templates/mail/message.j2`, the HTML autoescaped) with the clinic's name, and may
+carry one attachment (an appointment's calendar file).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -20,8 +25,12 @@ import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 if TYPE_CHECKING:
     from journal.config import Settings
@@ -33,6 +42,13 @@ SMTP_TIMEOUT = 30  # seconds: a server that hangs fails the attempt, which is re
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "text/calendar; method=REQUEST"
+    data: str
+
+
+@dataclass(frozen=True)
 class Mail:
     to: str
     subject: str
@@ -41,9 +57,50 @@ class Mail:
     key: str  # unique per message: the same key is never sent twice
     user_id: uuid.UUID | None = None
     link_id: uuid.UUID | None = None  # a password link, made when sent: LINK in the body
+    attachment: Attachment | None = None
 
 
 LINK = "[[password link]]"  # where the worker puts a password link's URL as it sends
+
+
+TEMPLATE = "message.j2"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "mail"
+# A web address, without the full stop or bracket that may follow it in a sentence.
+URL_RE = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)]")
+
+
+@lru_cache(maxsize=2)
+def _environment(html: bool) -> Environment:
+    # One template makes both parts; only the HTML rendering escapes what it prints.
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=html,  # noqa: S701 (the text part is not HTML; the HTML part escapes)
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["linked"] = _linked
+    return env
+
+
+def _linked(line: str) -> Markup:
+    """A line of a message as HTML: escaped, its web addresses made links."""
+    parts: list[str] = []
+    last = 0
+    for found in URL_RE.finditer(line):
+        url = found.group(0)
+        parts += [escape(line[last : found.start()]), Markup('<a href="{0}">{0}</a>').format(url)]
+        last = found.end()
+    parts.append(escape(line[last:]))
+    return Markup("").join(parts)
+
+
+def render(clinic: str, subject: str, body: str) -> tuple[str, str]:
+    """The plain text and the HTML of a message, from the same template."""
+    paragraphs = [p.strip("\n").split("\n") for p in body.strip().split("\n\n") if p.strip()]
+    values = {"clinic": clinic, "subject": subject, "paragraphs": paragraphs}
+    text = _environment(False).get_template(TEMPLATE).render(html=False, **values)
+    html = _environment(True).get_template(TEMPLATE).render(html=True, **values)
+    return text, html
 
 
 def compose(
@@ -53,6 +110,7 @@ def compose(
     body: str,
     key: str,
     headers: dict[str, str] | None = None,
+    attachment: Attachment | None = None,
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
@@ -64,7 +122,19 @@ def compose(
     message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
     for name, value in (headers or {}).items():
         message[name] = value
-    message.set_content(body)
+    text, html = render(settings.clinic_name, subject, body)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    if attachment is not None:
+        maintype, _, rest = attachment.content_type.partition("/")
+        subtype, *params = (p.strip() for p in rest.split(";"))
+        message.add_attachment(
+            attachment.data.encode(),  # bytes, in base64: a calendar's CRLF lines kept as made
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+            params=dict(p.split("=", 1) for p in params if "=" in p),
+        )
     return message
 
 

@@ -19,6 +19,7 @@ import copy
 import logging
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -126,6 +127,9 @@ class Work:
             subject=mail.subject,
             body=mail.body,
             link_id=mail.link_id,
+            attachment_name=mail.attachment.filename if mail.attachment else None,
+            attachment_type=mail.attachment.content_type if mail.attachment else None,
+            attachment=mail.attachment.data if mail.attachment else None,
             status=PENDING,
             attempts=0,
             created_at=utcnow(),
@@ -202,10 +206,8 @@ def _hand_over(enqueue: Callable[[uuid.UUID], None], message_id: uuid.UUID) -> N
 
 
 def _run_all(actions: list[Callable[[], None]]) -> None:
-    """Each one runs even if one before it failed; a failure still propagates."""
-    if not actions:
-        return
-    try:
-        actions[0]()
-    finally:
-        _run_all(actions[1:])
+    """Each one runs even if one before it failed, and a failure still propagates.
+    ExitStack's loop, not recursion: a scan's unit hands over a message per patient."""
+    with ExitStack() as stack:
+        for action in reversed(actions):  # the stack runs them last in, first out
+            stack.callback(action)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+DIGEST_HOUR = 8  # a clinician who has chosen nothing gets the digest at 08:00, their time
 
 
 class Message(UUIDPrimaryKey, Base):
@@ -32,6 +33,10 @@ class Message(UUIDPrimaryKey, Base):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)  # dropped once sent
+    # A file sent with the message (an appointment's calendar file), dropped once sent.
+    attachment_name: Mapped[str | None] = mapped_column(String(100))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[str | None] = mapped_column(Text)
     # An invitation's or a reset's link: its secret is made by the worker as it sends, so
     # no copy of the database (or of a backup) ever holds a usable link.
     link_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -47,7 +52,8 @@ class Message(UUIDPrimaryKey, Base):
 
 class ReminderPreferences(Base):
     """What reminders a person wants, and when not to be disturbed (their own hours).
-    No row: every reminder on, quiet from 21:00 to 08:00 in the clinic's time zone."""
+    No row: every reminder on, quiet from 21:00 to 08:00 in the clinic's time zone, and
+    for a clinician the daily digest at 08:00."""
 
     __tablename__ = "reminder_preferences"
 
@@ -61,4 +67,7 @@ class ReminderPreferences(Base):
     quiet_from: Mapped[int] = mapped_column(default=21)  # hour, 0-23, local
     quiet_until: Mapped[int] = mapped_column(default=8)
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: the clinic's
+    # A clinician's daily digest: the local hour it is sent at, or None for no digest
+    # (written only by the clinician's own choice; with no row, DIGEST_HOUR).
+    digest_hour: Mapped[int | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

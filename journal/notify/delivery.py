@@ -21,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, select, update
 
 from journal.accounts import audit, invitations
-from journal.core.mail import LINK, compose, deliver
+from journal.core.mail import LINK, Attachment, compose, deliver
 from journal.core.work import Work
 from journal.db import utcnow
 from journal.models.messages import DEAD, PENDING, SENDING, SENT, Message
@@ -71,6 +71,7 @@ def send(unit: UnitMaker, message_id: uuid.UUID) -> None:
             body,
             message.key,
             _list_headers(work, message),
+            _attachment(message),
         )
         settings, attempts = work.settings, message.attempts
     try:
@@ -91,7 +92,7 @@ def send(unit: UnitMaker, message_id: uuid.UUID) -> None:
         work.db.execute(
             update(Message)
             .where(Message.id == message_id)
-            .values(status=SENT, sent_at=utcnow(), body=None, last_error=None)
+            .values(status=SENT, sent_at=utcnow(), body=None, attachment=None, last_error=None)
         )
         sent = work.db.get(Message, message_id)
         assert sent is not None
@@ -102,6 +103,13 @@ def send(unit: UnitMaker, message_id: uuid.UUID) -> None:
             object_id=sent.id,
             subject_id=sent.to_user_id,
         )
+
+
+def _attachment(message: Message) -> Attachment | None:
+    if message.attachment is None or not message.attachment_name:
+        return None
+    kind = message.attachment_type or "application/octet-stream"
+    return Attachment(message.attachment_name, kind, message.attachment)
 
 
 def _list_headers(work: Work, message: Message) -> dict[str, str]:

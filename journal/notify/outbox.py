@@ -1,7 +1,7 @@
 """The admin's view of the messages: who, what kind, when, whether it went. Never a
-message's words. Reminders and safety alerts are only counted: one by one, their
-times would tell a patient's dosing days, or which clinician has a patient whose
-journal raised a flag."""
+message's words. Reminders, appointment notices, digests and safety alerts are only
+counted: one by one, their times would tell a patient's dosing days, or which
+clinician has a patient whose journal raised a flag."""
 
 from __future__ import annotations
 
@@ -34,7 +34,12 @@ class MessageRow:
     sent_at: datetime | None
 
 
-COUNTED_ONLY = (Message.kind.like("reminder_%"), Message.kind == "safety_alert")
+# An appointment notice's time would tell when a dosing session was booked or moved,
+# and a digest who has patients: counted, like the reminders and alerts.
+COUNTED_ONLY = (
+    Message.kind.like("reminder_%"),
+    Message.kind.in_(("safety_alert", "session_notice", "digest")),
+)
 
 
 @dataclass(frozen=True)

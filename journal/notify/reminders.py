@@ -6,7 +6,8 @@
   day after it, unless the patient has written an in-session entry for it;
 - integration: on each of `reminder_integration_days` after a session (the
   patient's own calendar days), with how many prompts the clinician left for it;
-- a questionnaire that is due.
+- a questionnaire that comes due (also, for the end of course and the follow-ups,
+  on a closed course).
 
 Each is on unless the patient turns it off (their reminder page, or the link in
 every reminder), and none is sent in their quiet hours: the next scan after them
@@ -104,7 +105,7 @@ def scan(work: Work, now: datetime | None = None) -> int:
             continue
         for mail in _due(work, patient, course_id, prefs, zone, now):
             written += int(work.send_mail(mail))
-    return written
+    return written + _after_course(work, now)
 
 
 def _due(
@@ -150,12 +151,35 @@ def _due(
             key = f"{session.id}:{days_after}"
             found.append(_mail(work, patient, "integration", key, session, zone, prompts))
     if prefs.questionnaire:
-        for due in questionnaires.due_for_patient(
-            work.acting_as(Actor(patient)), work.clinical.instruments, course_id, now
-        ):
-            key = f"{due.assignment_id}:{due.session.id if due.session else 'once'}"
-            found.append(_mail(work, patient, "questionnaire", key, None, zone))
+        found += _questionnaire_mails(work, patient, course_id, zone, now)
     return found
+
+
+def _questionnaire_mails(
+    work: Work, patient: User, course_id: uuid.UUID, zone: ZoneInfo, now: datetime
+) -> list[Mail]:
+    """One reminder per questionnaire moment that opens (questionnaires.due_for_patient).
+    A "before" moment keeps the key it had when it was the only per-session one."""
+    found = []
+    for due in questionnaires.due_for_patient(
+        work.acting_as(Actor(patient)), work.clinical.instruments, course_id, now
+    ):
+        key = f"{due.assignment_id}:{due.key.removeprefix('before:')}"
+        found.append(_mail(work, patient, "questionnaire", key, None, zone))
+    return found
+
+
+def _after_course(work: Work, now: datetime) -> int:
+    """The end-of-course questionnaire and follow-ups come due on closed courses."""
+    written = 0
+    for patient, course_id in questionnaires.closed_courses_to_follow(work.db, now):
+        prefs = preferences(work, patient.id)
+        zone = prefs.zone(work.settings.zone)
+        if not prefs.questionnaire or prefs.quiet_at(now.astimezone(zone)):
+            continue
+        for mail in _questionnaire_mails(work, patient, course_id, zone, now):
+            written += int(work.send_mail(mail))
+    return written
 
 
 def _written_phases(

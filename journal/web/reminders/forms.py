@@ -26,3 +26,21 @@ class ReminderForm(FlaskForm):
             SelectChoice("", f"The clinic's ({clinic_zone})"),
             *(SelectChoice(z, z) for z in ZONES),
         ]
+
+
+NO_DIGEST = "none"
+
+
+class DigestForm(FlaskForm):
+    digest_hour = SelectField(
+        "Send it at",
+        choices=[SelectChoice(NO_DIGEST, "Never: no digest"), *HOURS],
+        validators=[AnyOf([NO_DIGEST, *HOUR_VALUES])],
+    )
+    timezone = SelectField("Your time zone", validators=[AnyOf(["", *ZONES])])
+
+    def set_zones(self, clinic_zone: str) -> None:
+        self.timezone.choices = [
+            SelectChoice("", f"The clinic's ({clinic_zone})"),
+            *(SelectChoice(z, z) for z in ZONES),
+        ]

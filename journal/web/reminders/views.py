@@ -3,19 +3,22 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from journal.accounts import policy
 from journal.models import Role
-from journal.notify import reminders
+from journal.notify import digest, reminders
 from journal.web import context
-from journal.web.reminders.forms import ReminderForm
+from journal.web.reminders.forms import NO_DIGEST, DigestForm, ReminderForm
 from journal.web.security import csrf, roles
 
 bp = Blueprint("reminders", __name__)
 
 
 @bp.route("/account/reminders", methods=["GET", "POST"])
-@roles(Role.PATIENT)
+@roles(Role.PATIENT, Role.CLINICIAN)
 def settings() -> str | Response:
     work = context.work()
+    if policy.treats(work.actor.user):
+        return _digest_settings()
     current = reminders.preferences(work, work.actor.id)
     form = ReminderForm(
         data={
@@ -42,6 +45,31 @@ def settings() -> str | Response:
         flash("Your reminders are saved.")
         return redirect(url_for("reminders.settings"))
     return render_template("reminders/settings.html", form=form)
+
+
+def _digest_settings() -> str | Response:
+    """A clinician's page: the hour of their daily digest, or none."""
+    work = context.work()
+    current = digest.choice(work, work.actor.id)
+    form = DigestForm(
+        data={
+            "digest_hour": NO_DIGEST if current.hour is None else str(current.hour),
+            "timezone": current.timezone or "",
+        }
+    )
+    form.set_zones(context.runtime().settings.timezone)
+    if form.validate_on_submit():
+        chosen = form.digest_hour.data
+        digest.save_choice(
+            work,
+            digest.DigestChoice(
+                hour=None if chosen == NO_DIGEST else int(chosen or 0),
+                timezone=form.timezone.data or None,
+            ),
+        )
+        flash("Your daily digest is saved.")
+        return redirect(url_for("reminders.settings"))
+    return render_template("reminders/digest.html", form=form)
 
 
 @bp.route("/reminders/off/<token>", methods=["GET", "POST"])
