@@ -10,12 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from journal.accounts.policy import administers, require
 from journal.core.actor import Actor
 from journal.core.work import Work
 from journal.crypto import audit_chain_mac
@@ -147,34 +145,3 @@ def _in_order(db: Session) -> Iterator[AuditEvent]:
         .order_by(AuditEvent.seq)
         .execution_options(yield_per=1000)
     )
-
-
-@dataclass(frozen=True)
-class EventRow:
-    event: AuditEvent
-    actor_name: str | None
-
-
-def browse(
-    work: Work,
-    *,
-    action: str | None = None,
-    person: uuid.UUID | None = None,
-    before: datetime | None = None,
-    limit: int = 100,
-) -> list[EventRow]:
-    """Newest first, for the admin's audit page. Events hold no content."""
-    require(administers(work.actor.user))
-    stmt = select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.actor_id)
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    if person:
-        stmt = stmt.where((AuditEvent.actor_id == person) | (AuditEvent.subject_id == person))
-    if before:
-        stmt = stmt.where(AuditEvent.at < before)
-    rows = work.db.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.seq.desc()).limit(limit))
-    return [EventRow(event, name) for event, name in rows]
-
-
-def actions(db: Session) -> list[str]:
-    return list(db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

@@ -31,7 +31,14 @@ class AuditEvent(UUIDPrimaryKey, Base):
     seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     mac: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_audit_events_subject_at", "subject_id", "at"),)
+    # The admin's trail pages newest first by (at, id), filtered by a person, an action
+    # or a patient: each filter has an index in that order (migration 0020).
+    __table_args__ = (
+        Index("ix_audit_events_subject_at", "subject_id", "at"),
+        Index("ix_audit_events_at_id", "at", "id"),
+        Index("ix_audit_events_actor_at", "actor_id", "at", "id"),
+        Index("ix_audit_events_action_at", "action", "at", "id"),
+    )
 
 
 class AuditHead(Base):

@@ -59,3 +59,17 @@ class EraseForm(FlaskForm):
     confirm_email = StringField(
         "Type the patient's email to confirm", validators=[DataRequired(), Length(max=254)]
     )
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit trail's filters: read from the address, so a filtered page can be
+    bookmarked and its CSV downloaded with the same choices."""
+
+    class Meta:
+        csrf = False  # a GET that changes nothing but what its reads record
+
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To (included)", validators=[Optional()])
+    person = SelectField("Done by", validators=[Optional()])
+    patient = SelectField("Patient", validators=[Optional()])
+    action = SelectField("Action", validators=[Optional()])

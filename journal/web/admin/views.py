@@ -5,12 +5,27 @@ import uuid
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from journal.accounts import accounts, audit, care_team, courses, erasure, invitations, policy
+from journal.accounts import (
+    accounts,
+    audit,
+    audit_trail,
+    care_team,
+    courses,
+    erasure,
+    invitations,
+    policy,
+)
 from journal.core.errors import ValidationError
 from journal.models import Role
 from journal.notify import outbox
 from journal.web import context
-from journal.web.admin.forms import AddClinicianForm, AdminCourseForm, EraseForm, UserForm
+from journal.web.admin.forms import (
+    AddClinicianForm,
+    AdminCourseForm,
+    AuditFilterForm,
+    EraseForm,
+    UserForm,
+)
 from journal.web.forms import ButtonForm, apply_errors
 from journal.web.security import roles
 
@@ -163,17 +178,76 @@ def counted_again() -> Response:
 
 @bp.get("/audit")
 def audit_log() -> str:
-    db = context.db()
-    action = request.args.get("action") or None
-    person = _uuid_or_none(request.args.get("person"))
-    rows = audit.browse(context.work(), action=action, person=person, limit=200)
+    form, filters = _audit_filters()
+    trail = audit_trail.TrailPage([], None, None)
+    if filters is not None:
+        trail = audit_trail.page(
+            context.work(),
+            filters,
+            older_than=audit_trail.Cursor.parse(request.args.get("older")),
+            newer_than=audit_trail.Cursor.parse(request.args.get("newer")),
+        )
+    return _audit_page(form, trail)
+
+
+@bp.get("/audit.csv")
+def audit_csv() -> str | Response:
+    form, filters = _audit_filters()
+    trail = audit_trail.TrailPage([], None, None)
+    if filters is not None:
+        try:
+            body = audit_trail.download(context.work(), filters)
+        except audit_trail.TooManyEvents as exc:
+            apply_errors(form, exc)
+            trail = audit_trail.page(context.work(), filters)  # what would have been in it
+        else:
+            stamp = context.work().now().astimezone(context.runtime().settings.zone)
+            name = f"audit-events-{stamp:%Y%m%d-%H%M}.csv"
+            return Response(
+                body,
+                content_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+    return _audit_page(form, trail)
+
+
+AUDIT_FILTERS = ("since", "until", "person", "patient", "action")  # kept from page to page
+
+
+def _audit_filters() -> tuple[AuditFilterForm, audit_trail.Filters | None]:
+    """The filter form read from the address, and the filters (None when it has errors)."""
+    form = AuditFilterForm(formdata=request.args)
+    people = accounts.list_users(context.work())
+    everyone = [("", "Anyone")]
+    form.person.choices = everyone + [(str(p.id), f"{p.name} ({p.role.value})") for p in people]
+    form.patient.choices = [("", "Any patient")] + [
+        (str(p.id), p.name) for p in people if policy.keeps_a_journal(p)
+    ]
+    form.action.choices = [("", "Any action"), *audit_trail.action_choices()]
+    if not form.validate():
+        return form, None
+    filters = audit_trail.Filters(
+        person=_uuid_or_none(form.person.data),
+        patient=_uuid_or_none(form.patient.data),
+        action=form.action.data or None,
+        since=form.since.data,
+        until=form.until.data,
+    )
+    try:
+        return form, filters.check()
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return form, None
+
+
+def _audit_page(form: AuditFilterForm, trail: audit_trail.TrailPage) -> str:
+    chosen = {k: v for k, v in request.args.items() if k in AUDIT_FILTERS and v}
     return render_template(
         "admin/audit.html",
-        rows=rows,
-        actions=audit.actions(db),
-        people=accounts.list_users(context.work()),
-        action=action,
-        person=person,
+        form=form,
+        trail=trail,
+        chosen=chosen,
+        csv_limit=audit_trail.CSV_LIMIT,
     )
 
 
