@@ -180,7 +180,7 @@ def test_the_path_runs_across_sessions_and_new_intentions_build_on_old(clinic: C
     ("field", "value", "message"),
     [
         ("outcome", "finished", "Choose addressed, partly or not yet"),
-        ("reflection", "x" * 1001, "under 1,000 characters"),
+        ("reflection", "x" * 1001, "is 1,001 characters; the limit is 1,000."),
     ],
 )
 def test_bad_outcomes_save_nothing(clinic: Clinic, field: str, value: str, message: str) -> None:

@@ -98,8 +98,8 @@ def test_a_capture_with_only_a_phrase_and_private(clinic: Clinic) -> None:
         ({"intensity": "0"}, "Intensity is a number from 1 to 5."),
         ({"intensity": "-1"}, "Intensity is a number from 1 to 5."),
         ({"intensity": "loud"}, "Intensity is a number from 1 to 5."),
-        ({"phrase": "x" * 201}, "Keep the phrase under 200 characters."),
-        ({"image": "x" * 301}, "Keep the image under 300 characters."),
+        ({"phrase": "x" * 201}, "is 201 characters; the limit is 200."),
+        ({"image": "x" * 301}, "is 301 characters; the limit is 300."),
         ({}, "Tap at least one feeling or sensation, or write a word."),
     ],
 )

@@ -146,7 +146,7 @@ BAD = [
     ({"time_given": "25:99"}, "time_given", "hours and minutes"),
     ({"dissociation": "11"}, "dissociation", "0 to 10"),
     ({"side_effects": ["nausea", "hiccups"]}, "side_effects", "from the list"),
-    ({"adjuncts": "x" * 1001}, "adjuncts", "at most"),
+    ({"adjuncts": "x" * 1001}, "adjuncts", "the limit is 1,000"),
 ]
 
 

@@ -53,6 +53,7 @@ from journal.clinical.vitals import (
 )
 from journal.config import Settings
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -268,8 +269,8 @@ def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:
 
 def _text(value: str, name: str, limit: int, errors: dict[str, str]) -> str:
     value = value.strip()
-    if len(value) > limit:
-        errors[name] = f"Please use at most {limit:,} characters."
+    if problem := too_long(value, limit):
+        errors[name] = problem
     return value
 
 

@@ -17,13 +17,16 @@ from sqlalchemy import delete, select
 
 from journal.accounts.policy import CourseAccess, can_edit_entry, can_read_entry, course_access
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.limits import text_length
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.journaling.entries import BODY_MAX, TITLE_MAX
 from journal.models import Draft, Entry
 
 FIELDS = ("phase", "session_id", "title", "body", "intentions", "mood", "visibility")
-FIELD_MAX = {"title": TITLE_MAX, "body": BODY_MAX, "intentions": 6_000}
+TEXT_FIELDS = ("title", "body", "intentions")
+# A draft keeps text over the entry's limits, so words pasted past a limit are not lost
+# while the writer shortens them; its own limit is what one request can carry.
+DRAFT_TEXT_MAX = 500_000
 SHORT_MAX = 64  # choices: phase, session id, mood, visibility
 
 
@@ -61,9 +64,17 @@ def _target(
 def _clean(fields: dict[str, str]) -> dict[str, str]:
     kept = {k: fields.get(k, "") for k in FIELDS}
     for name, value in kept.items():
-        limit = FIELD_MAX.get(name, SHORT_MAX)
-        if len(value) > limit:
-            raise ValidationError({name: f"Use at most {limit:,} characters."})
+        if name in TEXT_FIELDS:
+            length = text_length(value)
+            if length > DRAFT_TEXT_MAX:
+                raise ValidationError(
+                    {
+                        name: f"this text is {length:,} characters; a draft keeps at most "
+                        f"{DRAFT_TEXT_MAX:,}. Your text is still in the form."
+                    }
+                )
+        elif len(value) > SHORT_MAX:
+            raise ValidationError({name: "Choose from the form's lists."})
     return kept
 
 

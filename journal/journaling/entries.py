@@ -20,6 +20,7 @@ from journal.accounts.policy import (
     visibilities_for,
 )
 from journal.core.errors import ConflictError, Forbidden, ValidationError
+from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -163,10 +164,10 @@ def _validate(
     title, body = data.title.strip(), data.body
     if not title:
         errors["title"] = "Give the entry a title."
-    elif len(title) > TITLE_MAX:
-        errors["title"] = f"Use at most {TITLE_MAX} characters."
-    if len(body) > BODY_MAX:
-        errors["body"] = f"Use at most {BODY_MAX:,} characters."
+    elif problem := too_long(title, TITLE_MAX):
+        errors["title"] = problem
+    if problem := too_long(body, BODY_MAX):
+        errors["body"] = problem
     if data.visibility not in visibilities_for(access.user.role):
         errors["visibility"] = "Choose one of the listed visibility levels."
     if data.mood is not None and not 1 <= data.mood <= 10:
@@ -176,8 +177,12 @@ def _validate(
         errors["intentions"] = "Intentions belong to preparation entries."
     elif len(intentions) > INTENTIONS_MAX:
         errors["intentions"] = f"Set at most {INTENTIONS_MAX} intentions."
-    elif any(len(i) > INTENTION_MAX for i in intentions):
-        errors["intentions"] = f"Keep each intention under {INTENTION_MAX} characters."
+    elif over := [
+        problem
+        for n, text in enumerate(intentions, 1)
+        if (problem := too_long(text, INTENTION_MAX, f"Intention {n}"))
+    ]:
+        errors["intentions"] = over[0]
     sessions = list(
         db.scalars(select(DosingSession).where(DosingSession.course_id == access.course.id))
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, course_access, readable_entries_clause
 from journal.core.errors import ValidationError
+from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import new_id
@@ -147,10 +148,9 @@ def check_outcomes(
     readable = {i.id for i, _, _ in _readable_intentions(db, access)}
     if not set(outcomes) <= readable:
         raise ValidationError({"outcomes": "Record outcomes only for intentions of this course."})
-    if any(len(o.reflection) > REFLECTION_MAX for o in outcomes.values()):
-        raise ValidationError(
-            {"outcomes": f"Keep each reflection under {REFLECTION_MAX:,} characters."}
-        )
+    for o in outcomes.values():
+        if problem := too_long(o.reflection, REFLECTION_MAX, "A reflection on an intention"):
+            raise ValidationError({"outcomes": problem})
 
 
 def store_outcomes(

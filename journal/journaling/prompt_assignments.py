@@ -38,6 +38,7 @@ from journal.accounts.policy import (
 )
 from journal.clinical.prompt_library import MAX_PROMPT_CHARS, THEMES, Due, Prompt, PromptLibrary
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.limits import too_long
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import (
@@ -124,8 +125,8 @@ def _check_input(data: PromptInput, fixed_phase: Phase | None) -> tuple[Phase, D
     text = data.text.strip()
     if not text:
         errors["text"] = "Write the prompt."
-    elif len(text) > MAX_PROMPT_CHARS:
-        errors["text"] = f"Use at most {MAX_PROMPT_CHARS} characters."
+    elif problem := too_long(text, MAX_PROMPT_CHARS):
+        errors["text"] = problem
     due: Due | None = None
     if phase is not None:
         if data.theme not in THEMES[phase]:

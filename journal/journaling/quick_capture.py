@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from journal.accounts.policy import can_quick_capture, course_access
 from journal.core.errors import Forbidden, ValidationError
+from journal.core.limits import too_long
 from journal.core.work import Work
 from journal.db import utcnow
 from journal.journaling import entries
@@ -75,10 +76,10 @@ def check(data: QuickInput) -> None:
         errors["body"] = "Choose body sensations from the list."
     if data.intensity is not None and data.intensity not in INTENSITY:
         errors["intensity"] = "Intensity is a number from 1 to 5."
-    if len(data.phrase.strip()) > PHRASE_MAX:
-        errors["phrase"] = f"Keep the phrase under {PHRASE_MAX} characters."
-    if len(data.image.strip()) > IMAGE_MAX:
-        errors["image"] = f"Keep the image under {IMAGE_MAX} characters."
+    if problem := too_long(data.phrase.strip(), PHRASE_MAX, "The phrase"):
+        errors["phrase"] = problem
+    if problem := too_long(data.image.strip(), IMAGE_MAX, "The image"):
+        errors["image"] = problem
     if not errors and not (
         data.feelings or data.body or data.intensity or data.phrase.strip() or data.image.strip()
     ):

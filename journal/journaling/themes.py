@@ -23,6 +23,7 @@ from journal.accounts.policy import (
     readable_entry,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.limits import too_long
 from journal.core.rendering import plain_excerpt
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -77,8 +78,8 @@ def tag_entry(work: Work, entry_id: uuid.UUID, kind: str, name: str) -> ThemeTag
         errors["kind"] = "Choose people, feelings, images or places."
     if not clean:
         errors["name"] = "Name the theme."
-    elif len(clean) > NAME_MAX:
-        errors["name"] = f"Use at most {NAME_MAX} characters."
+    elif problem := too_long(clean, NAME_MAX, "The theme's name"):
+        errors["name"] = problem
     if errors:
         raise ValidationError(errors)
     owner = access.course.patient_id

@@ -25,6 +25,7 @@ from journal.accounts.policy import (
     readable_entry,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.limits import too_long
 from journal.core.rendering import plain_text
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -99,12 +100,12 @@ def add_comment(
     body = data.body.strip()
     if not body:
         errors["body"] = "Write the comment."
-    elif len(body) > COMMENT_MAX:
-        errors["body"] = f"Use at most {COMMENT_MAX:,} characters."
+    elif problem := too_long(body, COMMENT_MAX):
+        errors["body"] = problem
     if data.parent_id is None and visibility not in comment_visibilities(access):
         errors["visibility"] = "Choose who may read the comment."
-    if len(quote) > QUOTE_MAX:
-        errors["quote"] = f"Quote at most {QUOTE_MAX:,} characters of the entry."
+    if problem := too_long(quote, QUOTE_MAX, "This passage"):
+        errors["quote"] = problem
     if errors:
         raise ValidationError(errors)
     if quote and not quote_in_entry(quote, work.vault.open_column(entry, "body", owner)):

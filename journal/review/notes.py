@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, can_use_notes, course_access
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -65,8 +66,8 @@ def _check(body: str) -> str:
     body = body.strip()
     if not body:
         raise ValidationError({"body": "Write the note."})
-    if len(body) > NOTE_MAX:
-        raise ValidationError({"body": f"Use at most {NOTE_MAX:,} characters."})
+    if problem := too_long(body, NOTE_MAX):
+        raise ValidationError({"body": problem})
     return body
 
 

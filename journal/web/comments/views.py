@@ -10,12 +10,14 @@ from journal.review import comments
 from journal.web import context
 from journal.web.entries.page import entry_page
 from journal.web.entries.page_forms import CommentForm
+from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
 
 bp = Blueprint("comments", __name__)
 
 
 @bp.post("/entries/<uuid:entry_id>/comments")
+@once
 def add(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
     form = CommentForm()
     if form.validate_on_submit():

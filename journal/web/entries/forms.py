@@ -7,12 +7,15 @@ from datetime import datetime
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
-from journal.journaling.entries import BODY_MAX, TITLE_MAX, EntryInput
+from journal.journaling.entries import BODY_MAX, INTENTION_MAX, TITLE_MAX, EntryInput
 from journal.journaling.intentions import IntentionView, OutcomeInput
 from journal.models import DosingSession, OutcomeStatus, Phase, Visibility
 from journal.web.filters import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
+from journal.web.forms import Limit
+
+INTENTIONS_TEXT_MAX = 6000  # the box of intentions, one a line
 
 # A clinician chooses between two levels, named by what they mean for the patient.
 CLINICIAN_VISIBILITY_LABELS = {
@@ -24,16 +27,17 @@ CLINICIAN_VISIBILITY_LABELS = {
 class EntryForm(FlaskForm):
     phase = SelectField("Phase", choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase])
     session_id = SelectField("Dosing session", validate_choice=True)
-    title = StringField("Title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    title = StringField("Title", validators=[DataRequired(), Limit(TITLE_MAX)])
     body = TextAreaField(
         "Your words",
-        validators=[Length(max=BODY_MAX)],
+        validators=[Limit(BODY_MAX)],
         description="Markdown works: *emphasis*, lists, > quotes.",
     )
     intentions = TextAreaField(
         "Intentions for this session",
-        validators=[Optional(), Length(max=6000)],
-        description="One per line. What would you like to bring into the session?",
+        validators=[Optional(), Limit(INTENTIONS_TEXT_MAX)],
+        description=f"One per line, up to {INTENTION_MAX} characters each. "
+        "What would you like to bring into the session?",
     )
     mood = SelectField(
         "Mood right now",

@@ -7,11 +7,12 @@ import uuid
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from journal.journaling.themes import NAME_MAX
 from journal.models import ThemeKind, Visibility
 from journal.review.comments import COMMENT_MAX, QUOTE_MAX, CommentInput
+from journal.web.forms import Limit
 
 LEVELS = {
     Visibility.CARE_TEAM: "Shared with the patient",
@@ -22,10 +23,10 @@ LEVELS = {
 class CommentForm(FlaskForm):
     quote = TextAreaField(
         "Passage (optional)",
-        validators=[Optional(), Length(max=QUOTE_MAX)],
+        validators=[Optional(), Limit(QUOTE_MAX)],
         description="Select words in the entry, or paste them here, to comment on a passage.",
     )
-    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=COMMENT_MAX)])
+    body = TextAreaField("Comment", validators=[DataRequired(), Limit(COMMENT_MAX)])
     visibility = RadioField("Who can read it", validators=[Optional()], validate_choice=False)
     parent_id = HiddenField()
 
@@ -63,4 +64,4 @@ class ThemeForm(FlaskForm):
     kind = SelectField(
         "Kind", choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
     )
-    name = StringField("Theme", validators=[DataRequired(), Length(max=NAME_MAX)])
+    name = StringField("Theme", validators=[DataRequired(), Limit(NAME_MAX)])

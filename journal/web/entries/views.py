@@ -13,6 +13,7 @@ from journal.web import context
 from journal.web.entries.forms import EntryForm, outcomes_from
 from journal.web.entries.page import entry_page
 from journal.web.filters import when
+from journal.web.form_tokens import once
 from journal.web.forms import ButtonForm, apply_errors
 
 bp = Blueprint("entries", __name__)
@@ -92,6 +93,7 @@ def _aids(
         "earlier": earlier,
         "outcomes": outcomes,
         "outcome_labels": intentions.OUTCOME_LABELS,
+        "reflection_max": intentions.REFLECTION_MAX,
     }
 
 
@@ -116,6 +118,7 @@ def _version(raw: str | None) -> int:
 
 
 @bp.route("/courses/<uuid:course_id>/entries/new", methods=["GET", "POST"])
+@once
 def new_entry(course_id: uuid.UUID) -> str | Response:
     form = EntryForm()
     access, earlier = _prepare_form(form, course_id)

@@ -6,15 +6,16 @@ from datetime import datetime
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from journal.models import DosingSession
 from journal.review.notes import NOTE_MAX
+from journal.web.forms import Limit
 
 
 class NoteForm(FlaskForm):
     session_id = SelectField("Dosing session", validate_choice=True)
-    body = TextAreaField("Note", validators=[DataRequired(), Length(max=NOTE_MAX)])
+    body = TextAreaField("Note", validators=[DataRequired(), Limit(NOTE_MAX)])
 
     def set_sessions(
         self, sessions: Sequence[DosingSession], label: Callable[[datetime], str]
@@ -26,5 +27,5 @@ class NoteForm(FlaskForm):
 
 
 class NoteEditForm(FlaskForm):
-    body = TextAreaField("Note", validators=[DataRequired(), Length(max=NOTE_MAX)])
+    body = TextAreaField("Note", validators=[DataRequired(), Limit(NOTE_MAX)])
     version = HiddenField()

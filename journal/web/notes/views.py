@@ -12,6 +12,7 @@ from journal.models import DosingSession, Role
 from journal.review import notes
 from journal.web import context
 from journal.web.filters import when
+from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
 from journal.web.notes.forms import NoteEditForm, NoteForm
 from journal.web.security import roles
@@ -21,6 +22,7 @@ bp = Blueprint("notes", __name__)
 
 @bp.route("/courses/<uuid:course_id>/notes", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
+@once
 def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     db, actor = context.db(), context.actor()
     policy.course_access(db, actor.user, course_id)  # 404 before anything about the course

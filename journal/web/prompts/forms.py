@@ -6,12 +6,12 @@ from datetime import datetime
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
 
 from journal.clinical.prompt_library import MAX_PROMPT_CHARS, THEMES, Due, Prompt
 from journal.journaling.prompt_assignments import PromptInput
 from journal.models import DosingSession, Phase, SessionStatus
 from journal.web.filters import PHASE_LABELS
+from journal.web.forms import Limit
 
 DUE_LABELS = {
     Due.NEXT_DAY: "The day after the session",
@@ -33,7 +33,7 @@ class PromptForm(FlaskForm):
     )
     text = TextAreaField(
         "Prompt",
-        validators=[Length(max=MAX_PROMPT_CHARS)],
+        validators=[Limit(MAX_PROMPT_CHARS)],
         description="Plain, warm words, the same for every patient. No patient's details here.",
     )
     due = SelectField(

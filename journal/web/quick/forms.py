@@ -4,9 +4,17 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 
-from journal.journaling.quick_capture import BODY, FEELINGS, INTENSITY, QuickInput
+from journal.journaling.quick_capture import (
+    BODY,
+    FEELINGS,
+    IMAGE_MAX,
+    INTENSITY,
+    PHRASE_MAX,
+    QuickInput,
+)
 from journal.models import Visibility
 from journal.web.filters import VISIBILITY_LABELS
+from journal.web.forms import Limit
 
 
 class QuickForm(FlaskForm):
@@ -22,8 +30,8 @@ class QuickForm(FlaskForm):
         choices=[SelectChoice(str(n), str(n)) for n in INTENSITY],
         validate_choice=False,
     )
-    phrase = StringField("One word or phrase")
-    image = StringField("One image, in words")
+    phrase = StringField("One word or phrase", validators=[Limit(PHRASE_MAX)])
+    image = StringField("One image, in words", validators=[Limit(IMAGE_MAX)])
     visibility = RadioField(
         "Who can read it",
         choices=[

@@ -21,11 +21,14 @@ from wtforms.fields.choices import SelectChoice
 from journal.clinical.session_records import (
     DISSOCIATION_SCALE,
     DOSE_UNITS,
+    LONG_TEXT_MAX,
     ROUTES,
+    SHORT_TEXT_MAX,
     SIDE_EFFECTS,
     RecordInput,
 )
 from journal.models import User
+from journal.web.forms import Limit
 
 NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
 WHOLE = {"inputmode": "numeric", "autocomplete": "off"}
@@ -58,7 +61,9 @@ class RecordForm(FlaskForm):
     )
     time_given = StringField("Time given", render_kw={"type": "time"})
     adjuncts = TextAreaField(
-        "Adjunct medications", description="For example an antiemetic, with dose and time."
+        "Adjunct medications",
+        validators=[Limit(SHORT_TEXT_MAX)],
+        description="For example an antiemetic, with dose and time.",
     )
     pre_systolic = StringField("Systolic (upper, mmHg)", render_kw=WHOLE)
     pre_diastolic = StringField("Diastolic (lower, mmHg)", render_kw=WHOLE)
@@ -71,7 +76,7 @@ class RecordForm(FlaskForm):
         choices=[SelectChoice(k, v) for k, v in SIDE_EFFECTS.items()],
         validate_choice=False,
     )
-    side_effects_other = TextAreaField("Other side effects")
+    side_effects_other = TextAreaField("Other side effects", validators=[Limit(SHORT_TEXT_MAX)])
     dissociation = SelectField(
         "Dissociation (clinician's rating, 0 to 10)",
         choices=[
@@ -81,10 +86,16 @@ class RecordForm(FlaskForm):
         validate_choice=False,
         description="0 is none, 10 the most intense.",
     )
-    setting = TextAreaField("Setting", description="Music, eyeshades, support person, the room.")
+    setting = TextAreaField(
+        "Setting",
+        validators=[Limit(LONG_TEXT_MAX)],
+        description="Music, eyeshades, support person, the room.",
+    )
     clinicians_present = CheckboxesField("Clinicians present", validate_choice=False)
     discharge_notes = TextAreaField(
-        "Discharge notes", description="How the patient left, and who took them home."
+        "Discharge notes",
+        validators=[Limit(LONG_TEXT_MAX)],
+        description="How the patient left, and who took them home.",
     )
     version = HiddenField()
 

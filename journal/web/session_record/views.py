@@ -10,6 +10,7 @@ from journal.clinical import session_records
 from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role
 from journal.web import context
+from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
 from journal.web.security import roles
 from journal.web.session_record.forms import RecordForm
@@ -24,6 +25,7 @@ CONFLICT = (
 
 @bp.route("/courses/<uuid:course_id>/sessions/<uuid:session_id>/record", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
+@once
 def record(course_id: uuid.UUID, session_id: uuid.UUID) -> str | tuple[str, int] | Response:
     db = context.db()
     failed = request.method == "POST"
