@@ -251,3 +251,28 @@ def test_the_thresholds_are_read_from_the_config_file_and_the_environment(
         load_settings(tmp_path, environ={"JOURNAL_BP_RISE_PERCENT": "0"})
     with pytest.raises(ConfigError, match="bp_any_diastolic must be a whole number"):
         load_settings(tmp_path, environ={"JOURNAL_BP_ANY_DIASTOLIC": "high"})
+
+
+def test_every_export_marks_each_reading_at_the_clinics_thresholds(
+    clinic: Clinic, clinician: Browser
+) -> None:
+    from tests.export_helpers import export, flat, pdf_text, validate
+
+    rt = runtime(clinic.world.app)
+    rt.settings = rt.settings.with_changes(bp_pre_dose_systolic=130, bp_any_systolic=170)
+    save(clinician, clinic, "132/80", "175/90")
+    data = json.loads(export(clinician, clinic.course.id, "json").data)
+    validate(data)
+    (record,) = [s["clinical_record"] for s in data["sessions"] if "clinical_record" in s]
+    assert record["bp_flags"] == [
+        {"reading": "pre", "threshold": "at or above 130/90"},
+        {"reading": "post", "threshold": "at or above 170/110"},
+    ]
+    assert record["pre_dose_bp_at_or_above_140_90"] is False  # the fixed key keeps its rule
+    md = export(clinician, clinic.course.id, "md").get_data(as_text=True)
+    pre, post = "132/80, HR 72 (at or above 130/90)", "175/90, HR 80 (at or above 170/110)"
+    assert pre in md and post in md  # in the sessions table
+    html = export(clinician, clinic.course.id, "html").get_data(as_text=True)
+    assert pre in html and post in html
+    pdf = flat(pdf_text(export(clinician, clinic.course.id, "pdf").data))
+    assert "132/80,HR72(atorabove130/90)" in pdf and "175/90,HR80(atorabove170/110)" in pdf

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from journal.export import render_json, render_markdown, render_pdf
+from journal.export import render_html, render_json, render_markdown, render_pdf
 from journal.export.model import (
     AccountInfo,
     CommentRecord,
@@ -316,7 +316,8 @@ def test_patient_view_has_no_clinician_only_comment() -> None:
 
 def test_pdf_shows_comments_reviews_themes_and_marked_notes() -> None:
     text = " ".join(pdf_text(render_pdf.render_course(document(with_notes=True))).split())
-    assert "Comment by You" in text  # the exporter, as for their entries
+    # People are named, the exporter too: the file is read by others than its exporter.
+    assert "Comment by Dr. Ana Fictus (fictional)" in text and "You" not in text
     assert "Reply by Mira Quell (fictional)" in text
     assert "listen more than I talk" in text
     assert "Read by Dr. Ana Fictus (fictional) on 03 Mar 2031" in text
@@ -346,3 +347,13 @@ def test_pdf_typesets_any_script_and_numbers_its_pages() -> None:
         if "/BaseFont" in f.get_object()
     }
     assert fonts, "no embedded fonts"
+
+
+def test_every_format_names_the_exporter_never_you() -> None:
+    doc = document(with_notes=True)
+    for produced in (
+        render_markdown.render_course(doc).decode(),
+        render_html.render_course(doc).decode(),
+    ):
+        assert "Comment by Dr. Ana Fictus (fictional)" in produced
+        assert "by You" not in produced and ">You ·" not in produced and "*You ·" not in produced

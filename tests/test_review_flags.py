@@ -245,7 +245,7 @@ def test_the_clinicians_exports_hold_flags_clusters_and_answers(clinic: Clinic) 
     assert all(a["scored"] for a in score["answers"])
 
     md = export(clinician, clinic.course.id, "md").get_data(as_text=True)
-    assert "| Date | Score | Band | Before session | Review flags |" in md
+    assert "| Date | Score | Band | For | Review flags |" in md
     assert "Review: Items rated Moderately or higher in every symptom cluster" in md
     assert "- Intrusion (cluster B): 2 of 20" in md
     assert "- Alterations in arousal and reactivity (cluster E): 4 of 24" in md

@@ -34,6 +34,7 @@ from journal.accounts.policy import (
 )
 from journal.clinical.checklist import Checklist
 from journal.clinical.instruments import Catalogue
+from journal.clinical.session_records import bp_thresholds
 from journal.core.errors import NotFound, ValidationError
 from journal.core.work import Work
 from journal.db import new_id, utcnow, write_soon
@@ -52,18 +53,21 @@ from journal.export.model import (
     ExportOptions,
     PatientDataDocument,
 )
+from journal.export.render_pdf import PdfFailed
 from journal.models import Course, DosingSession, KeyScope, NoteDisclosure, User
 from journal.review.notes import AUDIT_TYPE as NOTE_AUDIT_TYPE
 
 __all__ = [
     "NOTES_REASON_MAX",
     "NOTES_REASON_MIN",
+    "PAGE_SIZES",
     "PASSPHRASE_MAX",
     "PASSPHRASE_MIN",
     "ExportFile",
     "ExportFormat",
     "ExportOptions",
     "ExportPage",
+    "PdfFailed",
     "PendingFile",
     "export_course",
     "export_page",
@@ -71,6 +75,7 @@ __all__ = [
     "note_disclosures",
 ]
 
+PAGE_SIZES = render_pdf.PAGE_SIZES  # the PDF's paper: "a4" or "letter"
 PASSPHRASE_MIN = 12
 PASSPHRASE_MAX = 200
 PATIENT_DATA_FORMATS = (ExportFormat.JSON, ExportFormat.PDF)
@@ -147,13 +152,20 @@ def check_passphrase(fmt: ExportFormat, passphrase: str | None) -> None:
         raise ValidationError({"passphrase": f"Use at most {PASSPHRASE_MAX} characters."})
 
 
+def check_page_size(page_size: str) -> None:
+    if page_size not in PAGE_SIZES:
+        raise ValidationError({"page_size": "Choose A4 or Letter."})
+
+
 def _filename(stem: str, fmt: ExportFormat, now: datetime) -> str:
     return f"{stem}-{now:%Y%m%d-%H%M}.{fmt.value}"
 
 
-def _render_course(doc: CourseDocument, fmt: ExportFormat, passphrase: str | None) -> bytes:
+def _render_course(
+    doc: CourseDocument, fmt: ExportFormat, passphrase: str | None, page_size: str
+) -> bytes:
     if fmt == ExportFormat.PDF:
-        return render_pdf.render_course(doc, passphrase)
+        return render_pdf.render_course(doc, passphrase, page_size=page_size)
     if fmt == ExportFormat.HTML:
         return render_html.render_course(doc)
     if fmt == ExportFormat.MARKDOWN:
@@ -173,6 +185,7 @@ def export_course(
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
     checklist: Checklist | None = None,
+    page_size: str = "a4",
 ) -> PendingFile:
     """The course summary as the actor may see it, to be made into a file.
 
@@ -184,6 +197,7 @@ def export_course(
     chosen = parse_format(fmt)
     check_options(access, list_sessions(work.db, course_id), options)
     check_passphrase(chosen, passphrase)
+    check_page_size(page_size)
     if chosen == ExportFormat.PDF:
         render_pdf.check_typesetter()  # before anything is collected or recorded
     doc = collect_course(
@@ -196,6 +210,7 @@ def export_course(
         now=now,
         catalogue=catalogue,
         checklist=checklist,
+        bp_limits=bp_thresholds(work.settings),
     )
     if doc.scope.psychotherapy_notes is None:
         audit.record_read(
@@ -209,7 +224,7 @@ def export_course(
         _record_disclosure(work, access, chosen, doc.scope.psychotherapy_notes.reason)
     stem = f"course-summary-{course_id.hex[:8]}"
     return PendingFile(
-        lambda: _render_course(doc, chosen, passphrase),
+        lambda: _render_course(doc, chosen, passphrase, page_size),
         MIMETYPES[chosen],
         _filename(stem, chosen, now),
     )
@@ -304,6 +319,7 @@ def collect_patient_data(
             zone=zone,
             now=now,
             catalogue=catalogue,
+            bp_limits=bp_thresholds(work.settings),
         )
         for course_id in ids
     )
@@ -321,12 +337,14 @@ def export_patient_data(
     zone: ZoneInfo,
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
+    page_size: str = "a4",
 ) -> PendingFile:
     """The patient's own data (right of access and portability), as JSON or PDF."""
     now = now or utcnow()
     require(keeps_a_journal(work.actor.user))
     chosen = parse_format(fmt, PATIENT_DATA_FORMATS)
     check_passphrase(chosen, passphrase)
+    check_page_size(page_size)
     if chosen == ExportFormat.PDF:
         render_pdf.check_typesetter()  # before anything is collected or recorded
     doc = collect_patient_data(
@@ -342,7 +360,7 @@ def export_patient_data(
 
     def make() -> bytes:
         if chosen == ExportFormat.PDF:
-            return render_pdf.render_patient_data(doc, passphrase)
+            return render_pdf.render_patient_data(doc, passphrase, page_size=page_size)
         return render_json.render_patient_data(doc)
 
     return PendingFile(make, MIMETYPES[chosen], _filename("my-journal", chosen, now))

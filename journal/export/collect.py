@@ -26,13 +26,14 @@ from journal.accounts.policy import (
     can_use_notes,
     readable_entries_clause,
 )
+from journal.clinical import safety_plan
 from journal.clinical.charts import ScorePoint, trend_chart
 from journal.clinical.checklist import Checklist
 from journal.clinical.instruments import Catalogue
 from journal.clinical.questionnaires import course_responses
 from journal.clinical.score_details import ScoreDetail, detail
 from journal.clinical.session_records import RecordData, course_records, names_of
-from journal.clinical.vitals import Vitals
+from journal.clinical.vitals import BpThresholds, Vitals
 from journal.core.errors import ValidationError
 from journal.core.vault import Vault
 from journal.export.collect_outcomes import collect_flags, collect_outcomes, collect_screening
@@ -54,6 +55,9 @@ from journal.export.model import (
     ReviewFlagRecord,
     ReviewRecord,
     RevisionRecord,
+    SafetyPlanRecord,
+    SafetyPlanStep,
+    SafetyPlanVersionRecord,
     Scope,
     ScoreRecord,
     SessionRecord,
@@ -240,6 +244,7 @@ def collect_course(
     now: datetime,
     catalogue: Catalogue | None = None,
     checklist: Checklist | None = None,
+    bp_limits: BpThresholds | None = None,
 ) -> CourseDocument:
     """The course as this exporter may see it. The caller has checked the options.
     Questionnaire trends need the catalogue of instruments; the screening, its checklist."""
@@ -362,7 +367,7 @@ def collect_course(
             s.status,
             tuple(by_session[s.id]),
             tuple(notes.get(s.id, ())),
-            _clinical(records.get(s.id), present),
+            _clinical(records.get(s.id), present, bp_limits or BpThresholds()),
         )
         for s in chosen
     ]
@@ -393,10 +398,30 @@ def collect_course(
         questionnaires=trends,
         screening=collect_screening(db, vault, access, checklist),
         safety_flags=collect_flags(db, vault, access),
+        safety_plan=collect_safety_plan(db, vault, access),
     )
 
 
-def _clinical(data: RecordData | None, names: dict[uuid.UUID, str]) -> ClinicalRecord | None:
+def collect_safety_plan(db: Session, vault: Vault, access: CourseAccess) -> SafetyPlanRecord | None:
+    found = safety_plan.plan_versions(db, vault, access)
+    if found is None:
+        return None
+    current, earlier = found
+
+    def version_record(v: safety_plan.PlanVersion) -> SafetyPlanVersionRecord:
+        steps = tuple(
+            SafetyPlanStep(section.key, section.title, v.text.sections[section.key])
+            for section in safety_plan.SECTIONS
+            if v.text.sections.get(section.key, "").strip()
+        )
+        return SafetyPlanVersionRecord(v.number, v.saved_by, v.saved_at, steps)
+
+    return SafetyPlanRecord(version_record(current), tuple(version_record(v) for v in earlier))
+
+
+def _clinical(
+    data: RecordData | None, names: dict[uuid.UUID, str], limits: BpThresholds
+) -> ClinicalRecord | None:
     if data is None:
         return None
 
@@ -421,6 +446,7 @@ def _clinical(data: RecordData | None, names: dict[uuid.UUID, str]) -> ClinicalR
         adjuncts=data.adjuncts,
         setting=data.setting,
         clinicians_present=tuple(names[c] for c in data.clinicians_present if c in names),
+        bp_breaches=tuple((b.reading, b.threshold) for b in data.bp_breaches(limits)),
         discharge_notes=data.discharge_notes,
     )
 
@@ -462,6 +488,7 @@ def _score_record(d: ScoreDetail, *, clinician: bool) -> ScoreRecord:
         d.session_number,
         d.safety_flag,
         review_note=d.review_note,
+        filed_under=d.filed_under,
     )
     if not clinician:
         return shared

@@ -195,7 +195,7 @@ class ClinicalRecord:
     post_heart_rate: int | None
     side_effects: tuple[str, ...]
     dissociation: int | None  # 0-10
-    bp_flag: bool  # pre-dose at or above 140/90 (shown, never advised on)
+    bp_flag: bool  # pre-dose at or above 140/90 (JSON's fixed key; shown, never advised on)
     side_effects_other: str = ""
     weight_kg: str | None = None  # the weight the dose was worked out from
     time_given: str | None = None  # "HH:MM", local time on the session's day
@@ -203,21 +203,24 @@ class ClinicalRecord:
     setting: str = ""  # music, eyeshades, support person
     clinicians_present: tuple[str, ...] = ()  # names
     discharge_notes: str = ""
+    # Each reading past the clinic's thresholds (settings `bp_*`), in words:
+    # ("pre"|"post", "at or above 180/110"), pre-dose first; shown, never advised on.
+    bp_breaches: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class ReviewFlagRecord:
     id: str
     label: str  # the clinician's wording: never in a patient's export
-    value: int
+    value: int | float  # a mean-scored questionnaire's values have two decimals
 
 
 @dataclass(frozen=True)
 class ClusterScoreRecord:
     id: str
     label: str
-    score: int
-    max_score: int
+    score: int | float  # a sum, or a mean with two decimals (MEQ-30 subscales)
+    max_score: int | float
 
 
 @dataclass(frozen=True)
@@ -233,13 +236,16 @@ class AnswerRecord:
 @dataclass(frozen=True)
 class ScoreRecord:
     submitted_at: datetime
-    total: int
-    max_score: int
+    total: int | float  # a sum, or a mean with two decimals (MEQ-30, EBI)
+    max_score: int | float
     band: str
-    session_number: int | None  # the session it was filled in before
+    session_number: int | None  # the session it is filed under (before or after it)
     safety_flag: bool
     # What the patient reads when a review flag was raised (both scopes), else None.
     review_note: str | None = None
+    # "Before session 2", "After session 1", "End of course", "3-month follow-up";
+    # None for a questionnaire answered once.
+    filed_under: str | None = None
     # A clinician's export only (None in a patient's): review flags, cluster scores
     # and every answer in words.
     review_flags: tuple[ReviewFlagRecord, ...] | None = None
@@ -329,6 +335,30 @@ class SafetyFlagRecord:
 
 
 @dataclass(frozen=True)
+class SafetyPlanStep:
+    key: str  # clinical.safety_plan.SECTIONS: warning_signs, coping, ...
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SafetyPlanVersionRecord:
+    version: int
+    saved_by: str
+    saved_at: datetime
+    steps: tuple[SafetyPlanStep, ...]  # in the plan's order; steps left empty are left out
+
+
+@dataclass(frozen=True)
+class SafetyPlanRecord:
+    """The course's safety plan as it is now, and each earlier version (newest first):
+    the patient and the care team wrote it together, so both scopes hold it."""
+
+    current: SafetyPlanVersionRecord
+    earlier: tuple[SafetyPlanVersionRecord, ...] = ()
+
+
+@dataclass(frozen=True)
 class ExportScope:
     scope: Scope
     exporter: Person
@@ -363,6 +393,7 @@ class CourseDocument:
     questionnaires: tuple[QuestionnaireTrend, ...] = ()
     screening: ScreeningRecord | None = None  # a clinician's export, when recorded
     safety_flags: tuple[SafetyFlagRecord, ...] = ()  # a clinician's export: open ones first
+    safety_plan: SafetyPlanRecord | None = None  # both scopes; None without a plan
 
     @property
     def entry_count(self) -> int:

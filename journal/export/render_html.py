@@ -1,4 +1,4 @@
-"""Printable HTML, from the template the PDF is made from as well."""
+"""Printable HTML (the PDF has a Typst template of its own: pdf/template/)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,10 @@ def _environment() -> Environment:
     env.filters["day"] = text.day
     # Safe: render_markdown omits raw HTML and cleans the result with nh3's allow-list.
     env.filters["markdown"] = lambda value: Markup(render_markdown(value))  # noqa: S704
+    # Plain text kept as written: each line escaped, line breaks kept.
+    env.filters["plain_paragraphs"] = lambda value: Markup("<br>\n").join(
+        value.strip().splitlines()
+    )
     env.globals.update(
         phases=list(Phase),
         phase_labels=text.PHASES,
@@ -60,7 +64,7 @@ def _embedded() -> Markup:
 
 
 # A part of a document: a course, whether its cover and overview are in it, and
-# which of its sessions (None: all). The PDF typesets long documents in parts.
+# which of its sessions (None: all).
 Part = tuple[CourseDocument, bool, tuple[SessionRecord, ...] | None]
 
 

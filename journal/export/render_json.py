@@ -23,6 +23,8 @@ from journal.export.model import (
     Person,
     RevisionRecord,
     SafetyFlagRecord,
+    SafetyPlanRecord,
+    SafetyPlanVersionRecord,
     Scope,
     ScoreRecord,
     ScreeningRecord,
@@ -143,6 +145,7 @@ def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
             "side_effects": list(c.side_effects),
             "dissociation": c.dissociation,
             "pre_dose_bp_at_or_above_140_90": c.bp_flag,
+            "bp_flags": [{"reading": r, "threshold": t} for r, t in c.bp_breaches],
             "side_effects_other": c.side_effects_other,
             "weight_kg": c.weight_kg,
             "time_given": c.time_given,
@@ -179,8 +182,26 @@ def _screening(s: ScreeningRecord | None) -> dict[str, Any] | None:
     }
 
 
+def _plan_version(v: SafetyPlanVersionRecord) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "saved_by": v.saved_by,
+        "saved_at": utc(v.saved_at),
+        "steps": [{"key": st.key, "title": st.title, "text": st.text} for st in v.steps],
+    }
+
+
+def _safety_plan(plan: SafetyPlanRecord | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    return _plan_version(plan.current) | {
+        "earlier_versions": [_plan_version(v) for v in plan.earlier]
+    }
+
+
 def course_data(doc: CourseDocument) -> dict[str, Any]:
     data = _course_data(doc)
+    data["safety_plan"] = _safety_plan(doc.safety_plan)
     if doc.scope.scope == Scope.CLINICIAN:  # the keys are absent from a patient's export
         data["screening"] = _screening(doc.screening)
         data["safety_flags"] = [_flag(f) for f in doc.safety_flags]
@@ -252,6 +273,7 @@ def _course_data(doc: CourseDocument) -> dict[str, Any]:
                         "max_score": r.max_score,
                         "band": r.band,
                         "session_number": r.session_number,
+                        "filed_under": r.filed_under,
                         "safety_flag": r.safety_flag,
                         "review_note": r.review_note,
                         **_score_details(r),

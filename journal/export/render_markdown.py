@@ -10,6 +10,7 @@ from journal.export.model import (
     CourseDocument,
     EntryRecord,
     QuestionnaireTrend,
+    SafetyPlanVersionRecord,
     Scope,
     SessionRecord,
 )
@@ -31,7 +32,7 @@ def _quoted(lines: list[str], depth: int = 1) -> list[str]:
 
 def _comment(doc: CourseDocument, c: CommentRecord, reply: bool = False) -> list[str]:
     """A comment as a quoted block (its passage quoted inside), replies quoted deeper."""
-    by = "You" if c.author.id == doc.scope.exporter.id else _escape(c.author.name)
+    by = _escape(c.author.name)  # named, never "You": others read the file too
     meta = [f"{'Reply' if reply else 'Comment'} by {by}", text.when(c.created_at, doc.zone)]
     if doc.scope.scope == Scope.CLINICIAN:
         meta.append(text.VISIBILITY[c.visibility])
@@ -92,6 +93,37 @@ def _screening(doc: CourseDocument, h: str) -> list[str]:
     return [*lines, ""]
 
 
+def _plan_steps(v: SafetyPlanVersionRecord) -> list[str]:
+    lines: list[str] = []
+    for step in v.steps:
+        lines += [f"**{_escape(step.title)}**", ""]
+        lines += [_escape(line).rstrip() for line in step.text.strip().splitlines()]
+        lines.append("")
+    return lines
+
+
+def _safety_plan(doc: CourseDocument, h: str) -> list[str]:
+    """The plan in use, then each earlier version with who saved it and when."""
+    plan = doc.safety_plan
+    if plan is None:
+        return []
+    z, now = doc.zone, plan.current
+    lines = [f"{h}# Safety plan", ""]
+    lines += [
+        f"Version {now.version}, saved by {_escape(now.saved_by)}, {text.when(now.saved_at, z)}.",
+        "",
+    ]
+    lines += _plan_steps(now)
+    for v in plan.earlier:
+        lines += [
+            f"{h}## Earlier version {v.version}: saved by {_escape(v.saved_by)}, "
+            f"{text.when(v.saved_at, z)}",
+            "",
+            *_plan_steps(v),
+        ]
+    return lines
+
+
 def _safety_flags(doc: CourseDocument, h: str) -> list[str]:
     """Each safety flag, when it was raised, and who acknowledged it, when and what was done."""
     lines = [f"{h}# Safety flags", ""]
@@ -110,9 +142,9 @@ def _safety_flags(doc: CourseDocument, h: str) -> list[str]:
     return [*lines, ""]
 
 
-def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
+def _entry(doc: CourseDocument, e: EntryRecord) -> list[str]:
     z = doc.zone
-    by = "You" if you else _escape(e.author.name)
+    by = _escape(e.author.name)
     meta = [by, text.when(e.created_at, z), text.VISIBILITY[e.visibility]]
     if e.mood is not None:
         meta.append(f"mood {e.mood}/10")
@@ -148,7 +180,6 @@ def _entry(doc: CourseDocument, e: EntryRecord, you: bool) -> list[str]:
 def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
     z = doc.zone
     h = "#" * level
-    you_id = doc.scope.exporter.id
     lines = [
         f"{h} Treatment-course summary: {_escape(doc.patient.name)}",
         "",
@@ -210,6 +241,7 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
     else:
         lines.append("No intentions in this export.")
     lines.append("")
+    lines += _safety_plan(doc, h)
     if doc.scope.scope == Scope.CLINICIAN:
         lines += _screening(doc, h)
         lines += _safety_flags(doc, h)
@@ -240,7 +272,7 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
                 continue
             lines += [f"{h}## {text.PHASES[phase]}", ""]
             for e in found:
-                lines += _entry(doc, e, you=e.author.id == you_id)
+                lines += _entry(doc, e)
         lines += _notes(doc, s, h)
     return lines
 
@@ -249,7 +281,7 @@ def _questionnaire(q: QuestionnaireTrend, h: str, z: ZoneInfo, *, clinician: boo
     """The scores as a table; in a clinician's export, each answer's review flags,
     cluster scores and answers in words under it. A patient's has the plain note."""
     last = "Review flags" if clinician else "Note"
-    lines = [f"{h}# {_escape(q.title)}", "", f"| Date | Score | Band | Before session | {last} |"]
+    lines = [f"{h}# {_escape(q.title)}", "", f"| Date | Score | Band | For | {last} |"]
     lines.append("| --- | --- | --- | --- | --- |")
     for r in q.scores:
         if clinician:
@@ -259,7 +291,7 @@ def _questionnaire(q: QuestionnaireTrend, h: str, z: ZoneInfo, *, clinician: boo
         lines.append(
             f"| {text.day(r.submitted_at, z)} | {r.total} of {r.max_score}"
             f"{' (safety flag)' if r.safety_flag else ''} | {_escape(r.band)} "
-            f"| {r.session_number or ''} | {note or ('None' if clinician else '')} |"
+            f"| {r.filed_under or 'Once'} | {note or ('None' if clinician else '')} |"
         )
     lines.append("")
     if not clinician:

@@ -84,12 +84,16 @@ def clinical_cells(c: ClinicalRecord | None) -> list[str]:
         return ", ".join(p for p in parts if p)
 
     dose = f"{c.dose_mg} mg" + (f" ({c.dose_mg_per_kg} mg/kg)" if c.dose_mg_per_kg else "")
-    before = vitals(c.pre_bp, c.pre_heart_rate) + (" (at or above 140/90)" if c.bp_flag else "")
+    past = dict(c.bp_breaches)  # the clinic's thresholds, in words
+
+    def marked(reading: str, bp: str | None, hr: int | None) -> str:
+        return vitals(bp, hr) + (f" ({past[reading]})" if reading in past else "")
+
     return [
         c.route,
         dose,
-        before,
-        vitals(c.post_bp, c.post_heart_rate),
+        marked("pre", c.pre_bp, c.pre_heart_rate),
+        marked("post", c.post_bp, c.post_heart_rate),
         side_effects(c),
         "" if c.dissociation is None else f"{c.dissociation}/10",
     ]
