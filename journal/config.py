@@ -93,6 +93,15 @@ class Settings:
     reminder_prep_hours: int = 24
     reminder_capture_hours: int = 3
     reminder_days: tuple[int, ...] = (1, 3, 7)
+    scan_minutes: int = 5  # the worker looks for reminders and digests due this often
+    # Questionnaires (journal/clinical/questionnaires.py): "before each session" opens this
+    # many hours before it; a session ends this long after its start (or when marked
+    # completed); "after each session" stays open this many hours after its end.
+    questionnaire_window_hours: int = 72
+    session_length_hours: int = 3
+    questionnaire_after_hours: int = 72
+    # The exported PDF's paper, the export form's default: "a4" or "letter".
+    pdf_page_size: str = "a4"
     testing: bool = False
     development: bool = False  # allows Flask's debug mode; never on a real install
 
@@ -150,6 +159,7 @@ def load_settings(
         ratelimit_key_prefix=pick("ratelimit_key_prefix", "journal"),
         write_limit=pick("write_limit", DEFAULT_WRITE_LIMIT),
         development=pick("development", "false").lower() in {"1", "true", "yes"},
+        pdf_page_size=pick("pdf_page_size", "a4").strip().lower(),
         base_url=pick("base_url", "http://127.0.0.1:5000").rstrip("/"),
         mail_from=pick("mail_from", "KAP journal <journal@localhost>"),
         smtp_host=pick("smtp_host", ""),
@@ -169,6 +179,14 @@ def load_settings(
         reminder_prep_hours=_int(pick("reminder_prep_hours", "24"), "reminder_prep_hours"),
         reminder_capture_hours=_int(pick("reminder_capture_hours", "3"), "reminder_capture_hours"),
         reminder_days=_days(pick("reminder_days", "1,3,7")),
+        scan_minutes=_int(pick("scan_minutes", "5"), "scan_minutes"),
+        questionnaire_window_hours=_int(
+            pick("questionnaire_window_hours", "72"), "questionnaire_window_hours"
+        ),
+        session_length_hours=_int(pick("session_length_hours", "3"), "session_length_hours"),
+        questionnaire_after_hours=_int(
+            pick("questionnaire_after_hours", "72"), "questionnaire_after_hours"
+        ),
     )
     validate(settings)
     return settings
@@ -198,9 +216,15 @@ def validate(settings: Settings) -> None:
         "alert_escalate_minutes",
         "reminder_prep_hours",
         "reminder_capture_hours",
+        "scan_minutes",
+        "questionnaire_window_hours",
+        "session_length_hours",
+        "questionnaire_after_hours",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
+    if settings.pdf_page_size not in {"a4", "letter"}:
+        raise ConfigError("pdf_page_size must be a4 or letter")
     if settings.care_team_consent not in {"clinician", "patient"}:
         raise ConfigError("care_team_consent must be clinician or patient")
     if settings.trusted_proxies < 0:

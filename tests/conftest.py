@@ -89,6 +89,7 @@ DIALECT_MODULES = frozenset(
         "test_access_matrix",
         "test_at_rest",
         "test_audit_chain",
+        "test_audit_trail_page",
         "test_auth",
         "test_care_team",
         "test_caseload",

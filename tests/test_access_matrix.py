@@ -81,11 +81,12 @@ ROLE_PAGES: dict[str, frozenset[Role]] = {
     "admin.course_list": frozenset({Role.ADMIN}),
     "admin.new_course": frozenset({Role.ADMIN}),
     "admin.audit_log": frozenset({Role.ADMIN}),
+    "admin.audit_csv": frozenset({Role.ADMIN}),
     "admin.audit_verify": frozenset({Role.ADMIN}),
     "admin.messages": frozenset({Role.ADMIN}),
     "admin.counted_again": frozenset({Role.ADMIN}),
     "admin.erasures": frozenset({Role.ADMIN}),
-    "reminders.settings": frozenset({Role.PATIENT}),
+    "reminders.settings": frozenset({Role.PATIENT, Role.CLINICIAN}),  # a clinician: the digest
     "search.results": frozenset({Role.PATIENT, Role.CLINICIAN}),
     "access_log.page": frozenset({Role.PATIENT}),
     "export.my_data": frozenset({Role.PATIENT}),  # the patient's own data, nobody else's
@@ -368,6 +369,8 @@ def payloads(user: User | None) -> list[tuple[str, dict[str, str]]]:
         dose="100",
         dose_unit="mg",
         reviewed_on="2026-11-20",
+        warning_signs="Matrix probe",  # a safety plan
+        reasons="Matrix probe",
         **{f"answer_{item.id}": "no" for item in load_checklist().items},
     )
     return [("empty form", {}), ("filled form", probe)]

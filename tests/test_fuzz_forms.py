@@ -117,6 +117,19 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
             "version",
         ),
     ),
+    "safety_plan.edit": (
+        "patient",
+        (
+            "warning_signs",
+            "coping",
+            "distraction",
+            "helpers",
+            "professionals",
+            "environment",
+            "reasons",
+            "version",
+        ),
+    ),
     "screening.screening": (
         "clinician",
         (
@@ -230,6 +243,7 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
         "notes.course_notes": f"/courses/{c.course.id}/notes",
         "session_record.record": f"/courses/{c.course.id}/sessions/{c.past.id}/record",
         "screening.screening": f"/courses/{c.course.id}/screening",
+        "safety_plan.edit": f"/courses/{c.course.id}/safety-plan/edit",
         "notes.edit": f"/notes/{_note(clinic)}/edit" if endpoint == "notes.edit" else "",
         "courses.new_session": f"/courses/{c.course.id}/sessions/new",
         "courses.edit_session": f"/courses/{c.course.id}/sessions/{c.upcoming.id}/edit",
@@ -265,7 +279,7 @@ def _proposal(clinic: Clinic) -> uuid.UUID:
 def _dead_message(clinic: Clinic) -> uuid.UUID:
     world = clinic.world
     invitations.send_link(world.as_(clinic.admin), clinic.other_patient.id)
-    message = world.db.scalars(select(Message)).one()
+    message = world.db.scalars(select(Message).where(Message.link_id.is_not(None))).one()
     message.status = "dead"
     world.commit()
     return message.id

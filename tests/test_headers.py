@@ -229,9 +229,14 @@ def template_files() -> list[Path]:
 
 @pytest.mark.parametrize("pattern", [INLINE_SCRIPT, STYLE_ELEMENT, STYLE_ATTR, EVENT_ATTR, JS_URL])
 def test_templates_need_no_inline_script_or_style(pattern: re.Pattern[str]) -> None:
+    # An e-mail's HTML is read in a mail client, not under the app's CSP, and inline
+    # style attributes are the one way of styling it that mail clients keep; scripts,
+    # handlers and javascript: links stay refused there too.
+    mail = TEMPLATES / "mail"
     offenders = [
         f"{p.relative_to(PROJECT_ROOT)}: {m.group(0)!r}"
         for p in template_files()
+        if not (pattern is STYLE_ATTR and p.is_relative_to(mail))
         for m in pattern.finditer(p.read_text())
     ]
     assert offenders == []

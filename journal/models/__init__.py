@@ -11,12 +11,14 @@ from journal.models.enums import (
     KeyScope,
     OutcomeStatus,
     Phase,
+    QuestionnaireSlot,
     Role,
     SessionStatus,
     ThemeKind,
     Visibility,
 )
 from journal.models.erasure import Erasure
+from journal.models.form_tokens import FormToken
 from journal.models.journal import Entry, EntryRevision, Intention, IntentionOutcome
 from journal.models.keys import DataKey, MasterKeyRecord
 from journal.models.measures import QuestionnaireAssignment, QuestionnaireResponse, SafetyFlag
@@ -24,6 +26,7 @@ from journal.models.messages import Message, ReminderPreferences
 from journal.models.notes import NoteDisclosure, PsychotherapyNote
 from journal.models.prompts import ClinicPrompt, PromptAssignment
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
+from journal.models.safety_plan import SafetyPlan, SafetyPlanVersion
 from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
 
@@ -47,6 +50,7 @@ __all__ = [
     "EntryRevision",
     "EntryTheme",
     "Erasure",
+    "FormToken",
     "Intention",
     "IntentionOutcome",
     "KeyScope",
@@ -61,11 +65,14 @@ __all__ = [
     "PsychotherapyNote",
     "QuestionnaireAssignment",
     "QuestionnaireResponse",
+    "QuestionnaireSlot",
     "RecoveryCode",
     "Referral",
     "ReminderPreferences",
     "Role",
     "SafetyFlag",
+    "SafetyPlan",
+    "SafetyPlanVersion",
     "Screening",
     "SessionRecord",
     "SessionStatus",

@@ -16,6 +16,7 @@ from journal.web.entries import bp as entries_bp
 from journal.web.errors import init_errors
 from journal.web.export import bp as export_bp
 from journal.web.filters import init_filters
+from journal.web.form_tokens import init_form_tokens
 from journal.web.health import bp as health_bp
 from journal.web.help import bp as help_bp
 from journal.web.home import bp as home_bp
@@ -28,6 +29,7 @@ from journal.web.questionnaires import bp as questionnaires_bp
 from journal.web.quick import bp as quick_bp
 from journal.web.reminders import bp as reminders_bp
 from journal.web.review import bp as review_bp
+from journal.web.safety_plan import bp as safety_plan_bp
 from journal.web.screening import bp as screening_bp
 from journal.web.search import bp as search_bp
 from journal.web.security import init_security
@@ -40,6 +42,7 @@ def init_app(app: Flask) -> None:
     init_security(app)
     init_errors(app)
     init_filters(app)
+    init_form_tokens(app)
     init_notices(app)
     app.teardown_appcontext(context.close_work)
     for bp in (
@@ -58,6 +61,7 @@ def init_app(app: Flask) -> None:
         questionnaires_bp,
         session_record_bp,
         screening_bp,
+        safety_plan_bp,
         prompts_bp,
         intentions_bp,
         quick_bp,
