@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from journal.core.errors import ValidationError
 from journal.journaling import entries
 from journal.journaling.entries import EntryInput
 from journal.models import Phase, Role, SessionStatus, Visibility
-from tests.conftest import Clinic, entry_form, new_entry_id, runtime, work_in
+from tests.conftest import PG_URL, Clinic, entry_form, new_entry_id, runtime, work_in
 from tests.helpers import PASSWORD, Browser
 from tests.security_helpers import count, is_login_redirect, rules, snapshot, url_for_rule
 
@@ -574,8 +574,10 @@ def _fields(names: list[str]) -> st.SearchStrategy[dict[str, str]]:
 
 ENTRY_FIELDS = ["phase", "session_id", "title", "body", "visibility", "mood", "intentions"]
 SESSION_FIELDS = ["scheduled_at", "number", "status"]
+# Fewer on PostgreSQL, whose pass is about what the database refuses; ANY_TEXT's NUL
+# and the fields' explicit NUL examples come first either way.
 PROPERTY = settings(
-    max_examples=40,
+    max_examples=15 if PG_URL else 40,
     deadline=None,
     derandomize=True,
     database=None,
@@ -599,6 +601,7 @@ def clinician(clinic: Clinic) -> Browser:
 
 @PROPERTY
 @given(data=_fields(ENTRY_FIELDS))
+@example(data=dict.fromkeys(ENTRY_FIELDS, "\x00"))
 def test_entry_form_never_answers_500(
     clinic: Clinic, patient: Browser, data: dict[str, str]
 ) -> None:
@@ -608,6 +611,7 @@ def test_entry_form_never_answers_500(
 
 @PROPERTY
 @given(data=_fields([*ENTRY_FIELDS, "version"]))
+@example(data=dict.fromkeys([*ENTRY_FIELDS, "version"], "\x00"))
 def test_entry_edit_form_never_answers_500(
     clinic: Clinic, patient: Browser, data: dict[str, str]
 ) -> None:
@@ -618,6 +622,7 @@ def test_entry_edit_form_never_answers_500(
 
 @PROPERTY
 @given(data=_fields(SESSION_FIELDS))
+@example(data=dict.fromkeys(SESSION_FIELDS, "\x00"))
 def test_session_form_never_answers_500(
     clinic: Clinic, clinician: Browser, data: dict[str, str]
 ) -> None:
