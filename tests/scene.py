@@ -179,6 +179,7 @@ class Scene:
     extras: list[Extra] = field(default_factory=list)
     # Questionnaire assignments and safety flags: (course, id); they carry no text marker.
     assignments: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
+    responses: list[tuple[Course, uuid.UUID]] = field(default_factory=list)  # answered ones
     flags: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
     # Care-team proposals waiting for agreement: (course, id).
     proposals: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
@@ -393,13 +394,15 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     catalogue = runtime(world.app).clinical.instruments
     assigned = questionnaires.assign(world.as_(clinician), catalogue, course.id, "phq9", "once")
     answers: dict[str, object] = {f"q{n}": 1 for n in range(1, 10)}
-    questionnaires.submit(world.as_(patient), catalogue, assigned.id, answers)
+    done = questionnaires.submit(world.as_(patient), catalogue, assigned.id, answers)
     # Two flags: the record's pre-dose 150/95 (past 140/90) and the PHQ-9's item 9.
     flag_ids = world.db.scalars(select(SafetyFlag.id).where(SafetyFlag.course_id == course.id))
     found = list(flag_ids)
     assert len(found) == 2
     world.db.commit()  # end the read: the test's session must not hold the write lock
     scene.assignments.append((course, assigned.id))
+    assert done.response_id is not None
+    scene.responses.append((course, done.response_id))
     scene.flags.extend((course, flag_id) for flag_id in found)
 
 

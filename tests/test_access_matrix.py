@@ -116,6 +116,7 @@ ID_KINDS = {
     "theme_id": "theme",
     "note_id": "note",
     "assignment_id": "assignment",
+    "response_id": "response",
     "flag_id": "flag",
     "proposal_id": "proposal",
     "message_id": "message",
@@ -261,6 +262,14 @@ class Pools:
             )
             for c, i in scene.assignments
         ]
+        response_values = [  # the thank-you page of an answer: its patient's alone
+            Value(
+                str(i),
+                f"answered questionnaire on course {c.id}",
+                user is None or not (user.role == Role.PATIENT and scene.may_see_course(user, c)),
+            )
+            for c, i in scene.responses
+        ]
         flag_values = [
             Value(
                 str(i),
@@ -290,6 +299,7 @@ class Pools:
                 "theme": [*extra_values["theme"], miss],
                 "note": [*extra_values["note"], miss],
                 "assignment": [*assignment_values, miss],
+                "response": [*response_values, miss],
                 "flag": [*flag_values, miss],
                 "proposal": [*proposal_values, miss],
                 "message": [*message_values, miss],

@@ -611,20 +611,22 @@ def test_an_meq30_and_an_ebi_after_a_session_round_trip(clinic: Clinic) -> None:
     assert form.count('type="number"') == 6 and 'min="0" max="100" step="1"' in form
     assert "js/vas.js" in form and "Yes, entirely/completely more than usually" in form
     bad = {"q1": "101", "q2": "-1", "q3": "abc", "q4": "", "q5": "50", "q6": "0"}
-    r = patient.post(links["EBI"], bad)
+    r = patient.post(links["EBI"], bad, follow_redirects=True)
     assert r.status_code == 400
     body = html.unescape(r.get_data(as_text=True))
     assert body.count(AnswersError.OUT_OF_RANGE) == 3 and AnswersError.MISSING in body
     assert 'value="101"' in body and 'value="abc"' in body  # kept to correct
     assert world.db.scalar(select(QuestionnaireResponse.id)) is None
-    r = patient.post(links["EBI"], bad | {"q1": "100", "q2": "0", "q3": "1", "q4": "0"})
+    r = patient.post(
+        links["EBI"], bad | {"q1": "100", "q2": "0", "q3": "1", "q4": "0"}, follow_redirects=True
+    )
     assert r.status_code == 200
     assert "EBI: 25.17 of 100" in html.unescape(r.get_data(as_text=True))  # 151 / 6
 
     # The MEQ-30: every subscale at 60% or more, the patient's own gentle sentence.
     assert "js/vas.js" not in patient.text(links["MEQ-30"])
     answers = {k: str(v) for k, v in meq_answers(M=4, P=3, T=3, I=5).items()}
-    r = patient.post(links["MEQ-30"], answers)
+    r = patient.post(links["MEQ-30"], answers, follow_redirects=True)
     done = html.unescape(r.get_data(as_text=True))
     assert r.status_code == 200 and "MEQ-30: 3.7 of 5" in done  # (60 + 18 + 18 + 15) / 30
     assert MEQ_NOTE in done and "mystical" not in done.lower()

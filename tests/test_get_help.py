@@ -191,7 +191,7 @@ def test_the_crisis_message_links_to_help_and_prints_no_band(clinic: Clinic) -> 
     patient = clinic.world.browser(clinic.patient)
     link = f"/questionnaires/{_assignment(clinic, patient)}/answer"
     answers = {f"q{n}": "0" for n in range(1, 9)} | {"q9": "1", "difficulty": ""}
-    r = patient.post(link, answers)
+    r = patient.post(link, answers, follow_redirects=True)
     assert r.status_code == 200
     done = r.get_data(as_text=True)
     message = inner(done, "crisis")
@@ -208,7 +208,9 @@ def test_the_crisis_message_links_to_help_and_prints_no_band(clinic: Clinic) -> 
 def test_an_answer_without_a_flag_still_shows_its_score(clinic: Clinic) -> None:
     patient = clinic.world.browser(clinic.patient)
     link = f"/questionnaires/{_assignment(clinic, patient)}/answer"
-    r = patient.post(link, {f"q{n}": "0" for n in range(1, 10)} | {"difficulty": ""})
+    r = patient.post(
+        link, {f"q{n}": "0" for n in range(1, 10)} | {"difficulty": ""}, follow_redirects=True
+    )
     done = r.get_data(as_text=True)
     assert "0 of 27 (Minimal)" in done
     assert 'class="crisis"' not in done

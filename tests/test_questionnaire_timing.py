@@ -299,7 +299,11 @@ def test_a_closed_course_takes_its_follow_up_through_the_pages_and_nothing_else(
     (assignment,) = ASSIGNMENT_LINK.findall(timeline)
     form = patient.text(f"/questionnaires/{assignment}/answer")
     assert "End of course" in form
-    r = patient.post(f"/questionnaires/{assignment}/answer", {k: str(v) for k, v in GAD7.items()})
+    r = patient.post(
+        f"/questionnaires/{assignment}/answer",
+        {k: str(v) for k, v in GAD7.items()},
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and "7 of 21" in r.get_data(as_text=True)
     assert patient.get(f"/questionnaires/{assignment}/answer").status_code == 404  # filed once
     assert "Nothing to fill in right now." in patient.text(f"/courses/{w.course.id}/questionnaires")

@@ -65,7 +65,9 @@ def test_an_assigned_questionnaire_is_answered_scored_and_charted(clinic: Clinic
     assert form.count('type="radio"') == 9 * 4 + 4  # nine items and the difficulty question
 
     # 1+1+1+1+1+1+1+2+0 = 9 by hand: "Mild" (5-9); item 9 at zero raises no flag.
-    r = patient.post(link, _answers([1, 1, 1, 1, 1, 1, 1, 2, 0], difficulty="1"))
+    r = patient.post(
+        link, _answers([1, 1, 1, 1, 1, 1, 1, 2, 0], difficulty="1"), follow_redirects=True
+    )
     assert r.status_code == 200
     done = r.get_data(as_text=True)
     assert "9 of 27 (Mild)" in done
@@ -88,13 +90,13 @@ def test_an_incomplete_or_out_of_scale_answer_saves_nothing(clinic: Clinic) -> N
     patient = clinic.world.browser(clinic.patient)
     link = _due_link(patient, clinic)
     incomplete = _answers([1] * 8)
-    r = patient.post(link, incomplete)
+    r = patient.post(link, incomplete, follow_redirects=True)
     assert r.status_code == 400
     page = r.get_data(as_text=True)
     assert "Please answer every question" in page
     assert 'id="q9-error"' in page
     assert 'name="q1" value="1" checked' in page  # what was chosen is kept
-    r = patient.post(link, _answers([1] * 8 + [7]))
+    r = patient.post(link, _answers([1] * 8 + [7]), follow_redirects=True)
     assert r.status_code == 400
     assert _responses(clinic) == []
 
@@ -103,7 +105,7 @@ def test_an_incomplete_or_out_of_scale_answer_saves_nothing(clinic: Clinic) -> N
 def test_item_9_above_zero_raises_a_flag_at_once(clinic: Clinic, item9: int, flagged: bool) -> None:
     clinician = _assign(clinic)
     patient = clinic.world.browser(clinic.patient)
-    r = patient.post(_due_link(patient, clinic), _answers([0] * 8 + [item9]))
+    r = patient.post(_due_link(patient, clinic), _answers([0] * 8 + [item9]), follow_redirects=True)
     assert r.status_code == 200
     done = r.get_data(as_text=True)
     crisis = runtime(clinic.world.app).settings.crisis_resources
@@ -126,7 +128,7 @@ def test_item_9_above_zero_raises_a_flag_at_once(clinic: Clinic, item9: int, fla
 def test_a_clinician_acknowledges_a_flag_with_name_and_time(clinic: Clinic) -> None:
     clinician = _assign(clinic)
     patient = clinic.world.browser(clinic.patient)
-    patient.post(_due_link(patient, clinic), _answers([2] * 9))
+    patient.post(_due_link(patient, clinic), _answers([2] * 9), follow_redirects=True)
     (flag,) = _flags(clinic)
     outsider = clinic.world.browser(clinic.other_clinician)
     assert outsider.post(f"/flags/{flag.id}/acknowledge").status_code == 404
@@ -243,7 +245,12 @@ def _raise_a_flag(clinic: Clinic) -> dict[str, object]:
     """A PHQ-9 answered through the pages with item 9 above zero; the response as stored."""
     _assign(clinic)
     patient = clinic.world.browser(clinic.patient)
-    assert patient.post(_due_link(patient, clinic), _answers([0] * 8 + [2])).status_code == 200
+    assert (
+        patient.post(
+            _due_link(patient, clinic), _answers([0] * 8 + [2]), follow_redirects=True
+        ).status_code
+        == 200
+    )
     (response,) = _raw(
         clinic, "SELECT id, assignment_id, instrument_id, submitted_at FROM questionnaire_responses"
     )
@@ -346,3 +353,29 @@ def test_init_seals_flags_stored_in_clear_by_earlier_versions_once(
 
     assert not [m for m in initialise(settings) if "safety flags" in m]  # nothing left to do
     assert _flags(clinic)[0].source == flag.source
+
+
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+def test_the_thank_you_page_can_be_reloaded_and_a_resent_answer_files_nothing_twice(
+    clinic: Clinic,
+) -> None:
+    _assign(clinic, "gad7")
+    patient = clinic.world.browser(clinic.patient)
+    link = _due_link(patient, clinic)
+    (token,) = FORM_TOKEN.findall(patient.text(link))
+    form = {f"q{n}": "1" for n in range(1, 8)} | {"form_token": token}
+    r = patient.post(link, form)
+    assert r.status_code == 302 and "/questionnaires/answers/" in r.location
+    thanks = r.location
+    for _ in range(2):  # reloaded, or opened again from a bookmark
+        page = patient.text(thanks)
+        assert "Thank you for your answers" in page and "GAD-7: 7 of 21" in page
+    # The same request sent again (a browser's resend): nothing new, back to the page.
+    again = patient.post(link, form)
+    assert again.status_code == 302 and again.location == thanks
+    assert len(_responses(clinic)) == 1
+    # The page is the patient's own: nobody else opens it.
+    for other in (clinic.other_patient, clinic.clinician, clinic.admin):
+        assert clinic.world.browser(other).get(thanks).status_code in (403, 404), other.email

@@ -54,7 +54,7 @@ def _answer(clinic: Clinic, instrument: str, values: list[int], difficulty: str 
     form = {f"q{n}": str(v) for n, v in enumerate(values, start=1)}
     if instrument == "phq9":
         form["difficulty"] = difficulty
-    r = patient.post(f"/questionnaires/{assignment}/answer", form)
+    r = patient.post(f"/questionnaires/{assignment}/answer", form, follow_redirects=True)
     assert r.status_code == 200, r.get_data(as_text=True)
     return html.unescape(r.get_data(as_text=True))
 

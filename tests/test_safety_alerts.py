@@ -21,7 +21,7 @@ CONTACT = "safety-contact@clinic.example"
 def raise_a_flag(clinic: Clinic) -> Browser:
     clinician = _assign(clinic)
     patient = clinic.world.browser(clinic.patient)
-    r = patient.post(_due_link(patient, clinic), _answers([0] * 8 + [2]))
+    r = patient.post(_due_link(patient, clinic), _answers([0] * 8 + [2]), follow_redirects=True)
     assert r.status_code == 200
     return clinician
 

@@ -502,6 +502,7 @@ def closed_courses_to_follow(db: Session, now: datetime) -> list[tuple[User, uui
 class Submitted:
     result: ScoreResult
     safety_flag: bool
+    response_id: uuid.UUID | None = None
 
 
 @atomic
@@ -578,7 +579,7 @@ def submit(
         object_id=response.id,
         subject_id=owner,
     )
-    return Submitted(result, bool(safety))
+    return Submitted(result, bool(safety), response.id)
 
 
 def _source_json(
@@ -714,6 +715,30 @@ def course_responses(
             )
         )
     return responses
+
+
+@dataclass(frozen=True)
+class OwnAnswer:
+    response: ResponseView
+    course_id: uuid.UUID
+    instrument: Instrument | None  # None: no longer in the catalogue
+
+
+def own_answer(work: Work, catalogue: Catalogue, response_id: uuid.UUID) -> OwnAnswer:
+    """One questionnaire the signed-in patient answered, opened for the page that thanks
+    them (it can be reloaded and bookmarked); NotFound for anyone else's."""
+    row = work.db.get(QuestionnaireResponse, response_id)
+    if row is None:
+        raise NotFound()
+    access = course_access(work.db, work.actor.user, row.course_id)  # NotFound for others
+    if not access.as_patient:
+        raise NotFound()
+    numbers = {s.id: s.number for s in list_sessions(work.db, row.course_id)}
+    found = next(
+        r for r in course_responses(work.db, work.vault, access, numbers) if r.id == row.id
+    )
+    instrument = catalogue.get(row.instrument_id) if row.instrument_id in catalogue else None
+    return OwnAnswer(found, row.course_id, instrument)
 
 
 def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagView]:

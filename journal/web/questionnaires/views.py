@@ -11,6 +11,7 @@ from journal.clinical.instruments import Catalogue, answers_from_form
 from journal.core.errors import NotFound, ValidationError
 from journal.models import Role
 from journal.web import context
+from journal.web.form_tokens import once
 from journal.web.forms import ButtonForm, apply_errors
 from journal.web.questionnaires.forms import (
     CADENCE_LABELS,
@@ -96,7 +97,8 @@ def end(assignment_id: uuid.UUID) -> Response:
 
 @bp.route("/questionnaires/<uuid:assignment_id>/answer", methods=["GET", "POST"])
 @roles(Role.PATIENT)
-def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
+@once
+def answer(assignment_id: uuid.UUID) -> str | tuple[str, int] | Response:
     catalogue = _catalogue()
     due = next(
         (
@@ -118,15 +120,8 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
         except ValidationError as exc:
             errors = exc.errors
         else:
-            return render_template(
-                "questionnaires/done.html",
-                instrument=due.instrument,
-                result=done.result,
-                review_note=score_details.patient_note(done.result, due.instrument),
-                safety=done.safety_flag,
-                course_id=due.course_id,
-                crisis=context.runtime().settings.crisis_resources,
-            )
+            # Post/redirect/get: the thank-you page can be reloaded and bookmarked.
+            return redirect(url_for("questionnaires.answered", response_id=done.response_id))
     page = render_template(
         "questionnaires/answer.html",
         due=due,
@@ -135,6 +130,22 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int]:
         button=ButtonForm(),
     )
     return (page, 400) if request.method == "POST" else page
+
+
+@bp.get("/questionnaires/answers/<uuid:response_id>")
+@roles(Role.PATIENT)
+def answered(response_id: uuid.UUID) -> str:
+    own = questionnaires.own_answer(context.work(), _catalogue(), response_id)
+    shown = score_details.detail(own.instrument, own.response)
+    return render_template(
+        "questionnaires/done.html",
+        instrument=own.instrument,
+        label=own.instrument.short_title if own.instrument else own.response.instrument_id,
+        shown=shown,
+        safety=shown.safety_flag,
+        course_id=own.course_id,
+        crisis=context.runtime().settings.crisis_resources,
+    )
 
 
 @bp.post("/flags/<uuid:flag_id>/acknowledge")
