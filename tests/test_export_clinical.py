@@ -21,11 +21,10 @@ def _record_and_answers(clinic: Clinic) -> None:
             dose="0.75",
             dose_unit="mg_per_kg",
             weight_kg="70",
-            pre_systolic="144",
-            pre_diastolic="91",
-            pre_heart_rate="76",
-            post_systolic="130",
-            post_diastolic="82",
+            readings=(
+                session_records.ReadingInput("pre_dose", "", "144", "91", "76"),
+                session_records.ReadingInput("about_40_minutes", "", "130", "82"),
+            ),
             side_effects=("nausea",),
             side_effects_other="Tingling hands",
             dissociation="6",
@@ -87,19 +86,29 @@ def test_the_clinicians_export_has_the_session_record_and_the_trend(clinic: Clin
     assert "Weightusedforthedose70kg" in pdf
 
 
-def test_the_patients_export_has_the_trend_but_never_the_record(clinic: Clinic) -> None:
+def test_the_patients_export_has_the_trend_and_only_their_part_of_the_record(
+    clinic: Clinic,
+) -> None:
+    """The patient's own part of the record (tests/test_dosing_day.py has the rest):
+    dose, vitals, discharge; never the clinicians' rating, observations or setting."""
     _record_and_answers(clinic)
     patient = clinic.world.browser(clinic.patient)
     data = json.loads(export(patient, clinic.course.id, "json").data)
     validate(data)
     assert all("clinical_record" not in s for s in data["sessions"])
+    (past,) = [s for s in data["sessions"] if "dosing_record" in s]
+    assert past["dosing_record"]["dose_mg"] == "52.5"
+    assert "dissociation" not in past["dosing_record"]
     assert [s["total"] for s in data["questionnaires"][0]["scores"]] == [11]
     for fmt in ("md", "html"):
         page = export(patient, clinic.course.id, fmt).get_data(as_text=True)
-        assert "144/91" not in page and "52.5" not in page
-        assert "Ride home" not in page and "Sam Fiction" not in page
+        assert "144/91" in page and "52.5" in page and "Ride home" in page
+        assert "Sam Fiction" not in page and "Tingling" not in page and "6/10" not in page
         assert "11 of 21" in page
     pdf = flat(pdf_text(export(patient, clinic.course.id, "pdf").data))
-    assert "144/91" not in pdf and "52.5" not in pdf and "Ridehome" not in pdf
+    assert "144/91" in pdf and "52.5" in pdf and "Ridehome" in pdf
+    assert "SamFiction" not in pdf and "Tingling" not in pdf
     mine = json.loads(patient.post("/account/export", {"format": "json"}).data)
-    assert all("clinical_record" not in s for c in mine["courses"] for s in c["sessions"])
+    sessions = [s for c in mine["courses"] for s in c["sessions"]]
+    assert all("clinical_record" not in s for s in sessions)
+    assert [s["dosing_record"]["dose_mg"] for s in sessions if "dosing_record" in s] == ["52.5"]

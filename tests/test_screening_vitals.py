@@ -36,11 +36,18 @@ def checklist() -> Checklist:
 
 ALL_NO = {
     "psychosis": "no",
+    "bipolar_mania": "no",
     "blood_pressure": "no",
     "heart_disease": "no",
+    "vascular": "no",
+    "raised_pressure": "no",
+    "liver_disease": "no",
+    "bladder": "no",
     "ketamine_allergy": "no",
     "substance_use": "no",
+    "suicidal_plan": "no",
     "pregnancy": "no",
+    "breastfeeding": "no",
     "interacting_medications": "no",
 }
 
@@ -48,11 +55,18 @@ ALL_NO = {
 def test_the_checklist_holds_the_items_of_the_brief(checklist: Checklist) -> None:
     assert [i.text for i in checklist.items] == [
         "History of psychosis or schizophrenia",
+        "Bipolar disorder or a history of mania",
         "Uncontrolled high blood pressure",
         "Heart disease",
+        "Aneurysm, arteriovenous malformation or intracerebral bleeding",
+        "Raised intracranial or intraocular pressure",
+        "Liver disease",
+        "Bladder or urinary symptoms",
         "Known allergy or sensitivity to ketamine",
         "Substance use history",
+        "Current suicidal thoughts with a plan",
         "Pregnancy",
+        "Breastfeeding",
         "Current medications that interact",
     ]
     assert [i.id for i in checklist.items] == list(ALL_NO)

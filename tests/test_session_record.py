@@ -2,7 +2,8 @@
 the page; bad input is a form error with nothing saved; mg/kg is worked out; a pre-dose
 blood pressure at or above 140/90 is flagged on the record and the timeline (the
 other thresholds and the safety flags: tests/test_bp_flags.py); the
-patient and clinicians outside the care team cannot reach it; it is encrypted at rest,
+patient (who reads their part on a page of their own: tests/test_dosing_day.py) and
+clinicians outside the care team cannot reach it; it is encrypted at rest,
 rotated with the data keys and erased with the patient."""
 
 from __future__ import annotations
@@ -36,12 +37,22 @@ def record_form(clinic: Clinic, **overrides: str | list[str]) -> dict[str, str |
         "weight_kg": "70",
         "time_given": "10:15",
         "adjuncts": "Ondansetron 4 mg (fictional)",
-        "pre_systolic": "128",
-        "pre_diastolic": "82",
-        "pre_heart_rate": "72",
-        "post_systolic": "142",
-        "post_diastolic": "88",
-        "post_heart_rate": "80",
+        "drug": "Racemic ketamine",
+        "modality": "In clinic",
+        "rows": "6",
+        "r0_point": "pre_dose",
+        "r0_systolic": "128",
+        "r0_diastolic": "82",
+        "r0_heart_rate": "72",
+        "r1_point": "about_40_minutes",
+        "r1_systolic": "142",
+        "r1_diastolic": "88",
+        "r1_heart_rate": "80",
+        "r2_point": "discharge",
+        "r3_point": "other",
+        "r4_point": "other",
+        "r5_point": "other",
+        "completed": "y",
         "side_effects": ["nausea", "dizziness"],
         "side_effects_other": "",
         "dissociation": "6",
@@ -50,7 +61,11 @@ def record_form(clinic: Clinic, **overrides: str | list[str]) -> dict[str, str |
         "discharge_notes": "Left with a friend driving.",
         "version": "",
     }
-    data.update(overrides)
+    # "pre_systolic" names the first row (pre-dose), "post_systolic" the second (about
+    # 40 minutes after): the two readings of the record before the series.
+    for name, value in overrides.items():
+        row = {"pre_": "r0_", "post_": "r1_"}.get(name[: name.find("_") + 1])
+        data[name.replace(name[: name.find("_") + 1], row, 1) if row else name] = value
     return data
 
 
@@ -127,11 +142,23 @@ def test_mg_per_kg_is_worked_out_both_ways(clinic: Clinic, clinician: Browser) -
 # -- bad input: clear errors, nothing saved -------------------------------------------
 
 BAD = [
-    ({"pre_systolic": "20"}, "pre_systolic", "not possible"),
-    ({"post_systolic": "400"}, "post_systolic", "not possible"),
-    ({"pre_diastolic": ""}, "pre_diastolic", "both numbers"),
-    ({"pre_heart_rate": "7.5"}, "pre_heart_rate", "whole number"),
-    ({"post_heart_rate": "300"}, "post_heart_rate", "not possible"),
+    ({"pre_systolic": "20"}, "r0_systolic", "not possible"),
+    ({"post_systolic": "400"}, "r1_systolic", "not possible"),
+    ({"pre_diastolic": ""}, "r0_diastolic", "both numbers"),
+    ({"pre_heart_rate": "7.5"}, "r0_heart_rate", "whole number"),
+    ({"post_heart_rate": "300"}, "r1_heart_rate", "not possible"),
+    ({"r2_spo2": "49"}, "r2_spo2", "not possible"),
+    ({"r2_spo2": "101"}, "r2_spo2", "not possible"),
+    ({"r2_breathing_rate": "3"}, "r2_breathing_rate", "not possible"),
+    ({"r2_breathing_rate": "61"}, "r2_breathing_rate", "not possible"),
+    ({"r3_point": "later", "r3_heart_rate": "70"}, "r3_point", "when the reading"),
+    ({"r2_time": "9.30", "r2_spo2": "97"}, "r2_time", "hours and minutes"),
+    ({"r2_note": "x" * 501, "r2_spo2": "97"}, "r2_note", "the limit is 500"),
+    ({"drug": "Nitrous oxide"}, "drug", "one of those listed"),
+    ({"modality": "By post"}, "modality", "one of those listed"),
+    ({"check_fasting": "maybe"}, "check_fasting", "yes or no"),
+    ({"discharge_walking": "perhaps"}, "discharge_walking", "yes or no"),
+    ({"discharge_time": "7pm"}, "discharge_time", "hours and minutes"),
     ({"dose_unit": ""}, "dose_unit", "unit of the dose"),
     ({"dose_unit": "grams"}, "dose_unit", "mg or mg/kg"),
     ({"dose": ""}, "dose", "give the dose"),
@@ -228,9 +255,12 @@ def test_the_flag_never_blocks_and_a_high_post_dose_reading_is_flagged(
 # -- who may see it --------------------------------------------------------------
 
 
-def test_the_patient_never_sees_the_record(clinic: Clinic, clinician: Browser) -> None:
-    secret = marker("discharge")
-    save(clinician, clinic, discharge_notes=f"Notes {secret}", pre_systolic="150")
+def test_the_patient_never_reaches_the_clinicians_record(
+    clinic: Clinic, clinician: Browser
+) -> None:
+    """The patient reads their part on a page of their own (tests/test_dosing_day.py)."""
+    secret = marker("setting")
+    save(clinician, clinic, setting=f"Notes {secret}", pre_systolic="150")
     patient = clinic.world.browser(clinic.patient)
     assert patient.get(record_url(clinic)).status_code in (403, 404)
     r = patient.post(record_url(clinic), record_form(clinic, dose="99", version="1"))

@@ -1,26 +1,42 @@
 """The dosing-session record: one per session, written by care-team clinicians.
 
-Route, dose (mg, and mg/kg with the weight used for IV and IM doses), time
-given, adjuncts, vitals before and after, side effects, the clinician's
-dissociation rating, setting, clinicians present and discharge notes. All of
-it is stored as one encrypted JSON value under the patient's journal key.
+The drug and the modality (the clinic's lists, settings `record_drugs` and
+`record_modalities`), route, dose (mg, and mg/kg with the weight used for IV and
+IM doses), time given, adjuncts, a pre-session checklist (each item yes or no with
+a note), the vitals as a timed series (pre-dose, about 40 minutes, discharge and
+any more: blood pressure, heart rate, oxygen saturation, breathing rate, a note),
+side effects, the clinician's dissociation rating, setting, clinicians present,
+the discharge criteria (each yes or no with a note), the discharge time and
+discharge notes. All of it is stored as one encrypted JSON value under the
+patient's journal key. A record stored before the series (one reading before the
+dose and one after) is read as a series of a pre-dose reading and one at about 40
+minutes; nothing stored needs rewriting.
 
-Input is checked in full before anything is written: an impossible vital, a
-dose without its unit or an IV dose without the weight used is a form error
-and nothing is saved.
+Input is checked in full before anything is written: an impossible vital, a dose
+without its unit, a dose that cannot be right (`dose.refusal`, the same rule for mg
+and mg/kg) or an IV dose without the weight used is a form error and nothing is
+saved. A dose outside the clinic's usual range for its route is saved, with a
+notice (`dose.dose_notice`).
 
 Each blood-pressure reading is checked against the clinic's thresholds
-(`vitals.bp_breaches`; settings `bp_*`, by default a pre-dose reading at or above
-140/90, any reading at or above 180/110, a post-dose rise of 20%). A reading past
-one is marked on the record and the timeline, and saving it raises a safety flag
-(`safety_flags`, what raised it sealed: from vitals, the record, the reading and
-the rule) that the caseload counts and a clinician acknowledges like any other.
-Saving the record again with the same breach raises no second flag; correcting
-the reading leaves the flag raised until a clinician acknowledges it. None of it
-blocks a session or gives advice.
+(`vitals.series_breaches`; settings `bp_*`, by default a pre-dose reading at or
+above 140/90, any reading at or above 180/110, a rise of 20% over the pre-dose
+baseline). A reading past one is marked on the record and the timeline, and saving
+it raises a safety flag (`safety_flags`, what raised it sealed: from vitals, the
+record, the reading and the rule) that the caseload counts and a clinician
+acknowledges like any other. Saving the record again with the same breach raises
+no second flag; correcting the reading leaves the flag raised until a clinician
+acknowledges it. None of it blocks a session or gives advice.
 
-The patient does not see the record (see docs/security.md, "Who may see
-what"); clinicians outside the care team get "not found".
+Saving the record with "the session was held" ticked sets the session completed;
+unticking it sets a completed session back to scheduled. A new record starts
+from the weight, route, drug, modality and dose unit of the previous session's
+record (or mg).
+
+The patient reads part of their own record (`PatientRecord`: what was given,
+measured and how they left; not the clinician's ratings, observations and notes:
+see docs/security.md, "Who may see what"); clinicians outside the care team get
+"not found".
 """
 
 from __future__ import annotations
@@ -38,26 +54,36 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.courses import care_team, get_session
-from journal.accounts.policy import CourseAccess, can_use_clinical_records, course_access
+from journal.accounts.policy import (
+    CourseAccess,
+    can_read_own_dosing_record,
+    can_use_clinical_records,
+    course_access,
+)
+from journal.clinical.dose import DoseNotice, DoseRules, dose_notice, refusal
 from journal.clinical.vitals import (
+    POINT_40_MINUTES,
+    POINT_PRE_DOSE,
+    POINTS,
     RULE_RANK,
     WEIGHT_KG_RANGE,
     BloodPressureFlag,
     BpBreach,
     BpThresholds,
     Vitals,
-    bp_breaches,
+    VitalsPoint,
     mg_per_kg,
     pre_dose_bp_flag,
+    series_breaches,
     vitals_problems,
 )
-from journal.config import Settings
+from journal.config import DEFAULT_DRUGS, DEFAULT_MODALITIES, Settings
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import DosingSession, SafetyFlag, SessionRecord, User
+from journal.models import DosingSession, SafetyFlag, SessionRecord, SessionStatus, User
 
 AUDIT_TYPE = "session_record"
 
@@ -71,6 +97,7 @@ ROUTES = {
 }
 WEIGHT_ROUTES = frozenset({"intravenous", "intramuscular"})  # mg/kg needs the weight used
 DOSE_UNITS = {"mg": "mg", "mg_per_kg": "mg/kg"}
+DEFAULT_DOSE_UNIT = "mg"
 SIDE_EFFECTS = {
     "nausea": "Nausea",
     "vomiting": "Vomiting",
@@ -84,19 +111,61 @@ SIDE_EFFECTS = {
     "headache": "Headache",
 }
 DISSOCIATION_SCALE = range(0, 11)  # 0 to 10, the clinician's rating
+# Asked before the dose, each answered yes or no with a note.
+PRE_SESSION = {
+    "fasting": "Fasting as instructed",
+    "escort_confirmed": "Escort or driver confirmed",
+    "new_medications": "New medications",
+    "pregnancy_possible": "Pregnancy possible",
+    "changes": "Changes since the last session",
+}
+# Checked before the patient leaves, each yes or no with a note.
+DISCHARGE = {
+    "alert_oriented": "Alert and oriented",
+    "walking": "Walking unaided",
+    "vitals_baseline": "Vital signs near baseline",
+    "nausea_controlled": "Nausea controlled",
+    "escort_present": "Escort present",
+    "no_driving": "Told not to drive until the next day",
+}
+YES_NO = {"yes": "Yes", "no": "No"}
 
 SHORT_TEXT_MAX = 1000
 LONG_TEXT_MAX = 4000
-DOSE_MAX = {"mg": Decimal("2000"), "mg_per_kg": Decimal("20")}
+NOTE_MAX = 500  # a note on one reading or one checklist item
+MAX_READINGS = 30
 NUMBER_RE = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,3})?")
 WHOLE_RE = re.compile(r"[0-9]{1,3}")
 TIME_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::[0-5][0-9])?")
-VITAL_FIELDS = ("systolic", "diastolic", "heart_rate")
+READING_FIELDS = ("systolic", "diastolic", "heart_rate", "spo2", "breathing_rate")
+
+
+@dataclass(frozen=True)
+class ReadingInput:
+    """One row of the vitals series as a form posts it."""
+
+    point: str = ""
+    time: str = ""
+    systolic: str = ""
+    diastolic: str = ""
+    heart_rate: str = ""
+    spo2: str = ""
+    breathing_rate: str = ""
+    note: str = ""
+
+    @property
+    def blank(self) -> bool:
+        """Nothing typed but where in the day: a prompted row left empty."""
+        return not any(getattr(self, f).strip() for f in ("time", "note", *READING_FIELDS))
 
 
 @dataclass(frozen=True)
 class RecordInput:
-    """The record as a form posts it: text, checked by `check_record`."""
+    """The record as a form posts it: text, checked by `check_record`.
+
+    `checks` and `discharge`: item id -> "yes", "no" or ""; `*_notes`: item id -> a
+    note. `completed`: "yes" marks the session completed, "no" sets a completed
+    session back to scheduled, "" leaves its status alone."""
 
     route: str = ""
     dose: str = ""
@@ -104,18 +173,34 @@ class RecordInput:
     weight_kg: str = ""
     time_given: str = ""
     adjuncts: str = ""
-    pre_systolic: str = ""
-    pre_diastolic: str = ""
-    pre_heart_rate: str = ""
-    post_systolic: str = ""
-    post_diastolic: str = ""
-    post_heart_rate: str = ""
+    drug: str = ""
+    modality: str = ""
+    readings: tuple[ReadingInput, ...] = ()
+    checks: dict[str, str] = field(default_factory=dict)
+    check_notes: dict[str, str] = field(default_factory=dict)
     side_effects: tuple[str, ...] = ()
     side_effects_other: str = ""
     dissociation: str = ""
     setting: str = ""
     clinicians_present: tuple[str, ...] = ()
+    discharge: dict[str, str] = field(default_factory=dict)
+    discharge_criteria_notes: dict[str, str] = field(default_factory=dict)
+    discharge_time: str = ""
     discharge_notes: str = ""
+    completed: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One checklist item or discharge criterion: yes, no or unanswered, and a note."""
+
+    item: str
+    answer: str | None  # "yes", "no" or None
+    note: str = ""
+
+    @property
+    def words(self) -> str:
+        return YES_NO.get(self.answer or "", "Not answered")
 
 
 @dataclass(frozen=True)
@@ -128,14 +213,18 @@ class RecordData:
     weight_kg: Decimal | None
     time_given: str | None  # "HH:MM", local time on the session's day
     adjuncts: str
-    pre: Vitals
-    post: Vitals
+    readings: tuple[VitalsPoint, ...]
     side_effects: tuple[str, ...]
     side_effects_other: str
     dissociation: int | None
     setting: str
     clinicians_present: tuple[uuid.UUID, ...]
     discharge_notes: str
+    drug: str = ""
+    modality: str = ""
+    checks: tuple[Answer, ...] = ()  # PRE_SESSION items answered or noted, in its order
+    discharge: tuple[Answer, ...] = ()  # DISCHARGE criteria answered or noted
+    discharge_time: str | None = None
 
     @property
     def dose_mg(self) -> Decimal:
@@ -153,14 +242,32 @@ class RecordData:
             return None
         return mg_per_kg(self.dose, self.weight_kg)
 
+    def _first(self, point: str) -> Vitals:
+        return next((r.vitals for r in self.readings if r.point == point), Vitals())
+
+    @property
+    def pre(self) -> Vitals:
+        """The first pre-dose reading (the export's "before the dose")."""
+        return self._first(POINT_PRE_DOSE)
+
+    @property
+    def post(self) -> Vitals:
+        """The first reading at about 40 minutes (the export's "after the dose")."""
+        return self._first(POINT_40_MINUTES)
+
     @property
     def bp_flag(self) -> BloodPressureFlag | None:
         """The pre-dose rule at the default 140/90 (the course summary's marker)."""
         return pre_dose_bp_flag(self.pre)
 
     def bp_breaches(self, thresholds: BpThresholds) -> list[BpBreach]:
-        """The readings past the clinic's thresholds, pre-dose first."""
-        return bp_breaches(self.pre, self.post, thresholds)
+        """The readings past the clinic's thresholds, in the order of the series."""
+        return series_breaches(self.readings, thresholds)
+
+    def dose_notice(self, rules: DoseRules) -> DoseNotice | None:
+        return dose_notice(
+            self.route, self.route_label, self.dose, self.dose_unit, self.weight_kg, rules
+        )
 
     @property
     def route_label(self) -> str:
@@ -179,13 +286,17 @@ class RecordData:
                 "weight_kg": None if self.weight_kg is None else str(self.weight_kg),
                 "time_given": self.time_given,
                 "adjuncts": self.adjuncts,
-                "pre": _vitals_json(self.pre),
-                "post": _vitals_json(self.post),
+                "drug": self.drug,
+                "modality": self.modality,
+                "readings": [_reading_json(r) for r in self.readings],
+                "checks": [_answer_json(a) for a in self.checks],
                 "side_effects": list(self.side_effects),
                 "side_effects_other": self.side_effects_other,
                 "dissociation": self.dissociation,
                 "setting": self.setting,
                 "clinicians_present": [str(c) for c in self.clinicians_present],
+                "discharge": [_answer_json(a) for a in self.discharge],
+                "discharge_time": self.discharge_time,
                 "discharge_notes": self.discharge_notes,
             },
             ensure_ascii=False,
@@ -193,8 +304,27 @@ class RecordData:
 
     @classmethod
     def from_json(cls, text: str) -> RecordData:
+        """A stored record, of either shape: the series, or (before it) one reading
+        before the dose ("pre") and one after ("post")."""
         raw: dict[str, Any] = json.loads(text)
         weight = raw.get("weight_kg")
+        if "readings" in raw:
+            readings = tuple(
+                VitalsPoint(
+                    r["point"],
+                    Vitals(**{f: r.get(f) for f in READING_FIELDS}),
+                    r.get("time"),
+                    r.get("note", ""),
+                )
+                for r in raw["readings"]
+            )
+        else:
+            old = ((POINT_PRE_DOSE, raw.get("pre", {})), (POINT_40_MINUTES, raw.get("post", {})))
+            readings = tuple(
+                VitalsPoint(point, Vitals(**values))
+                for point, values in old
+                if not Vitals(**values).empty
+            )
         return cls(
             route=raw["route"],
             dose=Decimal(raw["dose"]),
@@ -202,14 +332,18 @@ class RecordData:
             weight_kg=None if weight is None else Decimal(weight),
             time_given=raw.get("time_given"),
             adjuncts=raw.get("adjuncts", ""),
-            pre=Vitals(**raw.get("pre", {})),
-            post=Vitals(**raw.get("post", {})),
+            readings=readings,
             side_effects=tuple(raw.get("side_effects", ())),
             side_effects_other=raw.get("side_effects_other", ""),
             dissociation=raw.get("dissociation"),
             setting=raw.get("setting", ""),
             clinicians_present=tuple(uuid.UUID(c) for c in raw.get("clinicians_present", ())),
             discharge_notes=raw.get("discharge_notes", ""),
+            drug=raw.get("drug", ""),
+            modality=raw.get("modality", ""),
+            checks=tuple(Answer(**a) for a in raw.get("checks", ())),
+            discharge=tuple(Answer(**a) for a in raw.get("discharge", ())),
+            discharge_time=raw.get("discharge_time"),
         )
 
     def as_input(self) -> RecordInput:
@@ -225,23 +359,62 @@ class RecordData:
             weight_kg="" if self.weight_kg is None else str(self.weight_kg),
             time_given=self.time_given or "",
             adjuncts=self.adjuncts,
-            pre_systolic=num(self.pre.systolic),
-            pre_diastolic=num(self.pre.diastolic),
-            pre_heart_rate=num(self.pre.heart_rate),
-            post_systolic=num(self.post.systolic),
-            post_diastolic=num(self.post.diastolic),
-            post_heart_rate=num(self.post.heart_rate),
+            drug=self.drug,
+            modality=self.modality,
+            readings=tuple(
+                ReadingInput(
+                    point=r.point,
+                    time=r.time or "",
+                    note=r.note,
+                    **{f: num(getattr(r.vitals, f)) for f in READING_FIELDS},
+                )
+                for r in self.readings
+            ),
+            checks={a.item: a.answer or "" for a in self.checks},
+            check_notes={a.item: a.note for a in self.checks},
             side_effects=self.side_effects,
             side_effects_other=self.side_effects_other,
             dissociation=num(self.dissociation),
             setting=self.setting,
             clinicians_present=tuple(str(c) for c in self.clinicians_present),
+            discharge={a.item: a.answer or "" for a in self.discharge},
+            discharge_criteria_notes={a.item: a.note for a in self.discharge},
+            discharge_time=self.discharge_time or "",
             discharge_notes=self.discharge_notes,
         )
 
 
-def _vitals_json(v: Vitals) -> dict[str, int | None]:
-    return {"systolic": v.systolic, "diastolic": v.diastolic, "heart_rate": v.heart_rate}
+def _reading_json(r: VitalsPoint) -> dict[str, Any]:
+    return {
+        "point": r.point,
+        "time": r.time,
+        **{f: getattr(r.vitals, f) for f in READING_FIELDS},
+        "note": r.note,
+    }
+
+
+def _answer_json(a: Answer) -> dict[str, Any]:
+    return {"item": a.item, "answer": a.answer, "note": a.note}
+
+
+@dataclass(frozen=True)
+class RecordChoices:
+    """What a record chooses from and is checked against: the clinic's lists and dose
+    settings (`of(settings)`), and the care team."""
+
+    team: set[uuid.UUID]
+    drugs: tuple[str, ...] = DEFAULT_DRUGS
+    modalities: tuple[str, ...] = DEFAULT_MODALITIES
+    dose: DoseRules = field(default_factory=lambda: DoseRules.of(None))
+    kept: tuple[str, ...] = ()  # the saved record's drug and modality, kept if since unlisted
+
+    @classmethod
+    def of(
+        cls, settings: Settings, team: set[uuid.UUID], kept: tuple[str, ...] = ()
+    ) -> RecordChoices:
+        return cls(
+            team, settings.record_drugs, settings.record_modalities, DoseRules.of(settings), kept
+        )
 
 
 # -- checking ------------------------------------------------------------------
@@ -274,15 +447,68 @@ def _text(value: str, name: str, limit: int, errors: dict[str, str]) -> str:
     return value
 
 
-def _vitals(raw: RecordInput, prefix: str, errors: dict[str, str]) -> Vitals:
-    values = {f: _whole(getattr(raw, prefix + f), prefix + f, errors) for f in VITAL_FIELDS}
-    vitals = Vitals(**values)
-    for name, problem in vitals_problems(vitals).items():
-        errors.setdefault(prefix + name, problem)
-    return vitals
+def _time(value: str, name: str, errors: dict[str, str]) -> str | None:
+    value = value.strip()
+    if value and not TIME_RE.fullmatch(value):
+        errors[name] = "Please give the time as hours and minutes, such as 10:30."
+    return value[:5] or None
 
 
-def _dose(raw: RecordInput, errors: dict[str, str]) -> tuple[Decimal, str, Decimal | None]:
+def _readings(raw: RecordInput, errors: dict[str, str]) -> tuple[VitalsPoint, ...]:
+    """The rows typed in, in their order; rows left empty are dropped. Row i's
+    fields are named r{i}_systolic and so on."""
+    if len(raw.readings) > MAX_READINGS:
+        errors["readings"] = f"A record holds at most {MAX_READINGS} readings."
+    found = []
+    for i, row in enumerate(raw.readings[:MAX_READINGS]):
+        if row.blank:
+            continue
+        prefix = f"r{i}_"
+        if row.point not in POINTS:
+            errors[prefix + "point"] = "Please choose when the reading was taken."
+        values = {f: _whole(getattr(row, f), prefix + f, errors) for f in READING_FIELDS}
+        vitals = Vitals(**values)
+        for name, problem in vitals_problems(vitals).items():
+            errors.setdefault(prefix + name, problem)
+        found.append(
+            VitalsPoint(
+                row.point,
+                vitals,
+                _time(row.time, prefix + "time", errors),
+                _text(row.note, prefix + "note", NOTE_MAX, errors),
+            )
+        )
+    return tuple(found)
+
+
+def _answers(
+    items: dict[str, str],
+    answers: dict[str, str],
+    notes: dict[str, str],
+    prefix: str,
+    errors: dict[str, str],
+) -> tuple[Answer, ...]:
+    found = []
+    for item in items:
+        answer = answers.get(item, "").strip()
+        if answer and answer not in YES_NO:
+            errors[prefix + item] = "Please answer yes or no, or leave it unanswered."
+        note = _text(notes.get(item, ""), f"{prefix}{item}_note", NOTE_MAX, errors)
+        if answer or note:
+            found.append(Answer(item, answer or None, note))
+    return tuple(found)
+
+
+def _choice(value: str, name: str, listed: tuple[str, ...], errors: dict[str, str]) -> str:
+    value = value.strip()
+    if value and value not in listed:
+        errors[name] = "Please choose one of those listed."
+    return value
+
+
+def _dose(
+    raw: RecordInput, rules: DoseRules, errors: dict[str, str]
+) -> tuple[Decimal, str, Decimal | None]:
     dose = _decimal(raw.dose)
     unit = raw.dose_unit.strip()
     if not raw.dose.strip():
@@ -293,8 +519,6 @@ def _dose(raw: RecordInput, errors: dict[str, str]) -> tuple[Decimal, str, Decim
         errors["dose_unit"] = "Please choose the unit of the dose (mg or mg/kg)."
     elif unit not in DOSE_UNITS:
         errors["dose_unit"] = "Please choose mg or mg/kg."
-    elif dose is not None and dose > DOSE_MAX[unit]:
-        errors["dose"] = f"A dose above {DOSE_MAX[unit]} {DOSE_UNITS[unit]} cannot be right."
     weight: Decimal | None = None
     if raw.weight_kg.strip():
         weight = _decimal(raw.weight_kg)
@@ -308,22 +532,33 @@ def _dose(raw: RecordInput, errors: dict[str, str]) -> tuple[Decimal, str, Decim
         )
     elif unit == "mg_per_kg":
         errors["weight_kg"] = "A dose in mg/kg needs the weight used, in kg."
+    checkable = dose is not None and dose > 0 and unit in DOSE_UNITS
+    if checkable and dose is not None and "weight_kg" not in errors:
+        problem = refusal(dose, unit, weight, rules)
+        if problem:
+            errors["dose"] = problem
     return dose or Decimal(0), unit, weight
 
 
-def check_record(raw: RecordInput, team: set[uuid.UUID]) -> RecordData:
-    """The record checked in full, or `ValidationError` naming every field to fix."""
+def check_record(raw: RecordInput, choices: RecordChoices | set[uuid.UUID]) -> RecordData:
+    """The record checked in full, or `ValidationError` naming every field to fix.
+    `choices`: the clinic's lists and the care team (a bare team: the default lists)."""
+    if not isinstance(choices, RecordChoices):
+        choices = RecordChoices(choices)
     errors: dict[str, str] = {}
     if not raw.route:
         errors["route"] = "Please choose the route."
     elif raw.route not in ROUTES:
         errors["route"] = "Please choose one of the routes listed."
-    dose, unit, weight = _dose(raw, errors)
-    time_given = raw.time_given.strip()
-    if time_given and not TIME_RE.fullmatch(time_given):
-        errors["time_given"] = "Please give the time as hours and minutes, such as 10:30."
-    pre = _vitals(raw, "pre_", errors)
-    post = _vitals(raw, "post_", errors)
+    dose, unit, weight = _dose(raw, choices.dose, errors)
+    time_given = _time(raw.time_given, "time_given", errors)
+    drug = _choice(raw.drug, "drug", (*choices.drugs, *choices.kept), errors)
+    modality = _choice(raw.modality, "modality", (*choices.modalities, *choices.kept), errors)
+    readings = _readings(raw, errors)
+    checks = _answers(PRE_SESSION, raw.checks, raw.check_notes, "check_", errors)
+    discharge = _answers(
+        DISCHARGE, raw.discharge, raw.discharge_criteria_notes, "discharge_", errors
+    )
     unknown = [s for s in raw.side_effects if s not in SIDE_EFFECTS]
     if unknown:
         errors["side_effects"] = "Please choose side effects from the list."
@@ -336,19 +571,20 @@ def check_record(raw: RecordInput, team: set[uuid.UUID]) -> RecordData:
             clinician = uuid.UUID(text)
         except ValueError:
             clinician = None
-        if clinician is None or clinician not in team:
+        if clinician is None or clinician not in choices.team:
             errors["clinicians_present"] = "Please choose clinicians from the care team."
         elif clinician not in present:
             present.append(clinician)
+    if raw.completed not in ("", "yes", "no"):
+        errors["completed"] = "Please tick the box or leave it empty."
     data = RecordData(
         route=raw.route,
         dose=dose,
         dose_unit=unit,
         weight_kg=weight,
-        time_given=time_given[:5] or None,
+        time_given=time_given,
         adjuncts=_text(raw.adjuncts, "adjuncts", SHORT_TEXT_MAX, errors),
-        pre=pre,
-        post=post,
+        readings=readings,
         side_effects=tuple(s for s in SIDE_EFFECTS if s in raw.side_effects),
         side_effects_other=_text(
             raw.side_effects_other, "side_effects_other", SHORT_TEXT_MAX, errors
@@ -357,10 +593,58 @@ def check_record(raw: RecordInput, team: set[uuid.UUID]) -> RecordData:
         setting=_text(raw.setting, "setting", LONG_TEXT_MAX, errors),
         clinicians_present=tuple(present),
         discharge_notes=_text(raw.discharge_notes, "discharge_notes", LONG_TEXT_MAX, errors),
+        drug=drug,
+        modality=modality,
+        checks=checks,
+        discharge=discharge,
+        discharge_time=_time(raw.discharge_time, "discharge_time", errors),
     )
     if errors:
         raise ValidationError(errors)
     return data
+
+
+# -- what the patient reads ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """The part of a record its patient reads: what was given, what was measured and
+    how they left. Left out, field by field (docs/security.md, "Who may see what"):
+    the dissociation rating, side effects, setting, clinicians present, the notes on
+    readings and on checklist items, and the flags and dose notices."""
+
+    drug: str
+    modality: str
+    route_label: str
+    dose_mg: Decimal
+    dose_mg_per_kg: Decimal | None
+    weight_kg: Decimal | None
+    time_given: str | None
+    adjuncts: str
+    readings: tuple[VitalsPoint, ...]  # without their notes
+    checks: tuple[Answer, ...]  # without their notes
+    discharge: tuple[Answer, ...]  # with their notes: the discharge is theirs to know
+    discharge_time: str | None
+    discharge_notes: str
+
+    @classmethod
+    def of(cls, data: RecordData) -> PatientRecord:
+        return cls(
+            drug=data.drug,
+            modality=data.modality,
+            route_label=data.route_label,
+            dose_mg=data.dose_mg,
+            dose_mg_per_kg=data.dose_mg_per_kg,
+            weight_kg=data.weight_kg,
+            time_given=data.time_given,
+            adjuncts=data.adjuncts,
+            readings=tuple(VitalsPoint(r.point, r.vitals, r.time) for r in data.readings),
+            checks=tuple(Answer(a.item, a.answer) for a in data.checks if a.answer),
+            discharge=data.discharge,
+            discharge_time=data.discharge_time,
+            discharge_notes=data.discharge_notes,
+        )
 
 
 # -- reading and writing ---------------------------------------------------------
@@ -376,6 +660,7 @@ class RecordView:
     updated_at: datetime
     present_names: list[str]
     breaches: list[BpBreach] = field(default_factory=list)  # readings past a threshold
+    notice: DoseNotice | None = None  # a dose outside the clinic's usual range
 
 
 @dataclass(frozen=True)
@@ -384,6 +669,10 @@ class RecordPage:
     session: DosingSession
     team: list[User]
     record: RecordView | None
+    choices: RecordChoices | None = None
+    # For a new record: what the previous session's record carries over, and its number.
+    defaults: RecordInput = field(default_factory=lambda: RecordInput(dose_unit=DEFAULT_DOSE_UNIT))
+    carried_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -392,7 +681,7 @@ class RecordMark:
     readings past the clinic's thresholds."""
 
     session_id: uuid.UUID
-    breaches: tuple[BpBreach, ...] = ()
+    breaches: tuple[BpBreach, ...] = ()  # for the care team's clinicians only
 
 
 VITALS_ORIGIN = "vitals"  # "origin" in the sealed source of a flag a reading raised
@@ -420,14 +709,51 @@ def _record_of(db: Session, session_id: uuid.UUID) -> SessionRecord | None:
     return db.scalar(select(SessionRecord).where(SessionRecord.session_id == session_id))
 
 
+def _carry_over(
+    work: Work, access: CourseAccess, session: DosingSession
+) -> tuple[RecordInput, int | None]:
+    """The weight, route, drug, modality and dose unit of the record of the course's
+    latest session before this one that has a record; else the default unit alone."""
+    row = work.db.scalar(
+        select(SessionRecord)
+        .join(DosingSession, DosingSession.id == SessionRecord.session_id)
+        .where(
+            SessionRecord.course_id == access.course.id,
+            DosingSession.scheduled_at < session.scheduled_at,
+        )
+        .order_by(DosingSession.scheduled_at.desc())
+        .limit(1)
+    )
+    if row is None:
+        return RecordInput(dose_unit=DEFAULT_DOSE_UNIT), None
+    owner = access.course.patient_id
+    data = RecordData.from_json(work.vault.open_column(row, "content", owner))
+    audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
+    previous = work.db.get(DosingSession, row.session_id)
+    return (
+        RecordInput(
+            route=data.route,
+            dose_unit=data.dose_unit,
+            weight_kg="" if data.weight_kg is None else str(data.weight_kg),
+            drug=data.drug,
+            modality=data.modality,
+        ),
+        None if previous is None else previous.number,
+    )
+
+
 def record_page(work: Work, course_id: uuid.UUID, session_id: uuid.UUID) -> RecordPage:
-    """The session's record (if any) and the care team; an opened record is audited."""
+    """The session's record (if any), the care team and the clinic's lists; for a new
+    record, what the previous one carries over. An opened record is audited."""
     access = _access(work, course_id)
     session = get_session(work.db, access, session_id)
     team = care_team(work.db, course_id)
+    team_ids = {u.id for u in team}
     row = _record_of(work.db, session.id)
     if row is None:
-        return RecordPage(access, session, team, None)
+        defaults, carried_from = _carry_over(work, access, session)
+        choices = RecordChoices.of(work.settings, team_ids)
+        return RecordPage(access, session, team, None, choices, defaults, carried_from)
     owner = access.course.patient_id
     data = RecordData.from_json(work.vault.open_column(row, "content", owner))
     names = names_of(work.db, _people(row, data))
@@ -440,9 +766,38 @@ def record_page(work: Work, course_id: uuid.UUID, session_id: uuid.UUID) -> Reco
         updated_at=row.updated_at,
         present_names=[names[c] for c in data.clinicians_present if c in names],
         breaches=data.bp_breaches(bp_thresholds(work.settings)),
+        notice=data.dose_notice(DoseRules.of(work.settings)),
     )
     audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
-    return RecordPage(access, session, team, view)
+    choices = RecordChoices.of(work.settings, team_ids, _kept(data))
+    return RecordPage(access, session, team, view, choices)
+
+
+def _kept(data: RecordData) -> tuple[str, ...]:
+    return tuple(v for v in (data.drug, data.modality) if v)
+
+
+@dataclass(frozen=True)
+class PatientRecordPage:
+    access: CourseAccess
+    session: DosingSession
+    record: PatientRecord
+
+
+def patient_record_page(
+    work: Work, course_id: uuid.UUID, session_id: uuid.UUID
+) -> PatientRecordPage:
+    """The patient's own view of a session's record; "not found" for anyone else, and
+    when the session has no record."""
+    access = course_access(work.db, work.actor.user, course_id)
+    if not can_read_own_dosing_record(access):
+        raise NotFound()
+    session = get_session(work.db, access, session_id)
+    row = _record_of(work.db, session.id)
+    if row is None:
+        raise NotFound()
+    data = RecordData.from_json(work.vault.open_column(row, "content", access.course.patient_id))
+    return PatientRecordPage(access, session, PatientRecord.of(data))
 
 
 def names_of(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -477,10 +832,13 @@ def save_record(
     if not access.writable:
         raise Forbidden()
     team = {u.id for u in care_team(work.db, course_id)}
-    data = check_record(raw, team)
-    now = now or utcnow()
     owner = access.course.patient_id
     row = _record_of(work.db, session.id)
+    kept: tuple[str, ...] = ()
+    if row is not None and row.content is not None:
+        kept = _kept(RecordData.from_json(work.vault.open_column(row, "content", owner)))
+    data = check_record(raw, RecordChoices.of(work.settings, team, kept))
+    now = now or utcnow()
     if row is None:
         if expected_version is not None:
             raise ConflictError()  # the form edited a record that no longer exists
@@ -515,7 +873,30 @@ def save_record(
     breaches = data.bp_breaches(bp_thresholds(work.settings))
     if breaches:
         _raise_bp_flags(work, row, owner, breaches, now)
+    _complete(work, access, session, raw.completed, now)
     return row
+
+
+def _complete(
+    work: Work, access: CourseAccess, session: DosingSession, completed: str, now: datetime
+) -> None:
+    """ "yes": the session was held, so it is completed; "no": a session completed by
+    mistake goes back to scheduled; "": its status is left alone."""
+    if completed == "yes" and session.status != SessionStatus.COMPLETED:
+        session.status = SessionStatus.COMPLETED
+    elif completed == "no" and session.status == SessionStatus.COMPLETED:
+        session.status = SessionStatus.SCHEDULED
+    else:
+        return
+    session.updated_at = now
+    audit.record(
+        work.db,
+        "session.update",
+        actor=work.actor,
+        object_type="dosing_session",
+        object_id=session.id,
+        subject_id=access.course.patient_id,
+    )
 
 
 def _raise_bp_flags(
@@ -562,8 +943,14 @@ def _raise_bp_flags(
 def record_marks(
     db: Session, vault: Vault, access: CourseAccess, thresholds: BpThresholds | None = None
 ) -> dict[uuid.UUID, RecordMark]:
-    """Session id -> its record's mark, for the timeline; in one query. Clinicians only.
-    `thresholds`: the clinic's (`bp_thresholds(settings)`), else the defaults."""
+    """Session id -> its record's mark, for the timeline; in one query. The care team's
+    clinicians get the readings past `thresholds` (the clinic's, `bp_thresholds(settings)`,
+    else the defaults); the patient only which sessions have a record to read."""
+    if can_read_own_dosing_record(access):
+        ids = db.scalars(
+            select(SessionRecord.session_id).where(SessionRecord.course_id == access.course.id)
+        )
+        return {i: RecordMark(i) for i in ids}
     if not can_use_clinical_records(access):
         return {}
     limits = thresholds or BpThresholds()
@@ -577,9 +964,10 @@ def record_marks(
 
 
 def course_records(db: Session, vault: Vault, access: CourseAccess) -> dict[uuid.UUID, RecordData]:
-    """Session id -> its opened record, for the clinician's export; in one query.
-    Nobody else gets any."""
-    if not can_use_clinical_records(access):
+    """Session id -> its opened record, for the exports; in one query. The care team's
+    clinicians and the patient (whose export shows only `PatientRecord`'s part) get
+    them; nobody else."""
+    if not (can_use_clinical_records(access) or can_read_own_dosing_record(access)):
         return {}
     owner = access.course.patient_id
     rows = db.scalars(select(SessionRecord).where(SessionRecord.course_id == access.course.id))

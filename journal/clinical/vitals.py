@@ -6,18 +6,20 @@ Two different things, kept apart on purpose:
   of 20 or 400 is a typing slip, not a patient), so that a form shows an
   error instead of storing nonsense. The ranges are wide: an unusual but
   possible reading is accepted.
-* `bp_breaches` checks both readings of a record against the clinic's
-  thresholds (`BpThresholds`, from the settings): a pre-dose reading at or
-  above 140/90, any reading at or above 180/110, and a post-dose reading whose
-  systolic or diastolic number rose 20% or more over the pre-dose one. Each
-  breach becomes a safety flag for the care team (`session_records`). It never
-  blocks a session, and it gives no advice.
+* `series_breaches` checks every reading of a record's series against the
+  clinic's thresholds (`BpThresholds`, from the settings): a pre-dose reading at
+  or above 140/90, any reading at or above 180/110, and a reading after the dose
+  whose systolic or diastolic number rose 20% or more over the baseline (the
+  last pre-dose reading). Each breach becomes a safety flag for the care team
+  (`session_records`). It never blocks a session, and it gives no advice.
+  `bp_breaches` is the same for one reading before and one after.
 * `pre_dose_bp_flag` is the pre-dose rule alone at the default 140/90 (the
   course summary's marker).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -27,6 +29,8 @@ from journal.core.errors import ValidationError
 SYSTOLIC_RANGE = (50, 300)
 DIASTOLIC_RANGE = (20, 200)
 HEART_RATE_RANGE = (20, 250)
+SPO2_RANGE = (50, 100)  # oxygen saturation, %
+BREATHING_RATE_RANGE = (4, 60)  # breaths per minute
 WEIGHT_KG_RANGE = (Decimal("20"), Decimal("350"))
 
 FLAG_SYSTOLIC = 140
@@ -43,6 +47,25 @@ class Vitals:
     systolic: int | None = None
     diastolic: int | None = None
     heart_rate: int | None = None
+    spo2: int | None = None  # oxygen saturation, %
+    breathing_rate: int | None = None  # breaths per minute
+
+    @property
+    def has_bp(self) -> bool:
+        return self.systolic is not None and self.diastolic is not None
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            v is None
+            for v in (
+                self.systolic,
+                self.diastolic,
+                self.heart_rate,
+                self.spo2,
+                self.breathing_rate,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,46 @@ class BpThresholds:
     rise_percent: int = RISE_PERCENT
 
 
+# The points of a dosing day's series of readings, in the order they are prompted.
+POINT_PRE_DOSE = "pre_dose"
+POINT_40_MINUTES = "about_40_minutes"
+POINT_DISCHARGE = "discharge"
+POINT_OTHER = "other"
+POINTS = {
+    POINT_PRE_DOSE: "Pre-dose",
+    POINT_40_MINUTES: "About 40 minutes after the dose",
+    POINT_DISCHARGE: "At discharge",
+    POINT_OTHER: "Another time after the dose",
+}
+EXPECTED_POINTS = (POINT_PRE_DOSE, POINT_40_MINUTES, POINT_DISCHARGE)
+
+
+@dataclass(frozen=True)
+class VitalsPoint:
+    """One timed reading of the series: where in the day it was taken, at what time,
+    the numbers and a short note."""
+
+    point: str  # one of POINTS
+    vitals: Vitals
+    time: str | None = None  # "HH:MM", local time on the session's day
+    note: str = ""
+
+
+def reading_keys(points: Sequence[VitalsPoint]) -> list[str]:
+    """A stable name for each reading of a series, as a flag's source stores it: the
+    first pre-dose reading is "pre", the first at about 40 minutes "post" (the names
+    of the record's two readings before the series), the first at discharge
+    "discharge"; a further one of a point adds its number ("pre_dose_2", "other_1")."""
+    first = {POINT_PRE_DOSE: "pre", POINT_40_MINUTES: "post", POINT_DISCHARGE: "discharge"}
+    seen: dict[str, int] = {}
+    keys = []
+    for p in points:
+        seen[p.point] = seen.get(p.point, 0) + 1
+        n = seen[p.point]
+        keys.append(first[p.point] if n == 1 and p.point in first else f"{p.point}_{n}")
+    return keys
+
+
 # The rules a reading can breach, as stored (sealed) in a flag's source.
 RULE_PRE_DOSE = "pre_dose"  # the pre-dose reading at or above the pre-dose pair
 RULE_ANY = "any_reading"  # either reading at or above the "any reading" pair
@@ -93,18 +156,17 @@ WHEN = {"pre": "before the dose", "post": "after the dose"}
 class BpBreach:
     """One reading past one of the clinic's thresholds."""
 
-    reading: str  # "pre" or "post"
+    reading: str  # "pre", "post" or another key of `reading_keys`
     rule: str  # RULE_PRE_DOSE, RULE_ANY or RULE_RISE
     systolic: int
     diastolic: int
     threshold: str  # what it breached, in words: "at or above 180/110"
+    when: str = ""  # when it was taken, in words; empty: from `reading`
 
     @property
     def label(self) -> str:
-        return (
-            f"Blood pressure {self.systolic}/{self.diastolic} {WHEN[self.reading]} "
-            f"({self.threshold})"
-        )
+        when = self.when or WHEN.get(self.reading, "after the dose")
+        return f"Blood pressure {self.systolic}/{self.diastolic} {when} ({self.threshold})"
 
 
 def _at_or_above(v: Vitals, systolic: int, diastolic: int) -> bool:
@@ -117,37 +179,67 @@ def _risen(before: int, after: int, percent: int) -> bool:
     return (after - before) * 100 >= percent * before
 
 
-def bp_breaches(pre: Vitals, post: Vitals, limits: BpThresholds | None = None) -> list[BpBreach]:
-    """The readings past the clinic's thresholds, pre-dose first; at most one per reading.
+def _when(point: VitalsPoint, key: str) -> str:
+    if key in WHEN:
+        return WHEN[key]
+    at = f" at {point.time}" if point.time else ""
+    if point.point == POINT_DISCHARGE:
+        return f"at discharge{at}"
+    if point.point == POINT_PRE_DOSE:
+        return f"before the dose{at}"
+    return f"after the dose{at}"
 
-    A rise is measured number by number: the post-dose systolic over the pre-dose
-    systolic, and the diastolic over the diastolic; either one rising by
-    `rise_percent` or more is a rise. It needs both readings."""
+
+def series_breaches(
+    points: Sequence[VitalsPoint], limits: BpThresholds | None = None
+) -> list[BpBreach]:
+    """The readings past the clinic's thresholds, in the order of the series; at most
+    one per reading (the more serious rule wins).
+
+    Pre-dose readings are checked against the pre-dose pair and the "any reading"
+    pair; every other reading against the "any reading" pair and for a rise over the
+    baseline, the last pre-dose reading before it in the series. A rise is measured
+    number by number: systolic over systolic, diastolic over diastolic; either one
+    rising by `rise_percent` or more is a rise. Without a baseline there is no rise."""
     t = limits or BpThresholds()
     any_words = f"at or above {t.any_systolic}/{t.any_diastolic}"
     found: list[BpBreach] = []
-    has_pre = pre.systolic is not None and pre.diastolic is not None
-    if has_pre:
-        assert pre.systolic is not None and pre.diastolic is not None
-        if _at_or_above(pre, t.any_systolic, t.any_diastolic):
-            found.append(BpBreach("pre", RULE_ANY, pre.systolic, pre.diastolic, any_words))
-        elif _at_or_above(pre, t.pre_dose_systolic, t.pre_dose_diastolic):
-            words = f"at or above {t.pre_dose_systolic}/{t.pre_dose_diastolic}"
-            found.append(BpBreach("pre", RULE_PRE_DOSE, pre.systolic, pre.diastolic, words))
-    if post.systolic is not None and post.diastolic is not None:
-        if _at_or_above(post, t.any_systolic, t.any_diastolic):
-            found.append(BpBreach("post", RULE_ANY, post.systolic, post.diastolic, any_words))
-        elif has_pre:
-            assert pre.systolic is not None and pre.diastolic is not None
-            if _risen(pre.systolic, post.systolic, t.rise_percent) or _risen(
-                pre.diastolic, post.diastolic, t.rise_percent
+    baseline: Vitals | None = None
+    for point, key in zip(points, reading_keys(points), strict=True):
+        v = point.vitals
+        if v.systolic is None or v.diastolic is None:
+            continue
+        when = _when(point, key)
+
+        def breach(rule: str, words: str, v: Vitals = v, key: str = key, when: str = when) -> None:
+            assert v.systolic is not None and v.diastolic is not None
+            found.append(BpBreach(key, rule, v.systolic, v.diastolic, words, when))
+
+        if _at_or_above(v, t.any_systolic, t.any_diastolic):
+            breach(RULE_ANY, any_words)
+        elif point.point == POINT_PRE_DOSE:
+            if _at_or_above(v, t.pre_dose_systolic, t.pre_dose_diastolic):
+                breach(RULE_PRE_DOSE, f"at or above {t.pre_dose_systolic}/{t.pre_dose_diastolic}")
+        elif baseline is not None:
+            assert baseline.systolic is not None and baseline.diastolic is not None
+            if _risen(baseline.systolic, v.systolic, t.rise_percent) or _risen(
+                baseline.diastolic, v.diastolic, t.rise_percent
             ):
-                words = (
-                    f"a rise of {t.rise_percent}% or more over {pre.systolic}/{pre.diastolic} "
-                    "before the dose"
+                breach(
+                    RULE_RISE,
+                    f"a rise of {t.rise_percent}% or more over "
+                    f"{baseline.systolic}/{baseline.diastolic} before the dose",
                 )
-                found.append(BpBreach("post", RULE_RISE, post.systolic, post.diastolic, words))
+        if point.point == POINT_PRE_DOSE:
+            baseline = v
     return found
+
+
+def bp_breaches(pre: Vitals, post: Vitals, limits: BpThresholds | None = None) -> list[BpBreach]:
+    """`series_breaches` of one reading before the dose and one about 40 minutes after."""
+    return series_breaches(
+        [VitalsPoint(POINT_PRE_DOSE, pre), VitalsPoint(POINT_40_MINUTES, post)], limits
+    )
 
 
 def _outside(value: int, bounds: tuple[int, int]) -> bool:
@@ -179,6 +271,18 @@ def vitals_problems(vitals: Vitals) -> dict[str, str]:
         problems["heart_rate"] = (
             f"A heart rate of {hr} is not possible; "
             f"please check the reading ({HEART_RATE_RANGE[0]}-{HEART_RATE_RANGE[1]} per minute)."
+        )
+    if vitals.spo2 is not None and _outside(vitals.spo2, SPO2_RANGE):
+        problems["spo2"] = (
+            f"An oxygen saturation of {vitals.spo2}% is not possible; "
+            f"please check the reading ({SPO2_RANGE[0]}-{SPO2_RANGE[1]}%)."
+        )
+    rr = vitals.breathing_rate
+    if rr is not None and _outside(rr, BREATHING_RATE_RANGE):
+        low, high = BREATHING_RATE_RANGE
+        problems["breathing_rate"] = (
+            f"A breathing rate of {rr} is not possible; "
+            f"please check the reading ({low}-{high} per minute)."
         )
     return problems
 
