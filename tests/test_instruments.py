@@ -628,7 +628,7 @@ def test_the_app_offers_the_shipped_and_the_clinics_instruments(settings: Settin
         assert catalogue.ids == ("ebi", "gad7", "meq30", "pcl5", "phq9", "mini")
         assert isinstance(catalogue.get("mini"), Instrument)
         assert len(runtime(app).clinical.prompts.prompts) >= 30
-        assert len(runtime(app).clinical.screening.items) == 7
+        assert len(runtime(app).clinical.screening.items) == 14
     finally:
         runtime(app).database.dispose()
 

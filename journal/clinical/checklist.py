@@ -4,16 +4,21 @@ A clinician goes through the checklist with the patient and answers each
 item yes, no or unknown, with a note. Any "yes" or "unknown" (or an item not
 yet answered) shows "needs clinician review". Nothing here decides whether a
 person may take part: the journal records the review, the clinician decides.
+
+A clinic adds items of its own in a file of its own (`load_item_file`, the
+setting `screening_extra_file`): read and checked at start-up, a broken file
+stops it with the file's name and the line.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from journal.core.definitions import CONTENT_ROOT, Fields, read_toml, unique
+from journal.core.definitions import CONTENT_ROOT, DefinitionError, Fields, read_toml, unique
 from journal.core.errors import ValidationError
 
 BUILT_IN_FILE = CONTENT_ROOT / "checklists" / "screening.toml"
@@ -57,7 +62,9 @@ class ScreeningReview:
         return NEEDS_REVIEW if self.needs_clinician_review else NOTHING_RAISED
 
 
-def load_checklist(path: Path = BUILT_IN_FILE) -> Checklist:
+def load_checklist(path: Path = BUILT_IN_FILE, extra: Path | None = None) -> Checklist:
+    """The shipped checklist, with the clinic's own items (`extra`) after its own; the
+    version then names both ("2+clinic-3")."""
     doc = Fields(path, read_toml(path))
     doc.only(("id", "title", "version", "items"))
     items = []
@@ -65,7 +72,67 @@ def load_checklist(path: Path = BUILT_IN_FILE) -> Checklist:
         entry.only(("id", "text"))
         items.append(ChecklistItem(entry.slug("id"), entry.text("text")))
     unique(path, "item id", [i.id for i in items])
-    return Checklist(doc.slug("id"), doc.text("title"), doc.text("version"), tuple(items))
+    version = doc.text("version")
+    if extra is not None:
+        added = load_item_file(extra, taken={i.id for i in items})
+        items.extend(added.items)
+        version = f"{version}+clinic-{added.version}" if added.version else f"{version}+clinic"
+    return Checklist(doc.slug("id"), doc.text("title"), version, tuple(items))
+
+
+@dataclass(frozen=True)
+class ItemFile:
+    """A clinic's list of items: the screening's added items, the consent record's."""
+
+    version: str  # "" when the file names none
+    items: tuple[ChecklistItem, ...]
+
+
+def _line_of(lines: list[str], pattern: re.Pattern[str], nth: int = 0) -> int | None:
+    """The 1-based number of the line where `pattern` matches for the nth time."""
+    seen = 0
+    for number, line in enumerate(lines, start=1):
+        if pattern.match(line):
+            if seen == nth:
+                return number
+            seen += 1
+    return None
+
+
+def _at(path: Path, line: int | None, problem: str) -> DefinitionError:
+    return DefinitionError(path, f"line {line}: {problem}" if line else problem)
+
+
+def load_item_file(path: Path, *, taken: set[str] | frozenset[str] = frozenset()) -> ItemFile:
+    """Read a clinic's item file: an optional `version` and `[[items]]` of `id` and `text`.
+
+    A file that is missing or not TOML, an unknown key, an item without its id or text,
+    an id used twice (or already one of `taken`): `DefinitionError` naming the file and,
+    where it can be told, the line."""
+    if not path.is_file():
+        raise DefinitionError(path, "is missing (a setting names it: create it or unset it)")
+    raw = read_toml(path)  # tomllib's own message names the line
+    lines = path.read_text(encoding="utf-8").splitlines()
+    doc = Fields(path, raw)
+    for key in sorted(set(raw) - {"version", "items"}):
+        line = _line_of(lines, re.compile(rf"^\s*\[*\s*{re.escape(key)}\s*[=\].]"))
+        raise _at(path, line, f"unknown key '{key}' (a file of items holds version and [[items]])")
+    version = doc.optional_text("version") if "version" in raw else ""
+    headers = re.compile(r"^\s*\[\[\s*items\s*\]\]")
+    items: list[ChecklistItem] = []
+    seen = set(taken)
+    for n, entry in enumerate(doc.tables("items")):
+        line = _line_of(lines, headers, n)
+        try:
+            entry.only(("id", "text"))
+            item = ChecklistItem(entry.slug("id"), entry.text("text"))
+        except DefinitionError as exc:
+            raise _at(path, line, exc.problem) from None
+        if item.id in seen:
+            raise _at(path, line, f"item id {item.id!r} is used more than once")
+        seen.add(item.id)
+        items.append(item)
+    return ItemFile(version, tuple(items))
 
 
 def _as_answer(value: object) -> ScreeningAnswer | None:

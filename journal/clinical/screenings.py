@@ -1,10 +1,16 @@
 """The screening review of a course: one per course, recorded by a care-team clinician.
 
 The checklist itself and the "needs clinician review" rule are in
-`clinical/screening.py`; this module stores a course's answers, notes and
+`clinical/checklist.py`; this module stores a course's answers, notes and
 review date as one encrypted JSON value under the patient's journal key,
 with the reviewer (the clinician who saved it last) in clear. It records the
 review; it never decides eligibility.
+
+Before each later dosing session a care-team clinician re-checks it with the
+patient (`recheck_screening`): "no change since last time", or the answers as
+they are now. Each re-check is kept, sealed the same way, with who and when; the
+answers now are those of the latest re-check that changed them (or of the
+screening, if saved since).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,13 +26,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
-from journal.accounts.policy import CourseAccess, can_use_clinical_records, course_access
-from journal.clinical.checklist import Checklist, ScreeningReview, check_answers, review
+from journal.accounts.policy import (
+    CourseAccess,
+    can_recheck_screening,
+    can_use_clinical_records,
+    course_access,
+)
+from journal.clinical.checklist import (
+    Checklist,
+    ChecklistItem,
+    ScreeningReview,
+    check_answers,
+    review,
+)
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import Screening, User
+from journal.models import DosingSession, Screening, ScreeningRecheck, User
 
 AUDIT_TYPE = "screening"
 NOTE_MAX = 1000
@@ -79,35 +96,126 @@ class ScreeningData:
 
 
 @dataclass(frozen=True)
+class RecheckInput:
+    """As the re-check form posts it: "no change", or every item's answer and note;
+    the session it comes before ("" for none) and a note on the re-check."""
+
+    no_change: bool
+    answers: Mapping[str, str]
+    notes: Mapping[str, str]
+    session_id: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RecheckData:
+    """What a re-check found: no change, or the answers and notes as they are now."""
+
+    no_change: bool
+    answers: dict[str, str]  # empty when no change
+    notes: dict[str, str]
+    note: str
+    checklist_version: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "no_change": self.no_change,
+                "answers": self.answers,
+                "notes": self.notes,
+                "note": self.note,
+                "checklist_version": self.checklist_version,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RecheckData:
+        raw: dict[str, Any] = json.loads(text)
+        return cls(
+            no_change=bool(raw["no_change"]),
+            answers=dict(raw.get("answers", {})),
+            notes=dict(raw.get("notes", {})),
+            note=str(raw.get("note", "")),
+            checklist_version=str(raw.get("checklist_version", "")),
+        )
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One item a re-check changed: its answer before and now, and its note now."""
+
+    item: ChecklistItem
+    before: str | None  # None: not answered
+    after: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class RecheckView:
+    id: uuid.UUID
+    checked_by: str
+    checked_at: datetime
+    session_number: int | None
+    no_change: bool
+    changes: tuple[AnswerChange, ...]  # empty when no change (or only notes changed)
+    note: str
+
+
+@dataclass(frozen=True)
 class ScreeningView:
-    data: ScreeningData
-    review: ScreeningReview
+    data: ScreeningData  # as the screening was saved
+    review: ScreeningReview  # of the answers now
     reviewer_name: str
     version: int
     updated_at: datetime
+    answers_now: dict[str, str] = field(default_factory=dict)  # after the re-checks
+    notes_now: dict[str, str] = field(default_factory=dict)
+    rechecks: tuple[RecheckView, ...] = ()  # newest first
+
+
+@dataclass(frozen=True)
+class SessionChoice:
+    id: uuid.UUID
+    label: str  # "Session 2, Tue 01 Dec 2026"
 
 
 @dataclass(frozen=True)
 class ScreeningPage:
     access: CourseAccess
     screening: ScreeningView | None
+    can_recheck: bool = False
+    sessions: tuple[SessionChoice, ...] = ()  # to re-check before, in order
+    next_session: uuid.UUID | None = None  # the first not yet past: the form's default
+
+
+def _check_items(
+    checklist: Checklist,
+    answers: Mapping[str, str],
+    notes: Mapping[str, str],
+    errors: dict[str, str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every item answered yes, no or unknown and its note short enough: the answers and
+    notes kept, the problems added to `errors`."""
+    try:
+        checked = check_answers(checklist, {k: v for k, v in answers.items() if v})
+    except ValidationError as exc:
+        errors.update({answer_field(k): v for k, v in exc.errors.items()})
+        checked = {}
+    kept_notes = {}
+    for item in checklist.items:
+        note = notes.get(item.id, "").strip()
+        if len(note) > NOTE_MAX:
+            errors[note_field(item.id)] = f"Please use at most {NOTE_MAX:,} characters."
+        elif note:
+            kept_notes[item.id] = note
+    return {k: v.value for k, v in checked.items()}, kept_notes
 
 
 def check_screening(checklist: Checklist, raw: ScreeningInput, today: date) -> ScreeningData:
     """Every item answered, notes short enough, a plausible date; or `ValidationError`."""
     errors: dict[str, str] = {}
-    try:
-        answers = check_answers(checklist, {k: v for k, v in raw.answers.items() if v})
-    except ValidationError as exc:
-        errors.update({answer_field(k): v for k, v in exc.errors.items()})
-        answers = {}
-    notes = {}
-    for item in checklist.items:
-        note = raw.notes.get(item.id, "").strip()
-        if len(note) > NOTE_MAX:
-            errors[note_field(item.id)] = f"Please use at most {NOTE_MAX:,} characters."
-        elif note:
-            notes[item.id] = note
+    answers, notes = _check_items(checklist, raw.answers, raw.notes, errors)
     reviewed_on = None
     try:
         reviewed_on = date.fromisoformat(raw.reviewed_on.strip())
@@ -119,7 +227,7 @@ def check_screening(checklist: Checklist, raw: ScreeningInput, today: date) -> S
         raise ValidationError(errors)
     assert reviewed_on is not None
     return ScreeningData(
-        answers={k: v.value for k, v in answers.items()},
+        answers=answers,
         notes=notes,
         reviewed_on=reviewed_on,
         checklist_version=checklist.version,
@@ -137,22 +245,111 @@ def _row(db: Session, course_id: uuid.UUID) -> Screening | None:
     return db.scalar(select(Screening).where(Screening.course_id == course_id))
 
 
-def _view(
-    db: Session, vault: Vault, access: CourseAccess, checklist: Checklist, row: Screening
-) -> ScreeningView:
-    data = ScreeningData.from_json(vault.open_column(row, "content", access.course.patient_id))
-    reviewer = db.get(User, row.reviewer_id)
-    return ScreeningView(
-        data=data,
-        review=review(checklist, data.answers),
-        reviewer_name=reviewer.name if reviewer else "",
-        version=row.version,
-        updated_at=row.updated_at,
+def _names(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    return dict(rows.all())
+
+
+def _rechecks(
+    db: Session, vault: Vault, owner: uuid.UUID, row: Screening
+) -> list[tuple[ScreeningRecheck, RecheckData]]:
+    found = db.scalars(
+        select(ScreeningRecheck)
+        .where(ScreeningRecheck.screening_id == row.id)
+        .order_by(ScreeningRecheck.checked_at, ScreeningRecheck.id)
+    )
+    return [(r, RecheckData.from_json(vault.open_column(r, "content", owner))) for r in found]
+
+
+def _changes(
+    checklist: Checklist,
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+    notes: Mapping[str, str],
+) -> tuple[AnswerChange, ...]:
+    return tuple(
+        AnswerChange(item, before.get(item.id), after.get(item.id), notes.get(item.id, ""))
+        for item in checklist.items
+        if before.get(item.id) != after.get(item.id)
     )
 
 
-def screening_page(work: Work, course_id: uuid.UUID, checklist: Checklist) -> ScreeningPage:
-    """The course's screening, if recorded; opening it is audited."""
+def _view(
+    db: Session, vault: Vault, access: CourseAccess, checklist: Checklist, row: Screening
+) -> ScreeningView:
+    """The screening as saved, the re-checks that followed, and the answers now: those of
+    the latest change, a re-check's or the screening's own (saved again since)."""
+    owner = access.course.patient_id
+    data = ScreeningData.from_json(vault.open_column(row, "content", owner))
+    kept = _rechecks(db, vault, owner, row)
+    sessions = dict(
+        db.execute(
+            select(DosingSession.id, DosingSession.number).where(
+                DosingSession.course_id == access.course.id
+            )
+        ).all()
+    )
+    names = _names(db, {row.reviewer_id, *(r.checked_by for r, _ in kept)})
+    answers, notes = dict(data.answers), dict(data.notes)
+    views: list[RecheckView] = []
+    saved_since = True  # the screening was saved after every re-check so far
+    for r, found in kept:
+        if saved_since and r.checked_at >= row.updated_at:
+            answers, notes = dict(data.answers), dict(data.notes)
+            saved_since = False
+        changes: tuple[AnswerChange, ...] = ()
+        if not found.no_change:
+            changes = _changes(checklist, answers, found.answers, found.notes)
+            answers, notes = dict(found.answers), dict(found.notes)
+        views.append(
+            RecheckView(
+                id=r.id,
+                checked_by=names.get(r.checked_by, ""),
+                checked_at=r.checked_at,
+                session_number=sessions.get(r.session_id) if r.session_id else None,
+                no_change=found.no_change,
+                changes=changes,
+                note=found.note,
+            )
+        )
+    if saved_since:  # a screening saved after the last re-check is the newer word
+        answers, notes = dict(data.answers), dict(data.notes)
+    return ScreeningView(
+        data=data,
+        review=review(checklist, answers),
+        reviewer_name=names.get(row.reviewer_id, ""),
+        version=row.version,
+        updated_at=row.updated_at,
+        answers_now=answers,
+        notes_now=notes,
+        rechecks=tuple(reversed(views)),
+    )
+
+
+def _session_choices(
+    db: Session, course_id: uuid.UUID, now: datetime
+) -> tuple[tuple[SessionChoice, ...], uuid.UUID | None]:
+    rows = list(
+        db.scalars(
+            select(DosingSession)
+            .where(DosingSession.course_id == course_id)
+            .order_by(DosingSession.scheduled_at, DosingSession.number)
+        )
+    )
+    choices = tuple(
+        SessionChoice(d.id, f"Session {d.number}, {d.scheduled_at:%a %d %b %Y}") for d in rows
+    )
+    coming = [d for d in rows if d.scheduled_at >= now - timedelta(hours=12)]
+    default = coming[0].id if coming else (rows[-1].id if rows else None)
+    return choices, default
+
+
+def screening_page(
+    work: Work, course_id: uuid.UUID, checklist: Checklist, *, now: datetime | None = None
+) -> ScreeningPage:
+    """The course's screening, if recorded, with its re-checks; opening it is audited."""
     access = _access(work, course_id)
     row = _row(work.db, course_id)
     if row is None:
@@ -160,20 +357,27 @@ def screening_page(work: Work, course_id: uuid.UUID, checklist: Checklist) -> Sc
     view = _view(work.db, work.vault, access, checklist, row)
     owner = access.course.patient_id
     audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
-    return ScreeningPage(access, view)
+    sessions, next_session = _session_choices(work.db, course_id, now or utcnow())
+    return ScreeningPage(access, view, can_recheck_screening(access), sessions, next_session)
+
+
+def screening_view(
+    db: Session, vault: Vault, access: CourseAccess, checklist: Checklist
+) -> ScreeningView | None:
+    """The screening with its re-checks, for a clinician's export (audited as a whole)."""
+    if not can_use_clinical_records(access):
+        return None
+    row = _row(db, access.course.id)
+    return None if row is None else _view(db, vault, access, checklist, row)
 
 
 def screening_review(
     db: Session, vault: Vault, access: CourseAccess, checklist: Checklist
 ) -> ScreeningReview | None:
-    """For the clinician's timeline: what the course's screening shows, or None if none yet."""
-    if not can_use_clinical_records(access):
-        return None
-    row = _row(db, access.course.id)
-    if row is None:
-        return None
-    data = ScreeningData.from_json(vault.open_column(row, "content", access.course.patient_id))
-    return review(checklist, data.answers)
+    """For the clinician's timeline: what the course's screening shows now (after its
+    re-checks), or None if none yet."""
+    view = screening_view(db, vault, access, checklist)
+    return None if view is None else view.review
 
 
 @atomic
@@ -224,3 +428,75 @@ def save_screening(
         subject_id=owner,
     )
     return row
+
+
+@atomic
+def recheck_screening(
+    work: Work,
+    course_id: uuid.UUID,
+    checklist: Checklist,
+    raw: RecheckInput,
+    *,
+    now: datetime | None = None,
+) -> ScreeningRecheck:
+    """Keep a re-check of the screening before a session: no change since last time, or
+    the answers as they are now (answers the same as before count as no change, unless a
+    note changed). The screening itself is left as it was saved."""
+    access = _access(work, course_id)
+    if not can_recheck_screening(access):
+        raise Forbidden()
+    row = _row(work.db, course_id)
+    if row is None:
+        raise ValidationError({"screening": "Record the screening first; then re-check it."})
+    errors: dict[str, str] = {}
+    session_id = None
+    if raw.session_id:
+        try:
+            session_id = uuid.UUID(raw.session_id)
+        except ValueError:
+            session_id = None
+        session = work.db.get(DosingSession, session_id) if session_id else None
+        if session is None or session.course_id != course_id:
+            errors["session_id"] = "Please choose a session of this course."
+    note = raw.note.replace("\r\n", "\n").strip()
+    if len(note) > NOTE_MAX:
+        errors["note"] = f"Please use at most {NOTE_MAX:,} characters."
+    answers: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    if not raw.no_change:
+        answers, notes = _check_items(checklist, raw.answers, raw.notes, errors)
+    if errors:
+        raise ValidationError(errors)
+    owner = access.course.patient_id
+    no_change = raw.no_change
+    if not no_change:
+        current = _view(work.db, work.vault, access, checklist, row)
+        no_change = answers == current.answers_now and notes == current.notes_now
+    data = RecheckData(
+        no_change=no_change,
+        answers={} if no_change else answers,
+        notes={} if no_change else notes,
+        note=note,
+        checklist_version=checklist.version,
+    )
+    recheck = ScreeningRecheck(
+        id=new_id(),
+        screening_id=row.id,
+        course_id=course_id,
+        session_id=session_id,
+        checked_by=work.actor.id,
+        checked_at=now or utcnow(),
+        version=1,
+    )
+    recheck.content = work.vault.seal_column(recheck, "content", owner, data.to_json())
+    work.db.add(recheck)
+    audit.record(
+        work.db,
+        "screening.recheck",
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=recheck.id,
+        subject_id=owner,
+    )
+    work.db.flush()
+    return recheck

@@ -3,16 +3,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.clinical import screenings
 from journal.clinical.checklist import ScreeningAnswer
-from journal.clinical.screenings import ScreeningInput, answer_field, note_field
+from journal.clinical.screenings import RecheckInput, ScreeningInput, answer_field, note_field
 from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role
 from journal.web import context
-from journal.web.screening.forms import ScreeningForm
+from journal.web.form_tokens import once
+from journal.web.forms import apply_errors
+from journal.web.screening.forms import RecheckForm, ScreeningForm
 from journal.web.security import roles
 
 bp = Blueprint("screening", __name__)
@@ -65,8 +67,73 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         form = ScreeningForm(
             data={"reviewed_on": today, "version": str(saved.version) if saved else ""}
         )
+    recheck = RecheckForm(formdata=None)
+    recheck.session_id.choices = [(str(c.id), c.label) for c in page.sessions]
+    recheck.session_id.data = str(page.next_session) if page.next_session else ""
     html = render_template(
         "screening/screening.html",
+        page=page,
+        form=form,
+        recheck=recheck,
+        checklist=checklist,
+        answers=answers,
+        notes=notes,
+        item_errors=item_errors,
+        choices=ANSWERS,
+        answer_field=answer_field,
+        note_field=note_field,
+        failed=failed,
+    )
+    return (html, 400) if failed else html
+
+
+@bp.route("/courses/<uuid:course_id>/screening/recheck", methods=["GET", "POST"])
+@roles(Role.CLINICIAN)
+@once
+def recheck(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
+    """Re-check the screening before a session: "no change since last time" in one click
+    (from the screening page), or every item answered again here."""
+    checklist = context.runtime().clinical.screening
+    form = RecheckForm()
+    item_errors: dict[str, str] = {}
+    failed = request.method == "POST"
+    no_change = request.form.get("no_change") == "1"
+    answers = {i.id: request.form.get(answer_field(i.id), "") for i in checklist.items}
+    notes = {i.id: request.form.get(note_field(i.id), "") for i in checklist.items}
+    if failed and form.validate_on_submit():
+        try:
+            screenings.recheck_screening(
+                context.work(),
+                course_id,
+                checklist,
+                RecheckInput(
+                    no_change=no_change,
+                    answers=answers,
+                    notes=notes,
+                    session_id=form.session_id.data or "",
+                    note=form.note.data or "",
+                ),
+            )
+        except ValidationError as exc:
+            for name, message in exc.errors.items():
+                if name.startswith(("answer_", "note_")):
+                    item_errors[name] = message
+                else:
+                    apply_errors(form, ValidationError({name: message}))
+        else:
+            flash("Re-check saved.")
+            return redirect(url_for("screening.screening", course_id=course_id))
+    if failed:
+        context.db().rollback()
+    page = screenings.screening_page(context.work(), course_id, checklist)
+    if page.screening is None or not page.can_recheck:
+        abort(404 if page.screening is None else 403)
+    form.session_id.choices = [(str(c.id), c.label) for c in page.sessions]
+    if not failed:
+        answers, notes = dict(page.screening.answers_now), dict(page.screening.notes_now)
+        form.session_id.data = str(page.next_session) if page.next_session else ""
+    html = render_template(
+        "screening/recheck.html",
         page=page,
         form=form,
         checklist=checklist,
@@ -76,6 +143,6 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         choices=ANSWERS,
         answer_field=answer_field,
         note_field=note_field,
-        failed=failed,
+        no_change=no_change,
     )
     return (html, 400) if failed else html
