@@ -66,6 +66,7 @@ class Runtime:
     clinical: ClinicalContent  # questionnaires, prompts, screening checklist
     queue: Huey = field(init=False)
     enqueue: Callable[[uuid.UUID], None] = field(init=False)  # a message to the worker
+    enqueue_export: Callable[[uuid.UUID], None] = field(init=False)  # a long PDF export
 
     def __post_init__(self) -> None:
         self.queue = build_queue(self.settings)
@@ -75,6 +76,7 @@ class Runtime:
             self.settings.mail_retry_seconds,
             self.settings.scan_minutes,
         )
+        self.enqueue_export = jobs.register_exports(self.queue, lambda: self.work(write=True))
 
     @property
     def ring(self) -> MasterKeyRing:
@@ -98,7 +100,11 @@ def build_runtime(settings: Settings, clinical: ClinicalContent | None = None) -
     from the same instance (a test session re-points one app at each test's database)."""
     if clinical is None:
         try:
-            clinical = load_clinical_content(settings.instance_path)
+            clinical = load_clinical_content(
+                settings.instance_path,
+                screening_extra=settings.instance_file(settings.screening_extra_file),
+                consent=settings.instance_file(settings.consent_items_file),
+            )
         except DefinitionError as exc:
             raise ConfigError(f"a clinical definition file is broken: {exc}") from None
     try:

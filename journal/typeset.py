@@ -28,6 +28,8 @@ licences) up to date.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import sys
 from pathlib import Path
@@ -60,6 +62,7 @@ INSTALL_HINT = "PDF export needs its fonts (Debian and Ubuntu: apt-get install "
     " ".join(PACKAGES) + ")"
 )
 TYPST_FAILED = 3  # the exit status when Typst refuses the document
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 def missing_fonts() -> tuple[str, ...]:
@@ -107,7 +110,18 @@ def _peak_mb() -> float | None:
     return None
 
 
+def _fixed_mmap_threshold() -> None:
+    """Keep glibc's threshold for giving large blocks their own mapping at its default
+    (128 KiB) instead of letting it rise as large blocks are freed: then the large blocks
+    Typst frees go back to the system at once rather than stay in the heap. It lowers the
+    process's peak by some 9 MB for the 1,000-entry course, at no cost in time measured.
+    (On another C library this does nothing.)"""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+
+
 def main() -> int:
+    _fixed_mmap_threshold()
     import typst
 
     header = json.loads(sys.stdin.buffer.readline())

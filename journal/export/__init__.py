@@ -69,6 +69,7 @@ __all__ = [
     "ExportPage",
     "PdfFailed",
     "PendingFile",
+    "QueueablePdf",
     "export_course",
     "export_page",
     "export_patient_data",
@@ -112,6 +113,18 @@ class ExportFile:
 
 
 @dataclass(frozen=True)
+class QueueablePdf:
+    """A PDF the worker may make instead of the request (journal/export/jobs.py), sealed
+    with its patient's journal key: never one with psychotherapy notes, which only the
+    notes key may seal (those are typeset at once, as before)."""
+
+    prepared: render_pdf.Prepared
+    owner_id: uuid.UUID  # the patient whose words it holds
+    course_id: uuid.UUID | None  # None: the patient's own data
+    protect: bool  # a passphrase was asked for: asked again at download, never kept
+
+
+@dataclass(frozen=True)
 class PendingFile:
     """A document collected, and its export recorded, not yet made into a file.
 
@@ -121,6 +134,7 @@ class PendingFile:
     make: Callable[[], bytes]
     mimetype: str
     filename: str
+    pdf: QueueablePdf | None = None
 
     def file(self) -> ExportFile:
         return ExportFile(self.make(), self.mimetype, self.filename)
@@ -223,6 +237,19 @@ def export_course(
     else:
         _record_disclosure(work, access, chosen, doc.scope.psychotherapy_notes.reason)
     stem = f"course-summary-{course_id.hex[:8]}"
+    if chosen == ExportFormat.PDF and doc.scope.psychotherapy_notes is None:
+        pdf = QueueablePdf(
+            render_pdf.prepare_course(doc, page_size),
+            access.course.patient_id,
+            course_id,
+            passphrase is not None,
+        )
+        return PendingFile(
+            lambda: render_pdf.finish(pdf.prepared, passphrase),
+            MIMETYPES[chosen],
+            _filename(stem, chosen, now),
+            pdf,
+        )
     return PendingFile(
         lambda: _render_course(doc, chosen, passphrase, page_size),
         MIMETYPES[chosen],
@@ -358,9 +385,21 @@ def export_patient_data(
         subject_id=work.actor.id,
     )
 
-    def make() -> bytes:
-        if chosen == ExportFormat.PDF:
-            return render_pdf.render_patient_data(doc, passphrase, page_size=page_size)
-        return render_json.render_patient_data(doc)
-
-    return PendingFile(make, MIMETYPES[chosen], _filename("my-journal", chosen, now))
+    if chosen == ExportFormat.PDF:
+        pdf = QueueablePdf(
+            render_pdf.prepare_patient_data(doc, page_size),
+            work.actor.id,
+            None,
+            passphrase is not None,
+        )
+        return PendingFile(
+            lambda: render_pdf.finish(pdf.prepared, passphrase),
+            MIMETYPES[chosen],
+            _filename("my-journal", chosen, now),
+            pdf,
+        )
+    return PendingFile(
+        lambda: render_json.render_patient_data(doc),
+        MIMETYPES[chosen],
+        _filename("my-journal", chosen, now),
+    )

@@ -21,6 +21,7 @@ import json
 import logging
 import subprocess
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PdfReader, PdfWriter
@@ -64,11 +65,28 @@ def check_typesetter() -> None:
         raise Unavailable(f"{typesetter.INSTALL_HINT}; not found: {', '.join(missing)}")
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A document as the template reads it (JSON, UTF-8), ready to be typeset here or by
+    the worker (journal/export/jobs.py): its size is what decides which."""
+
+    data: bytes
+    timestamp: int
+
+
+def prepare(document: dict[str, Any], timestamp: int) -> Prepared:
+    return Prepared(json.dumps(document, ensure_ascii=False).encode("utf-8"), timestamp)
+
+
 def typeset(document: dict[str, Any], *, timestamp: int | None = None) -> tuple[bytes, list[str]]:
     """The PDF of the template's data, and Typst's warnings (also logged)."""
+    return typeset_json(json.dumps(document, ensure_ascii=False).encode("utf-8"), timestamp)
+
+
+def typeset_json(data: bytes, timestamp: int | None = None) -> tuple[bytes, list[str]]:
+    """The PDF of the template's data given as JSON (UTF-8), and Typst's warnings."""
     check_typesetter()
-    request = json.dumps({"timestamp": timestamp}).encode("utf-8") + b"\n"
-    request += json.dumps(document, ensure_ascii=False).encode("utf-8")
+    request = json.dumps({"timestamp": timestamp}).encode("utf-8") + b"\n" + data
     try:
         done = subprocess.run(  # noqa: S603 (our own module; the document goes to stdin)
             COMMAND,
@@ -113,20 +131,26 @@ def protect(pdf: bytes, passphrase: str) -> bytes:
     return out.getvalue()
 
 
-def _finish(document: dict[str, Any], timestamp: int, passphrase: str | None) -> bytes:
-    pdf, _ = typeset(document, timestamp=timestamp)
+def finish(prepared: Prepared, passphrase: str | None = None) -> bytes:
+    pdf, _ = typeset_json(prepared.data, prepared.timestamp)
     return protect(pdf, passphrase) if passphrase else pdf
+
+
+def prepare_course(doc: CourseDocument, page_size: str = "a4") -> Prepared:
+    return prepare(data.course_summary(doc, page_size), int(doc.generated_at.timestamp()))
+
+
+def prepare_patient_data(doc: PatientDataDocument, page_size: str = "a4") -> Prepared:
+    return prepare(data.patient_data(doc, page_size), int(doc.generated_at.timestamp()))
 
 
 def render_course(
     doc: CourseDocument, passphrase: str | None = None, *, page_size: str = "a4"
 ) -> bytes:
-    document = data.course_summary(doc, page_size)
-    return _finish(document, int(doc.generated_at.timestamp()), passphrase)
+    return finish(prepare_course(doc, page_size), passphrase)
 
 
 def render_patient_data(
     doc: PatientDataDocument, passphrase: str | None = None, *, page_size: str = "a4"
 ) -> bytes:
-    document = data.patient_data(doc, page_size)
-    return _finish(document, int(doc.generated_at.timestamp()), passphrase)
+    return finish(prepare_patient_data(doc, page_size), passphrase)

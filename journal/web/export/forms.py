@@ -163,3 +163,25 @@ class PatientDataForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm):
         default=ExportFormat.JSON.value,
         validate_choice=False,
     )
+
+
+class DownloadForm(FlaskForm):
+    """The download of a PDF the worker made: the passphrase, when one was asked for,
+    is typed here and applied in memory (it is never kept)."""
+
+    passphrase = PasswordField(
+        "Passphrase",
+        validators=[Optional(), Length(max=PASSPHRASE_MAX)],
+        description="At least 12 characters. Send it by another way than the file.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    passphrase_again = PasswordField(
+        "Passphrase again", validators=[Optional()], render_kw={"autocomplete": "new-password"}
+    )
+
+    def validate_passphrase_again(self, field: PasswordField) -> None:
+        if field.data != self.passphrase.data:
+            raise FieldError("The two passphrases differ.")
+
+    def chosen_passphrase(self, protect: bool) -> str | None:
+        return str(self.passphrase.data or "") if protect else None

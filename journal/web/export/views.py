@@ -13,25 +13,33 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
 
 from journal import export
 from journal.core.errors import ValidationError
+from journal.export import jobs
 from journal.models import Role
 from journal.web import context
-from journal.web.export.forms import CARRIED, CourseExportForm, PatientDataForm
+from journal.web.export.forms import CARRIED, CourseExportForm, DownloadForm, PatientDataForm
 from journal.web.filters import day
+from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
 from journal.web.security import login_is_recent, recheck_identity, roles
 
 bp = Blueprint("export", __name__)
 
 RELOGIN_STATUS = 401
+REFRESH_SECONDS = 3  # the progress page reloads itself this often while it waits
 log = logging.getLogger("journal.export")
 
 
-def _attachment(pending: export.PendingFile) -> Response | tuple[str, int]:
+def _attachment(pending: export.PendingFile) -> BaseResponse | tuple[str, int]:
+    if jobs.should_queue(context.runtime().settings, pending):
+        # A long PDF: made by the worker while its page shows the progress.
+        job_id = jobs.queue_pdf(context.work(), pending, context.runtime().enqueue_export)
+        return redirect(url_for("export.job", job_id=job_id))
     context.commit_before_slow_work()
     try:
         file = pending.file()
@@ -49,6 +57,10 @@ def _attachment(pending: export.PendingFile) -> Response | tuple[str, int]:
             ),
             500,
         )
+    return _send(file)
+
+
+def _send(file: export.ExportFile) -> Response:
     response = Response(file.content, content_type=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response  # Cache-Control: no-store is added to every response
@@ -80,7 +92,8 @@ def _relogin(form: FlaskForm, action: str) -> tuple[str, int]:
 
 
 @bp.route("/courses/<uuid:course_id>/export", methods=["GET", "POST"])
-def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
+@once
+def course_export(course_id: uuid.UUID) -> str | BaseResponse | tuple[str, int]:
     found = export.export_page(context.work(), course_id)  # 404 before anything else
     form = CourseExportForm(page_size=context.runtime().settings.pdf_page_size)
     form.sessions.choices = [
@@ -121,7 +134,8 @@ def course_export(course_id: uuid.UUID) -> str | Response | tuple[str, int]:
 
 @bp.route("/account/export", methods=["GET", "POST"])
 @roles(Role.PATIENT)
-def my_data() -> str | Response | tuple[str, int]:
+@once
+def my_data() -> str | BaseResponse | tuple[str, int]:
     form = PatientDataForm(page_size=context.runtime().settings.pdf_page_size)
     if request.method == "GET":
         return render_template("export/my_data.html", form=form)
@@ -144,3 +158,38 @@ def my_data() -> str | Response | tuple[str, int]:
         apply_errors(form, exc)
         return render_template("export/my_data.html", form=form), 400
     return _attachment(pending)
+
+
+def _job_page(page: jobs.JobPage, form: DownloadForm, status: int = 200) -> Response:
+    response = Response(
+        render_template("export/job.html", page=page, form=form, refresh=REFRESH_SECONDS),
+        status,
+    )
+    if page.waiting:
+        # The page reloads itself while the worker typesets (the Refresh header does what
+        # <meta http-equiv="refresh"> does, with no script).
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
+@bp.route("/exports/<uuid:job_id>")
+def job(job_id: uuid.UUID) -> Response:
+    """A long PDF's progress: queued, typesetting, ready (the download) or failed."""
+    page = jobs.job_page(context.work(), job_id)
+    return _job_page(page, DownloadForm(), 410 if page.expired else 200)
+
+
+@bp.route("/exports/<uuid:job_id>/download", methods=["POST"])
+def job_download(job_id: uuid.UUID) -> Response:
+    form = DownloadForm()
+    page = jobs.job_page(context.work(), job_id)
+    if not page.ready:
+        return _job_page(page, form, 410 if page.expired else 409)
+    if not form.validate_on_submit():
+        return _job_page(page, form, 400)
+    try:
+        file = jobs.download(context.work(), job_id, form.chosen_passphrase(page.protect))
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return _job_page(page, form, 400)
+    return _send(file)
