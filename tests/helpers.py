@@ -6,9 +6,11 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
 from journal.accounts import accounts
@@ -44,6 +46,47 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+# POSTs whose answer is a page by design: search results (a POST keeps the words out of
+# addresses and logs; sending it again changes nothing), files, the steps of signing in
+# and of confirming an export, which ask for something more, and recovery codes.
+SHOWS_ITS_ANSWER = frozenset(
+    {
+        "search.results",
+        "auth.login",
+        "auth.second_factor",
+        # The recovery codes, shown once as the answer and never stored to be shown again.
+        "auth.two_factor_confirm",
+        "export.course_export",
+        "export.my_data",
+        "export.job_download",
+    }
+)
+# A form's "add more rows" button shows it again, with what was typed and nothing saved.
+MORE_ROWS = "more_rows"
+# What a form shown again after a refused POST carries: a message saying what is wrong.
+SAYS_WHAT_IS_WRONG = ('role="alert"', 'class="error"')
+
+
+def check_post_redirect_get(app: Flask, url: str, response: TestResponse) -> None:
+    """Every POST that succeeds answers with a redirect (post/redirect/get), so that
+    reloading the page it lands on never sends the form again; a POST answered with a
+    page shows the form again with what was wrong. Checked on every POST a test sends."""
+    if response.status_code != 200 or response.mimetype != "text/html":
+        return
+    path = urlsplit(url).path
+    try:
+        endpoint, _ = app.url_map.bind("localhost").match(path, method="POST")
+    except HTTPException:
+        return
+    if endpoint in SHOWS_ITS_ANSWER:
+        return
+    page = response.get_data(as_text=True)
+    assert any(marker in page for marker in SAYS_WHAT_IS_WRONG), (
+        f"POST {path} ({endpoint}) answered 200 with a page that shows no error: a "
+        "successful POST must redirect (post/redirect/get), so a reload is a GET"
+    )
+
+
 class Browser:
     """Signs in, keeps the CSRF token of its session, posts forms like a person."""
 
@@ -67,7 +110,10 @@ class Browser:
     def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
         payload = {"csrf_token": self.token(), **(data or {})}
         self._before()
-        return self.client.post(url, data=payload, **kwargs)
+        response = self.client.post(url, data=payload, **kwargs)
+        if not kwargs.get("follow_redirects") and MORE_ROWS not in payload:
+            check_post_redirect_get(self.app, url, response)
+        return response
 
     def login(self, email: str, password: str = PASSWORD) -> TestResponse:
         self._token = None

@@ -39,6 +39,7 @@ PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
         "password_links.forgot",
+        "password_links.sent",  # what the form answers, for any address
         "password_links.choose",  # a wrong link answers 404 (tests/test_password_links.py)
         "reminders.off",  # the same for a reminder's link (tests/test_reminders.py)
         "health.healthz",

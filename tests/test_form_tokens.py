@@ -165,7 +165,7 @@ def test_a_refused_post_records_nothing_and_the_corrected_one_counts(clinic: Cli
     app = clinic.world.app
     b = clinic.world.browser(clinic.patient)
     token = form_tokens.new_token()
-    refused = b.post(new_entry(clinic), {**entry_form(clinic.past, title=""), "form_token": token})
+    refused = b.post(new_entry(clinic), {**entry_form(clinic.past, mood="0"), "form_token": token})
     assert refused.status_code == 200
     assert TOKEN_RE.findall(refused.get_data(as_text=True)) != [token]  # a fresh one
     assert token_rows(app) == []

@@ -237,7 +237,7 @@ BAD_ENTRY_VALUES: list[tuple[dict[str, str], str]] = [
     ({"session_id": "not-a-uuid"}, "session_id"),
     ({"session_id": str(uuid.UUID(int=1))}, "session_id"),
     ({"title": "t" * 201}, "title"),
-    ({"title": "   "}, "title"),
+    ({"title": "   ", "body": "  \n "}, "body"),  # a title is optional, but not both
     ({"body": "b" * 50_001}, "body"),
     ({"mood": "0"}, "mood"),
     ({"mood": "11"}, "mood"),
@@ -273,7 +273,7 @@ def test_bad_entry_values_give_a_form_error(clinic: Clinic, subtests: pytest.Sub
         ({"mood": 0}, "mood"),
         ({"mood": 11}, "mood"),
         ({"title": "t" * 201}, "title"),
-        ({"title": " "}, "title"),
+        ({"title": " ", "body": " "}, "body"),
         ({"body": "b" * 50_001}, "body"),
         ({"visibility": Visibility.CLINICIAN_ONLY}, "visibility"),
         ({"intentions": ["Be open"]}, "intentions"),

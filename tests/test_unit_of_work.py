@@ -14,10 +14,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask import Flask, flash
+from flask import Flask, flash, redirect
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from journal import create_app
 from journal.accounts import audit
@@ -95,8 +96,8 @@ def test_a_refused_operation_keeps_nothing_while_its_unit_keeps_the_rest(clinic:
         kept = entries.create_entry(
             work.acting_as(actor), course_id, fictional_entry("Fictional kept")
         )
-        with pytest.raises(ValidationError):  # refused before writing: no title
-            entries.create_entry(work.acting_as(actor), course_id, fictional_entry(" "))
+        with pytest.raises(ValidationError):  # refused before writing: a title too long
+            entries.create_entry(work.acting_as(actor), course_id, fictional_entry("t" * 201))
         with pytest.raises(ValidationError):  # refused after writing
             create_then_refuse(work.acting_as(actor), course_id)
     assert count(app, Entry, Entry.course_id == course_id) == 1
@@ -108,11 +109,11 @@ def test_a_refused_operation_keeps_nothing_while_its_unit_keeps_the_rest(clinic:
 def test_a_view_that_fails_after_writing_keeps_nothing(settings: Settings, clinic: Clinic) -> None:
     app, course_id = clinic.world.app, clinic.course.id
 
-    def write_entry() -> str:
+    def write_entry() -> Response:
         entries.create_entry(context.work(), course_id, fictional_entry("Fictional"))
-        return "fictional view answer"
+        return redirect("/")
 
-    def write_then_fail() -> str:
+    def write_then_fail() -> Response:
         write_entry()
         raise RuntimeError("forced failure after a write, for a test")
 
@@ -129,7 +130,7 @@ def test_a_view_that_fails_after_writing_keeps_nothing(settings: Settings, clini
         assert count(app, Intention, Intention.course_id == course_id) == 0
         assert count(app, AuditEvent, AuditEvent.action == "entry.create") == 0
         # The control: the same write, answered, is kept.
-        assert b.post("/test-only/write").status_code == 200
+        assert b.post("/test-only/write").status_code == 302
         assert count(app, Entry, Entry.course_id == course_id) == 1
         assert count(app, AuditEvent, AuditEvent.action == "entry.create") == 1
     finally:

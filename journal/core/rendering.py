@@ -66,6 +66,14 @@ def plain_text(text: str) -> str:
     return " ".join(plain.split())
 
 
+STAND_IN_CHARS = 60  # characters of the body that stand in for a missing title
+
+
+def stand_in_title(body: str) -> str:
+    """What stands in for an entry's missing title: its first words."""
+    return plain_excerpt(body, STAND_IN_CHARS) or "Untitled"
+
+
 def plain_excerpt(text: str, limit: int = 240) -> str:
     """The first words of an entry as plain text, for cards and lists."""
     # A card shows the first few hundred characters, so render only a generous head

@@ -7,31 +7,42 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.policy import (
     CourseAccess,
+    can_attach_entry,
+    can_delete_entry,
     can_edit_entry,
     can_read,
+    can_restore_entry,
     course_access,
     readable_entry,
     visibilities_for,
 )
-from journal.core.errors import ConflictError, Forbidden, ValidationError
+from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.limits import too_long
+from journal.core.rendering import stand_in_title
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.journaling import intentions as intentions_service
 from journal.journaling import prompt_assignments
 from journal.models import (
+    Comment,
+    Course,
     DosingSession,
+    Draft,
     Entry,
+    EntryReview,
     EntryRevision,
+    EntryTheme,
     Intention,
+    IntentionOutcome,
     Phase,
+    PromptAssignment,
     SessionStatus,
     User,
     Visibility,
@@ -51,6 +62,8 @@ class EntryInput:
     body: str
     visibility: Visibility
     session_id: uuid.UUID | None = None
+    # Written between sessions (or before the first): tied to no session, whatever the date.
+    between_sessions: bool = False
     mood: int | None = None
     intentions: list[str] = field(default_factory=list)
     # The prompt assignment this entry answers (new entries only).
@@ -65,18 +78,21 @@ class EntryInput:
 class EntryView:
     id: uuid.UUID
     course_id: uuid.UUID
-    session: DosingSession
+    session: DosingSession | None  # None: between sessions
+    place: str  # where it sits in the course: "Session 2, 14 Mar" or "Between sessions 1 and 2"
     phase: Phase
     visibility: Visibility
     title: str
     body: str
     mood: int | None
+    titled: bool
     author: User
     created_at: datetime
     updated_at: datetime
     version: int
     intentions: list[str]
     can_edit: bool
+    can_delete: bool
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ class RevisionView:
     title: str
     body: str
     mood: int | None
+    titled: bool
     written_by: str
     written_at: datetime
 
@@ -154,17 +171,40 @@ def suggested_phase(sessions: list[DosingSession], now: datetime) -> Phase:
     return Phase.INTEGRATION if completed else Phase.PREPARATION
 
 
+def between_label(sessions: list[DosingSession], when: datetime) -> str:
+    """Where an entry tied to no session sits among the course's sessions, by date."""
+    live = _live(sessions)
+    before = [s for s in live if s.scheduled_at <= when]
+    after = [s for s in live if s.scheduled_at > when]
+    if not live:
+        return "Before the first session is scheduled"
+    if not before:
+        return f"Before session {after[0].number}"
+    if not after:
+        return f"After session {before[-1].number}"
+    return f"Between sessions {before[-1].number} and {after[0].number}"
+
+
+def _place(db: Session, entry: Entry, session: DosingSession | None) -> str:
+    if session is not None:
+        return f"Session {session.number}"
+    sessions = list(
+        db.scalars(select(DosingSession).where(DosingSession.course_id == entry.course_id))
+    )
+    return between_label(sessions, entry.created_at)
+
+
 # -- validation --------------------------------------------------------------
 
 
 def _validate(
     db: Session, access: CourseAccess, data: EntryInput, now: datetime
-) -> tuple[DosingSession, list[str]]:
+) -> tuple[DosingSession | None, list[str]]:
     errors: dict[str, str] = {}
     title, body = data.title.strip(), data.body
-    if not title:
-        errors["title"] = "Give the entry a title."
-    elif problem := too_long(title, TITLE_MAX):
+    if not title and not body.strip():
+        errors["body"] = "Write a few words first (a title is optional)."
+    if problem := too_long(title, TITLE_MAX):
         errors["title"] = problem
     if problem := too_long(body, BODY_MAX):
         errors["body"] = problem
@@ -186,22 +226,21 @@ def _validate(
     sessions = list(
         db.scalars(select(DosingSession).where(DosingSession.course_id == access.course.id))
     )
-    session: DosingSession | None
-    if data.session_id is None:
+    session: DosingSession | None = None
+    if data.between_sessions:
+        pass  # tied to no session on purpose
+    elif data.session_id is None:
+        # By date; a course with no session yet (or only cancelled ones) still takes
+        # words: they sit between sessions until a clinician attaches them.
         session = default_session(sessions, data.phase, now)
     else:
         session = next((s for s in sessions if s.id == data.session_id), None)
-    if session is None:
-        errors["session_id"] = (
-            "Choose a dosing session of this course."
-            if sessions
-            else "This course has no dosing sessions yet; your clinician schedules them."
-        )
-    elif session.status == SessionStatus.CANCELLED and data.session_id is not None:
-        errors["session_id"] = "This session was cancelled; choose another."
+        if session is None:
+            errors["session_id"] = "Choose a dosing session of this course."
+        elif session.status == SessionStatus.CANCELLED:
+            errors["session_id"] = "This session was cancelled; choose another."
     if errors:
         raise ValidationError(errors)
-    assert session is not None
     return session, intentions
 
 
@@ -219,9 +258,10 @@ def _seal_content(
 
 
 class Words(NamedTuple):
-    title: str
+    title: str  # the first words of the body stand in for a missing title
     body: str
     mood: int | None
+    titled: bool  # False: the title is a stand-in; an edit form starts empty
 
 
 def open_words(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> Words:
@@ -230,7 +270,10 @@ def open_words(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> Wo
     title = vault.open_column(row, "title", owner)
     body = vault.open_column(row, "body", owner)
     mood = vault.open_optional(row, "mood", owner)
-    return Words(title, body, None if mood is None else int(mood))
+    titled = bool(title)
+    return Words(
+        title if titled else stand_in_title(body), body, None if mood is None else int(mood), titled
+    )
 
 
 # -- writing -----------------------------------------------------------------
@@ -253,7 +296,7 @@ def create_entry(
         if data.assignment_id is not None
         else None
     )
-    if assignment is not None and data.session_id is None:
+    if assignment is not None and data.session_id is None and not data.between_sessions:
         chosen = work.db.get(DosingSession, assignment.session_id)
         if chosen is not None and chosen.status != SessionStatus.CANCELLED:
             session = chosen
@@ -262,7 +305,7 @@ def create_entry(
     entry = Entry(
         id=new_id(),
         course_id=course_id,
-        session_id=session.id,
+        session_id=session.id if session else None,
         author_id=work.actor.id,
         phase=data.phase,
         visibility=data.visibility,
@@ -368,7 +411,8 @@ def edit_entry(
     session, intentions = _validate(work.db, access, data, now)
     _check_links(work.db, access, data, intentions, entry.id)
     owner = access.course.patient_id
-    old_title, old_body, old_mood = open_words(work.vault, entry, owner)
+    old = open_words(work.vault, entry, owner)
+    old_title, old_body, old_mood = (old.title if old.titled else ""), old.body, old.mood
     revision = EntryRevision(
         id=new_id(),
         entry_id=entry.id,
@@ -382,7 +426,8 @@ def edit_entry(
     _seal_content(work.vault, revision, owner, old_title, old_body, old_mood)
     work.db.add(revision)
     entry.version += 1
-    entry.phase, entry.visibility, entry.session_id = data.phase, data.visibility, session.id
+    entry.phase, entry.visibility = data.phase, data.visibility
+    entry.session_id = session.id if session else None
     entry.updated_at, entry.updated_by = now, work.actor.id
     _seal_content(work.vault, entry, owner, data.title.strip(), data.body, data.mood)
     _store_intentions(
@@ -408,21 +453,142 @@ def edit_entry(
     return entry
 
 
+def attachable_course(work: Work, entry_id: uuid.UUID) -> uuid.UUID:
+    """The course of an entry the actor may link to a session (NotFound when they may not
+    read it, Forbidden when it is not theirs to link)."""
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    if not can_attach_entry(access, entry):
+        raise Forbidden()
+    return entry.course_id
+
+
+@atomic
+def attach_entry(work: Work, entry_id: uuid.UUID, session_id: uuid.UUID) -> Entry:
+    """Link an entry written between sessions to a session of its course.
+
+    Its words and version stay as they are (the sealed values are bound to the
+    version, not the session), so an edit the author has open still saves.
+    """
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    if not can_attach_entry(access, entry):
+        raise Forbidden()
+    session = work.db.get(DosingSession, session_id)
+    if session is None or session.course_id != entry.course_id:
+        raise ValidationError({"session_id": "Choose a dosing session of this course."})
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError({"session_id": "This session was cancelled; choose another."})
+    entry.session_id = session.id
+    audit.record(
+        work.db,
+        "entry.attach",
+        actor=work.actor,
+        object_type="entry",
+        object_id=entry.id,
+        subject_id=access.course.patient_id,
+    )
+    return entry
+
+
+# -- deleting ----------------------------------------------------------------
+
+
+@atomic
+def delete_entry(
+    work: Work, entry_id: uuid.UUID, keep_days: int, now: datetime | None = None
+) -> Entry:
+    """The writer deletes their entry: from now on it is a tombstone (its date, phase
+    and who deleted it) for those who could read it. Its words are kept, sealed and
+    read by no one, `keep_days` (the writer may restore it), then erased."""
+    now = now or utcnow()
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    if not can_delete_entry(access, entry):
+        raise Forbidden()
+    entry.deleted_at = now
+    work.db.execute(delete(Draft).where(Draft.entry_id == entry.id))
+    audit.record(
+        work.db,
+        "entry.delete",
+        actor=work.actor,
+        object_type="entry",
+        object_id=entry.id,
+        subject_id=access.course.patient_id,
+    )
+    if keep_days == 0:
+        _erase_words(work, entry, access.course.patient_id, now)
+    return entry
+
+
+@atomic
+def restore_entry(work: Work, entry_id: uuid.UUID) -> Entry:
+    entry = work.db.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound()
+    access = course_access(work.db, work.actor.user, entry.course_id)
+    if not can_restore_entry(access, entry):
+        raise NotFound()  # someone else's tombstone, or words already erased
+    entry.deleted_at = None
+    audit.record(
+        work.db,
+        "entry.restore",
+        actor=work.actor,
+        object_type="entry",
+        object_id=entry.id,
+        subject_id=access.course.patient_id,
+    )
+    return entry
+
+
+def purge_deleted(work: Work, keep_days: int, now: datetime | None = None) -> int:
+    """Erase the words of entries deleted more than `keep_days` ago (the worker's scan).
+    Returns how many."""
+    now = now or utcnow()
+    due = list(
+        work.db.execute(
+            select(Entry, Course.patient_id)
+            .join(Course, Course.id == Entry.course_id)
+            .where(
+                Entry.deleted_at.is_not(None),
+                Entry.deleted_at <= now - timedelta(days=keep_days),
+                Entry.erased_at.is_(None),
+            )
+        ).all()
+    )
+    for entry, owner in due:
+        _erase_words(work, entry, owner, now)
+    return len(due)
+
+
+def _erase_words(work: Work, entry: Entry, owner: uuid.UUID, now: datetime) -> None:
+    """Everything written in or about the entry goes; the tombstone's row stays, its
+    sealed columns holding nothing (sealed, so key rotation treats it like any row)."""
+    db = work.db
+    for table in (EntryRevision, Intention, IntentionOutcome, Comment, EntryReview, EntryTheme):
+        db.execute(delete(table).where(table.entry_id == entry.id))
+    db.execute(
+        update(PromptAssignment)
+        .where(PromptAssignment.answered_entry_id == entry.id)
+        .values(answered_entry_id=None)
+    )
+    _seal_content(work.vault, entry, owner, "", "", None)
+    entry.erased_at = now
+
+
 # -- reading -----------------------------------------------------------------
 
 
 def _view(work: Work, entry: Entry, access: CourseAccess) -> EntryView:
     """Decrypt an entry the actor may read; audit the read of someone else's words."""
     owner = access.course.patient_id
-    session = work.db.get(DosingSession, entry.session_id)
+    session = work.db.get(DosingSession, entry.session_id) if entry.session_id else None
     author = work.db.get(User, entry.author_id)
-    assert session is not None and author is not None
+    assert author is not None
     work.vault.preload([owner])
     intentions = intentions_of(work.db, [entry.id])[entry.id]
     view = EntryView(
         id=entry.id,
         course_id=entry.course_id,
         session=session,
+        place=_place(work.db, entry, session),
         phase=entry.phase,
         visibility=entry.visibility,
         **open_words(work.vault, entry, owner)._asdict(),
@@ -432,6 +598,7 @@ def _view(work: Work, entry: Entry, access: CourseAccess) -> EntryView:
         version=entry.version,
         intentions=[work.vault.open_column(i, "text", owner) for i in intentions],
         can_edit=can_edit_entry(access, entry),
+        can_delete=can_delete_entry(access, entry),
     )
     if entry.author_id != work.actor.id:
         audit.record_read(work, object_type="entry", object_id=entry.id, subject_id=owner)
@@ -478,6 +645,14 @@ def entry_history(work: Work, entry_id: uuid.UUID) -> tuple[EntryView, list[Revi
         for rev, name in readable
     ]
     return current, revisions
+
+
+def deletable_entry(work: Work, entry_id: uuid.UUID) -> EntryView:
+    """The entry for the page that asks before deleting it."""
+    entry, access = readable_entry(work.db, work.actor.user, entry_id)
+    if not can_delete_entry(access, entry):
+        raise Forbidden()
+    return _view(work, entry, access)
 
 
 def editable_entry(work: Work, entry_id: uuid.UUID) -> EntryView:

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
@@ -24,7 +24,7 @@ from journal.core.errors import ValidationError
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
-from journal.db import new_id
+from journal.db import new_id, utcnow
 from journal.models import (
     DosingSession,
     Entry,
@@ -32,6 +32,7 @@ from journal.models import (
     IntentionOutcome,
     OutcomeStatus,
     Phase,
+    SessionStatus,
     User,
 )
 
@@ -52,7 +53,7 @@ class OutcomeInput:
 @dataclass(frozen=True)
 class OutcomeView:
     entry_id: uuid.UUID
-    session_number: int
+    session_number: int | None  # None: written between sessions
     status: OutcomeStatus
     reflection: str
     written_at: datetime
@@ -68,25 +69,39 @@ class IntentionView:
     id: uuid.UUID
     text: str
     entry_id: uuid.UUID
-    session_number: int
+    session_number: int | None  # None: set between sessions
     set_at: datetime
     builds_on_id: uuid.UUID | None
+    # Its session is under way or over (an intention set between sessions counts as due).
+    held: bool = True
     outcomes: list[OutcomeView] = field(default_factory=list)
 
 
 def _readable_intentions(
     db: Session, access: CourseAccess
-) -> list[tuple[Intention, Entry, DosingSession]]:
+) -> list[tuple[Intention, Entry, DosingSession | None]]:
     return [
         (i, e, s)
         for i, e, s in db.execute(
             select(Intention, Entry, DosingSession)
             .join(Entry, Entry.id == Intention.entry_id)
-            .join(DosingSession, DosingSession.id == Entry.session_id)
+            .outerjoin(DosingSession, DosingSession.id == Entry.session_id)
             .where(readable_entries_clause(access), Entry.phase == Phase.PREPARATION)
-            .order_by(DosingSession.scheduled_at, Entry.created_at, Intention.position)
+            .order_by(
+                func.coalesce(DosingSession.scheduled_at, Entry.created_at),
+                Entry.created_at,
+                Intention.position,
+            )
         ).all()
     ]
+
+
+def _held(session: DosingSession | None, now: datetime) -> bool:
+    return (
+        session is None
+        or session.scheduled_at <= now
+        or session.status == (SessionStatus.COMPLETED)
+    )
 
 
 def readable_intention_refs(
@@ -102,7 +117,6 @@ def readable_intention_refs(
     stmt = (
         select(Intention.id, Intention.entry_id)
         .join(Entry, Entry.id == Intention.entry_id)
-        .join(DosingSession, DosingSession.id == Entry.session_id)
         .where(readable_entries_clause(access), Entry.phase == Phase.PREPARATION)
     )
     if among is not None:
@@ -112,21 +126,43 @@ def readable_intention_refs(
     return [(row[0], row[1]) for row in db.execute(stmt)]
 
 
-def readable_intentions(db: Session, vault: Vault, access: CourseAccess) -> list[IntentionView]:
+def readable_intentions(
+    db: Session, vault: Vault, access: CourseAccess, now: datetime | None = None
+) -> list[IntentionView]:
     """The course's intentions the reader may see, in session order (no outcomes)."""
     owner = access.course.patient_id
+    now = now or utcnow()
     vault.preload([owner])
     return [
         IntentionView(
             id=i.id,
             text=vault.open_column(i, "text", owner),
             entry_id=e.id,
-            session_number=s.number,
+            session_number=s.number if s else None,
             set_at=e.created_at,
             builds_on_id=i.builds_on_id,
+            held=_held(s, now),
         )
         for i, e, s in _readable_intentions(db, access)
     ]
+
+
+def latest_statuses(
+    db: Session, access: CourseAccess, ids: Collection[uuid.UUID], leave_out: uuid.UUID | None
+) -> dict[uuid.UUID, OutcomeStatus]:
+    """The newest outcome the reader may see for each intention (leaving out one entry's,
+    the one being edited)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(IntentionOutcome.intention_id, IntentionOutcome.status)
+        .join(Entry, Entry.id == IntentionOutcome.entry_id)
+        .where(IntentionOutcome.intention_id.in_(ids), readable_entries_clause(access))
+        .order_by(Entry.created_at, IntentionOutcome.created_at)
+    )
+    if leave_out is not None:
+        stmt = stmt.where(IntentionOutcome.entry_id != leave_out)
+    return {row.intention_id: row.status for row in db.execute(stmt)}
 
 
 def check_builds_on(
@@ -210,10 +246,10 @@ def course_intentions(work: Work, course_id: uuid.UUID) -> tuple[CourseAccess, l
     rows = work.db.execute(
         select(IntentionOutcome, Entry, DosingSession, User.name)
         .join(Entry, Entry.id == IntentionOutcome.entry_id)
-        .join(DosingSession, DosingSession.id == Entry.session_id)
+        .outerjoin(DosingSession, DosingSession.id == Entry.session_id)
         .join(User, User.id == Entry.author_id)
         .where(IntentionOutcome.course_id == course_id, readable_entries_clause(access))
-        .order_by(DosingSession.scheduled_at, Entry.created_at)
+        .order_by(func.coalesce(DosingSession.scheduled_at, Entry.created_at), Entry.created_at)
     ).all()
     for outcome, entry, session, name in rows:
         view = by_id.get(outcome.intention_id)
@@ -222,7 +258,7 @@ def course_intentions(work: Work, course_id: uuid.UUID) -> tuple[CourseAccess, l
         view.outcomes.append(
             OutcomeView(
                 entry_id=entry.id,
-                session_number=session.number,
+                session_number=session.number if session else None,
                 status=outcome.status,
                 reflection=work.vault.open_optional(outcome, "reflection", owner) or "",
                 written_at=entry.created_at,

@@ -24,7 +24,7 @@ from journal.accounts.policy import (
     readable_entries_clause,
 )
 from journal.core.errors import NotFound, ValidationError
-from journal.core.rendering import plain_text
+from journal.core.rendering import plain_text, stand_in_title
 from journal.core.vault import column_context
 from journal.core.work import Work
 from journal.db import write_soon
@@ -52,7 +52,7 @@ class Hit:
     entry_id: uuid.UUID
     course_id: uuid.UUID
     patient_name: str
-    session_number: int
+    session_number: int | None  # None: written between sessions
     phase: Phase
     created_at: datetime
     title: list[Segment]
@@ -146,7 +146,7 @@ def search(
         )
         .join(Course, Course.id == Entry.course_id)
         .join(User, User.id == Course.patient_id)
-        .join(DosingSession, DosingSession.id == Entry.session_id)
+        .outerjoin(DosingSession, DosingSession.id == Entry.session_id)
     )
     if course_id is not None:
         stmt = stmt.where(
@@ -185,7 +185,7 @@ def search(
                 session_number=entry.number,
                 phase=entry.phase,
                 created_at=entry.created_at,
-                title=highlight(title, terms),
+                title=highlight(title or stand_in_title(body), terms),
                 snippet=highlight(_snippet(shown, terms), terms),
             )
         )

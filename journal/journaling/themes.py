@@ -51,7 +51,7 @@ class ThemeSummary:
 @dataclass(frozen=True)
 class ThemedEntry:
     id: uuid.UUID
-    session: DosingSession
+    session: DosingSession | None  # None: written between sessions
     phase: Phase
     title: str
     excerpt: str
@@ -199,7 +199,7 @@ def theme_entries(
     rows = work.db.execute(
         select(Entry, DosingSession, User.name)
         .join(EntryTheme, EntryTheme.entry_id == Entry.id)
-        .join(DosingSession, DosingSession.id == Entry.session_id)
+        .outerjoin(DosingSession, DosingSession.id == Entry.session_id)
         .join(User, User.id == Entry.author_id)
         .where(EntryTheme.theme_id == theme_id, readable_entries_clause(access))
     ).all()
@@ -218,7 +218,13 @@ def theme_entries(
         )
         for entry, session, name in rows
     ]
-    items.sort(key=lambda i: (i.session.scheduled_at, PHASE_ORDER[i.phase], i.created_at))
+    items.sort(
+        key=lambda i: (
+            i.session.scheduled_at if i.session else i.created_at,
+            PHASE_ORDER[i.phase],
+            i.created_at,
+        )
+    )
     tag = ThemeTag(theme.id, theme.kind, work.vault.open_column(theme, "name", owner))
     if work.actor.id != owner:
         audit.record_read(work, object_type="theme", object_id=theme_id, subject_id=owner)

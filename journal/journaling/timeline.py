@@ -16,13 +16,25 @@ from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.courses import care_team, course_indication, list_sessions
-from journal.accounts.policy import CourseAccess, course_access, readable_entries_clause
+from journal.accounts.policy import (
+    CourseAccess,
+    can_restore_entry,
+    course_access,
+    readable_entries_clause,
+    tombstones_clause,
+)
 from journal.core.rendering import plain_excerpt
 from journal.core.work import Work
 from journal.db import utcnow, write_soon
-from journal.journaling.entries import default_session, intentions_of, open_words, suggested_phase
+from journal.journaling.entries import (
+    between_label,
+    default_session,
+    intentions_of,
+    open_words,
+    suggested_phase,
+)
 from journal.journaling.themes import ThemeTag, themes_of
-from journal.models import DosingSession, Entry, Phase, Role, User
+from journal.models import DosingSession, Entry, Phase, Role, SessionStatus, User
 from journal.review.comments import comment_counts
 from journal.review.review import Review, note_visit, reviews_of
 
@@ -52,13 +64,30 @@ class EntryCard:
 PAGE_SIZE = 20
 
 
+@dataclass(frozen=True)
+class Tombstone:
+    """What is left, for its readers, of an entry its writer deleted."""
+
+    id: uuid.UUID
+    phase: Phase
+    written_at: datetime
+    deleted_at: datetime
+    writer: str
+    mine: bool  # deleted by the reader
+    restorable: bool  # by the reader: their own, words not yet erased, course open
+
+
 @dataclass
 class SessionBlock:
-    session: DosingSession
+    """A session and its entries, or (session None) entries written between sessions."""
+
+    session: DosingSession | None
     total: int = 0  # readable entries of this session on all pages
+    label: str = ""  # between sessions: where, e.g. "Between sessions 1 and 2"
     preparation: list[EntryCard] = field(default_factory=list)
     in_session: list[EntryCard] = field(default_factory=list)
     integration: list[EntryCard] = field(default_factory=list)
+    tombstones: list[Tombstone] = field(default_factory=list)
 
     def add(self, card: EntryCard) -> None:
         getattr(self, card.phase.value).append(card)
@@ -80,6 +109,54 @@ class Timeline:
     @property
     def shown(self) -> int:
         return sum(len(b.preparation) + len(b.in_session) + len(b.integration) for b in self.blocks)
+
+
+def _tombstones(work: Work, access: CourseAccess) -> list[tuple[Tombstone, uuid.UUID | None]]:
+    """The course's deleted entries the reader could read (few; shown on every page)."""
+    rows = work.db.execute(
+        select(Entry, User.name)
+        .join(User, User.id == Entry.author_id)
+        .where(tombstones_clause(access))
+        .order_by(Entry.created_at)
+    ).all()
+    return [
+        (
+            Tombstone(
+                id=entry.id,
+                phase=entry.phase,
+                written_at=entry.created_at,
+                deleted_at=entry.deleted_at,
+                writer=name,
+                mine=entry.author_id == access.user.id,
+                restorable=can_restore_entry(access, entry),
+            ),
+            entry.session_id,
+        )
+        for entry, name in rows
+        if entry.deleted_at is not None
+    ]
+
+
+def _next_session(live: list[DosingSession], when: datetime) -> uuid.UUID | None:
+    """The first session (not cancelled) after a moment; None after the last."""
+    return next((s.id for s in live if s.scheduled_at > when), None)
+
+
+def _in_order(
+    sessions: list[DosingSession],
+    blocks: dict[uuid.UUID, SessionBlock],
+    between: dict[uuid.UUID | None, SessionBlock],
+) -> list[SessionBlock]:
+    """Session blocks in the course's order, each block of entries written between
+    sessions just before the session that followed them (or at the end)."""
+    ordered: list[SessionBlock] = []
+    for session in sessions:
+        if session.id in between:
+            ordered.append(between[session.id])
+        ordered.append(blocks[session.id])
+    if None in between:
+        ordered.append(between[None])
+    return ordered
 
 
 def course_timeline(
@@ -119,9 +196,20 @@ def course_timeline(
     themes = themes_of(work.db, work.vault, access, ids)
     work.vault.preload([owner])
     blocks = {s.id: SessionBlock(s, totals.get(s.id, 0)) for s in sessions}
+    between: dict[uuid.UUID | None, SessionBlock] = {}
+    live = sorted(
+        (s for s in sessions if s.status != SessionStatus.CANCELLED), key=lambda s: s.scheduled_at
+    )
     for entry, author_name, author_role in rows:
         words = open_words(work.vault, entry, owner)
-        blocks[entry.session_id].add(
+        if entry.session_id is not None:
+            block = blocks[entry.session_id]
+        else:
+            key = _next_session(live, entry.created_at)
+            if key not in between:
+                between[key] = SessionBlock(None, label=between_label(sessions, entry.created_at))
+            block = between[key]
+        block.add(
             EntryCard(
                 id=entry.id,
                 phase=entry.phase,
@@ -139,13 +227,21 @@ def course_timeline(
                 themes=themes[entry.id],
             )
         )
+    for stone, session_id in _tombstones(work, access):
+        if session_id is not None:
+            blocks[session_id].tombstones.append(stone)
+        else:
+            key = _next_session(live, stone.written_at)
+            if key not in between:
+                between[key] = SessionBlock(None, label=between_label(sessions, stone.written_at))
+            between[key].tombstones.append(stone)
     phase = suggested_phase(sessions, now)
     timeline = Timeline(
         access=access,
         patient=patient,
         team=care_team(work.db, course_id),
         indication=course_indication(work.vault, access),
-        blocks=list(blocks.values()),
+        blocks=_in_order(sessions, blocks, between),
         suggested_phase=phase,
         suggested_session=default_session(sessions, phase, now),
         entry_count=entry_count,

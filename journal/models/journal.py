@@ -22,7 +22,10 @@ class Entry(UUIDPrimaryKey, Base):
     __tablename__ = "entries"
 
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
-    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dosing_sessions.id"), index=True)
+    # None: written between sessions or before the first one; a clinician can attach it later.
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dosing_sessions.id"), index=True
+    )
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     phase: Mapped[Phase] = mapped_column(enum_column(Phase))
     visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
@@ -33,6 +36,11 @@ class Entry(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    # Deleted by its writer: a tombstone from then on. The words are kept, sealed and
+    # unread, for the clinic's `deleted_entry_days` (the writer may restore it), then
+    # erased (erased_at set).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_entries_course_created", "course_id", "created_at"),

@@ -192,7 +192,7 @@ def _written_phases(
             Entry.session_id.in_(session_ids), Entry.author_id == patient_id
         )
     )
-    return {(session_id, phase) for session_id, phase in rows}
+    return {(session_id, phase) for session_id, phase in rows if session_id is not None}
 
 
 def _prompts_for(work: Work, session_id: uuid.UUID) -> int:

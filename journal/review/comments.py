@@ -26,7 +26,7 @@ from journal.accounts.policy import (
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.limits import too_long
-from journal.core.rendering import plain_text
+from journal.core.rendering import plain_text, stand_in_title
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow, write_soon
@@ -258,7 +258,10 @@ def unread_by_entry(
         UnreadEntry(
             entry_id=entry_id,
             course_id=entries[entry_id][0].course_id,
-            title=vault.open_column(entries[entry_id][0], "title", entries[entry_id][1]),
+            title=vault.open_column(entries[entry_id][0], "title", entries[entry_id][1])
+            or stand_in_title(
+                vault.open_column(entries[entry_id][0], "body", entries[entry_id][1])
+            ),
             comments=n,
         )
         for entry_id, n in counts

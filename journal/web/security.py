@@ -26,6 +26,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.second_factor",
         "password_links.choose",
         "password_links.forgot",
+        "password_links.sent",
         "reminders.off",
         "health.healthz",
         "help.page",  # Get help now: for anyone, signed in or not

@@ -32,7 +32,13 @@ def test_a_clinician_downloads_the_course_summary_as_pdf(
     page.get_by_role("link", name="Export").click()
     expect(page.get_by_role("heading", name="Export the course summary")).to_be_visible()
     check(page)
+    # The PDF's own options show only while PDF is chosen (the script), then with it.
+    options = page.get_by_role("group", name="For a PDF only: paper and protection")
+    page.locator("input[name=format][value=html]").check()
+    expect(options).to_be_hidden()
     page.get_by_label("PDF, for filing, printing or sending").check()
+    expect(options).to_be_visible()
+    check(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download").click()
     download = info.value

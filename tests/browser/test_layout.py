@@ -25,6 +25,8 @@ PAGES: dict[str, Callable[[Page, str], None]] = {
     "timeline": lambda p, base: None,
     "entry": lambda p, base: p.get_by_role("heading", name="Two days later").click(),
     "write": lambda p, base: p.locator(".write-now .button").click(),
+    "integration": lambda p, base: p.get_by_role("link", name="integration", exact=True).click(),
+    "delete": lambda p, base: _ask_to_delete(p),
     "themes": lambda p, base: p.get_by_role("link", name="Themes", exact=True).click(),
     "search": lambda p, base: search_for(p, base, "door"),
     "access log": lambda p, base: p.goto(f"{base}/account/access-log"),
@@ -35,6 +37,11 @@ STAFF_PAGES: dict[str, Callable[[Page, str], None]] = {
     "caseload": lambda p, base: p.goto(f"{base}/"),
     "search": lambda p, base: search_for(p, base, "door"),
 }
+
+
+def _ask_to_delete(page: Page) -> None:
+    page.get_by_role("heading", name="Two days later").click()
+    page.get_by_role("link", name="Delete").click()
 
 
 def settled(page: Page, check: Callable[[Page], None]) -> None:
@@ -76,6 +83,10 @@ def _visit_all(
     page.goto(f"{timeline}/questionnaires")
     settled(page, check)
     page.goto(f"{timeline}/screening")
+    settled(page, check)
+    page.goto(timeline)
+    page.get_by_role("heading", name=re.compile("^A walk by the canal")).click()
+    expect(page.get_by_role("button", name="Link to this session")).to_be_visible()
     settled(page, check)
     page.goto(timeline)
     page.get_by_role("link", name="Session record").first.click()

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import Optional
 
 from journal.journaling.entries import BODY_MAX, INTENTION_MAX, TITLE_MAX, EntryInput
 from journal.journaling.intentions import IntentionView, OutcomeInput
@@ -16,6 +16,7 @@ from journal.web.filters import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
 from journal.web.forms import Limit
 
 INTENTIONS_TEXT_MAX = 6000  # the box of intentions, one a line
+BETWEEN_SESSIONS = "between"  # the session choice of an entry tied to no session
 
 # A clinician chooses between two levels, named by what they mean for the patient.
 CLINICIAN_VISIBILITY_LABELS = {
@@ -27,7 +28,11 @@ CLINICIAN_VISIBILITY_LABELS = {
 class EntryForm(FlaskForm):
     phase = SelectField("Phase", choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase])
     session_id = SelectField("Dosing session", validate_choice=True)
-    title = StringField("Title", validators=[DataRequired(), Limit(TITLE_MAX)])
+    title = StringField(
+        "Title (optional)",
+        validators=[Optional(), Limit(TITLE_MAX)],
+        description="Leave it empty and the first words stand in for it.",
+    )
     body = TextAreaField(
         "Your words",
         validators=[Limit(BODY_MAX)],
@@ -64,13 +69,20 @@ class EntryForm(FlaskForm):
         for_clinician: bool = False,
     ) -> None:
         """`visibilities` in policy's order: the first is preselected on a new entry."""
-        self.session_id.choices = [SelectChoice("", "Let the journal choose by date")] + [
-            SelectChoice(
-                str(s.id),
-                f"Session {s.number} · {label(s.scheduled_at)} · {STATUS_LABELS[s.status]}",
-            )
-            for s in sessions
-        ]
+        if not sessions:
+            self.session_id.choices = [SelectChoice("", "None yet: no session is scheduled")]
+        else:
+            self.session_id.choices = [
+                SelectChoice("", "Let the journal choose by date"),
+                *(
+                    SelectChoice(
+                        str(s.id),
+                        f"Session {s.number} · {label(s.scheduled_at)} · {STATUS_LABELS[s.status]}",
+                    )
+                    for s in sessions
+                ),
+                SelectChoice(BETWEEN_SESSIONS, "Between sessions: not about one session"),
+            ]
         labels = CLINICIAN_VISIBILITY_LABELS if for_clinician else VISIBILITY_LABELS
         self.visibility.choices = [SelectChoice(v.value, labels[v]) for v in visibilities]
         if not self.visibility.data and visibilities:
@@ -86,7 +98,12 @@ class EntryForm(FlaskForm):
 
     def set_earlier_intentions(self, earlier: Sequence[IntentionView]) -> None:
         self.builds_on.choices = [SelectChoice("", "Nothing earlier")] + [
-            SelectChoice(str(i.id), f"Session {i.session_number}: {i.text[:80]}") for i in earlier
+            SelectChoice(
+                str(i.id),
+                f"{f'Session {i.session_number}' if i.session_number else 'Between sessions'}: "
+                f"{i.text[:80]}",
+            )
+            for i in earlier
         ]
 
     def to_input(self, outcomes: dict[uuid.UUID, OutcomeInput] | None = None) -> EntryInput:
@@ -95,7 +112,8 @@ class EntryForm(FlaskForm):
             title=self.title.data or "",
             body=self.body.data or "",
             visibility=Visibility(self.visibility.data),
-            session_id=uuid.UUID(self.session_id.data) if self.session_id.data else None,
+            session_id=_uuid(self.session_id.data),
+            between_sessions=self.session_id.data == BETWEEN_SESSIONS,
             mood=int(self.mood.data) if self.mood.data else None,
             intentions=(self.intentions.data or "").splitlines(),
             assignment_id=_uuid(self.prompt.data),

@@ -10,11 +10,13 @@ import uuid
 
 from flask import render_template
 
-from journal.accounts import policy
+from journal.accounts import courses, policy
 from journal.journaling import entries, intentions, prompt_assignments, themes
+from journal.models import SessionStatus
 from journal.review import comments, review
 from journal.web import context
-from journal.web.entries.page_forms import CommentForm, ThemeForm
+from journal.web.entries.page_forms import AttachForm, CommentForm, ThemeForm
+from journal.web.filters import when
 from journal.web.forms import ButtonForm
 
 
@@ -23,6 +25,7 @@ def entry_page(
     comment_form: CommentForm | None = None,
     theme_form: ThemeForm | None = None,
     reply_to: uuid.UUID | None = None,
+    attach_form: AttachForm | None = None,
 ) -> str:
     db, vault, actor = context.db(), context.vault(), context.actor()
     entry, access, row = entries.open_entry(context.work(), entry_id)
@@ -31,6 +34,10 @@ def entry_page(
     threads = comments.entry_comments(context.work(), entry_id)
     form = comment_form or CommentForm(formdata=None)
     form.set_choices(policy.comment_visibilities(access))
+    attach = None
+    if policy.can_attach_entry(access, row):
+        attach = attach_form or AttachForm(formdata=None)
+        attach.session_id.choices = entry_sessions(access.course.id)
     return render_template(
         "entries/view.html",
         entry=entry,
@@ -42,9 +49,19 @@ def entry_page(
         comment_form=form,
         reply_to=reply_to,
         theme_form=theme_form or ThemeForm(formdata=None),
+        attach_form=attach,
         button=ButtonForm(),
         answered=prompt_assignments.answered_prompt(
             db, context.runtime().clinical.prompts, entry_id
         ),
         outcomes=intentions.entry_outcomes(db, vault, access, entry_id),
     )
+
+
+def entry_sessions(course_id: uuid.UUID) -> list[tuple[str, str]]:
+    """The sessions an entry written between sessions can be linked to."""
+    return [
+        (str(s.id), f"Session {s.number} · {when(s.scheduled_at)}")
+        for s in courses.list_sessions(context.db(), course_id)
+        if s.status != SessionStatus.CANCELLED
+    ]

@@ -65,3 +65,9 @@ class ThemeForm(FlaskForm):
         "Kind", choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
     )
     name = StringField("Theme", validators=[DataRequired(), Limit(NAME_MAX)])
+
+
+class AttachForm(FlaskForm):
+    """Link an entry written between sessions to one of its course's sessions."""
+
+    session_id = SelectField("Dosing session", validate_choice=True)

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
 from journal.core.errors import ConflictError, ValidationError
 from journal.journaling import drafts, entries, intentions, prompt_assignments
-from journal.models import Phase
+from journal.models import OutcomeStatus, Phase
 from journal.web import context
-from journal.web.entries.forms import EntryForm, outcomes_from
-from journal.web.entries.page import entry_page
+from journal.web.entries.forms import BETWEEN_SESSIONS, EntryForm, outcomes_from
+from journal.web.entries.page import entry_page, entry_sessions
+from journal.web.entries.page_forms import AttachForm
 from journal.web.filters import when
 from journal.web.form_tokens import once
 from journal.web.forms import ButtonForm, apply_errors
@@ -73,6 +74,7 @@ def _aids(
         if i.entry_id != editing
     ]
     form.set_earlier_intentions(earlier)
+    focus, rest = _due_first(access, earlier, outcomes, editing)
     new = editing is None
     phase = form.phase.data if form.phase.data in {p.value for p in Phase} else "preparation"
     prompts = (
@@ -91,10 +93,31 @@ def _aids(
         "prompts": prompts,
         "chosen": chosen,
         "earlier": earlier,
+        "focus": focus,
+        "rest": rest,
         "outcomes": outcomes,
         "outcome_labels": intentions.OUTCOME_LABELS,
         "reflection_max": intentions.REFLECTION_MAX,
     }
+
+
+def _due_first(
+    access: policy.CourseAccess,
+    earlier: list[intentions.IntentionView],
+    outcomes: dict[uuid.UUID, intentions.OutcomeInput],
+    editing: uuid.UUID | None,
+) -> tuple[list[intentions.IntentionView], list[intentions.IntentionView]]:
+    """The integration form asks first about intentions of sessions already held and not
+    yet addressed, the most recent first; the rest wait behind "show all". One this
+    entry already answers stays in view."""
+    latest = intentions.latest_statuses(context.db(), access, [i.id for i in earlier], editing)
+    focus = [
+        i
+        for i in reversed(earlier)
+        if i.id in outcomes or (i.held and latest.get(i.id) != OutcomeStatus.ADDRESSED)
+    ]
+    shown = {i.id for i in focus}
+    return focus, [i for i in earlier if i.id not in shown]
 
 
 def _show_errors(form: EntryForm, exc: ValidationError) -> None:
@@ -138,6 +161,13 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
         draft = drafts.load_draft(context.work(), course_id=course_id)
         if draft:
             _restore(form, draft)
+    else:
+        # A post that names no phase or session (a short form, a client of its own)
+        # takes the phase from the address, and the session by date.
+        if "phase" not in request.form:
+            form.phase.data = request.args.get("phase", Phase.PREPARATION.value)
+        if "session_id" not in request.form:
+            form.session_id.data = ""
     if form.validate_on_submit() and (found := _outcomes(form, earlier)) is not None:
         outcomes = found
         try:
@@ -176,6 +206,49 @@ def view(entry_id: uuid.UUID) -> str:
     return entry_page(entry_id)
 
 
+@bp.post("/entries/<uuid:entry_id>/session")
+def attach(entry_id: uuid.UUID) -> str | Response:
+    """Link an entry written between sessions to a session."""
+    form = AttachForm()
+    form.session_id.choices = entry_sessions(entries.attachable_course(context.work(), entry_id))
+    if form.validate_on_submit():
+        try:
+            entries.attach_entry(context.work(), entry_id, uuid.UUID(form.session_id.data))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash("Linked to the session; it now shows there on the timeline.")
+            return redirect(url_for("entries.view", entry_id=entry_id))
+    return entry_page(entry_id, attach_form=form)
+
+
+@bp.route("/entries/<uuid:entry_id>/delete", methods=["GET", "POST"])
+def delete(entry_id: uuid.UUID) -> str | Response:
+    """Say what deleting means, then delete (its writer only: policy.can_delete_entry)."""
+    days = context.runtime().settings.deleted_entry_days
+    form = ButtonForm()
+    if form.validate_on_submit():
+        entry = entries.delete_entry(context.work(), entry_id, days)
+        flash(
+            "Deleted. You can restore it from your journal for "
+            f"{days} {'day' if days == 1 else 'days'}."
+            if days
+            else "Deleted, and its words erased."
+        )
+        return redirect(url_for("courses.timeline", course_id=entry.course_id))
+    current = entries.deletable_entry(context.work(), entry_id)
+    return render_template("entries/delete.html", entry=current, days=days, button=form)
+
+
+@bp.post("/entries/<uuid:entry_id>/restore")
+def restore(entry_id: uuid.UUID) -> Response:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    entry = entries.restore_entry(context.work(), entry_id)
+    flash("Restored: the entry is back in your journal, as it was.")
+    return redirect(url_for("entries.view", entry_id=entry.id))
+
+
 @bp.route("/entries/<uuid:entry_id>/edit", methods=["GET", "POST"])
 def edit(entry_id: uuid.UUID) -> str | Response:
     current = entries.editable_entry(context.work(), entry_id)
@@ -183,8 +256,8 @@ def edit(entry_id: uuid.UUID) -> str | Response:
     form = EntryForm(
         data={
             "phase": current.phase.value,
-            "session_id": str(current.session.id),
-            "title": current.title,
+            "session_id": str(current.session.id) if current.session else BETWEEN_SESSIONS,
+            "title": current.title if current.titled else "",
             "body": current.body,
             "intentions": "\n".join(current.intentions),
             "mood": "" if current.mood is None else str(current.mood),

@@ -13,17 +13,21 @@ bp = Blueprint("password_links", __name__)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-def forgot() -> str:
+def forgot() -> str | Response:
     form = ForgotForm()
     if form.validate_on_submit():
         invitations.request_reset(context.work(), form.email.data or "", context.client_address())
-        # The same answer whether or not the address has an account.
-        return render_template(
-            "password_links/sent.html",
-            email=form.email.data,
-            hours=invitations.hours_text(invitations.RESET_HOURS),
-        )
+        # The same answer whether or not the address has an account; a page of its own,
+        # so reloading it sends nothing again.
+        return redirect(url_for("password_links.sent"))
     return render_template("password_links/forgot.html", form=form)
+
+
+@bp.get("/reset/sent")
+def sent() -> str:
+    return render_template(
+        "password_links/sent.html", hours=invitations.hours_text(invitations.RESET_HOURS)
+    )
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])
