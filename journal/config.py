@@ -11,6 +11,7 @@ import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +32,34 @@ WRITE_LIMIT_OFF = "off"
 
 class ConfigError(Exception):
     """The app cannot start with the settings it was given."""
+
+
+@dataclass(frozen=True)
+class DoseRange:
+    """A clinic's usual dose range for one route, in mg or mg/kg (setting
+    `dose_range_<route>`, "0.5-1.0 mg/kg"): a dose outside it is saved with a notice."""
+
+    route: str
+    low: Decimal
+    high: Decimal
+    unit: str  # "mg" or "mg_per_kg"
+
+    @property
+    def words(self) -> str:
+        return f"{self.low} to {self.high} {'mg/kg' if self.unit == 'mg_per_kg' else 'mg'}"
+
+
+# The session record's lists and dose ranges (docs/clinical-content.md gives the
+# sources of the ranges); a clinic sets its own in config.toml.
+DEFAULT_DRUGS = ("Racemic ketamine", "Esketamine")
+DEFAULT_MODALITIES = ("In clinic", "At home with a support person")
+DEFAULT_DOSE_RANGES = {
+    "intravenous": "0.5-1.0 mg/kg",
+    "intramuscular": "0.5-1.0 mg/kg",
+    "intranasal": "28-84 mg",
+    "sublingual": "50-500 mg",
+    "oral": "50-500 mg",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +91,15 @@ class Settings:
     bp_any_systolic: int = 180
     bp_any_diastolic: int = 110
     bp_rise_percent: int = 20
+    # The dosing-session record (journal/clinical/dose.py): the drugs and modalities a
+    # record chooses from, the usual dose range per route (a dose outside it is saved
+    # with a notice) and the one rule for what is refused: above dose_refuse_mg, or
+    # with a weight above dose_refuse_mg_per_kg, whichever unit was typed.
+    record_drugs: tuple[str, ...] = DEFAULT_DRUGS
+    record_modalities: tuple[str, ...] = DEFAULT_MODALITIES
+    dose_ranges: tuple[DoseRange, ...] = ()  # empty: DEFAULT_DOSE_RANGES
+    dose_refuse_mg_per_kg: Decimal = Decimal("20")
+    dose_refuse_mg: Decimal = Decimal("2000")
     timezone: str = "UTC"
     max_request_bytes: int = 1024 * 1024
     https: bool = False
@@ -93,6 +131,9 @@ class Settings:
     reminder_prep_hours: int = 24
     reminder_capture_hours: int = 3
     reminder_days: tuple[int, ...] = (1, 3, 7)
+    # An entry its writer deletes: its words are kept (sealed, read by no one, restorable
+    # by the writer) this many days, then erased; its tombstone stays. 0: erased at once.
+    deleted_entry_days: int = 30
     scan_minutes: int = 5  # the worker looks for reminders and digests due this often
     # Questionnaires (journal/clinical/questionnaires.py): "before each session" opens this
     # many hours before it; a session ends this long after its start (or when marked
@@ -102,6 +143,15 @@ class Settings:
     questionnaire_after_hours: int = 72
     # The exported PDF's paper, the export form's default: "a4" or "letter".
     pdf_page_size: str = "a4"
+    # A PDF whose data is larger than this (KB) is made by the worker while the page shows
+    # its progress (the 1,000-entry course: some 1,200 KB and 2 s); 0: every PDF.
+    pdf_queue_above_kb: int = 400
+    pdf_keep_minutes: int = 15  # how long a PDF the worker made waits, sealed, to be fetched
+    # Clinical lists a clinic keeps as TOML files, paths inside the instance folder
+    # (journal/clinical/checklist.py, checked at start-up): items added to the
+    # screening checklist; the consent record's checkboxes (empty: the shipped ones).
+    screening_extra_file: str = ""
+    consent_items_file: str = ""
     testing: bool = False
     development: bool = False  # allows Flask's debug mode; never on a real install
 
@@ -111,6 +161,13 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def instance_file(self, name: str) -> Path | None:
+        """A setting's file, inside the instance folder unless given in full; None if unset."""
+        if not name.strip():
+            return None
+        path = Path(name.strip())
+        return path if path.is_absolute() else self.instance_path / path
 
     def read_secret_key(self) -> str:
         """The Flask signing key, from its own file; refuse if missing or weak."""
@@ -152,6 +209,14 @@ def load_settings(
         bp_any_systolic=_int(pick("bp_any_systolic", "180"), "bp_any_systolic"),
         bp_any_diastolic=_int(pick("bp_any_diastolic", "110"), "bp_any_diastolic"),
         bp_rise_percent=_int(pick("bp_rise_percent", "20"), "bp_rise_percent"),
+        record_drugs=_names(env, file_values, "record_drugs", DEFAULT_DRUGS),
+        record_modalities=_names(env, file_values, "record_modalities", DEFAULT_MODALITIES),
+        dose_ranges=tuple(
+            parse_dose_range(route, pick(f"dose_range_{route}", default))
+            for route, default in DEFAULT_DOSE_RANGES.items()
+        ),
+        dose_refuse_mg_per_kg=_dose(pick("dose_refuse_mg_per_kg", "20"), "dose_refuse_mg_per_kg"),
+        dose_refuse_mg=_dose(pick("dose_refuse_mg", "2000"), "dose_refuse_mg"),
         timezone=pick("timezone", "UTC"),
         https=pick("https", "false").lower() in {"1", "true", "yes"},
         trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),
@@ -160,6 +225,10 @@ def load_settings(
         write_limit=pick("write_limit", DEFAULT_WRITE_LIMIT),
         development=pick("development", "false").lower() in {"1", "true", "yes"},
         pdf_page_size=pick("pdf_page_size", "a4").strip().lower(),
+        pdf_queue_above_kb=_int(pick("pdf_queue_above_kb", "400"), "pdf_queue_above_kb"),
+        pdf_keep_minutes=_int(pick("pdf_keep_minutes", "15"), "pdf_keep_minutes"),
+        screening_extra_file=pick("screening_extra_file", ""),
+        consent_items_file=pick("consent_items_file", ""),
         base_url=pick("base_url", "http://127.0.0.1:5000").rstrip("/"),
         mail_from=pick("mail_from", "KAP journal <journal@localhost>"),
         smtp_host=pick("smtp_host", ""),
@@ -179,6 +248,9 @@ def load_settings(
         reminder_prep_hours=_int(pick("reminder_prep_hours", "24"), "reminder_prep_hours"),
         reminder_capture_hours=_int(pick("reminder_capture_hours", "3"), "reminder_capture_hours"),
         reminder_days=_days(pick("reminder_days", "1,3,7")),
+        deleted_entry_days=_not_negative(
+            _int(pick("deleted_entry_days", "30"), "deleted_entry_days"), "deleted_entry_days"
+        ),
         scan_minutes=_int(pick("scan_minutes", "5"), "scan_minutes"),
         questionnaire_window_hours=_int(
             pick("questionnaire_window_hours", "72"), "questionnaire_window_hours"
@@ -220,11 +292,14 @@ def validate(settings: Settings) -> None:
         "questionnaire_window_hours",
         "session_length_hours",
         "questionnaire_after_hours",
+        "pdf_keep_minutes",
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
     if settings.pdf_page_size not in {"a4", "letter"}:
         raise ConfigError("pdf_page_size must be a4 or letter")
+    if settings.pdf_queue_above_kb < 0:
+        raise ConfigError("pdf_queue_above_kb must be 0 (every PDF on the worker) or more")
     if settings.care_team_consent not in {"clinician", "patient"}:
         raise ConfigError("care_team_consent must be clinician or patient")
     if settings.trusted_proxies < 0:
@@ -232,6 +307,10 @@ def validate(settings: Settings) -> None:
     bp_problem = _bp_problem(settings)
     if bp_problem:
         raise ConfigError(bp_problem)
+    for name in ("record_drugs", "record_modalities"):
+        names = getattr(settings, name)
+        if not names or any(not n.strip() or len(n) > 100 for n in names):
+            raise ConfigError(f"{name} must list one or more names of up to 100 characters")
     crisis_problem = crisis.problem(
         settings.crisis_locale, settings.crisis_lines, settings.emergency_number
     )
@@ -268,6 +347,46 @@ def _bp_problem(settings: Settings) -> str | None:
     return None
 
 
+def _names(
+    env: Mapping[str, str], file_values: dict[str, Any], name: str, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A list of names: a TOML list in config.toml, or "a; b" in JOURNAL_<NAME>."""
+    raw: Any = env.get(f"JOURNAL_{name.upper()}") or file_values.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, str):
+        raw = raw.split(";")
+    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+        raise ConfigError(f'{name} must be a list of names, such as ["In clinic"]')
+    return tuple(n.strip() for n in raw if n.strip())
+
+
+def _dose(value: str, name: str) -> Decimal:
+    try:
+        dose = Decimal(value.strip())
+    except InvalidOperation:
+        dose = Decimal(0)
+    if not dose.is_finite() or dose <= 0:
+        raise ConfigError(f"{name} must be a number above zero, not {value!r}")
+    return dose
+
+
+def parse_dose_range(route: str, value: str) -> DoseRange:
+    """ "0.5-1.0 mg/kg" or "28-84 mg"."""
+    name = f"dose_range_{route}"
+    amounts, _, unit = value.strip().partition(" ")
+    low_text, _, high_text = amounts.partition("-")
+    units = {"mg": "mg", "mg/kg": "mg_per_kg"}
+    if unit.strip() not in units or not high_text:
+        raise ConfigError(
+            f"{name} must be a range such as 0.5-1.0 mg/kg or 28-84 mg, not {value!r}"
+        )
+    low, high = _dose(low_text, name), _dose(high_text, name)
+    if low > high:
+        raise ConfigError(f"{name}: the lower number must come first, not {value!r}")
+    return DoseRange(route, low, high, units[unit.strip()])
+
+
 def _days(value: str) -> tuple[int, ...]:
     """Days after a session, as "1,3,7"."""
     try:
@@ -279,6 +398,12 @@ def _days(value: str) -> tuple[int, ...]:
     if not days or days[0] < 1 or days[-1] > 60:
         raise ConfigError("reminder_days must be days 1 to 60 after a session")
     return days
+
+
+def _not_negative(value: int, name: str) -> int:
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {value}")
+    return value
 
 
 def _int(value: str, name: str) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from journal.accounts import accounts, courses, invitations
 from journal.accounts.passwords import Passwords
 from journal.clinical import (
+    consent,
     prompt_library,
     questionnaires,
     safety_plan,
@@ -24,9 +25,10 @@ from journal.clinical import (
     session_records,
 )
 from journal.clinical.checklist import load_checklist
+from journal.clinical.consent_items import load_consent_items
 from journal.clinical.instruments import Catalogue
 from journal.clinical.screenings import ScreeningInput
-from journal.clinical.session_records import RecordInput
+from journal.clinical.session_records import ReadingInput, RecordInput
 from journal.core.actor import Actor
 from journal.core.work import Work
 from journal.db import utcnow
@@ -143,12 +145,27 @@ def create_demo_clinic(
         ),
         now=now - timedelta(days=6),
     )
+    # Tied to no session, and with no title: its first words stand in for one.
+    entries.create_entry(
+        jordan,
+        course.id,
+        EntryInput(
+            phase=Phase.INTEGRATION,
+            title="",
+            between_sessions=True,
+            visibility=Visibility.CARE_TEAM,
+            body="A walk by the canal. Nothing to do with one session in particular; "
+            "I noticed I breathe slower these days.",
+        ),
+        now=now - timedelta(days=10),
+    )
     _demo_review(rivera, jordan, course.id, sessions[0].id, written, now)
     if catalogue is not None:
         _demo_questionnaires(catalogue, rivera, jordan, course.id, now)
     team = [users["rivera@demo.example"].id, users["okafor@demo.example"].id]
     _demo_clinical(rivera, course.id, [s.id for s in sessions[:2]], team, now)
     _demo_safety_plan(jordan, rivera, course.id, now)
+    _demo_consent_and_recheck(rivera, course.id, sessions[1].id, team, now)
     courses.create_course(
         work.acting_as(Actor(users["okafor@demo.example"])),
         patient_email="casey@demo.example",
@@ -333,35 +350,56 @@ def _demo_clinical(
         "dose_unit": "mg",
         "weight_kg": "70",
         "time_given": "10:10",
+        "drug": "Racemic ketamine",
+        "modality": "In clinic",
         "clinicians_present": present,
         "setting": "Eyeshades, a calm playlist, a weighted blanket. Partner waited outside.",
+        "checks": {
+            "fasting": "yes",
+            "escort_confirmed": "yes",
+            "new_medications": "no",
+            "pregnancy_possible": "no",
+            "changes": "no",
+        },
+        "discharge": dict.fromkeys(session_records.DISCHARGE, "yes"),
+        "discharge_criteria_notes": {"escort_present": "Partner (demo)"},
+        "completed": "yes",
     }
+
+    def series(*rows: tuple[str, str, str, str, str]) -> tuple[ReadingInput, ...]:
+        """Pre-dose, about 40 minutes and discharge: time, blood pressure, heart rate, SpO2."""
+        points = ("pre_dose", "about_40_minutes", "discharge")
+        return tuple(
+            ReadingInput(point, time, s, d, hr, spo2, "14")
+            for point, (time, s, d, hr, spo2) in zip(points, rows, strict=True)
+        )
+
     records = [
         RecordInput(
             **common,  # type: ignore[arg-type]
             dose="52.5",
-            pre_systolic="132",
-            pre_diastolic="84",
-            pre_heart_rate="74",
-            post_systolic="138",
-            post_diastolic="86",
-            post_heart_rate="82",
+            readings=series(
+                ("09:55", "132", "84", "74", "98"),
+                ("10:50", "138", "86", "82", "97"),
+                ("12:05", "128", "82", "72", "98"),
+            ),
             side_effects=("nausea", "dizziness", "dissociation"),
             dissociation="7",
+            discharge_time="12:10",
             discharge_notes="Demo: alert and steady at two hours; partner drove home.",
         ),
         RecordInput(
             **common,  # type: ignore[arg-type]
             dose="56",
             adjuncts="Ondansetron 4 mg, 30 minutes before the dose (demo)",
-            pre_systolic="142",
-            pre_diastolic="88",
-            pre_heart_rate="78",
-            post_systolic="136",
-            post_diastolic="84",
-            post_heart_rate="80",
+            readings=series(
+                ("09:50", "142", "88", "78", "98"),
+                ("10:50", "136", "84", "80", "97"),
+                ("12:00", "130", "82", "74", "98"),
+            ),
             side_effects=("dissociation", "drowsiness"),
             dissociation="8",
+            discharge_time="12:05",
             discharge_notes="Demo: tired but clear; partner drove home.",
         ),
     ]
@@ -394,6 +432,52 @@ def _demo_safety_plan(patient: Work, clinician: Work, course_id: uuid.UUID, now:
     added = {**first, "coping": first["coping"] + " Cold water on my face."}
     safety_plan.save_plan(
         patient, course_id, added, expected_version=1, now=now - timedelta(days=6)
+    )
+
+
+def _demo_consent_and_recheck(
+    clinician: Work,
+    course_id: uuid.UUID,
+    second_session: uuid.UUID,
+    team: list[uuid.UUID],
+    now: datetime,
+) -> None:
+    """The consent record, amended once (so it shows an earlier version), and the
+    screening re-checked before the second session: no change."""
+    items = load_consent_items()
+    ticked = ["risks_explained", "alternatives_discussed", "may_withdraw", "no_driving"]
+    for n, (days, more, note) in enumerate(
+        (
+            (-20, [], "Demo: read the document at home first; questions about nausea answered."),
+            (-15, ["escort_arranged"], "Demo: partner confirmed as escort for every session."),
+        )
+    ):
+        consent.save_consent(
+            clinician,
+            course_id,
+            items,
+            consent.ConsentInput(
+                document_version="Demo clinic KAP consent, version 3 (2026)",
+                consented_on=(now - timedelta(days=20)).date().isoformat(),
+                witness_id=str(team[1]),
+                checked=ticked + more,
+                note=note,
+            ),
+            expected_version=n or None,
+            now=now + timedelta(days=days),
+        )
+    screenings.recheck_screening(
+        clinician,
+        course_id,
+        load_checklist(),
+        screenings.RecheckInput(
+            no_change=True,
+            answers={},
+            notes={},
+            session_id=str(second_session),
+            note="Demo: no new medication; still not drinking.",
+        ),
+        now=now - timedelta(days=7, hours=1),
     )
 
 

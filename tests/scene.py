@@ -17,20 +17,25 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from journal.accounts import care_team
-from journal.clinical import questionnaires, safety_plan, screenings, session_records
+from journal.clinical import consent, questionnaires, safety_plan, screenings, session_records
 from journal.clinical.checklist import load_checklist
+from journal.export import PendingFile, QueueablePdf, jobs
+from journal.export.render_pdf import Prepared
 from journal.journaling import entries, themes
 from journal.journaling.entries import EntryInput
 from journal.models import (
     CareTeamMember,
     CareTeamProposal,
     Comment,
+    Consent,
+    ConsentVersion,
     Course,
     DosingSession,
     Entry,
     EntryReview,
     EntryRevision,
     EntryTheme,
+    ExportJob,
     Phase,
     PsychotherapyNote,
     QuestionnaireResponse,
@@ -39,6 +44,7 @@ from journal.models import (
     SafetyPlan,
     SafetyPlanVersion,
     Screening,
+    ScreeningRecheck,
     SessionRecord,
     User,
     Visibility,
@@ -148,8 +154,12 @@ def set_indication(world: World, course: Course, text: str) -> None:
     world.db.commit()
 
 
-CLINICAL = ("note", "record", "screening")  # the care team's clinicians only, never the patient
-TOGETHER = ("plan",)  # the safety plan: the patient and the care team's clinicians
+# The care team's clinicians only, never the patient: a psychotherapy note, a dosing-session
+# record, a screening and its re-check.
+CLINICAL = ("note", "record", "screening", "recheck")
+# The safety plan, the consent record, the part of a dosing-session record the patient
+# reads (its discharge notes): the patient and the care team's clinicians.
+TOGETHER = ("plan", "consent", "own_record")
 
 
 @dataclass(frozen=True)
@@ -183,6 +193,8 @@ class Scene:
     flags: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
     # Care-team proposals waiting for agreement: (course, id).
     proposals: list[tuple[Course, uuid.UUID]] = field(default_factory=list)
+    # PDFs the worker made, ready to download: (who asked, id); theirs alone.
+    exports: list[tuple[User, uuid.UUID]] = field(default_factory=list)
 
     @property
     def world(self) -> World:
@@ -316,8 +328,33 @@ def build_scene(clinic: Clinic) -> Scene:
             select(CareTeamProposal.id).where(CareTeamProposal.course_id == course.id)
         ).one()
         scene.proposals.append((course, proposal))
+    add_exports(scene)
     world.commit()
     return scene
+
+
+def add_exports(scene: Scene) -> None:
+    """A finished PDF for each course's clinician and for the first patient's own data,
+    sealed as the worker keeps them (a stand-in file: nothing is typeset here)."""
+    c = scene.clinic
+    for who, course, owner in (
+        (c.clinician, c.course, c.patient),
+        (c.other_clinician, c.other_course, c.other_patient),
+        (c.patient, None, c.patient),
+    ):
+        scene.exports.append((who, ready_export(scene.world, who, course, owner)))
+
+
+def ready_export(world: World, who: User, course: Course | None, owner: User) -> uuid.UUID:
+    """A PDF export as the worker leaves it when done, with a stand-in file."""
+    pdf = QueueablePdf(Prepared(b"{}", 0), owner.id, course.id if course else None, False)
+    pending = PendingFile(bytes, "application/pdf", "course-summary-scene.pdf", pdf)
+    job_id = jobs.queue_pdf(world.as_(who), pending, lambda _id: None)
+    job = world.db.get(ExportJob, job_id)
+    assert job is not None
+    job.status, job.data = "ready", None
+    job.pdf = world.vault.seal_column(job, "pdf", owner.id, "JVBERi0=")  # "%PDF-"
+    return job_id
 
 
 def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinician: User) -> None:
@@ -351,6 +388,7 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
     note = notes.add_note(world.as_(clinician), course.id, session.id, f"N {m}")
     scene.extras.append(Extra("note", m, course, None, note.id))
     m = marker(f"{prefix}record")
+    shared = marker(f"{prefix}discharge")
     record = session_records.save_record(
         world.as_(clinician),
         course.id,
@@ -359,13 +397,15 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
             route="oral",
             dose="200",
             dose_unit="mg",
-            pre_systolic="150",
-            pre_diastolic="95",
-            discharge_notes=f"R {m}",
+            readings=(session_records.ReadingInput("pre_dose", "", "150", "95"),),
+            setting=f"R {m}",
+            discharge_notes=f"D {shared}",
         ),
         expected_version=None,
     )
     scene.extras.append(Extra("record", m, course, None, record.id))
+    # What the patient reads of the record (the discharge notes): theirs and the team's.
+    scene.extras.append(Extra("own_record", shared, course, None, record.id))
     m = marker(f"{prefix}screening")
     checklist = load_checklist()
     screening = screenings.save_screening(
@@ -380,6 +420,31 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
         expected_version=None,
     )
     scene.extras.append(Extra("screening", m, course, None, screening.id))
+    m = marker(f"{prefix}recheck")
+    recheck = screenings.recheck_screening(
+        world.as_(clinician),
+        course.id,
+        checklist,
+        screenings.RecheckInput(no_change=True, answers={}, notes={}, note=f"RC {m}"),
+    )
+    scene.extras.append(Extra("recheck", m, course, None, recheck.id))
+    # The consent record, entered and then amended: a kept version.
+    items = runtime(world.app).clinical.consent
+    for n, m in enumerate((marker(f"{prefix}consent"), marker(f"{prefix}consent"))):
+        record = consent.save_consent(
+            world.as_(clinician),
+            course.id,
+            items,
+            consent.ConsentInput(
+                document_version=f"Fictional consent v{n + 1}",
+                consented_on="2026-11-20",
+                witness_id=str(clinician.id),
+                checked=[items.items[0].id],
+                note=f"CN {m}",
+            ),
+            expected_version=n or None,
+        )
+        scene.extras.append(Extra("consent", m, course, None, record.id))
     # The safety plan, written by the patient and changed by the clinician: a kept version.
     first, then = marker(f"{prefix}plan"), marker(f"{prefix}plan")
     plan = safety_plan.save_plan(
@@ -428,6 +493,14 @@ def session_ids(app: Flask, course_id: uuid.UUID) -> list[uuid.UUID]:
         return list(s.scalars(select(DosingSession.id).where(DosingSession.course_id == course_id)))
 
 
+def recorded_session_ids(app: Flask, course_id: uuid.UUID) -> set[uuid.UUID]:
+    """The sessions of a course that have a dosing-session record."""
+    with runtime(app).database.session() as s:
+        return set(
+            s.scalars(select(SessionRecord.session_id).where(SessionRecord.course_id == course_id))
+        )
+
+
 def count_rows(app: Flask, model: type, *where: object) -> int:
     with runtime(app).database.session() as s:
         return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
@@ -456,6 +529,10 @@ def snapshot(app: Flask) -> dict[str, object]:
             "screenings": sorted((str(r.id), r.version) for r in s.scalars(select(Screening))),
             "safety_plans": sorted((str(p.id), p.version) for p in s.scalars(select(SafetyPlan))),
             "plan_versions": s.scalar(select(func.count()).select_from(SafetyPlanVersion)),
+            "rechecks": s.scalar(select(func.count()).select_from(ScreeningRecheck)),
+            "consents": sorted((str(c.id), c.version) for c in s.scalars(select(Consent))),
+            "consent_versions": s.scalar(select(func.count()).select_from(ConsentVersion)),
+            "exports": sorted((str(j.id), j.status) for j in s.scalars(select(ExportJob))),
             "themes": s.scalar(select(func.count()).select_from(EntryTheme)),
             "reviews": s.scalar(select(func.count()).select_from(EntryReview)),
             "questionnaires": s.scalar(select(func.count()).select_from(QuestionnaireResponse)),

@@ -20,7 +20,11 @@ import pytest
 from journal.export import render_html, render_json, render_markdown, render_pdf
 from journal.export.model import (
     AccountInfo,
+    AnswerChangeRecord,
     CommentRecord,
+    ConsentItemRecord,
+    ConsentRecord,
+    ConsentVersionRecord,
     CourseDocument,
     CourseInfo,
     EntryOutcomeRecord,
@@ -38,6 +42,7 @@ from journal.export.model import (
     SafetyFlagRecord,
     Scope,
     ScreeningItemRecord,
+    ScreeningRecheckRecord,
     ScreeningRecord,
     SessionRecord,
     ThemeIndexRecord,
@@ -200,6 +205,7 @@ def document(scope: Scope = Scope.CLINICIAN, *, with_notes: bool = False) -> Cou
         themes=themes,
         screening=SCREENING if scope == Scope.CLINICIAN else None,
         safety_flags=FLAGS if scope == Scope.CLINICIAN else (),
+        consent=CONSENT,
     )
 
 
@@ -214,6 +220,39 @@ SCREENING = ScreeningRecord(
         ScreeningItemRecord("History of psychosis", "unknown", "Ask the referring psychiatrist"),
         ScreeningItemRecord("Pregnancy", None, ""),
     ),
+    rechecks=(
+        ScreeningRecheckRecord(at(3, 8), CLINICIAN.name, 1, True, (), "Nothing new | all well"),
+        ScreeningRecheckRecord(
+            at(5, 8),
+            CLINICIAN.name,
+            2,
+            False,
+            (AnswerChangeRecord("Pregnancy", None, "no", "Test negative (fictional)"),),
+            "",
+        ),
+    ),
+)
+
+
+def _consent_version(
+    version: int, day: int, ticked: tuple[bool, ...], note: str
+) -> ConsentVersionRecord:
+    texts = ("Risks and side effects explained", "May withdraw at any time")
+    return ConsentVersionRecord(
+        version=version,
+        document_version="Fictional consent *v3*",
+        consented_on=date(2031, 2, 20),
+        witness=CLINICIAN.name,
+        items=tuple(ConsentItemRecord(t, c) for t, c in zip(texts, ticked, strict=True)),
+        note=note,
+        saved_by=CLINICIAN.name,
+        saved_at=at(day, 11),
+    )
+
+
+CONSENT = ConsentRecord(
+    _consent_version(2, 2, (True, True), "Escort: a friend (fictional)\nSecond line"),
+    (_consent_version(1, 1, (True, False), ""),),
 )
 
 

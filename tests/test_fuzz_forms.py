@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from journal.accounts import care_team, invitations
-from journal.clinical import questionnaires
+from journal.clinical import questionnaires, screenings
 from journal.clinical.checklist import load_checklist
 from journal.journaling import themes
 from journal.models import CareTeamProposal, Message, SafetyFlag
 from journal.review import notes
 from tests.conftest import PG_URL, Clinic, runtime
+from tests.scene import ready_export
 from tests.security_helpers import rules
 
 # endpoint -> (who posts it, its form fields)
@@ -68,6 +69,9 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
             "builds_on",
         ),
     ),
+    "entries.attach": ("clinician", ("session_id",)),
+    "entries.delete": ("patient", ()),
+    "entries.restore": ("patient", ()),
     "prompts.library": ("clinician", ("phase", "theme", "text", "due")),
     "prompts.edit": ("clinician", ("phase", "theme", "text", "due", "hidden")),
     "prompts.assign": ("clinician", ("session_id", "prompt_key")),
@@ -102,12 +106,16 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
             "weight_kg",
             "time_given",
             "adjuncts",
-            "pre_systolic",
-            "pre_diastolic",
-            "pre_heart_rate",
-            "post_systolic",
-            "post_diastolic",
-            "post_heart_rate",
+            "r0_systolic",
+            "r0_diastolic",
+            "r0_heart_rate",
+            "r1_spo2",
+            "r1_breathing_rate",
+            "r1_time",
+            "rows",
+            "drug",
+            "check_fasting",
+            "discharge_time",
             "side_effects",
             "side_effects_other",
             "dissociation",
@@ -139,6 +147,20 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
             *(f"note_{item.id}" for item in load_checklist().items),
         ),
     ),
+    "screening.recheck": (
+        "clinician",
+        (
+            "no_change",
+            "session_id",
+            "note",
+            *(f"answer_{item.id}" for item in load_checklist().items[:3]),
+            *(f"note_{item.id}" for item in load_checklist().items[:2]),
+        ),
+    ),
+    "consent.edit": (
+        "clinician",
+        ("document_version", "consented_on", "witness_id", "checked", "note", "version"),
+    ),
     "export.course_export": (
         "clinician",
         (
@@ -162,6 +184,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
         "patient",
         ("format", "protect", "passphrase", "passphrase_again", "password", "code"),
     ),
+    "export.job_download": ("clinician", ("passphrase", "passphrase_again")),
     "admin.new_user": ("admin", ("name", "email", "role", "refer_to")),
     "admin.set_active": ("admin", ()),
     "admin.send_link": ("admin", ()),
@@ -243,6 +266,8 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
         "notes.course_notes": f"/courses/{c.course.id}/notes",
         "session_record.record": f"/courses/{c.course.id}/sessions/{c.past.id}/record",
         "screening.screening": f"/courses/{c.course.id}/screening",
+        "screening.recheck": _screened(clinic) if endpoint == "screening.recheck" else "",
+        "consent.edit": f"/courses/{c.course.id}/consent/edit",
         "safety_plan.edit": f"/courses/{c.course.id}/safety-plan/edit",
         "notes.edit": f"/notes/{_note(clinic)}/edit" if endpoint == "notes.edit" else "",
         "courses.new_session": f"/courses/{c.course.id}/sessions/new",
@@ -250,12 +275,18 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
         "courses.set_status": f"/courses/{c.course.id}/status/closed",
         "entries.new_entry": f"/courses/{c.course.id}/entries/new",
         "entries.edit": f"/entries/{entry_id}/edit",
+        "entries.attach": f"/entries/{entry_id}/session",
+        "entries.delete": f"/entries/{entry_id}/delete",
+        "entries.restore": f"/entries/{entry_id}/restore",
         "prompts.edit": "/prompts/edit?key=prep-hopes",
         "prompts.assign": f"/courses/{c.course.id}/prompts",
         "prompts.unassign": f"/courses/{c.course.id}/prompts/remove",
         "quick.capture": f"/courses/{c.course.id}/quick",
         "quick.support": f"/courses/{c.course.id}/quick/support",
         "export.course_export": f"/courses/{c.course.id}/export",
+        "export.job_download": f"/exports/{_export_job(clinic)}/download"
+        if endpoint == "export.job_download"
+        else "",
         "admin.set_active": f"/admin/users/{c.other_clinician.id}/deactivate",
         "admin.send_link": f"/admin/users/{c.other_clinician.id}/send-link",
         "admin.course_team": f"/admin/courses/{c.course.id}",
@@ -266,6 +297,28 @@ def _url(clinic: Clinic, endpoint: str, entry_id: uuid.UUID) -> str:
     }
     rule = next(r for r in clinic.world.app.url_map.iter_rules() if r.endpoint == endpoint)
     return urls.get(endpoint, rule.rule)
+
+
+def _screened(clinic: Clinic) -> str:
+    """The re-check's address, on a course whose screening is recorded."""
+    checklist = load_checklist()
+    screenings.save_screening(
+        clinic.world.as_(clinic.clinician),
+        clinic.course.id,
+        checklist,
+        screenings.ScreeningInput(
+            answers={i.id: "no" for i in checklist.items}, notes={}, reviewed_on="2026-11-20"
+        ),
+        expected_version=None,
+    )
+    clinic.world.commit()
+    return f"/courses/{clinic.course.id}/screening/recheck"
+
+
+def _export_job(clinic: Clinic) -> uuid.UUID:
+    job_id = ready_export(clinic.world, clinic.clinician, clinic.course, clinic.patient)
+    clinic.world.commit()
+    return job_id
 
 
 def _proposal(clinic: Clinic) -> uuid.UUID:
@@ -358,7 +411,12 @@ def test_arbitrary_values_never_give_a_500(clinic: Clinic, endpoint: str) -> Non
     @example(dict.fromkeys(fields, "\x00"))
     @example(dict.fromkeys(fields, "a\x00b \ud7ff\U0001f600"))
     def post(values: dict[str, str]) -> None:
+        # Browser.post checks post/redirect/get: a 200 answer shows what was wrong.
         response = browser.post(url, values)
         assert response.status_code < 500, (endpoint, values, response.status_code)
+        if response.status_code in (302, 303) and response.location.startswith("/"):
+            # What a reload of the page it lands on asks for: a GET that works.
+            landed = browser.get(response.location)
+            assert landed.status_code in (200, 302), (endpoint, response.location, landed)
 
     post()

@@ -16,7 +16,15 @@ from sqlalchemy import select
 from journal.models import DosingSession, EntryReview, Role, User
 from tests.conftest import Clinic, entry_form, new_entry_id, runtime
 from tests.helpers import Browser
-from tests.scene import Scene, build_scene, count_rows, linked_entries, marker, session_ids
+from tests.scene import (
+    Scene,
+    build_scene,
+    count_rows,
+    linked_entries,
+    marker,
+    recorded_session_ids,
+    session_ids,
+)
 
 THEME_LINK_RE = re.compile(r'href="/themes/([0-9a-f-]{36})"')
 NAV_COUNT_RE = re.compile(r'<span class="count" aria-hidden="true">(\d+)</span>')
@@ -282,8 +290,18 @@ def crawl(scene: Scene, user: User) -> str:
         visit(f"/courses/{course.id}/screening", notes)
         for plan_page in ("", "/edit", "/history", "/print"):  # the patient's and the team's
             visit(f"/courses/{course.id}/safety-plan{plan_page}", 200 if seen else 404)
+        visit(f"/courses/{course.id}/screening/recheck", notes)
+        visit(f"/courses/{course.id}/consent", 200 if seen else 404)  # the patient's too
+        # Entered by the care team; read only for the patient, not found for others.
+        consent_form = 200 if on_team else 403 if seen else 404
+        visit(f"/courses/{course.id}/consent/edit", consent_form)
+        recorded = recorded_session_ids(scene.app, course.id)
         for session_id in session_ids(scene.app, course.id):
             visit(f"/courses/{course.id}/sessions/{session_id}/record", notes)
+            # The patient's part of the record: theirs alone.
+            mine = 200 if seen and session_id in recorded else 404
+            own = mine if user.role == Role.PATIENT else 403
+            visit(f"/courses/{course.id}/sessions/{session_id}/dosing-record", own)
     for w in scene.written.values():
         status = 200 if scene.may_open(user, w) else 404
         visit(f"/entries/{w.id}", status)

@@ -51,12 +51,17 @@ def test_the_check_finds_an_undeclared_binary_column() -> None:
 J, N, A = KeyScope.JOURNAL, KeyScope.NOTES, KeyScope.ADMIN
 EXPECTED = {
     "comments": (("quote", "body"), J, ("courses",)),
+    # The consent record and its kept versions: each whole record as one JSON value.
+    "consent_versions": (("content",), J, ("courses",)),
+    "consents": (("content",), J, ("courses",)),
     "courses": (("indication",), J, ()),
     "drafts": (("content",), J, ("courses",)),
     "entries": (("title", "body", "mood"), J, ("courses",)),
     "entry_revisions": (("title", "body", "mood"), J, ("entries", "courses")),
     # An erasure's reason outlives the patient's keys: the erasing admin's key.
     "erasures": (("reason",), A, ()),
+    # A long PDF export the worker makes: its data, then the file, under the patient's key.
+    "export_jobs": (("data", "pdf"), J, ()),
     "intention_outcomes": (("reflection",), J, ("courses",)),
     "intentions": (("text",), J, ("courses",)),
     "note_disclosures": (("reason",), N, ("courses",)),
@@ -68,6 +73,8 @@ EXPECTED = {
     # The safety plan and its kept versions: each whole plan as one JSON value.
     "safety_plan_versions": (("content",), J, ("courses",)),
     "safety_plans": (("content",), J, ("courses",)),
+    # Each re-check of the screening before a session.
+    "screening_rechecks": (("content",), J, ("courses",)),
     "screenings": (("content",), J, ("courses",)),
     "session_records": (("content",), J, ("courses",)),
     "themes": (("name",), J, ("courses",)),
@@ -84,6 +91,7 @@ def test_the_declaration_seals_what_the_security_model_says() -> None:
     owners = {t.model.__tablename__: str(t.owner) for t in SEALED}
     assert owners.pop("totp_credentials") == "TotpCredential.user_id"
     assert owners.pop("erasures") == "Erasure.erased_by"
+    assert owners.pop("export_jobs") == "ExportJob.owner_id"
     assert set(owners.values()) == {"Course.patient_id"}
     # A wrapped data key is binary but not content: declared plain, never sealed.
     assert PLAIN_BYTES in DataKey.__table__.c.wrapped.info

@@ -35,6 +35,8 @@ from journal.models import (
     CareTeamProposal,
     Comment,
     CommentRead,
+    Consent,
+    ConsentVersion,
     Course,
     CourseVisit,
     DataKey,
@@ -63,6 +65,7 @@ from journal.models import (
     SafetyPlan,
     SafetyPlanVersion,
     Screening,
+    ScreeningRecheck,
     SessionRecord,
     Theme,
     TotpCredential,
@@ -169,7 +172,10 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(Theme).where(Theme.course_id.in_(courses)))
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
     db.execute(delete(SessionRecord).where(SessionRecord.course_id.in_(courses)))
+    db.execute(delete(ScreeningRecheck).where(ScreeningRecheck.course_id.in_(courses)))
     db.execute(delete(Screening).where(Screening.course_id.in_(courses)))
+    db.execute(delete(ConsentVersion).where(ConsentVersion.course_id.in_(courses)))
+    db.execute(delete(Consent).where(Consent.course_id.in_(courses)))
     db.execute(delete(SafetyPlanVersion).where(SafetyPlanVersion.course_id.in_(courses)))
     db.execute(delete(SafetyPlan).where(SafetyPlan.course_id.in_(courses)))
     db.execute(delete(NoteDisclosure).where(NoteDisclosure.course_id.in_(courses)))

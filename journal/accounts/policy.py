@@ -118,13 +118,15 @@ def can_read(access: CourseAccess, visibility: Visibility, author_id: uuid.UUID)
 
 
 def can_read_entry(access: CourseAccess, entry: Entry) -> bool:
-    return entry.course_id == access.course.id and can_read(
-        access, entry.visibility, entry.author_id
+    """A deleted entry is read by no one: what is left of it is its tombstone."""
+    return (
+        entry.course_id == access.course.id
+        and entry.deleted_at is None
+        and can_read(access, entry.visibility, entry.author_id)
     )
 
 
-def readable_entries_clause(access: CourseAccess) -> ColumnElement[bool]:
-    """The same rule as can_read_entry, as SQL, for list queries and counts."""
+def _visible_entries(access: CourseAccess) -> ColumnElement[bool]:
     own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == access.user.id)
     shared = Entry.visibility == Visibility.CARE_TEAM
     staff = Entry.visibility == Visibility.CLINICIAN_ONLY if access.as_clinician else None
@@ -132,8 +134,46 @@ def readable_entries_clause(access: CourseAccess) -> ColumnElement[bool]:
     return and_(Entry.course_id == access.course.id, or_(*parts) if parts else true())
 
 
+def readable_entries_clause(access: CourseAccess) -> ColumnElement[bool]:
+    """The same rule as can_read_entry, as SQL, for list queries and counts."""
+    return and_(_visible_entries(access), Entry.deleted_at.is_(None))
+
+
+def tombstones_clause(access: CourseAccess) -> ColumnElement[bool]:
+    """Deleted entries the reader could read before: their tombstones (date, phase,
+    who deleted), never their words. A private entry's stays with its writer."""
+    return and_(_visible_entries(access), Entry.deleted_at.is_not(None))
+
+
+def can_delete_entry(access: CourseAccess, entry: Entry) -> bool:
+    """A patient may delete what they wrote themselves, while the course is open."""
+    return access.as_patient and can_edit_entry(access, entry)
+
+
+def can_restore_entry(access: CourseAccess, entry: Entry) -> bool:
+    """Its writer, while the words are still kept (see entries.purge_deleted)."""
+    return (
+        access.as_patient
+        and access.writable
+        and entry.author_id == access.user.id
+        and entry.deleted_at is not None
+        and entry.erased_at is None
+    )
+
+
 def can_edit_entry(access: CourseAccess, entry: Entry) -> bool:
     return access.writable and entry.author_id == access.user.id and can_read_entry(access, entry)
+
+
+def can_attach_entry(access: CourseAccess, entry: Entry) -> bool:
+    """An entry written between sessions can be linked to one later: by a clinician of
+    the care team who may read it, or by its author, while the course is open."""
+    return (
+        access.writable
+        and entry.session_id is None
+        and (access.as_clinician or entry.author_id == access.user.id)
+        and can_read_entry(access, entry)
+    )
 
 
 def visibilities_for(role: Role) -> list[Visibility]:
@@ -182,11 +222,12 @@ def readable_entries_anywhere(user: User) -> ColumnElement[bool]:
     The same rule as readable_entries_clause, joined to Course."""
     own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == user.id)
     shared = Entry.visibility == Visibility.CARE_TEAM
+    live = Entry.deleted_at.is_(None)
     if user.role == Role.PATIENT:
-        return and_(Course.patient_id == user.id, or_(own_private, shared))
+        return and_(Course.patient_id == user.id, or_(own_private, shared), live)
     if user.role == Role.CLINICIAN:
         staff = Entry.visibility == Visibility.CLINICIAN_ONLY
-        return and_(visible_courses_clause(user), or_(shared, staff))
+        return and_(visible_courses_clause(user), or_(shared, staff), live)
     return Course.id.is_(None)
 
 
@@ -201,9 +242,16 @@ def readable_comment_levels(user: User) -> list[Visibility]:
 def can_use_clinical_records(access: CourseAccess) -> bool:
     """The dosing-session record and the screening: care-team clinicians only.
 
-    Clinicians write them for each other; the patient does not see them (see
-    docs/security.md, "Who may see what")."""
+    Clinicians write them for each other; the patient does not see them whole (see
+    docs/security.md, "Who may see what", and `can_read_own_dosing_record`)."""
     return access.as_clinician
+
+
+def can_read_own_dosing_record(access: CourseAccess) -> bool:
+    """The patient reads their own dosing-session records, in part: what was given,
+    measured and how they left, never the clinicians' ratings, observations and notes
+    (docs/security.md, "Who may see what"). Nobody else reads this view."""
+    return access.as_patient
 
 
 # -- guided prompts, intention outcomes, quick capture -------------------------
@@ -241,3 +289,33 @@ def can_edit_safety_plan(access: CourseAccess) -> bool:
     """Either of them changes it while the course is open; a closed course's plan stays
     readable."""
     return can_read_safety_plan(access) and access.writable
+
+
+# -- the screening's re-checks, the consent record --------------------------------
+
+
+def can_recheck_screening(access: CourseAccess) -> bool:
+    """A care-team clinician re-checks the screening before a session of an open course."""
+    return can_use_clinical_records(access) and access.writable
+
+
+def can_read_consent(access: CourseAccess) -> bool:
+    """The consent record is the patient's record too: they and the care team's
+    clinicians read it."""
+    return access.as_patient or access.as_clinician
+
+
+def can_record_consent(access: CourseAccess) -> bool:
+    """A care-team clinician enters or amends it while the course is open; the patient
+    reads it only."""
+    return access.as_clinician and access.writable
+
+
+# -- a PDF the worker makes ----------------------------------------------------------
+
+
+def can_fetch_export(user: User, requested_by: uuid.UUID) -> bool:
+    """A PDF the worker made (its progress page, its download) is for the person who
+    asked for it alone; a course's PDF also needs the course to be theirs still
+    (course_access, asked by journal/export/jobs.py)."""
+    return user.id == requested_by

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from journal.accounts.courses import care_team, course_indication, list_sessions
@@ -32,12 +32,26 @@ from journal.clinical.checklist import Checklist
 from journal.clinical.instruments import Catalogue
 from journal.clinical.questionnaires import course_responses
 from journal.clinical.score_details import ScoreDetail, detail
-from journal.clinical.session_records import RecordData, course_records, names_of
-from journal.clinical.vitals import BpThresholds, Vitals
+from journal.clinical.session_records import (
+    DISCHARGE,
+    PRE_SESSION,
+    Answer,
+    PatientRecord,
+    RecordData,
+    course_records,
+    names_of,
+)
+from journal.clinical.vitals import POINTS, BpThresholds, Vitals, reading_keys
 from journal.core.errors import ValidationError
 from journal.core.vault import Vault
-from journal.export.collect_outcomes import collect_flags, collect_outcomes, collect_screening
+from journal.export.collect_outcomes import (
+    collect_consent,
+    collect_flags,
+    collect_outcomes,
+    collect_screening,
+)
 from journal.export.model import (
+    AnswerLine,
     AnswerRecord,
     ClinicalRecord,
     ClusterScoreRecord,
@@ -52,6 +66,7 @@ from journal.export.model import (
     NotesDisclosure,
     Person,
     QuestionnaireTrend,
+    ReadingRecord,
     ReviewFlagRecord,
     ReviewRecord,
     RevisionRecord,
@@ -142,6 +157,29 @@ def _chosen(
             and (end is None or s.scheduled_at.astimezone(zone).date() <= end)
         ]
     return list(sessions)
+
+
+def _in_span(written: datetime, options: ExportOptions, zone: ZoneInfo) -> bool:
+    """An entry written between sessions is in a span of dates by the day it was written."""
+    if options.span != Span.DATES:
+        return True
+    day = written.astimezone(zone).date()
+    return (options.date_from is None or day >= options.date_from) and (
+        options.date_to is None or day <= options.date_to
+    )
+
+
+def _intention_order(
+    sessions: list[DosingSession], i: IntentionRecord
+) -> tuple[datetime, datetime]:
+    """By session, then as set; one set between sessions by the day it was set."""
+    at = {s.number: s.scheduled_at for s in sessions}
+    when = at[i.session_number] if i.session_number is not None else i.set_at
+    return when, i.set_at
+
+
+def _number(numbers: dict[uuid.UUID, int], entry: Entry) -> int | None:
+    return numbers[entry.session_id] if entry.session_id is not None else None
 
 
 def _shown(
@@ -261,7 +299,10 @@ def collect_course(
         .join(User, User.id == Entry.author_id)
         .where(
             readable_entries_clause(access),
-            Entry.session_id.in_(chosen_ids),
+            # Entries written between sessions go with a whole course or a span of dates.
+            or_(Entry.session_id.in_(chosen_ids), Entry.session_id.is_(None))
+            if options.span != Span.SESSIONS
+            else Entry.session_id.in_(chosen_ids),
             Entry.phase.in_(options.phases),
         )
         .order_by(Entry.created_at, Entry.id)
@@ -273,6 +314,7 @@ def collect_course(
         for entry, author in db.execute(stmt).all()
         if can_read_entry(access, entry)
         and _shown(access, options, entry.visibility, entry.author_id)
+        and (entry.session_id is not None or _in_span(entry.created_at, options, zone))
     ]
     ids = [entry.id for entry, _ in rows]
     authors = {entry.id: entry.author_id for entry, _ in rows}
@@ -308,18 +350,18 @@ def collect_course(
     themes = themes_of(db, vault, access, ids)
     include_notes = notes_included(access, options)
     notes = _notes(db, vault, access, chosen_ids) if include_notes else {}
-    records = course_records(db, vault, access)  # clinicians only: empty for the patient
+    records = course_records(db, vault, access)  # the patient's: only their part is shown
     present = names_of(db, {c for r in records.values() for c in r.clinicians_present})
     numbers = {s.id: s.number for s in chosen}
     outcomes = collect_outcomes(
         db,
         vault,
         access,
-        {entry.id: (entry, numbers[entry.session_id]) for entry, _ in rows},
+        {entry.id: (entry, _number(numbers, entry)) for entry, _ in rows},
         lambda e: can_read_entry(access, e) and _shown(access, options, e.visibility, e.author_id),
     )
 
-    by_session: dict[uuid.UUID, list[EntryRecord]] = defaultdict(list)
+    by_session: dict[uuid.UUID | None, list[EntryRecord]] = defaultdict(list)
     course_intentions: list[IntentionRecord] = []
     for entry, author in rows:
         words = open_words(vault, entry, owner)
@@ -350,7 +392,7 @@ def collect_course(
         course_intentions += [
             IntentionRecord(
                 t,
-                numbers[entry.session_id],
+                _number(numbers, entry),
                 entry.id,
                 entry.created_at,
                 tuple(outcomes.by_intention.get(i.id, ())),
@@ -367,7 +409,12 @@ def collect_course(
             s.status,
             tuple(by_session[s.id]),
             tuple(notes.get(s.id, ())),
-            _clinical(records.get(s.id), present, bp_limits or BpThresholds()),
+            _clinical(
+                records.get(s.id),
+                present,
+                bp_limits or BpThresholds(),
+                for_patient=not access.as_clinician,
+            ),
         )
         for s in chosen
     ]
@@ -392,13 +439,15 @@ def collect_course(
         patient=person(patient),
         care_team=tuple(person(u) for u in care_team(db, course.id)),
         sessions=tuple(session_records),
-        intentions=tuple(sorted(course_intentions, key=lambda i: (i.session_number, i.set_at))),
+        between_sessions=tuple(by_session[None]),
+        intentions=tuple(sorted(course_intentions, key=lambda i: _intention_order(chosen, i))),
         sessions_in_course=len(sessions),
         themes=_theme_index(session_records),
         questionnaires=trends,
         screening=collect_screening(db, vault, access, checklist),
         safety_flags=collect_flags(db, vault, access),
         safety_plan=collect_safety_plan(db, vault, access),
+        consent=collect_consent(db, vault, access),
     )
 
 
@@ -420,15 +469,47 @@ def collect_safety_plan(db: Session, vault: Vault, access: CourseAccess) -> Safe
 
 
 def _clinical(
-    data: RecordData | None, names: dict[uuid.UUID, str], limits: BpThresholds
+    data: RecordData | None,
+    names: dict[uuid.UUID, str],
+    limits: BpThresholds,
+    *,
+    for_patient: bool = False,
 ) -> ClinicalRecord | None:
+    """A session's record for the export; for the patient, only what they read of it
+    (`PatientRecord`): no rating, observations, notes or flags."""
     if data is None:
         return None
 
     def bp(v: Vitals) -> str | None:
         return f"{v.systolic}/{v.diastolic}" if v.systolic and v.diastolic else None
 
+    breaches = [] if for_patient else data.bp_breaches(limits)
+    past = {b.reading: b.threshold for b in breaches}
+    readings = tuple(
+        ReadingRecord(
+            point=POINTS[r.point],
+            time=r.time,
+            blood_pressure=bp(r.vitals),
+            heart_rate=r.vitals.heart_rate,
+            spo2=r.vitals.spo2,
+            breathing_rate=r.vitals.breathing_rate,
+            note="" if for_patient else r.note,
+            flag=past.get(key, ""),
+        )
+        for r, key in zip(data.readings, reading_keys(data.readings), strict=True)
+    )
+
+    def answers(
+        found: tuple[Answer, ...], labels: dict[str, str], notes: bool
+    ) -> tuple[AnswerLine, ...]:
+        return tuple(
+            AnswerLine(labels[a.item], a.words, a.note if notes else "")
+            for a in found
+            if a.answer or notes
+        )
+
     per_kg = data.dose_mg_per_kg
+    shown = PatientRecord.of(data)
     return ClinicalRecord(
         route=data.route_label,
         dose_mg=str(data.dose_mg),
@@ -437,17 +518,28 @@ def _clinical(
         pre_heart_rate=data.pre.heart_rate,
         post_bp=bp(data.post),
         post_heart_rate=data.post.heart_rate,
-        side_effects=tuple(data.side_effect_labels),
-        dissociation=data.dissociation,
-        bp_flag=data.bp_flag is not None,
-        side_effects_other=data.side_effects_other,
+        side_effects=() if for_patient else tuple(data.side_effect_labels),
+        dissociation=None if for_patient else data.dissociation,
+        bp_flag=not for_patient and data.bp_flag is not None,
+        side_effects_other="" if for_patient else data.side_effects_other,
         weight_kg=None if data.weight_kg is None else str(data.weight_kg),
         time_given=data.time_given,
         adjuncts=data.adjuncts,
-        setting=data.setting,
-        clinicians_present=tuple(names[c] for c in data.clinicians_present if c in names),
-        bp_breaches=tuple((b.reading, b.threshold) for b in data.bp_breaches(limits)),
+        setting="" if for_patient else data.setting,
+        clinicians_present=()
+        if for_patient
+        else tuple(names[c] for c in data.clinicians_present if c in names),
+        bp_breaches=tuple((b.reading, b.threshold) for b in breaches),
         discharge_notes=data.discharge_notes,
+        drug=data.drug,
+        modality=data.modality,
+        readings=readings,
+        pre_session=answers(
+            shown.checks if for_patient else data.checks, PRE_SESSION, not for_patient
+        ),
+        discharge_criteria=answers(data.discharge, DISCHARGE, True),
+        discharge_time=data.discharge_time,
+        for_patient=for_patient,
     )
 
 

@@ -1,4 +1,5 @@
-"""How each intention went, and the screening checklist, for the export's document model.
+"""How each intention went, the screening checklist and the consent record, for the
+export's document model.
 
 Outcomes are taken only from the integration entries already chosen for the
 export (collect.py), so they follow those entries' visibility: a private
@@ -6,7 +7,8 @@ entry's reflections reach only the patient's export with private entries.
 An outcome is shown with its intention's text only when the preparation
 entry that set the intention passes the export's rules too.
 The screening is in a clinician's export only (`can_use_clinical_records`), and so
-are the course's safety flags with what was done about each.
+are the course's safety flags with what was done about each. The consent record is in
+both (`can_read_consent`): it is the patient's record too.
 """
 
 from __future__ import annotations
@@ -20,18 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts.policy import CourseAccess, can_use_clinical_records
-from journal.clinical.checklist import Checklist, review
+from journal.clinical import consent
+from journal.clinical.checklist import Checklist
 from journal.clinical.questionnaires import course_flags
-from journal.clinical.screenings import ScreeningData
+from journal.clinical.screenings import screening_view
 from journal.core.vault import Vault
 from journal.export.model import (
+    AnswerChangeRecord,
+    ConsentItemRecord,
+    ConsentRecord,
+    ConsentVersionRecord,
     EntryOutcomeRecord,
     OutcomeRecord,
     SafetyFlagRecord,
     ScreeningItemRecord,
+    ScreeningRecheckRecord,
     ScreeningRecord,
 )
-from journal.models import Entry, Intention, IntentionOutcome, Screening, User
+from journal.models import Entry, Intention, IntentionOutcome
 
 
 @dataclass
@@ -48,7 +56,7 @@ def collect_outcomes(
     db: Session,
     vault: Vault,
     access: CourseAccess,
-    entries: dict[uuid.UUID, tuple[Entry, int]],
+    entries: dict[uuid.UUID, tuple[Entry, int | None]],
     shown: Callable[[Entry], bool],
 ) -> Outcomes:
     """`entries`: the exported entries (id -> entry, session number); `shown`: the
@@ -85,20 +93,32 @@ def collect_screening(
 ) -> ScreeningRecord | None:
     if checklist is None or not can_use_clinical_records(access):
         return None
-    row = db.scalar(select(Screening).where(Screening.course_id == access.course.id))
-    if row is None:
+    view = screening_view(db, vault, access, checklist)
+    if view is None:
         return None
-    data = ScreeningData.from_json(vault.open_column(row, "content", access.course.patient_id))
-    reviewer = db.get(User, row.reviewer_id)
+    data = view.data
     return ScreeningRecord(
         checklist=checklist.title,
         checklist_version=data.checklist_version,
         reviewed_on=data.reviewed_on,
-        reviewer=reviewer.name if reviewer else "",
-        needs_clinician_review=review(checklist, data.answers).needs_clinician_review,
+        reviewer=view.reviewer_name,
+        needs_clinician_review=view.review.needs_clinician_review,
         items=tuple(
             ScreeningItemRecord(item.text, data.answers.get(item.id), data.notes.get(item.id, ""))
             for item in checklist.items
+        ),
+        rechecks=tuple(
+            ScreeningRecheckRecord(
+                checked_at=r.checked_at,
+                checked_by=r.checked_by,
+                session_number=r.session_number,
+                no_change=r.no_change,
+                changes=tuple(
+                    AnswerChangeRecord(c.item.text, c.before, c.after, c.note) for c in r.changes
+                ),
+                note=r.note,
+            )
+            for r in reversed(view.rechecks)
         ),
     )
 
@@ -120,3 +140,27 @@ def collect_flags(db: Session, vault: Vault, access: CourseAccess) -> tuple[Safe
         )
         for f in course_flags(db, vault, access)
     )
+
+
+def collect_consent(db: Session, vault: Vault, access: CourseAccess) -> ConsentRecord | None:
+    """The consent record now and each earlier version, for the patient's export and a
+    care-team clinician's; None without a record."""
+    found = consent.consent_versions(db, vault, access)
+    if found is None:
+        return None
+    current, earlier = found
+
+    def version_record(v: consent.ConsentVersionView) -> ConsentVersionRecord:
+        d = v.data
+        return ConsentVersionRecord(
+            version=v.number,
+            document_version=d.document_version,
+            consented_on=d.consented_on,
+            witness=v.witness,
+            items=tuple(ConsentItemRecord(i.text, i.checked) for i in d.items),
+            note=d.note,
+            saved_by=v.saved_by,
+            saved_at=v.saved_at,
+        )
+
+    return ConsentRecord(version_record(current), tuple(version_record(v) for v in earlier))

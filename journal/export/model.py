@@ -17,12 +17,16 @@ What the review work of issue 3 adds:
   `note_disclosures` and the act goes to the audit trail.
 
 Clinical content: the dosing session's record in `SessionRecord.clinical`
-(a clinician's export only) and each questionnaire's scores with its chart in
+(whole in a clinician's export; in the patient's, only the part the patient reads,
+`ClinicalRecord.for_patient`) and each questionnaire's scores with its chart in
 `CourseDocument.questionnaires` (both scopes: the patient's own answers).
 How each intention went: `EntryRecord.outcomes` (in the integration entry
 that records them) and `IntentionRecord.outcomes` (the intention's path), taken
 only from the entries in the export, so they follow those entries' visibility.
-The screening checklist: `CourseDocument.screening`, a clinician's export only.
+The screening checklist: `CourseDocument.screening`, a clinician's export only,
+with each re-check before a session (`ScreeningRecord.rechecks`).
+The consent record: `CourseDocument.consent`, both scopes (it is the patient's record
+too), with every earlier version.
 A new part raises `FORMAT_VERSION` once the format is released (version 1 is not
 released yet, so the parts above are documented as part of it).
 """
@@ -204,8 +208,41 @@ class ClinicalRecord:
     clinicians_present: tuple[str, ...] = ()  # names
     discharge_notes: str = ""
     # Each reading past the clinic's thresholds (settings `bp_*`), in words:
-    # ("pre"|"post", "at or above 180/110"), pre-dose first; shown, never advised on.
+    # ("pre"|"post"|another reading, "at or above 180/110"), in the order of the series;
+    # shown, never advised on.
     bp_breaches: tuple[tuple[str, str], ...] = ()
+    drug: str = ""
+    modality: str = ""
+    readings: tuple[ReadingRecord, ...] = ()  # the vitals series, in its order
+    pre_session: tuple[AnswerLine, ...] = ()  # the pre-session checklist
+    discharge_criteria: tuple[AnswerLine, ...] = ()
+    discharge_time: str | None = None
+    # The patient's own export: only what the patient reads of the record
+    # (journal/clinical/session_records.py, PatientRecord); the rest is left empty.
+    for_patient: bool = False
+
+
+@dataclass(frozen=True)
+class ReadingRecord:
+    """One timed reading of a session's vitals series."""
+
+    point: str  # "Pre-dose", "About 40 minutes after the dose", ...
+    time: str | None
+    blood_pressure: str | None  # "132/84"
+    heart_rate: int | None
+    spo2: int | None
+    breathing_rate: int | None
+    note: str = ""  # left out of the patient's export
+    flag: str = ""  # the threshold it is past, in words; the clinician's export only
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    """One pre-session checklist item or discharge criterion."""
+
+    item: str  # its words
+    answer: str  # "Yes", "No" or "Not answered"
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -282,7 +319,7 @@ class IntentionRecord:
     """An intention set in a preparation entry, for the course-wide list."""
 
     text: str
-    session_number: int
+    session_number: int | None  # None: set between sessions
     entry_id: uuid.UUID
     set_at: datetime
     outcomes: tuple[OutcomeRecord, ...] = ()  # oldest first
@@ -292,7 +329,7 @@ class IntentionRecord:
 class OutcomeRecord:
     """A step on an intention's path: the integration entry that said how it went."""
 
-    session_number: int
+    session_number: int | None  # None: written between sessions
     entry_id: uuid.UUID
     recorded_at: datetime
     status: OutcomeStatus
@@ -307,6 +344,29 @@ class ScreeningItemRecord:
 
 
 @dataclass(frozen=True)
+class AnswerChangeRecord:
+    """An item a re-check changed: its answer before and now, and its note now."""
+
+    text: str
+    before: str | None  # "yes", "no", "unknown"; None: not answered
+    after: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class ScreeningRecheckRecord:
+    """The screening re-checked with the patient before a session: no change, or what
+    changed."""
+
+    checked_at: datetime
+    checked_by: str
+    session_number: int | None  # the session it came before; None if none was chosen
+    no_change: bool
+    changes: tuple[AnswerChangeRecord, ...]  # empty when no change
+    note: str
+
+
+@dataclass(frozen=True)
 class ScreeningRecord:
     """The course's screening checklist as reviewed: a clinician's export only.
     It records the review; it never says whether a person may take part."""
@@ -315,8 +375,9 @@ class ScreeningRecord:
     checklist_version: str
     reviewed_on: date
     reviewer: str
-    needs_clinician_review: bool
-    items: tuple[ScreeningItemRecord, ...]
+    needs_clinician_review: bool  # of the answers now, after the re-checks
+    items: tuple[ScreeningItemRecord, ...]  # as the screening was recorded
+    rechecks: tuple[ScreeningRecheckRecord, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True)
@@ -359,6 +420,33 @@ class SafetyPlanRecord:
 
 
 @dataclass(frozen=True)
+class ConsentItemRecord:
+    text: str
+    checked: bool
+
+
+@dataclass(frozen=True)
+class ConsentVersionRecord:
+    version: int
+    document_version: str  # the consent document's version, as printed on it
+    consented_on: date
+    witness: str  # the care-team clinician who witnessed it
+    items: tuple[ConsentItemRecord, ...]  # the clinic's checkboxes, ticked or not
+    note: str
+    saved_by: str
+    saved_at: datetime
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """The course's consent record now, and each earlier version (newest first): the
+    patient's record too, so both scopes hold it."""
+
+    current: ConsentVersionRecord
+    earlier: tuple[ConsentVersionRecord, ...] = ()
+
+
+@dataclass(frozen=True)
 class ExportScope:
     scope: Scope
     exporter: Person
@@ -387,17 +475,21 @@ class CourseDocument:
     patient: Person
     care_team: tuple[Person, ...]
     sessions: tuple[SessionRecord, ...]
-    intentions: tuple[IntentionRecord, ...]
+    intentions: tuple[IntentionRecord, ...]  # in the order they were set
     sessions_in_course: int  # before the options narrowed the list
     themes: tuple[ThemeIndexRecord, ...] = ()  # by kind, then name
     questionnaires: tuple[QuestionnaireTrend, ...] = ()
     screening: ScreeningRecord | None = None  # a clinician's export, when recorded
     safety_flags: tuple[SafetyFlagRecord, ...] = ()  # a clinician's export: open ones first
     safety_plan: SafetyPlanRecord | None = None  # both scopes; None without a plan
+    consent: ConsentRecord | None = None  # both scopes; None without a record
+
+    # Entries tied to no session (written between sessions), oldest first.
+    between_sessions: tuple[EntryRecord, ...] = ()
 
     @property
     def entry_count(self) -> int:
-        return sum(len(s.entries) for s in self.sessions)
+        return sum(len(s.entries) for s in self.sessions) + len(self.between_sessions)
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,18 @@ def _environment() -> Environment:
         review=text.review,
         notes_heading=text.notes_heading,
         sessions_list=text.sessions_list,
+        session_name=text.session_name,
+        after_session=text.after_session,
+        between_heading=text.BETWEEN_HEADING,
         clinical_cells=text.clinical_cells,
         record_details=text.record_details,
         outcomes=text.OUTCOMES,
         answers=text.ANSWERS,
         screening_summary=text.screening_summary,
+        recheck_line=text.recheck_line,
+        recheck_changes=text.recheck_changes,
+        consent_saved=text.consent_saved,
+        consent_facts=text.consent_facts,
     )
     return env
 

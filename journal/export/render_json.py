@@ -13,7 +13,11 @@ from typing import Any
 from journal.export.model import (
     FORMAT_VERSION,
     AccountInfo,
+    AnswerLine,
+    ClinicalRecord,
     CommentRecord,
+    ConsentRecord,
+    ConsentVersionRecord,
     CourseDocument,
     EntryRecord,
     ExportOptions,
@@ -21,6 +25,7 @@ from journal.export.model import (
     NoteRecord,
     PatientDataDocument,
     Person,
+    ReadingRecord,
     RevisionRecord,
     SafetyFlagRecord,
     SafetyPlanRecord,
@@ -132,7 +137,9 @@ def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
     }
     if scope.psychotherapy_notes is not None:  # the key is absent when notes are left out
         data["psychotherapy_notes"] = [_note(n) for n in s.psychotherapy_notes]
-    if s.clinical is not None:  # a clinician's export of a session with a record
+    if s.clinical is not None and s.clinical.for_patient:  # the patient's own view
+        data["dosing_record"] = _dosing_record(s.clinical)
+    elif s.clinical is not None:  # a clinician's export of a session with a record
         c = s.clinical
         data["clinical_record"] = {
             "route": c.route,
@@ -153,8 +160,46 @@ def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
             "setting": c.setting,
             "clinicians_present": list(c.clinicians_present),
             "discharge_notes": c.discharge_notes,
+            **_dosing_record(c),
         }
     return data
+
+
+def _dosing_record(c: ClinicalRecord) -> dict[str, Any]:
+    """What the patient reads of a session's record; a clinician's export adds the
+    notes on readings and checklist items, and the flags, to the same keys."""
+
+    def reading(r: ReadingRecord) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "point": r.point,
+            "time": r.time,
+            "blood_pressure": r.blood_pressure,
+            "heart_rate": r.heart_rate,
+            "spo2": r.spo2,
+            "breathing_rate": r.breathing_rate,
+        }
+        if not c.for_patient:
+            found.update(note=r.note, flag=r.flag)
+        return found
+
+    def answer(a: AnswerLine, notes: bool = True) -> dict[str, Any]:
+        return {"item": a.item, "answer": a.answer, **({"note": a.note} if notes else {})}
+
+    return {
+        "route": c.route,
+        "dose_mg": c.dose_mg,
+        "dose_mg_per_kg": c.dose_mg_per_kg,
+        "weight_kg": c.weight_kg,
+        "time_given": c.time_given,
+        "adjuncts": c.adjuncts,
+        "discharge_notes": c.discharge_notes,
+        "drug": c.drug,
+        "modality": c.modality,
+        "vitals": [reading(r) for r in c.readings],
+        "pre_session_checklist": [answer(a, not c.for_patient) for a in c.pre_session],
+        "discharge_criteria": [answer(a) for a in c.discharge_criteria],
+        "discharge_time": c.discharge_time,
+    }
 
 
 def _scope(s: ExportScope) -> dict[str, Any]:
@@ -179,6 +224,41 @@ def _screening(s: ScreeningRecord | None) -> dict[str, Any] | None:
         "reviewer": s.reviewer,
         "needs_clinician_review": s.needs_clinician_review,
         "items": [{"text": i.text, "answer": i.answer, "note": i.note or None} for i in s.items],
+        "rechecks": [
+            {
+                "checked_at": utc(r.checked_at),
+                "checked_by": r.checked_by,
+                "session_number": r.session_number,
+                "no_change": r.no_change,
+                "changes": [
+                    {"text": c.text, "before": c.before, "after": c.after, "note": c.note or None}
+                    for c in r.changes
+                ],
+                "note": r.note or None,
+            }
+            for r in s.rechecks
+        ],
+    }
+
+
+def _consent_version(v: ConsentVersionRecord) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "document_version": v.document_version,
+        "consented_on": day(v.consented_on),
+        "witness": v.witness,
+        "items": [{"text": i.text, "checked": i.checked} for i in v.items],
+        "note": v.note or None,
+        "saved_by": v.saved_by,
+        "saved_at": utc(v.saved_at),
+    }
+
+
+def _consent(record: ConsentRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return _consent_version(record.current) | {
+        "earlier_versions": [_consent_version(v) for v in record.earlier]
     }
 
 
@@ -202,6 +282,7 @@ def _safety_plan(plan: SafetyPlanRecord | None) -> dict[str, Any] | None:
 def course_data(doc: CourseDocument) -> dict[str, Any]:
     data = _course_data(doc)
     data["safety_plan"] = _safety_plan(doc.safety_plan)
+    data["consent"] = _consent(doc.consent)
     if doc.scope.scope == Scope.CLINICIAN:  # the keys are absent from a patient's export
         data["screening"] = _screening(doc.screening)
         data["safety_flags"] = [_flag(f) for f in doc.safety_flags]
@@ -234,6 +315,7 @@ def _course_data(doc: CourseDocument) -> dict[str, Any]:
         "care_team": [_person(p) for p in doc.care_team],
         "sessions_in_course": doc.sessions_in_course,
         "sessions": [_session(s, doc.scope) for s in doc.sessions],
+        "between_sessions": [_entry(e) for e in doc.between_sessions],
         "intentions": [
             {
                 "text": i.text,

@@ -90,7 +90,34 @@ def _screening(doc: CourseDocument, h: str) -> list[str]:
     lines += [
         f"| {_escape(i.text)} | {text.ANSWERS[i.answer]} | {_escape(i.note)} |" for i in s.items
     ]
+    lines += ["", f"{h}## Re-checks before sessions", ""]
+    for r in s.rechecks:
+        lines.append(f"- {_escape(text.recheck_line(r, doc.zone))}")
+        lines += [f"  - {_escape(change)}" for change in text.recheck_changes(r)]
+    if not s.rechecks:
+        lines.append("Not re-checked yet.")
     return [*lines, ""]
+
+
+def _consent(doc: CourseDocument, h: str) -> list[str]:
+    """The consent record now, then each earlier version."""
+    record = doc.consent
+    if record is None:
+        return []
+    lines = [f"{h}# Consent to treatment", ""]
+    for n, v in enumerate((record.current, *record.earlier)):
+        if n:
+            lines += [f"{h}## Earlier version {v.version}", ""]
+        lines += [_escape(text.consent_saved(v, doc.zone)), ""]
+        lines += [
+            f"- {_escape(label)}: {_escape(value)}"
+            for label, value in text.consent_facts(v, doc.zone)
+        ]
+        lines.append("")
+        if v.note:
+            lines += [_escape(line).rstrip() for line in v.note.strip().splitlines()]
+            lines.append("")
+    return lines
 
 
 def _plan_steps(v: SafetyPlanVersionRecord) -> list[str]:
@@ -232,16 +259,17 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
     lines += ["", f"{h}# Intentions", ""]
     if doc.intentions:
         for i in doc.intentions:
-            lines.append(f"- Session {i.session_number}: {_escape(i.text)}")
+            lines.append(f"- {text.session_name(i.session_number)}: {_escape(i.text)}")
             for o in i.outcomes:
                 said = f" — {_escape(o.reflection)}" if o.reflection else ""
                 lines.append(
-                    f"  - After session {o.session_number}: {text.OUTCOMES[o.status]}{said}"
+                    f"  - {text.after_session(o.session_number)}: {text.OUTCOMES[o.status]}{said}"
                 )
     else:
         lines.append("No intentions in this export.")
     lines.append("")
     lines += _safety_plan(doc, h)
+    lines += _consent(doc, h)
     if doc.scope.scope == Scope.CLINICIAN:
         lines += _screening(doc, h)
         lines += _safety_flags(doc, h)
@@ -274,6 +302,14 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
             for e in found:
                 lines += _entry(doc, e)
         lines += _notes(doc, s, h)
+    if doc.between_sessions:
+        lines += [f"{h}# {text.BETWEEN_HEADING}", ""]
+        for phase in Phase:
+            found = [e for e in doc.between_sessions if e.phase == phase]
+            if found:
+                lines += [f"{h}## {text.PHASES[phase]}", ""]
+                for e in found:
+                    lines += _entry(doc, e)
     return lines
 
 

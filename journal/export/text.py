@@ -8,12 +8,16 @@ from zoneinfo import ZoneInfo
 from journal.clinical.checklist import NEEDS_REVIEW, NOTHING_RAISED
 from journal.core.labels import PHASE_LABELS, SHORT_VISIBILITY, STATUS_LABELS
 from journal.export.model import (
+    AnswerLine,
     ClinicalRecord,
+    ConsentVersionRecord,
     CourseDocument,
     ExportOptions,
     NotesDisclosure,
+    ReadingRecord,
     ReviewRecord,
     Scope,
+    ScreeningRecheckRecord,
     Span,
 )
 from journal.journaling.intentions import OUTCOME_LABELS
@@ -32,6 +36,17 @@ SCOPES = {
     Scope.PATIENT: "Patient's export: the patient's view, without private entries.",
     Scope.PATIENT_PRIVATE: "Patient's export: the patient's view, with their private entries.",
 }
+
+
+BETWEEN_HEADING = "Written between sessions"
+
+
+def session_name(number: int | None) -> str:
+    return f"Session {number}" if number is not None else "Between sessions"
+
+
+def after_session(number: int | None) -> str:
+    return f"After session {number}" if number is not None else "Between sessions"
 
 
 def when(value: datetime, zone: ZoneInfo) -> str:
@@ -94,7 +109,7 @@ def clinical_cells(c: ClinicalRecord | None) -> list[str]:
         dose,
         marked("pre", c.pre_bp, c.pre_heart_rate),
         marked("post", c.post_bp, c.post_heart_rate),
-        side_effects(c),
+        "" if c.for_patient else side_effects(c),  # the clinicians' observations
         "" if c.dissociation is None else f"{c.dissociation}/10",
     ]
 
@@ -112,16 +127,75 @@ def record_details(c: ClinicalRecord | None) -> list[tuple[str, str]]:
     if c is None:
         return []
     details = [
+        ("Drug", c.drug),
+        ("Modality", c.modality),
         ("Time given", c.time_given or "not recorded"),
         ("Weight used for the dose", f"{c.weight_kg} kg" if c.weight_kg else ""),
         ("Adjunct medications", c.adjuncts),
+        ("Before the session", "\n".join(_answer(a) for a in c.pre_session)),
+        ("Vitals", "\n".join(_reading(r) for r in c.readings)),
         ("Setting", c.setting),
-        ("Clinicians present", ", ".join(c.clinicians_present) or "not recorded"),
+        (
+            "Clinicians present",
+            "" if c.for_patient else ", ".join(c.clinicians_present) or "not recorded",
+        ),
+        ("Discharge criteria", "\n".join(_answer(a) for a in c.discharge_criteria)),
+        ("Discharge time", c.discharge_time or ""),
         ("Discharge notes", c.discharge_notes),
     ]
     return [(label, value) for label, value in details if value]
 
 
+def _answer(a: AnswerLine) -> str:
+    return f"{a.item}: {a.answer}" + (f" ({a.note})" if a.note else "")
+
+
+def _reading(r: ReadingRecord) -> str:
+    """ "Pre-dose, 09:40: BP 128/82, HR 72, SpO2 98%, RR 14 (note) [flag]"."""
+    numbers = [
+        f"BP {r.blood_pressure}" if r.blood_pressure else "",
+        f"HR {r.heart_rate}" if r.heart_rate is not None else "",
+        f"SpO2 {r.spo2}%" if r.spo2 is not None else "",
+        f"RR {r.breathing_rate}" if r.breathing_rate is not None else "",
+    ]
+    when = r.point + (f", {r.time}" if r.time else "")
+    text = f"{when}: {', '.join(n for n in numbers if n) or 'no numbers'}"
+    return text + (f" ({r.note})" if r.note else "") + (f" [{r.flag}]" if r.flag else "")
+
+
 def screening_summary(needs_review: bool, reviewer: str, reviewed_on: date, zone: ZoneInfo) -> str:
     label = NEEDS_REVIEW if needs_review else NOTHING_RAISED
     return f"{label}. Reviewed by {reviewer} on {day(reviewed_on, zone)}."
+
+
+def recheck_line(r: ScreeningRecheckRecord, zone: ZoneInfo) -> str:
+    """A re-check of the screening, in one sentence; what changed is `recheck_changes`."""
+    before = f", before session {r.session_number}" if r.session_number else ""
+    found = (
+        "no change since last time"
+        if r.no_change
+        else ("answers changed" if r.changes else "notes changed")
+    )
+    said = f" Note: {r.note}" if r.note else ""
+    return f"{when(r.checked_at, zone)}{before}, by {r.checked_by}: {found}.{said}"
+
+
+def recheck_changes(r: ScreeningRecheckRecord) -> list[str]:
+    return [
+        f"{c.text}: {ANSWERS[c.before]} → {ANSWERS[c.after]}" + (f" ({c.note})" if c.note else "")
+        for c in r.changes
+    ]
+
+
+def consent_saved(v: ConsentVersionRecord, zone: ZoneInfo) -> str:
+    return f"Version {v.version}, saved by {v.saved_by}, {when(v.saved_at, zone)}."
+
+
+def consent_facts(v: ConsentVersionRecord, zone: ZoneInfo) -> list[tuple[str, str]]:
+    """The record as label and value: the document, date, witness, then each checkbox."""
+    return [
+        ("Consent document", v.document_version),
+        ("Date", day(v.consented_on, zone)),
+        ("Witnessed by", v.witness),
+        *((i.text, "Yes" if i.checked else "Not ticked") for i in v.items),
+    ]

@@ -3,6 +3,7 @@
 from journal.models.accounts import LoginSession, PasswordLink, Referral, User
 from journal.models.audit import AuditEvent, AuditHead
 from journal.models.clinical import Screening, SessionRecord
+from journal.models.consent import Consent, ConsentVersion
 from journal.models.courses import CareTeamMember, CareTeamProposal, Course, DosingSession
 from journal.models.drafts import Draft
 from journal.models.enums import (
@@ -18,6 +19,7 @@ from journal.models.enums import (
     Visibility,
 )
 from journal.models.erasure import Erasure
+from journal.models.export_jobs import ExportJob
 from journal.models.form_tokens import FormToken
 from journal.models.journal import Entry, EntryRevision, Intention, IntentionOutcome
 from journal.models.keys import DataKey, MasterKeyRecord
@@ -27,6 +29,7 @@ from journal.models.notes import NoteDisclosure, PsychotherapyNote
 from journal.models.prompts import ClinicPrompt, PromptAssignment
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
 from journal.models.safety_plan import SafetyPlan, SafetyPlanVersion
+from journal.models.screening_rechecks import ScreeningRecheck
 from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
 
@@ -39,6 +42,8 @@ __all__ = [
     "ClinicPrompt",
     "Comment",
     "CommentRead",
+    "Consent",
+    "ConsentVersion",
     "Course",
     "CourseStatus",
     "CourseVisit",
@@ -50,6 +55,7 @@ __all__ = [
     "EntryRevision",
     "EntryTheme",
     "Erasure",
+    "ExportJob",
     "FormToken",
     "Intention",
     "IntentionOutcome",
@@ -74,6 +80,7 @@ __all__ = [
     "SafetyPlan",
     "SafetyPlanVersion",
     "Screening",
+    "ScreeningRecheck",
     "SessionRecord",
     "SessionStatus",
     "Theme",

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from huey import Huey, crontab
 
+from journal.export import jobs as export_jobs
+from journal.journaling import entries
 from journal.notify import alerts, digest, reminders
 from journal.notify.delivery import TRIES, UnitMaker, scan, send
 
@@ -46,5 +48,32 @@ def register(
     def scan_digests() -> None:
         with unit() as work:
             digest.scan(work)
+
+    @queue.periodic_task(crontab(minute="17"), name="journal.erase_deleted_entries")
+    def erase_deleted_entries() -> None:
+        with unit() as work:
+            entries.purge_deleted(work, work.settings.deleted_entry_days)
+
+    return enqueue
+
+
+def register_exports(queue: Huey, unit: UnitMaker) -> Callable[[uuid.UUID], None]:
+    """The long PDF exports (journal/export/jobs.py): the job that typesets one, not tried
+    again when it fails (the person reads what failed and may ask again), and the sweep
+    that deletes them once their time is out. Returns how to hand one to the worker."""
+
+    @queue.task(name="journal.export_pdf")
+    def export_pdf(job_id: str) -> None:
+        export_jobs.run(unit, uuid.UUID(job_id))
+
+    def enqueue(job_id: uuid.UUID) -> None:
+        export_pdf(str(job_id))
+
+    @queue.periodic_task(crontab(minute="*"), name="journal.sweep_exports")
+    def sweep_exports() -> None:
+        with unit() as work:
+            waiting = export_jobs.sweep(work)
+        for job_id in waiting:
+            export_jobs.hand_over(enqueue, job_id)
 
     return enqueue

@@ -31,6 +31,7 @@ ACTIONS = {
     "read": "opened",
     "entry.create": "wrote",
     "entry.update": "changed",
+    "entry.attach": "linked a dosing session to",
     "entry.review": "marked as read",
     "session.review": "marked as read the entries of",
     "comment.create": "commented on",
@@ -40,6 +41,9 @@ ACTIONS = {
     "session_record.update": "changed",
     "screening.create": "recorded",
     "screening.update": "updated",
+    "screening.recheck": "re-checked",
+    "consent.create": "recorded",
+    "consent.update": "amended",
     "safety_plan.create": "wrote",
     "safety_plan.update": "changed",
     "export.pdf": "exported (PDF)",
@@ -63,6 +67,7 @@ OBJECTS = {
     "session_record": "the clinical record of a dosing session",
     "screening": "your screening before the course",
     "safety_plan": "your safety plan",
+    "consent": "your consent record",
     CARE_TEAM: "your care team",
 }
 

@@ -10,6 +10,7 @@ from journal.web.admin import bp as admin_bp
 from journal.web.auth import bp as auth_bp
 from journal.web.care_team import bp as care_team_bp
 from journal.web.comments import bp as comments_bp
+from journal.web.consent import bp as consent_bp
 from journal.web.courses import bp as courses_bp
 from journal.web.drafts import bp as drafts_bp
 from journal.web.entries import bp as entries_bp
@@ -62,6 +63,7 @@ def init_app(app: Flask) -> None:
         session_record_bp,
         screening_bp,
         safety_plan_bp,
+        consent_bp,
         prompts_bp,
         intentions_bp,
         quick_bp,

@@ -115,6 +115,27 @@ def _session(doc: CourseDocument, s: SessionRecord) -> Data:
     }
 
 
+def _between(doc: CourseDocument) -> list[Data]:
+    """Entries tied to no session, after the sessions, laid out like one."""
+    if not doc.between_sessions:
+        return []
+    phases = [
+        {"label": text.PHASES[p], "phase": p.value, "entries": [_entry(doc, e) for e in found]}
+        for p in Phase
+        if (found := [e for e in doc.between_sessions if e.phase == p])
+    ]
+    return [
+        {
+            "heading": text.BETWEEN_HEADING,
+            "status": "",
+            "details": [],
+            "empty": False,
+            "phases": phases,
+            "notes": None,
+        }
+    ]
+
+
 def _questionnaire(doc: CourseDocument, q: QuestionnaireTrend) -> Data:
     clinician = doc.scope.scope == Scope.CLINICIAN
     rows = []
@@ -207,6 +228,22 @@ def _safety_plan(doc: CourseDocument) -> Data | None:
     }
 
 
+def _consent(doc: CourseDocument) -> list[Data] | None:
+    """The consent record now, then each earlier version: facts as (label, value) pairs."""
+    record = doc.consent
+    if record is None:
+        return None
+    return [
+        {
+            "heading": "Consent to treatment" if n == 0 else f"Earlier version {v.version}",
+            "saved": text.consent_saved(v, doc.zone),
+            "facts": [list(pair) for pair in text.consent_facts(v, doc.zone)],
+            "note": v.note.strip(),
+        }
+        for n, v in enumerate((record.current, *record.earlier))
+    ]
+
+
 def course_data(doc: CourseDocument) -> Data:
     clinician = doc.scope.scope == Scope.CLINICIAN
     clinical = any(s.clinical for s in doc.sessions)
@@ -219,6 +256,10 @@ def course_data(doc: CourseDocument) -> Data:
                 sc.needs_clinician_review, sc.reviewer, sc.reviewed_on, doc.zone
             ),
             "items": [[i.text, text.ANSWERS[i.answer], i.note] for i in sc.items],
+            "rechecks": [
+                {"line": text.recheck_line(r, doc.zone), "changes": text.recheck_changes(r)}
+                for r in sc.rechecks
+            ],
         }
     flags = []
     for f in doc.safety_flags if clinician else ():
@@ -255,11 +296,11 @@ def course_data(doc: CourseDocument) -> Data:
         ],
         "intentions": [
             {
-                "session": f"Session {i.session_number}:",
+                "session": f"{text.session_name(i.session_number)}:",
                 "text": i.text,
                 "outcomes": [
                     {
-                        "after": f"After session {o.session_number}:",
+                        "after": f"{text.after_session(o.session_number)}:",
                         "status": text.OUTCOMES[o.status],
                         "reflection": o.reflection,
                     }
@@ -272,12 +313,13 @@ def course_data(doc: CourseDocument) -> Data:
         "screening": screening,
         "flags": flags,
         "plan": _safety_plan(doc),
+        "consent": _consent(doc),
         "questionnaires": [_questionnaire(doc, q) for q in doc.questionnaires],
         "themes": [
             [t.kind.value + ":", t.name, f"({text.sessions_list(t.session_numbers)})"]
             for t in doc.themes
         ],
-        "sessions": [_session(doc, s) for s in doc.sessions],
+        "sessions": [_session(doc, s) for s in doc.sessions] + _between(doc),
     }
 
 
