@@ -1,11 +1,11 @@
 """The calm interface holds up: phone tap targets, reflow when zoomed, the dark theme.
 
-The main pages of the demo clinic are opened:
+The main pages of the demo clinic are opened once each and checked:
 - at 360 px (a phone): every control is at least 44 px in both directions;
 - at 640 px (a 1280 px screen zoomed to 200 %) and 320 px (400 %): nothing
   scrolls sideways (WCAG 1.4.10 reflow);
-- in the dark theme the system asks for: axe's checks, colour contrast
-  included, find nothing.
+- at 1280 px in the dark theme the system asks for: axe's checks, colour
+  contrast included, find nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
@@ -130,40 +129,36 @@ def readable_chart(page: Page, drawing: str) -> list[str]:
     return [page.url]
 
 
-def test_phone_controls_are_big_enough_to_tap(chromium: Browser, live_url: str, app: Flask) -> None:
-    """...and, on the pages with a trend chart, its phone drawing's text is 12 px or more."""
+def test_every_page_at_every_width_and_in_the_dark(
+    chromium: Browser, live_url: str, app: Flask
+) -> None:
+    """One walk, each page checked at four sizes: 360 px (tap targets; the phone chart
+    drawing's text 12 px or more), 320 and 640 px (reflow), 1280 px in the dark theme
+    (axe; the wide chart drawing's text 12 px or more)."""
     password = create_demo(app)
-    charts: list[str] = []
+    narrow: list[str] = []
+    wide: list[str] = []
+
+    def at(page: Page, width: int, height: int = 800) -> Page:
+        page.set_viewport_size({"width": width, "height": height})
+        return page
 
     def check(page: Page) -> None:
-        assert_tap_targets(page)
-        charts.extend(readable_chart(page, "narrow"))
+        for width, what in ((360, "tap targets"), (320, "reflow"), (640, "reflow"), (1280, "axe")):
+            try:
+                if width == 360:
+                    assert_tap_targets(at(page, 360, 780))
+                    narrow.extend(readable_chart(page, "narrow"))
+                elif width == 1280:
+                    page.emulate_media(color_scheme="dark")
+                    assert_accessible(at(page, 1280, 900))
+                    wide.extend(readable_chart(page, "wide"))
+                    page.emulate_media(color_scheme="light")
+                else:
+                    assert_fits(at(page, width))
+            except AssertionError as exc:
+                raise AssertionError(f"at {width} px ({what}): {exc}") from None
 
     _visit_all(chromium, live_url, password, check, viewport={"width": 360, "height": 780})
-    assert len(charts) >= 2, charts  # the patient's and the clinician's questionnaire pages
-
-
-@pytest.mark.parametrize("width", [640, 320], ids=["zoom-200", "zoom-400"])
-def test_pages_reflow_when_zoomed(chromium: Browser, live_url: str, app: Flask, width: int) -> None:
-    password = create_demo(app)
-    _visit_all(chromium, live_url, password, assert_fits, viewport={"width": width, "height": 800})
-
-
-def test_the_dark_theme_passes_axe(chromium: Browser, live_url: str, app: Flask) -> None:
-    """...and at 1280 px the wide chart drawing keeps its text at 12 px or more."""
-    password = create_demo(app)
-    charts: list[str] = []
-
-    def check(page: Page) -> None:
-        assert_accessible(page)
-        charts.extend(readable_chart(page, "wide"))
-
-    _visit_all(
-        chromium,
-        live_url,
-        password,
-        check,
-        viewport={"width": 1280, "height": 900},
-        color_scheme="dark",
-    )
-    assert len(charts) >= 2, charts
+    # The patient's and the clinician's questionnaire pages, in both drawings.
+    assert len(narrow) >= 2 and len(wide) >= 2, (narrow, wide)

@@ -2,7 +2,8 @@
 
 `JOURNAL_SCREENSHOTS=docs/screenshots make test-sqlite` refreshes the pictures
 in the README. Without it no picture is taken (capturing them is most of the
-test's time), and the test still walks every page and checks it is accessible.
+test's time), and the test still walks every page (the patient's on a phone only) and
+checks it is accessible.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def test_screenshots_of_the_main_pages(
 
     password = create_demo(app)
     taken = []
-    for device in ("phone", "desktop"):
+    # Without pictures to take, the patient's pages are checked once, on a phone (the
+    # layout passes open them at every width; axe finds the same either way).
+    for device in ("phone", "desktop") if wanted else ("phone",):
         page = new_page(chromium, phone=device == "phone")
         _sign_in(page, live_url, "jordan@demo.example", password)
         steps = {
@@ -122,6 +125,6 @@ def test_screenshots_of_the_main_pages(
     shoot(phone, "clinician-caseload-phone.png", full_page=True)
     taken.append(out / "clinician-caseload-phone.png")
     phone.context.close()
-    assert len(taken) == 22
     if wanted:
+        assert len(taken) == 22
         assert all(p.stat().st_size > 5000 for p in taken)
