@@ -1,8 +1,9 @@
 """First-run set-up: the instance folder, secret key, master key and schema.
 
 Idempotent: run it again and it creates only what is missing, upgrades the
-schema, checks that the key file belongs to the database, keys any recovery
-code still stored the old way, and seals what earlier versions kept in clear (what
+schema, checks that the key file belongs to the database, erases again any patient
+the erasure ledger lists whose rows are back (a database put back by hand), keys any
+recovery code still stored the old way, and seals what earlier versions kept in clear (what
 raised a safety flag, an erasure's reason).
 """
 
@@ -15,7 +16,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from journal.accounts.erasure import seal_clear_reasons
+from journal.accounts.erasure import (
+    catch_up_ledger,
+    erase_again,
+    ledger_path,
+    seal_clear_reasons,
+)
 from journal.accounts.twofactor import upgrade_recovery_codes
 from journal.clinical.questionnaires import seal_clear_flags
 from journal.config import PROJECT_ROOT, ConfigError, Settings
@@ -23,7 +29,7 @@ from journal.core.keys import NotInitialised, register_master_key, verify_master
 from journal.core.vault import Vault
 from journal.crypto import KeyFileError, MasterKeyRing, create_key_file
 from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
-from journal.crypto.backup_keys import create_backup_keys
+from journal.crypto.backup_keys import create_backup_keys, forget_owners
 from journal.db import Database
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -122,7 +128,17 @@ def initialise(settings: Settings, database: Database | None = None) -> list[str
             vault = Vault(db, ring)
             flags = seal_clear_flags(db, vault)
             reasons = seal_clear_reasons(db, vault)
+            # Patients the ledger lists as erased, back with a database put back by hand.
+            ledger = ledger_path(settings.master_key_path)
+            returned = erase_again(db, ledger)
+            caught_up = catch_up_ledger(db, ledger)
             db.commit()
+        if caught_up:
+            made.append(f"added {len(caught_up)} erasures the erasure ledger lacked")
+        if returned:
+            forget_owners(settings.key_folder / BACKUP_KEYS_FILE, returned)
+            database.checkpoint()
+            made.append(f"erased again {len(returned)} patients the erasure ledger lists")
         if keyed:  # codes stored as bare SHA-256 digests before they were keyed
             made.append(f"keyed hashes of {keyed} recovery codes")
         if flags or reasons:

@@ -226,12 +226,17 @@ def register(app: Flask) -> None:
     def rotate_master_command() -> None:
         """Re-wrap every data key with a new master key (run again to resume)."""
         rt = _runtime()
+        if rt.settings.key_propagation_seconds:
+            click.echo(
+                f"waiting {rt.settings.key_propagation_seconds} s (key_propagation_seconds) "
+                "for every server to see the new key before re-wrapping"
+            )
         result = keyrotation.rotate_master_key(rt.settings, rt.database)
         _audit(rt, "keys.rotate_master")
         click.echo(
             f"master key {result.active_id} is active; {result.rewrapped} data keys "
             f"re-wrapped; retired: {', '.join(result.retired) or 'none'}. "
-            "Back up instance/keys/ now."
+            f"Back up the key folder {rt.settings.key_folder} now."
         )
 
     @keys_group.command("rotate-data")

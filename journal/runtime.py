@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from huey import Huey
 
 from journal.accounts.accounts import SessionLimits
 from journal.accounts.audit import AUDIT_KEY
+from journal.accounts.erasure import catch_up_ledger, ledger_path, returned_patients
 from journal.accounts.passwords import Passwords
 from journal.accounts.twofactor import RECOVERY_CODE_KEY
 from journal.clinical.content import ClinicalContent, load_clinical_content
@@ -32,26 +34,57 @@ class KeyFile:
     """The master key ring, re-read when the key file changes on disk.
 
     A key rotation run from the command line rewrites the file; every worker
-    of a running app picks the new ring up at its next request.
+    of a running app picks the new ring up at its next request: each request
+    compares the file's modification time and inode with those it loaded (one
+    `stat`, no read). With the key folder on storage every server mounts, that
+    `stat` may answer from the mount's attribute cache for some seconds, so a
+    ring asked for a master key it lacks (a data key another server's rotation
+    has just re-wrapped) reads the file again at once, which the mount checks
+    with its server (close-to-open consistency), before giving up; at most once
+    a second, so a database that names a key no file holds cannot make every
+    request read it.
     """
+
+    RETRY_SECONDS = 1.0
 
     def __init__(self, path: Path, ring: MasterKeyRing) -> None:
         self.path = path
-        self._ring = ring
         self._stamp = self._current_stamp()
+        self._ring = self._hooked(ring)
+        self._last_forced = 0.0
 
     def _current_stamp(self) -> tuple[int, int]:
         st = self.path.stat()
         return st.st_mtime_ns, st.st_ino
 
+    def _hooked(self, ring: MasterKeyRing) -> MasterKeyRing:
+        return replace(ring, missing=self._missing)
+
+    def _load(self) -> None:
+        stamp = self._current_stamp()
+        self._ring, self._stamp = self._hooked(MasterKeyRing.load(self.path)), stamp
+
     def ring(self) -> MasterKeyRing:
         try:
-            stamp = self._current_stamp()
-            if stamp != self._stamp:
-                self._ring, self._stamp = MasterKeyRing.load(self.path), stamp
+            if self._current_stamp() != self._stamp:
+                self._load()
         except (OSError, KeyFileError):
             log.error("key file could not be re-read; keeping the keys loaded before")
         return self._ring
+
+    def _missing(self, key_id: str) -> bytes | None:
+        now = time.monotonic()
+        if now - self._last_forced < self.RETRY_SECONDS:
+            return self._ring.keys.get(key_id)
+        self._last_forced = now
+        try:
+            self._load()
+        except (OSError, KeyFileError):
+            log.error("key file could not be re-read; keeping the keys loaded before")
+        found = self._ring.keys.get(key_id)
+        if found is not None:
+            log.info("key file re-read: it holds master key %s now", key_id)
+        return found
 
 
 @dataclass
@@ -115,9 +148,26 @@ def build_runtime(settings: Settings, clinical: ClinicalContent | None = None) -
     try:
         with database.session() as db:
             verify_master_keys(db, ring)
+            ledger = ledger_path(settings.master_key_path)
+            returned = returned_patients(db, ledger)
+            try:
+                caught_up = catch_up_ledger(db, ledger)
+            except OSError as exc:
+                log.error("the erasure ledger %s could not be written to: %s", ledger, exc)
+            else:
+                if caught_up:
+                    log.warning("erasure ledger: added %d erasures it lacked", len(caught_up))
     except (KeyFileError, NotInitialised) as exc:
         database.dispose()
         raise ConfigError(str(exc)) from None
+    if returned:
+        database.dispose()
+        raise ConfigError(
+            f"the database holds {len(returned)} patient(s) the erasure ledger "
+            f"{ledger_path(settings.master_key_path)} lists as erased: it was put back from "
+            "a copy made before their erasure; run 'flask --app journal init', which erases "
+            "them again (and use 'flask --app journal restore' for backups)"
+        )
     if ring.audit_key is None:
         database.dispose()
         raise ConfigError(

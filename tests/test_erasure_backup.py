@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -15,9 +17,11 @@ import pytest
 from sqlalchemy import func, select
 
 from journal import create_app
-from journal.accounts.erasure import ledger_path, read_ledger
-from journal.config import Settings
+from journal.accounts.erasure import LEDGER_NAME, ledger_path, read_ledger, record_erasure
+from journal.bootstrap import initialise
+from journal.config import ConfigError, Settings
 from journal.crypto import blob_key_id
+from journal.crypto.folder import locked
 from journal.maintenance import backup, restore
 from journal.models import AuditEvent, DataKey, Entry, Intention, KeyScope, User
 from journal.models.sealed_tables import sealed_tables
@@ -76,7 +80,13 @@ def test_erasure_removes_the_patient_their_rows_and_their_key(
     stored = _db_files(settings)
     for secret in [*blobs, key]:
         assert secret not in stored  # secure_delete and the checkpoint left no copy
-    assert read_ledger(ledger_path(settings.master_key_path)) == [clinic.patient.id]
+    ledger = ledger_path(settings.master_key_path)
+    assert read_ledger(ledger) == [clinic.patient.id]
+    # An append lost (the key folder's share away at that moment): the next start adds
+    # what the database's own list of erasures holds.
+    ledger.write_text("")
+    runtime(create_app(settings)).database.dispose()
+    assert read_ledger(ledger) == [clinic.patient.id]
     # The clinician's view of the course is gone too, cleanly.
     clinician = clinic.world.browser(clinic.clinician)
     assert clinician.get(f"/entries/{entry_id}").status_code == 404
@@ -176,13 +186,78 @@ def test_restoring_an_old_backup_reapplies_a_later_erasure(
         runtime(app).database.dispose()
 
 
+def test_a_database_put_back_by_hand_does_not_bring_an_erased_patient_back(
+    clinic: Clinic, settings: Settings, tmp_path: Path
+) -> None:
+    """A copy of the database from before an erasure put in place without `restore` (a
+    file copied back; on PostgreSQL a dump restored with pg_restore, a disk snapshot,
+    point-in-time recovery): the ledger, apart from the database, still lists the
+    patient. The app refuses to start on it; `init` erases them again."""
+    _write(clinic, "Written before the copy")
+    rt = runtime(clinic.world.app)
+    with rt.database.session() as db:
+        sealed = db.scalar(select(Entry.body).where(Entry.course_id == clinic.course.id))
+        assert sealed is not None
+    db_path = Path(settings.database_url.removeprefix("sqlite:///"))
+    assert rt.database.checkpoint()
+    copy = tmp_path / "copy.sqlite3"
+    shutil.copy(db_path, copy)
+    _erase(clinic)
+    rt.database.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    shutil.copy(copy, db_path)  # put back by hand
+
+    with pytest.raises(ConfigError, match="erasure ledger"):
+        create_app(settings)
+    assert "erased again 1 patients the erasure ledger lists" in initialise(settings)
+    app = create_app(settings)
+    try:
+        with runtime(app).database.session() as db:
+            assert db.get(User, clinic.patient.id) is None
+            assert db.scalar(select(func.count()).where(DataKey.owner_id == clinic.patient.id)) == 0
+            assert db.get(User, clinic.other_patient.id) is not None
+    finally:
+        runtime(app).database.dispose()
+    assert sealed not in _db_files(settings)  # overwritten (secure_delete), log folded
+
+
+def test_the_ledger_is_appended_under_the_key_folders_lock(tmp_path: Path) -> None:
+    """Several servers append to one ledger on shared storage: each append waits for
+    the key folder's lock (a POSIX lock, which NFS arbitrates between hosts), so two
+    appends cannot overwrite each other; here another process holds it."""
+    folder = tmp_path / "keys"
+    folder.mkdir(mode=0o700)
+    ledger = folder / LEDGER_NAME
+    patient = uuid.uuid4()
+    context = multiprocessing.get_context("fork")
+    go = context.Event()
+
+    def erase() -> None:
+        go.wait(10)
+        record_erasure(ledger, patient)
+
+    child = context.Process(target=erase)
+    child.start()
+    try:
+        with locked(folder):
+            go.set()
+            child.join(0.3)
+            assert child.is_alive() and read_ledger(ledger) == []  # waiting for the lock
+        child.join(10)
+        assert child.exitcode == 0
+        assert read_ledger(ledger) == [patient]
+        assert stat.S_IMODE(ledger.stat().st_mode) == 0o600
+    finally:
+        child.kill()
+        child.join()
+
+
 def test_restore_refuses_to_overwrite_a_database(
     settings: Settings, clinic: Clinic, tmp_path: Path
 ) -> None:
     copy = tmp_path / "b.sqlite3"
     backup(settings, copy)
-    from journal.config import ConfigError
-
     with pytest.raises(ConfigError, match="exists"):
         restore(settings, copy)
 

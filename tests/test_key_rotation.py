@@ -4,14 +4,16 @@ again, everything still decrypts; old keys go only when nothing uses them."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
 from journal import create_app
-from journal.config import Settings
-from journal.crypto import MasterKeyRing, blob_key_id
+from journal.accounts.erasure import ledger_path
+from journal.config import ConfigError, Settings, load_settings
+from journal.crypto import KeyFileError, MasterKeyRing, blob_key_id
 from journal.keyrotation import rotate_data_keys, rotate_master_key, verify_all
 from journal.models import DataKey, Entry, MasterKeyRecord
 from tests.conftest import Clinic, committing, entry_form, new_entry_id, runtime
@@ -81,6 +83,35 @@ def test_master_key_rotation(clinic: Clinic, settings: Settings) -> None:
     app = _fresh_app(settings)  # and a restarted one starts with the new file
     _all_readable(app, clinic, ids)
     runtime(app).database.dispose()
+
+
+def test_a_server_whose_view_of_the_key_file_lags_reads_after_a_rotation(
+    clinic: Clinic, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several servers reading one key folder on shared storage: a server's `stat` may
+    answer from the mount's cache after another server rotated the master key. Meeting
+    a data key wrapped with a key its ring lacks, it reads the file again at once (at
+    most once a second). The rotation waits key_propagation_seconds before re-wrapping."""
+    ids = _content(clinic)
+    rt = runtime(clinic.world.app)
+    stale = rt.keys._stamp
+    monkeypatch.setattr(rt.keys, "_current_stamp", lambda: stale)  # the cache never changes
+    waits: list[float] = []
+    monkeypatch.setattr("journal.keyrotation.time.sleep", waits.append)
+    before = rt.ring
+    result = rotate_master_key(settings.with_changes(key_propagation_seconds=7), rt.database)
+    assert waits == [7]
+    assert result.active_id not in before.keys  # the server holds the old ring...
+    _all_readable(clinic.world.app, clinic, ids)  # ...yet reads what was re-wrapped
+    assert list(rt.ring.keys) == [result.active_id]
+    # A key no file holds: one more read of the file, then not again within the second.
+    reads: list[object] = []
+    monkeypatch.setattr(MasterKeyRing, "load", lambda path: reads.append(path) or before)
+    rt.keys._last_forced = 0.0
+    for _ in range(3):
+        with pytest.raises(KeyFileError):
+            rt.ring.key("mk-nowhere")
+    assert len(reads) == 1
 
 
 @pytest.mark.parametrize(
@@ -269,3 +300,22 @@ def test_a_failing_worker_fails_the_rotation(clinic: Clinic) -> None:
         db.commit()
     with pytest.raises(RuntimeError, match="worker failed"):
         rotate_data_keys(rt.database, rt.ring, None, workers=2)
+
+
+def test_the_key_folder_setting(tmp_path: Path) -> None:
+    """`key_folder` (storage every server mounts) holds master.json, the backup keys and
+    the ledger; by default instance/keys, so one server changes nothing."""
+    instance = tmp_path / "instance"
+    assert load_settings(instance, {}).key_folder == instance / "keys"
+    shared = tmp_path / "shared-keys"
+    env = {"JOURNAL_KEY_FOLDER": str(shared), "JOURNAL_KEY_PROPAGATION_SECONDS": "65"}
+    settings = load_settings(instance, env)
+    assert settings.master_key_path == shared / "master.json" and settings.key_folder == shared
+    assert settings.key_propagation_seconds == 65
+    assert ledger_path(settings.master_key_path) == shared / "erasures.log"
+    both = {**env, "JOURNAL_MASTER_KEY_FILE": str(shared / "other.json")}
+    assert load_settings(instance, both).master_key_path == shared / "other.json"
+    with pytest.raises(ConfigError, match="not in key_folder"):
+        load_settings(instance, {**env, "JOURNAL_MASTER_KEY_FILE": str(tmp_path / "m.json")})
+    with pytest.raises(ConfigError, match="key_propagation_seconds"):
+        load_settings(instance, {"JOURNAL_KEY_PROPAGATION_SECONDS": "-1"})

@@ -18,25 +18,25 @@ when a backup is taken or a patient is added: a copy of the key folder made afte
 `init` opens every later backup.
 
 The file (`backup-keys.json`, beside the master key file, same permissions) is as
-secret as the master key file: with a backup it opens what the backup holds.
+secret as the master key file: with a backup it opens what the backup holds. Every
+change to it is made under the key folder's lock (journal/crypto/folder.py), which
+holds across servers that share the folder, and written atomically.
 """
 
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from journal.crypto.errors import KeyFileError
+from journal.crypto.folder import locked
 from journal.crypto.keys import KEY_BYTES, _require_private, write_private_json
 
 FILE_NAME = "backup-keys.json"
@@ -134,23 +134,11 @@ class BackupKeys:
         write_private_json(path, body)
 
 
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """One writer at a time (workers erasing at once, a backup catching up), across
-    processes: an exclusive lock on the key folder itself."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
 def create_backup_keys(path: Path, *, replace: bool = False) -> BackupKeys:
     """A new tree; never overwrites an existing file unless told to (which makes
     every backup sealed with the old tree unreadable)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with _locked(path.parent):
+    with locked(path.parent):
         if path.exists() and not replace:
             raise KeyFileError(f"refusing to overwrite existing backup key file {path}")
         keys = BackupKeys.new()
@@ -164,7 +152,7 @@ def forget_owners(path: Path, owners: Iterable[uuid.UUID]) -> int:
     wanted = list(owners)
     if not wanted or not path.exists():
         return 0
-    with _locked(path.parent):
+    with locked(path.parent):
         keys = BackupKeys.load(path)
         present = [o for o in set(wanted) if keys.key_for(o) is not None]
         if present:

@@ -17,7 +17,8 @@ import json
 import os
 import secrets
 import stat
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -29,6 +30,7 @@ from cryptography.hazmat.primitives.keywrap import (
 )
 
 from journal.crypto.errors import DecryptionError, KeyFileError
+from journal.crypto.folder import sync_folder
 
 KEY_BYTES = 32
 _FILE_FORMAT = 1
@@ -58,6 +60,9 @@ class MasterKeyRing:
     active_id: str
     keys: dict[str, bytes]
     audit_key: bytes | None = None
+    # Asked for a key this ring lacks before giving up: a running app re-reads the key
+    # file, which another server's rotation may have changed (journal/runtime.py).
+    missing: Callable[[str], bytes | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def active_key(self) -> bytes:
@@ -67,7 +72,10 @@ class MasterKeyRing:
         try:
             return self.keys[key_id]
         except KeyError:
-            raise KeyFileError(f"master key {key_id!r} is not in the key file") from None
+            found = None if self.missing is None else self.missing(key_id)
+            if found is None:
+                raise KeyFileError(f"master key {key_id!r} is not in the key file") from None
+            return found
 
     def check_value(self, key_id: str) -> str:
         """A value stored in the database to prove later that the key is the same."""
@@ -187,3 +195,4 @@ def write_private_json(path: Path, body: object) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     tmp.replace(path)
+    sync_folder(path.parent)  # the rename itself survives a crash

@@ -1,5 +1,9 @@
 """shared erasure ledger
 
+No schema change: the erasure ledger must outlive a restore of an older database, so
+it stays in the key folder (on storage every app server mounts when there are
+several), never in a table; see docs/security.md, "Several servers: one key folder".
+
 Revision ID: 0028
 Revises: 0027
 Create Date: 2026-12-05
@@ -14,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    pass  # nothing in the database changes
 
 
 def downgrade() -> None:
