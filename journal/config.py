@@ -106,6 +106,11 @@ class Settings:
     trusted_proxies: int = 0
     ratelimit_storage_uri: str = "memory://"
     ratelimit_key_prefix: str = "journal"
+    # How long a change to the key file takes to reach every server that reads it (the
+    # key folder on storage several servers mount): a master-key rotation waits this
+    # long before re-wrapping (journal/keyrotation.py). 0: one server, or a mount
+    # without attribute caching.
+    key_propagation_seconds: int = 0
     write_limit: str = DEFAULT_WRITE_LIMIT
     argon2: Argon2Params = field(default_factory=Argon2Params)
     # The address people reach the journal at: links in e-mails are built from it,
@@ -162,6 +167,12 @@ class Settings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def key_folder(self) -> Path:
+        """The folder of the master key file, the backup keys and the erasure ledger:
+        `instance/keys` on one server, storage every app server mounts on several."""
+        return self.master_key_path.parent
+
     def instance_file(self, name: str) -> Path | None:
         """A setting's file, inside the instance folder unless given in full; None if unset."""
         if not name.strip():
@@ -197,7 +208,9 @@ def load_settings(
     settings = Settings(
         instance_path=instance,
         database_url=pick("database_url", f"sqlite:///{instance / 'journal.sqlite3'}"),
-        master_key_path=Path(pick("master_key_file", str(instance / "keys" / "master.json"))),
+        master_key_path=_master_key_path(
+            pick("key_folder", ""), pick("master_key_file", ""), instance
+        ),
         secret_key_path=Path(pick("secret_key_file", str(instance / "secret_key"))),
         clinic_name=pick("clinic_name", "KAP journal"),
         crisis_resources=pick("crisis_resources", DEFAULT_CRISIS_RESOURCES),
@@ -222,6 +235,10 @@ def load_settings(
         trusted_proxies=_int(pick("trusted_proxies", "0"), "trusted_proxies"),
         ratelimit_storage_uri=pick("ratelimit_storage_uri", "memory://"),
         ratelimit_key_prefix=pick("ratelimit_key_prefix", "journal"),
+        key_propagation_seconds=_not_negative(
+            _int(pick("key_propagation_seconds", "0"), "key_propagation_seconds"),
+            "key_propagation_seconds",
+        ),
         write_limit=pick("write_limit", DEFAULT_WRITE_LIMIT),
         development=pick("development", "false").lower() in {"1", "true", "yes"},
         pdf_page_size=pick("pdf_page_size", "a4").strip().lower(),
@@ -262,6 +279,21 @@ def load_settings(
     )
     validate(settings)
     return settings
+
+
+def _master_key_path(folder: str, file: str, instance: Path) -> Path:
+    """The master key file: `master_key_file` if set, else master.json in `key_folder`
+    (by default instance/keys). Both set: the file must be in that folder, which holds
+    the backup keys and the erasure ledger beside it."""
+    if not file:
+        return Path(folder or instance / "keys") / "master.json"
+    path = Path(file)
+    if folder and path.parent != Path(folder):
+        raise ConfigError(
+            f"master_key_file {path} is not in key_folder {folder}: the backup keys and the "
+            "erasure ledger live beside the master key file; set one of the two"
+        )
+    return path
 
 
 def validate(settings: Settings) -> None:

@@ -403,13 +403,28 @@ def _demo_clinical(
             discharge_notes="Demo: tired but clear; partner drove home.",
         ),
     ]
+    # The first record was saved with a slip in a reading and no discharge time, and
+    # corrected an hour later: its history shows both versions and what changed.
+    slip = list(records[0].readings)
+    slip[1] = replace(slip[1], diastolic="96")
+    first = replace(records[0], readings=tuple(slip), discharge_time="")
     for days, session_id, record in zip((-14, -7), completed, records, strict=True):
+        saved = None
+        if record is records[0]:
+            saved = session_records.save_record(
+                clinician,
+                course_id,
+                session_id,
+                first,
+                expected_version=None,
+                now=now + timedelta(days=days, hours=2),
+            )
         session_records.save_record(
             clinician,
             course_id,
             session_id,
             record,
-            expected_version=None,
+            expected_version=None if saved is None else saved.version,
             now=now + timedelta(days=days, hours=3),
         )
 

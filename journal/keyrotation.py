@@ -15,6 +15,7 @@ import itertools
 import multiprocessing
 import os
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -61,9 +62,24 @@ class MasterRotation:
 
 
 def rotate_master_key(
-    settings: Settings, database: Database, *, batch: int = BATCH, step: Checkpoint = _no_crash
+    settings: Settings,
+    database: Database,
+    *,
+    batch: int = BATCH,
+    step: Checkpoint = _no_crash,
+    settle: float | None = None,
 ) -> MasterRotation:
+    """Rotate the master key; `settle` (by default the setting key_propagation_seconds)
+    is how long a change to the key file takes to reach every server that reads it.
+
+    Once the new key is in the file as the active one, the rotation waits that long
+    before re-wrapping: from then on no server wraps a new data key with the old key.
+    A server that has not seen the new file yet and meets a re-wrapped data key reads
+    the file again at once (journal/runtime.py). The old key leaves the file only
+    when no data key in the database uses it (checked again after the last batch, in
+    case a request that began before the wait made one)."""
     path = settings.master_key_path
+    wait = settings.key_propagation_seconds if settle is None else settle
     ring = MasterKeyRing.load(path)
     if len(ring.keys) == 1:  # not under way: start one
         new_id = new_master_key_id()
@@ -79,6 +95,8 @@ def rotate_master_key(
         new_ring.save(path)
         ring = new_ring
         step("saved")
+    if wait > 0:
+        time.sleep(wait)
     rewrapped = 0
     while True:
         with database.session(write=True) as db:

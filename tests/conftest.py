@@ -79,7 +79,8 @@ def postgres_only() -> bool:
 
 # On PostgreSQL the run keeps the tests that depend on the database: its queries and
 # their counts, locking and concurrency, migrations, key rotation, erasure and backup,
-# the access rules, what lands on disk, the unit of work, and what a form may send
+# the access rules, what lands on disk, the unit of work, two app servers on one
+# database, and what a form may send
 # (PostgreSQL refuses some characters SQLite stores); every other module runs its
 # first test as a smoke run. Browser tests drive pages, not the database: SQLite only.
 # JOURNAL_TEST_ALL=1 runs every test on PostgreSQL too.
@@ -119,6 +120,7 @@ DIALECT_MODULES = frozenset(
         "test_tamper",
         "test_throttle",
         "test_two_factor",
+        "test_two_servers",
         "test_unit_of_work",
         "test_visibility",
     }

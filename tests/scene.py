@@ -26,6 +26,7 @@ from journal.journaling.entries import EntryInput
 from journal.models import (
     CareTeamMember,
     CareTeamProposal,
+    ClinicalVersion,
     Comment,
     Consent,
     ConsentVersion,
@@ -404,6 +405,23 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
         expected_version=None,
     )
     scene.extras.append(Extra("record", m, course, None, record.id))
+    # Amended: the first version is kept, and its words are in its history only.
+    m = marker(f"{prefix}record")
+    session_records.save_record(
+        world.as_(clinician),
+        course.id,
+        session.id,
+        session_records.RecordInput(
+            route="oral",
+            dose="250",
+            dose_unit="mg",
+            readings=(session_records.ReadingInput("pre_dose", "", "150", "95"),),
+            setting=f"R {m}",
+            discharge_notes=f"D {shared}",
+        ),
+        expected_version=1,
+    )
+    scene.extras.append(Extra("record", m, course, None, record.id))
     # What the patient reads of the record (the discharge notes): theirs and the team's.
     scene.extras.append(Extra("own_record", shared, course, None, record.id))
     m = marker(f"{prefix}screening")
@@ -418,6 +436,19 @@ def add_extras(scene: Scene, prefix: str, course: Course, patient: User, clinici
             reviewed_on="2026-11-20",
         ),
         expected_version=None,
+    )
+    scene.extras.append(Extra("screening", m, course, None, screening.id))
+    m = marker(f"{prefix}screening")
+    screenings.save_screening(  # corrected: the first version is kept
+        world.as_(clinician),
+        course.id,
+        checklist,
+        screenings.ScreeningInput(
+            answers={i.id: "unknown" for i in checklist.items},
+            notes={checklist.items[0].id: f"S {m}"},
+            reviewed_on="2026-11-20",
+        ),
+        expected_version=1,
     )
     scene.extras.append(Extra("screening", m, course, None, screening.id))
     m = marker(f"{prefix}recheck")
@@ -501,6 +532,11 @@ def recorded_session_ids(app: Flask, course_id: uuid.UUID) -> set[uuid.UUID]:
         )
 
 
+def has_screening(app: Flask, course_id: uuid.UUID) -> bool:
+    with runtime(app).database.session() as s:
+        return s.scalar(select(Screening.id).where(Screening.course_id == course_id)) is not None
+
+
 def count_rows(app: Flask, model: type, *where: object) -> int:
     with runtime(app).database.session() as s:
         return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
@@ -532,6 +568,7 @@ def snapshot(app: Flask) -> dict[str, object]:
             "rechecks": s.scalar(select(func.count()).select_from(ScreeningRecheck)),
             "consents": sorted((str(c.id), c.version) for c in s.scalars(select(Consent))),
             "consent_versions": s.scalar(select(func.count()).select_from(ConsentVersion)),
+            "clinical_versions": s.scalar(select(func.count()).select_from(ClinicalVersion)),
             "exports": sorted((str(j.id), j.status) for j in s.scalars(select(ExportJob))),
             "themes": s.scalar(select(func.count()).select_from(EntryTheme)),
             "reviews": s.scalar(select(func.count()).select_from(EntryReview)),

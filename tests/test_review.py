@@ -20,6 +20,7 @@ from tests.scene import (
     Scene,
     build_scene,
     count_rows,
+    has_screening,
     linked_entries,
     marker,
     recorded_session_ids,
@@ -291,6 +292,8 @@ def crawl(scene: Scene, user: User) -> str:
         for plan_page in ("", "/edit", "/history", "/print"):  # the patient's and the team's
             visit(f"/courses/{course.id}/safety-plan{plan_page}", 200 if seen else 404)
         visit(f"/courses/{course.id}/screening/recheck", notes)
+        screened = notes if has_screening(scene.app, course.id) or notes != 200 else 404
+        visit(f"/courses/{course.id}/screening/history", screened)
         visit(f"/courses/{course.id}/consent", 200 if seen else 404)  # the patient's too
         # Entered by the care team; read only for the patient, not found for others.
         consent_form = 200 if on_team else 403 if seen else 404
@@ -298,6 +301,9 @@ def crawl(scene: Scene, user: User) -> str:
         recorded = recorded_session_ids(scene.app, course.id)
         for session_id in session_ids(scene.app, course.id):
             visit(f"/courses/{course.id}/sessions/{session_id}/record", notes)
+            # Earlier versions: the care team's, and only where there is a record.
+            kept = notes if session_id in recorded or notes != 200 else 404
+            visit(f"/courses/{course.id}/sessions/{session_id}/record/history", kept)
             # The patient's part of the record: theirs alone.
             mine = 200 if seen and session_id in recorded else 404
             own = mine if user.role == Role.PATIENT else 403

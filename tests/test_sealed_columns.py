@@ -50,6 +50,8 @@ def test_the_check_finds_an_undeclared_binary_column() -> None:
 # so a model that loses a declaration, or gains one, fails this test.
 J, N, A = KeyScope.JOURNAL, KeyScope.NOTES, KeyScope.ADMIN
 EXPECTED = {
+    # Earlier versions of session records and screenings, each the whole JSON value.
+    "clinical_versions": (("content",), J, ("courses",)),
     "comments": (("quote", "body"), J, ("courses",)),
     # The consent record and its kept versions: each whole record as one JSON value.
     "consent_versions": (("content",), J, ("courses",)),

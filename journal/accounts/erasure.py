@@ -13,7 +13,6 @@ the `admin` scope (the patient's keys are gone); admins read it back with
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,10 +28,12 @@ from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
 from journal.crypto.backup_keys import forget_owners
+from journal.crypto.folder import append_line
 from journal.db import after_commit, atomic, checkpoint, new_id
 from journal.models import (
     CareTeamMember,
     CareTeamProposal,
+    ClinicalVersion,
     Comment,
     CommentRead,
     Consent,
@@ -78,25 +79,63 @@ log = logging.getLogger(__name__)
 
 
 LEDGER_NAME = "erasures.log"
+# Ids per query when looking for listed patients in the database.
+_LEDGER_CHUNK = 500
 
 
 def ledger_path(master_key_path: Path) -> Path:
-    """Beside the keys, so a backup of the keys carries it, apart from the database."""
+    """In the key folder, beside the keys: apart from the database, so that putting an
+    older database back does not roll it back, and on storage every app server mounts
+    when there are several, so that each sees every server's erasures."""
     return master_key_path.parent / LEDGER_NAME
 
 
 def record_erasure(path: Path, patient_id: uuid.UUID) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a") as fh:
-        fh.write(f"{patient_id}\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append the patient's id, under the key folder's lock (appends from several
+    servers over a shared mount cannot overwrite each other), on disk at return."""
+    append_line(path, str(patient_id))
 
 
 def read_ledger(path: Path) -> list[uuid.UUID]:
+    """Every id in the ledger, read afresh (another server may have appended)."""
     if not path.exists():
         return []
     return [uuid.UUID(line) for line in path.read_text().split() if line]
+
+
+def catch_up_ledger(db: Session, ledger: Path) -> list[uuid.UUID]:
+    """Append every erasure the database records and the ledger lacks (an erasure
+    committed while the key folder could not be written to, e.g. its share was away:
+    the request failed after the commit). Run at every start and by `init`."""
+    listed = set(read_ledger(ledger))
+    missing = [p for p in erased_patients(db) if p not in listed]
+    for patient_id in missing:
+        record_erasure(ledger, patient_id)
+    return missing
+
+
+def returned_patients(db: Session, ledger: Path) -> list[uuid.UUID]:
+    """Patients the ledger lists as erased who have an account or a data key in the
+    database again: it was put back from a copy made before their erasure by other
+    means than `restore` (pg_restore of a dump, a disk snapshot, point-in-time
+    recovery). The app refuses to start on such a database; `init` erases them again."""
+    wanted = list(dict.fromkeys(read_ledger(ledger)))
+    found: set[uuid.UUID] = set()
+    for start in range(0, len(wanted), _LEDGER_CHUNK):
+        chunk = wanted[start : start + _LEDGER_CHUNK]
+        found.update(db.scalars(select(User.id).where(User.id.in_(chunk))))
+        found.update(db.scalars(select(DataKey.owner_id).where(DataKey.owner_id.in_(chunk))))
+    return [p for p in wanted if p in found]
+
+
+def erase_again(db: Session, ledger: Path) -> list[uuid.UUID]:
+    """Erase again every patient of `returned_patients` (their rows and data keys;
+    their backup keys were deleted by the erasure). Does not commit."""
+    returned = returned_patients(db, ledger)
+    for patient_id in returned:
+        remove_patient_rows(db, patient_id)
+    db.flush()
+    return returned
 
 
 @atomic
@@ -171,6 +210,7 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(EntryTheme).where(EntryTheme.entry_id.in_(entries)))
     db.execute(delete(Theme).where(Theme.course_id.in_(courses)))
     db.execute(delete(PsychotherapyNote).where(PsychotherapyNote.course_id.in_(courses)))
+    db.execute(delete(ClinicalVersion).where(ClinicalVersion.course_id.in_(courses)))
     db.execute(delete(SessionRecord).where(SessionRecord.course_id.in_(courses)))
     db.execute(delete(ScreeningRecheck).where(ScreeningRecheck.course_id.in_(courses)))
     db.execute(delete(Screening).where(Screening.course_id.in_(courses)))

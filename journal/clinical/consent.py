@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from journal.accounts.policy import (
     can_record_consent,
     course_access,
 )
+from journal.clinical.amendments import Facts, changes
 from journal.clinical.checklist import ItemFile
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.limits import too_long
@@ -163,6 +164,21 @@ class ConsentVersionView:
     witness: str  # the witness's name
     saved_by: str
     saved_at: datetime
+    changes: tuple[str, ...] = ()  # from the version before, in words
+
+    @property
+    def facts(self) -> Facts:
+        """The record in words (`amendments.changes` diffs two of them)."""
+        d = self.data
+        return Facts(
+            (
+                ("Consent document", d.document_version),
+                ("Date", d.consented_on.strftime("%a %d %b %Y")),
+                ("Witnessed by", self.witness),
+                *((i.text, "ticked" if i.checked else "not ticked") for i in d.items),
+                ("Note", d.note),
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -230,6 +246,13 @@ def _versions(
         )
         for k, d in before
     )
+    if earlier:  # what each version changed from the one before it
+        older = (*earlier[1:], None)
+        earlier = tuple(
+            v if prior is None else replace(v, changes=changes(prior.facts, v.facts))
+            for v, prior in zip(earlier, older, strict=True)
+        )
+        current = replace(current, changes=changes(earlier[0].facts, current.facts))
     return current, earlier
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -34,6 +34,7 @@ from journal.accounts.policy import (
     course_access,
     keeps_a_journal,
 )
+from journal.clinical.amendments import Facts, changes
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -148,6 +149,12 @@ class PlanVersion:
     text: PlanText
     saved_by: str
     saved_at: datetime
+    changes: tuple[str, ...] = ()  # from the version before, in words; with the history
+
+
+def plan_facts(text: PlanText) -> Facts:
+    """The plan in words, step by step (`amendments.changes` diffs two of them)."""
+    return Facts(tuple((section.title, text[section.key]) for section in SECTIONS))
 
 
 @dataclass(frozen=True)
@@ -233,7 +240,18 @@ def _versions(
         )
         for k in kept
     )
+    if earlier:  # what each version changed from the one before it
+        older = (*earlier[1:], None)
+        earlier = tuple(
+            v if before is None else _changed(before, v)
+            for v, before in zip(earlier, older, strict=True)
+        )
+        current = _changed(earlier[0], current)
     return current, earlier
+
+
+def _changed(before: PlanVersion, version: PlanVersion) -> PlanVersion:
+    return replace(version, changes=changes(plan_facts(before.text), plan_facts(version.text)))
 
 
 def courses_with_a_plan(work: Work) -> list[Course]:

@@ -11,6 +11,11 @@ patient (`recheck_screening`): "no change since last time", or the answers as
 they are now. Each re-check is kept, sealed the same way, with who and when; the
 answers now are those of the latest re-check that changed them (or of the
 screening, if saved since).
+
+Correcting the screening as first recorded keeps the version it replaces
+(`amendments.keep_version`, in `clinical_versions`, with who saved it and when); the
+history page and the clinician's export show each version with what it changed
+(`screening_facts`, `screening_history_page`, `screening_history`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from journal.accounts.policy import (
     can_use_clinical_records,
     course_access,
 )
+from journal.clinical.amendments import Facts, Saved, Version, history, keep_version, kept_versions
 from journal.clinical.checklist import (
     Checklist,
     ChecklistItem,
@@ -43,7 +49,7 @@ from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationEr
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import DosingSession, Screening, ScreeningRecheck, User
+from journal.models import DosingSession, Screening, ScreeningRecheck, User, VersionKind
 
 AUDIT_TYPE = "screening"
 NOTE_MAX = 1000
@@ -414,6 +420,14 @@ def save_screening(
     else:
         if expected_version != row.version:
             raise ConflictError()
+        keep_version(
+            work,
+            VersionKind.SCREENING,
+            row,
+            owner,
+            saved_by=row.reviewer_id,
+            saved_at=row.updated_at,
+        )
         row.version += 1
         row.reviewer_id = work.actor.id
         row.updated_at = now
@@ -500,3 +514,73 @@ def recheck_screening(
     )
     work.db.flush()
     return recheck
+
+
+# -- amendment history -------------------------------------------------------------
+
+
+def screening_facts(data: ScreeningData, checklist: Checklist) -> Facts:
+    """The screening as saved, in words: each item's answer ("yes", "no", "unknown") and
+    note in the checklist's order (an item since dropped from the list by its id), the
+    review date and the checklist's version (`amendments.changes` diffs two of them)."""
+    texts = {item.id: item.text for item in checklist.items}
+    ids = [*texts, *(i for i in [*data.answers, *data.notes] if i not in texts)]
+    fields: list[tuple[str, str]] = []
+    for item_id in dict.fromkeys(ids):
+        label = texts.get(item_id, item_id)
+        fields.append((label, data.answers.get(item_id, "")))
+        fields.append((f"{label}, note", data.notes.get(item_id, "")))
+    fields += [
+        ("Reviewed on", data.reviewed_on.strftime("%a %d %b %Y")),
+        ("Checklist version", data.checklist_version),
+    ]
+    return Facts(tuple(fields))
+
+
+def _history(
+    db: Session, vault: Vault, row: Screening, owner: uuid.UUID, checklist: Checklist
+) -> tuple[Version, ...]:
+    kept = kept_versions(db, vault, VersionKind.SCREENING, [row.id], owner)[row.id]
+    current = Saved(
+        row.version, row.reviewer_id, row.updated_at, vault.open_column(row, "content", owner)
+    )
+    saved = [*kept, current]
+    names = _names(db, {s.saved_by for s in saved})
+    return history(
+        saved, names, lambda text: screening_facts(ScreeningData.from_json(text), checklist)
+    )
+
+
+@dataclass(frozen=True)
+class ScreeningHistoryPage:
+    access: CourseAccess
+    versions: tuple[Version, ...]  # newest first: the current one, then the kept ones
+
+
+def screening_history_page(
+    work: Work, course_id: uuid.UUID, checklist: Checklist
+) -> ScreeningHistoryPage:
+    """Every version of the screening as recorded (not its re-checks, which the
+    screening page lists), with who saved it, when and what it changed; care-team
+    clinicians only. Opening it is audited as reading the screening."""
+    access = _access(work, course_id)
+    row = _row(work.db, course_id)
+    if row is None:
+        raise NotFound()
+    owner = access.course.patient_id
+    versions = _history(work.db, work.vault, row, owner, checklist)
+    audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
+    return ScreeningHistoryPage(access, versions)
+
+
+def screening_history(
+    db: Session, vault: Vault, access: CourseAccess, checklist: Checklist
+) -> tuple[Version, ...]:
+    """Every version of the screening (newest first), for a clinician's export; nothing
+    for anyone else."""
+    if not can_use_clinical_records(access):
+        return ()
+    row = _row(db, access.course.id)
+    if row is None:
+        return ()
+    return _history(db, vault, row, access.course.patient_id, checklist)

@@ -28,6 +28,11 @@ acknowledges like any other. Saving the record again with the same breach raises
 no second flag; correcting the reading leaves the flag raised until a clinician
 acknowledges it. None of it blocks a session or gives advice.
 
+Every change keeps the version it replaces (`amendments.keep_version`, in
+`clinical_versions`, sealed the same way, with who saved it and when); the history
+page and the clinician's export show each version with what it changed, in words
+(`record_facts`, `record_history_page`, `record_histories`).
+
 Saving the record with "the session was held" ticked sets the session completed;
 unticking it sets a completed session back to scheduled. A new record starts
 from the weight, route, drug, modality and dose unit of the previous session's
@@ -44,6 +49,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -60,9 +66,20 @@ from journal.accounts.policy import (
     can_use_clinical_records,
     course_access,
 )
+from journal.clinical.amendments import (
+    Facts,
+    Saved,
+    Version,
+    history,
+    keep_version,
+    kept_versions,
+    numbered_rows,
+)
 from journal.clinical.dose import DoseNotice, DoseRules, dose_notice, refusal
 from journal.clinical.vitals import (
     POINT_40_MINUTES,
+    POINT_DISCHARGE,
+    POINT_OTHER,
     POINT_PRE_DOSE,
     POINTS,
     RULE_RANK,
@@ -83,7 +100,14 @@ from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import DosingSession, SafetyFlag, SessionRecord, SessionStatus, User
+from journal.models import (
+    DosingSession,
+    SafetyFlag,
+    SessionRecord,
+    SessionStatus,
+    User,
+    VersionKind,
+)
 
 AUDIT_TYPE = "session_record"
 
@@ -857,6 +881,14 @@ def save_record(
     else:
         if expected_version != row.version:
             raise ConflictError()
+        keep_version(
+            work,
+            VersionKind.SESSION_RECORD,
+            row,
+            owner,
+            saved_by=row.updated_by,
+            saved_at=row.updated_at,
+        )
         row.version += 1
         row.updated_by = work.actor.id
         row.updated_at = now
@@ -975,3 +1007,138 @@ def course_records(db: Session, vault: Vault, access: CourseAccess) -> dict[uuid
         row.session_id: RecordData.from_json(vault.open_column(row, "content", owner))
         for row in rows
     }
+
+
+# -- amendment history -------------------------------------------------------------
+
+# Where in the day a reading was taken, as a change line names it.
+READING_WORDS = {
+    POINT_PRE_DOSE: "Vitals before the dose",
+    POINT_40_MINUTES: "Vitals at about 40 minutes",
+    POINT_DISCHARGE: "Vitals at discharge",
+    POINT_OTHER: "Vitals at another time",
+}
+
+
+def _number(value: int | None, unit: str = "") -> str:
+    return "" if value is None else f"{value}{unit}"
+
+
+def record_facts(data: RecordData, names: Mapping[uuid.UUID, str]) -> Facts:
+    """A record in words, field by field in the form's order, the readings as rows
+    (`amendments.changes` diffs two of them); `names`: the clinicians present."""
+    per_kg = data.dose_mg_per_kg
+    fields: list[tuple[str, str]] = [
+        ("Drug", data.drug),
+        ("Modality", data.modality),
+        ("Route", data.route_label),
+        ("Dose", f"{data.dose_mg} mg"),
+        ("Dose per kg", "" if per_kg is None else f"{per_kg} mg/kg"),
+        ("Weight used", "" if data.weight_kg is None else f"{data.weight_kg} kg"),
+        ("Time given", data.time_given or ""),
+        ("Adjunct medications", data.adjuncts),
+    ]
+    checks = {a.item: a for a in data.checks}
+    for item, label in PRE_SESSION.items():
+        a = checks.get(item)
+        fields.append((label, "" if a is None or not a.answer else YES_NO[a.answer].lower()))
+        fields.append((f"{label}, note", "" if a is None else a.note))
+    fields += [
+        ("Side effects", ", ".join(data.side_effect_labels)),
+        ("Other side effects", data.side_effects_other),
+        ("Dissociation", "" if data.dissociation is None else f"{data.dissociation} of 10"),
+        ("Setting", data.setting),
+        (
+            "Clinicians present",
+            ", ".join(names.get(c, "a former colleague") for c in data.clinicians_present),
+        ),
+    ]
+    discharge = {a.item: a for a in data.discharge}
+    for item, label in DISCHARGE.items():
+        a = discharge.get(item)
+        fields.append((label, "" if a is None or not a.answer else YES_NO[a.answer].lower()))
+        fields.append((f"{label}, note", "" if a is None else a.note))
+    fields += [
+        ("Discharge time", data.discharge_time or ""),
+        ("Discharge notes", data.discharge_notes),
+    ]
+    rows = numbered_rows(
+        (
+            READING_WORDS.get(r.point, POINTS.get(r.point, r.point)),
+            (
+                ("", f"{r.vitals.systolic}/{r.vitals.diastolic}" if r.vitals.has_bp else ""),
+                ("at", r.time or ""),
+                ("heart rate", _number(r.vitals.heart_rate, "/min")),
+                ("SpO2", _number(r.vitals.spo2, "%")),
+                ("breathing", _number(r.vitals.breathing_rate, "/min")),
+                ("note", r.note),
+            ),
+        )
+        for r in data.readings
+    )
+    return Facts(tuple(fields), rows)
+
+
+def _record_versions(
+    db: Session, vault: Vault, rows: list[SessionRecord], owner: uuid.UUID
+) -> dict[uuid.UUID, tuple[Version, ...]]:
+    """Record id -> every version of it, newest first, with what each changed."""
+    kept = kept_versions(db, vault, VersionKind.SESSION_RECORD, [r.id for r in rows], owner)
+    saved = {
+        row.id: [
+            *kept[row.id],
+            Saved(
+                row.version,
+                row.updated_by,
+                row.updated_at,
+                vault.open_column(row, "content", owner),
+            ),
+        ]
+        for row in rows
+    }
+    datas = {i: [RecordData.from_json(s.text) for s in versions] for i, versions in saved.items()}
+    people = {s.saved_by for versions in saved.values() for s in versions}
+    people |= {c for found in datas.values() for d in found for c in d.clinicians_present}
+    names = names_of(db, people)
+    return {
+        i: history(versions, names, lambda text: record_facts(RecordData.from_json(text), names))
+        for i, versions in saved.items()
+    }
+
+
+@dataclass(frozen=True)
+class RecordHistoryPage:
+    access: CourseAccess
+    session: DosingSession
+    versions: tuple[Version, ...]  # newest first: the current one, then the kept ones
+
+
+def record_history_page(
+    work: Work, course_id: uuid.UUID, session_id: uuid.UUID
+) -> RecordHistoryPage:
+    """Every version of the session's record with who saved it, when, and what it
+    changed; care-team clinicians only ("not found" for anyone else, and when there is
+    no record). Opening it is audited as reading the record."""
+    access = _access(work, course_id)
+    session = get_session(work.db, access, session_id)
+    row = _record_of(work.db, session.id)
+    if row is None:
+        raise NotFound()
+    owner = access.course.patient_id
+    versions = _record_versions(work.db, work.vault, [row], owner)[row.id]
+    audit.record_read(work, object_type=AUDIT_TYPE, object_id=row.id, subject_id=owner)
+    return RecordHistoryPage(access, session, versions)
+
+
+def record_histories(
+    db: Session, vault: Vault, access: CourseAccess
+) -> dict[uuid.UUID, tuple[Version, ...]]:
+    """Session id -> every version of its record (newest first), for a clinician's
+    export; nothing for anyone else (the patient's export holds no history)."""
+    if not can_use_clinical_records(access):
+        return {}
+    rows = list(
+        db.scalars(select(SessionRecord).where(SessionRecord.course_id == access.course.id))
+    )
+    found = _record_versions(db, vault, rows, access.course.patient_id)
+    return {row.session_id: found[row.id] for row in rows}

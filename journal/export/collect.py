@@ -27,11 +27,13 @@ from journal.accounts.policy import (
     readable_entries_clause,
 )
 from journal.clinical import safety_plan
+from journal.clinical.amendments import Version
 from journal.clinical.charts import ScorePoint, trend_chart
 from journal.clinical.checklist import Checklist
 from journal.clinical.instruments import Catalogue
 from journal.clinical.questionnaires import course_responses
 from journal.clinical.score_details import ScoreDetail, detail
+from journal.clinical.screenings import screening_history
 from journal.clinical.session_records import (
     DISCHARGE,
     PRE_SESSION,
@@ -40,6 +42,7 @@ from journal.clinical.session_records import (
     RecordData,
     course_records,
     names_of,
+    record_histories,
 )
 from journal.clinical.vitals import POINTS, BpThresholds, Vitals, reading_keys
 from journal.core.errors import ValidationError
@@ -51,6 +54,7 @@ from journal.export.collect_outcomes import (
     collect_screening,
 )
 from journal.export.model import (
+    AmendmentRecord,
     AnswerLine,
     AnswerRecord,
     ClinicalRecord,
@@ -75,6 +79,7 @@ from journal.export.model import (
     SafetyPlanVersionRecord,
     Scope,
     ScoreRecord,
+    ScreeningRecord,
     SessionRecord,
     Span,
     ThemeIndexRecord,
@@ -351,6 +356,7 @@ def collect_course(
     include_notes = notes_included(access, options)
     notes = _notes(db, vault, access, chosen_ids) if include_notes else {}
     records = course_records(db, vault, access)  # the patient's: only their part is shown
+    histories = record_histories(db, vault, access)  # a clinician's export only
     present = names_of(db, {c for r in records.values() for c in r.clinicians_present})
     numbers = {s.id: s.number for s in chosen}
     outcomes = collect_outcomes(
@@ -414,6 +420,7 @@ def collect_course(
                 present,
                 bp_limits or BpThresholds(),
                 for_patient=not access.as_clinician,
+                history=amendments(histories.get(s.id, ())),
             ),
         )
         for s in chosen
@@ -444,11 +451,29 @@ def collect_course(
         sessions_in_course=len(sessions),
         themes=_theme_index(session_records),
         questionnaires=trends,
-        screening=collect_screening(db, vault, access, checklist),
+        screening=_screening(db, vault, access, checklist),
         safety_flags=collect_flags(db, vault, access),
         safety_plan=collect_safety_plan(db, vault, access),
         consent=collect_consent(db, vault, access),
     )
+
+
+def amendments(versions: tuple[Version, ...]) -> tuple[AmendmentRecord, ...]:
+    """Every version of a record changed in place, newest first; nothing for a record
+    never changed."""
+    if len(versions) < 2:
+        return ()
+    return tuple(AmendmentRecord(v.number, v.saved_by, v.saved_at, v.changes) for v in versions)
+
+
+def _screening(
+    db: Session, vault: Vault, access: CourseAccess, checklist: Checklist | None
+) -> ScreeningRecord | None:
+    """The screening with its re-checks and, when it was corrected, its versions."""
+    found = collect_screening(db, vault, access, checklist)
+    if found is None or checklist is None:
+        return found
+    return replace(found, history=amendments(screening_history(db, vault, access, checklist)))
 
 
 def collect_safety_plan(db: Session, vault: Vault, access: CourseAccess) -> SafetyPlanRecord | None:
@@ -463,7 +488,7 @@ def collect_safety_plan(db: Session, vault: Vault, access: CourseAccess) -> Safe
             for section in safety_plan.SECTIONS
             if v.text.sections.get(section.key, "").strip()
         )
-        return SafetyPlanVersionRecord(v.number, v.saved_by, v.saved_at, steps)
+        return SafetyPlanVersionRecord(v.number, v.saved_by, v.saved_at, steps, v.changes)
 
     return SafetyPlanRecord(version_record(current), tuple(version_record(v) for v in earlier))
 
@@ -474,6 +499,7 @@ def _clinical(
     limits: BpThresholds,
     *,
     for_patient: bool = False,
+    history: tuple[AmendmentRecord, ...] = (),
 ) -> ClinicalRecord | None:
     """A session's record for the export; for the patient, only what they read of it
     (`PatientRecord`): no rating, observations, notes or flags."""
@@ -539,6 +565,7 @@ def _clinical(
         ),
         discharge_criteria=answers(data.discharge, DISCHARGE, True),
         discharge_time=data.discharge_time,
+        history=() if for_patient else history,
         for_patient=for_patient,
     )
 

@@ -161,6 +161,7 @@ def collect_consent(db: Session, vault: Vault, access: CourseAccess) -> ConsentR
             note=d.note,
             saved_by=v.saved_by,
             saved_at=v.saved_at,
+            changes=v.changes,
         )
 
     return ConsentRecord(version_record(current), tuple(version_record(v) for v in earlier))

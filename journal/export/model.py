@@ -25,6 +25,10 @@ that records them) and `IntentionRecord.outcomes` (the intention's path), taken
 only from the entries in the export, so they follow those entries' visibility.
 The screening checklist: `CourseDocument.screening`, a clinician's export only,
 with each re-check before a session (`ScreeningRecord.rechecks`).
+Amendment history: every version of a session's record (`ClinicalRecord.history`)
+and of the screening (`ScreeningRecord.history`), with who saved it, when and what it
+changed, in a clinician's export only; the safety plan's and the consent record's
+versions say what each changed (`changes`).
 The consent record: `CourseDocument.consent`, both scopes (it is the patient's record
 too), with every earlier version.
 A new part raises `FORMAT_VERSION` once the format is released (version 1 is not
@@ -217,9 +221,23 @@ class ClinicalRecord:
     pre_session: tuple[AnswerLine, ...] = ()  # the pre-session checklist
     discharge_criteria: tuple[AnswerLine, ...] = ()
     discharge_time: str | None = None
+    # Every version of the record, newest first, when it was changed; a clinician's
+    # export only (empty in the patient's, and for a record never changed).
+    history: tuple[AmendmentRecord, ...] = ()
     # The patient's own export: only what the patient reads of the record
     # (journal/clinical/session_records.py, PatientRecord); the rest is left empty.
     for_patient: bool = False
+
+
+@dataclass(frozen=True)
+class AmendmentRecord:
+    """One version of a clinical record changed in place: who saved it, when, and what
+    it changed from the version before, in words (empty for the first)."""
+
+    version: int
+    saved_by: str
+    saved_at: datetime
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -378,6 +396,8 @@ class ScreeningRecord:
     needs_clinician_review: bool  # of the answers now, after the re-checks
     items: tuple[ScreeningItemRecord, ...]  # as the screening was recorded
     rechecks: tuple[ScreeningRecheckRecord, ...] = ()  # oldest first
+    # Every version as recorded, newest first, when it was corrected.
+    history: tuple[AmendmentRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -408,6 +428,7 @@ class SafetyPlanVersionRecord:
     saved_by: str
     saved_at: datetime
     steps: tuple[SafetyPlanStep, ...]  # in the plan's order; steps left empty are left out
+    changes: tuple[str, ...] = ()  # from the version before, in words
 
 
 @dataclass(frozen=True)
@@ -435,6 +456,7 @@ class ConsentVersionRecord:
     note: str
     saved_by: str
     saved_at: datetime
+    changes: tuple[str, ...] = ()  # from the version before, in words
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ def _environment() -> Environment:
         recheck_changes=text.recheck_changes,
         consent_saved=text.consent_saved,
         consent_facts=text.consent_facts,
+        amendment_line=text.amendment_line,
+        amendment_changes=text.amendment_changes,
     )
     return env
 

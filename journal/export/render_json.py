@@ -13,6 +13,7 @@ from typing import Any
 from journal.export.model import (
     FORMAT_VERSION,
     AccountInfo,
+    AmendmentRecord,
     AnswerLine,
     ClinicalRecord,
     CommentRecord,
@@ -161,8 +162,18 @@ def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
             "clinicians_present": list(c.clinicians_present),
             "discharge_notes": c.discharge_notes,
             **_dosing_record(c),
+            "history": [_amendment(a) for a in c.history],
         }
     return data
+
+
+def _amendment(a: AmendmentRecord) -> dict[str, Any]:
+    return {
+        "version": a.version,
+        "saved_by": a.saved_by,
+        "saved_at": utc(a.saved_at),
+        "changes": list(a.changes),
+    }
 
 
 def _dosing_record(c: ClinicalRecord) -> dict[str, Any]:
@@ -238,6 +249,7 @@ def _screening(s: ScreeningRecord | None) -> dict[str, Any] | None:
             }
             for r in s.rechecks
         ],
+        "history": [_amendment(a) for a in s.history],
     }
 
 
@@ -251,6 +263,7 @@ def _consent_version(v: ConsentVersionRecord) -> dict[str, Any]:
         "note": v.note or None,
         "saved_by": v.saved_by,
         "saved_at": utc(v.saved_at),
+        "changes": list(v.changes),
     }
 
 
@@ -268,6 +281,7 @@ def _plan_version(v: SafetyPlanVersionRecord) -> dict[str, Any]:
         "saved_by": v.saved_by,
         "saved_at": utc(v.saved_at),
         "steps": [{"key": st.key, "title": st.title, "text": st.text} for st in v.steps],
+        "changes": list(v.changes),
     }
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from journal.export import text
 from journal.export.model import (
+    AmendmentRecord,
     CommentRecord,
     CourseDocument,
     EntryRecord,
@@ -96,7 +97,26 @@ def _screening(doc: CourseDocument, h: str) -> list[str]:
         lines += [f"  - {_escape(change)}" for change in text.recheck_changes(r)]
     if not s.rechecks:
         lines.append("Not re-checked yet.")
+    lines.append("")
+    if s.history:
+        lines += [f"{h}## {text.SCREENING_HISTORY}", "", *_history(doc, s.history)]
+    return lines
+
+
+def _history(doc: CourseDocument, history: tuple[AmendmentRecord, ...]) -> list[str]:
+    """Each version of a record changed in place, newest first, with what it changed."""
+    lines = []
+    for a in history:
+        lines.append(f"- {_escape(text.amendment_line(a, doc.zone))}")
+        lines += [f"  - {_escape(c)}" for c in text.amendment_changes(a.version, a.changes)]
     return [*lines, ""]
+
+
+def _changes(version: int, changes: tuple[str, ...]) -> list[str]:
+    """What a version of the plan or the consent record changed from the one before."""
+    if version == 1 or not changes:
+        return []
+    return ["Changed from the version before:", "", *(f"- {_escape(c)}" for c in changes), ""]
 
 
 def _consent(doc: CourseDocument, h: str) -> list[str]:
@@ -109,6 +129,7 @@ def _consent(doc: CourseDocument, h: str) -> list[str]:
         if n:
             lines += [f"{h}## Earlier version {v.version}", ""]
         lines += [_escape(text.consent_saved(v, doc.zone)), ""]
+        lines += _changes(v.version, v.changes)
         lines += [
             f"- {_escape(label)}: {_escape(value)}"
             for label, value in text.consent_facts(v, doc.zone)
@@ -140,12 +161,14 @@ def _safety_plan(doc: CourseDocument, h: str) -> list[str]:
         f"Version {now.version}, saved by {_escape(now.saved_by)}, {text.when(now.saved_at, z)}.",
         "",
     ]
+    lines += _changes(now.version, now.changes)
     lines += _plan_steps(now)
     for v in plan.earlier:
         lines += [
             f"{h}## Earlier version {v.version}: saved by {_escape(v.saved_by)}, "
             f"{text.when(v.saved_at, z)}",
             "",
+            *_changes(v.version, v.changes),
             *_plan_steps(v),
         ]
     return lines
@@ -290,6 +313,8 @@ def course_lines(doc: CourseDocument, level: int = 1) -> list[str]:
         details = text.record_details(s.clinical)
         if details:
             lines += [*_record_lines(details), ""]
+        if s.clinical is not None and s.clinical.history:
+            lines += [f"{h}## {text.RECORD_HISTORY}", "", *_history(doc, s.clinical.history)]
         if not s.entries:
             lines += ["Nothing written for this session in this export.", ""]
         for phase in Phase:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from journal.clinical.checklist import NEEDS_REVIEW, NOTHING_RAISED
 from journal.core.labels import PHASE_LABELS, SHORT_VISIBILITY, STATUS_LABELS
 from journal.export.model import (
+    AmendmentRecord,
     AnswerLine,
     ClinicalRecord,
     ConsentVersionRecord,
@@ -199,3 +200,21 @@ def consent_facts(v: ConsentVersionRecord, zone: ZoneInfo) -> list[tuple[str, st
         ("Witnessed by", v.witness),
         *((i.text, "Yes" if i.checked else "Not ticked") for i in v.items),
     ]
+
+
+RECORD_HISTORY = "History of the record"
+SCREENING_HISTORY = "History of the screening"
+
+
+def amendment_line(a: AmendmentRecord, zone: ZoneInfo) -> str:
+    """A version of a record changed in place: who saved it and when; what it changed
+    is `amendment_changes`."""
+    by = a.saved_by or "a former member of the care team"
+    return f"Version {a.version}, saved by {by}, {when(a.saved_at, zone)}."
+
+
+def amendment_changes(version: int, changes: tuple[str, ...]) -> list[str]:
+    """What a version changed from the one before, one line each."""
+    if version == 1:
+        return ["First recorded."]
+    return list(changes) or ["Saved again without changes."]

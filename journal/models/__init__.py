@@ -3,6 +3,7 @@
 from journal.models.accounts import LoginSession, PasswordLink, Referral, User
 from journal.models.audit import AuditEvent, AuditHead
 from journal.models.clinical import Screening, SessionRecord
+from journal.models.clinical_versions import ClinicalVersion, VersionKind
 from journal.models.consent import Consent, ConsentVersion
 from journal.models.courses import CareTeamMember, CareTeamProposal, Course, DosingSession
 from journal.models.drafts import Draft
@@ -40,6 +41,7 @@ __all__ = [
     "CareTeamMember",
     "CareTeamProposal",
     "ClinicPrompt",
+    "ClinicalVersion",
     "Comment",
     "CommentRead",
     "Consent",
@@ -87,5 +89,6 @@ __all__ = [
     "ThemeKind",
     "TotpCredential",
     "User",
+    "VersionKind",
     "Visibility",
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from journal.export import text
 from journal.export.model import (
+    AmendmentRecord,
     CommentRecord,
     CourseDocument,
     EntryRecord,
@@ -109,10 +110,28 @@ def _session(doc: CourseDocument, s: SessionRecord) -> Data:
         "heading": f"Session {s.number}: {text.when(s.scheduled_at, doc.zone)}",
         "status": text.STATUS[s.status],
         "details": [list(pair) for pair in text.record_details(s.clinical)],
+        "history": _history(doc, s.clinical.history if s.clinical else ()),
         "empty": not s.entries,
         "phases": phases,
         "notes": notes,
     }
+
+
+def _history(doc: CourseDocument, versions: tuple[AmendmentRecord, ...]) -> list[Data]:
+    """Each version of a record changed in place, newest first, with what it changed."""
+    return [
+        {
+            "line": text.amendment_line(a, doc.zone),
+            "changes": text.amendment_changes(a.version, a.changes),
+        }
+        for a in versions
+    ]
+
+
+def _changes(version: int, changes: tuple[str, ...]) -> list[str]:
+    """What a version of the plan or the consent record changed; nothing for the first,
+    nor for one saved again as it was."""
+    return [] if version == 1 else list(changes)
 
 
 def _between(doc: CourseDocument) -> list[Data]:
@@ -220,6 +239,7 @@ def _safety_plan(doc: CourseDocument) -> Data | None:
             "saved": f"Version {v.version}, saved by {v.saved_by}, "
             f"{text.when(v.saved_at, doc.zone)}.",
             "steps": [[step.title, step.text.strip()] for step in v.steps],
+            "changes": _changes(v.version, v.changes),
         }
 
     return {
@@ -239,6 +259,7 @@ def _consent(doc: CourseDocument) -> list[Data] | None:
             "saved": text.consent_saved(v, doc.zone),
             "facts": [list(pair) for pair in text.consent_facts(v, doc.zone)],
             "note": v.note.strip(),
+            "changes": _changes(v.version, v.changes),
         }
         for n, v in enumerate((record.current, *record.earlier))
     ]
@@ -260,6 +281,7 @@ def course_data(doc: CourseDocument) -> Data:
                 {"line": text.recheck_line(r, doc.zone), "changes": text.recheck_changes(r)}
                 for r in sc.rechecks
             ],
+            "history": _history(doc, sc.history),
         }
     flags = []
     for f in doc.safety_flags if clinician else ():

@@ -146,3 +146,13 @@ def recheck(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         no_change=no_change,
     )
     return (html, 400) if failed else html
+
+
+@bp.get("/courses/<uuid:course_id>/screening/history")
+@roles(Role.CLINICIAN)
+def history(course_id: uuid.UUID) -> str:
+    """Every version of the screening as recorded, with who saved it, when and what it
+    changed."""
+    checklist = context.runtime().clinical.screening
+    page = screenings.screening_history_page(context.work(), course_id, checklist)
+    return render_template("screening/history.html", page=page)

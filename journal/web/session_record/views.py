@@ -97,3 +97,11 @@ def mine(course_id: uuid.UUID, session_id: uuid.UUID) -> str:
     """The patient's own view of a session's record."""
     page = session_records.patient_record_page(context.work(), course_id, session_id)
     return render_template("session_record/mine.html", page=page, **LABELS)
+
+
+@bp.get("/courses/<uuid:course_id>/sessions/<uuid:session_id>/record/history")
+@roles(Role.CLINICIAN)
+def history(course_id: uuid.UUID, session_id: uuid.UUID) -> str:
+    """Every version of the record, with who saved it, when and what it changed."""
+    page = session_records.record_history_page(context.work(), course_id, session_id)
+    return render_template("session_record/history.html", page=page)
