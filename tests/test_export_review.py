@@ -83,22 +83,24 @@ def disclosures(scene: Scene) -> int:
 # -- comments, replies and themes: each scope holds exactly what it may ------------------
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
     ("who", "private"), [("clinician", False), ("patient", False), ("patient", True)]
 )
 def test_comments_and_themes_follow_the_exporters_scope(
-    clinic: Clinic, fmt: str, who: str, private: bool
+    clinic: Clinic, who: str, private: bool, subtests: pytest.Subtests
 ) -> None:
-    scene = build_scene(clinic)
+    scene = build_scene(clinic)  # one scene, every format exported from it
     b = scene.world.browser(getattr(clinic, who))
-    r = post_export(b, clinic.course.id, fmt, **({"include_private": "y"} if private else {}))
-    assert r.status_code == 200 and is_file(r), r.get_data(as_text=True)[:300]
     present, absent = expected_extras(scene, who, notes=False)
     assert present  # the scene gives each reader something to find
-    check(
-        text_of(fmt, r.data), present, absent | set(scene.forbidden_markers(getattr(clinic, who)))
-    )
+    absent |= set(scene.forbidden_markers(getattr(clinic, who)))
+    for fmt in FORMATS:
+        with subtests.test(fmt=fmt):
+            r = post_export(
+                b, clinic.course.id, fmt, **({"include_private": "y"} if private else {})
+            )
+            assert r.status_code == 200 and is_file(r), r.get_data(as_text=True)[:300]
+            check(text_of(fmt, r.data), present, absent)
 
 
 def test_the_json_nests_replies_and_shows_visibility_only_as_it_is(clinic: Clinic) -> None:
@@ -200,41 +202,46 @@ def test_read_by_and_changed_since_review_reach_both_exports(clinic: Clinic) -> 
 # -- psychotherapy notes -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
 def test_notes_are_left_out_of_a_clinicians_export_without_the_option(
-    clinic: Clinic, fmt: str
+    clinic: Clinic, subtests: pytest.Subtests
 ) -> None:
     scene = build_scene(clinic)
-    r = post_export(scene.world.browser(clinic.clinician), clinic.course.id, fmt)
-    assert r.status_code == 200
-    text = text_of(fmt, r.data)
     notes = {x.marker for x in extras_of(scene, ("note",))}
-    assert notes and not any(m in text for m in notes)
-    assert "Psychotherapynotes" not in "".join(text.split())
+    assert notes
+    for fmt in FORMATS:
+        with subtests.test(fmt=fmt):
+            r = post_export(scene.world.browser(clinic.clinician), clinic.course.id, fmt)
+            assert r.status_code == 200
+            text = text_of(fmt, r.data)
+            assert not any(m in text for m in notes)
+            assert "Psychotherapynotes" not in "".join(text.split())
     assert disclosures(scene) == 0
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
 def test_notes_appear_in_a_marked_section_when_a_clinician_includes_them(
-    clinic: Clinic, fmt: str
+    clinic: Clinic, subtests: pytest.Subtests
 ) -> None:
     scene = build_scene(clinic)
-    r = post_export(scene.world.browser(clinic.clinician), clinic.course.id, fmt, **with_notes())
-    assert r.status_code == 200 and is_file(r), r.get_data(as_text=True)[:300]
     present, absent = expected_extras(scene, "clinician", notes=True)
-    text = text_of(fmt, r.data)
-    check(text, present, absent)
     heading = f"Psychotherapy notes (included by {clinic.clinician.name}: {REASON})"
-    if fmt != "json":
-        assert "".join(heading.split()) in "".join(text.split())
-    else:
-        data = json.loads(r.data)
-        validate(data)
-        assert data["scope"]["psychotherapy_notes"]["reason"] == REASON
-        assert data["scope"]["psychotherapy_notes"]["included_by"]["id"] == str(clinic.clinician.id)
-        assert data["scope"]["options"]["include_psychotherapy_notes"] is True
-        assert all("psychotherapy_notes" in s for s in data["sessions"])
-    assert disclosures(scene) == 1
+    b = scene.world.browser(clinic.clinician)
+    for n, fmt in enumerate(FORMATS, 1):
+        with subtests.test(fmt=fmt):
+            r = post_export(b, clinic.course.id, fmt, **with_notes())
+            assert r.status_code == 200 and is_file(r), r.get_data(as_text=True)[:300]
+            text = text_of(fmt, r.data)
+            check(text, present, absent)
+            if fmt != "json":
+                assert "".join(heading.split()) in "".join(text.split())
+            else:
+                data = json.loads(r.data)
+                validate(data)
+                notes = data["scope"]["psychotherapy_notes"]
+                assert notes["reason"] == REASON
+                assert notes["included_by"]["id"] == str(clinic.clinician.id)
+                assert data["scope"]["options"]["include_psychotherapy_notes"] is True
+                assert all("psychotherapy_notes" in s for s in data["sessions"])
+            assert disclosures(scene) == n  # each export with notes is recorded
 
 
 def test_the_reason_is_recorded_sealed_and_audited_apart_from_the_patients_log(
