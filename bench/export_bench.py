@@ -431,7 +431,8 @@ def main() -> None:
         if not isinstance(value, float | int):
             print(f"  {key:26} {value}")
             continue
-        unit = "x" if "speedup" in key else "MB" if key.endswith("_mb") else "s"
+        units = {"_mb": "MB", "_kb": "KB"}
+        unit = "x" if "speedup" in key else units.get(key[-3:], "s")
         if key == "pdf_speedup":
             mark = f"target at least 8x: {'ok' if value >= 8 else 'UNDER TARGET'}"
         elif key in targets:
