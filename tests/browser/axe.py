@@ -31,12 +31,33 @@ def assert_accessible(page: Page) -> None:
     assert not found, f"{page.url}\n{describe(found)}"
 
 
+# The header's parts (the clinic's name, "Get help now", the menu) side by side: none
+# may run into the next, and no word of the name may stick out of its box.
+_HEADER_CLASHES = """() => {
+  const parts = [...document.querySelectorAll('.topbar-inner > *')]
+    .filter(el => el.getClientRects().length);
+  const found = [];
+  for (let i = 1; i < parts.length; i++) {
+    const a = parts[i - 1].getBoundingClientRect(), b = parts[i].getBoundingClientRect();
+    if (a.top < b.bottom && b.top < a.bottom && a.right > b.left + 0.5) {
+      found.push(parts[i - 1].className + ' runs into ' + parts[i].className);
+    }
+  }
+  const brand = document.querySelector('.brand');
+  if (brand && brand.scrollWidth > brand.clientWidth + 0.5) found.push('the name sticks out');
+  return found;
+}"""
+
+
 def assert_fits(page: Page) -> None:
-    """No horizontal scrolling at the page's width."""
+    """No horizontal scrolling at the page's width, and a header whose parts do not
+    run into each other."""
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
+    clashes = page.evaluate(_HEADER_CLASHES)
+    assert clashes == [], f"{page.url} header: {clashes}"
 
 
 TAP_MIN = 44  # CSS pixels, as the phone layout promises
