@@ -117,14 +117,20 @@ def test_a_clinician_links_it_to_a_session_later(clinic: Clinic) -> None:
 
 def test_exports_keep_entries_written_between_sessions(clinic: Clinic) -> None:
     w = clinic.world
-    _write(clinic, **entry_form(None, session_id="between", title="Between the two"))
+    loose = _write(clinic, **entry_form(None, session_id="between", title="Between the two"))
     b = w.browser(clinic.clinician)
+    assert (
+        b.post(f"/entries/{loose.id}/themes", {"kind": "images", "name": "Canal"}).status_code
+        == 302
+    )
     base = f"/courses/{clinic.course.id}/export"
     r = b.post(base, {"format": "json", "span": "all"})
     assert r.status_code == 200, r.get_data(as_text=True)[:400]
     doc = json.loads(r.get_data())
     course = doc["courses"][0] if "courses" in doc else doc
     assert [e["title"] for e in course["between_sessions"]] == ["Between the two"]
+    canal = [t for t in course["themes"] if t["name"] == "Canal"]
+    assert canal == [{"kind": "images", "name": "Canal", "session_numbers": [], "entries": 1}]
     md = b.post(base, {"format": "md", "span": "all"}).get_data(as_text=True)
     assert "# Written between sessions" in md and "Between the two" in md
     html = b.post(base, {"format": "html", "span": "all"}).get_data(as_text=True)
@@ -204,6 +210,7 @@ def test_a_patient_deletes_their_own_entry_and_may_restore_it(clinic: Clinic) ->
     for other in (cb, w.browser(clinic.other_patient)):
         assert other.post(f"/entries/{shared.id}/delete").status_code in (403, 404)
     assert "Delete" in b.text(f"/entries/{shared.id}")
+    cb.text(f"/entries/{shared.id}")  # read by the care team before it goes
     ask = b.text(f"/entries/{shared.id}/delete")
     assert "Your care team will see that an entry from this date was deleted" in ask
     assert "for 30 days" in ask
@@ -223,6 +230,9 @@ def test_a_patient_deletes_their_own_entry_and_may_restore_it(clinic: Clinic) ->
     assert own.count("deleted by you") == 2 and "Restore" in own
     export = cb.post(f"/courses/{clinic.course.id}/export", {"format": "md", "span": "all"})
     assert "Too raw" not in export.get_data(as_text=True)
+    # The patient's access log keeps who opened it before, named but no longer linked.
+    log = b.text("/account/access-log")
+    assert "Opened an entry" in log and f"/entries/{shared.id}" not in log
 
     # Restored: back as it was, for those who could read it.
     assert cb.post(f"/entries/{shared.id}/restore").status_code == 404

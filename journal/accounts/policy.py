@@ -217,12 +217,13 @@ def can_use_notes(access: CourseAccess) -> bool:
     return access.as_clinician
 
 
-def readable_entries_anywhere(user: User) -> ColumnElement[bool]:
+def readable_entries_anywhere(user: User, *, deleted_too: bool = False) -> ColumnElement[bool]:
     """Entries the user may read on any of their courses, for counts across a caseload.
-    The same rule as readable_entries_clause, joined to Course."""
+    The same rule as readable_entries_clause, joined to Course. `deleted_too`: also the
+    ones deleted since, for the patient's access log of what happened to them."""
     own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == user.id)
     shared = Entry.visibility == Visibility.CARE_TEAM
-    live = Entry.deleted_at.is_(None)
+    live = true() if deleted_too else Entry.deleted_at.is_(None)
     if user.role == Role.PATIENT:
         return and_(Course.patient_id == user.id, or_(own_private, shared), live)
     if user.role == Role.CLINICIAN:

@@ -260,16 +260,20 @@ def _notes(
     return found
 
 
-def _theme_index(sessions: list[SessionRecord]) -> tuple[ThemeIndexRecord, ...]:
-    """Each theme in the export with the sessions whose entries carry it."""
+def _theme_index(
+    sessions: list[SessionRecord], between: list[EntryRecord]
+) -> tuple[ThemeIndexRecord, ...]:
+    """Each theme in the export with the sessions whose entries carry it (an entry
+    written between sessions counts, with no session number)."""
     found: dict[tuple[str, str], tuple[ThemeRecord, set[int], list[int]]] = {}
-    for s in sessions:
-        for e in s.entries:
-            for t in e.themes:
-                key = (t.kind.value, t.name.casefold())
-                _, numbers, count = found.setdefault(key, (t, set(), [0]))
-                numbers.add(s.number)
-                count[0] += 1
+    placed = [(s.number, e) for s in sessions for e in s.entries]
+    for number, e in [*placed, *((None, e) for e in between)]:
+        for t in e.themes:
+            key = (t.kind.value, t.name.casefold())
+            _, numbers, count = found.setdefault(key, (t, set(), [0]))
+            if number is not None:
+                numbers.add(number)
+            count[0] += 1
     return tuple(
         ThemeIndexRecord(t.kind, t.name, tuple(sorted(numbers)), count[0])
         for _, (t, numbers, count) in sorted(found.items())
@@ -449,7 +453,7 @@ def collect_course(
         between_sessions=tuple(by_session[None]),
         intentions=tuple(sorted(course_intentions, key=lambda i: _intention_order(chosen, i))),
         sessions_in_course=len(sessions),
-        themes=_theme_index(session_records),
+        themes=_theme_index(session_records, by_session[None]),
         questionnaires=trends,
         screening=_screening(db, vault, access, checklist),
         safety_flags=collect_flags(db, vault, access),

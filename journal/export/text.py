@@ -86,6 +86,8 @@ def notes_heading(disclosure: NotesDisclosure) -> str:
 
 
 def sessions_list(numbers: tuple[int, ...]) -> str:
+    if not numbers:
+        return "between sessions"
     joined = ", ".join(str(n) for n in numbers)
     return f"sessions {joined}" if len(numbers) > 1 else f"session {joined}"
 

@@ -86,10 +86,10 @@ def access_log(work: Work, *, before: datetime | None = None) -> list[AccessRow]
     """Events by other people on the patient's record, newest first."""
     if not keeps_a_journal(work.actor.user):
         raise NotFound()
-    readable = exists().where(
+    readable = exists().where(  # a deleted entry's past stays in the log
         Entry.id == AuditEvent.object_id,
         Course.id == Entry.course_id,
-        readable_entries_anywhere(work.actor.user),
+        readable_entries_anywhere(work.actor.user, deleted_too=True),
     )
     theme_readable = exists().where(  # a theme shows only with an entry the patient reads
         EntryTheme.theme_id == AuditEvent.object_id,
@@ -120,6 +120,13 @@ def access_log(work: Work, *, before: datetime | None = None) -> list[AccessRow]
         row.id: row.name
         for row in work.db.execute(select(User.id, User.name).where(User.id.in_(concerned)))
     }
+    # An entry deleted since is named, not linked: it opens for no one.
+    on_entries = {e.object_id for e, _ in rows if e.object_type == "entry" and e.object_id}
+    deleted = set(
+        work.db.scalars(
+            select(Entry.id).where(Entry.id.in_(on_entries), Entry.deleted_at.is_not(None))
+        )
+    )
     return [
         AccessRow(
             at=event.at,
@@ -127,7 +134,9 @@ def access_log(work: Work, *, before: datetime | None = None) -> list[AccessRow]
             role=event.actor_role or "",
             action=ACTIONS[event.action],
             what=_what(event, names),
-            entry_id=event.object_id if event.object_type == "entry" else None,
+            entry_id=event.object_id
+            if event.object_type == "entry" and event.object_id not in deleted
+            else None,
         )
         for event, name in rows
     ]
