@@ -38,7 +38,8 @@ from journal.accounts.policy import (
 )
 from journal.clinical.amendments import Facts, changes
 from journal.clinical.checklist import ItemFile
-from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.clinical.kept_versions import save_keeping_versions
+from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -309,24 +310,19 @@ def save_consent(
     team = {u.id for u in care_team(work.db, course_id)}
     data = check_consent(items, raw, now.date(), team)
     owner = access.course.patient_id
-    row = _row(work.db, course_id)
-    if row is None:
-        if expected_version is not None:
-            raise ConflictError()
-        row = Consent(
+    return save_keeping_versions(
+        work,
+        owner,
+        _row(work.db, course_id),
+        create=lambda: Consent(
             id=new_id(),
             course_id=course_id,
             version=1,
             created_at=now,
             updated_by=work.actor.id,
             updated_at=now,
-        )
-        action = "consent.create"
-        work.db.add(row)
-    else:
-        if expected_version != row.version:
-            raise ConflictError()
-        kept = ConsentVersion(
+        ),
+        keep=lambda row: ConsentVersion(
             id=new_id(),
             consent_id=row.id,
             course_id=course_id,
@@ -334,24 +330,9 @@ def save_consent(
             saved_by=row.updated_by,
             saved_at=row.updated_at,
             version=1,
-        )
-        # Sealed again under the kept row's own id: a value is bound to its row.
-        kept.content = work.vault.seal_column(
-            kept, "content", owner, work.vault.open_column(row, "content", owner)
-        )
-        work.db.add(kept)
-        row.version += 1
-        row.updated_by = work.actor.id
-        row.updated_at = now
-        action = "consent.update"
-    row.content = work.vault.seal_column(row, "content", owner, data.to_json())
-    audit.record(
-        work.db,
-        action,
-        actor=work.actor,
-        object_type=AUDIT_TYPE,
-        object_id=row.id,
-        subject_id=owner,
+        ),
+        expected_version=expected_version,
+        content=data.to_json(),
+        now=now,
+        audit_type=AUDIT_TYPE,
     )
-    work.db.flush()
-    return row

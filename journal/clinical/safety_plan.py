@@ -35,7 +35,8 @@ from journal.accounts.policy import (
     keeps_a_journal,
 )
 from journal.clinical.amendments import Facts, changes
-from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.clinical.kept_versions import save_keeping_versions
+from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -289,24 +290,19 @@ def save_plan(
     text = check_plan(raw)
     now = now or utcnow()
     owner = access.course.patient_id
-    row = _plan_of(work.db, course_id)
-    if row is None:
-        if expected_version is not None:
-            raise ConflictError()  # the form edited a plan that is not there
-        row = SafetyPlan(
+    return save_keeping_versions(
+        work,
+        owner,
+        _plan_of(work.db, course_id),
+        create=lambda: SafetyPlan(
             id=new_id(),
             course_id=course_id,
             version=1,
             created_at=now,
             updated_by=work.actor.id,
             updated_at=now,
-        )
-        action = "safety_plan.create"
-        work.db.add(row)
-    else:
-        if expected_version != row.version:
-            raise ConflictError()
-        kept = SafetyPlanVersion(
+        ),
+        keep=lambda row: SafetyPlanVersion(
             id=new_id(),
             plan_id=row.id,
             course_id=course_id,
@@ -314,24 +310,9 @@ def save_plan(
             saved_by=row.updated_by,
             saved_at=row.updated_at,
             version=1,
-        )
-        # Sealed again under the kept row's own id: a value is bound to its row.
-        kept.content = work.vault.seal_column(
-            kept, "content", owner, work.vault.open_column(row, "content", owner)
-        )
-        work.db.add(kept)
-        row.version += 1
-        row.updated_by = work.actor.id
-        row.updated_at = now
-        action = "safety_plan.update"
-    row.content = work.vault.seal_column(row, "content", owner, text.to_json())
-    audit.record(
-        work.db,
-        action,
-        actor=work.actor,
-        object_type=AUDIT_TYPE,
-        object_id=row.id,
-        subject_id=owner,
+        ),
+        expected_version=expected_version,
+        content=text.to_json(),
+        now=now,
+        audit_type=AUDIT_TYPE,
     )
-    work.db.flush()
-    return row
