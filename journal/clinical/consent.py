@@ -310,7 +310,7 @@ def save_consent(
     team = {u.id for u in care_team(work.db, course_id)}
     data = check_consent(items, raw, now.date(), team)
     owner = access.course.patient_id
-    return save_keeping_versions(
+    row, created = save_keeping_versions(
         work,
         owner,
         _row(work.db, course_id),
@@ -334,5 +334,14 @@ def save_consent(
         expected_version=expected_version,
         content=data.to_json(),
         now=now,
-        audit_type=AUDIT_TYPE,
     )
+    action = "consent.create" if created else "consent.update"
+    audit.record(
+        work.db,
+        action,
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=row.id,
+        subject_id=owner,
+    )
+    return row

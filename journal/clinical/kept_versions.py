@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from journal.accounts import audit
 from journal.core.errors import ConflictError
 from journal.core.work import Work
 
@@ -36,18 +35,17 @@ def save_keeping_versions(
     expected_version: int | None,
     content: str,
     now: datetime,
-    audit_type: str,
-) -> Row:
+) -> tuple[Row, bool]:
     """Write `content` into `row` (a new one from `create` when None), after keeping the
     version it replaces (`keep` makes the row that holds it). A form opened at another
     version than the row's is refused (`ConflictError`), so nobody's save is lost.
-    Audited as `<audit_type>.create` or `.update`."""
+    Returns the row and whether it is new (the caller audits the save)."""
     if row is None:
         if expected_version is not None:
             raise ConflictError()  # the form edited a record that is not there
         row = create()
         work.db.add(row)
-        verb = "create"
+        created = True
     else:
         if expected_version != row.version:
             raise ConflictError()
@@ -60,15 +58,7 @@ def save_keeping_versions(
         row.version += 1
         row.updated_by = work.actor.id
         row.updated_at = now
-        verb = "update"
+        created = False
     row.content = work.vault.seal_column(row, "content", owner, content)
-    audit.record(
-        work.db,
-        f"{audit_type}.{verb}",
-        actor=work.actor,
-        object_type=audit_type,
-        object_id=row.id,
-        subject_id=owner,
-    )
     work.db.flush()
-    return row
+    return row, created

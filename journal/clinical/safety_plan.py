@@ -290,7 +290,7 @@ def save_plan(
     text = check_plan(raw)
     now = now or utcnow()
     owner = access.course.patient_id
-    return save_keeping_versions(
+    row, created = save_keeping_versions(
         work,
         owner,
         _plan_of(work.db, course_id),
@@ -314,5 +314,14 @@ def save_plan(
         expected_version=expected_version,
         content=text.to_json(),
         now=now,
-        audit_type=AUDIT_TYPE,
     )
+    action = "safety_plan.create" if created else "safety_plan.update"
+    audit.record(
+        work.db,
+        action,
+        actor=work.actor,
+        object_type=AUDIT_TYPE,
+        object_id=row.id,
+        subject_id=owner,
+    )
+    return row
