@@ -54,6 +54,8 @@ def clinician(clinic: Clinic) -> Browser:
 
 
 def test_recorded_shown_amended_and_kept(clinic: Clinic, clinician: Browser) -> None:
+    timeline = f"/courses/{clinic.course.id}"
+    assert "not recorded</span>" in clinician.text(timeline).split("Consent</a>")[1][:80]
     page = clinician.text(url(clinic, edit=True))
     for text in DEFAULT_ITEMS:
         assert text in page
@@ -62,6 +64,7 @@ def test_recorded_shown_amended_and_kept(clinic: Clinic, clinician: Browser) -> 
     first, second = marker("consent"), marker("amended")
     r = clinician.post(url(clinic, edit=True), form(clinic, note=f"Read twice {first}"))
     assert r.status_code == 302 and r.location.endswith(url(clinic))
+    assert "not recorded</span>" not in clinician.text(timeline).split("Consent</a>")[1][:80]
 
     # The care team and the patient read it; the patient cannot change it.
     colleague = clinic.world.user(Role.CLINICIAN)

@@ -205,6 +205,12 @@ def _access(work: Work, course_id: uuid.UUID) -> CourseAccess:
     return access
 
 
+def is_recorded(db: Session, access: CourseAccess) -> bool:
+    """Whether the course has a consent record, for the course page's mark (no content
+    is opened)."""
+    return can_read_consent(access) and _row(db, access.course.id) is not None
+
+
 def _row(db: Session, course_id: uuid.UUID) -> Consent | None:
     return db.scalar(select(Consent).where(Consent.course_id == course_id))
 

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from journal.accounts import care_team, courses, policy
-from journal.clinical import questionnaires, screenings, session_records
+from journal.clinical import consent, questionnaires, screenings, session_records
 from journal.core.errors import ValidationError
 from journal.journaling import prompt_assignments, timeline
 from journal.models import CourseStatus, Role, SessionStatus
@@ -57,6 +57,7 @@ def timeline_page(course_id: uuid.UUID) -> str:
             session_records.bp_thresholds(context.runtime().settings),
         ),
         screening=screenings.screening_review(db, vault, view.access, checklist),
+        consent_recorded=consent.is_recorded(db, view.access),
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
         proposals=[
