@@ -82,8 +82,8 @@ def postgres_only() -> bool:
 # their counts, locking and concurrency, migrations, key rotation, erasure and backup,
 # the access rules, what lands on disk, the unit of work, two app servers on one
 # database, and what a form may send
-# (PostgreSQL refuses some characters SQLite stores); every other module runs its
-# first test as a smoke run. Browser tests drive pages, not the database: SQLite only.
+# (PostgreSQL refuses some characters SQLite stores). The other modules, and the
+# browser tests (they drive pages, not the database), run on SQLite only.
 # JOURNAL_TEST_ALL=1 runs every test on PostgreSQL too.
 DIALECT_MODULES = frozenset(
     {
@@ -133,7 +133,8 @@ DIALECT_MODULES = frozenset(
 # itself, or typeset and protect a file from data already collected (JSON, collected
 # by the same queries, stays on both). The matrix and the page crawl keep, on
 # PostgreSQL, the roles that reach every route with someone else's ids (the other
-# patient, the other clinician, the admin, a visitor): which answer a role gets is
+# patient, the other clinician, the admin; a visitor is sent to sign in before any
+# query): which answer a role gets is
 # decided by the same policy clauses on both databases, so the patient's and the
 # clinician's own runs stay with SQLite. The PostgreSQL pass leaves these to SQLite.
 SAME_ON_EVERY_DATABASE = frozenset(
@@ -141,6 +142,7 @@ SAME_ON_EVERY_DATABASE = frozenset(
         "test_cli.py::test_init_sets_up_a_fresh_instance_and_is_idempotent",
         "test_cli.py::test_the_app_refuses_to_start_before_init",
         "test_access_matrix.py::test_the_matrix_catches_a_broken_care_team_check",
+        "test_access_matrix.py::test_no_role_reaches_someone_elses_objects[anonymous]",
         "test_access_matrix.py::test_no_role_reaches_someone_elses_objects[patient]",
         "test_access_matrix.py::test_no_role_reaches_someone_elses_objects[clinician]",
         "test_review.py::test_every_reachable_page_shows_only_what_its_reader_may_read[patient]",
@@ -163,15 +165,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
-    smoked: set[Path] = set()
     for item in items:
         if (
-            "browser" in item.path.parts
-            or f"{item.path.name}::{item.name}" in SAME_ON_EVERY_DATABASE
+            item.path.stem in DIALECT_MODULES
+            and f"{item.path.name}::{item.name}" not in SAME_ON_EVERY_DATABASE
         ):
-            dropped.append(item)
-        elif item.path.stem in DIALECT_MODULES or item.path not in smoked:
-            smoked.add(item.path)
             keep.append(item)
         else:
             dropped.append(item)
