@@ -276,3 +276,10 @@ def warn_of_failed_sign_ins(work: Work, email: str) -> None:
             ),
         )
     )
+
+
+def names_of(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """People's names by id, in one query (for who saved, witnessed or was present)."""
+    if not ids:
+        return {}
+    return dict(db.execute(select(User.id, User.name).where(User.id.in_(ids))).all())

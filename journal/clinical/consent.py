@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
+from journal.accounts.accounts import names_of
 from journal.accounts.courses import care_team
 from journal.accounts.policy import (
     CourseAccess,
@@ -44,7 +45,7 @@ from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import Consent, ConsentVersion, User
+from journal.models import Consent, ConsentVersion
 
 AUDIT_TYPE = "consent"
 DOCUMENT_MAX = 100  # "Consent to KAP, version 3 (2026-09)"
@@ -215,13 +216,6 @@ def _row(db: Session, course_id: uuid.UUID) -> Consent | None:
     return db.scalar(select(Consent).where(Consent.course_id == course_id))
 
 
-def _names(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return dict(rows.all())
-
-
 def _versions(
     db: Session, vault: Vault, row: Consent, owner: uuid.UUID
 ) -> tuple[ConsentVersionView, tuple[ConsentVersionView, ...]]:
@@ -234,7 +228,7 @@ def _versions(
     )
     now = ConsentData.from_json(vault.open_column(row, "content", owner))
     before = [(k, ConsentData.from_json(vault.open_column(k, "content", owner))) for k in kept]
-    names = _names(
+    names = names_of(
         db,
         {row.updated_by, now.witness_id}
         | {k.saved_by for k, _ in before}
@@ -271,7 +265,7 @@ def consent_page(work: Work, course_id: uuid.UUID) -> ConsentPage:
     team = (
         tuple(TeamMember(u.id, u.name) for u in care_team(work.db, course_id)) if editable else ()
     )
-    patient = _names(work.db, {owner}).get(owner, "")
+    patient = names_of(work.db, {owner}).get(owner, "")
     row = _row(work.db, course_id)
     if row is None:
         return ConsentPage(access, patient, None, (), editable, team)

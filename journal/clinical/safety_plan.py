@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
+from journal.accounts.accounts import names_of
 from journal.accounts.policy import (
     CourseAccess,
     can_edit_safety_plan,
@@ -40,7 +41,7 @@ from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import Course, SafetyPlan, SafetyPlanVersion, User
+from journal.models import Course, SafetyPlan, SafetyPlanVersion
 
 AUDIT_TYPE = "safety_plan"
 SECTION_MAX = 2000  # characters in one section: room for a real plan, not a document
@@ -178,19 +179,12 @@ def _plan_of(db: Session, course_id: uuid.UUID) -> SafetyPlan | None:
     return db.scalar(select(SafetyPlan).where(SafetyPlan.course_id == course_id))
 
 
-def _names(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return dict(rows.all())
-
-
 def plan_page(work: Work, course_id: uuid.UUID, *, with_history: bool = False) -> PlanPage:
     """The course's plan as it is now (and, for the history page, every earlier
     version); an opened plan is audited as read."""
     access = _access(work, course_id)
     owner = access.course.patient_id
-    patient = _names(work.db, {owner}).get(owner, "")
+    patient = names_of(work.db, {owner}).get(owner, "")
     editable = can_edit_safety_plan(access)
     row = _plan_of(work.db, course_id)
     if row is None:
@@ -225,7 +219,7 @@ def _versions(
                 .order_by(SafetyPlanVersion.plan_version.desc())
             )
         )
-    names = _names(db, {row.updated_by, *(k.saved_by for k in kept)})
+    names = names_of(db, {row.updated_by, *(k.saved_by for k in kept)})
     current = PlanVersion(
         row.version,
         PlanText.from_json(vault.open_column(row, "content", owner)),

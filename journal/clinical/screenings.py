@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
+from journal.accounts.accounts import names_of
 from journal.accounts.policy import (
     CourseAccess,
     can_recheck_screening,
@@ -49,7 +50,7 @@ from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationEr
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
-from journal.models import DosingSession, Screening, ScreeningRecheck, User, VersionKind
+from journal.models import DosingSession, Screening, ScreeningRecheck, VersionKind
 
 AUDIT_TYPE = "screening"
 NOTE_MAX = 1000
@@ -251,13 +252,6 @@ def _row(db: Session, course_id: uuid.UUID) -> Screening | None:
     return db.scalar(select(Screening).where(Screening.course_id == course_id))
 
 
-def _names(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return dict(rows.all())
-
-
 def _rechecks(
     db: Session, vault: Vault, owner: uuid.UUID, row: Screening
 ) -> list[tuple[ScreeningRecheck, RecheckData]]:
@@ -297,7 +291,7 @@ def _view(
             )
         ).all()
     )
-    names = _names(db, {row.reviewer_id, *(r.checked_by for r, _ in kept)})
+    names = names_of(db, {row.reviewer_id, *(r.checked_by for r, _ in kept)})
     answers, notes = dict(data.answers), dict(data.notes)
     views: list[RecheckView] = []
     saved_since = True  # the screening was saved after every re-check so far
@@ -545,7 +539,7 @@ def _history(
         row.version, row.reviewer_id, row.updated_at, vault.open_column(row, "content", owner)
     )
     saved = [*kept, current]
-    names = _names(db, {s.saved_by for s in saved})
+    names = names_of(db, {s.saved_by for s in saved})
     return history(
         saved, names, lambda text: screening_facts(ScreeningData.from_json(text), checklist)
     )

@@ -59,6 +59,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
+from journal.accounts.accounts import names_of
 from journal.accounts.courses import care_team, get_session
 from journal.accounts.policy import (
     CourseAccess,
@@ -822,14 +823,6 @@ def patient_record_page(
         raise NotFound()
     data = RecordData.from_json(work.vault.open_column(row, "content", access.course.patient_id))
     return PatientRecordPage(access, session, PatientRecord.of(data))
-
-
-def names_of(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The names of the people a record mentions, in one query."""
-    if not ids:
-        return {}
-    rows = db.execute(select(User.id, User.name).where(User.id.in_(ids)))
-    return dict(rows.all())
 
 
 def _people(row: SessionRecord, data: RecordData) -> set[uuid.UUID]:

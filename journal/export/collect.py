@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from journal.accounts.accounts import names_of
 from journal.accounts.courses import care_team, course_indication, list_sessions
 from journal.accounts.policy import (
     CourseAccess,
@@ -41,7 +42,6 @@ from journal.clinical.session_records import (
     PatientRecord,
     RecordData,
     course_records,
-    names_of,
     record_histories,
 )
 from journal.clinical.vitals import POINTS, BpThresholds, Vitals, reading_keys
