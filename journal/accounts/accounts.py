@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
@@ -153,16 +154,22 @@ def end_other_sessions(db: Session, user_id: uuid.UUID, keep: uuid.UUID | None) 
     db.execute(stmt.values(ended_at=utcnow()))
 
 
+@cache
+def _resume_statement() -> Select[LoginSession, User]:
+    """Built once: it runs on every signed-in request."""
+    return (
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == bindparam("login_id"))
+    )
+
+
 def resume_login_session(
     db: Session, login_id: uuid.UUID, limits: SessionLimits, now: datetime | None = None
 ) -> tuple[LoginSession, User] | None:
     """The live session and its user, or None if it ended, expired or the user is inactive."""
     now = now or utcnow()
-    row = db.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.id == login_id)
-    ).first()
+    row = db.execute(_resume_statement(), {"login_id": login_id}).first()
     if row is None:
         return None
     login, user = row

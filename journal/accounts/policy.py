@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from journal.core.errors import Forbidden, NotFound
@@ -97,15 +98,43 @@ def readable_entry(db: Session, user: User, entry_id: uuid.UUID) -> tuple[Entry,
     return entry, access
 
 
-def visible_courses_clause(user: User) -> ColumnElement[bool]:
-    """Courses the user may open, as a WHERE clause on Course."""
-    if user.role == Role.PATIENT:
-        return Course.patient_id == user.id
-    if user.role == Role.CLINICIAN:
+# The rules below are built around bound parameters named READER and COURSE. A hot
+# page builds its statement once per shape (the reader's role, their access) with the
+# parameters empty and passes the ids when it runs it (`reader_params`; see
+# docs/performance.md, "Read path"); the functions taking a user or an access build
+# the same rule with the values filled in.
+READER = "policy_reader"
+COURSE = "policy_course"
+Bound = BindParameter[uuid.UUID]
+
+
+def reader_params(user: User, course_id: uuid.UUID | None = None) -> dict[str, uuid.UUID]:
+    """The values of a prebuilt rule's parameters."""
+    found = {READER: user.id}
+    if course_id is not None:
+        found[COURSE] = course_id
+    return found
+
+
+def _visible_courses(role: Role, reader: Bound) -> ColumnElement[bool]:
+    if role == Role.PATIENT:
+        return Course.patient_id == reader
+    if role == Role.CLINICIAN:
         return Course.id.in_(
-            select(CareTeamMember.course_id).where(CareTeamMember.clinician_id == user.id)
+            select(CareTeamMember.course_id).where(CareTeamMember.clinician_id == reader)
         )
     return Course.id.is_(None)  # admins: none
+
+
+@cache
+def visible_courses_rule(role: Role) -> ColumnElement[bool]:
+    """visible_courses_clause's rule, the reader as a parameter."""
+    return _visible_courses(role, bindparam(READER))
+
+
+def visible_courses_clause(user: User) -> ColumnElement[bool]:
+    """Courses the user may open, as a WHERE clause on Course."""
+    return _visible_courses(user.role, bindparam(READER, user.id, unique=True))
 
 
 def can_read(access: CourseAccess, visibility: Visibility, author_id: uuid.UUID) -> bool:
@@ -126,23 +155,42 @@ def can_read_entry(access: CourseAccess, entry: Entry) -> bool:
     )
 
 
-def _visible_entries(access: CourseAccess) -> ColumnElement[bool]:
-    own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == access.user.id)
+def _visible_entries(as_clinician: bool, reader: Bound, course: Bound) -> ColumnElement[bool]:
+    own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == reader)
     shared = Entry.visibility == Visibility.CARE_TEAM
-    staff = Entry.visibility == Visibility.CLINICIAN_ONLY if access.as_clinician else None
-    parts = [own_private, shared] + ([staff] if staff is not None else [])
-    return and_(Entry.course_id == access.course.id, or_(*parts) if parts else true())
+    parts = [own_private, shared]
+    if as_clinician:
+        parts.append(Entry.visibility == Visibility.CLINICIAN_ONLY)
+    return and_(Entry.course_id == course, or_(*parts))
+
+
+@cache
+def readable_entries_rule(as_clinician: bool) -> ColumnElement[bool]:
+    """readable_entries_clause's rule, the reader and the course as parameters
+    (`reader_params(user, course_id)`); `as_clinician` is the access's."""
+    reader: Bound = bindparam(READER)
+    course: Bound = bindparam(COURSE)
+    return and_(_visible_entries(as_clinician, reader, course), Entry.deleted_at.is_(None))
+
+
+def _bound(access: CourseAccess) -> tuple[Bound, Bound]:
+    return (
+        bindparam(READER, access.user.id, unique=True),
+        bindparam(COURSE, access.course.id, unique=True),
+    )
 
 
 def readable_entries_clause(access: CourseAccess) -> ColumnElement[bool]:
     """The same rule as can_read_entry, as SQL, for list queries and counts."""
-    return and_(_visible_entries(access), Entry.deleted_at.is_(None))
+    visible = _visible_entries(access.as_clinician, *_bound(access))
+    return and_(visible, Entry.deleted_at.is_(None))
 
 
 def tombstones_clause(access: CourseAccess) -> ColumnElement[bool]:
     """Deleted entries the reader could read before: their tombstones (date, phase,
     who deleted), never their words. A private entry's stays with its writer."""
-    return and_(_visible_entries(access), Entry.deleted_at.is_not(None))
+    visible = _visible_entries(access.as_clinician, *_bound(access))
+    return and_(visible, Entry.deleted_at.is_not(None))
 
 
 def can_delete_entry(access: CourseAccess, entry: Entry) -> bool:
@@ -217,25 +265,35 @@ def can_use_notes(access: CourseAccess) -> bool:
     return access.as_clinician
 
 
+def _anywhere(role: Role, deleted_too: bool, reader: Bound) -> ColumnElement[bool]:
+    own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == reader)
+    shared = Entry.visibility == Visibility.CARE_TEAM
+    live = true() if deleted_too else Entry.deleted_at.is_(None)
+    if role == Role.PATIENT:
+        return and_(_visible_courses(role, reader), or_(own_private, shared), live)
+    if role == Role.CLINICIAN:
+        staff = Entry.visibility == Visibility.CLINICIAN_ONLY
+        return and_(_visible_courses(role, reader), or_(shared, staff), live)
+    return Course.id.is_(None)
+
+
+@cache
+def readable_anywhere_rule(role: Role, deleted_too: bool = False) -> ColumnElement[bool]:
+    """readable_entries_anywhere's rule, the reader as a parameter (`reader_params`)."""
+    return _anywhere(role, deleted_too, bindparam(READER))
+
+
 def readable_entries_anywhere(user: User, *, deleted_too: bool = False) -> ColumnElement[bool]:
     """Entries the user may read on any of their courses, for counts across a caseload.
     The same rule as readable_entries_clause, joined to Course. `deleted_too`: also the
     ones deleted since, for the patient's access log of what happened to them."""
-    own_private = and_(Entry.visibility == Visibility.PRIVATE, Entry.author_id == user.id)
-    shared = Entry.visibility == Visibility.CARE_TEAM
-    live = true() if deleted_too else Entry.deleted_at.is_(None)
-    if user.role == Role.PATIENT:
-        return and_(Course.patient_id == user.id, or_(own_private, shared), live)
-    if user.role == Role.CLINICIAN:
-        staff = Entry.visibility == Visibility.CLINICIAN_ONLY
-        return and_(visible_courses_clause(user), or_(shared, staff), live)
-    return Course.id.is_(None)
+    return _anywhere(user.role, deleted_too, bindparam(READER, user.id, unique=True))
 
 
-def readable_comment_levels(user: User) -> list[Visibility]:
-    if user.role == Role.PATIENT:
+def readable_comment_levels(role: Role) -> list[Visibility]:
+    if role == Role.PATIENT:
         return [Visibility.CARE_TEAM]
-    if user.role == Role.CLINICIAN:
+    if role == Role.CLINICIAN:
         return [Visibility.CARE_TEAM, Visibility.CLINICIAN_ONLY]
     return []
 

@@ -23,14 +23,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.courses import list_sessions
-from journal.accounts.policy import CourseAccess, course_access, visible_courses_clause
+from journal.accounts.policy import (
+    CourseAccess,
+    course_access,
+    reader_params,
+    visible_courses_rule,
+)
 from journal.clinical.charts import ScorePoint, TrendChart, trend_chart
 from journal.clinical.instruments import (
     Catalogue,
@@ -60,6 +66,7 @@ from journal.models import (
     QuestionnaireAssignment,
     QuestionnaireResponse,
     QuestionnaireSlot,
+    Role,
     SafetyFlag,
     SessionStatus,
     User,
@@ -834,10 +841,16 @@ def acknowledge(
 
 def open_flag_counts(db: Session, user: User) -> dict[uuid.UUID, int]:
     """Unacknowledged safety flags per course the clinician may open (one query)."""
-    rows = db.execute(
+    rows = db.execute(_open_flags_statement(user.role), reader_params(user))
+    return {row[0]: row[1] for row in rows}
+
+
+@cache
+def _open_flags_statement(role: Role) -> Select[uuid.UUID, int]:
+    """Built once per role (it runs on every page a clinician opens, for the navigation)."""
+    return (
         select(SafetyFlag.course_id, func.count(SafetyFlag.id))
         .join(Course, Course.id == SafetyFlag.course_id)
-        .where(visible_courses_clause(user), SafetyFlag.acknowledged_at.is_(None))
+        .where(visible_courses_rule(role), SafetyFlag.acknowledged_at.is_(None))
         .group_by(SafetyFlag.course_id)
     )
-    return {row[0]: row[1] for row in rows}

@@ -10,13 +10,31 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, literal, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from journal.accounts.courses import CourseRow, courses_for
-from journal.accounts.policy import readable_entries_anywhere, require, treats
+from journal.accounts.policy import (
+    READER,
+    readable_anywhere_rule,
+    reader_params,
+    require,
+    treats,
+)
 from journal.clinical.questionnaires import open_flag_counts
 from journal.clinical.score_details import latest_review_flags
 from journal.core.work import Work
@@ -27,6 +45,7 @@ from journal.models import (
     CourseVisit,
     Entry,
     EntryReview,
+    Role,
     User,
 )
 from journal.review.comments import unread_comments_by_course
@@ -65,8 +84,43 @@ def shown_count(count: int) -> str:
     return f"{COUNT_CAP - 1}+" if count >= COUNT_CAP else str(count)
 
 
-def _grouped(db: Session, stmt: object) -> dict[uuid.UUID, int]:
-    return {row[0]: row[1] for row in db.execute(stmt)}  # type: ignore[call-overload]
+def _grouped(db: Session, stmt: Select[Any], params: dict[str, Any]) -> dict[uuid.UUID, int]:
+    return {row[0]: row[1] for row in db.execute(stmt, params)}
+
+
+# The page's statements are built once per process around the policy's READER
+# parameter and a list of course ids, and run with the ids (docs/performance.md).
+@cache
+def _counts_statement() -> Select[uuid.UUID, int, int]:
+    """Per course: entries by others since the clinician's visit, and the patient's
+    entries no clinician has reviewed in their current version (both capped)."""
+    reader: BindParameter[uuid.UUID] = bindparam(READER)
+    readable = readable_anywhere_rule(Role.CLINICIAN)
+    reviewed = exists().where(
+        EntryReview.entry_id == Entry.id, EntryReview.entry_version >= Entry.version
+    )
+    new_entries = select(literal(1)).where(
+        Entry.course_id == Course.id,
+        Entry.updated_at > _last_visit(),  # an index range: only entries after the visit
+        readable,
+        Entry.author_id != reader,
+    )
+    not_reviewed = select(literal(1)).where(
+        Entry.course_id == Course.id, readable, Entry.author_id == Course.patient_id, ~reviewed
+    )
+    return (
+        select(Course.id, _capped(new_entries), _capped(not_reviewed))
+        .select_from(Course)
+        .outerjoin(CourseVisit, _visit(reader))
+        .where(Course.id.in_(bindparam("courses", expanding=True)))
+    )
+
+
+@cache
+def _visits_statement() -> Select[uuid.UUID, datetime]:
+    return select(CourseVisit.course_id, CourseVisit.seen_at).where(
+        CourseVisit.user_id == bindparam(READER)
+    )
 
 
 def caseload(
@@ -86,35 +140,13 @@ def caseload(
     wanted = name.strip().casefold()
     if wanted:
         rows = [r for r in rows if wanted in r.patient.name.casefold()]
-    readable = readable_entries_anywhere(user)
-    reviewed = exists().where(
-        EntryReview.entry_id == Entry.id, EntryReview.entry_version >= Entry.version
-    )
-    new_entries = select(literal(1)).where(
-        Entry.course_id == Course.id,
-        Entry.updated_at > _last_visit(),  # an index range: only entries after the visit
-        readable,
-        Entry.author_id != user.id,
-    )
-    not_reviewed = select(literal(1)).where(
-        Entry.course_id == Course.id, readable, Entry.author_id == Course.patient_id, ~reviewed
-    )
+    params = reader_params(user) | {"courses": [r.course.id for r in rows]}
     counts = {
         course_id: (new, unreviewed)
-        for course_id, new, unreviewed in work.db.execute(
-            select(Course.id, _capped(new_entries), _capped(not_reviewed))
-            .select_from(Course)
-            .outerjoin(CourseVisit, _visit(user))
-            .where(Course.id.in_([r.course.id for r in rows]))
-        )
+        for course_id, new, unreviewed in work.db.execute(_counts_statement(), params)
     }
-    unread = _grouped(work.db, unread_comments_by_course(user))
-    visits = {
-        row[0]: row[1]
-        for row in work.db.execute(
-            select(CourseVisit.course_id, CourseVisit.seen_at).where(CourseVisit.user_id == user.id)
-        )
-    }
+    unread = _grouped(work.db, unread_comments_by_course(user.role), params)
+    visits = {row[0]: row[1] for row in work.db.execute(_visits_statement(), params)}
     flags = open_flag_counts(work.db, user)
     reviews = latest_review_flags(
         work.db, work.vault, work.clinical.instruments, [r.course.id for r in rows]
@@ -169,24 +201,9 @@ def _capped(rows: Select[Any]) -> ScalarSelect[int]:
     return select(func.count()).select_from(inner).scalar_subquery()
 
 
-def _new_since_visit(user: User, *columns: Any) -> Select[Any]:
-    """Entries updated since the user last opened their course, per course.
-
-    From each course to its visit to the entries after it: the database walks
-    only the entries newer than the visit (an index range on
-    course_id, updated_at), not every entry of every course.
-    """
-    return (
-        select(*columns)
-        .select_from(Course)
-        .outerjoin(CourseVisit, _visit(user))
-        .join(Entry, and_(Entry.course_id == Course.id, Entry.updated_at > _last_visit()))
-    )
-
-
-def _visit(user: User) -> ColumnElement[bool]:
-    """Joins a course to the user's visit of it (outer: there may be none)."""
-    return and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == user.id)
+def _visit(reader: BindParameter[uuid.UUID]) -> ColumnElement[bool]:
+    """Joins a course to the reader's visit of it (outer: there may be none)."""
+    return and_(CourseVisit.course_id == Course.id, CourseVisit.user_id == reader)
 
 
 def _last_visit() -> ColumnElement[datetime]:
@@ -199,16 +216,30 @@ NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # "since" for a course never opened
 COUNT_CAP = 100
 
 
-def clinician_notices(db: Session, user: User) -> int:
-    """Entries by others on the clinician's active courses since they last opened
-    each, counted up to COUNT_CAP."""
+@cache
+def _notices_statement() -> Select[Any]:
+    """Entries by others on the reader's active courses since they last opened each,
+    up to COUNT_CAP: from each course to its visit to the entries after it, so the
+    database walks only the entries newer than the visit (an index range on
+    course_id, updated_at), not every entry of every course."""
+    reader: BindParameter[uuid.UUID] = bindparam(READER)
     found = (
-        _new_since_visit(user, literal(1))
+        select(literal(1))
+        .select_from(Course)
+        .outerjoin(CourseVisit, _visit(reader))
+        .join(Entry, and_(Entry.course_id == Course.id, Entry.updated_at > _last_visit()))
         .where(
-            readable_entries_anywhere(user),
+            readable_anywhere_rule(Role.CLINICIAN),
             Course.status == CourseStatus.ACTIVE,
-            Entry.author_id != user.id,
+            Entry.author_id != reader,
         )
         .limit(COUNT_CAP)
     )
-    return db.scalar(select(func.count()).select_from(found.subquery())) or 0
+    return select(func.count()).select_from(found.subquery())
+
+
+def clinician_notices(db: Session, user: User) -> int:
+    """Entries by others on the clinician's active courses since they last opened
+    each, counted up to COUNT_CAP."""
+    require(treats(user))
+    return db.scalar(_notices_statement(), reader_params(user)) or 0

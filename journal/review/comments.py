@@ -9,20 +9,33 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
 from journal.accounts.policy import (
+    READER,
     CourseAccess,
     administers,
     can_read_comment,
     comment_visibilities,
+    readable_anywhere_rule,
     readable_comment_levels,
-    readable_entries_anywhere,
     readable_entry,
+    reader_params,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
 from journal.core.limits import too_long
@@ -186,18 +199,22 @@ def entry_comments(work: Work, entry_id: uuid.UUID) -> list[CommentView]:
     return threads
 
 
-def _unread_clause(user: User) -> tuple[object, ...]:
-    seen = exists().where(CommentRead.comment_id == Comment.id, CommentRead.user_id == user.id)
+def _unread_rule(role: Role) -> tuple[ColumnElement[bool], ...]:
+    """Comments by others a reader of this role has not opened, on entries they may
+    read; the reader is the policy's READER parameter (`reader_params`)."""
+    reader: BindParameter[uuid.UUID] = bindparam(READER)
+    seen = exists().where(CommentRead.comment_id == Comment.id, CommentRead.user_id == reader)
+    levels = readable_comment_levels(role)
     return (
-        readable_entries_anywhere(user),
-        Comment.visibility.in_(readable_comment_levels(user)),
-        Comment.author_id != user.id,
+        readable_anywhere_rule(role),
+        Comment.visibility.in_(levels) if levels else false(),
+        Comment.author_id != reader,
         ~seen,
     )
 
 
-def _unread_comments(user: User, *columns: Any) -> Select[Any]:
-    """Comments by others the user has not opened, on entries they may read.
+def _unread_comments(role: Role, *columns: Any) -> Select[Any]:
+    """Comments by others the reader has not opened, on entries they may read.
 
     Driven from the comments' own course column, so the database walks the
     (few) comments of the user's courses rather than every entry of them.
@@ -207,20 +224,26 @@ def _unread_comments(user: User, *columns: Any) -> Select[Any]:
         .select_from(Comment)
         .join(Entry, Entry.id == Comment.entry_id)
         .join(Course, Course.id == Comment.course_id)
-        .where(Entry.course_id == Comment.course_id, *_unread_clause(user))  # type: ignore[arg-type]
+        .where(Entry.course_id == Comment.course_id, *_unread_rule(role))
     )
 
 
-def unread_comments_by_course(user: User) -> Select[Any]:
-    """(course id, unread count) rows, for the caseload."""
-    return _unread_comments(user, Comment.course_id, func.count()).group_by(Comment.course_id)
+@cache
+def _unread_count(role: Role) -> Select[Any]:
+    return _unread_comments(role, func.count())
+
+
+@cache
+def unread_comments_by_course(role: Role) -> Select[Any]:
+    """(course id, unread count) rows, for the caseload; run with `reader_params`."""
+    return _unread_comments(role, Comment.course_id, func.count()).group_by(Comment.course_id)
 
 
 def unread_count(db: Session, user: User) -> int:
     """Comments and replies by others the user has not opened yet, on every course."""
     if administers(user):
         return 0
-    return db.scalar(_unread_comments(user, func.count())) or 0
+    return db.scalar(_unread_count(user.role), reader_params(user)) or 0
 
 
 @dataclass(frozen=True)
@@ -238,13 +261,13 @@ def unread_by_entry(
     if administers(user):
         return []
     stmt = (
-        _unread_comments(user, Comment.entry_id, func.count())
+        _unread_comments(user.role, Comment.entry_id, func.count())
         .group_by(Comment.entry_id)
         .order_by(func.max(Comment.created_at).desc())
     )
     if course_id is not None:
         stmt = stmt.where(Comment.course_id == course_id)
-    counts = [(row[0], row[1]) for row in db.execute(stmt)]
+    counts = [(row[0], row[1]) for row in db.execute(stmt, reader_params(user))]
     if not counts:
         return []
     rows = db.execute(
