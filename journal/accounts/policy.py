@@ -186,11 +186,14 @@ def readable_entries_clause(access: CourseAccess) -> ColumnElement[bool]:
     return and_(visible, Entry.deleted_at.is_(None))
 
 
-def tombstones_clause(access: CourseAccess) -> ColumnElement[bool]:
+@cache
+def tombstones_rule(as_clinician: bool) -> ColumnElement[bool]:
     """Deleted entries the reader could read before: their tombstones (date, phase,
-    who deleted), never their words. A private entry's stays with its writer."""
-    visible = _visible_entries(access.as_clinician, *_bound(access))
-    return and_(visible, Entry.deleted_at.is_not(None))
+    who deleted), never their words; a private entry's stays with its writer. The
+    reader and the course as parameters (`reader_params(user, course_id)`)."""
+    reader: Bound = bindparam(READER)
+    course: Bound = bindparam(COURSE)
+    return and_(_visible_entries(as_clinician, reader, course), Entry.deleted_at.is_not(None))
 
 
 def can_delete_entry(access: CourseAccess, entry: Entry) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
@@ -20,21 +21,22 @@ from journal.accounts.policy import (
     CourseAccess,
     can_restore_entry,
     course_access,
-    readable_entries_clause,
-    tombstones_clause,
+    readable_entries_rule,
+    reader_params,
+    tombstones_rule,
 )
 from journal.core.rendering import plain_excerpt
+from journal.core.vault import column_context
 from journal.core.work import Work
 from journal.db import utcnow, write_soon
 from journal.journaling.entries import (
     between_label,
     default_session,
-    intentions_of,
     open_words,
     suggested_phase,
 )
 from journal.journaling.themes import ThemeTag, themes_of
-from journal.models import DosingSession, Entry, Phase, Role, SessionStatus, User
+from journal.models import DosingSession, Entry, Intention, Phase, Role, SessionStatus, User
 from journal.review.comments import comment_counts
 from journal.review.review import Review, note_visit, reviews_of
 
@@ -113,12 +115,7 @@ class Timeline:
 
 def _tombstones(work: Work, access: CourseAccess) -> list[tuple[Tombstone, uuid.UUID | None]]:
     """The course's deleted entries the reader could read (few; shown on every page)."""
-    rows = work.db.execute(
-        select(Entry, User.name)
-        .join(User, User.id == Entry.author_id)
-        .where(tombstones_clause(access))
-        .order_by(Entry.created_at)
-    ).all()
+    rows = work.db.execute(_tombstones_statement(access.as_clinician), _params(access)).all()
     return [
         (
             Tombstone(
@@ -135,6 +132,62 @@ def _tombstones(work: Work, access: CourseAccess) -> list[tuple[Tombstone, uuid.
         for entry, name in rows
         if entry.deleted_at is not None
     ]
+
+
+# The page's statements are built once per shape (the reader's access) around the
+# policy's parameters, and run with the reader's and the course's ids: building a
+# statement cost more than running it (docs/performance.md, "Read path").
+def _params(access: CourseAccess) -> dict[str, object]:
+    return dict(reader_params(access.user, access.course.id))
+
+
+@cache
+def _tombstones_statement(as_clinician: bool) -> Select[Entry, str]:
+    return (
+        select(Entry, User.name)
+        .join(User, User.id == Entry.author_id)
+        .where(tombstones_rule(as_clinician))
+        .order_by(Entry.created_at)
+    )
+
+
+@cache
+def _totals_statement(as_clinician: bool) -> Select[uuid.UUID | None, int]:
+    readable = readable_entries_rule(as_clinician)
+    return select(Entry.session_id, func.count()).where(readable).group_by(Entry.session_id)
+
+
+@cache
+def _page_statement(as_clinician: bool) -> Select[Entry, str, Role]:
+    return (
+        select(Entry, User.name, User.role)
+        .join(User, User.id == Entry.author_id)
+        .where(readable_entries_rule(as_clinician))
+        .order_by(Entry.created_at.desc(), Entry.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@cache
+def _intentions_statement() -> Select[uuid.UUID, uuid.UUID, int, bytes]:
+    return (
+        select(Intention.id, Intention.entry_id, Intention.version, Intention.text)
+        .where(Intention.entry_id.in_(bindparam("entries", expanding=True)))
+        .order_by(Intention.position)
+    )
+
+
+def _intention_texts(
+    work: Work, owner: uuid.UUID, entry_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The intentions of the page's entries, opened (as columns: no ORM objects)."""
+    found: dict[uuid.UUID, list[str]] = {i: [] for i in entry_ids}
+    if entry_ids:
+        for row in work.db.execute(_intentions_statement(), {"entries": entry_ids}):
+            where = column_context("intentions", "text", row.id, owner, row.version)
+            found[row.entry_id].append(work.vault.open(row.text, where))
+    return found
 
 
 def _next_session(live: list[DosingSession], when: datetime) -> uuid.UUID | None:
@@ -172,29 +225,19 @@ def course_timeline(
     patient = work.db.get(User, owner)
     assert patient is not None
     sessions = list_sessions(work.db, course_id)
-    readable = readable_entries_clause(access)
-    totals = dict(
-        work.db.execute(
-            select(Entry.session_id, func.count()).where(readable).group_by(Entry.session_id)
-        ).all()
-    )
+    params = _params(access)
+    totals = dict(work.db.execute(_totals_statement(access.as_clinician), params).all())
     entry_count = sum(totals.values())
     pages = max(1, -(-entry_count // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    rows = work.db.execute(
-        select(Entry, User.name, User.role)
-        .join(User, User.id == Entry.author_id)
-        .where(readable)
-        .order_by(Entry.created_at.desc(), Entry.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()[::-1]
+    params |= {"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE}
+    rows = work.db.execute(_page_statement(access.as_clinician), params).all()[::-1]
     ids = [r[0].id for r in rows]
-    intentions = intentions_of(work.db, ids)
+    work.vault.preload([owner])
+    intentions = _intention_texts(work, owner, ids)
     reviews = reviews_of(work.db, [r[0] for r in rows])
     comments = comment_counts(work.db, access, ids)
     themes = themes_of(work.db, work.vault, access, ids)
-    work.vault.preload([owner])
     blocks = {s.id: SessionBlock(s, totals.get(s.id, 0)) for s in sessions}
     between: dict[uuid.UUID | None, SessionBlock] = {}
     live = sorted(
@@ -221,7 +264,7 @@ def course_timeline(
                 by_patient=author_role == Role.PATIENT,
                 created_at=entry.created_at,
                 edited=entry.version > 1,
-                intentions=[work.vault.open_column(i, "text", owner) for i in intentions[entry.id]],
+                intentions=intentions[entry.id],
                 reviews=reviews[entry.id],
                 comments=comments.get(entry.id, 0),
                 themes=themes[entry.id],
