@@ -37,6 +37,7 @@ from journal.core.errors import ValidationError
 from journal.core.vault import Vault
 from journal.models import DosingSession, SafetyFlag, SessionRecord, SessionStatus
 from tests.conftest import Clinic, runtime
+from tests.export_helpers import export, validate
 from tests.scene import count_rows, marker
 from tests.test_session_record import record_form, record_url, stored
 
@@ -272,6 +273,20 @@ def test_a_dose_outside_the_range_is_saved_with_a_notice(clinic: Clinic) -> None
     patient = clinic.world.browser(clinic.patient)
     mine = patient.text(f"/courses/{clinic.course.id}/sessions/{clinic.past.id}/dosing-record")
     assert "350.0 mg" in mine and "usual range" not in mine
+    # The clinician's export says it too, in every format; the patient's never does.
+    said = "is above the clinic's usual range for intravenous (IV) doses (0.5 to 1.0 mg/kg)"
+    document = export(clinician, clinic.course.id).get_json()
+    validate(document)
+    records = [s["clinical_record"] for s in document["sessions"] if "clinical_record" in s]
+    assert [r["dose_notice"] for r in records if r["dose_notice"]] == [
+        f"The dose, 5.00 mg/kg, {said}. Please check it; it was saved as given"
+    ]
+    assert said in export(clinician, clinic.course.id, "md").get_data(as_text=True)
+    assert "is above the clinic&#39;s usual range" in export(
+        clinician, clinic.course.id, "html"
+    ).get_data(as_text=True)
+    for fmt in ("json", "md"):
+        assert "usual range" not in export(patient, clinic.course.id, fmt).get_data(as_text=True)
 
 
 # -- completing the session, carry-over, more rows ----------------------------------------

@@ -33,6 +33,7 @@ from journal.accounts.policy import (
     visible_courses_clause,
 )
 from journal.clinical.checklist import Checklist
+from journal.clinical.dose import DoseRules
 from journal.clinical.instruments import Catalogue
 from journal.clinical.session_records import bp_thresholds
 from journal.core.errors import NotFound, ValidationError
@@ -225,6 +226,7 @@ def export_course(
         catalogue=catalogue,
         checklist=checklist,
         bp_limits=bp_thresholds(work.settings),
+        dose_rules=DoseRules.of(work.settings),
     )
     if doc.scope.psychotherapy_notes is None:
         audit.record_read(
@@ -347,6 +349,7 @@ def collect_patient_data(
             now=now,
             catalogue=catalogue,
             bp_limits=bp_thresholds(work.settings),
+            dose_rules=DoseRules.of(work.settings),
         )
         for course_id in ids
     )

@@ -31,6 +31,7 @@ from journal.clinical import safety_plan
 from journal.clinical.amendments import Version
 from journal.clinical.charts import ScorePoint, trend_chart
 from journal.clinical.checklist import Checklist
+from journal.clinical.dose import DoseRules
 from journal.clinical.instruments import Catalogue
 from journal.clinical.questionnaires import course_responses
 from journal.clinical.score_details import ScoreDetail, detail
@@ -292,6 +293,7 @@ def collect_course(
     catalogue: Catalogue | None = None,
     checklist: Checklist | None = None,
     bp_limits: BpThresholds | None = None,
+    dose_rules: DoseRules | None = None,
 ) -> CourseDocument:
     """The course as this exporter may see it. The caller has checked the options.
     Questionnaire trends need the catalogue of instruments; the screening, its checklist."""
@@ -423,6 +425,7 @@ def collect_course(
                 records.get(s.id),
                 present,
                 bp_limits or BpThresholds(),
+                dose_rules or DoseRules.of(None),
                 for_patient=not access.as_clinician,
                 history=amendments(histories.get(s.id, ())),
             ),
@@ -501,6 +504,7 @@ def _clinical(
     data: RecordData | None,
     names: dict[uuid.UUID, str],
     limits: BpThresholds,
+    dose_rules: DoseRules,
     *,
     for_patient: bool = False,
     history: tuple[AmendmentRecord, ...] = (),
@@ -540,6 +544,7 @@ def _clinical(
 
     per_kg = data.dose_mg_per_kg
     shown = PatientRecord.of(data)
+    notice = None if for_patient else data.dose_notice(dose_rules)
     return ClinicalRecord(
         route=data.route_label,
         dose_mg=str(data.dose_mg),
@@ -571,6 +576,7 @@ def _clinical(
         discharge_time=data.discharge_time,
         history=() if for_patient else history,
         for_patient=for_patient,
+        dose_notice=notice.label if notice else "",
     )
 
 

@@ -224,6 +224,9 @@ class ClinicalRecord:
     # Every version of the record, newest first, when it was changed; a clinician's
     # export only (empty in the patient's, and for a record never changed).
     history: tuple[AmendmentRecord, ...] = ()
+    # The dose outside the clinic's usual range for its route, in words, as the record
+    # shows it (journal/clinical/dose.py); "" when inside it. A clinician's export only.
+    dose_notice: str = ""
     # The patient's own export: only what the patient reads of the record
     # (journal/clinical/session_records.py, PatientRecord); the rest is left empty.
     for_patient: bool = False

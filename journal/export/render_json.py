@@ -161,6 +161,7 @@ def _session(s: SessionRecord, scope: ExportScope) -> dict[str, Any]:
             "setting": c.setting,
             "clinicians_present": list(c.clinicians_present),
             "discharge_notes": c.discharge_notes,
+            "dose_notice": c.dose_notice,
             **_dosing_record(c),
             "history": [_amendment(a) for a in c.history],
         }

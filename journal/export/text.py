@@ -134,6 +134,7 @@ def record_details(c: ClinicalRecord | None) -> list[tuple[str, str]]:
         ("Modality", c.modality),
         ("Time given", c.time_given or "not recorded"),
         ("Weight used for the dose", f"{c.weight_kg} kg" if c.weight_kg else ""),
+        ("Dose notice", c.dose_notice),
         ("Adjunct medications", c.adjuncts),
         ("Before the session", "\n".join(_answer(a) for a in c.pre_session)),
         ("Vitals", "\n".join(_reading(r) for r in c.readings)),
