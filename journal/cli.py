@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from journal import keyrotation
 from journal.accounts import accounts, audit, courses, invitations
@@ -22,8 +23,9 @@ from journal.core.actor import Actor
 from journal.core.errors import ValidationError
 from journal.core.queue import IMMEDIATE, QUEUE_FILE
 from journal.demo import DemoLogins, create_demo_clinic
+from journal.journaling import search_index
 from journal.maintenance import backup, restore, retire_backups
-from journal.models import Role
+from journal.models import Course, Role
 from journal.runtime import Runtime, build_runtime
 
 DEMO_LOGINS_FILE = "demo-logins.txt"
@@ -298,6 +300,28 @@ def register(app: Flask) -> None:
         if failures:
             raise click.ClickException(f"{len(failures)} of {checked} values failed to decrypt")
         click.echo(f"all {checked} encrypted values decrypt")
+
+    index_group = click.Group("search-index", help="The sealed search index of each course.")
+    app.cli.add_command(index_group)
+
+    @index_group.command("rebuild")
+    @click.option(
+        "--missing", is_flag=True, help="Only courses with entries the index does not hold."
+    )
+    @with_appcontext
+    def search_index_rebuild_command(missing: bool) -> None:
+        """Build the index of every course again (or only what it is missing)."""
+        rt = _runtime()
+        with rt.work(write=True) as work:
+            if missing:
+                chosen = search_index.unindexed_courses(work.db)
+                count = search_index.index_missing(work.db, work.vault, chosen)
+            else:
+                chosen = list(work.db.scalars(select(Course.id)))
+                count = sum(
+                    search_index.rebuild_course_index(work.db, work.vault, c) for c in chosen
+                )
+        click.echo(f"{count} entries indexed in {len(chosen)} courses")
 
     @app.cli.command("create-course")
     @click.option("--patient", "patient_email", required=True)

@@ -42,6 +42,9 @@ from journal.models import (
 from journal.models.sealed_tables import SealedTable, sealed_tables
 
 BATCH = 2000
+# Tables whose rows are large: a search shard holds up to a few hundred KB of words,
+# so 2,000 of them at once would hold hundreds of MB in memory.
+WIDE_ROW_BATCH = {"search_shards": 16}
 # Re-encryption is CPU work in Python: one process per core, up to four.
 WORKERS = min(4, os.cpu_count() or 1)
 Checkpoint = Callable[[str], None]  # called between steps; tests use it to simulate a crash
@@ -297,6 +300,7 @@ def _reencrypt(
     key is left alone, so a run after a crash skips what is done.
     """
     name = table.model.__tablename__
+    batch = min(batch, WIDE_ROW_BATCH.get(name, batch))
     target = table.model.__table__
     old = {k.bytes for k in retired}
     change = (

@@ -116,6 +116,7 @@ DIALECT_MODULES = frozenset(
         "test_review_at_rest",
         "test_sealed_columns",
         "test_search",
+        "test_search_index",
         "test_session_limits",
         "test_startup",
         "test_tamper",

@@ -78,6 +78,8 @@ EXPECTED = {
     # Each re-check of the screening before a session.
     "screening_rechecks": (("content",), J, ("courses",)),
     "screenings": (("content",), J, ("courses",)),
+    # The search index: each course's words in shards, under the patient's journal key.
+    "search_shards": (("payload",), J, ("courses",)),
     "session_records": (("content",), J, ("courses",)),
     "themes": (("name",), J, ("courses",)),
     "totp_credentials": (("secret",), J, ()),

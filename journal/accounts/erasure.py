@@ -67,6 +67,7 @@ from journal.models import (
     SafetyPlanVersion,
     Screening,
     ScreeningRecheck,
+    SearchShard,
     SessionRecord,
     Theme,
     TotpCredential,
@@ -233,6 +234,7 @@ def remove_patient_rows(db: Session, patient_id: uuid.UUID) -> None:
     db.execute(delete(Intention).where(Intention.course_id.in_(courses)))
     db.execute(delete(EntryRevision).where(EntryRevision.entry_id.in_(entries)))
     db.execute(delete(Entry).where(Entry.course_id.in_(courses)))
+    db.execute(delete(SearchShard).where(SearchShard.course_id.in_(courses)))
     db.execute(delete(DosingSession).where(DosingSession.course_id.in_(courses)))
     db.execute(delete(CareTeamProposal).where(CareTeamProposal.course_id.in_(courses)))
     db.execute(delete(CareTeamMember).where(CareTeamMember.course_id.in_(courses)))

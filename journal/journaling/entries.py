@@ -29,7 +29,7 @@ from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.journaling import intentions as intentions_service
-from journal.journaling import prompt_assignments
+from journal.journaling import prompt_assignments, search_index
 from journal.models import (
     Comment,
     Course,
@@ -323,6 +323,7 @@ def create_entry(
     intentions_service.store_outcomes(
         work.db, work.vault, entry, owner, data.outcomes, replace=False
     )
+    search_index.index_entry(work.db, work.vault, entry, owner)
     if assignment is not None:
         assignment.answered_entry_id = entry.id
     audit.record(
@@ -430,6 +431,7 @@ def edit_entry(
     entry.session_id = session.id if session else None
     entry.updated_at, entry.updated_by = now, work.actor.id
     _seal_content(work.vault, entry, owner, data.title.strip(), data.body, data.mood)
+    touched = search_index.entries_with_outcomes_on(work.db, entry.id)
     _store_intentions(
         work.db,
         work.vault,
@@ -442,6 +444,7 @@ def edit_entry(
     intentions_service.store_outcomes(
         work.db, work.vault, entry, owner, data.outcomes, replace=True
     )
+    search_index.index_entry(work.db, work.vault, entry, owner, also=touched)
     audit.record(
         work.db,
         "entry.update",
@@ -504,6 +507,7 @@ def delete_entry(
     if not can_delete_entry(access, entry):
         raise Forbidden()
     entry.deleted_at = now
+    search_index.drop_entry(work.db, work.vault, entry, access.course.patient_id)
     work.db.execute(delete(Draft).where(Draft.entry_id == entry.id))
     audit.record(
         work.db,
@@ -527,6 +531,7 @@ def restore_entry(work: Work, entry_id: uuid.UUID) -> Entry:
     if not can_restore_entry(access, entry):
         raise NotFound()  # someone else's tombstone, or words already erased
     entry.deleted_at = None
+    search_index.index_entry(work.db, work.vault, entry, access.course.patient_id)
     audit.record(
         work.db,
         "entry.restore",
@@ -562,6 +567,7 @@ def _erase_words(work: Work, entry: Entry, owner: uuid.UUID, now: datetime) -> N
     """Everything written in or about the entry goes; the tombstone's row stays, its
     sealed columns holding nothing (sealed, so key rotation treats it like any row)."""
     db = work.db
+    touched = search_index.entries_with_outcomes_on(db, entry.id)
     for table in (EntryRevision, Intention, IntentionOutcome, Comment, EntryReview, EntryTheme):
         db.execute(delete(table).where(table.entry_id == entry.id))
     db.execute(
@@ -571,6 +577,7 @@ def _erase_words(work: Work, entry: Entry, owner: uuid.UUID, now: datetime) -> N
     )
     _seal_content(work.vault, entry, owner, "", "", None)
     entry.erased_at = now
+    search_index.drop_entry(db, work.vault, entry, owner, also=touched)
 
 
 # -- reading -----------------------------------------------------------------

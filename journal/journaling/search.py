@@ -1,19 +1,22 @@
-"""Search by decrypting within the reader's scope; no index ever reaches the disk.
+"""Search through the sealed index of each course in the reader's scope.
 
-The entries a person may read are loaded (the same visibility rule as every
-page), opened in memory, and matched there. Nothing derived from the words,
-not even a keyed token, is stored, so search leaks nothing at rest. The cost
-grows with the number of readable entries: a caseload of 40 patients with
-60 entries each is a few thousand decryptions (see bench/search_bench.py).
+The shards of the courses the reader may open are opened in memory (sealed under
+each patient's own key, like the entries: see journal.journaling.search_index)
+and give the entries that hold every word. Which of those the reader may read is
+then asked of the database with the same visibility rule as every page, and only
+the newest hits are opened, checked against the entry itself and shown. Nothing
+derived from the words is stored unsealed. See bench/search_index_bench.py.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit
@@ -22,12 +25,15 @@ from journal.accounts.policy import (
     course_access,
     readable_entries_anywhere,
     readable_entries_clause,
+    visible_courses_clause,
 )
 from journal.core.errors import NotFound, ValidationError
 from journal.core.rendering import plain_text, stand_in_title
 from journal.core.vault import column_context
 from journal.core.work import Work
 from journal.db import write_soon
+from journal.journaling import search_index
+from journal.journaling.search_index import folded_words
 from journal.models import (
     Course,
     DosingSession,
@@ -43,6 +49,9 @@ QUERY_MAX = 200
 TERMS_MAX = 10
 RESULTS_MAX = 100
 CONTEXT = 80  # characters of context on each side of the first match
+CHECK_BATCH = 64  # candidate entries opened per round trip
+BY_ID_MAX = 500  # up to this many candidates, the database filters them by id
+PAGE = 1000  # readable entries walked per query when candidates are many
 
 Segment = tuple[str, bool]  # (text, is a match)
 
@@ -129,8 +138,92 @@ def search(
     terms = parse_query(raw_query)
     if administers(work.actor.user):
         raise NotFound()
-    # Columns, not ORM objects: a caseload is thousands of rows read once.
-    stmt = (
+    if course_id is not None:
+        readable = readable_entries_clause(course_access(work.db, work.actor.user, course_id))
+        courses = Course.id == course_id
+    else:
+        readable = readable_entries_anywhere(work.actor.user)
+        courses = visible_courses_clause(work.actor.user)
+    found = search_index.find(work.db, work.vault, courses, terms)
+    if found.unindexed:
+        # Written before the index (or by a path that skipped it): searched the slow
+        # way below, and indexed once this unit's reads are done.
+        pending = sorted(found.unindexed)
+        write_soon(work.db, lambda db: _index_later(work, db, pending))
+    maybe = found.entries.union(*found.unindexed.values())
+    searched = work.db.scalar(
+        select(func.count())
+        .select_from(Entry)
+        .join(Course, Course.id == Entry.course_id)
+        .where(readable)
+    )
+    hits: list[Hit] = []
+    more = False
+    owners: dict[uuid.UUID, uuid.UUID] = {}
+    for batch in _readable_newest_first(work, readable, maybe):
+        for entry, texts, title, body in _opened(work, batch, owners):
+            # The index never misses but may hold words since removed: check the entry.
+            if not all(t in folded_words(title, body, texts[1:]) for t in terms):
+                continue
+            if len(hits) == RESULTS_MAX:
+                more = True
+                break
+            shown = next(
+                (t for t in texts if any(term in t.casefold() for term in terms)), texts[0]
+            )
+            hits.append(
+                Hit(
+                    entry_id=entry.id,
+                    staff_only=entry.visibility == Visibility.CLINICIAN_ONLY,
+                    course_id=entry.course_id,
+                    patient_name=entry.name,
+                    session_number=entry.number,
+                    phase=entry.phase,
+                    created_at=entry.created_at,
+                    title=highlight(title or stand_in_title(body), terms),
+                    snippet=highlight(_snippet(shown, terms), terms),
+                )
+            )
+        if more:
+            break
+    _audit(work, hits, owners)
+    return Results(" ".join(raw_query.split()), hits, searched or 0, more)
+
+
+def _readable_newest_first(
+    work: Work, readable: ColumnElement[bool], maybe: set[str]
+) -> Iterator[list[uuid.UUID]]:
+    """The entries of `maybe` (ids in hex) the reader may read, newest first, in
+    batches. A few are asked for by id; many (a word in most entries) by walking the
+    readable entries a page at a time, which stops once enough hits are shown."""
+    newest = (
+        select(Entry.id)
+        .join(Course, Course.id == Entry.course_id)
+        .where(readable)
+        .order_by(Entry.created_at.desc(), Entry.id)
+    )
+    if not maybe:
+        return
+    if len(maybe) <= BY_ID_MAX:
+        chosen = work.db.scalars(newest.where(Entry.id.in_([uuid.UUID(h) for h in maybe]))).all()
+        for start in range(0, len(chosen), CHECK_BATCH):
+            yield list(chosen[start : start + CHECK_BATCH])
+        return
+    page = 0
+    while ids := work.db.scalars(newest.limit(PAGE).offset(page * PAGE)).all():
+        chosen = [i for i in ids if i.hex in maybe]
+        for start in range(0, len(chosen), CHECK_BATCH):
+            yield chosen[start : start + CHECK_BATCH]
+        page += 1
+
+
+def _opened(
+    work: Work, batch: list[uuid.UUID], owners: dict[uuid.UUID, uuid.UUID]
+) -> list[tuple[Any, list[str], str, str]]:
+    """The entries of `batch` (readable, in that order), opened: each row, its texts
+    to show a snippet from (the body as plain text, then its intentions and outcome
+    reflections), its title and its body. Records each course's patient in `owners`."""
+    rows = work.db.execute(
         select(
             Entry.id,
             Entry.course_id,
@@ -147,20 +240,22 @@ def search(
         .join(Course, Course.id == Entry.course_id)
         .join(User, User.id == Course.patient_id)
         .outerjoin(DosingSession, DosingSession.id == Entry.session_id)
-    )
-    if course_id is not None:
-        stmt = stmt.where(
-            readable_entries_clause(course_access(work.db, work.actor.user, course_id))
-        )
-    else:
-        stmt = stmt.where(readable_entries_anywhere(work.actor.user))
-    rows = work.db.execute(stmt.order_by(Entry.created_at.desc())).all()
+        .where(Entry.id.in_(batch))
+    ).all()
+    by_id = {row.id: row for row in rows}
     work.vault.preload({row.patient_id for row in rows})
-    owners = {row.id: row.patient_id for row in rows}
-    attached = _attached_texts(work, stmt.with_only_columns(Entry.id), owners)
-    hits: list[Hit] = []
-    more = False
-    for entry in rows:
+    entry_owner = {row.id: row.patient_id for row in rows}
+    owners.update({row.course_id: row.patient_id for row in rows})
+    attached = search_index.attached_texts(
+        work.db,
+        work.vault,
+        entry_owner,
+        Intention.entry_id.in_(batch),
+        IntentionOutcome.entry_id.in_(batch),
+    )
+    opened: list[tuple[Any, list[str], str, str]] = []
+    for entry_id in batch:
+        entry = by_id[entry_id]
         owner = entry.patient_id
         title = work.vault.open(
             entry.title, column_context("entries", "title", entry.id, owner, entry.version)
@@ -168,57 +263,13 @@ def search(
         body = work.vault.open(
             entry.body, column_context("entries", "body", entry.id, owner, entry.version)
         )
-        texts = [plain_text(body), *attached.get(entry.id, [])]
-        haystack = "\n".join([title, body, *texts[1:]]).casefold()
-        if not all(t in haystack for t in terms):
-            continue
-        shown = next((t for t in texts if any(term in t.casefold() for term in terms)), texts[0])
-        if len(hits) == RESULTS_MAX:
-            more = True
-            break
-        hits.append(
-            Hit(
-                entry_id=entry.id,
-                staff_only=entry.visibility == Visibility.CLINICIAN_ONLY,
-                course_id=entry.course_id,
-                patient_name=entry.name,
-                session_number=entry.number,
-                phase=entry.phase,
-                created_at=entry.created_at,
-                title=highlight(title or stand_in_title(body), terms),
-                snippet=highlight(_snippet(shown, terms), terms),
-            )
-        )
-    _audit(work, hits, {row.course_id: row.patient_id for row in rows})
-    return Results(" ".join(raw_query.split()), hits, len(rows), more)
+        opened.append((entry, [plain_text(body), *attached.get(entry.id, [])], title, body))
+    return opened
 
 
-def _attached_texts(
-    work: Work, readable: Select[tuple[uuid.UUID]], owners: dict[uuid.UUID, uuid.UUID]
-) -> dict[uuid.UUID, list[str]]:
-    """Each readable entry's intentions and outcome reflections, opened: two
-    statements for the whole search, restricted by the same rule as the entries."""
-    found: dict[uuid.UUID, list[str]] = {}
-    intentions = select(Intention.id, Intention.entry_id, Intention.version, Intention.text)
-    for row in work.db.execute(
-        intentions.where(Intention.entry_id.in_(readable)).order_by(Intention.position)
-    ):
-        owner = owners[row.entry_id]
-        where = column_context("intentions", "text", row.id, owner, row.version)
-        found.setdefault(row.entry_id, []).append(work.vault.open(row.text, where))
-    outcomes = select(
-        IntentionOutcome.id,
-        IntentionOutcome.entry_id,
-        IntentionOutcome.version,
-        IntentionOutcome.reflection,
-    ).where(IntentionOutcome.entry_id.in_(readable), IntentionOutcome.reflection.is_not(None))
-    for out in work.db.execute(outcomes):
-        if out.reflection is None:
-            continue
-        owner = owners[out.entry_id]
-        where = column_context("intention_outcomes", "reflection", out.id, owner, out.version)
-        found.setdefault(out.entry_id, []).append(work.vault.open(out.reflection, where))
-    return found
+def _index_later(work: Work, db: Session, course_ids: list[uuid.UUID]) -> None:
+    """Index what the search found missing, in a write transaction of its own."""
+    search_index.index_missing(db, work.vault, course_ids)
 
 
 def _audit(work: Work, hits: list[Hit], owners: dict[uuid.UUID, uuid.UUID]) -> None:

@@ -31,6 +31,7 @@ from journal.models.prompts import ClinicPrompt, PromptAssignment
 from journal.models.review import Comment, CommentRead, CourseVisit, EntryReview
 from journal.models.safety_plan import SafetyPlan, SafetyPlanVersion
 from journal.models.screening_rechecks import ScreeningRecheck
+from journal.models.search import SearchShard
 from journal.models.themes import EntryTheme, Theme
 from journal.models.twofactor import RecoveryCode, TotpCredential
 
@@ -83,6 +84,7 @@ __all__ = [
     "SafetyPlanVersion",
     "Screening",
     "ScreeningRecheck",
+    "SearchShard",
     "SessionRecord",
     "SessionStatus",
     "Theme",

@@ -41,9 +41,14 @@ class Entry(UUIDPrimaryKey, Base):
     # erased (erased_at set).
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The course's search shard that holds its words (journal.journaling.search_index);
+    # None: not in the index (written before it existed, or deleted).
+    search_shard: Mapped[int | None] = mapped_column()
 
     __table_args__ = (
         Index("ix_entries_course_created", "course_id", "created_at"),
+        # Finds a course's entries missing from the search index without reading them.
+        Index("ix_entries_course_search_shard", "course_id", "search_shard"),
         # Covering indexes for counts: the caseload's (new since a visit, not
         # reviewed) and the timeline's per session, read from the index alone.
         Index("ix_entries_course_updated", "course_id", "updated_at", "author_id", "visibility"),
