@@ -45,6 +45,7 @@ from journal.accounts import twofactor
 from journal.accounts.passwords import Passwords
 from journal.bootstrap import initialise
 from journal.config import Settings, load_settings
+from journal.core.rendering import plain_excerpt
 from journal.core.vault import Vault
 from journal.crypto import FieldContext, MasterKeyRing
 from journal.db import Database
@@ -337,7 +338,9 @@ def generate(
             }
             mood = str(rng.randint(1, 10)) if rng.random() < 0.7 else None
             row["title"] = w.seal("entries", "title", eid, pid, rng.choice(TITLES), version)
-            row["body"] = w.seal("entries", "body", eid, pid, body_text(rng), version)
+            body = body_text(rng)
+            row["body"] = w.seal("entries", "body", eid, pid, body, version)
+            row["excerpt"] = w.seal("entries", "excerpt", eid, pid, plain_excerpt(body), version)
             if mood is not None:
                 mood_blob = w.seal("entries", "mood", eid, pid, mood, version)
             row["mood"] = None if mood is None else mood_blob

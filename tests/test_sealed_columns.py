@@ -58,7 +58,7 @@ EXPECTED = {
     "consents": (("content",), J, ("courses",)),
     "courses": (("indication",), J, ()),
     "drafts": (("content",), J, ("courses",)),
-    "entries": (("title", "body", "mood"), J, ("courses",)),
+    "entries": (("title", "body", "mood", "excerpt"), J, ("courses",)),
     "entry_revisions": (("title", "body", "mood"), J, ("entries", "courses")),
     # An erasure's reason outlives the patient's keys: the erasing admin's key.
     "erasures": (("reason",), A, ()),

@@ -24,7 +24,7 @@ from journal.accounts.policy import (
 )
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
 from journal.core.limits import too_long
-from journal.core.rendering import stand_in_title
+from journal.core.rendering import plain_excerpt, stand_in_title
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -255,6 +255,8 @@ def _seal_content(
     entry.title = vault.seal_column(entry, "title", owner, title)
     entry.body = vault.seal_column(entry, "body", owner, body)
     entry.mood = None if mood is None else vault.seal_column(entry, "mood", owner, str(mood))
+    if isinstance(entry, Entry):  # the card's excerpt, made once here instead of per read
+        entry.excerpt = vault.seal_column(entry, "excerpt", owner, plain_excerpt(body))
 
 
 class Words(NamedTuple):
@@ -274,6 +276,26 @@ def open_words(vault: Vault, row: Entry | EntryRevision, owner: uuid.UUID) -> Wo
     return Words(
         title if titled else stand_in_title(body), body, None if mood is None else int(mood), titled
     )
+
+
+class CardWords(NamedTuple):
+    title: str  # the first words of the body stand in for a missing title
+    excerpt: str
+    mood: int | None
+
+
+def open_card(vault: Vault, entry: Entry, owner: uuid.UUID) -> CardWords:
+    """What an entry's card shows: its title, excerpt and mood. The body is opened only
+    when the title is missing (its first words stand in) or the entry was saved before
+    excerpts were sealed with it."""
+    title = vault.open_column(entry, "title", owner)
+    mood = vault.open_optional(entry, "mood", owner)
+    excerpt = vault.open_optional(entry, "excerpt", owner)
+    if not title or excerpt is None:
+        body = vault.open_column(entry, "body", owner)
+        title = title or stand_in_title(body)
+        excerpt = plain_excerpt(body) if excerpt is None else excerpt
+    return CardWords(title, excerpt, None if mood is None else int(mood))
 
 
 # -- writing -----------------------------------------------------------------

@@ -25,14 +25,13 @@ from journal.accounts.policy import (
     reader_params,
     tombstones_rule,
 )
-from journal.core.rendering import plain_excerpt
 from journal.core.vault import column_context
 from journal.core.work import Work
 from journal.db import utcnow, write_soon
 from journal.journaling.entries import (
     between_label,
     default_session,
-    open_words,
+    open_card,
     suggested_phase,
 )
 from journal.journaling.themes import ThemeTag, themes_of
@@ -244,7 +243,7 @@ def course_timeline(
         (s for s in sessions if s.status != SessionStatus.CANCELLED), key=lambda s: s.scheduled_at
     )
     for entry, author_name, author_role in rows:
-        words = open_words(work.vault, entry, owner)
+        words = open_card(work.vault, entry, owner)
         if entry.session_id is not None:
             block = blocks[entry.session_id]
         else:
@@ -258,7 +257,7 @@ def course_timeline(
                 phase=entry.phase,
                 visibility=entry.visibility.value,
                 title=words.title,
-                excerpt=plain_excerpt(words.body),
+                excerpt=words.excerpt,
                 mood=words.mood,
                 author_name=author_name,
                 by_patient=author_role == Role.PATIENT,

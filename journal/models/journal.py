@@ -32,6 +32,10 @@ class Entry(UUIDPrimaryKey, Base):
     title: Mapped[bytes] = sealed()
     body: Mapped[bytes] = sealed()
     mood: Mapped[bytes | None] = sealed()
+    # The card's excerpt (the body's first words as plain text), made when the body is
+    # saved so the timeline does not render every card's Markdown; None for entries
+    # saved before it existed (their excerpt is made when read).
+    excerpt: Mapped[bytes | None] = sealed()
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
