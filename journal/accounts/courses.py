@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from journal.accounts import audit, session_notices
@@ -170,13 +171,26 @@ def set_course_status(work: Work, course_id: uuid.UUID, status: CourseStatus) ->
 
 
 def care_team(db: Session, course_id: uuid.UUID) -> list[User]:
-    return list(
-        db.scalars(
-            select(User)
-            .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
-            .where(CareTeamMember.course_id == course_id)
-            .order_by(User.name)
-        )
+    return list(db.scalars(_care_team_statement(), {"course_id": course_id}))
+
+
+# Built once: the timeline reads the care team and the sessions on every view.
+@cache
+def _care_team_statement() -> Select[User]:
+    return (
+        select(User)
+        .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
+        .where(CareTeamMember.course_id == bindparam("course_id"))
+        .order_by(User.name)
+    )
+
+
+@cache
+def _sessions_statement() -> Select[DosingSession]:
+    return (
+        select(DosingSession)
+        .where(DosingSession.course_id == bindparam("course_id"))
+        .order_by(DosingSession.scheduled_at, DosingSession.number)
     )
 
 
@@ -289,13 +303,7 @@ def courses_for(work: Work, now: datetime | None = None) -> list[CourseRow]:
 
 
 def list_sessions(db: Session, course_id: uuid.UUID) -> list[DosingSession]:
-    return list(
-        db.scalars(
-            select(DosingSession)
-            .where(DosingSession.course_id == course_id)
-            .order_by(DosingSession.scheduled_at, DosingSession.number)
-        )
-    )
+    return list(db.scalars(_sessions_statement(), {"course_id": course_id}))
 
 
 def _check_session_time(scheduled_at: datetime) -> None:

@@ -16,7 +16,17 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, exists, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from journal.core.errors import Forbidden, NotFound
@@ -66,12 +76,18 @@ class CourseAccess:
 
 
 def is_on_care_team(db: Session, course_id: uuid.UUID, clinician_id: uuid.UUID) -> bool:
-    stmt = select(
+    return bool(db.scalar(_membership(), {"course_id": course_id, "clinician_id": clinician_id}))
+
+
+@cache
+def _membership() -> Select[bool]:
+    """Built once: every page of a course asks it for a clinician."""
+    return select(
         exists().where(
-            CareTeamMember.course_id == course_id, CareTeamMember.clinician_id == clinician_id
+            CareTeamMember.course_id == bindparam("course_id"),
+            CareTeamMember.clinician_id == bindparam("clinician_id"),
         )
     )
-    return bool(db.scalar(stmt))
 
 
 def course_access(db: Session, user: User, course_id: uuid.UUID) -> CourseAccess:

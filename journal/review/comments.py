@@ -254,27 +254,37 @@ class UnreadEntry:
     comments: int
 
 
+@cache
+def _unread_by_entry_statement(role: Role, one_course: bool) -> Select[uuid.UUID, int]:
+    stmt = (
+        _unread_comments(role, Comment.entry_id, func.count())
+        .group_by(Comment.entry_id)
+        .order_by(func.max(Comment.created_at).desc())
+    )
+    return stmt.where(Comment.course_id == bindparam("course_id")) if one_course else stmt
+
+
+@cache
+def _unread_entries_statement() -> Select[Entry, uuid.UUID]:
+    return (
+        select(Entry, Course.patient_id)
+        .join(Course, Course.id == Entry.course_id)
+        .where(Entry.id.in_(bindparam("entries", expanding=True)))
+    )
+
+
 def unread_by_entry(
     db: Session, vault: Vault, user: User, course_id: uuid.UUID | None = None
 ) -> list[UnreadEntry]:
     """Which entries have comments the user has not read, newest comment first."""
     if administers(user):
         return []
-    stmt = (
-        _unread_comments(user.role, Comment.entry_id, func.count())
-        .group_by(Comment.entry_id)
-        .order_by(func.max(Comment.created_at).desc())
-    )
-    if course_id is not None:
-        stmt = stmt.where(Comment.course_id == course_id)
-    counts = [(row[0], row[1]) for row in db.execute(stmt, reader_params(user))]
+    stmt = _unread_by_entry_statement(user.role, course_id is not None)
+    params = reader_params(user) | ({} if course_id is None else {"course_id": course_id})
+    counts = [(row[0], row[1]) for row in db.execute(stmt, params)]
     if not counts:
         return []
-    rows = db.execute(
-        select(Entry, Course.patient_id)
-        .join(Course, Course.id == Entry.course_id)
-        .where(Entry.id.in_([c[0] for c in counts]))
-    ).all()
+    rows = db.execute(_unread_entries_statement(), {"entries": [c[0] for c in counts]}).all()
     entries = {e.id: (e, owner) for e, owner in rows}
     vault.preload({owner for _, owner in entries.values()})
     return [
