@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
 JOBS ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench test-review
+.PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench test-review strings
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,21 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-install: $(BIN)/.installed
+# The catalogues of the pages' languages (journal/translations), compiled for the app.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard journal/translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(BIN)/.installed $(CATALOGUES)
+
+## After changing what a page says: extract the strings and update each catalogue
+## (then translate what is new; tests/test_translations.py lists what is missing).
+strings: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--omit-header -o journal/translations/messages.pot .
+	$(BIN)/pybabel update -i journal/translations/messages.pot -d journal/translations \
+		--ignore-obsolete --no-fuzzy-matching
 
 ## Set up on first run (instance folder, keys, database, demo clinic) and serve the app.
 run: install

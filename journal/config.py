@@ -62,6 +62,11 @@ DEFAULT_DOSE_RANGES = {
 }
 
 
+# The languages the journal has catalogues for (journal/translations), by code, with
+# their names as their speakers write them.
+LANGUAGES = {"en": "English", "fr": "Français"}
+
+
 @dataclass(frozen=True)
 class Argon2Params:
     """argon2id cost; tests pass cheap values, production keeps the defaults."""
@@ -78,6 +83,10 @@ class Settings:
     master_key_path: Path
     secret_key_path: Path
     clinic_name: str = "KAP journal"
+    # The languages pages are offered in (journal/web/i18n.py), and the one used when
+    # neither the person's setting nor their browser picks one of them.
+    languages: tuple[str, ...] = ("en",)
+    default_language: str = "en"
     crisis_resources: str = DEFAULT_CRISIS_RESOURCES  # journal/crisis.py
     # Get help now (/help): empty means the shipped default (journal/crisis.py).
     crisis_locale: str = ""  # "us", "fr", "qc" or one of crisis_lines; empty: "us"
@@ -213,6 +222,8 @@ def load_settings(
         ),
         secret_key_path=Path(pick("secret_key_file", str(instance / "secret_key"))),
         clinic_name=pick("clinic_name", "KAP journal"),
+        languages=tuple(n.strip().lower() for n in _names(env, file_values, "languages", ("en",))),
+        default_language=pick("default_language", "en").strip().lower(),
         crisis_resources=pick("crisis_resources", DEFAULT_CRISIS_RESOURCES),
         crisis_locale=pick("crisis_locale", "").strip().lower(),
         crisis_lines=_crisis_lines(file_values.get("crisis_lines"), pick("crisis_locale", "")),
@@ -328,6 +339,13 @@ def validate(settings: Settings) -> None:
     ):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
+    unknown = [n for n in settings.languages if n not in LANGUAGES]
+    if unknown or not settings.languages:
+        raise ConfigError(
+            f"languages must list some of {', '.join(LANGUAGES)}; unknown: {', '.join(unknown)}"
+        )
+    if settings.default_language not in settings.languages:
+        raise ConfigError("default_language must be one of languages")
     if settings.pdf_page_size not in {"a4", "letter"}:
         raise ConfigError("pdf_page_size must be a4 or letter")
     if settings.pdf_queue_above_kb < 0:

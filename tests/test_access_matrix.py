@@ -75,6 +75,7 @@ EVERYONE_SIGNED_IN = frozenset(
         "auth.two_factor_start",
         "auth.two_factor_confirm",
         "auth.two_factor_remove",
+        "language.settings",
         "auth.second_factor",  # the step after the password: signed-in people go home
     }
 )

@@ -193,6 +193,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "care_team.decide": ("clinician", ()),
     "password_links.choose": ("anonymous", ("password", "confirm_password")),
     "password_links.forgot": ("anonymous", ("email",)),
+    "language.settings": ("patient", ("language",)),
     "reminders.settings": (
         "patient",
         (

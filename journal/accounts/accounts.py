@@ -290,3 +290,12 @@ def names_of(db: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
     return dict(db.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+@atomic
+def set_language(work: Work, language: str | None, offered: tuple[str, ...]) -> None:
+    """The actor's own language for the pages (None: their browser's); one the clinic
+    offers."""
+    if language is not None and language not in offered:
+        raise ValidationError({"language": "Choose one of the languages listed."})
+    work.actor.user.language = language

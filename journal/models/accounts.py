@@ -25,6 +25,9 @@ class User(UUIDPrimaryKey, Base):
     two_factor_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the person reads the journal in (a code of config.LANGUAGES); None:
+    # their browser's, else the clinic's default (journal/web/i18n.py).
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class LoginSession(UUIDPrimaryKey, Base):

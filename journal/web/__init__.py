@@ -21,7 +21,9 @@ from journal.web.form_tokens import init_form_tokens
 from journal.web.health import bp as health_bp
 from journal.web.help import bp as help_bp
 from journal.web.home import bp as home_bp
+from journal.web.i18n import init_i18n
 from journal.web.intentions import bp as intentions_bp
+from journal.web.language import bp as language_bp
 from journal.web.notes import bp as notes_bp
 from journal.web.notices import init_notices
 from journal.web.password_links import bp as password_links_bp
@@ -41,6 +43,7 @@ from journal.web.throttle import init_throttle
 
 def init_app(app: Flask) -> None:
     init_security(app)
+    init_i18n(app)
     init_errors(app)
     init_filters(app)
     init_form_tokens(app)
@@ -68,6 +71,7 @@ def init_app(app: Flask) -> None:
         intentions_bp,
         quick_bp,
         reminders_bp,
+        language_bp,
         search_bp,
         access_log_bp,
         admin_bp,

@@ -21,10 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("entries", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("excerpt", sa.LargeBinary(), nullable=True))
+    # A nullable column: added in place on every database (no table copy).
+    op.add_column("entries", sa.Column("excerpt", sa.LargeBinary(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("entries", schema=None) as batch_op:
-        batch_op.drop_column("excerpt")
+    op.drop_column("entries", "excerpt")

@@ -1,0 +1,44 @@
+"""The language a page is shown in: the person's own choice, else their browser's
+(Accept-Language) among the languages the clinic offers, else the clinic's default.
+
+Strings are marked with Flask-Babel's `gettext` / `lazy_gettext` (`_` in templates);
+the catalogues are journal/translations/<code>/LC_MESSAGES/messages.po, compiled at
+install (`make install`), extracted and updated with `make strings`.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+from journal.config import LANGUAGES
+from journal.web import context
+
+# Written right to left; none of the journal's languages is yet.
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
+
+
+def select_language() -> str:
+    settings = context.runtime().settings
+    offered = settings.languages
+    if current_user.is_authenticated:
+        own = current_user.user.language
+        if own in offered:
+            return str(own)
+    return request.accept_languages.best_match(offered) or settings.default_language
+
+
+def init_i18n(app: Flask) -> None:
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
+    app.config["BABEL_DEFAULT_TIMEZONE"] = context.runtime_of(app).settings.timezone
+    Babel(app, locale_selector=select_language)
+
+    @app.context_processor
+    def language() -> dict[str, object]:
+        code = str(get_locale() or "en")
+        return {
+            "page_lang": code,
+            "page_dir": "rtl" if code in RIGHT_TO_LEFT else "ltr",
+            "languages_offered": [(c, LANGUAGES[c]) for c in context.runtime().settings.languages],
+        }
