@@ -89,6 +89,20 @@ class Work:
             raise NoActor("this unit of work acts for nobody")
         return found
 
+    def another_unit(self, *, write: bool = True) -> Work:
+        """A unit of its own beside this one (same database, keys and actor): for work
+        that must not share this unit's fate, such as filling an index after a read."""
+        return Work(
+            self.database,
+            self._ring,
+            self.settings,
+            self.clinical,
+            write=write,
+            actor=self._actor,
+            clock=self.clock,
+            enqueue=self._enqueue,
+        )
+
     def acting_as(self, actor: Actor) -> Work:
         """The same unit (one transaction, one vault) acting for someone else: a
         command or the demo that works for several people at once."""

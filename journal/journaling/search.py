@@ -10,6 +10,7 @@ derived from the words is stored unsealed. See bench/search_index_bench.py.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from journal.core.errors import NotFound, ValidationError
 from journal.core.rendering import plain_text, stand_in_title
 from journal.core.vault import column_context
 from journal.core.work import Work
-from journal.db import write_soon
+from journal.db import after_commit, write_soon
 from journal.journaling import search_index
 from journal.journaling.search_index import folded_words
 from journal.models import (
@@ -48,6 +49,12 @@ from journal.models import (
 QUERY_MAX = 200
 TERMS_MAX = 10
 RESULTS_MAX = 100
+# Courses a search indexes when it meets entries written before the index (in a unit
+# of its own once the search has committed): a first caseload-wide search after an
+# upgrade must not hold the write lock for the whole caseload.
+INDEX_COURSES_PER_SEARCH = 5
+
+log = logging.getLogger(__name__)
 CONTEXT = 80  # characters of context on each side of the first match
 CHECK_BATCH = 64  # candidate entries opened per round trip
 BY_ID_MAX = 500  # up to this many candidates, the database filters them by id
@@ -147,9 +154,9 @@ def search(
     found = search_index.find(work.db, work.vault, courses, terms)
     if found.unindexed:
         # Written before the index (or by a path that skipped it): searched the slow
-        # way below, and indexed once this unit's reads are done.
-        pending = sorted(found.unindexed)
-        write_soon(work.db, lambda db: _index_later(work, db, pending))
+        # way below, and indexed after this unit has committed, in a unit of its own.
+        pending = sorted(found.unindexed)[:INDEX_COURSES_PER_SEARCH]
+        after_commit(work.db, lambda: _index_later(work, pending))
     maybe = found.entries.union(*found.unindexed.values())
     searched = work.db.scalar(
         select(func.count())
@@ -267,9 +274,21 @@ def _opened(
     return opened
 
 
-def _index_later(work: Work, db: Session, course_ids: list[uuid.UUID]) -> None:
-    """Index what the search found missing, in a write transaction of its own."""
-    search_index.index_missing(db, work.vault, course_ids)
+def _index_later(work: Work, course_ids: list[uuid.UUID]) -> None:
+    """Index what a search found missing. The search has been answered: a failure here
+    (a lock another writer holds, an unreadable old row) is logged and the courses are
+    indexed by a later search or `flask search-index rebuild`."""
+    unit = work.another_unit()
+    try:
+        search_index.index_missing(unit.db, unit.vault, course_ids, waiting=False)
+        unit.commit()
+    except Exception as exc:
+        unit.discard()
+        log.warning(
+            "search index not filled for %d courses: %s", len(course_ids), type(exc).__name__
+        )
+    finally:
+        unit.close()
 
 
 def _audit(work: Work, hits: list[Hit], owners: dict[uuid.UUID, uuid.UUID]) -> None:

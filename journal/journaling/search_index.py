@@ -190,13 +190,18 @@ class _Everyone(dict[uuid.UUID, uuid.UUID]):
 # -- shards ----------------------------------------------------------------------------
 
 
-def _lock_course(db: Session, course_id: uuid.UUID) -> None:
+def _lock_course(db: Session, course_id: uuid.UUID, *, waiting: bool = True) -> bool:
     """One writer of a course's index at a time (PostgreSQL; SQLite has one writer).
-    NO KEY UPDATE: it does not wait for the key-share locks of rows being inserted."""
-    db.execute(select(Course.id).where(Course.id == course_id).with_for_update(key_share=True))
+    NO KEY UPDATE: it does not wait for the key-share locks of rows being inserted.
+    Not `waiting`: False at once if another writer holds it (filling the index after
+    a search must never wait on a save that waits on it)."""
+    stmt = select(Course.id).where(Course.id == course_id)
+    locked = db.scalar(stmt.with_for_update(key_share=True, skip_locked=not waiting))
+    return locked is not None  # (SQLite ignores FOR UPDATE: its one writer holds it)
 
 
 def _shard(db: Session, course_id: uuid.UUID, number: int) -> SearchShard | None:
+    db.flush()  # re-read below: what this unit already changed must not be lost
     return db.scalar(
         select(SearchShard)
         .where(SearchShard.course_id == course_id, SearchShard.number == number)
@@ -228,6 +233,7 @@ def _append(
     placed: dict[str, int] = {}
     if not words:
         return placed
+    db.flush()  # re-read below: what this unit already changed must not be lost
     last = db.scalar(
         select(SearchShard)
         .where(SearchShard.course_id == course_id)
@@ -360,19 +366,26 @@ def rebuild_course_index(db: Session, vault: Vault, course_id: uuid.UUID) -> int
     return _index_missing(db, vault, course_id, owner)
 
 
-def index_missing(db: Session, vault: Vault, course_ids: Iterable[uuid.UUID]) -> int:
-    """Index the live entries of these courses that the index does not hold yet."""
+def index_missing(
+    db: Session, vault: Vault, course_ids: Iterable[uuid.UUID], *, waiting: bool = True
+) -> int:
+    """Index the live entries of these courses that the index does not hold yet. Not
+    `waiting` (after a search): a course or an entry another writer holds is skipped,
+    left to that writer or to a later search."""
     done = 0
     for course_id in sorted(set(course_ids)):
-        _lock_course(db, course_id)
+        if not _lock_course(db, course_id, waiting=waiting):
+            continue
         owner = db.scalar(select(Course.patient_id).where(Course.id == course_id))
         if owner is not None:
-            done += _index_missing(db, vault, course_id, owner)
+            done += _index_missing(db, vault, course_id, owner, waiting=waiting)
     return done
 
 
-def _index_missing(db: Session, vault: Vault, course_id: uuid.UUID, owner: uuid.UUID) -> int:
-    rows = db.execute(
+def _index_missing(
+    db: Session, vault: Vault, course_id: uuid.UUID, owner: uuid.UUID, *, waiting: bool = True
+) -> int:
+    stmt = (
         select(Entry.id, Entry.version, Entry.title, Entry.body)
         .where(
             Entry.course_id == course_id,
@@ -380,7 +393,10 @@ def _index_missing(db: Session, vault: Vault, course_id: uuid.UUID, owner: uuid.
             Entry.search_shard.is_(None),
         )
         .order_by(Entry.created_at, Entry.id)
-    ).all()
+    )
+    if not waiting:  # an entry being saved now is indexed by its own save
+        stmt = stmt.with_for_update(of=Entry, skip_locked=True)
+    rows = db.execute(stmt).all()
     placed = _append(db, vault, course_id, owner, _words_of(db, vault, owner, rows, course_id))
     for number in sorted(set(placed.values())):
         ids = [uuid.UUID(k) for k, n in placed.items() if n == number]
