@@ -216,9 +216,11 @@ def _readable_newest_first(
         for start in range(0, len(chosen), CHECK_BATCH):
             yield list(chosen[start : start + CHECK_BATCH])
         return
-    page = 0
+    page, seen = 0, set()
     while ids := work.db.scalars(newest.limit(PAGE).offset(page * PAGE)).all():
-        chosen = [i for i in ids if i.hex in maybe]
+        # Each once, even if an entry saved meanwhile shifted the pages.
+        chosen = [i for i in ids if i.hex in maybe and i not in seen]
+        seen.update(chosen)
         for start in range(0, len(chosen), CHECK_BATCH):
             yield chosen[start : start + CHECK_BATCH]
         page += 1
