@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from journal.accounts.erasure import (
     catch_up_ledger,
@@ -31,6 +29,9 @@ from journal.crypto import KeyFileError, MasterKeyRing, create_key_file
 from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
 from journal.crypto.backup_keys import create_backup_keys, forget_owners
 from journal.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
@@ -62,6 +63,8 @@ def ensure_instance(settings: Settings) -> list[str]:
 
 
 def alembic_config(database_url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["database_url"] = database_url
@@ -85,6 +88,8 @@ def migrate(database: Database) -> None:
             with conn.begin():
                 cfg = alembic_config(database.url)
                 cfg.attributes["connection"] = conn
+                from alembic import command
+
                 command.upgrade(cfg, "head")
             if database.is_sqlite:
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

@@ -26,8 +26,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Engine,
@@ -140,6 +138,8 @@ def _memory_engine(memory: sqlite3.Connection) -> Engine:
 
 
 def _head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
@@ -150,6 +150,8 @@ def _migrate_memory(engine: Engine) -> None:
     with engine.connect() as conn, conn.begin():
         cfg = alembic_config("sqlite://")
         cfg.attributes["connection"] = conn
+        from alembic import command
+
         command.upgrade(cfg, "head")
 
 

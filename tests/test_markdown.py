@@ -322,3 +322,29 @@ def test_plain_excerpt_reads_past_a_head_heavy_with_markup() -> None:
     excerpt = plain_excerpt(text)
     assert "word0" in excerpt
     assert excerpt == plain_text(text)[: len(excerpt) - 1].rstrip() + "…"
+
+
+# -- the renderer that frees what it allocates ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Plain words.",
+        "# Title\n\n*em* **strong** `code` ~~gone~~ www.example.com <b>raw</b>",
+        "| a | b |\n| --- | --- |\n| 1 | 2 |\n\n- [ ] to do\n- [x] done",
+        "```python\nprint('hi')\n```\n\n> quoted\n\n1. one\n2. two",
+        "[bad](javascript:alert(1)) <script>alert(1)</script> <iframe src=x></iframe>",
+        "émoji 🌊 and ß and 漢字\n\nline  \nbreak",
+    ],
+)
+def test_rendering_matches_cmarkgfm_exactly(text: str) -> None:
+    """journal.core.rendering calls cmark itself (to free its memory, see
+    docs/performance.md, "Worker memory"): the HTML is cmarkgfm's own, byte for byte."""
+    import cmarkgfm
+
+    from journal.core import rendering
+
+    expected = cmarkgfm.github_flavored_markdown_to_html(text, options=rendering._OPTIONS)
+    assert rendering._gfm_to_html(text) == expected

@@ -24,8 +24,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter
-
 from journal import typeset as typesetter
 from journal.core.errors import Unavailable
 from journal.export.model import CourseDocument, PatientDataDocument
@@ -124,6 +122,8 @@ def typeset_json(data: bytes, timestamp: int | None = None) -> tuple[bytes, list
 
 def protect(pdf: bytes, passphrase: str) -> bytes:
     """The passphrase is both user and owner password: the file opens only with it."""
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     writer.encrypt(user_password=passphrase, owner_password=passphrase, algorithm="AES-256")
     out = io.BytesIO()
