@@ -9,8 +9,10 @@ serves the journal with gunicorn on 127.0.0.1 exactly as docs/deployment.md
 says (two sync workers, no --preload), serves bench/hello.py with the same
 settings as the baseline, and drives both from separate load processes
 (bench/load.py). Then, with the servers stopped, it counts SQL statements per
-page in-process, runs the data-key rotation and, if bench/export_bench.py
-exists, the export measurement.
+page in-process, times search over one patient's 10,000 entries against jrnl 4.6
+on the same texts (bench/jrnl_search.py; `--no-jrnl` leaves jrnl out), runs the
+data-key rotation and, if bench/export_bench.py exists, the export measurement.
+The largest worker's resident memory after all the load is `memory.worker_after_mb`.
 
 A PostgreSQL database given with --database-url is emptied first: use one
 that holds nothing else.
@@ -28,6 +30,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +49,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import event, func, select, text  # noqa: E402
 
+from bench import jrnl_search  # noqa: E402
 from bench.generate import Clinic, Size, check_readable, generate  # noqa: E402
 from journal.config import Settings, load_settings  # noqa: E402
 from journal.crypto import MasterKeyRing  # noqa: E402
@@ -65,8 +69,13 @@ BENCH_ENV = {"JOURNAL_WRITE_LIMIT": "off"}
 # times faster than the previous engine (WeasyPrint) on the same document in the same run.
 EXPORT_TARGETS = {"pdf_s": 2.5, "pdf_peak_mb": 300.0, "json_s": 0.5}
 EXPORT_SPEEDUP_TARGET = 8.0
+# Search over one patient's 10,000 entries at least this many times faster than jrnl 4.6
+# on the same entries (jrnl as a whole process, ours as the search page's server time).
+SEARCH_SPEEDUP_TARGET = 10.0
+# A worker's resident memory after the whole run's load, at most (MB).
+WORKER_MEMORY_TARGET_MB = 150.0
 WRITERS = 16
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,8 @@ class Profile:
     drivers: int  # load processes
     export_entries: int = 1000  # the course exported (the target is for 1,000 entries)
     export_sessions: int = 40
+    search_entries: int = jrnl_search.ENTRIES  # one patient's, searched (quick run too)
+    search_runs: int = 5  # timed searches per word, the median kept (jrnl: 3)
 
 
 QUICK = Profile(
@@ -91,6 +102,7 @@ QUICK = Profile(
     # A shorter course keeps --quick under two minutes; the full run exports 1,000.
     export_entries=200,
     export_sessions=10,
+    search_runs=3,
 )
 FULL = Profile(
     Size(clinicians=4, patients=100, entries=100_000),
@@ -528,6 +540,100 @@ def _page_name(path: str) -> str:
     return "timeline" if path.startswith("/courses/") else "entry"
 
 
+SEARCH_COUNT_RE = re.compile(r"(\d+)(\+?) entr(?:y|ies) with every word")
+
+
+def search_form(token: str, course_id: str, word: str) -> dict[str, str]:
+    return {"csrf_token": token, "q": word, "course": course_id}
+
+
+def measure_search(
+    settings: Settings, patient: jrnl_search.SearchPatient, words: dict[str, str], runs: int
+) -> dict[str, Any]:
+    """The search page's server time in this one process, through the test client signed
+    in as `patient`, searching their course: wall seconds per request (the median of
+    `runs`, after one untimed) and the entries the page says it found, for each word."""
+    from journal import create_app
+    from journal.runtime import Runtime
+
+    app = create_app(settings)
+    runtime: Runtime = app.extensions["journal"]
+    figures: dict[str, Any] = {}
+    try:
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = CSRF_RE.search(page)
+        assert token
+        form = {"csrf_token": token.group(1), "email": patient.email, "password": patient.password}
+        if client.post("/login", data=form).status_code != 302:
+            raise RuntimeError(f"could not sign in as {patient.email}")
+        page = client.get(f"/search?course={patient.course_id}").get_data(as_text=True)
+        token = CSRF_RE.search(page)
+        assert token
+        for key, word in words.items():
+            form = search_form(token.group(1), patient.course_id, word)
+            times, body = [], ""
+            for i in range(runs + 1):
+                began = time.perf_counter()
+                resp = client.post("/search", data=form)
+                took = time.perf_counter() - began
+                if resp.status_code != 200:
+                    raise RuntimeError(f"the search for {word!r} answered {resp.status_code}")
+                body = resp.get_data(as_text=True)
+                if i:
+                    times.append(took)
+            count = SEARCH_COUNT_RE.search(body)
+            figures[f"{key}_s"] = round(statistics.median(times), 4)
+            figures[f"{key}_hits"] = int(count.group(1)) if count else None
+            figures[f"{key}_more"] = bool(count and count.group(2))
+    finally:
+        runtime.database.dispose()
+    return figures
+
+
+def search_figures(
+    patient: jrnl_search.SearchPatient,
+    ours: dict[str, Any],
+    jrnl: dict[str, Any],
+    expected: dict[str, int],
+) -> dict[str, Any]:
+    """The search comparison as written to the JSON: `ours_s` and `jrnl_s` are the rare
+    word's (few hits, so both look through every entry), `speedup` = jrnl_s / ours_s."""
+    figures: dict[str, Any] = {
+        "entries": patient.entries,
+        "word": jrnl_search.RARE_WORD,
+        "common_word": jrnl_search.COMMON_WORD,
+        "ours_s": ours.get("rare_s"),
+        "jrnl_s": jrnl.get("rare_s"),
+        "speedup": None,
+        "target": SEARCH_SPEEDUP_TARGET,
+        "ours_common_s": ours.get("common_s"),
+        "jrnl_common_s": jrnl.get("common_s"),
+        # The page shows at most 100 hits ("100+"); jrnl lists them all.
+        "hits": {
+            key: {
+                "expected": expected.get(key),
+                "ours": ours.get(f"{key}_hits"),
+                "ours_more": ours.get(f"{key}_more"),
+                "jrnl": jrnl.get(f"{key}_hits"),
+            }
+            for key in ("rare", "common")
+        },
+    }
+    for h in figures["hits"].values():
+        # The page lists at most its first hits and says there are more ("100+").
+        ours_ok = h["ours"] == h["expected"] or bool(
+            h["ours_more"] and h["ours"] is not None and h["ours"] < h["expected"]
+        )
+        h["agree"] = ours_ok and h["jrnl"] in (None, h["expected"])
+    if figures["ours_s"] and figures["jrnl_s"]:
+        figures["speedup"] = round(figures["jrnl_s"] / figures["ours_s"], 1)
+    for key in ("jrnl_error", "jrnl_version", "jrnl_write_s", "jrnl_file_mb"):
+        if key in jrnl:
+            figures[key] = jrnl[key]
+    return figures
+
+
 def measure_rotation(settings: Settings) -> dict[str, Any]:
     """`keys rotate-data` on every owner, timed: the command's own code path."""
     from journal.keyrotation import WORKERS, rotate_data_keys
@@ -619,6 +725,8 @@ REQUIRED: dict[str, Any] = {
     },
     "rotation_entries_per_s": None,
     "concurrency": {"writers": None, "errors": None, "lost": None},
+    "search": {"ours_s": None, "jrnl_s": None, "speedup": None},
+    "memory": {"worker_after_mb": None},
 }
 
 
@@ -649,6 +757,8 @@ def assemble(
     lost: int,
     rotation: dict[str, Any],
     export: dict[str, Any],
+    search: dict[str, Any] | None = None,
+    worker_after_mb: float | None = None,
 ) -> dict[str, Any]:
     """The figures as written to the JSON file."""
     # The baseline is the better of the two runs, so a driver that fell short
@@ -690,10 +800,18 @@ def assemble(
     figures["rotation"] = rotation
     figures["rotation_entries_per_s"] = rotation["entries_per_s"]
     figures["export"] = export
+    figures["search"] = search or {"ours_s": None, "jrnl_s": None, "speedup": None}
+    figures["memory"] = {
+        "worker_after_mb": None if worker_after_mb is None else round(worker_after_mb, 1),
+        "worker_peak_mb": round(worker_rss_mb, 1),
+        "target_mb": WORKER_MEMORY_TARGET_MB,
+    }
     return figures
 
 
-def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]:
+def run(
+    profile: Profile, database_url: str, log: Any = print, *, jrnl: bool = True
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "profile": "quick" if profile is QUICK else "full",
         "database": "postgresql" if database_url else "sqlite",
@@ -712,6 +830,10 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
         meta["generate_s"] = round(time.perf_counter() - began, 1)
         meta["clinic"] = clinic.counts
         entry_ids = patient_entries(settings, clinic)
+        log(f"one more patient with {profile.search_entries} entries, for search ...")
+        texts = jrnl_search.texts(profile.search_entries)
+        searcher = jrnl_search.add_patient(settings, texts)
+        words = {"rare": jrnl_search.RARE_WORD, "common": jrnl_search.COMMON_WORD}
         env = {**BENCH_ENV, "JOURNAL_INSTANCE_PATH": str(instance)}
         if database_url:
             env["JOURNAL_DATABASE_URL"] = database_url
@@ -779,8 +901,24 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
                 per_worker=True,
                 record=True,
             )
+            log("search over one patient's entries ...")
+            reader = Session(app.port)
+            reader.login(searcher.email, searcher.password, None)
+            token = reader.token(f"/search?course={searcher.course_id}")
+            forms = [search_form(token, searcher.course_id, w) for w in words.values()]
+            reqs = [raw("POST", app.port, "/search", reader.cookie, f) for f in forms]
+            searches = drive(
+                app,
+                reqs,
+                expect=200,
+                duration=profile.duration,
+                warmup=0,
+                concurrency=WORKERS,
+                drivers=1,
+            )
             worker_rss = app.peak_rss_mb()
-            meta["rss_mb_per_worker_after"] = round(app.rss_mb(), 1)
+            worker_after = app.rss_mb()
+            meta["rss_mb_per_worker_after"] = round(worker_after, 1)
 
         expected = {}
         for w, n, where in writers.locations:
@@ -790,6 +928,17 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
         log("SQL statements per page ...")
         cpu: dict[str, float] = {}
         sql = count_sql(settings, clinic, entry_ids[0], cpu)
+
+        log("search: the page in-process, then jrnl on the same entries ...")
+        ours = measure_search(settings, searcher, words, profile.search_runs)
+        if jrnl:
+            theirs = jrnl_search.measure_jrnl(texts, words, runs=3)
+        else:
+            theirs = {"jrnl_error": "not measured (--no-jrnl)"}
+        hits = {k: jrnl_search.expected_hits(texts, w) for k, w in words.items()}
+        search = search_figures(searcher, ours, theirs, hits)
+        search["server_rps"] = round(searches.rps, 2)
+        search["server_errors"] = searches.errors
 
         log("data-key rotation ...")
         rotation = measure_rotation(settings)
@@ -815,6 +964,8 @@ def run(profile: Profile, database_url: str, log: Any = print) -> dict[str, Any]
         lost=lost,
         rotation=rotation,
         export=export,
+        search=search,
+        worker_after_mb=worker_after,
     )
 
 
@@ -874,6 +1025,14 @@ def table(figures: dict[str, Any]) -> str:
         f"load average of the machine before and after: {figures.get('loadavg_before')}, "
         f"{figures.get('loadavg_after')}",
     ]
+    m = figures.get("memory") or {}
+    if m.get("worker_after_mb") is not None:
+        ok = "yes" if m["worker_after_mb"] <= WORKER_MEMORY_TARGET_MB else "NO"
+        lines.append(
+            f"worker memory after the whole run's load: {m['worker_after_mb']} MB in the "
+            f"largest worker (target at most {WORKER_MEMORY_TARGET_MB:g} MB) {ok}"
+        )
+    lines += search_lines(figures.get("search") or {})
     r = figures["rotation"]
     ok = "yes" if r["entries_per_s"] >= ROTATION_TARGET else "NO"
     lines.append(
@@ -910,14 +1069,51 @@ def table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def search_lines(s: dict[str, Any]) -> list[str]:
+    if s.get("ours_s") is None:
+        return ["search: not measured"]
+    hits = s["hits"]
+
+    def shown(key: str, who: str) -> str:
+        n = hits[key][who]
+        more = "+" if who == "ours" and hits[key].get("ours_more") else ""
+        return "-" if n is None else f"{n}{more}"
+
+    counts = "; ".join(
+        f"{s[w]!r}: {hits[k]['expected']} expected, ours {shown(k, 'ours')}, "
+        f"jrnl {shown(k, 'jrnl')}"
+        for k, w in (("rare", "word"), ("common", "common_word"))
+    )
+    lines = [
+        f"search over one patient's {s['entries']:,} entries for {s['word']!r}: the page "
+        f"{s['ours_s']:.3f} s (server time), {s['ours_common_s']:.3f} s for the common "
+        f"{s['common_word']!r} (stops at 100 hits)"
+    ]
+    if s.get("speedup"):
+        ok = "yes" if s["speedup"] >= s["target"] else "NO"
+        lines.append(
+            f"  jrnl {s.get('jrnl_version')} on the same entries (whole process): "
+            f"{s['jrnl_s']:.3f} s, {s['jrnl_common_s']:.3f} s for the common word; "
+            f"ours {s['speedup']}x faster (target {s['target']:g}x) {ok}"
+        )
+    else:
+        lines.append(f"  jrnl: {s.get('jrnl_error') or 'not measured'}")
+    agree = all(h["agree"] for h in hits.values())
+    lines.append(f"  entries found: {counts} ({'as expected' if agree else 'they DIFFER'})")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the short version (< 2 minutes)")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--database-url", default="", help="a PostgreSQL database to empty and use")
+    parser.add_argument(
+        "--no-jrnl", action="store_true", help="leave out jrnl (installed with pip otherwise)"
+    )
     args = parser.parse_args(argv)
     began = time.perf_counter()
-    figures = run(QUICK if args.quick else FULL, args.database_url)
+    figures = run(QUICK if args.quick else FULL, args.database_url, jrnl=not args.no_jrnl)
     figures["total_s"] = round(time.perf_counter() - began, 1)
     missing = missing_keys(figures)
     if missing:

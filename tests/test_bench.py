@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from bench import run
+from bench import jrnl_search, run
 from bench.generate import Size, check_readable, generate, load_logins
 from journal.config import Settings
 from journal.keyrotation import verify_all
@@ -73,11 +73,52 @@ def test_measurements_fill_the_json_layout(
         lost=0,
         rotation=rotation,
         export=export,
+        search={"ours_s": None, "jrnl_s": None, "speedup": None},
+        worker_after_mb=120.0,
     )
     assert run.missing_keys(figures) == []
+    assert figures["memory"]["worker_after_mb"] == 120.0
     assert run.missing_keys({"pages": {}}) != []
     assert json.loads(json.dumps(figures))["pages"]["timeline"]["ratio"] == 0.4
     assert figures["floor"]["ratio"] == 0.5 and figures["floor"]["path"] == "/login"
     figures |= {"load_processes": 1, "clinic": {}}
     printed = run.table(figures)
     assert "timeline" in printed and "sign-in" in printed
+    assert "worker memory after the whole run's load: 120.0 MB" in printed
+
+
+def test_search_figures_without_jrnl(
+    app: Flask, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search page timed in-process on one patient's entries; jrnl is never installed
+    here (no network in the tests): its figures say why they are missing."""
+    made = jrnl_search.texts(30)
+    words = {"rare": jrnl_search.RARE_WORD, "common": jrnl_search.COMMON_WORD}
+    expected = {k: jrnl_search.expected_hits(made, w) for k, w in words.items()}
+    assert expected["rare"] == 1 and 0 < expected["common"] < 30
+    patient = jrnl_search.add_patient(settings, made)
+    ours = run.measure_search(settings, patient, words, runs=1)
+    assert ours["rare_hits"] == expected["rare"] and ours["rare_s"] > 0
+    assert ours["common_hits"] == expected["common"] and not ours["common_more"]
+
+    def offline(_venv: object) -> None:
+        raise jrnl_search.JrnlUnavailable("no network")
+
+    monkeypatch.setattr(jrnl_search, "install_jrnl", offline)
+    theirs = jrnl_search.measure_jrnl(made, words, runs=1)
+    assert theirs == {"jrnl_error": "no network"}
+    figures = run.search_figures(patient, ours, theirs, expected)
+    assert figures["speedup"] is None and figures["jrnl_error"] == "no network"
+    assert figures["hits"]["rare"] == {
+        "expected": 1,
+        "ours": 1,
+        "ours_more": False,
+        "jrnl": None,
+        "agree": True,
+    }
+    printed = "\n".join(run.search_lines(figures))
+    assert "jrnl: no network" in printed and "30 entries" in printed
+    assert "(as expected)" in printed
+    # With jrnl's figures, the ratio is jrnl's time over ours.
+    timed = run.search_figures(patient, ours | {"rare_s": 0.1}, {"rare_s": 1.5}, expected)
+    assert timed["speedup"] == 15.0
