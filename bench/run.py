@@ -57,7 +57,10 @@ from journal.db import Database  # noqa: E402
 from journal.models import Entry, User, Visibility  # noqa: E402
 
 WORKERS = 2
-TARGETS = {"timeline": 0.35, "caseload": 0.30, "entry": 0.35, "save": 0.25}
+# Each page's requests per second as a share of the floor's (the sign-in form for a
+# visitor, below) measured in the same run, on SQLite; on PostgreSQL, half of it.
+TARGETS = {"timeline": 0.30, "caseload": 0.30, "entry": 0.50, "save": 0.35}
+POSTGRES_SHARE = 0.5
 # The floor: the journal's sign-in form, for a visitor. No target: it shows what any
 # page of the app costs before its own work (hooks, CSRF token, headers, base template).
 FLOOR_PATH = "/login"
@@ -712,8 +715,9 @@ def measure_export(entries: int = 1000, sessions: int = 40) -> dict[str, Any]:
 
 REQUIRED: dict[str, Any] = {
     "baseline_rps": None,
+    "floor": {"rps": None},
     "pages": {
-        name: {"rps": None, "p50_ms": None, "p95_ms": None, "sql": None}
+        name: {"rps": None, "of_floor": None, "p50_ms": None, "p95_ms": None, "sql": None}
         for name in ("timeline", "caseload", "entry", "save")
     },
     "export": {
@@ -764,6 +768,7 @@ def assemble(
     # The baseline is the better of the two runs, so a driver that fell short
     # at one concurrency cannot flatter the journal's ratios.
     base = max(baseline.rps, doubled.rps)
+    postgres = meta.get("database") == "postgresql"
     figures = dict(meta)
     figures["baseline_rps"] = round(base, 1)
     figures["baseline"] = page_figures(baseline) | {
@@ -782,7 +787,8 @@ def assemble(
             "sql": sql.get(name),
             "cpu_ms_in_process": cpu.get(name),
             "ratio": round(load.rps / base, 3) if base else None,
-            "target": TARGETS[name],
+            "of_floor": round(load.rps / floor.rps, 3) if floor.rps else None,
+            "target": TARGETS[name] * (POSTGRES_SHARE if postgres else 1),
         }
         for name, load in pages.items()
     }
@@ -986,9 +992,9 @@ def table(figures: dict[str, Any]) -> str:
         f"clinic: {figures['clinic']}",
         "",
         f"{'page':<10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'SQL':>5}"
-        f"{'of base':>9}{'target':>8}{'srv cpu':>9}{'cpu ms':>8}  ok",
+        f"{'of base':>9}{'of floor':>9}{'target':>8}{'srv cpu':>9}{'cpu ms':>8}  ok",
         f"{'hello':<10}{base:>9.0f}{figures['baseline']['p50_ms']:>9.1f}"
-        f"{figures['baseline']['p95_ms']:>9.1f}{'':>5}{'100%':>9}{'':>8}"
+        f"{figures['baseline']['p95_ms']:>9.1f}{'':>5}{'100%':>9}{'':>9}{'':>8}"
         f"{figures['baseline']['server_cpu_cores']:>9.2f}"
         f"{figures['baseline'].get('cpu_ms_in_process') or 0:>8.2f}",
     ]
@@ -996,20 +1002,23 @@ def table(figures: dict[str, Any]) -> str:
     if f:
         lines.append(
             f"{'sign-in':<10}{f['rps']:>9.0f}{f['p50_ms']:>9.1f}{f['p95_ms']:>9.1f}{'':>5}"
-            f"{f['ratio']:>9.0%}{'floor':>8}{f['server_cpu_cores']:>9.2f}"
+            f"{f['ratio']:>9.0%}{'100%':>9}{'':>8}{f['server_cpu_cores']:>9.2f}"
             f"{f.get('cpu_ms_in_process') or 0:>8.2f}"
         )
     for name, p in figures["pages"].items():
-        ok = "yes" if p["ratio"] >= p["target"] and p["errors"] == 0 else "NO"
+        ok = "yes" if (p["of_floor"] or 0) >= p["target"] and p["errors"] == 0 else "NO"
         lines.append(
             f"{name:<10}{p['rps']:>9.0f}{p['p50_ms']:>9.1f}{p['p95_ms']:>9.1f}{p['sql']:>5}"
-            f"{p['ratio']:>9.0%}{p['target']:>8.0%}{p['server_cpu_cores']:>9.2f}"
+            f"{p['ratio']:>9.0%}{p['of_floor'] or 0:>9.0%}{p['target']:>8.0%}"
+            f"{p['server_cpu_cores']:>9.2f}"
             f"{p.get('cpu_ms_in_process') or 0:>8.2f}  {ok}"
         )
     lines += [
-        "(sign-in: the journal's sign-in form for a visitor, no target: what any page costs"
-        " before its own work; srv cpu: cores the two workers used; cpu ms: CPU time per"
-        " request in one process through the test client, which depends little on other load)"
+        "(sign-in: the journal's sign-in form for a visitor, the floor: what any page costs"
+        " before its own work; of floor: req/s as a share of the floor's, the target's"
+        " measure (on PostgreSQL, half the SQLite target); srv cpu: cores the two workers"
+        " used; cpu ms: CPU time per request in one process through the test client, which"
+        " depends little on other load)"
     ]
     b = figures["baseline"]
     lines += [

@@ -81,10 +81,31 @@ def test_measurements_fill_the_json_layout(
     assert run.missing_keys({"pages": {}}) != []
     assert json.loads(json.dumps(figures))["pages"]["timeline"]["ratio"] == 0.4
     assert figures["floor"]["ratio"] == 0.5 and figures["floor"]["path"] == "/login"
+    # The targets are shares of the floor measured in the same run (40 of 50 req/s).
+    assert figures["pages"]["entry"]["of_floor"] == 0.8
+    assert figures["pages"]["entry"]["target"] == run.TARGETS["entry"]
     figures |= {"load_processes": 1, "clinic": {}}
     printed = run.table(figures)
     assert "timeline" in printed and "sign-in" in printed
     assert "worker memory after the whole run's load: 120.0 MB" in printed
+    assert "of floor" in printed and " 80%" in printed
+    on_postgres = run.assemble(
+        {"profile": "test", "database": "postgresql", "workers": 2, "connections": 1},
+        baseline=load(100),
+        doubled=load(100),
+        hello_rss_mb=1.0,
+        floor=load(50),
+        pages={name: load(40) for name in ("timeline", "caseload", "entry", "save")},
+        sql=sql,
+        cpu=cpu,
+        worker_rss_mb=1.0,
+        writers=load(3),
+        writers_s=1,
+        lost=0,
+        rotation=rotation,
+        export=export,
+    )
+    assert on_postgres["pages"]["entry"]["target"] == run.TARGETS["entry"] / 2
 
 
 def test_search_figures_without_jrnl(
