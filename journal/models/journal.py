@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from journal.db import Base, UTCDateTime, UUIDPrimaryKey, utcnow
@@ -54,16 +54,34 @@ class Entry(UUIDPrimaryKey, Base):
         # Finds a course's entries missing from the search index without reading them.
         Index("ix_entries_course_search_shard", "course_id", "search_shard"),
         # Covering indexes for counts: the caseload's (new since a visit, not
-        # reviewed) and the timeline's per session, read from the index alone.
-        Index("ix_entries_course_updated", "course_id", "updated_at", "author_id", "visibility"),
+        # reviewed) and the timeline's per session, read from the index alone (every
+        # count leaves deleted entries out, so deleted_at is in both).
+        Index(
+            "ix_entries_course_updated",
+            "course_id",
+            "updated_at",
+            "author_id",
+            "visibility",
+            "deleted_at",
+        ),
         Index(
             "ix_entries_course_author",
             "course_id",
             "author_id",
             "visibility",
+            "deleted_at",
             "version",
             "id",
             "session_id",
+        ),
+        # A course's tombstones, shown on every page of its timeline: the few deleted
+        # entries, without walking the others.
+        Index(
+            "ix_entries_tombstones",
+            "course_id",
+            "created_at",
+            sqlite_where=text("deleted_at IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NOT NULL"),
         ),
     )
     # The version is part of each ciphertext's associated data; services set it,
