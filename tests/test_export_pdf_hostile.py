@@ -136,6 +136,9 @@ def test_hostile_content_is_shown_as_text_and_nothing_outside_is_read(
         *(str(f) for f in typeset.FONT_FOLDERS),
         str(project / "__init__.py"),
         str(project / "typeset.py"),
+        # Their compiled bytecode, where Python was left to write it (no -B earlier).
+        str(project / "__pycache__" / "__init__."),
+        str(project / "__pycache__" / "typeset."),
         sys.prefix,
         sys.base_prefix,
         str(Path(sys.executable).resolve().parent.parent),

@@ -180,10 +180,15 @@ def test_body_swapped_into_another_entry_fails(
         texts=setup.all_texts(),
         blobs=[blob, original],
     )
+    # The timeline's cards read the excerpt sealed with the body: swapped the same way,
+    # it fails there.
+    write_blob(setup.app, "entries", "body", setup.b, original)
+    excerpt = read_blob(setup.app, "entries", "excerpt", setup.a)
+    write_blob(setup.app, "entries", "excerpt", setup.b, excerpt)
     caplog.clear()
     r = setup.patient.get(f"/courses/{setup.clinic.course.id}")
     assert_clean_failure(
-        r, caplog, where=f"entries.body row {setup.b}", texts=setup.all_texts(), blobs=[blob]
+        r, caplog, where=f"entries.excerpt row {setup.b}", texts=setup.all_texts(), blobs=[excerpt]
     )
     # The source row is intact and still reads.
     assert setup.texts["a_b"] in setup.patient.text(f"/entries/{setup.a}")
@@ -281,26 +286,29 @@ FLIPS = {
 
 
 def test_a_flipped_byte_fails(setup: Setup, caplog: pytest.LogCaptureFixture) -> None:
-    blob = read_blob(setup.app, "entries", "body", setup.a)
-    for part, index in FLIPS.items():
-        changed = flip(blob, index)
-        write_blob(setup.app, "entries", "body", setup.a, changed)
-        for url in (f"/entries/{setup.a}", f"/courses/{setup.clinic.course.id}"):
+    # The entry's page reads the body; the timeline's card, the excerpt sealed with it.
+    pages = {"body": f"/entries/{setup.a}", "excerpt": f"/courses/{setup.clinic.course.id}"}
+    for column, url in pages.items():
+        blob = read_blob(setup.app, "entries", column, setup.a)
+        for part, index in FLIPS.items():
+            changed = flip(blob, index)
+            write_blob(setup.app, "entries", column, setup.a, changed)
             caplog.clear()
             r = setup.patient.get(url)
             try:
                 assert_clean_failure(
                     r,
                     caplog,
-                    where=f"entries.body row {setup.a}",
+                    where=f"entries.{column} row {setup.a}",
                     texts=setup.all_texts(),
                     blobs=[blob, changed],
                 )
             except AssertionError as exc:
-                raise AssertionError(f"flipped {part} byte, {url}: {exc}") from exc
-        # Put the original back: it reads again, so only the flip broke it.
-        write_blob(setup.app, "entries", "body", setup.a, blob)
-        assert setup.texts["a_b"] in setup.patient.text(f"/entries/{setup.a}")
+                raise AssertionError(f"flipped {part} byte of the {column}, {url}: {exc}") from exc
+            # Put the original back: it reads again, so only the flip broke it.
+            write_blob(setup.app, "entries", column, setup.a, blob)
+            assert setup.patient.get(url).status_code == 200
+    assert setup.texts["a_b"] in setup.patient.text(f"/entries/{setup.a}")
 
 
 def test_a_cleared_field_fails_instead_of_reading_as_empty(

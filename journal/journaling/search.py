@@ -10,7 +10,6 @@ derived from the words is stored unsealed. See bench/search_index_bench.py.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,7 +53,6 @@ RESULTS_MAX = 100
 # upgrade must not hold the write lock for the whole caseload.
 INDEX_COURSES_PER_SEARCH = 5
 
-log = logging.getLogger(__name__)
 CONTEXT = 80  # characters of context on each side of the first match
 CHECK_BATCH = 64  # candidate entries opened per round trip
 BY_ID_MAX = 500  # up to this many candidates, the database filters them by id
@@ -277,20 +275,11 @@ def _opened(
 
 
 def _index_later(work: Work, course_ids: list[uuid.UUID]) -> None:
-    """Index what a search found missing. The search has been answered: a failure here
-    (a lock another writer holds, an unreadable old row) is logged and the courses are
-    indexed by a later search or `flask search-index rebuild`."""
-    unit = work.another_unit()
-    try:
+    """Index what a search found missing, in a unit of its own once the search's unit
+    has committed. It never waits on another writer (`waiting=False`): a course or an
+    entry being saved is left to that save or to a later search."""
+    with work.another_unit() as unit:
         search_index.index_missing(unit.db, unit.vault, course_ids, waiting=False)
-        unit.commit()
-    except Exception as exc:
-        unit.discard()
-        log.warning(
-            "search index not filled for %d courses: %s", len(course_ids), type(exc).__name__
-        )
-    finally:
-        unit.close()
 
 
 def _audit(work: Work, hits: list[Hit], owners: dict[uuid.UUID, uuid.UUID]) -> None:
