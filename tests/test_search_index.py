@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from journal.accounts.policy import (
     course_access,
@@ -31,7 +31,7 @@ from journal.models import (
     User,
     Visibility,
 )
-from tests.conftest import Clinic, World, runtime
+from tests.conftest import Clinic, World, postgres_only, runtime
 from tests.scene import build_scene, marker, write
 from tests.test_search import GOOD
 
@@ -308,6 +308,33 @@ def test_entries_written_before_the_index_are_found_and_then_indexed(clinic: Cli
     assert f"/entries/{written.id}" in page
     assert written.id.hex in shard_words(world, clinic.course.id)
     assert found(world, clinic.patient, written.current.markers[1]) == [written.id.hex]
+
+
+@pytest.mark.skipif(not postgres_only(), reason="row locks: PostgreSQL (SQLite has one writer)")
+def test_filling_the_index_after_a_search_never_waits_for_another_writer(
+    clinic: Clinic,
+) -> None:
+    world = clinic.world
+    written = write(world, clinic.patient, clinic.course, Visibility.CARE_TEAM, label="held")
+    _forget_the_index(world, clinic.course.id)
+    database = runtime(world.app).database
+    with database.session(write=True) as saving:  # a save of the course, not yet committed
+        saving.execute(
+            select(Course.id).where(Course.id == clinic.course.id).with_for_update(key_share=True)
+        ).one()
+        unit = world.as_(clinic.patient)
+        unit.db.execute(text("SET LOCAL lock_timeout = '2s'"))  # waiting would fail, not hang
+        done = search_index.index_missing(unit.db, unit.vault, [clinic.course.id], waiting=False)
+        assert done == 0  # skipped at once, not waited for
+        world.db.rollback()
+        saving.rollback()
+    assert shard_words(world, clinic.course.id) == {}
+    # Once the course is free, the next search fills it.
+    browser = world.browser(clinic.patient)
+    assert f"/entries/{written.id}" in browser.search(written.current.markers[0]).get_data(
+        as_text=True
+    )
+    assert written.id.hex in shard_words(world, clinic.course.id)
 
 
 def test_the_rebuild_command_indexes_every_course(clinic: Clinic) -> None:
