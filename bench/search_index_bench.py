@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select
 
+from bench.search_bench import timed
 from journal.accounts import accounts, courses
 from journal.bootstrap import ensure_instance, initialise
 from journal.config import Argon2Params, Settings
@@ -152,15 +151,6 @@ def build(instance: Path, count: int) -> tuple[Settings, Actor, Actor, uuid.UUID
 
     work.close()
     return settings, Actor(patient), Actor(clinician), course.id
-
-
-def timed(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -58,24 +59,27 @@ def test_measurements_fill_the_json_layout(
     def load(n: int) -> run.Load:
         return run.Load(n, 0, 1.0, [0.001] * n, 0.1, 0.5, [], [])
 
-    figures = run.assemble(
-        {"profile": "test", "database": "sqlite", "workers": 2, "connections": 1},
-        baseline=load(100),
-        doubled=load(100),
-        hello_rss_mb=1.0,
-        floor=load(50),
-        pages={name: load(40) for name in ("timeline", "caseload", "entry", "save")},
-        sql=sql,
-        cpu=cpu,
-        worker_rss_mb=1.0,
-        writers=load(3),
-        writers_s=1,
-        lost=0,
-        rotation=rotation,
-        export=export,
-        search={"ours_s": None, "jrnl_s": None, "speedup": None},
-        worker_after_mb=120.0,
-    )
+    def assemble(database: str) -> dict[str, Any]:
+        return run.assemble(
+            {"profile": "test", "database": database, "workers": 2, "connections": 1},
+            baseline=load(100),
+            doubled=load(100),
+            hello_rss_mb=1.0,
+            floor=load(50),
+            pages={name: load(40) for name in ("timeline", "caseload", "entry", "save")},
+            sql=sql,
+            cpu=cpu,
+            worker_rss_mb=1.0,
+            writers=load(3),
+            writers_s=1,
+            lost=0,
+            rotation=rotation,
+            export=export,
+            search={"ours_s": None, "jrnl_s": None, "speedup": None},
+            worker_after_mb=120.0,
+        )
+
+    figures = assemble("sqlite")
     assert run.missing_keys(figures) == []
     assert figures["memory"]["worker_after_mb"] == 120.0
     assert run.missing_keys({"pages": {}}) != []
@@ -89,23 +93,7 @@ def test_measurements_fill_the_json_layout(
     assert "timeline" in printed and "sign-in" in printed
     assert "worker memory after the whole run's load: 120.0 MB" in printed
     assert "of floor" in printed and " 80%" in printed
-    on_postgres = run.assemble(
-        {"profile": "test", "database": "postgresql", "workers": 2, "connections": 1},
-        baseline=load(100),
-        doubled=load(100),
-        hello_rss_mb=1.0,
-        floor=load(50),
-        pages={name: load(40) for name in ("timeline", "caseload", "entry", "save")},
-        sql=sql,
-        cpu=cpu,
-        worker_rss_mb=1.0,
-        writers=load(3),
-        writers_s=1,
-        lost=0,
-        rotation=rotation,
-        export=export,
-    )
-    assert on_postgres["pages"]["entry"]["target"] == run.TARGETS["entry"] / 2
+    assert assemble("postgresql")["pages"]["entry"]["target"] == run.TARGETS["entry"] / 2
 
 
 def test_search_figures_without_jrnl(

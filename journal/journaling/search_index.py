@@ -281,6 +281,15 @@ def entries_with_outcomes_on(db: Session, entry_id: uuid.UUID) -> list[uuid.UUID
     )
 
 
+def _take_course(db: Session, entry: Entry) -> None:
+    """Become the writer of the entry's course's index, with its shard number as the
+    last writer left it. (The session does not flush before queries: the index reads
+    the rows this unit wrote.)"""
+    db.flush()
+    _lock_course(db, entry.course_id)
+    db.refresh(entry, ["search_shard"])
+
+
 def index_entry(
     db: Session,
     vault: Vault,
@@ -290,9 +299,7 @@ def index_entry(
 ) -> None:
     """Put the entry's current words in its course's index, in this unit of work
     (and again those of `also`, other entries of the course whose words changed)."""
-    db.flush()  # the session does not flush before queries: the index reads the rows
-    _lock_course(db, entry.course_id)
-    db.refresh(entry, ["search_shard"])  # as the last writer of the index left it
+    _take_course(db, entry)
     _reindex(db, vault, entry.course_id, owner, [entry])
     _refresh(db, vault, entry.course_id, owner, also)
 
@@ -305,9 +312,7 @@ def drop_entry(
     also: Iterable[uuid.UUID] = (),
 ) -> None:
     """Take a deleted entry's words out of the index (and index `also` again)."""
-    db.flush()
-    _lock_course(db, entry.course_id)
-    db.refresh(entry, ["search_shard"])
+    _take_course(db, entry)
     if entry.search_shard is not None:
         shard = _shard(db, entry.course_id, entry.search_shard)
         if shard is not None:
