@@ -6,6 +6,8 @@ import logging
 import traceback
 
 from flask import Flask, Response, render_template, session
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -15,22 +17,25 @@ from journal.web import context
 log = logging.getLogger("journal.integrity")
 
 MESSAGES = {
-    400: ("Something in that request was not right", "Go back, reload the page and try again."),
-    403: ("Not available to you", "Your account cannot open or change this."),
-    404: ("Not found", "There is nothing here, or it is not yours to see."),
-    405: ("Not allowed", "That action is not possible here."),
-    413: ("Too large", "What you sent is larger than the journal accepts."),
+    400: (
+        _l("Something in that request was not right"),
+        _l("Go back, reload the page and try again."),
+    ),
+    403: (_l("Not available to you"), _l("Your account cannot open or change this.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not yours to see.")),
+    405: (_l("Not allowed"), _l("That action is not possible here.")),
+    413: (_l("Too large"), _l("What you sent is larger than the journal accepts.")),
     414: (
-        "Too long",
-        "That address is longer than the journal accepts. Go back and use fewer words.",
+        _l("Too long"),
+        _l("That address is longer than the journal accepts. Go back and use fewer words."),
     ),
     431: (
-        "Too large",
-        "What your browser sent is larger than the journal accepts. Reload the page.",
+        _l("Too large"),
+        _l("What your browser sent is larger than the journal accepts. Reload the page."),
     ),
-    429: ("Too many attempts", "Please wait a few minutes and try again."),
-    503: ("Not available", "Please try again later."),
-    500: ("Something went wrong", "The error was logged. Please try again later."),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
+    503: (_l("Not available"), _l("Please try again later.")),
+    500: (_l("Something went wrong"), _l("The error was logged. Please try again later.")),
 }
 
 
@@ -66,7 +71,7 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_exc: CSRFError) -> tuple[str, int]:
-        return _page(400, "The form expired", "Reload the page and send it again.")
+        return _page(400, _("The form expired"), _("Reload the page and send it again."))
 
     @app.errorhandler(NotFound)
     def not_found(_exc: NotFound) -> tuple[str, int]:
@@ -81,9 +86,11 @@ def init_errors(app: Flask) -> None:
         log.error("not available on this server: %s", exc)
         return _page(
             503,
-            "Not available on this server",
-            "This server is missing something it needs for this. The administrator will "
-            "find what to install in the log.",
+            _("Not available on this server"),
+            _(
+                "This server is missing something it needs for this. The administrator will "
+                "find what to install in the log."
+            ),
         )
 
     @app.errorhandler(DecryptionError)
@@ -92,8 +99,11 @@ def init_errors(app: Flask) -> None:
         log.error("decryption failed: %s at %s key %s", exc.reason, exc.where, exc.key_id)
         return _page(
             500,
-            "This record could not be read",
-            "It failed its integrity check. The event was logged for the clinic's administrator.",
+            _("This record could not be read"),
+            _(
+                "It failed its integrity check. "
+                "The event was logged for the clinic's administrator."
+            ),
         )
 
     @app.errorhandler(Exception)

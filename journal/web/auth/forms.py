@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
@@ -15,46 +16,46 @@ class LoginForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField(
-        "Code",
+        _l("Code"),
         validators=[DataRequired(), Length(max=20)],
-        description="The 6-digit code from your authenticator app, or a recovery code.",
+        description=_l("The 6-digit code from your authenticator app, or a recovery code."),
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[DataRequired(), Length(max=MAX_LENGTH)],
-        description="At least 10 characters. A few unrelated words make a strong password.",
+        description=_l("At least 10 characters. A few unrelated words make a strong password."),
     )
-    confirm_password = PasswordField("New password again", validators=[DataRequired()])
+    confirm_password = PasswordField(_l("New password again"), validators=[DataRequired()])
 
     def validate_confirm_password(self, field: PasswordField) -> None:
         if field.data != self.new_password.data:
-            raise ValidationError("The two new passwords differ.")
+            raise ValidationError(_("The two new passwords differ."))
 
 
 class ConfirmIdentityForm(FlaskForm):
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
     code = StringField(
-        "Code from your authenticator app",
+        _l("Code from your authenticator app"),
         validators=[Length(max=20)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 
 class PasswordOnlyForm(FlaskForm):
-    password = PasswordField("Your password", validators=[DataRequired()])
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
 
 
 class RemoveTwoFactorForm(FlaskForm):
     """Removing the second factor needs it once more: a password alone is not enough."""
 
-    password = PasswordField("Your password", validators=[DataRequired()])
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
     code = StringField(
-        "A code from your authenticator app, or one of your recovery codes",
+        _l("A code from your authenticator app, or one of your recovery codes"),
         validators=[DataRequired(), Length(max=20)],
         render_kw={"autocomplete": "one-time-code"},
     )

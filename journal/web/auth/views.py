@@ -5,6 +5,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -31,6 +32,7 @@ from journal.web.security import (
 
 bp = Blueprint("auth", __name__)
 
+# The English words; login() shows them translated (marked there, word for word).
 LOGIN_FAILED = "That email and password do not match an active account."
 PENDING_SECONDS = 300  # time allowed between the password and the second factor
 
@@ -56,7 +58,7 @@ def login() -> str | Response | tuple[str, int]:
         )
         if user is None:
             count_failed_check()
-            form.form_errors.append(LOGIN_FAILED)
+            form.form_errors.append(_("That email and password do not match an active account."))
             return render_template("auth/login.html", form=form), 200
         if user.two_factor_enabled:
             session.clear()
@@ -86,7 +88,7 @@ def second_factor() -> str | Response | tuple[str, int]:
         return redirect(url_for("home.index"))
     user = _pending_user()
     if user is None:
-        flash("Please sign in again.")
+        flash(_("Please sign in again."))
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -95,7 +97,7 @@ def second_factor() -> str | Response | tuple[str, int]:
             return _sign_in(user)
         accounts.record_failed_second_factor(db, user, context.client_address())
         count_failed_check()
-        form.code.errors = ["That code did not work. Codes change every 30 seconds."]
+        form.code.errors = [_("That code did not work. Codes change every 30 seconds.")]
         return render_template("auth/second_factor.html", form=form), 200
     return render_template("auth/second_factor.html", form=form)
 
@@ -105,7 +107,7 @@ def logout() -> Response:
     accounts.end_login_session(context.work(), context.current_login_id())
     logout_user()
     session.clear()
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
 
 
@@ -127,7 +129,7 @@ def change_password() -> str | Response:
             apply_errors(form, exc)
         else:
             rechecked(True)
-            flash("Your password is changed. Other devices are signed out.")
+            flash(_("Your password is changed. Other devices are signed out."))
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)
 
@@ -150,7 +152,7 @@ def confirm_identity() -> str | Response:
     if form.validate_on_submit():
         if recheck_identity(form.password.data or "", form.code.data or ""):
             return redirect(_safe_next(request.args.get("next")))
-        form.form_errors.append("That did not match. Please try again.")
+        form.form_errors.append(_("That did not match. Please try again."))
     return render_template("auth/confirm.html", form=form, needs_code=user.two_factor_enabled)
 
 
@@ -205,7 +207,7 @@ def two_factor_confirm() -> str | Response:
 def two_factor_remove() -> Response:
     form = RemoveTwoFactorForm()
     if not form.validate_on_submit():
-        flash("Enter your password and a code from your app or a recovery code.")
+        flash(_("Enter your password and a code from your app or a recovery code."))
     else:
         try:
             twofactor.remove(
@@ -220,5 +222,5 @@ def two_factor_remove() -> Response:
             flash(next(iter(exc.errors.values())))
         else:
             rechecked(True)
-            flash("Two-factor sign-in is removed. Other devices are signed out.")
+            flash(_("Two-factor sign-in is removed. Other devices are signed out."))
     return redirect(url_for("auth.two_factor"))

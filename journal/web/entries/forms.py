@@ -4,6 +4,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -20,44 +22,49 @@ BETWEEN_SESSIONS = "between"  # the session choice of an entry tied to no sessio
 
 # A clinician chooses between two levels, named by what they mean for the patient.
 CLINICIAN_VISIBILITY_LABELS = {
-    Visibility.CLINICIAN_ONLY: "Clinicians only: the patient cannot read this",
-    Visibility.CARE_TEAM: "Shared: the patient can read this",
+    Visibility.CLINICIAN_ONLY: _l("Clinicians only: the patient cannot read this"),
+    Visibility.CARE_TEAM: _l("Shared: the patient can read this"),
 }
 
 
 class EntryForm(FlaskForm):
-    phase = SelectField("Phase", choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase])
-    session_id = SelectField("Dosing session", validate_choice=True)
+    phase = SelectField(
+        _l("Phase"), choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase]
+    )
+    session_id = SelectField(_l("Dosing session"), validate_choice=True)
     title = StringField(
-        "Title (optional)",
+        _l("Title (optional)"),
         validators=[Optional(), Limit(TITLE_MAX)],
-        description="Leave it empty and the first words stand in for it.",
+        description=_l("Leave it empty and the first words stand in for it."),
     )
     body = TextAreaField(
-        "Your words",
+        _l("Your words"),
         validators=[Limit(BODY_MAX)],
-        description="Markdown works: *emphasis*, lists, > quotes.",
+        description=_l("Markdown works: *emphasis*, lists, > quotes."),
     )
     intentions = TextAreaField(
-        "Intentions for this session",
+        _l("Intentions for this session"),
         validators=[Optional(), Limit(INTENTIONS_TEXT_MAX)],
-        description=f"One per line, up to {INTENTION_MAX} characters each. "
-        "What would you like to bring into the session?",
+        description=_l(
+            "One per line, up to %(max)s characters each. "
+            "What would you like to bring into the session?",
+            max=INTENTION_MAX,
+        ),
     )
     mood = SelectField(
-        "Mood right now",
-        choices=[SelectChoice("", "Not recorded")]
+        _l("Mood right now"),
+        choices=[SelectChoice("", _l("Not recorded"))]
         + [SelectChoice(str(n), str(n)) for n in range(1, 11)],
         validators=[Optional()],
-        description="1 is very low, 10 is very good.",
+        description=_l("1 is very low, 10 is very good."),
     )
-    visibility = RadioField("Who can read it")
+    visibility = RadioField(_l("Who can read it"))
     version = HiddenField()
     prompt = HiddenField()  # the prompt assignment this entry answers
     builds_on = SelectField(
-        "The first intention builds on",
+        _l("The first intention builds on"),
         validators=[Optional()],
-        description="An earlier intention this one carries on from, if any.",
+        description=_l("An earlier intention this one carries on from, if any."),
     )
 
     def set_choices(
@@ -70,38 +77,44 @@ class EntryForm(FlaskForm):
     ) -> None:
         """`visibilities` in policy's order: the first is preselected on a new entry."""
         if not sessions:
-            self.session_id.choices = [SelectChoice("", "None yet: no session is scheduled")]
+            self.session_id.choices = [SelectChoice("", _("None yet: no session is scheduled"))]
         else:
             self.session_id.choices = [
-                SelectChoice("", "Let the journal choose by date"),
+                SelectChoice("", _("Let the journal choose by date")),
                 *(
                     SelectChoice(
                         str(s.id),
-                        f"Session {s.number} · {label(s.scheduled_at)} · {STATUS_LABELS[s.status]}",
+                        _(
+                            "Session %(number)s · %(when)s · %(status)s",
+                            number=s.number,
+                            when=label(s.scheduled_at),
+                            status=STATUS_LABELS[s.status],
+                        ),
                     )
                     for s in sessions
                 ),
-                SelectChoice(BETWEEN_SESSIONS, "Between sessions: not about one session"),
+                SelectChoice(BETWEEN_SESSIONS, _("Between sessions: not about one session")),
             ]
         labels = CLINICIAN_VISIBILITY_LABELS if for_clinician else VISIBILITY_LABELS
         self.visibility.choices = [SelectChoice(v.value, labels[v]) for v in visibilities]
         if not self.visibility.data and visibilities:
             self.visibility.data = visibilities[0].value
         if not self.builds_on.choices:
-            self.builds_on.choices = [SelectChoice("", "Nothing earlier")]
+            self.builds_on.choices = [SelectChoice("", _("Nothing earlier"))]
 
     def set_earlier_ids(self, ids: Sequence[uuid.UUID]) -> None:
         """The choices a submitted form is checked against; set_earlier_intentions labels them."""
-        self.builds_on.choices = [SelectChoice("", "Nothing earlier")] + [
+        self.builds_on.choices = [SelectChoice("", _("Nothing earlier"))] + [
             SelectChoice(str(i), "") for i in ids
         ]
 
     def set_earlier_intentions(self, earlier: Sequence[IntentionView]) -> None:
-        self.builds_on.choices = [SelectChoice("", "Nothing earlier")] + [
+        self.builds_on.choices = [SelectChoice("", _("Nothing earlier"))] + [
             SelectChoice(
                 str(i.id),
-                f"{f'Session {i.session_number}' if i.session_number else 'Between sessions'}: "
-                f"{i.text[:80]}",
+                _("Session %(number)s: %(text)s", number=i.session_number, text=i.text[:80])
+                if i.session_number
+                else _("Between sessions: %(text)s", text=i.text[:80]),
             )
             for i in earlier
         ]
@@ -143,6 +156,6 @@ def outcomes_from(
         try:
             status = OutcomeStatus(raw)
         except ValueError:
-            return {}, "Choose addressed, partly or not yet for each intention."
+            return {}, _("Choose addressed, partly or not yet for each intention.")
         found[iid] = OutcomeInput(status, form.get(f"reflection-{iid}", ""))
     return found, None

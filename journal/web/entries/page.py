@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from flask import render_template
+from flask_babel import gettext as _
 
 from journal.accounts import courses, policy
 from journal.journaling import entries, intentions, prompt_assignments, themes
@@ -61,7 +62,7 @@ def entry_page(
 def entry_sessions(course_id: uuid.UUID) -> list[tuple[str, str]]:
     """The sessions an entry written between sessions can be linked to."""
     return [
-        (str(s.id), f"Session {s.number} · {when(s.scheduled_at)}")
+        (str(s.id), _("Session %(number)s · %(when)s", number=s.number, when=when(s.scheduled_at)))
         for s in courses.list_sessions(context.db(), course_id)
         if s.status != SessionStatus.CANCELLED
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -15,19 +16,19 @@ from journal.review.comments import COMMENT_MAX, QUOTE_MAX, CommentInput
 from journal.web.forms import Limit
 
 LEVELS = {
-    Visibility.CARE_TEAM: "Shared with the patient",
-    Visibility.CLINICIAN_ONLY: "Clinicians only",
+    Visibility.CARE_TEAM: _l("Shared with the patient"),
+    Visibility.CLINICIAN_ONLY: _l("Clinicians only"),
 }
 
 
 class CommentForm(FlaskForm):
     quote = TextAreaField(
-        "Passage (optional)",
+        _l("Passage (optional)"),
         validators=[Optional(), Limit(QUOTE_MAX)],
-        description="Select words in the entry, or paste them here, to comment on a passage.",
+        description=_l("Select words in the entry, or paste them here, to comment on a passage."),
     )
-    body = TextAreaField("Comment", validators=[DataRequired(), Limit(COMMENT_MAX)])
-    visibility = RadioField("Who can read it", validators=[Optional()], validate_choice=False)
+    body = TextAreaField(_l("Comment"), validators=[DataRequired(), Limit(COMMENT_MAX)])
+    visibility = RadioField(_l("Who can read it"), validators=[Optional()], validate_choice=False)
     parent_id = HiddenField()
 
     def set_choices(self, levels: list[Visibility]) -> None:
@@ -53,21 +54,21 @@ class CommentForm(FlaskForm):
 
 
 KIND_LABELS = {
-    ThemeKind.PEOPLE: "Person",
-    ThemeKind.FEELINGS: "Feeling",
-    ThemeKind.IMAGES: "Image",
-    ThemeKind.PLACES: "Place",
+    ThemeKind.PEOPLE: _l("Person"),
+    ThemeKind.FEELINGS: _l("Feeling"),
+    ThemeKind.IMAGES: _l("Image"),
+    ThemeKind.PLACES: _l("Place"),
 }
 
 
 class ThemeForm(FlaskForm):
     kind = SelectField(
-        "Kind", choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
+        _l("Kind"), choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()]
     )
-    name = StringField("Theme", validators=[DataRequired(), Limit(NAME_MAX)])
+    name = StringField(_l("Theme"), validators=[DataRequired(), Limit(NAME_MAX)])
 
 
 class AttachForm(FlaskForm):
     """Link an entry written between sessions to one of its course's sessions."""
 
-    session_id = SelectField("Dosing session", validate_choice=True)
+    session_id = SelectField(_l("Dosing session"), validate_choice=True)

@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
@@ -147,7 +149,7 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
     access, earlier = _prepare_form(form, course_id)
     outcomes: dict[uuid.UUID, intentions.OutcomeInput] = {}
     if not access.writable:
-        flash("This course is closed; its journal can be read but not added to.")
+        flash(_("This course is closed; its journal can be read but not added to."))
         return redirect(url_for("courses.timeline", course_id=course_id))
     draft = None
     if request.method == "GET":
@@ -176,7 +178,7 @@ def new_entry(course_id: uuid.UUID) -> str | Response:
             _show_errors(form, exc)
         else:
             drafts.discard_draft(context.work(), course_id=course_id)
-            flash("Saved. Your words are stored encrypted.")
+            flash(_("Saved. Your words are stored encrypted."))
             return redirect(url_for("entries.view", entry_id=entry.id))
     return render_template(
         "entries/form.html",
@@ -217,7 +219,7 @@ def attach(entry_id: uuid.UUID) -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Linked to the session; it now shows there on the timeline.")
+            flash(_("Linked to the session; it now shows there on the timeline."))
             return redirect(url_for("entries.view", entry_id=entry_id))
     return entry_page(entry_id, attach_form=form)
 
@@ -230,10 +232,13 @@ def delete(entry_id: uuid.UUID) -> str | Response:
     if form.validate_on_submit():
         entry = entries.delete_entry(context.work(), entry_id, days)
         flash(
-            "Deleted. You can restore it from your journal for "
-            f"{days} {'day' if days == 1 else 'days'}."
+            ngettext(
+                "Deleted. You can restore it from your journal for %(num)d day.",
+                "Deleted. You can restore it from your journal for %(num)d days.",
+                days,
+            )
             if days
-            else "Deleted, and its words erased."
+            else _("Deleted, and its words erased.")
         )
         return redirect(url_for("courses.timeline", course_id=entry.course_id))
     current = entries.deletable_entry(context.work(), entry_id)
@@ -245,7 +250,7 @@ def restore(entry_id: uuid.UUID) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     entry = entries.restore_entry(context.work(), entry_id)
-    flash("Restored: the entry is back in your journal, as it was.")
+    flash(_("Restored: the entry is back in your journal, as it was."))
     return redirect(url_for("entries.view", entry_id=entry.id))
 
 
@@ -288,12 +293,14 @@ def edit(entry_id: uuid.UUID) -> str | Response:
             _show_errors(form, exc)
         except ConflictError:
             form.form_errors.append(
-                "This entry was changed elsewhere since you opened it. Copy your text, "
-                "reload the page, and apply your changes again."
+                _(
+                    "This entry was changed elsewhere since you opened it. Copy your text, "
+                    "reload the page, and apply your changes again."
+                )
             )
         else:
             drafts.discard_draft(context.work(), entry_id=entry_id)
-            flash("Saved. The earlier version is kept in the history.")
+            flash(_("Saved. The earlier version is kept in the history."))
             return redirect(url_for("entries.view", entry_id=entry_id))
     return render_template(
         "entries/form.html",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import invitations
@@ -50,7 +51,7 @@ def choose(token: str) -> str | Response | tuple[str, int]:
         except NotFound:
             return render_template("password_links/expired.html"), 404
         else:
-            flash("Your password is set. Sign in with it now.")
+            flash(_("Your password is set. Sign in with it now."))
             return redirect(url_for("auth.login"))
     return render_template(
         "password_links/choose.html", form=form, user=found.user, purpose=found.link.purpose

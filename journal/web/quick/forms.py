@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -20,20 +21,24 @@ from journal.web.forms import Limit
 class QuickForm(FlaskForm):
     # Choices are checked by the service, which gives the clear messages.
     feelings = SelectMultipleField(
-        "Feelings", choices=[SelectChoice(k, v) for k, v in FEELINGS.items()], validate_choice=False
+        _l("Feelings"),
+        choices=[SelectChoice(k, v) for k, v in FEELINGS.items()],
+        validate_choice=False,
     )
     body = SelectMultipleField(
-        "In the body", choices=[SelectChoice(k, v) for k, v in BODY.items()], validate_choice=False
+        _l("In the body"),
+        choices=[SelectChoice(k, v) for k, v in BODY.items()],
+        validate_choice=False,
     )
     intensity = RadioField(
-        "How strong was it?",
+        _l("How strong was it?"),
         choices=[SelectChoice(str(n), str(n)) for n in INTENSITY],
         validate_choice=False,
     )
-    phrase = StringField("One word or phrase", validators=[Limit(PHRASE_MAX)])
-    image = StringField("One image, in words", validators=[Limit(IMAGE_MAX)])
+    phrase = StringField(_l("One word or phrase"), validators=[Limit(PHRASE_MAX)])
+    image = StringField(_l("One image, in words"), validators=[Limit(IMAGE_MAX)])
     visibility = RadioField(
-        "Who can read it",
+        _l("Who can read it"),
         choices=[
             SelectChoice(v.value, VISIBILITY_LABELS[v])
             for v in (Visibility.CARE_TEAM, Visibility.PRIVATE)

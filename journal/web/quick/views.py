@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from journal.accounts import policy
@@ -24,7 +26,7 @@ def capture(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     db = context.db()
     access = policy.course_access(db, context.user(), course_id)
     if not policy.can_quick_capture(access):
-        flash("This course is closed; its journal can be read but not added to.")
+        flash(_("This course is closed; its journal can be read but not added to."))
         return redirect(url_for("courses.timeline", course_id=course_id))
     form = QuickForm()
     if form.validate_on_submit():
@@ -33,7 +35,7 @@ def capture(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Saved. Rest now; you can add more later.")
+            flash(_("Saved. Rest now; you can add more later."))
             return redirect(url_for("entries.view", entry_id=entry.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
@@ -49,13 +51,13 @@ def capture(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
 
 # What the patient reads on the Get-help page after asking for support: when the care
 # team will see it, as it is (an e-mail within minutes; nobody on call).
-SUPPORT_SENT = (
+SUPPORT_SENT = _l(
     "Your care team has been told that you asked for support, and is sent an e-mail "
     "about it within a few minutes. They will see it when they next read their e-mail or "
     "open the journal: nobody watches it around the clock, so that can be hours. If you "
     "need someone now, call one of the numbers below."
 )
-SUPPORT_CLOSED = (
+SUPPORT_CLOSED = _l(
     "This course is closed, so your care team was not told through the journal. "
     "If you need someone now, call one of the numbers below."
 )
@@ -69,7 +71,7 @@ def support(course_id: uuid.UUID) -> Response:
     access = policy.course_access(context.db(), context.user(), course_id)
     if policy.can_quick_capture(access):
         safety_flags.ask_for_support(context.work(), course_id)
-        flash(SUPPORT_SENT)
+        flash(str(SUPPORT_SENT))
     else:
-        flash(SUPPORT_CLOSED)
+        flash(str(SUPPORT_CLOSED))
     return redirect(url_for("help.page"))

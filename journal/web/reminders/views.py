@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import policy
@@ -42,7 +43,7 @@ def settings() -> str | Response:
                 timezone=form.timezone.data or None,
             ),
         )
-        flash("Your reminders are saved.")
+        flash(_("Your reminders are saved."))
         return redirect(url_for("reminders.settings"))
     return render_template("reminders/settings.html", form=form)
 
@@ -67,7 +68,7 @@ def _digest_settings() -> str | Response:
                 timezone=form.timezone.data or None,
             ),
         )
-        flash("Your daily digest is saved.")
+        flash(_("Your daily digest is saved."))
         return redirect(url_for("reminders.settings"))
     return render_template("reminders/digest.html", form=form)
 
