@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -9,55 +10,59 @@ from journal.models import Role
 
 
 class UserForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(
-        "Role",
+        _l("Role"),
         choices=[
-            SelectChoice(Role.PATIENT.value, "Patient"),
-            SelectChoice(Role.CLINICIAN.value, "Clinician"),
-            SelectChoice(Role.ADMIN.value, "Admin"),
+            SelectChoice(Role.PATIENT.value, _l("Patient")),
+            SelectChoice(Role.CLINICIAN.value, _l("Clinician")),
+            SelectChoice(Role.ADMIN.value, _l("Admin")),
         ],
     )
     refer_to = EmailField(
-        "Refer to a clinician (patients only)",
+        _l("Refer to a clinician (patients only)"),
         validators=[Optional(), Email(), Length(max=254)],
-        description="The clinician's email: they can then open a course for this patient.",
+        description=_l("The clinician's email: they can then open a course for this patient."),
     )
 
 
 class AdminCourseForm(FlaskForm):
     patient_email = EmailField(
-        "Patient's email", validators=[DataRequired(), Email(), Length(max=254)]
+        _l("Patient's email"), validators=[DataRequired(), Email(), Length(max=254)]
     )
     clinician_emails = StringField(
-        "Care team",
+        _l("Care team"),
         validators=[DataRequired(), Length(max=1000)],
-        description="Clinicians' emails, separated by commas.",
+        description=_l("Clinicians' emails, separated by commas."),
     )
-    started_on = DateField("Course starts", validators=[DataRequired()])
+    started_on = DateField(_l("Course starts"), validators=[DataRequired()])
 
     def emails(self) -> list[str]:
         return [e for e in (self.clinician_emails.data or "").split(",") if e.strip()]
 
 
 class AddClinicianForm(FlaskForm):
-    email = EmailField("Clinician's email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Clinician's email"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
 
 
 class ConfirmForm(FlaskForm):
-    reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
 
 
 class EraseForm(FlaskForm):
     reason = StringField(
-        "Reason",
+        _l("Reason"),
         validators=[DataRequired(), Length(max=200)],
-        description="Administrative only, for example: the patient's request of 3 March. "
-        "No clinical detail.",
+        description=_l(
+            "Administrative only, for example: the patient's request of 3 March. "
+            "No clinical detail."
+        ),
     )
     confirm_email = StringField(
-        "Type the patient's email to confirm", validators=[DataRequired(), Length(max=254)]
+        _l("Type the patient's email to confirm"), validators=[DataRequired(), Length(max=254)]
     )
 
 
@@ -68,8 +73,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET that changes nothing but what its reads record
 
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To (included)", validators=[Optional()])
-    person = SelectField("Done by", validators=[Optional()])
-    patient = SelectField("Patient", validators=[Optional()])
-    action = SelectField("Action", validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To (included)"), validators=[Optional()])
+    person = SelectField(_l("Done by"), validators=[Optional()])
+    patient = SelectField(_l("Patient"), validators=[Optional()])
+    action = SelectField(_l("Action"), validators=[Optional()])

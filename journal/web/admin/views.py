@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_number, ngettext
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import (
@@ -61,9 +63,12 @@ def new_user() -> str | Response:
             apply_errors(form, exc)
         else:
             flash(
-                f"Account made. An invitation to choose a password is on its way to "
-                f"{user.email}; it works for "
-                f"{invitations.hours_text(context.runtime().settings.invitation_hours)}."
+                _(
+                    "Account made. An invitation to choose a password is on its way to "
+                    "%(email)s; it works for %(hours)s.",
+                    email=user.email,
+                    hours=invitations.hours_text(context.runtime().settings.invitation_hours),
+                )
             )
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form)
@@ -76,8 +81,10 @@ def set_active(user_id: uuid.UUID, action: str) -> Response:
     except ValidationError as exc:
         flash(next(iter(exc.errors.values())))
     else:
-        state = "active" if user.active else "deactivated and signed out everywhere"
-        flash(f"{user.name} is now {state}.")
+        if user.active:
+            flash(_("%(name)s is now active.", name=user.name))
+        else:
+            flash(_("%(name)s is now deactivated and signed out everywhere.", name=user.name))
     return redirect(url_for("admin.users"))
 
 
@@ -90,8 +97,10 @@ def send_link(user_id: uuid.UUID) -> Response:
         flash(next(iter(exc.errors.values())))
     else:
         user = accounts.get_user(context.db(), user_id)
-        kind = "An invitation" if purpose == invitations.INVITE else "A password reset link"
-        flash(f"{kind} is on its way to {user.email}.")
+        if purpose == invitations.INVITE:
+            flash(_("An invitation is on its way to %(email)s.", email=user.email))
+        else:
+            flash(_("A password reset link is on its way to %(email)s.", email=user.email))
     return redirect(url_for("admin.users"))
 
 
@@ -115,7 +124,7 @@ def new_course() -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Course created.")
+            flash(_("Course created."))
             return redirect(url_for("admin.course_team", course_id=course.id))
     return render_template("admin/course_form.html", form=form)
 
@@ -129,7 +138,7 @@ def course_team(course_id: uuid.UUID) -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Clinician proposed. They join the care team once it is agreed to.")
+            flash(_("Clinician proposed. They join the care team once it is agreed to."))
             return redirect(url_for("admin.course_team", course_id=course_id))
     row = courses.admin_course(context.work(), course_id)
     pending = care_team.pending_for_course(context.work(), course_id)
@@ -146,7 +155,7 @@ def course_team(course_id: uuid.UUID) -> str | Response:
 @bp.post("/courses/<uuid:course_id>/team/<uuid:clinician_id>/remove")
 def remove_clinician(course_id: uuid.UUID, clinician_id: uuid.UUID) -> Response:
     courses.remove_clinician(context.work(), course_id, clinician_id)
-    flash("Clinician removed from the care team. It takes effect at once.")
+    flash(_("Clinician removed from the care team. It takes effect at once."))
     return redirect(url_for("admin.course_team", course_id=course_id))
 
 
@@ -165,14 +174,22 @@ def messages() -> str:
 @bp.post("/messages/<uuid:message_id>/again")
 def message_again(message_id: uuid.UUID) -> Response:
     outbox.send_again(context.work(), message_id)
-    flash("The message is queued to be sent again.")
+    flash(_("The message is queued to be sent again."))
     return redirect(url_for("admin.messages"))
 
 
 @bp.post("/messages/reminders-and-alerts/again")
 def counted_again() -> Response:
     sent = outbox.send_counted_again(context.work())
-    flash(f"{sent} reminders and alerts are queued to be sent again.")
+    # The English says "reminders and alerts" whatever the number; the plural form lets
+    # other languages make the words agree with it.
+    flash(
+        ngettext(
+            "%(num)d reminders and alerts are queued to be sent again.",
+            "%(num)d reminders and alerts are queued to be sent again.",
+            sent,
+        )
+    )
     return redirect(url_for("admin.messages"))
 
 
@@ -218,12 +235,27 @@ def _audit_filters() -> tuple[AuditFilterForm, audit_trail.Filters | None]:
     """The filter form read from the address, and the filters (None when it has errors)."""
     form = AuditFilterForm(formdata=request.args)
     people = accounts.list_users(context.work())
-    everyone = [("", "Anyone")]
-    form.person.choices = everyone + [(str(p.id), f"{p.name} ({p.role.value})") for p in people]
-    form.patient.choices = [("", "Any patient")] + [
+    roles_said = {
+        Role.PATIENT: _("patient"),
+        Role.CLINICIAN: _("clinician"),
+        Role.ADMIN: _("admin"),
+    }
+    everyone = [("", _("Anyone"))]
+    form.person.choices = everyone + [
+        (
+            str(p.id),
+            _(
+                "%(name)s (%(role)s)",
+                name=p.name,
+                role=roles_said.get(p.role, p.role.value),
+            ),
+        )
+        for p in people
+    ]
+    form.patient.choices = [("", _("Any patient"))] + [
         (str(p.id), p.name) for p in people if policy.keeps_a_journal(p)
     ]
-    form.action.choices = [("", "Any action"), *audit_trail.action_choices()]
+    form.action.choices = [("", _("Any action")), *audit_trail.action_choices()]
     if not form.validate():
         return form, None
     filters = audit_trail.Filters(
@@ -247,7 +279,7 @@ def _audit_page(form: AuditFilterForm, trail: audit_trail.TrailPage) -> str:
         form=form,
         trail=trail,
         chosen=chosen,
-        csv_limit=audit_trail.CSV_LIMIT,
+        csv_limit=format_number(audit_trail.CSV_LIMIT),  # 100,000 in English
     )
 
 
@@ -288,6 +320,6 @@ def erase_user(user_id: uuid.UUID) -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("The patient and everything they wrote are erased.")
+            flash(_("The patient and everything they wrote are erased."))
             return redirect(url_for("admin.users"))
     return render_template("admin/erase.html", form=form, user=user)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import care_team
@@ -15,5 +16,9 @@ bp = Blueprint("care_team", __name__, url_prefix="/care-team")
 def decide(proposal_id: uuid.UUID, choice: str) -> Response:
     decided = care_team.decide(context.work(), proposal_id, agree=choice == "agree")
     name = decided.clinician.name
-    flash(f"{name} joined the care team." if choice == "agree" else f"{name} will not join.")
+    flash(
+        _("%(name)s joined the care team.", name=name)
+        if choice == "agree"
+        else _("%(name)s will not join.", name=name)
+    )
     return redirect(url_for("courses.timeline", course_id=decided.course.id))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.core.errors import ValidationError
@@ -26,6 +27,6 @@ def add(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Reply sent." if comment.parent_id else "Comment saved.")
+            flash(_("Reply sent.") if comment.parent_id else _("Comment saved."))
             return redirect(url_for("entries.view", entry_id=entry_id, _anchor=f"c-{comment.id}"))
     return entry_page(entry_id, comment_form=form, reply_to=form.parent()), 400

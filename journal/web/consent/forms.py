@@ -3,6 +3,7 @@ care team, the view fills the choices), the clinic's checkboxes and a note."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -13,20 +14,22 @@ from journal.web.forms import Limit
 
 class ConsentForm(FlaskForm):
     document_version = StringField(
-        "Version of the consent document",
+        _l("Version of the consent document"),
         validators=[Limit(DOCUMENT_MAX)],
-        description="As printed on the document the patient read, e.g. “KAP consent v3 (2026-09)”.",
+        description=_l(
+            "As printed on the document the patient read, e.g. “KAP consent v3 (2026-09)”."
+        ),
     )
-    consented_on = StringField("Date of the consent", render_kw={"type": "date"})
-    witness_id = SelectField("Witnessed by", choices=[], validate_choice=False)
+    consented_on = StringField(_l("Date of the consent"), render_kw={"type": "date"})
+    witness_id = SelectField(_l("Witnessed by"), choices=[], validate_choice=False)
     checked = SelectMultipleField(
-        "What was covered",
+        _l("What was covered"),
         choices=[],
         validate_choice=False,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    note = TextAreaField("Note (optional)", validators=[Limit(NOTE_MAX)], render_kw={"rows": 3})
+    note = TextAreaField(_l("Note (optional)"), validators=[Limit(NOTE_MAX)], render_kw={"rows": 3})
     version = HiddenField()
 
     def expected_version(self) -> int | None:

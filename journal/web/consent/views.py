@@ -4,6 +4,8 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from journal.clinical import consent
@@ -16,7 +18,7 @@ from journal.web.forms import apply_errors
 
 bp = Blueprint("consent", __name__)
 
-CONFLICT = (
+CONFLICT = _l(
     "This consent record was changed by someone else since you opened it. Your answers "
     "are below and were not saved: look at theirs, then save yours again if still right."
 )
@@ -54,9 +56,9 @@ def edit(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
             apply_errors(form, exc)
         except ConflictError:
             conflict = True
-            form.form_errors.append(CONFLICT)
+            form.form_errors.append(str(CONFLICT))
         else:
-            flash("Consent record saved.")
+            flash(_("Consent record saved."))
             return redirect(url_for("consent.view", course_id=course_id))
     if failed:
         context.db().rollback()  # nothing of a refused save is kept
@@ -81,7 +83,7 @@ def edit(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         form = ConsentForm(formdata=None, data=data)
     elif conflict:
         form.version.data = str(current.number) if current else ""
-    form.witness_id.choices = [("", "Choose…")] + [(str(m.id), m.name) for m in page.team]
+    form.witness_id.choices = [("", _("Choose…"))] + [(str(m.id), m.name) for m in page.team]
     form.checked.choices = [(i.id, i.text) for i in items.items]
     html = render_template("consent/edit.html", page=page, form=form, conflict=conflict)
     return (html, 409 if conflict else 400) if failed else html

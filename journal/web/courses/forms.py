@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -23,20 +24,20 @@ from journal.web.filters import STATUS_LABELS
 
 class CourseForm(FlaskForm):
     patient_email = EmailField(
-        "Patient's email",
+        _l("Patient's email"),
         validators=[DataRequired(), Email(), Length(max=254)],
-        description="The patient needs an account first; the clinic's admin creates it.",
+        description=_l("The patient needs an account first; the clinic's admin creates it."),
     )
-    started_on = DateField("Course starts", validators=[DataRequired()])
+    started_on = DateField(_l("Course starts"), validators=[DataRequired()])
     indication = TextAreaField(
-        "Indication",
+        _l("Indication"),
         validators=[Optional(), Length(max=INDICATION_MAX)],
-        description="Stored encrypted. For example: treatment-resistant depression.",
+        description=_l("Stored encrypted. For example: treatment-resistant depression."),
     )
     colleagues = StringField(
-        "Other clinicians on the care team",
+        _l("Other clinicians on the care team"),
         validators=[Optional(), Length(max=1000)],
-        description="Their emails, separated by commas. You are added yourself.",
+        description=_l("Their emails, separated by commas. You are added yourself."),
     )
 
     def colleague_emails(self) -> list[str]:
@@ -45,15 +46,15 @@ class CourseForm(FlaskForm):
 
 class SessionForm(FlaskForm):
     scheduled_at = DateTimeLocalField(
-        "Date and time", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+        _l("Date and time"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
     )
     number = IntegerField(
-        "Number in the course",
+        _l("Number in the course"),
         validators=[Optional(), NumberRange(1, MAX_SESSIONS)],
-        description="Left empty, the next number is used.",
+        description=_l("Left empty, the next number is used."),
     )
     status = SelectField(
-        "Status",
+        _l("Status"),
         choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in SessionStatus],
         default=SessionStatus.SCHEDULED.value,
     )

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import care_team, courses, policy
@@ -85,7 +86,7 @@ def new_course() -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Course opened. Schedule its first dosing session below.")
+            flash(_("Course opened. Schedule its first dosing session below."))
             return redirect(url_for("courses.timeline", course_id=course.id))
     return render_template("courses/new.html", form=form)
 
@@ -107,7 +108,7 @@ def new_session(course_id: uuid.UUID) -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Session scheduled.")
+            flash(_("Session scheduled."))
             return redirect(url_for("courses.timeline", course_id=course_id))
     return render_template("courses/session_form.html", form=form, access=access, session=None)
 
@@ -139,7 +140,7 @@ def edit_session(course_id: uuid.UUID, session_id: uuid.UUID) -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Session saved.")
+            flash(_("Session saved."))
             return redirect(url_for("courses.timeline", course_id=course_id))
     return render_template("courses/session_form.html", form=form, access=access, session=session)
 
@@ -148,5 +149,5 @@ def edit_session(course_id: uuid.UUID, session_id: uuid.UUID) -> str | Response:
 @roles(Role.CLINICIAN)
 def set_status(course_id: uuid.UUID, status: str) -> Response:
     courses.set_course_status(context.work(), course_id, CourseStatus(status))
-    flash("Course closed." if status == "closed" else "Course reopened.")
+    flash(_("Course closed.") if status == "closed" else _("Course reopened."))
     return redirect(url_for("courses.timeline", course_id=course_id))

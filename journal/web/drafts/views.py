@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.core.errors import ValidationError
@@ -41,7 +42,7 @@ def save_edit(entry_id: uuid.UUID) -> tuple[Response, int]:
 def discard_new(course_id: uuid.UUID) -> Response:
     if ButtonForm().validate_on_submit():
         drafts.discard_draft(context.work(), course_id=course_id)
-        flash("Draft discarded.")
+        flash(_("Draft discarded."))
     return redirect(url_for("entries.new_entry", course_id=course_id))
 
 
@@ -49,5 +50,5 @@ def discard_new(course_id: uuid.UUID) -> Response:
 def discard_edit(entry_id: uuid.UUID) -> Response:
     if ButtonForm().validate_on_submit():
         drafts.discard_draft(context.work(), entry_id=entry_id)
-        flash("Draft discarded.")
+        flash(_("Draft discarded."))
     return redirect(url_for("entries.edit", entry_id=entry_id))

@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -29,15 +31,15 @@ from journal.models import Phase
 from journal.web.filters import PHASE_LABELS
 
 FORMAT_LABELS = {
-    ExportFormat.PDF: "PDF, for filing, printing or sending",
-    ExportFormat.HTML: "Printable web page (HTML)",
-    ExportFormat.MARKDOWN: "Markdown, plain text with headings",
-    ExportFormat.JSON: "JSON, for importing into another system",
+    ExportFormat.PDF: _l("PDF, for filing, printing or sending"),
+    ExportFormat.HTML: _l("Printable web page (HTML)"),
+    ExportFormat.MARKDOWN: _l("Markdown, plain text with headings"),
+    ExportFormat.JSON: _l("JSON, for importing into another system"),
 }
 SPAN_LABELS = {
-    Span.ALL: "The whole course",
-    Span.DATES: "Sessions dated between two days",
-    Span.SESSIONS: "Chosen sessions",
+    Span.ALL: _l("The whole course"),
+    Span.DATES: _l("Sessions dated between two days"),
+    Span.SESSIONS: _l("Chosen sessions"),
 }
 # Options the re-login form carries over as hidden fields (never the passphrase).
 CARRIED = (
@@ -58,29 +60,29 @@ CARRIED = (
 class IdentityFields:
     """The re-check of a stale sign-in, answered on the export form itself."""
 
-    password = PasswordField("Your password", validators=[Optional(), Length(max=1024)])
+    password = PasswordField(_l("Your password"), validators=[Optional(), Length(max=1024)])
     code = StringField(
-        "Code from your authenticator app",
+        _l("Code from your authenticator app"),
         validators=[Optional(), Length(max=20)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 
 class PassphraseFields:
-    protect = BooleanField("Protect the PDF with a passphrase")
+    protect = BooleanField(_l("Protect the PDF with a passphrase"))
     passphrase = PasswordField(
-        "Passphrase",
+        _l("Passphrase"),
         validators=[Optional(), Length(max=PASSPHRASE_MAX)],
-        description="At least 12 characters. Send it by another way than the file.",
+        description=_l("At least 12 characters. Send it by another way than the file."),
         render_kw={"autocomplete": "new-password"},
     )
     passphrase_again = PasswordField(
-        "Passphrase again", validators=[Optional()], render_kw={"autocomplete": "new-password"}
+        _l("Passphrase again"), validators=[Optional()], render_kw={"autocomplete": "new-password"}
     )
 
     def validate_passphrase_again(self, field: PasswordField) -> None:
         if self.protect.data and field.data != self.passphrase.data:
-            raise FieldError("The two passphrases differ.")
+            raise FieldError(_("The two passphrases differ."))
 
     def chosen_passphrase(self) -> str | None:
         if not self.protect.data:
@@ -91,48 +93,52 @@ class PassphraseFields:
 class PaperFields:
     # The view passes the clinic's setting (pdf_page_size) as the default.
     page_size = RadioField(
-        "Paper size",
-        choices=[SelectChoice("a4", "A4"), SelectChoice("letter", "Letter (US)")],
+        _l("Paper size"),
+        choices=[SelectChoice("a4", "A4"), SelectChoice("letter", _l("Letter (US)"))],
         default="a4",
-        description="For the PDF.",
+        description=_l("For the PDF."),
     )
 
 
 class CourseExportForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm):
     format = RadioField(
-        "Format",
+        _l("Format"),
         choices=[SelectChoice(f.value, FORMAT_LABELS[f]) for f in ExportFormat],
         default=ExportFormat.PDF.value,
         validate_choice=False,  # the service names the formats in its message
     )
     span = RadioField(
-        "What to include",
+        _l("What to include"),
         choices=[SelectChoice(s.value, SPAN_LABELS[s]) for s in Span],
         default=Span.ALL.value,
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-    sessions = SelectMultipleField("Sessions", choices=[], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    sessions = SelectMultipleField(_l("Sessions"), choices=[], validate_choice=False)
     phases = SelectMultipleField(
-        "Phases",
+        _l("Phases"),
         choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase],
         default=[p.value for p in Phase],
     )
-    include_private = BooleanField("Include my private entries")
-    include_psychotherapy_notes = BooleanField("Include psychotherapy notes")
+    include_private = BooleanField(_l("Include my private entries"))
+    include_psychotherapy_notes = BooleanField(_l("Include psychotherapy notes"))
     notes_reason = TextAreaField(
-        "Reason for including them",
+        _l("Reason for including them"),
         # The length is checked by the service, with a clear message; this only caps input.
         validators=[Optional(), Length(max=10 * NOTES_REASON_MAX)],
-        description=f"Required with the notes: {NOTES_REASON_MIN} to {NOTES_REASON_MAX} "
-        "characters. It is recorded, encrypted, with who exported and when.",
+        description=_l(
+            "Required with the notes: %(min)s to %(max)s characters. "
+            "It is recorded, encrypted, with who exported and when.",
+            min=NOTES_REASON_MIN,
+            max=NOTES_REASON_MAX,
+        ),
     )
 
     def validate_sessions(self, field: SelectMultipleField) -> None:
         try:
             [uuid.UUID(v) for v in field.data or []]
         except ValueError:
-            raise FieldError("Choose dosing sessions of this course.") from None
+            raise FieldError(_("Choose dosing sessions of this course.")) from None
 
     def options(self) -> ExportOptions:
         date_from: date | None = self.date_from.data
@@ -155,7 +161,7 @@ class CourseExportForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm)
 
 class PatientDataForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm):
     format = RadioField(
-        "Format",
+        _l("Format"),
         choices=[
             SelectChoice(ExportFormat.JSON.value, FORMAT_LABELS[ExportFormat.JSON]),
             SelectChoice(ExportFormat.PDF.value, FORMAT_LABELS[ExportFormat.PDF]),
@@ -170,18 +176,18 @@ class DownloadForm(FlaskForm):
     is typed here and applied in memory (it is never kept)."""
 
     passphrase = PasswordField(
-        "Passphrase",
+        _l("Passphrase"),
         validators=[Optional(), Length(max=PASSPHRASE_MAX)],
-        description="At least 12 characters. Send it by another way than the file.",
+        description=_l("At least 12 characters. Send it by another way than the file."),
         render_kw={"autocomplete": "new-password"},
     )
     passphrase_again = PasswordField(
-        "Passphrase again", validators=[Optional()], render_kw={"autocomplete": "new-password"}
+        _l("Passphrase again"), validators=[Optional()], render_kw={"autocomplete": "new-password"}
     )
 
     def validate_passphrase_again(self, field: PasswordField) -> None:
         if field.data != self.passphrase.data:
-            raise FieldError("The two passphrases differ.")
+            raise FieldError(_("The two passphrases differ."))
 
     def chosen_passphrase(self, protect: bool) -> str | None:
         return str(self.passphrase.data or "") if protect else None

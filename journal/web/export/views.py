@@ -14,6 +14,7 @@ import logging
 import uuid
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -51,9 +52,12 @@ def _attachment(pending: export.PendingFile) -> BaseResponse | tuple[str, int]:
             render_template(
                 "errors/error.html",
                 status=500,
-                title="The PDF could not be made",
-                text=f"Typesetting failed: {exc.what}. Nothing was sent. The other formats "
-                "still work, and the administrator will find the cause in the log.",
+                title=_("The PDF could not be made"),
+                text=_(
+                    "Typesetting failed: %(what)s. Nothing was sent. The other formats "
+                    "still work, and the administrator will find the cause in the log.",
+                    what=exc.what,
+                ),
             ),
             500,
         )
@@ -73,7 +77,7 @@ def _identity_confirmed(form: CourseExportForm | PatientDataForm) -> bool:
     if form.password.data:
         if recheck_identity(form.password.data, form.code.data or ""):
             return True
-        form.password.errors = ["That did not match. Please try again."]
+        form.password.errors = [_("That did not match. Please try again.")]
     return False
 
 
@@ -97,7 +101,8 @@ def course_export(course_id: uuid.UUID) -> str | BaseResponse | tuple[str, int]:
     found = export.export_page(context.work(), course_id)  # 404 before anything else
     form = CourseExportForm(page_size=context.runtime().settings.pdf_page_size)
     form.sessions.choices = [
-        (str(s.id), f"Session {s.number}, {day(s.scheduled_at)}") for s in found.sessions
+        (str(s.id), _("Session %(number)s, %(day)s", number=s.number, day=day(s.scheduled_at)))
+        for s in found.sessions
     ]
 
     def page(status: int = 200) -> tuple[str, int]:

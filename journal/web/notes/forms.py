@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -14,18 +16,21 @@ from journal.web.forms import Limit
 
 
 class NoteForm(FlaskForm):
-    session_id = SelectField("Dosing session", validate_choice=True)
-    body = TextAreaField("Note", validators=[DataRequired(), Limit(NOTE_MAX)])
+    session_id = SelectField(_l("Dosing session"), validate_choice=True)
+    body = TextAreaField(_l("Note"), validators=[DataRequired(), Limit(NOTE_MAX)])
 
     def set_sessions(
         self, sessions: Sequence[DosingSession], label: Callable[[datetime], str]
     ) -> None:
         self.session_id.choices = [
-            SelectChoice(str(s.id), f"Session {s.number} · {label(s.scheduled_at)}")
+            SelectChoice(
+                str(s.id),
+                _("Session %(number)s · %(when)s", number=s.number, when=label(s.scheduled_at)),
+            )
             for s in sessions
         ]
 
 
 class NoteEditForm(FlaskForm):
-    body = TextAreaField("Note", validators=[DataRequired(), Limit(NOTE_MAX)])
+    body = TextAreaField(_l("Note"), validators=[DataRequired(), Limit(NOTE_MAX)])
     version = HiddenField()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
@@ -42,7 +43,7 @@ def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Note saved, apart from the journal.")
+            flash(_("Note saved, apart from the journal."))
             return redirect(url_for("notes.course_notes", course_id=course_id))
     status = 400 if form.is_submitted() else 200
     access, items = notes.course_notes(context.work(), course_id)
@@ -51,8 +52,12 @@ def course_notes(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
 
 def _focus_hint(session: DosingSession) -> str:
     if entries.was_held(session):
-        return f"Set to session {session.number}, the one held most recently."
-    return f"Set to session {session.number}, the next one: none has been held yet."
+        return str(
+            _("Set to session %(number)s, the one held most recently.", number=session.number)
+        )
+    return str(
+        _("Set to session %(number)s, the next one: none has been held yet.", number=session.number)
+    )
 
 
 @bp.route("/notes/<uuid:note_id>/edit", methods=["GET", "POST"])
@@ -73,10 +78,12 @@ def edit(note_id: uuid.UUID) -> str | Response:
             apply_errors(form, exc)
         except ConflictError:
             form.form_errors.append(
-                "This note was changed elsewhere since you opened it. Copy your text, "
-                "reload the page, and apply your changes again."
+                _(
+                    "This note was changed elsewhere since you opened it. Copy your text, "
+                    "reload the page, and apply your changes again."
+                )
             )
         else:
-            flash("Note saved.")
+            flash(_("Note saved."))
             return redirect(url_for("notes.course_notes", course_id=saved.course_id))
     return render_template("notes/edit.html", note=note, form=form)

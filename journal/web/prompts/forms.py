@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -14,34 +16,36 @@ from journal.web.filters import PHASE_LABELS
 from journal.web.forms import Limit
 
 DUE_LABELS = {
-    Due.NEXT_DAY: "The day after the session",
-    Due.WEEK_LATER: "A week after the session",
-    Due.BEFORE_NEXT_SESSION: "The day before the next session",
+    Due.NEXT_DAY: _l("The day after the session"),
+    Due.WEEK_LATER: _l("A week after the session"),
+    Due.BEFORE_NEXT_SESSION: _l("The day before the next session"),
 }
 
 
 class PromptForm(FlaskForm):
-    phase = SelectField("Phase", choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase])
+    phase = SelectField(
+        _l("Phase"), choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase]
+    )
     theme = SelectField(
-        "Theme",
+        _l("Theme"),
         choices=[
-            SelectChoice(key, f"{PHASE_LABELS[phase]}: {label}")
+            SelectChoice(key, _l("%(phase)s: %(theme)s", phase=PHASE_LABELS[phase], theme=label))
             for phase, themes in THEMES.items()
             for key, label in themes.items()
         ],
-        description="Choose a theme of the prompt's phase.",
+        description=_l("Choose a theme of the prompt's phase."),
     )
     text = TextAreaField(
-        "Prompt",
+        _l("Prompt"),
         validators=[Limit(MAX_PROMPT_CHARS)],
-        description="Plain, warm words, the same for every patient. No patient's details here.",
+        description=_l("Plain, warm words, the same for every patient. No patient's details here."),
     )
     due = SelectField(
-        "Comes back (integration prompts)",
-        choices=[SelectChoice("", "Not an integration prompt")]
+        _l("Comes back (integration prompts)"),
+        choices=[SelectChoice("", _l("Not an integration prompt"))]
         + [SelectChoice(d.value, DUE_LABELS[d]) for d in Due],
     )
-    hidden = BooleanField("Hide this prompt: it cannot be assigned any more")
+    hidden = BooleanField(_l("Hide this prompt: it cannot be assigned any more"))
 
     def to_input(self) -> PromptInput:
         return PromptInput(
@@ -54,8 +58,8 @@ class PromptForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    session_id = SelectField("Dosing session")
-    prompt_key = SelectField("Prompt")
+    session_id = SelectField(_l("Dosing session"))
+    prompt_key = SelectField(_l("Prompt"))
 
     def set_choices(
         self,
@@ -64,12 +68,23 @@ class AssignForm(FlaskForm):
         label: Callable[[datetime], str],
     ) -> None:
         self.session_id.choices = [
-            SelectChoice(str(s.id), f"Session {s.number} · {label(s.scheduled_at)}")
+            SelectChoice(
+                str(s.id),
+                _("Session %(number)s · %(when)s", number=s.number, when=label(s.scheduled_at)),
+            )
             for s in sessions
             if s.status != SessionStatus.CANCELLED
         ]
         self.prompt_key.choices = [
-            SelectChoice(p.id, f"{PHASE_LABELS[p.phase]} · {p.theme_label}: {p.text[:90]}")
+            SelectChoice(
+                p.id,
+                _(
+                    "%(phase)s · %(theme)s: %(text)s",
+                    phase=PHASE_LABELS[p.phase],
+                    theme=p.theme_label,
+                    text=p.text[:90],
+                ),
+            )
             for p in prompts
         ]
 

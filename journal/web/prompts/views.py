@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import courses, policy
@@ -34,7 +35,7 @@ def library() -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Prompt added to the clinic's library.")
+            flash(_("Prompt added to the clinic's library."))
             return redirect(url_for("prompts.library"))
     items = prompt_assignments.clinic_library(db, _shipped())
     return render_template("prompts/library.html", items=items, form=form, due_labels=DUE_LABELS)
@@ -64,7 +65,7 @@ def edit() -> str | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Prompt saved.")
+            flash(_("Prompt saved."))
             return redirect(url_for("prompts.library", _anchor=f"p-{key}"))
     return render_template("prompts/edit.html", item=item, form=form)
 
@@ -95,7 +96,7 @@ def assign(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Prompt assigned. The patient sees it where they write.")
+            flash(_("Prompt assigned. The patient sees it where they write."))
             return redirect(url_for("prompts.assign", course_id=course_id))
     status = 400 if form.is_submitted() else 200
     return render_template(
@@ -119,7 +120,7 @@ def unassign(course_id: uuid.UUID) -> Response:
     except ValidationError as exc:
         flash(" ".join(exc.errors.values()))
     else:
-        flash("Prompt removed from the session.")
+        flash(_("Prompt removed from the session."))
     return redirect(url_for("prompts.assign", course_id=course_id))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import policy
@@ -56,7 +57,7 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                flash("Questionnaire assigned. The patient sees it where they write.")
+                flash(_("Questionnaire assigned. The patient sees it where they write."))
                 return redirect(url_for("questionnaires.course", course_id=course_id))
         status = 400
     return _course_page(catalogue, course_id, form), status
@@ -91,7 +92,7 @@ def _course_page(
 def end(assignment_id: uuid.UUID) -> Response:
     # The CSRF token of every POST is checked app-wide before this runs.
     row = questionnaires.end_assignment(context.work(), assignment_id)
-    flash("The questionnaire is no longer assigned; earlier answers are kept.")
+    flash(_("The questionnaire is no longer assigned; earlier answers are kept."))
     return redirect(url_for("questionnaires.course", course_id=row.course_id))
 
 
@@ -160,7 +161,7 @@ def acknowledge(flag_id: uuid.UUID) -> Response | tuple[str, int]:
         except ValidationError as exc:
             apply_errors(ack, exc)
         else:
-            flash("Flag acknowledged; what was done, your name and the time are recorded.")
+            flash(_("Flag acknowledged; what was done, your name and the time are recorded."))
             return redirect(
                 url_for("questionnaires.course", course_id=flag.course_id, _anchor="flags")
             )

@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.clinical import safety_plan
@@ -39,7 +41,7 @@ def edit(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ConflictError:
             conflict = True
         else:
-            flash("Safety plan saved.")
+            flash(_("Safety plan saved."))
             return redirect(url_for("safety_plan.view", course_id=course_id))
     if failed:
         context.db().rollback()  # nothing of a refused save is kept
@@ -59,7 +61,7 @@ def edit(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         form=form,
         sections=SECTIONS,
         conflict=conflict,
-        limit=SECTION_MAX,
+        limit=format_number(SECTION_MAX),  # 2,000 in English, 2 000 in French
     )
     return (html, 409 if conflict else 400) if failed else html
 

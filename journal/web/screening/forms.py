@@ -4,6 +4,7 @@ clinical/screenings.answer_field), read by the view."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
@@ -12,7 +13,7 @@ from journal.web.forms import Limit
 
 
 class ScreeningForm(FlaskForm):
-    reviewed_on = StringField("Date of the review", render_kw={"type": "date"})
+    reviewed_on = StringField(_l("Date of the review"), render_kw={"type": "date"})
     version = HiddenField()
 
     def expected_version(self) -> int | None:
@@ -26,9 +27,9 @@ class RecheckForm(FlaskForm):
     """The re-check before a session: "no change since last time" (the quick button), or
     every item answered again (named as on the screening form, read by the view)."""
 
-    session_id = SelectField("Before", choices=[], validate_choice=False)
+    session_id = SelectField(_l("Before"), choices=[], validate_choice=False)
     note = TextAreaField(
-        "Note on the re-check (optional)",
+        _l("Note on the re-check (optional)"),
         validators=[Limit(NOTE_MAX)],
         render_kw={"rows": 2},
     )

@@ -4,6 +4,8 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from journal.clinical import screenings
@@ -19,11 +21,30 @@ from journal.web.security import roles
 
 bp = Blueprint("screening", __name__)
 
-ANSWERS = [(a.value, a.value.capitalize()) for a in ScreeningAnswer]
-CONFLICT = (
+# The radio buttons' labels, and the words for an answer shown in a sentence.
+ANSWER_LABELS = {
+    ScreeningAnswer.YES: _l("Yes"),
+    ScreeningAnswer.NO: _l("No"),
+    ScreeningAnswer.UNKNOWN: _l("Unknown"),
+}
+ANSWER_WORDS = {
+    ScreeningAnswer.YES.value: _l("yes"),
+    ScreeningAnswer.NO.value: _l("no"),
+    ScreeningAnswer.UNKNOWN.value: _l("unknown"),
+}
+ANSWERS = [(a.value, ANSWER_LABELS.get(a, a.value.capitalize())) for a in ScreeningAnswer]
+CONFLICT = _l(
     "This screening was changed by someone else since you opened it. Your answers are "
     "below and were not saved: reload the page to see theirs, then apply yours again."
 )
+
+
+@bp.app_template_global()
+def answer_words(value: str | None) -> str:
+    """An answer as words in a sentence: None is "not answered"."""
+    if value is None:
+        return str(_("not answered"))
+    return str(ANSWER_WORDS.get(value, value))
 
 
 @bp.route("/courses/<uuid:course_id>/screening", methods=["GET", "POST"])
@@ -52,9 +73,9 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
                 else:
                     item_errors[name] = message
         except ConflictError:
-            form.form_errors.append(CONFLICT)
+            form.form_errors.append(str(CONFLICT))
         else:
-            flash("Screening saved.")
+            flash(_("Screening saved."))
             return redirect(url_for("screening.screening", course_id=course_id))
     if failed:
         db.rollback()
@@ -121,7 +142,7 @@ def recheck(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
                 else:
                     apply_errors(form, ValidationError({name: message}))
         else:
-            flash("Re-check saved.")
+            flash(_("Re-check saved."))
             return redirect(url_for("screening.screening", course_id=course_id))
     if failed:
         context.db().rollback()

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -49,18 +51,18 @@ NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
 WHOLE = {"inputmode": "numeric", "autocomplete": "off"}
 EXTRA_ROWS = 3  # empty rows after the prompted ones, and how many "Add more rows" adds
 READING_LABELS = {
-    "time": "Time",
-    "systolic": "Systolic (upper, mmHg)",
-    "diastolic": "Diastolic (lower, mmHg)",
-    "heart_rate": "Heart rate (per minute)",
-    "spo2": "SpO2 (%)",
-    "breathing_rate": "Breathing rate (per minute)",
-    "note": "Note",
+    "time": _l("Time"),
+    "systolic": _l("Systolic (upper, mmHg)"),
+    "diastolic": _l("Diastolic (lower, mmHg)"),
+    "heart_rate": _l("Heart rate (per minute)"),
+    "spo2": _l("SpO2 (%)"),
+    "breathing_rate": _l("Breathing rate (per minute)"),
+    "note": _l("Note"),
 }
 YES_NO_CHOICES = [
-    SelectChoice("yes", "Yes"),
-    SelectChoice("no", "No"),
-    SelectChoice("", "Not answered"),
+    SelectChoice("yes", _l("Yes")),
+    SelectChoice("no", _l("No")),
+    SelectChoice("", _l("Not answered")),
 ]
 
 
@@ -72,61 +74,65 @@ class CheckboxesField(SelectMultipleField):
 
 
 class RecordForm(FlaskForm):
-    drug = RadioField("Drug", choices=[], validate_choice=False)
-    modality = RadioField("Modality", choices=[], validate_choice=False)
+    drug = RadioField(_l("Drug"), choices=[], validate_choice=False)
+    modality = RadioField(_l("Modality"), choices=[], validate_choice=False)
     route = RadioField(
-        "Route", choices=[SelectChoice(k, v) for k, v in ROUTES.items()], validate_choice=False
+        _l("Route"),
+        choices=[SelectChoice(k, v) for k, v in ROUTES.items()],
+        validate_choice=False,
     )
-    dose = StringField("Dose", render_kw=NUMBER)
+    dose = StringField(_l("Dose"), render_kw=NUMBER)
     dose_unit = SelectField(
-        "Unit",
+        _l("Unit"),
         choices=[
-            SelectChoice("", "Choose a unit"),
+            SelectChoice("", _l("Choose a unit")),
             *(SelectChoice(k, v) for k, v in DOSE_UNITS.items()),
         ],
         validate_choice=False,
     )
     weight_kg = StringField(
-        "Weight used (kg)",
+        _l("Weight used (kg)"),
         render_kw=NUMBER,
-        description="Needed for intravenous and intramuscular doses; mg/kg is worked out from it.",
+        description=_l(
+            "Needed for intravenous and intramuscular doses; mg/kg is worked out from it."
+        ),
     )
-    time_given = StringField("Time given", render_kw={"type": "time"})
+    time_given = StringField(_l("Time given"), render_kw={"type": "time"})
     adjuncts = TextAreaField(
-        "Adjunct medications",
+        _l("Adjunct medications"),
         validators=[Limit(SHORT_TEXT_MAX)],
-        description="For example an antiemetic, with dose and time.",
+        description=_l("For example an antiemetic, with dose and time."),
     )
     side_effects = CheckboxesField(
-        "Side effects",
+        _l("Side effects"),
         choices=[SelectChoice(k, v) for k, v in SIDE_EFFECTS.items()],
         validate_choice=False,
     )
-    side_effects_other = TextAreaField("Other side effects", validators=[Limit(SHORT_TEXT_MAX)])
+    side_effects_other = TextAreaField(_l("Other side effects"), validators=[Limit(SHORT_TEXT_MAX)])
     dissociation = SelectField(
-        "Dissociation (clinician's rating, 0 to 10)",
+        _l("Dissociation (clinician's rating, 0 to 10)"),
         choices=[
-            SelectChoice("", "Not rated"),
+            SelectChoice("", _l("Not rated")),
             *(SelectChoice(str(n), str(n)) for n in DISSOCIATION_SCALE),
         ],
         validate_choice=False,
-        description="0 is none, 10 the most intense.",
+        description=_l("0 is none, 10 the most intense."),
     )
     setting = TextAreaField(
-        "Setting",
+        _l("Setting"),
         validators=[Limit(LONG_TEXT_MAX)],
-        description="Music, eyeshades, support person, the room.",
+        description=_l("Music, eyeshades, support person, the room."),
     )
-    clinicians_present = CheckboxesField("Clinicians present", validate_choice=False)
-    discharge_time = StringField("Discharge time", render_kw={"type": "time"})
+    clinicians_present = CheckboxesField(_l("Clinicians present"), validate_choice=False)
+    discharge_time = StringField(_l("Discharge time"), render_kw={"type": "time"})
     discharge_notes = TextAreaField(
-        "Discharge notes",
+        _l("Discharge notes"),
         validators=[Limit(LONG_TEXT_MAX)],
-        description="How the patient left, and who took them home. The patient reads these.",
+        description=_l("How the patient left, and who took them home. The patient reads these."),
     )
     completed = BooleanField(
-        "The session was held: mark it as completed",
-        description="Untick it to set a session completed by mistake back to scheduled.",
+        _l("The session was held: mark it as completed"),
+        description=_l("Untick it to set a session completed by mistake back to scheduled."),
     )
     version = HiddenField()
     rows = HiddenField()
@@ -237,7 +243,7 @@ def record_form(count: int, data: dict[str, Any] | None = None) -> RecordForm:
             Form,
             f"r{i}_point",
             SelectField(
-                "When",
+                _("When"),
                 choices=[SelectChoice(k, v) for k, v in POINTS.items()],
                 validate_choice=False,
                 default=POINT_OTHER,
@@ -246,7 +252,7 @@ def record_form(count: int, data: dict[str, Any] | None = None) -> RecordForm:
         setattr(Form, f"r{i}_time", StringField(READING_LABELS["time"], render_kw={"type": "time"}))
         for name in READING_FIELDS:
             setattr(Form, f"r{i}_{name}", StringField(READING_LABELS[name], render_kw=WHOLE))
-        setattr(Form, f"r{i}_note", StringField("Note", validators=[Limit(NOTE_MAX)]))
+        setattr(Form, f"r{i}_note", StringField(_("Note"), validators=[Limit(NOTE_MAX)]))
     for prefix, items in (("check_", PRE_SESSION), ("discharge_", DISCHARGE)):
         for item, label in items.items():
             setattr(
@@ -257,9 +263,13 @@ def record_form(count: int, data: dict[str, Any] | None = None) -> RecordForm:
             setattr(
                 Form,
                 f"{prefix}{item}_note",
-                StringField(f"Note on: {label.lower()}", validators=[Limit(NOTE_MAX)]),
+                StringField(
+                    _("Note on: %(item)s", item=label.lower()), validators=[Limit(NOTE_MAX)]
+                ),
             )
     form = Form() if data is None else Form(data=data)
+    # As plain text, so the page escapes its apostrophe as before (a lazy string is not).
+    form.dissociation.label.text = str(form.dissociation.label.text)
     form.row_count = count
     return form
 

@@ -4,6 +4,8 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from journal.clinical import session_records
@@ -19,7 +21,7 @@ from journal.web.session_record.forms import EXTRA_ROWS, form_data, record_form,
 
 bp = Blueprint("session_record", __name__)
 
-CONFLICT = (
+CONFLICT = _l(
     "This record was changed by someone else since you opened it. Your changes are "
     "below and were not saved: reload the page to see theirs, then apply yours again."
 )
@@ -63,9 +65,9 @@ def record(course_id: uuid.UUID, session_id: uuid.UUID) -> str | tuple[str, int]
         except ValidationError as exc:
             apply_errors(form, exc)
         except ConflictError:
-            form.form_errors.append(CONFLICT)
+            form.form_errors.append(str(CONFLICT))
         else:
-            flash("Session record saved.")  # the page shows any dose notice
+            flash(_("Session record saved."))  # the page shows any dose notice
             return redirect(
                 url_for("session_record.record", course_id=course_id, session_id=session_id)
             )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.core.errors import ValidationError
@@ -24,7 +25,7 @@ def tag(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash("Theme added.")
+            flash(_("Theme added."))
             return redirect(url_for("entries.view", entry_id=entry_id, _anchor="themes"))
     return entry_page(entry_id, theme_form=form), 400
 
@@ -32,7 +33,7 @@ def tag(entry_id: uuid.UUID) -> str | tuple[str, int] | Response:
 @bp.post("/entries/<uuid:entry_id>/themes/<uuid:theme_id>/remove")
 def untag(entry_id: uuid.UUID, theme_id: uuid.UUID) -> Response:
     themes.untag_entry(context.work(), entry_id, theme_id)
-    flash("Theme removed from this entry.")
+    flash(_("Theme removed from this entry."))
     return redirect(url_for("entries.view", entry_id=entry_id, _anchor="themes"))
 
 
