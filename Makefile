@@ -30,7 +30,7 @@ install: $(BIN)/.installed $(CATALOGUES)
 ## After changing what a page says: extract the strings and update each catalogue
 ## (then translate what is new; tests/test_translations.py lists what is missing).
 strings: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
 		--omit-header -o journal/translations/messages.pot .
 	$(BIN)/pybabel update -i journal/translations/messages.pot -d journal/translations \
 		--ignore-obsolete --no-fuzzy-matching

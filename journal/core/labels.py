@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from journal.models import Phase, SessionStatus, Visibility
 
+
+def N_(words: str) -> str:
+    """Marks words for the catalogues (journal/translations, `make strings`); the web
+    layer translates them where it shows them (journal/web/filters.py)."""
+    return words
+
+
 PHASE_LABELS = {
-    Phase.PREPARATION: "Preparation",
-    Phase.IN_SESSION: "In-session insights",
-    Phase.INTEGRATION: "Integration",
+    Phase.PREPARATION: N_("Preparation"),
+    Phase.IN_SESSION: N_("In-session insights"),
+    Phase.INTEGRATION: N_("Integration"),
 }
 VISIBILITY_LABELS = {
-    Visibility.PRIVATE: "Private: only you",
-    Visibility.CARE_TEAM: "Shared with the care team",
-    Visibility.CLINICIAN_ONLY: "Clinicians only",
+    Visibility.PRIVATE: N_("Private: only you"),
+    Visibility.CARE_TEAM: N_("Shared with the care team"),
+    Visibility.CLINICIAN_ONLY: N_("Clinicians only"),
 }
 SHORT_VISIBILITY = {
-    Visibility.PRIVATE: "Private",
-    Visibility.CARE_TEAM: "Care team",
-    Visibility.CLINICIAN_ONLY: "Clinicians only",
+    Visibility.PRIVATE: N_("Private"),
+    Visibility.CARE_TEAM: N_("Care team"),
+    Visibility.CLINICIAN_ONLY: N_("Clinicians only"),
 }
 STATUS_LABELS = {
-    SessionStatus.SCHEDULED: "Scheduled",
-    SessionStatus.COMPLETED: "Completed",
-    SessionStatus.CANCELLED: "Cancelled",
+    SessionStatus.SCHEDULED: N_("Scheduled"),
+    SessionStatus.COMPLETED: N_("Completed"),
+    SessionStatus.CANCELLED: N_("Cancelled"),
 }

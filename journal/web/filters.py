@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
+from flask_babel import gettext
 from markupsafe import Markup
 
 from journal.core.labels import (
@@ -51,10 +52,10 @@ def init_filters(app: Flask) -> None:
         day=day,
         iso=iso,
         markdown=markdown,
-        phase_label=lambda p: PHASE_LABELS[Phase(p)],
-        visibility_label=lambda v: VISIBILITY_LABELS[Visibility(v)],
-        visibility_short=lambda v: SHORT_VISIBILITY[Visibility(v)],
-        status_label=lambda s: STATUS_LABELS[SessionStatus(s)],
+        phase_label=lambda p: gettext(PHASE_LABELS[Phase(p)]),
+        visibility_label=lambda v: gettext(VISIBILITY_LABELS[Visibility(v)]),
+        visibility_short=lambda v: gettext(SHORT_VISIBILITY[Visibility(v)]),
+        status_label=lambda s: gettext(STATUS_LABELS[SessionStatus(s)]),
     )
 
     @app.context_processor

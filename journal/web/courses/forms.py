@@ -55,7 +55,7 @@ class SessionForm(FlaskForm):
     )
     status = SelectField(
         _l("Status"),
-        choices=[SelectChoice(s.value, STATUS_LABELS[s]) for s in SessionStatus],
+        choices=[SelectChoice(s.value, _l(STATUS_LABELS[s])) for s in SessionStatus],
         default=SessionStatus.SCHEDULED.value,
     )
 

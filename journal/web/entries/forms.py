@@ -29,7 +29,7 @@ CLINICIAN_VISIBILITY_LABELS = {
 
 class EntryForm(FlaskForm):
     phase = SelectField(
-        _l("Phase"), choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase]
+        _l("Phase"), choices=[SelectChoice(p.value, _l(PHASE_LABELS[p])) for p in Phase]
     )
     session_id = SelectField(_l("Dosing session"), validate_choice=True)
     title = StringField(
@@ -88,7 +88,7 @@ class EntryForm(FlaskForm):
                             "Session %(number)s · %(when)s · %(status)s",
                             number=s.number,
                             when=label(s.scheduled_at),
-                            status=STATUS_LABELS[s.status],
+                            status=_(STATUS_LABELS[s.status]),
                         ),
                     )
                     for s in sessions
@@ -96,7 +96,7 @@ class EntryForm(FlaskForm):
                 SelectChoice(BETWEEN_SESSIONS, _("Between sessions: not about one session")),
             ]
         labels = CLINICIAN_VISIBILITY_LABELS if for_clinician else VISIBILITY_LABELS
-        self.visibility.choices = [SelectChoice(v.value, labels[v]) for v in visibilities]
+        self.visibility.choices = [SelectChoice(v.value, _(str(labels[v]))) for v in visibilities]
         if not self.visibility.data and visibilities:
             self.visibility.data = visibilities[0].value
         if not self.builds_on.choices:

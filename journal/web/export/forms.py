@@ -117,7 +117,7 @@ class CourseExportForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm)
     sessions = SelectMultipleField(_l("Sessions"), choices=[], validate_choice=False)
     phases = SelectMultipleField(
         _l("Phases"),
-        choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase],
+        choices=[SelectChoice(p.value, _l(PHASE_LABELS[p])) for p in Phase],
         default=[p.value for p in Phase],
     )
     include_private = BooleanField(_l("Include my private entries"))

@@ -40,7 +40,7 @@ class QuickForm(FlaskForm):
     visibility = RadioField(
         _l("Who can read it"),
         choices=[
-            SelectChoice(v.value, VISIBILITY_LABELS[v])
+            SelectChoice(v.value, _l(VISIBILITY_LABELS[v]))
             for v in (Visibility.CARE_TEAM, Visibility.PRIVATE)
         ],
         default=Visibility.CARE_TEAM.value,
