@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from journal.accounts import accounts, twofactor
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 from journal.models import User
 from journal.web import context
 from journal.web.auth.forms import (
@@ -32,8 +33,8 @@ from journal.web.security import (
 
 bp = Blueprint("auth", __name__)
 
-# The English words; login() shows them translated (marked there, word for word).
-LOGIN_FAILED = "That email and password do not match an active account."
+# One message for every failed sign-in (nothing tells which part was wrong).
+LOGIN_FAILED = N_("That email and password do not match an active account.")
 PENDING_SECONDS = 300  # time allowed between the password and the second factor
 
 
@@ -58,7 +59,7 @@ def login() -> str | Response | tuple[str, int]:
         )
         if user is None:
             count_failed_check()
-            form.form_errors.append(_("That email and password do not match an active account."))
+            form.form_errors.append(_(LOGIN_FAILED))
             return render_template("auth/login.html", form=form), 200
         if user.two_factor_enabled:
             session.clear()
