@@ -5,10 +5,29 @@ from __future__ import annotations
 from journal.models import Phase, SessionStatus, Visibility
 
 
-def N_(words: str) -> str:
+class Phrase(str):
+    """Words with named values (`%(limit)s`): reads as the English with the values put
+    in, and keeps the marked words and the values so each language can put them into
+    its own sentence (journal/web/i18n.py `translate`, journal/core/catalogues.py)."""
+
+    __slots__ = ("values", "words")
+    words: str
+    values: dict[str, object]
+
+    def __new__(cls, words: str, values: dict[str, object]) -> Phrase:
+        # Whole numbers read with their thousands marked, as each language marks them.
+        english = {k: f"{v:,}" if type(v) is int else v for k, v in values.items()}
+        phrase = super().__new__(cls, words % english)
+        phrase.words = words
+        phrase.values = values
+        return phrase
+
+
+def N_(words: str, **values: object) -> str:
     """Marks words for the catalogues (journal/translations, `make strings`); the web
-    layer translates them where it shows them (journal/web/filters.py)."""
-    return words
+    layer translates them where it shows them (journal/web/i18n.py `translate`).
+    With values, the words name them (`%(limit)s`) and a `Phrase` carries them."""
+    return Phrase(words, values) if values else words
 
 
 PHASE_LABELS = {

@@ -9,14 +9,24 @@ install (`make install`), extracted and updated with `make strings`.
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_number, get_locale, gettext
 from flask_login import current_user
 
 from journal.config import LANGUAGES
+from journal.core.labels import Phrase
 from journal.web import context
 
 # Written right to left; none of the journal's languages is yet.
 RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
+
+
+def translate(words: str) -> str:
+    """Words marked in the domain with `N_` (journal/core/labels.py), in the page's
+    language, with a `Phrase`'s values put into the translated sentence."""
+    if isinstance(words, Phrase):
+        values = {k: format_number(v) if type(v) is int else v for k, v in words.values.items()}
+        return gettext(words.words, **values)
+    return gettext(words)
 
 
 def select_language() -> str:

@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -195,7 +196,7 @@ def recent_login_required(back_to: str | None = None) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not login_is_recent():
                 target = url_for(back_to) if back_to else request.full_path.rstrip("?")
-                flash("Please confirm it is you to continue.")
+                flash(_("Please confirm it is you to continue."))
                 return redirect(url_for("auth.confirm_identity", next=target))
             return view(*args, **kwargs)
 

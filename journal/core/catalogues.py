@@ -1,0 +1,57 @@
+"""The catalogues read outside a web request: exports made by the worker and e-mails
+are written in their reader's language, not in the language of the page that asked.
+
+The web layer uses Flask-Babel for its pages; both read the same compiled catalogues
+(journal/translations/<code>/LC_MESSAGES/messages.mo, built by `make install`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+from journal.core.labels import Phrase
+
+CATALOGUES = Path(__file__).resolve().parent.parent / "translations"
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The compiled catalogue of a language; English (the source) reads as written."""
+    if language == "en":
+        return NullTranslations()
+    return Translations.load(str(CATALOGUES), [language])
+
+
+class Words:
+    """Translates marked words into one language: `Words("fr")("Preparation")`."""
+
+    __slots__ = ("language", "_catalogue")
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._catalogue = translations(language)
+
+    def __call__(self, words: str, **values: object) -> str:
+        if isinstance(words, Phrase):
+            values = {**words.values, **values}
+            words = words.words
+        text = self._catalogue.gettext(words)
+        return text % self._numbers(values) if values else text
+
+    def _numbers(self, values: dict[str, object]) -> dict[str, object]:
+        """Whole numbers with the language's own thousands mark (10,000 / 10 000)."""
+        return {
+            k: format_decimal(v, locale=self.language) if type(v) is int else v
+            for k, v in values.items()
+        }
+
+    def plural(self, one: str, many: str, count: int, **values: object) -> str:
+        text = self._catalogue.ngettext(one, many, count)
+        return text % self._numbers({"num": count, **values})
+
+    def in_context(self, context: str, words: str) -> str:
+        return self._catalogue.pgettext(context, words)
