@@ -81,6 +81,12 @@ def mail_settings(settings: Settings, port: int) -> Settings:
     )
 
 
+def sent_to(inbox: Inbox, address: str) -> list[EmailMessage]:
+    """The messages one person received. The worker's own scans run on the clock's
+    five-minute marks and may also send the test clinic's patient a due reminder."""
+    return [m for m in inbox.received if m["To"] == address]
+
+
 def start_worker(settings: Settings, port: int, **more: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -154,7 +160,7 @@ def test_a_worker_sends_the_invitation_through_smtp_once(
             wait_until(lambda: message_rows(own)[0].status == "sent", worker)
         finally:
             stop(worker)
-        (received,) = inbox.received
+        (received,) = sent_to(inbox, "invited-by-worker@clinic.example")
         assert received["To"] == "invited-by-worker@clinic.example"
         assert "/password/" in plain_text(received)
         (row,) = message_rows(own)
@@ -189,7 +195,7 @@ def test_with_the_smtp_server_down_the_message_waits_and_arrives_once_it_is_back
                 controller.stop()
         finally:
             stop(worker)
-        assert [m["To"] for m in inbox.received] == ["waits@clinic.example"]
+        assert len(sent_to(inbox, "waits@clinic.example")) == 1
         assert message_rows(own)[0].attempts >= 2
     finally:
         runtime(own).database.dispose()
@@ -212,7 +218,7 @@ def test_two_workers_and_a_repeated_job_send_a_message_once(
         finally:
             for worker in workers:
                 stop(worker)
-        assert [m["To"] for m in inbox.received] == ["once@clinic.example"]
+        assert len(sent_to(inbox, "once@clinic.example")) == 1
     finally:
         runtime(own).database.dispose()
 
