@@ -6,23 +6,39 @@ Each locale ships a documented default (`SHIPPED`); a clinic chooses its locale
 emergency number (`emergency_number`) in instance/config.toml. Until it has, the app
 warns at start-up and on the admin's pages (`defaults_in_place`).
 
+Everything is shown in the reader's language: the shipped text, places, line names
+and notes are marked for the catalogues (journal/translations). A clinic's own lines
+are written as it likes; each may carry its words in other languages, shown to a
+person reading in that language (else the line reads as written):
+
+    [[crisis_lines.qc]]
+    label = "Our on-call clinician"
+    label_fr = "Notre clinicienne de garde"
+    number = "+1 514 555 0100"
+    note = "Weekdays, 9 to 5."
+    note_fr = "En semaine, de 9 h à 17 h."
+
 Plain data and checks: no Flask, no database. journal/config.py reads the settings
-through `parse_lines` and `problem`; the web layer shows `help_for(settings)`.
+through `parse_lines` and `problem`; the web layer shows `help_for(settings, language)`
+and `resources_for(settings, language)`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+from journal.core.catalogues import Words
+from journal.core.labels import N_
 
 if TYPE_CHECKING:
     from journal.config import Settings
 
 # Shown to a patient whose answers raise a safety flag; each clinic sets its own
 # (`crisis_resources` in instance/config.toml, or JOURNAL_CRISIS_RESOURCES).
-DEFAULT_CRISIS_RESOURCES = (
+DEFAULT_CRISIS_RESOURCES = N_(
     "If you are in danger or thinking about ending your life, call your local "
     "emergency number now, or go to the nearest emergency department."
 )
@@ -35,6 +51,8 @@ DIAL_MAX = 15  # digits in an international number (E.164)
 LABEL_MAX = 120
 NOTE_MAX = 300
 LINE_KEYS = frozenset({"label", "number", "note"})
+# A line's label or note in another language: label_fr, note_fr.
+IN_LANGUAGE_RE = re.compile(r"(label|note)_([a-z]{2,3})")
 
 # The letters of a phone keypad.
 _KEYPAD = str.maketrans(
@@ -70,6 +88,16 @@ class CrisisLine:
     number: str  # as people read it: "988", "1-866-APPELLE"
     note: str = ""  # when and how: "Call or text, day and night. Free."
     locale: str = ""  # the locale it is for; empty: the clinic's
+    # A clinic's own line in other languages: (language, label, note), either may be "".
+    in_languages: tuple[tuple[str, str, str], ...] = ()
+
+    def in_language(self, language: str) -> CrisisLine:
+        """The line as a person reading `language` sees it: its own words in that
+        language where the clinic wrote them, else as written."""
+        for code, label, note in self.in_languages:
+            if code == language:
+                return replace(self, label=label or self.label, note=note or self.note)
+        return self
 
     @property
     def href(self) -> str:
@@ -94,22 +122,24 @@ class Locale:
     lines: tuple[CrisisLine, ...]
 
 
-_FREE_DAY_AND_NIGHT = "Free, day and night, every day of the year."
+# The words below are marked for the catalogues and shown in the reader's language
+# (`help_for`); a line's name that is a name in one language only is left as it is.
+_FREE_DAY_AND_NIGHT = N_("Free, day and night, every day of the year.")
 SHIPPED: dict[str, Locale] = {
     "us": Locale(
-        "the United States",
+        N_("the United States"),
         "911",
         (
             CrisisLine(
-                "988 Suicide & Crisis Lifeline",
+                N_("988 Suicide & Crisis Lifeline"),
                 "988",
-                "Call or text. " + _FREE_DAY_AND_NIGHT,
+                N_("Call or text. Free, day and night, every day of the year."),
                 "us",
             ),
         ),
     ),
     "fr": Locale(
-        "France",
+        N_("France"),
         "112",
         (
             CrisisLine(
@@ -121,14 +151,38 @@ SHIPPED: dict[str, Locale] = {
         ),
     ),
     "qc": Locale(
-        "Québec",
+        N_("Québec"),
         "911",
         (
             CrisisLine(
-                "Suicide prevention line for Québec",
+                N_("Suicide prevention line for Québec"),
                 "1-866-APPELLE",
                 _FREE_DAY_AND_NIGHT,
                 "qc",
+            ),
+        ),
+    ),
+    "be": Locale(
+        N_("Belgium"),
+        "112",
+        (
+            CrisisLine(
+                "Centre de Prévention du Suicide",
+                "0800 32 123",
+                _FREE_DAY_AND_NIGHT,
+                "be",
+            ),
+        ),
+    ),
+    "ch": Locale(
+        N_("Switzerland"),
+        "144",
+        (
+            CrisisLine(
+                N_("La Main Tendue (Die Dargebotene Hand)"),
+                "143",
+                N_("Day and night, every day of the year; you need not give your name."),
+                "ch",
             ),
         ),
     ),
@@ -157,38 +211,73 @@ def _own_lines(lines: Iterable[CrisisLine], locale: str) -> tuple[CrisisLine, ..
     return tuple(line for line in lines if line.locale in {"", locale})
 
 
-def help_for(settings: Settings) -> CrisisHelp:
+def help_for(settings: Settings, language: str = "en") -> CrisisHelp:
     """The clinic's lines for its locale, else the shipped ones; its emergency number,
-    else the locale's."""
+    else the locale's. In `language`: the shipped words translated, the clinic's own
+    lines in that language where it wrote them."""
     locale = locale_of(settings)
     shipped = SHIPPED.get(locale)
     own = _own_lines(settings.crisis_lines, locale)
+    w = Words(language)
+    if own:
+        lines = tuple(line.in_language(language) for line in own)
+    else:
+        lines = tuple(
+            replace(line, label=w(line.label), note=w(line.note) if line.note else "")
+            for line in (shipped.lines if shipped else ())
+        )
     return CrisisHelp(
         locale=locale,
-        place=shipped.name if shipped else "",
+        place=w(shipped.name) if shipped else "",
         emergency_number=settings.emergency_number or (shipped.emergency_number if shipped else ""),
-        lines=own or (shipped.lines if shipped else ()),
+        lines=lines,
     )
 
 
-def defaults_in_place(settings: Settings) -> list[str]:
-    """The crisis settings the clinic has not set yet, in words for the admin."""
+def resources_for(settings: Settings, language: str = "en") -> str:
+    """The crisis text shown after an answer that raises a safety flag: the clinic's own
+    as written, or the shipped text in `language`."""
+    text = settings.crisis_resources
+    if text.strip() == DEFAULT_CRISIS_RESOURCES:
+        return Words(language)(DEFAULT_CRISIS_RESOURCES)
+    return text
+
+
+def defaults_in_place(settings: Settings, language: str = "en") -> list[str]:
+    """The crisis settings the clinic has not set yet, in words for the admin (in
+    English for the start-up log)."""
+    w = Words(language)
     found = []
     locale = locale_of(settings)
     shipped = SHIPPED.get(locale)
     if not settings.crisis_locale:
         found.append(
-            f"crisis_locale is not set: the emergency number and lines shown are those "
-            f"for {SHIPPED[DEFAULT_LOCALE].name}"
+            w(
+                N_(
+                    "crisis_locale is not set: the emergency number and lines shown are "
+                    "those for %(place)s"
+                ),
+                place=w(SHIPPED[DEFAULT_LOCALE].name),
+            )
         )
     if not _own_lines(settings.crisis_lines, locale) and shipped is not None:
         found.append(
-            f"crisis_lines is not set: only the national lines shipped for {shipped.name} "
-            "are shown, none of your clinic's own"
+            w(
+                N_(
+                    "crisis_lines is not set: only the national lines shipped for %(place)s "
+                    "are shown, none of your clinic's own"
+                ),
+                place=w(shipped.name),
+            )
         )
     if settings.crisis_resources.strip() == DEFAULT_CRISIS_RESOURCES:
         found.append(
-            "crisis_resources is the shipped text (shown after an answer that raises a safety flag)"
+            w(
+                N_(
+                    "crisis_resources is the shipped text (shown after an answer that raises "
+                    "a safety flag)"
+                )
+            )
         )
     return found
 
@@ -202,7 +291,8 @@ class CrisisSettingError(ValueError):
 
 def parse_lines(raw: Any, locale: str) -> tuple[CrisisLine, ...]:
     """`crisis_lines` from config.toml: a list of {label, number, note} for the clinic's
-    locale, or a table of such lists by locale (`[[crisis_lines.fr]]`)."""
+    locale, or a table of such lists by locale (`[[crisis_lines.fr]]`). A line may also
+    have its label and note in other languages (`label_fr`, `note_fr`)."""
     if raw is None:
         return ()
     if isinstance(raw, list):
@@ -223,10 +313,11 @@ def _line(item: Any, locale: str, n: int) -> CrisisLine:
     where = f"line {n}" + (f" of {locale}" if locale else "")
     if not isinstance(item, dict):
         raise CrisisSettingError(f"{where}: write it as {{ label = ..., number = ... }}")
-    unknown = set(item) - LINE_KEYS
+    unknown = {k for k in item if k not in LINE_KEYS and not IN_LANGUAGE_RE.fullmatch(str(k))}
     if unknown:
         raise CrisisSettingError(
-            f"{where}: unknown key {sorted(unknown)[0]!r} (label, number and note are known)"
+            f"{where}: unknown key {sorted(unknown)[0]!r} (label, number and note are known, "
+            "and label_fr, note_fr for another language)"
         )
     label, number, note = (str(item.get(k, "")).strip() for k in ("label", "number", "note"))
     if not label or len(label) > LABEL_MAX:
@@ -236,7 +327,25 @@ def _line(item: Any, locale: str, n: int) -> CrisisLine:
     number_problem = check_number(number)
     if number_problem:
         raise CrisisSettingError(f"{where}: {number_problem}")
-    return CrisisLine(label, number, note, locale)
+    return CrisisLine(label, number, note, locale, _in_languages(item, where))
+
+
+def _in_languages(item: dict[str, Any], where: str) -> tuple[tuple[str, str, str], ...]:
+    """A line's label_xx and note_xx, by language."""
+    found: dict[str, dict[str, str]] = {}
+    for key, value in item.items():
+        matched = IN_LANGUAGE_RE.fullmatch(str(key))
+        if matched:
+            found.setdefault(matched.group(2), {})[matched.group(1)] = str(value).strip()
+    for words in found.values():
+        if len(words.get("label", "")) > LABEL_MAX:
+            raise CrisisSettingError(f"{where}: a label longer than {LABEL_MAX} characters")
+        if len(words.get("note", "")) > NOTE_MAX:
+            raise CrisisSettingError(f"{where}: a note longer than {NOTE_MAX} characters")
+    return tuple(
+        (code, words.get("label", ""), words.get("note", ""))
+        for code, words in sorted(found.items())
+    )
 
 
 def check_number(number: str) -> str | None:

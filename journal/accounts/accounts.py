@@ -15,6 +15,7 @@ from journal.accounts.passwords import Passwords, password_problem, temporary_pa
 from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow, write_soon
@@ -47,11 +48,11 @@ def normalise_email(email: str) -> str:
 def _validate_identity(db: Session, email: str, name: str) -> None:
     errors: dict[str, str] = {}
     if not email or "@" not in email or len(email) > EMAIL_MAX or " " in email:
-        errors["email"] = "Enter a valid email address."
+        errors["email"] = N_("Enter a valid email address.")
     elif db.scalar(select(User.id).where(User.email == email)) is not None:
-        errors["email"] = "An account with this email already exists."
+        errors["email"] = N_("An account with this email already exists.")
     if not name.strip() or len(name) > NAME_MAX or has_control_chars(name):
-        errors["name"] = f"Enter a name of 1 to {NAME_MAX} characters."
+        errors["name"] = N_("Enter a name of 1 to %(limit)s characters.", limit=NAME_MAX)
     if errors:
         raise ValidationError(errors)
 
@@ -198,11 +199,13 @@ def change_password(
     """Change the actor's password; every other session of theirs ends."""
     user = work.actor.user
     if not passwords.verify(user.password_hash, current):
-        raise ValidationError({"current_password": "That is not your current password."})
+        raise ValidationError({"current_password": N_("That is not your current password.")})
     if problem := password_problem(new, email=user.email):
         raise ValidationError({"new_password": problem})
     if new == current:
-        raise ValidationError({"new_password": "Choose a password different from the current one."})
+        raise ValidationError(
+            {"new_password": N_("Choose a password different from the current one.")}
+        )
     user.password_hash = passwords.hash(new)
     user.must_change_password = False
     end_other_sessions(work.db, user.id, keep=keep_session)
@@ -229,7 +232,7 @@ def set_active(work: Work, user_id: uuid.UUID, active: bool) -> User:
     if user is None:
         raise NotFound()
     if user.id == work.actor.id and not active:
-        raise ValidationError({"active": "You cannot deactivate your own account."})
+        raise ValidationError({"active": N_("You cannot deactivate your own account.")})
     user.active = active
     if not active:
         end_other_sessions(work.db, user.id, keep=None)
@@ -297,5 +300,5 @@ def set_language(work: Work, language: str | None, offered: tuple[str, ...]) -> 
     """The actor's own language for the pages (None: their browser's); one the clinic
     offers."""
     if language is not None and language not in offered:
-        raise ValidationError({"language": "Choose one of the languages listed."})
+        raise ValidationError({"language": N_("Choose one of the languages listed.")})
     work.actor.user.language = language

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from journal.accounts import audit
 from journal.accounts.policy import administers, require
 from journal.core.errors import ValidationError
+from journal.core.labels import N_, Phrase
 from journal.core.work import Work
 from journal.db import write_soon
 from journal.models import AuditEvent, Course, User
@@ -38,118 +39,142 @@ DOWNLOAD = "audit.export"
 # What each action code means, as a sentence without its subject (the "Who" beside
 # it). "{object}" stands for the record acted on, named where the admin may see it.
 ACTION_WORDS: dict[str, str] = {
-    "read": "Opened {object}",
-    "login": "Signed in",
-    "login.password": "Gave the right password (first step of signing in)",
-    "login.second_factor": "Gave a wrong two-factor code",
-    "logout": "Signed out",
-    "password.recheck": "Was asked for their password again",
-    "password.reset_request": "Asked for a password reset link",
-    "password.set_by_invite": "Chose a password from an invitation",
-    "password.set_by_reset": "Chose a new password from a reset link",
-    "user.create": "Made the account of {object}",
-    "user.invite": "Invited {object}",
-    "user.invite_link": "Sent a new invitation to {object}",
-    "user.reset_link": "Sent a password reset link to {object}",
-    "user.activate": "Reactivated the account of {object}",
-    "user.deactivate": "Deactivated the account of {object}",
-    "user.password_change": "Changed their password",
-    "patient.refer": "Referred a patient to {object}",
-    "patient.erase": "Erased a patient and everything they wrote",
-    "two_factor.enable": "Turned on two-factor sign-in",
-    "two_factor.recovery_code": "Signed in with a recovery code",
-    "two_factor.remove": "Removed the two-factor sign-in of {object}",
-    "course.create": "Set up {object}",
-    "course.active": "Reopened {object}",
-    "course.closed": "Closed {object}",
-    "care_team.propose": "Proposed {object} for a care team",
-    "care_team.add": "Agreed to add {object} to a care team",
-    "care_team.decline": "Declined {object} for a care team",
-    "care_team.remove": "Removed {object} from a care team",
-    "session.create": "Scheduled {object}",
-    "session.update": "Changed {object}",
-    "session.review": "Marked {object} as read",
-    "entry.create": "Wrote {object}",
-    "entry.update": "Changed {object}",
-    "entry.delete": "Deleted {object} (its writer)",
-    "entry.restore": "Restored {object} (its writer)",
-    "entry.attach": "Linked {object} to a dosing session",
-    "entry.review": "Marked {object} as read",
-    "comment.create": "Commented on {object}",
-    "theme.tag": "Tagged a theme on {object}",
-    "theme.untag": "Removed a theme from {object}",
-    "note.create": "Wrote {object}",
-    "note.update": "Changed {object}",
-    "note.export": "Disclosed {object} in an export",
-    "questionnaire.assign": "Assigned {object}",
-    "questionnaire.submit": "Answered {object}",
-    "questionnaire.end": "Stopped {object}",
-    "flag.acknowledge": "Acknowledged {object}",
-    "flag.support": "Asked for support (raised {object})",
-    "safety_plan.create": "Wrote {object}",
-    "safety_plan.update": "Changed {object}",
-    "screening.create": "Recorded {object}",
-    "screening.update": "Changed {object}",
-    "screening.recheck": "Re-checked {object}",
-    "consent.create": "Recorded {object}",
-    "consent.update": "Amended {object}",
-    "session_record.create": "Wrote {object}",
-    "session_record.update": "Changed {object}",
-    "export.pdf": "Exported {object} as PDF",
-    "export.html": "Exported {object} as HTML",
-    "export.md": "Exported {object} as Markdown",
-    "export.json": "Exported {object} as JSON",
-    "prompt.save": "Saved {object} in the clinic's library",
-    "prompt.assign": "Assigned {object}",
-    "prompt.unassign": "Withdrew {object}",
-    "mail.retry": "Queued {object} to be sent again",
-    "reminders.off.preparation": "Turned off preparation reminders for {object}",
-    "reminders.off.capture": "Turned off quick-capture reminders for {object}",
-    "reminders.off.integration": "Turned off integration reminders for {object}",
-    "reminders.off.questionnaire": "Turned off questionnaire reminders for {object}",
-    "restore": "Restored the database from a backup",
-    "backup": "Made a backup",
-    "keys.rotate_master": "Rotated the master key",
-    "keys.rotate_data": "Rotated the patients' data keys",
-    "keys.retire_backups": "Retired old backup keys",
-    DOWNLOAD: "Downloaded audit events as CSV",
+    "read": N_("Opened {object}"),
+    "login": N_("Signed in"),
+    "login.password": N_("Gave the right password (first step of signing in)"),
+    "login.second_factor": N_("Gave a wrong two-factor code"),
+    "logout": N_("Signed out"),
+    "password.recheck": N_("Was asked for their password again"),
+    "password.reset_request": N_("Asked for a password reset link"),
+    "password.set_by_invite": N_("Chose a password from an invitation"),
+    "password.set_by_reset": N_("Chose a new password from a reset link"),
+    "user.create": N_("Made the account of {object}"),
+    "user.invite": N_("Invited {object}"),
+    "user.invite_link": N_("Sent a new invitation to {object}"),
+    "user.reset_link": N_("Sent a password reset link to {object}"),
+    "user.activate": N_("Reactivated the account of {object}"),
+    "user.deactivate": N_("Deactivated the account of {object}"),
+    "user.password_change": N_("Changed their password"),
+    "patient.refer": N_("Referred a patient to {object}"),
+    "patient.erase": N_("Erased a patient and everything they wrote"),
+    "two_factor.enable": N_("Turned on two-factor sign-in"),
+    "two_factor.recovery_code": N_("Signed in with a recovery code"),
+    "two_factor.remove": N_("Removed the two-factor sign-in of {object}"),
+    "course.create": N_("Set up {object}"),
+    "course.active": N_("Reopened {object}"),
+    "course.closed": N_("Closed {object}"),
+    "care_team.propose": N_("Proposed {object} for a care team"),
+    "care_team.add": N_("Agreed to add {object} to a care team"),
+    "care_team.decline": N_("Declined {object} for a care team"),
+    "care_team.remove": N_("Removed {object} from a care team"),
+    "session.create": N_("Scheduled {object}"),
+    "session.update": N_("Changed {object}"),
+    "session.review": N_("Marked {object} as read"),
+    "entry.create": N_("Wrote {object}"),
+    "entry.update": N_("Changed {object}"),
+    "entry.delete": N_("Deleted {object} (its writer)"),
+    "entry.restore": N_("Restored {object} (its writer)"),
+    "entry.attach": N_("Linked {object} to a dosing session"),
+    "entry.review": N_("Marked {object} as read"),
+    "comment.create": N_("Commented on {object}"),
+    "theme.tag": N_("Tagged a theme on {object}"),
+    "theme.untag": N_("Removed a theme from {object}"),
+    "note.create": N_("Wrote {object}"),
+    "note.update": N_("Changed {object}"),
+    "note.export": N_("Disclosed {object} in an export"),
+    "questionnaire.assign": N_("Assigned {object}"),
+    "questionnaire.submit": N_("Answered {object}"),
+    "questionnaire.end": N_("Stopped {object}"),
+    "flag.acknowledge": N_("Acknowledged {object}"),
+    "flag.support": N_("Asked for support (raised {object})"),
+    "safety_plan.create": N_("Wrote {object}"),
+    "safety_plan.update": N_("Changed {object}"),
+    "screening.create": N_("Recorded {object}"),
+    "screening.update": N_("Changed {object}"),
+    "screening.recheck": N_("Re-checked {object}"),
+    "consent.create": N_("Recorded {object}"),
+    "consent.update": N_("Amended {object}"),
+    "session_record.create": N_("Wrote {object}"),
+    "session_record.update": N_("Changed {object}"),
+    "export.pdf": N_("Exported {object} as PDF"),
+    "export.html": N_("Exported {object} as HTML"),
+    "export.md": N_("Exported {object} as Markdown"),
+    "export.json": N_("Exported {object} as JSON"),
+    "prompt.save": N_("Saved {object} in the clinic's library"),
+    "prompt.assign": N_("Assigned {object}"),
+    "prompt.unassign": N_("Withdrew {object}"),
+    "mail.retry": N_("Queued {object} to be sent again"),
+    "reminders.off.preparation": N_("Turned off preparation reminders for {object}"),
+    "reminders.off.capture": N_("Turned off quick-capture reminders for {object}"),
+    "reminders.off.integration": N_("Turned off integration reminders for {object}"),
+    "reminders.off.questionnaire": N_("Turned off questionnaire reminders for {object}"),
+    "restore": N_("Restored the database from a backup"),
+    "backup": N_("Made a backup"),
+    "keys.rotate_master": N_("Rotated the master key"),
+    "keys.rotate_data": N_("Rotated the patients' data keys"),
+    "keys.retire_backups": N_("Retired old backup keys"),
+    DOWNLOAD: N_("Downloaded audit events as CSV"),
 }
 # Codes made of a fixed start and a value known only when recorded (an e-mail's kind).
 FAMILY_WORDS: dict[str, str] = {
-    "mail.": "Sent {object}",
+    "mail.": N_("Sent {object}"),
 }
-# The record an event names, by its object type: (unnamed, named with "{name}").
+# The record an event names, by its object type: (unnamed, named with "%(name)s").
+NAME = "%(name)s"  # the name alone: a person's, or the course's words
 OBJECT_WORDS: dict[str, tuple[str, str]] = {
-    "user": ("an account", "{name}"),
-    "care_team": ("a clinician", "{name}"),
-    "account.patient_data": ("their own data", "their own data"),
-    "course": ("a course", "{name}"),
-    "course.clinician": ("a course summary", "the care team's summary of {name}"),
-    "course.patient": ("a course summary", "the patient's summary of {name}"),
-    "entry": ("an entry", "an entry"),
-    "session": ("a dosing session's entries", "a dosing session's entries"),
-    "staff_session": ("a dosing session's clinician-only entries", ""),
-    "search": ("entries in search results", ""),
-    "staff_search": ("clinician-only entries in search results", ""),
-    "theme": ("a theme's entries", ""),
-    "staff_comment": ("an entry (a clinician-only comment)", ""),
-    "note": ("psychotherapy notes", ""),
-    "questionnaire": ("a questionnaire", ""),
-    "intentions": ("intentions and their outcomes", ""),
-    "session_record": ("a dosing-session record", ""),
-    "screening": ("a screening", ""),
-    "safety_plan": ("a safety plan", ""),
-    "consent": ("a consent record", ""),
-    "dosing_session": ("a dosing session", ""),
-    "flag": ("a safety flag", ""),
-    "prompt": ("a prompt", ""),
-    "prompt_assignment": ("a prompt assignment", ""),
-    "message": ("an e-mail", ""),
+    "user": (N_("an account"), NAME),
+    "care_team": (N_("a clinician"), NAME),
+    "account.patient_data": (N_("their own data"), N_("their own data")),
+    "course": (N_("a course"), NAME),
+    "course.clinician": (N_("a course summary"), N_("the care team's summary of %(name)s")),
+    "course.patient": (N_("a course summary"), N_("the patient's summary of %(name)s")),
+    "entry": (N_("an entry"), N_("an entry")),
+    "session": (N_("a dosing session's entries"), N_("a dosing session's entries")),
+    "staff_session": (N_("a dosing session's clinician-only entries"), ""),
+    "search": (N_("entries in search results"), ""),
+    "staff_search": (N_("clinician-only entries in search results"), ""),
+    "theme": (N_("a theme's entries"), ""),
+    "staff_comment": (N_("an entry (a clinician-only comment)"), ""),
+    "note": (N_("psychotherapy notes"), ""),
+    "questionnaire": (N_("a questionnaire"), ""),
+    "intentions": (N_("intentions and their outcomes"), ""),
+    "session_record": (N_("a dosing-session record"), ""),
+    "screening": (N_("a screening"), ""),
+    "safety_plan": (N_("a safety plan"), ""),
+    "consent": (N_("a consent record"), ""),
+    "dosing_session": (N_("a dosing session"), ""),
+    "flag": (N_("a safety flag"), ""),
+    "prompt": (N_("a prompt"), ""),
+    "prompt_assignment": (N_("a prompt assignment"), ""),
+    "message": (N_("an e-mail"), ""),
 }
 PERSON_OBJECTS = frozenset({"user", "care_team"})  # object_id is a person's account
 COURSE_OBJECTS = frozenset({"course", "course.clinician", "course.patient"})  # a course
-OUTCOME_WORDS = {"failure": "failed", "refused": "refused", "cli": "from the command line"}
-ROLE_WORDS = {"admin": "admin", "clinician": "clinician", "patient": "patient"}
+OUTCOME_WORDS = {
+    "failure": N_("failed"),
+    "refused": N_("refused"),
+    "cli": N_("from the command line"),
+}
+ROLE_WORDS = {"admin": N_("admin"), "clinician": N_("clinician"), "patient": N_("patient")}
+
+
+class Marked(Phrase):
+    """Words the page translates, unlike a name beside them: a `Phrase` with no values."""
+
+    def __new__(cls, words: str) -> Marked:
+        return super().__new__(cls, words, {})  # type: ignore[return-value]
+
+
+class Day(str):
+    """A course's first day, read as "5 Mar 2026"; the page writes it in its language."""
+
+    __slots__ = ("day",)
+    day: date
+
+    def __new__(cls, day: date) -> Day:
+        text = super().__new__(cls, f"{day.day} {day:%b %Y}")
+        text.day = day
+        return text
 
 
 def action_words(code: str) -> str | None:
@@ -164,37 +189,42 @@ def action_words(code: str) -> str | None:
 
 # For the action filter, where no event is at hand: the usual record of each area.
 AREA_NOUNS = {
-    "read": "a record",
-    "user": "a person",
-    "two_factor": "a person",
-    "reminders": "a person",
-    "patient": "a clinician",
-    "care_team": "a clinician",
-    "course": "a course",
-    "session": "a dosing session",
-    "entry": "an entry",
-    "comment": "an entry",
-    "theme": "an entry",
-    "note": "psychotherapy notes",
-    "questionnaire": "a questionnaire",
-    "flag": "a safety flag",
-    "safety_plan": "a safety plan",
-    "screening": "a screening",
-    "consent": "a consent record",
-    "session_record": "a dosing-session record",
-    "export": "a course summary",
-    "prompt": "a prompt",
-    "mail": "an e-mail",
+    "read": N_("a record"),
+    "user": N_("a person"),
+    "two_factor": N_("a person"),
+    "reminders": N_("a person"),
+    "patient": N_("a clinician"),
+    "care_team": N_("a clinician"),
+    "course": N_("a course"),
+    "session": N_("a dosing session"),
+    "entry": N_("an entry"),
+    "comment": N_("an entry"),
+    "theme": N_("an entry"),
+    "note": N_("psychotherapy notes"),
+    "questionnaire": N_("a questionnaire"),
+    "flag": N_("a safety flag"),
+    "safety_plan": N_("a safety plan"),
+    "screening": N_("a screening"),
+    "consent": N_("a consent record"),
+    "session_record": N_("a dosing-session record"),
+    "export": N_("a course summary"),
+    "prompt": N_("a prompt"),
+    "mail": N_("an e-mail"),
 }
+
+
+def action_parts() -> list[tuple[str, str, str]]:
+    """Every action with words: (code, its sentence, the usual record of its area)."""
+    return [
+        (code, words, AREA_NOUNS.get(code.split(".")[0], N_("a record")))
+        for code, words in ACTION_WORDS.items()
+    ]
 
 
 def action_choices() -> list[tuple[str, str]]:
     """Every action with words, for the filter: (code, a sentence of its own)."""
     return sorted(
-        (
-            (code, words.replace("{object}", AREA_NOUNS.get(code.split(".")[0], "a record")))
-            for code, words in ACTION_WORDS.items()
-        ),
+        ((code, words.replace("{object}", noun)) for code, words, noun in action_parts()),
         key=lambda pair: pair[1].lower(),
     )
 
@@ -210,9 +240,9 @@ class Filters:
     def check(self) -> Filters:
         for name, day in (("since", self.since), ("until", self.until)):
             if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-                raise ValidationError({name: "Choose a day between 1970 and 9998."})
+                raise ValidationError({name: N_("Choose a day between 1970 and 9998.")})
         if self.since and self.until and self.since > self.until:
-            raise ValidationError({"until": "The last day comes before the first day."})
+            raise ValidationError({"until": N_("The last day comes before the first day.")})
         return self
 
 
@@ -259,6 +289,7 @@ class TrailRow:
     concerning: str | None  # the patient whose record it is (or an e-mail's recipient)
     concerning_email: str | None
     outcome: str | None  # words for anything but "ok"
+    what: str | None = None  # the record acted on ("{object}"), for the page to translate
 
 
 @dataclass(frozen=True)
@@ -367,30 +398,38 @@ def _names(work: Work, events: Sequence[AuditEvent]) -> _Names:
 
 
 def course_label(patient_name: str, started_on: date) -> str:
-    return f"the course of {patient_name} from {started_on.day} {started_on:%b %Y}"
+    return N_("the course of %(name)s from %(day)s", name=patient_name, day=Day(started_on))
 
 
 def _object(event: AuditEvent, names: _Names) -> tuple[str, str | None]:
     """The record acted on, in words, and the e-mail address of a person named."""
-    unnamed, named = OBJECT_WORDS.get(event.object_type or "", ("a record", ""))
+    unnamed, named = OBJECT_WORDS.get(event.object_type or "", (N_("a record"), ""))
     if event.object_type in PERSON_OBJECTS and event.object_id:
         person = names.people.get(event.object_id)
         if person is None:
-            return "an erased account", None  # the person is gone; the id stays
-        return named.format(name=person.name), person.email
+            return Marked(N_("an erased account")), None  # the person is gone; the id stays
+        return person.name, person.email
     if event.object_type in COURSE_OBJECTS and event.object_id in names.courses:
-        return named.format(name=names.courses[event.object_id]), None
-    return unnamed, None
+        course = names.courses[event.object_id]
+        return (course if named == NAME else Phrase(named, {"name": course})), None
+    return Marked(unnamed), None
 
 
 def sentence(event: AuditEvent, names: _Names) -> tuple[str, str | None]:
+    words, what, email = sentence_parts(event, names)
+    return (words if what is None else words.replace("{object}", what)), email
+
+
+def sentence_parts(event: AuditEvent, names: _Names) -> tuple[str, str | None, str | None]:
+    """The action's words, the record they name for "{object}" (a `Phrase` or `Marked`
+    to translate, or a person's name as written), and that person's e-mail address."""
     words = action_words(event.action)
     if words is None:
-        return f"Did “{event.action}”", None
+        return N_("Did “%(action)s”", action=event.action), None, None
     if "{object}" not in words:
-        return words, None
+        return words, None, None
     what, email = _object(event, names)
-    return words.replace("{object}", what), email
+    return words, what, email
 
 
 def _rows(work: Work, events: Sequence[AuditEvent]) -> list[TrailRow]:
@@ -404,31 +443,32 @@ def _row(event: AuditEvent, names: _Names) -> TrailRow:
     if actor is not None:
         who, email = actor.name, actor.email
     elif event.actor_id:
-        who, email = "An erased account", None
+        who, email = Marked(N_("An erased account")), None
     elif event.outcome == "failure":
-        who, email = "Someone not signed in", None
+        who, email = Marked(N_("Someone not signed in")), None
     else:
-        who, email = "The journal itself", None
+        who, email = Marked(N_("The journal itself")), None
     subject = names.people.get(event.subject_id) if event.subject_id else None
     concerning: str | None
     concerning_email: str | None
     if subject is not None:
         concerning, concerning_email = subject.name, subject.email
     else:
-        concerning = "An erased patient" if event.subject_id else None
+        concerning = Marked(N_("An erased patient")) if event.subject_id else None
         concerning_email = None
-    what, object_email = sentence(event, names)
+    words, what, object_email = sentence_parts(event, names)
     outcome = None if event.outcome == "ok" else OUTCOME_WORDS.get(event.outcome, event.outcome)
     return TrailRow(
         event=event,
         who=who,
         who_email=email,
         role=ROLE_WORDS.get(event.actor_role or ""),
-        sentence=what,
+        sentence=words if what is None else words.replace("{object}", what),
         object_email=object_email,
         concerning=concerning,
         concerning_email=concerning_email,
         outcome=outcome,
+        what=what,
     )
 
 
@@ -464,7 +504,11 @@ def safe_cell(value: object) -> str:
 class TooManyEvents(ValidationError):
     def __init__(self, limit: int) -> None:
         super().__init__(
-            {"since": f"More than {limit:,} events match. Choose fewer days or a filter."}
+            {
+                "since": N_(
+                    "More than %(limit)s events match. Choose fewer days or a filter.", limit=limit
+                )
+            }
         )
 
 

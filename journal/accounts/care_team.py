@@ -20,6 +20,7 @@ from journal.accounts.accounts import normalise_email
 from journal.accounts.policy import administers, keeps_a_journal, require, treats
 from journal.core.actor import Actor
 from journal.core.errors import NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -71,11 +72,11 @@ def propose(work: Work, course_id: uuid.UUID, email: str) -> None:
         select(User).where(User.email == normalise_email(email), User.role == Role.CLINICIAN)
     )
     if clinician is None or not clinician.active:
-        raise ValidationError({"email": "No active clinician account has this email."})
+        raise ValidationError({"email": N_("No active clinician account has this email.")})
     if clinician.id in team_ids(work, course_id):
-        raise ValidationError({"email": "This clinician is already on the care team."})
+        raise ValidationError({"email": N_("This clinician is already on the care team.")})
     if _pending(work, course_id, clinician.id) is not None:
-        raise ValidationError({"email": "This clinician has already been proposed."})
+        raise ValidationError({"email": N_("This clinician has already been proposed.")})
     _propose(work, course, clinician, by="The clinic's administration")
 
 

@@ -24,6 +24,7 @@ from journal.accounts.policy import (
     works_at_the_clinic,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -40,7 +41,7 @@ from journal.models import (
 
 INDICATION_MAX = 500
 MAX_SESSIONS = 60
-NOT_MY_PATIENT = "No patient referred to you, or on one of your courses, has this email."
+NOT_MY_PATIENT = N_("No patient referred to you, or on one of your courses, has this email.")
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ class CourseRow:
 def _check_indication(indication: str) -> str:
     indication = indication.strip()
     if len(indication) > INDICATION_MAX:
-        raise ValidationError({"indication": f"Use at most {INDICATION_MAX} characters."})
+        raise ValidationError(
+            {"indication": N_("Use at most %(limit)s characters.", limit=INDICATION_MAX)}
+        )
     return indication
 
 
@@ -88,13 +91,13 @@ def create_course(
         if patient is None or not patient.active or not _is_my_patient(work, patient.id):
             raise ValidationError({"patient_email": NOT_MY_PATIENT})
     elif patient is None or not patient.active:
-        raise ValidationError({"patient_email": "No active patient account has this email."})
+        raise ValidationError({"patient_email": N_("No active patient account has this email.")})
     emails = {normalise_email(e) for e in clinician_emails if e.strip()}
     clinicians = list(
         work.db.scalars(select(User).where(User.email.in_(emails), User.role == Role.CLINICIAN))
     )
     if len(clinicians) != len(emails):
-        raise ValidationError({"clinician_emails": "Each email must belong to a clinician."})
+        raise ValidationError({"clinician_emails": N_("Each email must belong to a clinician.")})
     proposed: list[User] = []
     if treats(work.actor.user):
         if work.settings.care_team_consent == "patient":
@@ -104,7 +107,7 @@ def create_course(
         elif work.actor.user not in clinicians:
             clinicians.append(work.actor.user)
     if not clinicians:
-        raise ValidationError({"clinician_emails": "A course needs at least one clinician."})
+        raise ValidationError({"clinician_emails": N_("A course needs at least one clinician.")})
     course = Course(
         id=new_id(),
         patient_id=patient.id,
@@ -308,9 +311,9 @@ def list_sessions(db: Session, course_id: uuid.UUID) -> list[DosingSession]:
 
 def _check_session_time(scheduled_at: datetime) -> None:
     if scheduled_at.tzinfo is None:
-        raise ValidationError({"scheduled_at": "Give a date and time."})
+        raise ValidationError({"scheduled_at": N_("Give a date and time.")})
     if not 2000 <= scheduled_at.year <= 2100:
-        raise ValidationError({"scheduled_at": "Give a date between 2000 and 2100."})
+        raise ValidationError({"scheduled_at": N_("Give a date between 2000 and 2100.")})
 
 
 @atomic
@@ -328,11 +331,15 @@ def schedule_session(
     _check_session_time(scheduled_at)
     count = work.db.scalar(select(func.count()).where(DosingSession.course_id == course_id)) or 0
     if count >= MAX_SESSIONS:
-        raise ValidationError({"scheduled_at": f"A course holds at most {MAX_SESSIONS} sessions."})
+        raise ValidationError(
+            {"scheduled_at": N_("A course holds at most %(limit)s sessions.", limit=MAX_SESSIONS)}
+        )
     if number is None:
         number = int(count) + 1
     elif not 1 <= number <= MAX_SESSIONS:
-        raise ValidationError({"number": f"Use a number from 1 to {MAX_SESSIONS}."})
+        raise ValidationError(
+            {"number": N_("Use a number from 1 to %(limit)s.", limit=MAX_SESSIONS)}
+        )
     session = DosingSession(
         id=new_id(), course_id=course_id, number=number, scheduled_at=scheduled_at, status=status
     )
@@ -373,7 +380,9 @@ def update_session(
         raise Forbidden()
     _check_session_time(scheduled_at)
     if not 1 <= number <= MAX_SESSIONS:
-        raise ValidationError({"number": f"Use a number from 1 to {MAX_SESSIONS}."})
+        raise ValidationError(
+            {"number": N_("Use a number from 1 to %(limit)s.", limit=MAX_SESSIONS)}
+        )
     was_at, was = session.scheduled_at, session.status
     session.scheduled_at = scheduled_at
     session.number = number

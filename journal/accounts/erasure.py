@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.errors import NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
@@ -161,9 +162,11 @@ def erase_patient(
         raise NotFound()
     errors = {}
     if confirm_email.strip().lower() != patient.email:
-        errors["confirm_email"] = "Type the patient's email exactly to confirm."
+        errors["confirm_email"] = N_("Type the patient's email exactly to confirm.")
     if not reason.strip() or len(reason) > REASON_MAX:
-        errors["reason"] = f"Give a short administrative reason (1 to {REASON_MAX} characters)."
+        errors["reason"] = N_(
+            "Give a short administrative reason (1 to %(limit)s characters).", limit=REASON_MAX
+        )
     if errors:
         raise ValidationError(errors)
     remove_patient_rows(work.db, patient_id)

@@ -33,7 +33,9 @@ from journal.accounts.accounts import (
 )
 from journal.accounts.passwords import Passwords, password_problem
 from journal.accounts.policy import administers, require
+from journal.core.catalogues import Words
 from journal.core.errors import NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.mail import LINK, Mail
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -116,50 +118,82 @@ def issue_token(db: Session, link_id: uuid.UUID) -> str | None:
 
 def hours_text(hours: int) -> str:
     if hours % 24 == 0 and hours >= 48:
-        return f"{hours // 24} days"
-    return "1 hour" if hours == 1 else f"{hours} hours"
+        return N_("%(num)s days", num=hours // 24)
+    return N_("1 hour") if hours == 1 else N_("%(num)s hours", num=hours)
 
 
 def link_url(base_url: str, token: str) -> str:
     return f"{base_url}/password/{token}"
 
 
+def _reader_words(work: Work, user: User) -> Words:
+    """An e-mail's words in its reader's language: theirs if the clinic offers it, else
+    the clinic's default."""
+    settings = work.settings
+    own = user.language
+    return Words(own if own in settings.languages else settings.default_language)
+
+
 def _invitation(work: Work, user: User, link: NewLink) -> Mail:
     clinic = work.settings.clinic_name
+    w = _reader_words(work, user)
     return Mail(
         kind=INVITE,
         key=f"{INVITE}:{link.id}",
         user_id=user.id,
         link_id=link.id,
         to=user.email,
-        subject=f"Your account at {clinic}",
+        subject=w(N_("Your account at %(clinic)s"), clinic=clinic),
         body=(
-            f"Hello {user.name},\n\n"
-            f"{clinic} has made you an account in its journal. To start, choose your "
-            "own password here (the link works once, for "
-            f"{hours_text(work.settings.invitation_hours)}):\n\n"
-            f"{LINK}\n\n"
-            "Nobody at the clinic sees your password or this link. If you did not "
-            "expect this message, you can ignore it.\n"
+            w(N_("Hello %(name)s,"), name=user.name)
+            + "\n\n"
+            + w(
+                N_(
+                    "%(clinic)s has made you an account in its journal. To start, choose "
+                    "your own password here (the link works once, for %(time)s):"
+                ),
+                clinic=clinic,
+                time=w(hours_text(work.settings.invitation_hours)),
+            )
+            + f"\n\n{LINK}\n\n"
+            + w(
+                N_(
+                    "Nobody at the clinic sees your password or this link. If you did not "
+                    "expect this message, you can ignore it."
+                )
+            )
+            + "\n"
         ),
     )
 
 
 def _reset(work: Work, user: User, link: NewLink) -> Mail:
+    w = _reader_words(work, user)
     return Mail(
         kind=RESET,
         key=f"{RESET}:{link.id}",
         user_id=user.id,
         link_id=link.id,
         to=user.email,
-        subject=f"Choose a new password for {work.settings.clinic_name}",
+        subject=w(N_("Choose a new password for %(clinic)s"), clinic=work.settings.clinic_name),
         body=(
-            f"Hello {user.name},\n\n"
-            "Someone asked for a new password for your account. To choose one, use "
-            f"this link (it works once, for {hours_text(RESET_HOURS)}):\n\n"
-            f"{LINK}\n\n"
-            "Your password stays as it is until you use the link. If you did not ask "
-            "for this, you can ignore this message.\n"
+            w(N_("Hello %(name)s,"), name=user.name)
+            + "\n\n"
+            + w(
+                N_(
+                    "Someone asked for a new password for your account. To choose one, "
+                    "use this link (it works once, for %(time)s):"
+                ),
+                time=w(hours_text(RESET_HOURS)),
+            )
+            + f"\n\n{LINK}\n\n"
+            + w(
+                N_(
+                    "Your password stays as it is until you use the link. If you did not "
+                    "ask for this, you can ignore this message."
+                )
+            )
+            + "\n"
         ),
     )
 
@@ -182,12 +216,12 @@ def invite(
     clinician = None
     if refer_to.strip():
         if role != Role.PATIENT:
-            raise ValidationError({"refer_to": "Only a patient is referred to a clinician."})
+            raise ValidationError({"refer_to": N_("Only a patient is referred to a clinician.")})
         clinician = work.db.scalar(
             select(User).where(User.email == normalise_email(refer_to), User.role == Role.CLINICIAN)
         )
         if clinician is None or not clinician.active:
-            raise ValidationError({"refer_to": "No active clinician account has this email."})
+            raise ValidationError({"refer_to": N_("No active clinician account has this email.")})
     user = User(
         id=new_id(),
         email=email,
@@ -238,7 +272,7 @@ def send_link(work: Work, user_id: uuid.UUID) -> str:
     if user is None:
         raise NotFound()
     if not user.active:
-        raise ValidationError({"user": "Reactivate the account before sending it a link."})
+        raise ValidationError({"user": N_("Reactivate the account before sending it a link.")})
     purpose = INVITE if user.last_login_at is None else RESET
     link = _make_link(work, user, purpose, work.actor.id, utcnow())
     audit.record(
@@ -322,7 +356,7 @@ def operator_link(work: Work, email: str) -> tuple[User, str]:
     for the account, audited. Returns the account and the link to pass on in person."""
     user = work.db.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.active:
-        raise ValidationError({"email": "No active account has this email."})
+        raise ValidationError({"email": N_("No active account has this email.")})
     purpose = INVITE if user.last_login_at is None else RESET
     link = _make_link(work, user, purpose, None, utcnow())
     audit.record(

@@ -12,6 +12,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from journal.core.labels import N_
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 
@@ -28,12 +30,14 @@ def _common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "") -> str | None:
     """Why a new password is refused, or None when it is acceptable."""
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return N_("Use at most %(limit)s characters.", limit=MAX_LENGTH)
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters; a few words together work well."
+        return N_(
+            "Use at least %(limit)s characters; a few words together work well.", limit=MIN_LENGTH
+        )
     lowered = password.lower()
     if lowered in _common_passwords() or (email and lowered == email.lower()):
-        return "This password is too common or too easy to guess; choose another."
+        return N_("This password is too common or too easy to guess; choose another.")
     return None
 
 

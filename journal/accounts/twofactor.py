@@ -37,6 +37,7 @@ from journal.accounts.accounts import end_other_sessions
 from journal.accounts.passwords import Passwords
 from journal.accounts.policy import works_at_the_clinic
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.crypto import recovery_code_mac
@@ -96,7 +97,7 @@ def begin_enrolment(work: Work) -> str:
     """Make a new, unconfirmed secret (replacing any unconfirmed one); return it."""
     existing = _credential(work.db, work.actor.id)
     if existing is not None and existing.confirmed_at is not None:
-        raise ValidationError({"code": "Two-factor sign-in is already set up."})
+        raise ValidationError({"code": N_("Two-factor sign-in is already set up.")})
     if existing is not None:
         work.db.delete(existing)
         work.db.flush()
@@ -148,10 +149,12 @@ def confirm_enrolment(
     opened with the password alone must not outlive the second factor."""
     cred = _credential(work.db, work.actor.id)
     if cred is None or cred.confirmed_at is not None:
-        raise ValidationError({"code": "Start the set-up again."})
+        raise ValidationError({"code": N_("Start the set-up again.")})
     secret = work.vault.open_column(cred, "secret", work.actor.id)
     if not _accept_totp(cred, secret, code, time.time() if now is None else now):
-        raise ValidationError({"code": "That code did not match. Check the time on your phone."})
+        raise ValidationError(
+            {"code": N_("That code did not match. Check the time on your phone.")}
+        )
     cred.confirmed_at = utcnow()
     work.actor.user.two_factor_enabled = True
     codes = _new_recovery_codes(work.db, work.actor.id)
@@ -241,10 +244,10 @@ def remove(
     the password and the second factor once more, and ends every other session;
     clinicians and admins must then set up a new one."""
     if not passwords.verify(work.actor.user.password_hash, password):
-        raise ValidationError({"password": "That is not your current password."})
+        raise ValidationError({"password": N_("That is not your current password.")})
     if not verify(work.db, work.vault, work.actor.user, code):
         raise ValidationError(
-            {"code": "That code did not work. Use a code from your app or a recovery code."}
+            {"code": N_("That code did not work. Use a code from your app or a recovery code.")}
         )
     work.db.execute(delete(TotpCredential).where(TotpCredential.user_id == work.actor.id))
     work.db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == work.actor.id))

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from journal.core.definitions import CONTENT_ROOT, DefinitionError, Fields, read_toml, unique
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 
 BUILT_IN_FILE = CONTENT_ROOT / "checklists" / "screening.toml"
-NEEDS_REVIEW = "Needs clinician review"
-NOTHING_RAISED = "No item raised for review"
+NEEDS_REVIEW = N_("Needs clinician review")
+NOTHING_RAISED = N_("No item raised for review")
 
 
 class ScreeningAnswer(StrEnum):
@@ -153,16 +154,16 @@ def check_answers(
     errors: dict[str, str] = {}
     known = {i.id for i in checklist.items}
     for key in sorted(set(answers) - known):
-        errors[key] = "This item is not part of the checklist."
+        errors[key] = N_("This item is not part of the checklist.")
     checked: dict[str, ScreeningAnswer] = {}
     for item in checklist.items:
         value = answers.get(item.id)
         if value is None or value == "":
-            errors[item.id] = "Please answer yes, no or unknown."
+            errors[item.id] = N_("Please answer yes, no or unknown.")
             continue
         answer = _as_answer(value)
         if answer is None:
-            errors[item.id] = "Please choose yes, no or unknown."
+            errors[item.id] = N_("Please choose yes, no or unknown.")
             continue
         checked[item.id] = answer
     if errors:

@@ -41,6 +41,7 @@ from journal.clinical.amendments import Facts, changes
 from journal.clinical.checklist import ItemFile
 from journal.clinical.kept_versions import save_keeping_versions
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -117,26 +118,26 @@ def check_consent(
     errors: dict[str, str] = {}
     document = raw.document_version.strip()
     if not document:
-        errors["document_version"] = "Please give the version of the consent document."
+        errors["document_version"] = N_("Please give the version of the consent document.")
     elif problem := too_long(document, DOCUMENT_MAX):
         errors["document_version"] = problem
     consented_on = None
     try:
         consented_on = date.fromisoformat(raw.consented_on.strip())
     except ValueError:
-        errors["consented_on"] = "Please give the date of the consent."
+        errors["consented_on"] = N_("Please give the date of the consent.")
     if consented_on is not None and not date(2000, 1, 1) <= consented_on <= today + timedelta(1):
-        errors["consented_on"] = "Please give the date of the consent, not a date to come."
+        errors["consented_on"] = N_("Please give the date of the consent, not a date to come.")
     witness = None
     try:
         witness = uuid.UUID(raw.witness_id.strip())
     except ValueError:
         witness = None
     if witness is None or witness not in team:
-        errors["witness_id"] = "Please choose the witness from the care team."
+        errors["witness_id"] = N_("Please choose the witness from the care team.")
     known = {i.id for i in items.items}
     if set(raw.checked) - known:
-        errors["checked"] = "Please tick only items of the list."
+        errors["checked"] = N_("Please tick only items of the list.")
     note = raw.note.replace("\r\n", "\n").replace("\r", "\n").strip()
     if problem := too_long(note, NOTE_MAX):
         errors["note"] = problem

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from journal.config import DEFAULT_DOSE_RANGES, DoseRange, Settings, parse_dose_range
+from journal.core.labels import N_
 
 UNIT_WORDS = {"mg": "mg", "mg_per_kg": "mg/kg"}
 
@@ -65,13 +66,36 @@ def refusal(dose: Decimal, unit: str, weight_kg: Decimal | None, rules: DoseRule
     """Why the dose cannot be right, or None: the same rule for mg and mg/kg."""
     mg = in_mg(dose, unit, weight_kg)
     per_kg = in_mg_per_kg(dose, unit, weight_kg)
-    limits = f"above {rules.refuse_mg} mg" + (
-        f" or {rules.refuse_mg_per_kg} mg/kg" if weight_kg is not None else ""
-    )
+    mg_limit, per_kg_limit = rules.refuse_mg, rules.refuse_mg_per_kg
     if mg is not None and mg > rules.refuse_mg:
-        return f"A dose {limits} cannot be right (this one is {_round(mg, '0.1')} mg)."
+        this = _round(mg, "0.1")
+        if weight_kg is None:
+            return N_(
+                "A dose above %(mg)s mg cannot be right (this one is %(this)s mg).",
+                mg=mg_limit,
+                this=this,
+            )
+        return N_(
+            "A dose above %(mg)s mg or %(per_kg)s mg/kg cannot be right (this one is %(this)s mg).",
+            mg=mg_limit,
+            per_kg=per_kg_limit,
+            this=this,
+        )
     if per_kg is not None and per_kg > rules.refuse_mg_per_kg:
-        return f"A dose {limits} cannot be right (this one is {_round(per_kg, '0.01')} mg/kg)."
+        this = _round(per_kg, "0.01")
+        if weight_kg is None:
+            return N_(
+                "A dose above %(mg)s mg cannot be right (this one is %(this)s mg/kg).",
+                mg=mg_limit,
+                this=this,
+            )
+        return N_(
+            "A dose above %(mg)s mg or %(per_kg)s mg/kg cannot be right "
+            "(this one is %(this)s mg/kg).",
+            mg=mg_limit,
+            per_kg=per_kg_limit,
+            this=this,
+        )
     return None
 
 
@@ -86,12 +110,31 @@ class DoseNotice:
 
     @property
     def label(self) -> str:
-        side = "above" if self.above else "below"
-        return (
-            f"The dose, {self.amount}, is {side} the clinic's usual range for "
-            f"{self.route_label[:1].lower()}{self.route_label[1:]} doses ({self.usual.words}). "
-            "Please check it; "
-            "it was saved as given"
+        return self.in_words(self.route_label)
+
+    def in_words(self, route_label: str) -> str:
+        """The notice, with the route named as given (its label in the page's language)."""
+        route = f"{route_label[:1].lower()}{route_label[1:]}"
+        usual = self.usual
+        unit = "mg/kg" if usual.unit == "mg_per_kg" else "mg"
+        if self.above:
+            return N_(
+                "The dose, %(amount)s, is above the clinic's usual range for %(route)s doses "
+                "(%(low)s to %(high)s %(unit)s). Please check it; it was saved as given",
+                amount=self.amount,
+                route=route,
+                low=usual.low,
+                high=usual.high,
+                unit=unit,
+            )
+        return N_(
+            "The dose, %(amount)s, is below the clinic's usual range for %(route)s doses "
+            "(%(low)s to %(high)s %(unit)s). Please check it; it was saved as given",
+            amount=self.amount,
+            route=route,
+            low=usual.low,
+            high=usual.high,
+            unit=unit,
         )
 
 

@@ -12,6 +12,15 @@ numbers, exactly as before) or as their mean (MEQ-30, EBI: a number with two
 decimals); its subscales are scored the same way. An item may be reverse-keyed
 (its answer counts as the scale's high + low - the answer), and a scale may be a
 visual-analogue line from 0 to 100 instead of a list of labelled choices.
+
+Languages: the files in the folder are the English versions. A published, validated
+translation is a file of the same name in a folder named by its language code
+(`journal/instruments/fr/phq9.toml`): it gives the translated words only (title,
+instructions, the stem, every item's text, every option's label, and the citation of
+the translation) and is checked against the English file, item by item and option
+by option. Scoring, bands and flags always come from the English file, so a score
+is the same whatever the language it was answered in. An instrument is offered in
+English and in each language it has such a file for, and in no other.
 """
 
 from __future__ import annotations
@@ -35,11 +44,14 @@ from journal.core.definitions import (
     unique,
 )
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 
 BUILT_IN_FOLDER = CONTENT_ROOT / "instruments"
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,6}")  # ASCII digits only: no "٣", no "²"
 CLINIC_FOLDER_NAME = "instruments"  # inside the instance folder
 VAS_LOW, VAS_HIGH = 0, 100  # a visual-analogue item's answers: whole numbers in this range
+BASE_LANGUAGE = "en"  # the language of the files in the folder itself
+LANGUAGE_FOLDER = re.compile(r"^[a-z]{2,3}$")  # a translation folder: a language code
 
 # A score: a whole number for a sum-scored instrument, a number with two decimals
 # for a mean-scored one (bands, flags and charts take either).
@@ -145,7 +157,7 @@ class Scale:
 
     def label_for(self, value: int) -> str:
         if self.is_visual_analogue:
-            return f"{value} of {VAS_HIGH}"
+            return N_("%(value)s of %(high)s", value=value, high=VAS_HIGH)
         return next(o.label for o in self.options if o.value == value)
 
 
@@ -213,6 +225,8 @@ class Instrument:
     flags: tuple[FlagRule, ...]
     path: Path
     method: Method = Method.SUM
+    # The language of its words: "en" for the English file, else its translation's.
+    language: str = BASE_LANGUAGE
 
     @cached_property
     def _by_id(self) -> dict[str, Item]:
@@ -289,10 +303,12 @@ class ScoreResult:
 class AnswersError(ValidationError):
     """Answers that cannot be scored; `errors` maps each item id to what to fix."""
 
-    MISSING = "Please answer this question."
-    OUT_OF_SCALE = "Please choose one of the answers offered."
-    OUT_OF_RANGE = f"Please give a whole number from {VAS_LOW} to {VAS_HIGH}."
-    UNKNOWN = "This question is not part of the questionnaire."
+    MISSING = N_("Please answer this question.")
+    OUT_OF_SCALE = N_("Please choose one of the answers offered.")
+    OUT_OF_RANGE = N_(
+        "Please give a whole number from %(low)s to %(high)s.", low=VAS_LOW, high=VAS_HIGH
+    )
+    UNKNOWN = N_("This question is not part of the questionnaire.")
 
     def __init__(
         self,
@@ -801,14 +817,161 @@ def _pattern_require(
     return tuple(require)
 
 
+# -- the journal's words about the shipped instruments --------------------------------
+
+# What each shipped file says about a score (what it measures, its bands, clusters and
+# flags), marked for the catalogues: pages show them in the reader's language. These
+# are the journal's words, not the questionnaire's: an item or an answer is never
+# translated this way, only by a published translation file. (The MEQ-30 flag's label,
+# with its "60%", is left in English: a bare % does not survive the catalogues.)
+SCORE_WORDS = (
+    N_("depression"),
+    N_("anxiety"),
+    N_("post-traumatic stress"),
+    N_("mystical-type experience in a session"),
+    N_("emotional breakthrough in a session"),
+    N_("Minimal"),
+    N_("Mild"),
+    N_("Moderate"),
+    N_("Moderately severe"),
+    N_("Severe"),
+    N_("Below the screening cut-point"),
+    N_("At or above the screening cut-point"),
+    N_("Mean rating from 0 to 100"),
+    N_("Mean rating from 0 (none) to 5 (extreme)"),
+    N_("Intrusion (cluster B)"),
+    N_("Avoidance (cluster C)"),
+    N_("Negative alterations in cognitions and mood (cluster D)"),
+    N_("Alterations in arousal and reactivity (cluster E)"),
+    N_("Mystical (internal and external unity, noetic quality, sacredness)"),
+    N_("Positive mood"),
+    N_("Transcendence of time and space"),
+    N_("Ineffability"),
+    N_(
+        'Item 9 (thoughts of being better off dead or of self-harm) answered above "Not at '
+        'all": please review promptly'
+    ),
+    N_("Total at or above 10, the published cut-point at which further evaluation is recommended"),
+    N_(
+        "Total at or above 33: probable PTSD screen positive (provisional; a clinical "
+        "assessment is needed to confirm)"
+    ),
+    N_(
+        "Items rated Moderately or higher in every symptom cluster (at least 1 B, 1 C, 2 D, "
+        "2 E): probable PTSD screen positive by the symptom pattern (provisional; a clinical "
+        "assessment is needed to confirm)"
+    ),
+    N_(
+        "Your ratings were strong in every part of this questionnaire. If you wish, you can "
+        "talk the experience through with your clinician."
+    ),
+)
+
+
+# -- translations ------------------------------------------------------------------
+
+
+TRANSLATION_KEYS = (
+    "id",
+    "title",
+    "short_title",
+    "instructions",
+    "question",
+    "source",
+    "scales",
+    "items",
+)
+
+
+def load_translation(path: Path, base: Instrument, language: str) -> Instrument:
+    """A published translation of `base` (the English file): its words, checked against
+    the English file's structure, with everything that scores taken from `base`.
+
+    The file must give the same scales with the same option values in the same order,
+    and the same items in the same order on the same scales; it cannot change what is
+    scored, the bands or the flags (it has no such keys)."""
+    doc = Fields(path, read_toml(path))
+    doc.only(TRANSLATION_KEYS)
+    if doc.slug("id") != base.id:
+        raise doc.fail(f"'id' must be {base.id!r}, the id of the English file it translates")
+    source = doc.table_of("source")
+    source.only(("citation", "licence"))
+    scales = _translated_scales(doc, base)
+    entries = doc.tables("items")
+    if [e.table.get("id") for e in entries] != [i.id for i in base.items]:
+        raise doc.fail(
+            "'items' must list the English file's items, in the same order: "
+            + ", ".join(i.id for i in base.items)
+        )
+    items = []
+    for entry, item in zip(entries, base.items, strict=True):
+        entry.only(("id", "text"))
+        items.append(replace(item, text=entry.text("text"), scale=scales[item.scale.id]))
+    question = doc.optional_text("question")
+    if bool(question) != bool(base.question):
+        state = "has" if base.question else "has no"
+        raise doc.fail(
+            f"the English file {state} 'question' (the stem); the translation must match"
+        )
+    return replace(
+        base,
+        title=doc.text("title"),
+        short_title=doc.optional_text("short_title", base.short_title),
+        instructions=doc.text("instructions"),
+        question=question,
+        citation=source.text("citation"),
+        licence=source.text("licence"),
+        items=tuple(items),
+        path=path,
+        language=language,
+    )
+
+
+def _translated_scales(doc: Fields, base: Instrument) -> dict[str, Scale]:
+    english = {i.scale.id: i.scale for i in base.items}
+    table = doc.table_of("scales")
+    if sorted(table.table) != sorted(english):
+        raise doc.fail(f"'scales' must be the English file's: {', '.join(sorted(english))}")
+    scales: dict[str, Scale] = {}
+    for name, scale in english.items():
+        entry = table.table_of(name)
+        if scale.is_visual_analogue:
+            entry.only(("kind", "low_anchor", "high_anchor"))
+            if entry.optional_text("kind") != scale.kind.value:
+                raise doc.fail(f"'scales.{name}.kind' must be {scale.kind.value!r}, as in English")
+            scales[name] = replace(
+                scale, low_anchor=entry.text("low_anchor"), high_anchor=entry.text("high_anchor")
+            )
+            continue
+        entry.only(("kind", "options"))
+        if entry.optional_text("kind", ScaleKind.CHOICE.value) != ScaleKind.CHOICE.value:
+            raise doc.fail(
+                f"'scales.{name}.kind' must be {ScaleKind.CHOICE.value!r}, as in English"
+            )
+        options = []
+        for option in entry.tables("options"):
+            option.only(("value", "label"))
+            options.append(Option(option.integer("value"), option.text("label")))
+        if [o.value for o in options] != list(scale.values):
+            raise doc.fail(
+                f"scale {name!r}: the option values must be the English file's, in order: "
+                + ", ".join(str(v) for v in scale.values)
+            )
+        unique(doc.path, f"scale {name!r}: label", [o.label for o in options])
+        scales[name] = replace(scale, options=tuple(options))
+    return scales
+
+
 # -- the catalogue -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Every instrument the app offers, by id, in a stable order."""
+    """Every instrument the app offers, by id, in a stable order (in English, or in
+    one language: see `in_language`), and their published translations."""
 
     instruments: tuple[Instrument, ...]
+    translations: tuple[Instrument, ...] = ()
 
     def get(self, instrument_id: str) -> Instrument:
         for i in self.instruments:
@@ -823,11 +986,43 @@ class Catalogue:
     def ids(self) -> tuple[str, ...]:
         return tuple(i.id for i in self.instruments)
 
+    def _versions(self, instrument_id: str) -> list[Instrument]:
+        found = [i for i in (*self.instruments, *self.translations) if i.id == instrument_id]
+        if not found:
+            raise KeyError(instrument_id)
+        return found
+
+    def languages(self, instrument_id: str) -> tuple[str, ...]:
+        """The languages it is offered in: English, then each published translation's."""
+        found = {i.language for i in self._versions(instrument_id)} - {BASE_LANGUAGE}
+        return (BASE_LANGUAGE, *sorted(found))
+
+    def offered_in(self, instrument_id: str, language: str) -> bool:
+        return language in self.languages(instrument_id)
+
+    def version(self, instrument_id: str, language: str) -> Instrument:
+        """Its version in that language if there is one, else the English one (its
+        `language` says which: never a mix of the two)."""
+        versions = {i.language: i for i in self._versions(instrument_id)}
+        return versions.get(language) or versions[BASE_LANGUAGE]
+
+    def in_language(self, language: str) -> Catalogue:
+        """The same catalogue with each instrument in that language where it has a
+        published version, else in English; scoring is the same either way."""
+        every = {(i.id, i.language): i for i in (*self.instruments, *self.translations)}
+        chosen = tuple(
+            every.get((i.id, language)) or every[(i.id, BASE_LANGUAGE)] for i in self.instruments
+        )
+        others = tuple(i for i in every.values() if i not in chosen)
+        return Catalogue(chosen, others)
+
 
 def load_catalogue(*folders: Path) -> Catalogue:
-    """Load every `*.toml` file in the folders (a missing folder holds none).
+    """Load every `*.toml` file in the folders (a missing folder holds none), then the
+    translations in their language folders (`fr/*.toml`), each of an instrument loaded.
 
-    Two files defining the same instrument id are refused, naming both.
+    Two files defining the same instrument id (or two translations of it into the
+    same language) are refused, naming both.
     """
     seen: dict[str, Path] = {}
     instruments: list[Instrument] = []
@@ -841,4 +1036,33 @@ def load_catalogue(*folders: Path) -> Catalogue:
                 )
             seen[instrument.id] = path
             instruments.append(instrument)
-    return Catalogue(tuple(instruments))
+    by_id = {i.id: i for i in instruments}
+    translated: dict[tuple[str, str], Path] = {}
+    translations: list[Instrument] = []
+    for folder in folders:
+        for language, path in _translation_files(folder):
+            instrument_id = path.stem
+            if instrument_id not in by_id:
+                raise DefinitionError(
+                    path, f"translates {instrument_id!r}, but no instrument has that id"
+                )
+            if (instrument_id, language) in translated:
+                first = translated[(instrument_id, language)]
+                raise DefinitionError(
+                    path, f"{instrument_id!r} in {language!r} is already defined in {first}"
+                )
+            translated[(instrument_id, language)] = path
+            translations.append(load_translation(path, by_id[instrument_id], language))
+    return Catalogue(tuple(instruments), tuple(translations))
+
+
+def _translation_files(folder: Path) -> list[tuple[str, Path]]:
+    """(language, file) for each file in the folder's language folders (`fr/`, ...)."""
+    if not folder.is_dir():
+        return []
+    return [
+        (sub.name, path)
+        for sub in sorted(folder.iterdir())
+        if sub.is_dir() and LANGUAGE_FOLDER.match(sub.name) and sub.name != BASE_LANGUAGE
+        for path in definition_files(sub)
+    ]

@@ -22,6 +22,7 @@ from journal.core.definitions import (
     read_toml,
     unique,
 )
+from journal.core.labels import N_
 from journal.models.enums import Phase
 
 BUILT_IN_FOLDER = CONTENT_ROOT / "prompts"
@@ -54,30 +55,30 @@ class Due(StrEnum):
 
 THEMES: dict[Phase, dict[str, str]] = {
     Phase.PREPARATION: {
-        "hopes_and_intentions": "Hopes and intentions",
-        "what_healing_looks_like": "What healing would look like",
-        "fears_and_concerns": "Fears and concerns",
-        "earlier_experiences": "Earlier experiences of altered states",
-        "grounding": "Grounding",
-        "support_plan": "Support for the day after",
-        "set_and_setting": "Set and setting",
-        "boundaries_and_consent": "Boundaries and consent",
+        "hopes_and_intentions": N_("Hopes and intentions"),
+        "what_healing_looks_like": N_("What healing would look like"),
+        "fears_and_concerns": N_("Fears and concerns"),
+        "earlier_experiences": N_("Earlier experiences of altered states"),
+        "grounding": N_("Grounding"),
+        "support_plan": N_("Support for the day after"),
+        "set_and_setting": N_("Set and setting"),
+        "boundaries_and_consent": N_("Boundaries and consent"),
     },
     Phase.IN_SESSION: {
-        "feelings": "Feelings",
-        "body_sensations": "Body sensations",
-        "images": "Images",
-        "word_or_phrase": "One word or phrase",
-        "insight": "One insight",
+        "feelings": N_("Feelings"),
+        "body_sensations": N_("Body sensations"),
+        "images": N_("Images"),
+        "word_or_phrase": N_("One word or phrase"),
+        "insight": N_("One insight"),
     },
     Phase.INTEGRATION: {
-        "compared_with_intention": "What came up, compared with the intention",
-        "emotions_and_body": "Emotions and body",
-        "meaning": "Meaning",
-        "relationships": "Relationships",
-        "carry_forward": "What to carry forward",
-        "difficult_material": "Difficult material and support",
-        "next_intention": "The next intention",
+        "compared_with_intention": N_("What came up, compared with the intention"),
+        "emotions_and_body": N_("Emotions and body"),
+        "meaning": N_("Meaning"),
+        "relationships": N_("Relationships"),
+        "carry_forward": N_("What to carry forward"),
+        "difficult_material": N_("Difficult material and support"),
+        "next_intention": N_("The next intention"),
     },
 }
 

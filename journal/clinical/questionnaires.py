@@ -39,6 +39,7 @@ from journal.accounts.policy import (
 )
 from journal.clinical.charts import ScorePoint, TrendChart, trend_chart
 from journal.clinical.instruments import (
+    BASE_LANGUAGE,
     Catalogue,
     FlagKind,
     Instrument,
@@ -54,6 +55,7 @@ from journal.clinical.safety_flags import (
     seal_acknowledgement,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -88,13 +90,17 @@ def slot_label(
     None for a questionnaire assigned once."""
     match QuestionnaireSlot(slot):
         case QuestionnaireSlot.BEFORE_SESSION:
-            return f"Before session {session_number}" if session_number else "Before a session"
+            if session_number:
+                return N_("Before session %(number)s", number=session_number)
+            return N_("Before a session")
         case QuestionnaireSlot.AFTER_SESSION:
-            return f"After session {session_number}" if session_number else "After a session"
+            if session_number:
+                return N_("After session %(number)s", number=session_number)
+            return N_("After a session")
         case QuestionnaireSlot.END_OF_COURSE:
-            return "End of course"
+            return N_("End of course")
         case QuestionnaireSlot.FOLLOW_UP:
-            return f"{month}-month follow-up"
+            return N_("%(month)s-month follow-up", month=month)
     return None
 
 
@@ -152,6 +158,8 @@ class ResponseView:
     subscales: list[dict[str, object]] = field(default_factory=list)  # id, label, score, max
     slot: QuestionnaireSlot = QuestionnaireSlot.ONCE
     follow_up_month: int | None = None
+    # The language of the version answered ("en" for every answer of before it was kept).
+    language: str = BASE_LANGUAGE
 
     @property
     def label(self) -> str | None:
@@ -178,6 +186,9 @@ class Measures:
     charts: list[tuple[Instrument, TrendChart]]
     responses: list[ResponseView]
     flags: list[FlagView]
+    # The patient's own language (for clinicians: which version they will answer);
+    # None when they have not chosen one, or for the patient's own view.
+    patient_language: str | None = None
 
 
 # -- assigning -------------------------------------------------------------------
@@ -195,9 +206,10 @@ def parse_months(text: str) -> tuple[int, ...]:
     """Follow-up months as a clinician types them ("1, 3, 6"): whole months from 1 to
     24, each once, in order. Anything else: ValueError with the words to show."""
     parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    problem = (
-        f"Give whole months from {FOLLOW_UP_MONTHS[0]} to {FOLLOW_UP_MONTHS[-1]}, "
-        "separated by commas, such as 1, 3, 6."
+    problem = N_(
+        "Give whole months from %(first)s to %(last)s, separated by commas, such as 1, 3, 6.",
+        first=FOLLOW_UP_MONTHS[0],
+        last=FOLLOW_UP_MONTHS[-1],
     )
     if not parts or len(text) > 40 or not all(p.isascii() and p.isdigit() for p in parts):
         raise ValueError(problem)
@@ -231,9 +243,9 @@ def assign(
         raise Forbidden()
     errors = {}
     if instrument_id not in catalogue:
-        errors["instrument_id"] = "Choose one of the listed questionnaires."
+        errors["instrument_id"] = N_("Choose one of the listed questionnaires.")
     if cadence not in {c.value for c in Cadence}:
-        errors["cadence"] = "Choose when the questionnaire is due."
+        errors["cadence"] = N_("Choose when the questionnaire is due.")
     months: tuple[int, ...] = ()
     if cadence == Cadence.FOLLOW_UP:
         try:
@@ -243,9 +255,9 @@ def assign(
                 else ",".join(str(m) for m in follow_up_months)
             )
         except ValueError as exc:
-            errors["follow_up_months"] = str(exc)
+            errors["follow_up_months"] = exc.args[0]  # the words, with their values
     if not errors and _active(work.db, course_id, instrument_id, Cadence(cadence)) is not None:
-        errors["instrument_id"] = (
+        errors["instrument_id"] = N_(
             "This questionnaire is already assigned on this course with this timing."
         )
     if errors:
@@ -561,7 +573,9 @@ def submit(
         submitted_at=now,
         version=1,
     )
-    response.result = work.vault.seal_column(response, "result", owner, _result_json(result))
+    response.result = work.vault.seal_column(
+        response, "result", owner, _result_json(result, instrument.language)
+    )
     try:
         with work.db.begin_nested():
             work.db.add(response)
@@ -607,10 +621,13 @@ def _source_json(
     )
 
 
-def _result_json(result: ScoreResult) -> str:
+def _result_json(result: ScoreResult, language: str = BASE_LANGUAGE) -> str:
+    """The sealed result, with the language of the version answered (the scoring is
+    the same in every language; the words the patient read are not)."""
     return json.dumps(
         {
             "version": result.version,
+            "language": language,
             "answers": dict(result.answers),
             "total": result.total,
             "max": result.max_score,
@@ -687,9 +704,14 @@ def course_measures(work: Work, catalogue: Catalogue, course_id: uuid.UUID) -> M
             )
         )
     flags = course_flags(work.db, work.vault, access) if access.as_clinician else []
+    patient_language = (
+        work.db.scalar(select(User.language).where(User.id == owner))
+        if access.as_clinician
+        else None
+    )
     if access.as_clinician and responses:
         audit.record_read(work, object_type="questionnaire", object_id=course_id, subject_id=owner)
-    return Measures(access, assignments, charts, responses, flags)
+    return Measures(access, assignments, charts, responses, flags, patient_language)
 
 
 def course_responses(
@@ -719,6 +741,7 @@ def course_responses(
                 subscales=list(data.get("subscales", [])),
                 slot=r.slot,
                 follow_up_month=r.follow_up_month,
+                language=str(data.get("language", BASE_LANGUAGE)),
             )
         )
     return responses

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from journal.accounts import audit
 from journal.accounts.policy import can_quick_capture, course_access
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -29,16 +30,16 @@ from journal.models import SafetyFlag
 
 # What was done, in the words the flag list and the exports show.
 ACTIONS: dict[str, str] = {
-    "called_patient": "Called the patient",
-    "scheduled_visit": "Scheduled a visit",
-    "emergency_services": "Contacted emergency services",
-    "no_action": "No action needed",
+    "called_patient": N_("Called the patient"),
+    "scheduled_visit": N_("Scheduled a visit"),
+    "emergency_services": N_("Contacted emergency services"),
+    "no_action": N_("No action needed"),
 }
 NO_ACTION = "no_action"
 NOTE_MAX = 1000
 
 QUICK_CAPTURE = "quick_capture"  # `origin` in the source of a flag raised from quick capture
-SUPPORT_DETAIL = "The patient asked for support from quick capture"
+SUPPORT_DETAIL = N_("The patient asked for support from quick capture")
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,11 @@ def check_acknowledgement(action: str, note: str) -> Acknowledgement:
     errors: dict[str, str] = {}
     note = note.strip()
     if action not in ACTIONS:
-        errors["action"] = "Choose what was done."
+        errors["action"] = N_("Choose what was done.")
     elif action == NO_ACTION and not note:
-        errors["note"] = "Say why no action is needed."
+        errors["note"] = N_("Say why no action is needed.")
     if len(note) > NOTE_MAX:
-        errors["note"] = f"Keep the note under {NOTE_MAX} characters."
+        errors["note"] = N_("Keep the note under %(limit)s characters.", limit=str(NOTE_MAX))
     if errors:
         raise ValidationError(errors)
     return Acknowledgement(action, note)

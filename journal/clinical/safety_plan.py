@@ -38,6 +38,7 @@ from journal.accounts.policy import (
 from journal.clinical.amendments import Facts, changes
 from journal.clinical.kept_versions import save_keeping_versions
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -58,41 +59,49 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section(
         "warning_signs",
-        "1. Warning signs",
-        "Thoughts, images, moods, situations or behaviours that tell me a crisis may be coming.",
+        N_("1. Warning signs"),
+        N_(
+            "Thoughts, images, moods, situations or behaviours that tell me a crisis may be coming."
+        ),
     ),
     Section(
         "coping",
-        "2. Things I can do on my own",
-        "What helps me take my mind off my problems without contacting anyone: a way to "
-        "relax, something active, music.",
+        N_("2. Things I can do on my own"),
+        N_(
+            "What helps me take my mind off my problems without contacting anyone: a way to "
+            "relax, something active, music."
+        ),
     ),
     Section(
         "distraction",
-        "3. People and places that take my mind off things",
-        "People I can be with, and places I can go, that help me feel better.",
+        N_("3. People and places that take my mind off things"),
+        N_("People I can be with, and places I can go, that help me feel better."),
     ),
     Section(
         "helpers",
-        "4. People I can ask for help",
-        "Names and phone numbers of people I can tell how I am feeling.",
+        N_("4. People I can ask for help"),
+        N_("Names and phone numbers of people I can tell how I am feeling."),
     ),
     Section(
         "professionals",
-        "5. Professionals and services I can contact in a crisis",
-        "My clinicians and other services, with their numbers. The clinic's crisis lines "
-        "are shown beside this step.",
+        N_("5. Professionals and services I can contact in a crisis"),
+        N_(
+            "My clinicians and other services, with their numbers. The clinic's crisis lines "
+            "are shown beside this step."
+        ),
     ),
     Section(
         "environment",
-        "6. Making my surroundings safe",
-        "What I will do, with my care team's help, to keep things I could use to hurt "
-        "myself out of reach.",
+        N_("6. Making my surroundings safe"),
+        N_(
+            "What I will do, with my care team's help, to keep things I could use to hurt "
+            "myself out of reach."
+        ),
     ),
     Section(
         "reasons",
-        "7. The one thing most important to me",
-        "My reasons for living, and what is worth staying for.",
+        N_("7. The one thing most important to me"),
+        N_("My reasons for living, and what is worth staying for."),
     ),
 )
 SECTION_KEYS = tuple(s.key for s in SECTIONS)
@@ -128,13 +137,15 @@ def check_plan(raw: Mapping[str, str]) -> PlanText:
     for section in SECTIONS:
         text = (raw.get(section.key) or "").replace("\r\n", "\n").replace("\r", "\n").strip()
         if len(text) > SECTION_MAX:
-            errors[section.key] = (
-                f"This step is {len(text):,} characters long; the limit is {SECTION_MAX:,}. "
-                "Shorten it and save again: your text is kept below."
+            errors[section.key] = N_(
+                "This step is %(length)s characters long; the limit is %(limit)s. "
+                "Shorten it and save again: your text is kept below.",
+                length=len(text),
+                limit=SECTION_MAX,
             )
         sections[section.key] = text
     if not errors and not any(sections.values()):
-        errors["plan"] = "Write at least one step of the plan before saving."
+        errors["plan"] = N_("Write at least one step of the plan before saving.")
     if errors:
         raise ValidationError(errors)
     return PlanText(sections)

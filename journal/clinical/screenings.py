@@ -47,6 +47,7 @@ from journal.clinical.checklist import (
     review,
 )
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -185,6 +186,8 @@ class ScreeningView:
 class SessionChoice:
     id: uuid.UUID
     label: str  # "Session 2, Tue 01 Dec 2026"
+    number: int = 0
+    scheduled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,9 @@ def _check_items(
     for item in checklist.items:
         note = notes.get(item.id, "").strip()
         if len(note) > NOTE_MAX:
-            errors[note_field(item.id)] = f"Please use at most {NOTE_MAX:,} characters."
+            errors[note_field(item.id)] = N_(
+                "Please use at most %(limit)s characters.", limit=NOTE_MAX
+            )
         elif note:
             kept_notes[item.id] = note
     return {k: v.value for k, v in checked.items()}, kept_notes
@@ -227,9 +232,9 @@ def check_screening(checklist: Checklist, raw: ScreeningInput, today: date) -> S
     try:
         reviewed_on = date.fromisoformat(raw.reviewed_on.strip())
     except ValueError:
-        errors["reviewed_on"] = "Please give the date of the review."
+        errors["reviewed_on"] = N_("Please give the date of the review.")
     if reviewed_on is not None and not date(2000, 1, 1) <= reviewed_on <= today + timedelta(1):
-        errors["reviewed_on"] = "Please give the date of the review, not a date to come."
+        errors["reviewed_on"] = N_("Please give the date of the review, not a date to come.")
     if errors:
         raise ValidationError(errors)
     assert reviewed_on is not None
@@ -339,7 +344,17 @@ def _session_choices(
         )
     )
     choices = tuple(
-        SessionChoice(d.id, f"Session {d.number}, {d.scheduled_at:%a %d %b %Y}") for d in rows
+        SessionChoice(
+            d.id,
+            N_(
+                "Session %(number)s, %(day)s",
+                number=d.number,
+                day=d.scheduled_at.strftime("%a %d %b %Y"),
+            ),
+            d.number,
+            d.scheduled_at,
+        )
+        for d in rows
     )
     coming = [d for d in rows if d.scheduled_at >= now - timedelta(hours=12)]
     default = coming[0].id if coming else (rows[-1].id if rows else None)
@@ -455,7 +470,7 @@ def recheck_screening(
         raise Forbidden()
     row = _row(work.db, course_id)
     if row is None:
-        raise ValidationError({"screening": "Record the screening first; then re-check it."})
+        raise ValidationError({"screening": N_("Record the screening first; then re-check it.")})
     errors: dict[str, str] = {}
     session_id = None
     if raw.session_id:
@@ -465,10 +480,10 @@ def recheck_screening(
             session_id = None
         session = work.db.get(DosingSession, session_id) if session_id else None
         if session is None or session.course_id != course_id:
-            errors["session_id"] = "Please choose a session of this course."
+            errors["session_id"] = N_("Please choose a session of this course.")
     note = raw.note.replace("\r\n", "\n").strip()
     if len(note) > NOTE_MAX:
-        errors["note"] = f"Please use at most {NOTE_MAX:,} characters."
+        errors["note"] = N_("Please use at most %(limit)s characters.", limit=NOTE_MAX)
     answers: dict[str, str] = {}
     notes: dict[str, str] = {}
     if not raw.no_change:

@@ -97,6 +97,7 @@ from journal.clinical.vitals import (
 )
 from journal.config import DEFAULT_DRUGS, DEFAULT_MODALITIES, Settings
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -114,46 +115,46 @@ AUDIT_TYPE = "session_record"
 
 # The routes, side effects and rating scale of the clinical brief.
 ROUTES = {
-    "intravenous": "Intravenous (IV)",
-    "intramuscular": "Intramuscular (IM)",
-    "intranasal": "Intranasal",
-    "sublingual": "Sublingual or buccal lozenge",
-    "oral": "Oral",
+    "intravenous": N_("Intravenous (IV)"),
+    "intramuscular": N_("Intramuscular (IM)"),
+    "intranasal": N_("Intranasal"),
+    "sublingual": N_("Sublingual or buccal lozenge"),
+    "oral": N_("Oral"),
 }
 WEIGHT_ROUTES = frozenset({"intravenous", "intramuscular"})  # mg/kg needs the weight used
 DOSE_UNITS = {"mg": "mg", "mg_per_kg": "mg/kg"}
 DEFAULT_DOSE_UNIT = "mg"
 SIDE_EFFECTS = {
-    "nausea": "Nausea",
-    "vomiting": "Vomiting",
-    "dizziness": "Dizziness",
-    "blurred_vision": "Blurred or double vision",
-    "drowsiness": "Drowsiness",
-    "dissociation": "Dissociation",
-    "confusion": "Confusion",
-    "anxiety": "Anxiety or agitation",
-    "elevated_bp": "Elevated blood pressure",
-    "headache": "Headache",
+    "nausea": N_("Nausea"),
+    "vomiting": N_("Vomiting"),
+    "dizziness": N_("Dizziness"),
+    "blurred_vision": N_("Blurred or double vision"),
+    "drowsiness": N_("Drowsiness"),
+    "dissociation": N_("Dissociation"),
+    "confusion": N_("Confusion"),
+    "anxiety": N_("Anxiety or agitation"),
+    "elevated_bp": N_("Elevated blood pressure"),
+    "headache": N_("Headache"),
 }
 DISSOCIATION_SCALE = range(0, 11)  # 0 to 10, the clinician's rating
 # Asked before the dose, each answered yes or no with a note.
 PRE_SESSION = {
-    "fasting": "Fasting as instructed",
-    "escort_confirmed": "Escort or driver confirmed",
-    "new_medications": "New medications",
-    "pregnancy_possible": "Pregnancy possible",
-    "changes": "Changes since the last session",
+    "fasting": N_("Fasting as instructed"),
+    "escort_confirmed": N_("Escort or driver confirmed"),
+    "new_medications": N_("New medications"),
+    "pregnancy_possible": N_("Pregnancy possible"),
+    "changes": N_("Changes since the last session"),
 }
 # Checked before the patient leaves, each yes or no with a note.
 DISCHARGE = {
-    "alert_oriented": "Alert and oriented",
-    "walking": "Walking unaided",
-    "vitals_baseline": "Vital signs near baseline",
-    "nausea_controlled": "Nausea controlled",
-    "escort_present": "Escort present",
-    "no_driving": "Told not to drive until the next day",
+    "alert_oriented": N_("Alert and oriented"),
+    "walking": N_("Walking unaided"),
+    "vitals_baseline": N_("Vital signs near baseline"),
+    "nausea_controlled": N_("Nausea controlled"),
+    "escort_present": N_("Escort present"),
+    "no_driving": N_("Told not to drive until the next day"),
 }
-YES_NO = {"yes": "Yes", "no": "No"}
+YES_NO = {"yes": N_("Yes"), "no": N_("No")}
 
 SHORT_TEXT_MAX = 1000
 LONG_TEXT_MAX = 4000
@@ -225,7 +226,7 @@ class Answer:
 
     @property
     def words(self) -> str:
-        return YES_NO.get(self.answer or "", "Not answered")
+        return YES_NO.get(self.answer or "", N_("Not answered"))
 
 
 @dataclass(frozen=True)
@@ -460,7 +461,7 @@ def _whole(text: str, name: str, errors: dict[str, str]) -> int | None:
     if not text:
         return None
     if not WHOLE_RE.fullmatch(text):
-        errors[name] = "Please give a whole number, or leave it empty."
+        errors[name] = N_("Please give a whole number, or leave it empty.")
         return None
     return int(text)
 
@@ -475,7 +476,7 @@ def _text(value: str, name: str, limit: int, errors: dict[str, str]) -> str:
 def _time(value: str, name: str, errors: dict[str, str]) -> str | None:
     value = value.strip()
     if value and not TIME_RE.fullmatch(value):
-        errors[name] = "Please give the time as hours and minutes, such as 10:30."
+        errors[name] = N_("Please give the time as hours and minutes, such as 10:30.")
     return value[:5] or None
 
 
@@ -483,14 +484,14 @@ def _readings(raw: RecordInput, errors: dict[str, str]) -> tuple[VitalsPoint, ..
     """The rows typed in, in their order; rows left empty are dropped. Row i's
     fields are named r{i}_systolic and so on."""
     if len(raw.readings) > MAX_READINGS:
-        errors["readings"] = f"A record holds at most {MAX_READINGS} readings."
+        errors["readings"] = N_("A record holds at most %(limit)s readings.", limit=MAX_READINGS)
     found = []
     for i, row in enumerate(raw.readings[:MAX_READINGS]):
         if row.blank:
             continue
         prefix = f"r{i}_"
         if row.point not in POINTS:
-            errors[prefix + "point"] = "Please choose when the reading was taken."
+            errors[prefix + "point"] = N_("Please choose when the reading was taken.")
         values = {f: _whole(getattr(row, f), prefix + f, errors) for f in READING_FIELDS}
         vitals = Vitals(**values)
         for name, problem in vitals_problems(vitals).items():
@@ -517,7 +518,7 @@ def _answers(
     for item in items:
         answer = answers.get(item, "").strip()
         if answer and answer not in YES_NO:
-            errors[prefix + item] = "Please answer yes or no, or leave it unanswered."
+            errors[prefix + item] = N_("Please answer yes or no, or leave it unanswered.")
         note = _text(notes.get(item, ""), f"{prefix}{item}_note", NOTE_MAX, errors)
         if answer or note:
             found.append(Answer(item, answer or None, note))
@@ -527,7 +528,7 @@ def _answers(
 def _choice(value: str, name: str, listed: tuple[str, ...], errors: dict[str, str]) -> str:
     value = value.strip()
     if value and value not in listed:
-        errors[name] = "Please choose one of those listed."
+        errors[name] = N_("Please choose one of those listed.")
     return value
 
 
@@ -537,26 +538,28 @@ def _dose(
     dose = _decimal(raw.dose)
     unit = raw.dose_unit.strip()
     if not raw.dose.strip():
-        errors["dose"] = "Please give the dose."
+        errors["dose"] = N_("Please give the dose.")
     elif dose is None or dose <= 0:
-        errors["dose"] = "Please give the dose as a number above zero, such as 35 or 0.5."
+        errors["dose"] = N_("Please give the dose as a number above zero, such as 35 or 0.5.")
     if not unit:
-        errors["dose_unit"] = "Please choose the unit of the dose (mg or mg/kg)."
+        errors["dose_unit"] = N_("Please choose the unit of the dose (mg or mg/kg).")
     elif unit not in DOSE_UNITS:
-        errors["dose_unit"] = "Please choose mg or mg/kg."
+        errors["dose_unit"] = N_("Please choose mg or mg/kg.")
     weight: Decimal | None = None
     if raw.weight_kg.strip():
         weight = _decimal(raw.weight_kg)
         low, high = WEIGHT_KG_RANGE
         if weight is None or not low <= weight <= high:
-            errors["weight_kg"] = f"Please give the weight in kg, from {low} to {high}."
+            errors["weight_kg"] = N_(
+                "Please give the weight in kg, from %(low)s to %(high)s.", low=low, high=high
+            )
             weight = None
     elif raw.route in WEIGHT_ROUTES:
-        errors["weight_kg"] = (
+        errors["weight_kg"] = N_(
             "For an intravenous or intramuscular dose, please give the weight used, in kg."
         )
     elif unit == "mg_per_kg":
-        errors["weight_kg"] = "A dose in mg/kg needs the weight used, in kg."
+        errors["weight_kg"] = N_("A dose in mg/kg needs the weight used, in kg.")
     checkable = dose is not None and dose > 0 and unit in DOSE_UNITS
     if checkable and dose is not None and "weight_kg" not in errors:
         problem = refusal(dose, unit, weight, rules)
@@ -572,9 +575,9 @@ def check_record(raw: RecordInput, choices: RecordChoices | set[uuid.UUID]) -> R
         choices = RecordChoices(choices)
     errors: dict[str, str] = {}
     if not raw.route:
-        errors["route"] = "Please choose the route."
+        errors["route"] = N_("Please choose the route.")
     elif raw.route not in ROUTES:
-        errors["route"] = "Please choose one of the routes listed."
+        errors["route"] = N_("Please choose one of the routes listed.")
     dose, unit, weight = _dose(raw, choices.dose, errors)
     time_given = _time(raw.time_given, "time_given", errors)
     drug = _choice(raw.drug, "drug", (*choices.drugs, *choices.kept), errors)
@@ -586,10 +589,10 @@ def check_record(raw: RecordInput, choices: RecordChoices | set[uuid.UUID]) -> R
     )
     unknown = [s for s in raw.side_effects if s not in SIDE_EFFECTS]
     if unknown:
-        errors["side_effects"] = "Please choose side effects from the list."
+        errors["side_effects"] = N_("Please choose side effects from the list.")
     rating = _whole(raw.dissociation, "dissociation", errors)
     if rating is not None and rating not in DISSOCIATION_SCALE:
-        errors["dissociation"] = "Please rate dissociation from 0 to 10."
+        errors["dissociation"] = N_("Please rate dissociation from 0 to 10.")
     present: list[uuid.UUID] = []
     for text in raw.clinicians_present:
         try:
@@ -597,11 +600,11 @@ def check_record(raw: RecordInput, choices: RecordChoices | set[uuid.UUID]) -> R
         except ValueError:
             clinician = None
         if clinician is None or clinician not in choices.team:
-            errors["clinicians_present"] = "Please choose clinicians from the care team."
+            errors["clinicians_present"] = N_("Please choose clinicians from the care team.")
         elif clinician not in present:
             present.append(clinician)
     if raw.completed not in ("", "yes", "no"):
-        errors["completed"] = "Please tick the box or leave it empty."
+        errors["completed"] = N_("Please tick the box or leave it empty.")
     data = RecordData(
         route=raw.route,
         dose=dose,
@@ -1006,10 +1009,10 @@ def course_records(db: Session, vault: Vault, access: CourseAccess) -> dict[uuid
 
 # Where in the day a reading was taken, as a change line names it.
 READING_WORDS = {
-    POINT_PRE_DOSE: "Vitals before the dose",
-    POINT_40_MINUTES: "Vitals at about 40 minutes",
-    POINT_DISCHARGE: "Vitals at discharge",
-    POINT_OTHER: "Vitals at another time",
+    POINT_PRE_DOSE: N_("Vitals before the dose"),
+    POINT_40_MINUTES: N_("Vitals at about 40 minutes"),
+    POINT_DISCHARGE: N_("Vitals at discharge"),
+    POINT_OTHER: N_("Vitals at another time"),
 }
 
 

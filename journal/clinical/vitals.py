@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from journal.core.errors import ValidationError
+from journal.core.labels import N_, Phrase
 
 # (lowest, highest) that a human reading can be; outside is a typing slip.
 SYSTOLIC_RANGE = (50, 300)
@@ -75,9 +76,13 @@ class BloodPressureFlag:
 
     @property
     def label(self) -> str:
-        return (
-            f"Pre-dose blood pressure {self.systolic}/{self.diastolic} is at or above "
-            f"{FLAG_SYSTOLIC}/{FLAG_DIASTOLIC}"
+        return N_(
+            "Pre-dose blood pressure %(systolic)s/%(diastolic)s is at or above "
+            "%(flag_systolic)s/%(flag_diastolic)s",
+            systolic=self.systolic,
+            diastolic=self.diastolic,
+            flag_systolic=FLAG_SYSTOLIC,
+            flag_diastolic=FLAG_DIASTOLIC,
         )
 
 
@@ -109,10 +114,10 @@ POINT_40_MINUTES = "about_40_minutes"
 POINT_DISCHARGE = "discharge"
 POINT_OTHER = "other"
 POINTS = {
-    POINT_PRE_DOSE: "Pre-dose",
-    POINT_40_MINUTES: "About 40 minutes after the dose",
-    POINT_DISCHARGE: "At discharge",
-    POINT_OTHER: "Another time after the dose",
+    POINT_PRE_DOSE: N_("Pre-dose"),
+    POINT_40_MINUTES: N_("About 40 minutes after the dose"),
+    POINT_DISCHARGE: N_("At discharge"),
+    POINT_OTHER: N_("Another time after the dose"),
 }
 EXPECTED_POINTS = (POINT_PRE_DOSE, POINT_40_MINUTES, POINT_DISCHARGE)
 
@@ -149,7 +154,11 @@ RULE_ANY = "any_reading"  # either reading at or above the "any reading" pair
 RULE_RISE = "rise"  # the post-dose reading risen by rise_percent or more
 # Per reading, the more serious rule wins: one breach per reading at most.
 RULE_RANK = {RULE_PRE_DOSE: 1, RULE_RISE: 1, RULE_ANY: 2}
-WHEN = {"pre": "before the dose", "post": "after the dose"}
+# When a reading was taken, in words: a `Phrase` (with no values) so that the label
+# it goes into is translated with it (journal/web/i18n.py `translate`).
+BEFORE_THE_DOSE = Phrase(N_("before the dose"), {})
+AFTER_THE_DOSE = Phrase(N_("after the dose"), {})
+WHEN = {"pre": BEFORE_THE_DOSE, "post": AFTER_THE_DOSE}
 
 
 @dataclass(frozen=True)
@@ -165,8 +174,14 @@ class BpBreach:
 
     @property
     def label(self) -> str:
-        when = self.when or WHEN.get(self.reading, "after the dose")
-        return f"Blood pressure {self.systolic}/{self.diastolic} {when} ({self.threshold})"
+        when = self.when or WHEN.get(self.reading, AFTER_THE_DOSE)
+        return N_(
+            "Blood pressure %(systolic)s/%(diastolic)s %(when)s (%(threshold)s)",
+            systolic=self.systolic,
+            diastolic=self.diastolic,
+            when=when,
+            threshold=self.threshold,
+        )
 
 
 def _at_or_above(v: Vitals, systolic: int, diastolic: int) -> bool:
@@ -182,12 +197,17 @@ def _risen(before: int, after: int, percent: int) -> bool:
 def _when(point: VitalsPoint, key: str) -> str:
     if key in WHEN:
         return WHEN[key]
-    at = f" at {point.time}" if point.time else ""
     if point.point == POINT_DISCHARGE:
-        return f"at discharge{at}"
+        if point.time:
+            return N_("at discharge at %(time)s", time=point.time)
+        return Phrase(N_("at discharge"), {})
     if point.point == POINT_PRE_DOSE:
-        return f"before the dose{at}"
-    return f"after the dose{at}"
+        if point.time:
+            return N_("before the dose at %(time)s", time=point.time)
+        return BEFORE_THE_DOSE
+    if point.time:
+        return N_("after the dose at %(time)s", time=point.time)
+    return AFTER_THE_DOSE
 
 
 def series_breaches(
@@ -202,7 +222,9 @@ def series_breaches(
     number by number: systolic over systolic, diastolic over diastolic; either one
     rising by `rise_percent` or more is a rise. Without a baseline there is no rise."""
     t = limits or BpThresholds()
-    any_words = f"at or above {t.any_systolic}/{t.any_diastolic}"
+    any_words = N_(
+        "at or above %(systolic)s/%(diastolic)s", systolic=t.any_systolic, diastolic=t.any_diastolic
+    )
     found: list[BpBreach] = []
     baseline: Vitals | None = None
     for point, key in zip(points, reading_keys(points), strict=True):
@@ -219,7 +241,12 @@ def series_breaches(
             breach(RULE_ANY, any_words)
         elif point.point == POINT_PRE_DOSE:
             if _at_or_above(v, t.pre_dose_systolic, t.pre_dose_diastolic):
-                breach(RULE_PRE_DOSE, f"at or above {t.pre_dose_systolic}/{t.pre_dose_diastolic}")
+                words = N_(
+                    "at or above %(systolic)s/%(diastolic)s",
+                    systolic=t.pre_dose_systolic,
+                    diastolic=t.pre_dose_diastolic,
+                )
+                breach(RULE_PRE_DOSE, words)
         elif baseline is not None:
             assert baseline.systolic is not None and baseline.diastolic is not None
             if _risen(baseline.systolic, v.systolic, t.rise_percent) or _risen(
@@ -227,8 +254,13 @@ def series_breaches(
             ):
                 breach(
                     RULE_RISE,
-                    f"a rise of {t.rise_percent}% or more over "
-                    f"{baseline.systolic}/{baseline.diastolic} before the dose",
+                    N_(
+                        "a rise of %(percent)s%% or more over %(systolic)s/%(diastolic)s "
+                        "before the dose",
+                        percent=t.rise_percent,
+                        systolic=baseline.systolic,
+                        diastolic=baseline.diastolic,
+                    ),
                 )
         if point.point == POINT_PRE_DOSE:
             baseline = v
@@ -252,37 +284,52 @@ def vitals_problems(vitals: Vitals) -> dict[str, str]:
     s, d, hr = vitals.systolic, vitals.diastolic, vitals.heart_rate
     if (s is None) != (d is None):
         missing = "systolic" if s is None else "diastolic"
-        problems[missing] = "Please give both numbers of the blood pressure, or neither."
+        problems[missing] = N_("Please give both numbers of the blood pressure, or neither.")
     if s is not None and _outside(s, SYSTOLIC_RANGE):
-        problems["systolic"] = (
-            f"A systolic pressure of {s} is not possible; "
-            f"please check the reading ({SYSTOLIC_RANGE[0]}-{SYSTOLIC_RANGE[1]} mmHg)."
+        problems["systolic"] = N_(
+            "A systolic pressure of %(value)s is not possible; "
+            "please check the reading (%(low)s-%(high)s mmHg).",
+            value=s,
+            low=SYSTOLIC_RANGE[0],
+            high=SYSTOLIC_RANGE[1],
         )
     if d is not None and _outside(d, DIASTOLIC_RANGE):
-        problems["diastolic"] = (
-            f"A diastolic pressure of {d} is not possible; "
-            f"please check the reading ({DIASTOLIC_RANGE[0]}-{DIASTOLIC_RANGE[1]} mmHg)."
+        problems["diastolic"] = N_(
+            "A diastolic pressure of %(value)s is not possible; "
+            "please check the reading (%(low)s-%(high)s mmHg).",
+            value=d,
+            low=DIASTOLIC_RANGE[0],
+            high=DIASTOLIC_RANGE[1],
         )
     if s is not None and d is not None and not problems and d >= s:
-        problems["diastolic"] = (
+        problems["diastolic"] = N_(
             "The diastolic (lower) number must be below the systolic (upper) number."
         )
     if hr is not None and _outside(hr, HEART_RATE_RANGE):
-        problems["heart_rate"] = (
-            f"A heart rate of {hr} is not possible; "
-            f"please check the reading ({HEART_RATE_RANGE[0]}-{HEART_RATE_RANGE[1]} per minute)."
+        problems["heart_rate"] = N_(
+            "A heart rate of %(value)s is not possible; "
+            "please check the reading (%(low)s-%(high)s per minute).",
+            value=hr,
+            low=HEART_RATE_RANGE[0],
+            high=HEART_RATE_RANGE[1],
         )
     if vitals.spo2 is not None and _outside(vitals.spo2, SPO2_RANGE):
-        problems["spo2"] = (
-            f"An oxygen saturation of {vitals.spo2}% is not possible; "
-            f"please check the reading ({SPO2_RANGE[0]}-{SPO2_RANGE[1]}%)."
+        problems["spo2"] = N_(
+            "An oxygen saturation of %(value)s%% is not possible; "
+            "please check the reading (%(low)s-%(high)s%%).",
+            value=vitals.spo2,
+            low=SPO2_RANGE[0],
+            high=SPO2_RANGE[1],
         )
     rr = vitals.breathing_rate
     if rr is not None and _outside(rr, BREATHING_RATE_RANGE):
         low, high = BREATHING_RATE_RANGE
-        problems["breathing_rate"] = (
-            f"A breathing rate of {rr} is not possible; "
-            f"please check the reading ({low}-{high} per minute)."
+        problems["breathing_rate"] = N_(
+            "A breathing rate of %(value)s is not possible; "
+            "please check the reading (%(low)s-%(high)s per minute).",
+            value=rr,
+            low=low,
+            high=high,
         )
     return problems
 
@@ -306,10 +353,12 @@ def mg_per_kg(dose_mg: Decimal, weight_kg: Decimal) -> Decimal:
     """
     errors: dict[str, str] = {}
     if not dose_mg.is_finite() or dose_mg <= 0:
-        errors["dose_mg"] = "Please give the dose in mg, as a number above zero."
+        errors["dose_mg"] = N_("Please give the dose in mg, as a number above zero.")
     low, high = WEIGHT_KG_RANGE
     if not weight_kg.is_finite() or not low <= weight_kg <= high:
-        errors["weight_kg"] = f"Please give the weight used in kg ({low}-{high})."
+        errors["weight_kg"] = N_(
+            "Please give the weight used in kg (%(low)s-%(high)s).", low=low, high=high
+        )
     if errors:
         raise ValidationError(errors)
     return (dose_mg / weight_kg).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -29,7 +29,7 @@ def translations(language: str) -> NullTranslations:
 class Words:
     """Translates marked words into one language: `Words("fr")("Preparation")`."""
 
-    __slots__ = ("language", "_catalogue")
+    __slots__ = ("_catalogue", "language")
 
     def __init__(self, language: str) -> None:
         self.language = language
@@ -39,19 +39,22 @@ class Words:
         if isinstance(words, Phrase):
             values = {**words.values, **values}
             words = words.words
-        text = self._catalogue.gettext(words)
-        return text % self._numbers(values) if values else text
+        text: str = self._catalogue.gettext(words)
+        return text % self._values(values) if values else text
 
-    def _numbers(self, values: dict[str, object]) -> dict[str, object]:
-        """Whole numbers with the language's own thousands mark (10,000 / 10 000)."""
-        return {
-            k: format_decimal(v, locale=self.language) if type(v) is int else v
-            for k, v in values.items()
-        }
+    def _values(self, values: dict[str, object]) -> dict[str, object]:
+        """Values in the language: a Phrase translated, a whole number with the
+        language's own thousands mark (10,000 / 10 000)."""
+        return {k: self._value(v) for k, v in values.items()}
+
+    def _value(self, value: object) -> object:
+        if isinstance(value, Phrase):
+            return self(value)
+        return format_decimal(value, locale=self.language) if type(value) is int else value
 
     def plural(self, one: str, many: str, count: int, **values: object) -> str:
-        text = self._catalogue.ngettext(one, many, count)
-        return text % self._numbers({"num": count, **values})
+        text: str = self._catalogue.ngettext(one, many, count)
+        return text % self._values({"num": count, **values})
 
     def in_context(self, context: str, words: str) -> str:
-        return self._catalogue.pgettext(context, words)
+        return str(self._catalogue.pgettext(context, words))

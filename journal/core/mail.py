@@ -94,10 +94,11 @@ def _linked(line: str) -> Markup:
     return Markup("").join(parts)
 
 
-def render(clinic: str, subject: str, body: str) -> tuple[str, str]:
-    """The plain text and the HTML of a message, from the same template."""
+def render(clinic: str, subject: str, body: str, language: str = "en") -> tuple[str, str]:
+    """The plain text and the HTML of a message, from the same template; `language`
+    is the one the message is written in (the HTML part's `lang`)."""
     paragraphs = [p.strip("\n").split("\n") for p in body.strip().split("\n\n") if p.strip()]
-    values = {"clinic": clinic, "subject": subject, "paragraphs": paragraphs}
+    values = {"clinic": clinic, "subject": subject, "paragraphs": paragraphs, "lang": language}
     text = _environment(False).get_template(TEMPLATE).render(html=False, **values)
     html = _environment(True).get_template(TEMPLATE).render(html=True, **values)
     return text, html
@@ -111,6 +112,7 @@ def compose(
     key: str,
     headers: dict[str, str] | None = None,
     attachment: Attachment | None = None,
+    language: str = "en",
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
@@ -122,7 +124,8 @@ def compose(
     message["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
     for name, value in (headers or {}).items():
         message[name] = value
-    text, html = render(settings.clinic_name, subject, body)
+    text, html = render(settings.clinic_name, subject, body, language)
+    message["Content-Language"] = language
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     if attachment is not None:

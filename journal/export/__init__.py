@@ -37,6 +37,7 @@ from journal.clinical.dose import DoseRules
 from journal.clinical.instruments import Catalogue
 from journal.clinical.session_records import bp_thresholds
 from journal.core.errors import NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.work import Work
 from journal.db import new_id, utcnow, write_soon
 from journal.export import render_html, render_json, render_markdown, render_pdf
@@ -150,7 +151,9 @@ def parse_format(
         fmt = None
     if fmt is None or fmt not in allowed:
         names = ", ".join(f.value for f in allowed)
-        raise ValidationError({"format": f"Choose one of the listed formats ({names})."})
+        raise ValidationError(
+            {"format": N_("Choose one of the listed formats (%(formats)s).", formats=names)}
+        )
     return fmt
 
 
@@ -158,18 +161,24 @@ def check_passphrase(fmt: ExportFormat, passphrase: str | None) -> None:
     if passphrase is None:
         return
     if fmt != ExportFormat.PDF:
-        raise ValidationError({"passphrase": "Passphrase protection is for PDF files."})
+        raise ValidationError({"passphrase": N_("Passphrase protection is for PDF files.")})
     if len(passphrase) < PASSPHRASE_MIN:
         raise ValidationError(
-            {"passphrase": f"Use a passphrase of at least {PASSPHRASE_MIN} characters."}
+            {
+                "passphrase": N_(
+                    "Use a passphrase of at least %(min)s characters.", min=PASSPHRASE_MIN
+                )
+            }
         )
     if len(passphrase) > PASSPHRASE_MAX:
-        raise ValidationError({"passphrase": f"Use at most {PASSPHRASE_MAX} characters."})
+        raise ValidationError(
+            {"passphrase": N_("Use at most %(limit)s characters.", limit=PASSPHRASE_MAX)}
+        )
 
 
 def check_page_size(page_size: str) -> None:
     if page_size not in PAGE_SIZES:
-        raise ValidationError({"page_size": "Choose A4 or Letter."})
+        raise ValidationError({"page_size": N_("Choose A4 or Letter.")})
 
 
 def _filename(stem: str, fmt: ExportFormat, now: datetime) -> str:
@@ -327,10 +336,12 @@ def collect_patient_data(
     zone: ZoneInfo,
     now: datetime,
     catalogue: Catalogue | None = None,
+    language: str = "en",
 ) -> PatientDataDocument:
-    """Every course of the patient, with everything they may see, private entries too."""
+    """Every course of the patient, with everything they may see, private entries too,
+    in the patient's language."""
     require(keeps_a_journal(work.actor.user))
-    everything = ExportOptions(include_private=True)
+    everything = ExportOptions(include_private=True, language=language)
     ids = list(
         work.db.scalars(
             select(Course.id)
@@ -355,7 +366,7 @@ def collect_patient_data(
     )
     user = work.actor.user
     account = AccountInfo(user.id, user.name, user.email, user.role, user.created_at)
-    return PatientDataDocument(now, clinic_name, zone, account, documents)
+    return PatientDataDocument(now, clinic_name, zone, account, documents, language)
 
 
 def export_patient_data(
@@ -368,8 +379,10 @@ def export_patient_data(
     now: datetime | None = None,
     catalogue: Catalogue | None = None,
     page_size: str = "a4",
+    language: str = "en",
 ) -> PendingFile:
-    """The patient's own data (right of access and portability), as JSON or PDF."""
+    """The patient's own data (right of access and portability), as JSON or PDF, in the
+    patient's language (`language`: the caller's choice of it)."""
     now = now or utcnow()
     require(keeps_a_journal(work.actor.user))
     chosen = parse_format(fmt, PATIENT_DATA_FORMATS)
@@ -378,7 +391,7 @@ def export_patient_data(
     if chosen == ExportFormat.PDF:
         render_pdf.check_typesetter()  # before anything is collected or recorded
     doc = collect_patient_data(
-        work, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue
+        work, clinic_name=clinic_name, zone=zone, now=now, catalogue=catalogue, language=language
     )
     audit.record_read(
         work,

@@ -47,6 +47,7 @@ from journal.clinical.session_records import (
 )
 from journal.clinical.vitals import POINTS, BpThresholds, Vitals, reading_keys
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.export.collect_outcomes import (
     collect_consent,
@@ -54,6 +55,7 @@ from journal.export.collect_outcomes import (
     collect_outcomes,
     collect_screening,
 )
+from journal.export.localise import localise
 from journal.export.model import (
     AmendmentRecord,
     AnswerLine,
@@ -121,29 +123,31 @@ def check_options(
     errors: dict[str, str] = {}
     if options.span == Span.DATES:
         if options.date_from is None and options.date_to is None:
-            errors["date_from"] = "Give a start date, an end date, or both."
+            errors["date_from"] = N_("Give a start date, an end date, or both.")
         elif options.date_from and options.date_to and options.date_from > options.date_to:
-            errors["date_to"] = "The end date is before the start date."
+            errors["date_to"] = N_("The end date is before the start date.")
     if options.span == Span.SESSIONS:
         known = {s.id for s in sessions}
         if not options.session_ids:
-            errors["sessions"] = "Choose at least one dosing session."
+            errors["sessions"] = N_("Choose at least one dosing session.")
         elif not options.session_ids <= known:
-            errors["sessions"] = "Choose dosing sessions of this course."
+            errors["sessions"] = N_("Choose dosing sessions of this course.")
     if not options.phases:
-        errors["phases"] = "Choose at least one phase."
+        errors["phases"] = N_("Choose at least one phase.")
     if options.include_private and not access.as_patient:
-        errors["include_private"] = "Only the patient can include private entries."
+        errors["include_private"] = N_("Only the patient can include private entries.")
     if options.include_psychotherapy_notes:
         reason = options.notes_reason.strip()
         if not can_use_notes(access):
-            errors["include_psychotherapy_notes"] = (
+            errors["include_psychotherapy_notes"] = N_(
                 "Only a clinician on the care team can include psychotherapy notes."
             )
         elif not NOTES_REASON_MIN <= len(reason) <= NOTES_REASON_MAX:
-            errors["notes_reason"] = (
+            errors["notes_reason"] = N_(
                 "Give the reason for including psychotherapy notes "
-                f"({NOTES_REASON_MIN} to {NOTES_REASON_MAX} characters)."
+                "(%(min)s to %(max)s characters).",
+                min=NOTES_REASON_MIN,
+                max=NOTES_REASON_MAX,
             )
     if errors:
         raise ValidationError(errors)
@@ -432,13 +436,16 @@ def collect_course(
         )
         for s in chosen
     ]
+    if catalogue is not None and options.language != "en":
+        # Each questionnaire's items and answers in its published translation, if any.
+        catalogue = catalogue.in_language(options.language)
     trends = _trends(db, vault, access, catalogue, sessions) if catalogue is not None else ()
     disclosure = (
         NotesDisclosure(person(access.user), options.notes_reason.strip())
         if include_notes
         else None
     )
-    return CourseDocument(
+    collected = CourseDocument(
         generated_at=now,
         clinic_name=clinic_name,
         zone=zone,
@@ -463,6 +470,7 @@ def collect_course(
         safety_plan=collect_safety_plan(db, vault, access),
         consent=collect_consent(db, vault, access),
     )
+    return localise(collected)
 
 
 def amendments(versions: tuple[Version, ...]) -> tuple[AmendmentRecord, ...]:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from journal.accounts.policy import can_fetch_export, course_access
 from journal.core.errors import NotFound, Unavailable
+from journal.core.labels import N_
 from journal.core.queue import QUEUE_ERRORS
 from journal.core.work import Work
 from journal.db import after_commit, new_id, write_soon
@@ -235,10 +236,10 @@ def run(unit: UnitMaker, job_id: uuid.UUID) -> None:
         return
     except Unavailable as exc:
         log.error("PDF export failed: %s", exc)
-        _failed(unit, job_id, "the PDF's fonts are not installed on the server")
+        _failed(unit, job_id, N_("the PDF's fonts are not installed on the server"))
         return
     except Exception as exc:
-        _failed(unit, job_id, "the PDF could not be made")
+        _failed(unit, job_id, N_("the PDF could not be made"))
         # Raised again for the worker's log by its type alone: a message could hold content.
         raise RuntimeError(f"PDF export failed: {type(exc).__name__}") from None
     del data
@@ -265,7 +266,7 @@ def sweep(work: Work) -> list[uuid.UUID]:
         .where(ExportJob.status == TYPESETTING, ExportJob.started_at < now - STALLED_AFTER)
         .values(
             status=FAILED,
-            error="the export worker stopped while typesetting",
+            error=N_("the export worker stopped while typesetting"),
             data=None,
             finished_at=now,
         )

@@ -81,6 +81,9 @@ class ExportOptions:
     include_private: bool = False
     include_psychotherapy_notes: bool = False  # clinicians only, with a reason
     notes_reason: str = ""
+    # The language of the document's words (a code of config.LANGUAGES): the exporter's
+    # choice; the words people wrote stay as written.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -513,6 +516,10 @@ class CourseDocument:
     between_sessions: tuple[EntryRecord, ...] = ()
 
     @property
+    def language(self) -> str:
+        return self.scope.options.language
+
+    @property
     def entry_count(self) -> int:
         return sum(len(s.entries) for s in self.sessions) + len(self.between_sessions)
 
@@ -535,3 +542,4 @@ class PatientDataDocument:
     zone: ZoneInfo
     account: AccountInfo
     courses: tuple[CourseDocument, ...] = field(default_factory=tuple)
+    language: str = "en"  # the patient's own

@@ -407,10 +407,16 @@ def _score_details(r: ScoreRecord) -> dict[str, Any]:
     }
 
 
+def _language(code: str) -> dict[str, Any]:
+    """The language of the words in labels, when not English (the keys never change)."""
+    return {} if code == "en" else {"language": code}
+
+
 def course_json(doc: CourseDocument) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "kind": "course_summary",
+        **_language(doc.language),
         "generated_at": utc(doc.generated_at),
         "clinic": doc.clinic_name,
         **course_data(doc),
@@ -431,6 +437,7 @@ def patient_data_json(doc: PatientDataDocument) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "kind": "patient_data",
+        **_language(doc.language),
         "generated_at": utc(doc.generated_at),
         "clinic": doc.clinic_name,
         "account": _account(doc.account),

@@ -26,6 +26,7 @@ from typing import Any
 
 from journal import typeset as typesetter
 from journal.core.errors import Unavailable
+from journal.core.labels import N_
 from journal.export.model import CourseDocument, PatientDataDocument
 from journal.export.pdf import data
 
@@ -42,7 +43,8 @@ COMMAND = [sys.executable, "-B", "-m", "journal.typeset"]
 
 
 class PdfFailed(Exception):
-    """Typesetting failed. `what` is for the person (no content, no detail);
+    """Typesetting failed. `what` is for the person (no content, no detail; marked for
+    the catalogues, translated where it is shown);
     `cause` is for the log: Typst's message (about the template: what it could not
     do and where) or how the process ended."""
 
@@ -95,17 +97,17 @@ def typeset_json(data: bytes, timestamp: int | None = None) -> tuple[bytes, list
         )
     except subprocess.TimeoutExpired:
         raise PdfFailed(
-            "typesetting the PDF took too long", f"the typesetting process ran {TIMEOUT_S} s"
+            N_("typesetting the PDF took too long"), f"the typesetting process ran {TIMEOUT_S} s"
         ) from None
     header, _, pdf = done.stdout.partition(b"\n")
     if done.returncode == typesetter.TYPST_FAILED:
         cause = str(json.loads(header).get("error", "unknown"))
-        raise PdfFailed("the PDF's template or fonts failed", cause)
+        raise PdfFailed(N_("the PDF's template or fonts failed"), cause)
     if done.returncode != 0 or not pdf.startswith(b"%PDF"):
         # Only the exception's type is logged: a message (a Rust panic's, say) may quote text.
         last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
         raise PdfFailed(
-            "the PDF could not be made",
+            N_("the PDF could not be made"),
             f"the typesetting process ended with status {done.returncode} "
             f"({last.split(':')[0][:100] or 'no error output'})",
         )

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 
 from journal.accounts.policy import CourseAccess, can_edit_entry, can_read_entry, course_access
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import text_length
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -69,12 +70,16 @@ def _clean(fields: dict[str, str]) -> dict[str, str]:
             if length > DRAFT_TEXT_MAX:
                 raise ValidationError(
                     {
-                        name: f"this text is {length:,} characters; a draft keeps at most "
-                        f"{DRAFT_TEXT_MAX:,}. Your text is still in the form."
+                        name: N_(
+                            "this text is %(length)s characters; a draft keeps at most "
+                            "%(limit)s. Your text is still in the form.",
+                            length=length,
+                            limit=DRAFT_TEXT_MAX,
+                        )
                     }
                 )
         elif len(value) > SHORT_MAX:
-            raise ValidationError({name: "Choose from the form's lists."})
+            raise ValidationError({name: N_("Choose from the form's lists.")})
     return kept
 
 

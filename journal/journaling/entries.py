@@ -23,6 +23,7 @@ from journal.accounts.policy import (
     visibilities_for,
 )
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.rendering import plain_excerpt, stand_in_title
 from journal.core.vault import Vault
@@ -51,6 +52,9 @@ from journal.models import (
 TITLE_MAX = 200
 BODY_MAX = 50_000
 INTENTIONS_MAX = 10
+INTENTION_TOO_LONG = N_(
+    "Intention %(number)s is %(length)s characters; the limit is %(limit)s. Nothing was saved yet."
+)
 INTENTION_MAX = 500
 SAME_DAY = timedelta(hours=12)
 
@@ -177,17 +181,21 @@ def between_label(sessions: list[DosingSession], when: datetime) -> str:
     before = [s for s in live if s.scheduled_at <= when]
     after = [s for s in live if s.scheduled_at > when]
     if not live:
-        return "Before the first session is scheduled"
+        return N_("Before the first session is scheduled")
     if not before:
-        return f"Before session {after[0].number}"
+        return N_("Before session %(number)s", number=after[0].number)
     if not after:
-        return f"After session {before[-1].number}"
-    return f"Between sessions {before[-1].number} and {after[0].number}"
+        return N_("After session %(number)s", number=before[-1].number)
+    return N_(
+        "Between sessions %(first)s and %(next)s",
+        first=before[-1].number,
+        next=after[0].number,
+    )
 
 
 def _place(db: Session, entry: Entry, session: DosingSession | None) -> str:
     if session is not None:
-        return f"Session {session.number}"
+        return N_("Session %(number)s", number=session.number)
     sessions = list(
         db.scalars(select(DosingSession).where(DosingSession.course_id == entry.course_id))
     )
@@ -203,24 +211,24 @@ def _validate(
     errors: dict[str, str] = {}
     title, body = data.title.strip(), data.body
     if not title and not body.strip():
-        errors["body"] = "Write a few words first (a title is optional)."
+        errors["body"] = N_("Write a few words first (a title is optional).")
     if problem := too_long(title, TITLE_MAX):
         errors["title"] = problem
     if problem := too_long(body, BODY_MAX):
         errors["body"] = problem
     if data.visibility not in visibilities_for(access.user.role):
-        errors["visibility"] = "Choose one of the listed visibility levels."
+        errors["visibility"] = N_("Choose one of the listed visibility levels.")
     if data.mood is not None and not 1 <= data.mood <= 10:
-        errors["mood"] = "Mood is a number from 1 to 10."
+        errors["mood"] = N_("Mood is a number from 1 to 10.")
     intentions = [i.strip() for i in data.intentions if i.strip()]
     if intentions and data.phase != Phase.PREPARATION:
-        errors["intentions"] = "Intentions belong to preparation entries."
+        errors["intentions"] = N_("Intentions belong to preparation entries.")
     elif len(intentions) > INTENTIONS_MAX:
-        errors["intentions"] = f"Set at most {INTENTIONS_MAX} intentions."
+        errors["intentions"] = N_("Set at most %(limit)s intentions.", limit=INTENTIONS_MAX)
     elif over := [
         problem
         for n, text in enumerate(intentions, 1)
-        if (problem := too_long(text, INTENTION_MAX, f"Intention {n}"))
+        if (problem := too_long(text, INTENTION_MAX, INTENTION_TOO_LONG, number=n))
     ]:
         errors["intentions"] = over[0]
     sessions = list(
@@ -236,9 +244,9 @@ def _validate(
     else:
         session = next((s for s in sessions if s.id == data.session_id), None)
         if session is None:
-            errors["session_id"] = "Choose a dosing session of this course."
+            errors["session_id"] = N_("Choose a dosing session of this course.")
         elif session.status == SessionStatus.CANCELLED:
-            errors["session_id"] = "This session was cancelled; choose another."
+            errors["session_id"] = N_("This session was cancelled; choose another.")
     if errors:
         raise ValidationError(errors)
     return session, intentions
@@ -370,7 +378,7 @@ def _check_links(
     intentions_service.check_outcomes(db, access, data.phase, data.outcomes)
     if data.builds_on is not None:
         if not intentions:
-            raise ValidationError({"builds_on": "Write the intention that builds on it."})
+            raise ValidationError({"builds_on": N_("Write the intention that builds on it.")})
         intentions_service.check_builds_on(db, access, data.builds_on, entry_id)
 
 
@@ -499,9 +507,9 @@ def attach_entry(work: Work, entry_id: uuid.UUID, session_id: uuid.UUID) -> Entr
         raise Forbidden()
     session = work.db.get(DosingSession, session_id)
     if session is None or session.course_id != entry.course_id:
-        raise ValidationError({"session_id": "Choose a dosing session of this course."})
+        raise ValidationError({"session_id": N_("Choose a dosing session of this course.")})
     if session.status == SessionStatus.CANCELLED:
-        raise ValidationError({"session_id": "This session was cancelled; choose another."})
+        raise ValidationError({"session_id": N_("This session was cancelled; choose another.")})
     entry.session_id = session.id
     audit.record(
         work.db,

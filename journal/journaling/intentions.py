@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, course_access, readable_entries_clause
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -37,10 +38,14 @@ from journal.models import (
 )
 
 REFLECTION_MAX = 1000
+REFLECTION_TOO_LONG = N_(
+    "A reflection on an intention is %(length)s characters; the limit is %(limit)s. "
+    "Nothing was saved yet."
+)
 OUTCOME_LABELS = {
-    OutcomeStatus.ADDRESSED: "Addressed",
-    OutcomeStatus.PARTLY: "Partly",
-    OutcomeStatus.NOT_YET: "Not yet",
+    OutcomeStatus.ADDRESSED: N_("Addressed"),
+    OutcomeStatus.PARTLY: N_("Partly"),
+    OutcomeStatus.NOT_YET: N_("Not yet"),
 }
 
 
@@ -170,7 +175,7 @@ def check_builds_on(
 ) -> uuid.UUID:
     readable = {i.id: e.id for i, e, _ in _readable_intentions(db, access)}
     if intention_id not in readable or readable[intention_id] == entry_id:
-        raise ValidationError({"builds_on": "Choose an earlier intention of this course."})
+        raise ValidationError({"builds_on": N_("Choose an earlier intention of this course.")})
     return intention_id
 
 
@@ -180,12 +185,14 @@ def check_outcomes(
     if not outcomes:
         return
     if phase is not Phase.INTEGRATION:
-        raise ValidationError({"outcomes": "How intentions went is recorded in integration."})
+        raise ValidationError({"outcomes": N_("How intentions went is recorded in integration.")})
     readable = {i.id for i, _, _ in _readable_intentions(db, access)}
     if not set(outcomes) <= readable:
-        raise ValidationError({"outcomes": "Record outcomes only for intentions of this course."})
+        raise ValidationError(
+            {"outcomes": N_("Record outcomes only for intentions of this course.")}
+        )
     for o in outcomes.values():
-        if problem := too_long(o.reflection, REFLECTION_MAX, "A reflection on an intention"):
+        if problem := too_long(o.reflection, REFLECTION_MAX, REFLECTION_TOO_LONG):
             raise ValidationError({"outcomes": problem})
 
 

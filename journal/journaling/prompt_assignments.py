@@ -38,6 +38,7 @@ from journal.accounts.policy import (
 )
 from journal.clinical.prompt_library import MAX_PROMPT_CHARS, THEMES, Due, Prompt, PromptLibrary
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -119,23 +120,23 @@ def _check_input(data: PromptInput, fixed_phase: Phase | None) -> tuple[Phase, D
     try:
         phase = Phase(data.phase)
     except ValueError:
-        errors["phase"] = "Choose one of the three phases."
+        errors["phase"] = N_("Choose one of the three phases.")
     if fixed_phase is not None and phase is not None and phase is not fixed_phase:
-        errors["phase"] = "A shipped prompt keeps its phase; add a prompt of your own instead."
+        errors["phase"] = N_("A shipped prompt keeps its phase; add a prompt of your own instead.")
     text = data.text.strip()
     if not text:
-        errors["text"] = "Write the prompt."
+        errors["text"] = N_("Write the prompt.")
     elif problem := too_long(text, MAX_PROMPT_CHARS):
         errors["text"] = problem
     due: Due | None = None
     if phase is not None:
         if data.theme not in THEMES[phase]:
-            errors["theme"] = "Choose one of the themes of this phase."
+            errors["theme"] = N_("Choose one of the themes of this phase.")
         if phase is Phase.INTEGRATION:
             try:
                 due = Due(data.due or "")
             except ValueError:
-                errors["due"] = "Say when an integration prompt comes back."
+                errors["due"] = N_("Say when an integration prompt comes back.")
     if errors:
         raise ValidationError(errors)
     assert phase is not None
@@ -294,18 +295,18 @@ def assign_prompt(
     errors: dict[str, str] = {}
     session = work.db.get(DosingSession, session_id) if session_id else None
     if session is None or session.course_id != course_id:
-        errors["session_id"] = "Choose a dosing session of this course."
+        errors["session_id"] = N_("Choose a dosing session of this course.")
     elif session.status == SessionStatus.CANCELLED:
-        errors["session_id"] = "This session was cancelled; choose another."
+        errors["session_id"] = N_("This session was cancelled; choose another.")
     prompt = next((p for p in assignable(work.db, shipped) if p.id == prompt_key), None)
     if prompt is None:
-        errors["prompt_key"] = "Choose a prompt from the library."
+        errors["prompt_key"] = N_("Choose a prompt from the library.")
     if not errors and work.db.scalar(
         select(PromptAssignment.id).where(
             PromptAssignment.session_id == session_id, PromptAssignment.prompt_key == prompt_key
         )
     ):
-        errors["prompt_key"] = "This prompt is already assigned for that session."
+        errors["prompt_key"] = N_("This prompt is already assigned for that session.")
     if errors:
         raise ValidationError(errors)
     assert session is not None and prompt is not None
@@ -338,7 +339,7 @@ def unassign_prompt(work: Work, course_id: uuid.UUID, assignment_id: uuid.UUID |
         raise NotFound() if not access.as_clinician else Forbidden()
     row = work.db.get(PromptAssignment, assignment_id) if assignment_id else None
     if row is None or row.course_id != course_id:
-        raise ValidationError({"assignment_id": "That prompt is not assigned on this course."})
+        raise ValidationError({"assignment_id": N_("That prompt is not assigned on this course.")})
     work.db.delete(row)
     audit.record(
         work.db,
@@ -399,9 +400,9 @@ def check_answer(
         or not can_answer_prompts(access)
         or row.answered_entry_id is not None
     ):
-        raise ValidationError({"prompt": "This prompt is not waiting for an answer here."})
+        raise ValidationError({"prompt": N_("This prompt is not waiting for an answer here.")})
     if row.phase is not phase:
-        raise ValidationError({"prompt": "This prompt belongs to another phase."})
+        raise ValidationError({"prompt": N_("This prompt belongs to another phase.")})
     return row
 
 

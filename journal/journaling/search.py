@@ -28,6 +28,7 @@ from journal.accounts.policy import (
     visible_courses_clause,
 )
 from journal.core.errors import NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.rendering import plain_text, stand_in_title
 from journal.core.vault import column_context
 from journal.core.work import Work
@@ -85,12 +86,12 @@ class Results:
 def parse_query(raw: str) -> list[str]:
     text = " ".join(raw.split())
     if not text:
-        raise ValidationError({"q": "Type a word or phrase to search for."})
+        raise ValidationError({"q": N_("Type a word or phrase to search for.")})
     if len(text) > QUERY_MAX:
-        raise ValidationError({"q": f"Use at most {QUERY_MAX} characters."})
+        raise ValidationError({"q": N_("Use at most %(limit)s characters.", limit=QUERY_MAX)})
     terms = list(dict.fromkeys(t.casefold() for t in text.split(" ")))
     if len(terms) > TERMS_MAX:
-        raise ValidationError({"q": f"Use at most {TERMS_MAX} words."})
+        raise ValidationError({"q": N_("Use at most %(limit)s words.", limit=TERMS_MAX)})
     return terms
 
 

@@ -23,6 +23,7 @@ from journal.accounts.policy import (
     readable_entry,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.rendering import plain_excerpt
 from journal.core.vault import Vault
@@ -32,6 +33,9 @@ from journal.journaling.entries import open_words
 from journal.models import DosingSession, Entry, EntryTheme, Phase, Theme, ThemeKind, User
 
 NAME_MAX = 60
+TOO_LONG = N_(
+    "The theme's name is %(length)s characters; the limit is %(limit)s. Nothing was saved yet."
+)
 PHASE_ORDER = {Phase.PREPARATION: 0, Phase.IN_SESSION: 1, Phase.INTEGRATION: 2}
 
 
@@ -75,10 +79,10 @@ def tag_entry(work: Work, entry_id: uuid.UUID, kind: str, name: str) -> ThemeTag
     clean = " ".join(name.split())
     errors = {}
     if kind not in {k.value for k in ThemeKind}:
-        errors["kind"] = "Choose people, feelings, images or places."
+        errors["kind"] = N_("Choose people, feelings, images or places.")
     if not clean:
-        errors["name"] = "Name the theme."
-    elif problem := too_long(clean, NAME_MAX, "The theme's name"):
+        errors["name"] = N_("Name the theme.")
+    elif problem := too_long(clean, NAME_MAX, TOO_LONG):
         errors["name"] = problem
     if errors:
         raise ValidationError(errors)

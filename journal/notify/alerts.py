@@ -19,11 +19,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from journal.accounts.courses import care_team
+from journal.core.labels import N_
 from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import utcnow
-from journal.models import SafetyFlag
+from journal.models import SafetyFlag, User
 from journal.models.messages import Message
+from journal.notify import reader_words
 
 KIND = "safety_alert"
 log = logging.getLogger(__name__)
@@ -71,11 +73,29 @@ def _write(work: Work, mail: Mail) -> int:
 
 
 def _alert(work: Work, flag_id: uuid.UUID, user_id: uuid.UUID | None, to: str, round_: int) -> Mail:
-    clinic = work.settings.clinic_name
+    """In the reader's language: a clinician's own; the safety contact's if they have
+    an account, else the clinic's."""
+    settings = work.settings
+    language = work.db.scalar(
+        select(User.language).where(User.id == user_id)
+        if user_id is not None
+        else select(User.language).where(User.email == to)
+    )
+    w = reader_words(settings, language)
     who = "escalation" if user_id is None else str(user_id)
-    again = " (reminder: not yet acknowledged)" if round_ == 2 else ""
+    subject = (
+        w(N_("A patient's journal needs your attention (reminder: not yet acknowledged)"))
+        if round_ == 2
+        else w(N_("A patient's journal needs your attention"))
+    )
     escalated = (
-        "Nobody on the care team has acknowledged it yet; you are the clinic's safety contact.\n\n"
+        w(
+            N_(
+                "Nobody on the care team has acknowledged it yet; "
+                "you are the clinic's safety contact."
+            )
+        )
+        + "\n\n"
         if user_id is None
         else ""
     )
@@ -84,11 +104,17 @@ def _alert(work: Work, flag_id: uuid.UUID, user_id: uuid.UUID | None, to: str, r
         key=f"{KIND}:{flag_id}:{who}:{round_}",
         user_id=user_id,
         to=to,
-        subject=f"A patient's journal needs your attention{again}",
+        subject=subject,
         body=(
-            f"A patient's journal at {clinic} needs a clinician's attention.\n\n"
-            f"{escalated}"
-            f"Sign in to see it: {work.settings.base_url}/\n\n"
-            "This message says nothing more on purpose; what happened is in the journal.\n"
+            w(
+                N_("A patient's journal at %(clinic)s needs a clinician's attention."),
+                clinic=settings.clinic_name,
+            )
+            + "\n\n"
+            + escalated
+            + w(N_("Sign in to see it: %(url)s"), url=f"{settings.base_url}/")
+            + "\n\n"
+            + w(N_("This message says nothing more on purpose; what happened is in the journal."))
+            + "\n"
         ),
     )

@@ -24,8 +24,9 @@ from journal.accounts import audit, invitations
 from journal.core.mail import LINK, Attachment, compose, deliver
 from journal.core.work import Work
 from journal.db import utcnow
+from journal.models import User
 from journal.models.messages import DEAD, PENDING, SENDING, SENT, Message
-from journal.notify import reminders
+from journal.notify import reader_words, reminders
 
 REMINDER = "reminder_"
 
@@ -36,6 +37,12 @@ TRIES = 6  # by default with waits of 30 s, 1, 2, 4 and 8 minutes between them
 # queue's own longest wait between tries): its job was lost, hand it over again.
 HAND_OVER_AFTER = timedelta(minutes=10)
 SENDING_AT_MOST = timedelta(minutes=10)  # claimed this long ago: the worker stopped
+
+
+def _language(work: Work, message: Message) -> str:
+    """The language the message was written in: its reader's (reader_words)."""
+    reader = work.db.get(User, message.to_user_id) if message.to_user_id else None
+    return reader_words(work.settings, reader.language if reader else None).language
 
 
 class SendFailed(Exception):
@@ -72,6 +79,7 @@ def send(unit: UnitMaker, message_id: uuid.UUID) -> None:
             message.key,
             _list_headers(work, message),
             _attachment(message),
+            _language(work, message),
         )
         settings, attempts = work.settings, message.attempts
     try:

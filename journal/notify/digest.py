@@ -22,11 +22,13 @@ from sqlalchemy import select
 from journal.clinical import questionnaires
 from journal.core.actor import Actor
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import utcnow
 from journal.models import CareTeamMember, Course, CourseStatus, Role, User
 from journal.models.messages import DIGEST_HOUR, Message, ReminderPreferences
+from journal.notify import ngettext, reader_words
 from journal.review.caseload import caseload
 
 KIND = "digest"
@@ -70,7 +72,7 @@ def choice(work: Work, user_id: uuid.UUID) -> DigestChoice:
 def save_choice(work: Work, chosen: DigestChoice) -> None:
     """The signed-in clinician's own digest hour and time zone."""
     if chosen.hour is not None and not 0 <= chosen.hour < 24:
-        raise ValidationError({"digest_hour": "Choose an hour between 00:00 and 23:00."})
+        raise ValidationError({"digest_hour": N_("Choose an hour between 00:00 and 23:00.")})
     row = work.db.get(ReminderPreferences, work.actor.id)
     if row is None:
         row = ReminderPreferences(user_id=work.actor.id)
@@ -147,35 +149,55 @@ def _written(work: Work, key: str) -> bool:
     return work.db.scalar(select(Message.id).where(Message.key == key)) is not None
 
 
-def _line(count: int, one: str, many: str) -> str:
-    return f"- {count} {one if count == 1 else many}"
-
-
 def _mail(work: Work, clinician: User, key: str, found: Counts) -> Mail:
     settings = work.settings
-    lines = [
-        _line(found.new_entries, "new entry", "new entries"),
-        _line(found.unreviewed, "entry not yet reviewed", "entries not yet reviewed"),
-        _line(found.unread_comments, "comment not yet read", "comments not yet read"),
-        _line(found.open_flags, "flag not yet acknowledged", "flags not yet acknowledged"),
-        _line(
-            found.questionnaires_due,
-            "questionnaire due and not yet answered",
-            "questionnaires due and not yet answered",
+    w = reader_words(settings, clinician.language)
+    lines = (
+        ngettext("%(num)s new entry", "%(num)s new entries", found.new_entries, w),
+        ngettext(
+            "%(num)s entry not yet reviewed",
+            "%(num)s entries not yet reviewed",
+            found.unreviewed,
+            w,
         ),
-    ]
-    listed = "\n".join(lines)
+        ngettext(
+            "%(num)s comment not yet read",
+            "%(num)s comments not yet read",
+            found.unread_comments,
+            w,
+        ),
+        ngettext(
+            "%(num)s flag not yet acknowledged",
+            "%(num)s flags not yet acknowledged",
+            found.open_flags,
+            w,
+        ),
+        ngettext(
+            "%(num)s questionnaire due and not yet answered",
+            "%(num)s questionnaires due and not yet answered",
+            found.questionnaires_due,
+            w,
+        ),
+    )
+    listed = "\n".join(f"- {line}" for line in lines)
+    clinic = settings.clinic_name
     return Mail(
         kind=KIND,
         key=key,
         user_id=clinician.id,
         to=clinician.email,
-        subject=f"Your day at {settings.clinic_name}: what is waiting",
+        subject=w(N_("Your day at %(clinic)s: what is waiting"), clinic=clinic),
         body=(
-            f"Hello {clinician.name},\n\n"
-            f"Across your courses at {settings.clinic_name}:\n{listed}\n\n"
-            f"Sign in to see them: {settings.base_url}/\n\n"
-            "You can change the hour of this message, or stop it: "
-            f"{settings.base_url}/account/reminders\n"
+            w(N_("Hello %(name)s,"), name=clinician.name)
+            + "\n\n"
+            + w(N_("Across your courses at %(clinic)s:"), clinic=clinic)
+            + f"\n{listed}\n\n"
+            + w(N_("Sign in to see them: %(url)s"), url=f"{settings.base_url}/")
+            + "\n\n"
+            + w(
+                N_("You can change the hour of this message, or stop it: %(url)s"),
+                url=f"{settings.base_url}/account/reminders",
+            )
+            + "\n"
         ),
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,7 @@ from journal.accounts.policy import keeps_a_journal
 from journal.clinical import questionnaires
 from journal.core.actor import Actor
 from journal.core.errors import ValidationError
+from journal.core.labels import N_
 from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import utcnow
@@ -47,6 +49,7 @@ from journal.models import (
     User,
 )
 from journal.models.messages import ReminderPreferences
+from journal.notify import ngettext, reader_words
 
 KINDS = ("preparation", "capture", "integration", "questionnaire")
 
@@ -210,24 +213,36 @@ def _prompts_for(work: Work, session_id: uuid.UUID) -> int:
 
 WORDS = {
     "preparation": (
-        "Your dosing session is coming up",
-        "Your dosing session {number} is on {when}. A few minutes of preparation helps: "
-        "what you hope for, what you are unsure of, an intention or two.",
+        N_("Your dosing session is coming up"),
+        N_(
+            "Your dosing session %(number)s is on %(when)s. A few minutes of preparation "
+            "helps: what you hope for, what you are unsure of, an intention or two."
+        ),
     ),
     "capture": (
-        "A moment for what came up today",
-        "After your dosing session {number}: if you can, write down a few words, images "
-        "or feelings while they are fresh; it can be very short.",
+        N_("A moment for what came up today"),
+        N_(
+            "After your dosing session %(number)s: if you can, write down a few words, "
+            "images or feelings while they are fresh; it can be very short."
+        ),
     ),
     "integration": (
-        "A few minutes for your journal",
-        "It has been a little while since dosing session {number}. Writing about what "
-        "has stayed with you helps the integration.{prompts}",
+        N_("A few minutes for your journal"),
+        N_(
+            "It has been a little while since dosing session %(number)s. Writing about "
+            "what has stayed with you helps the integration."
+        ),
     ),
     "questionnaire": (
-        "A questionnaire is waiting for you",
-        "Your care team asked you to fill in a short questionnaire. It takes a few minutes.",
+        N_("A questionnaire is waiting for you"),
+        N_("Your care team asked you to fill in a short questionnaire. It takes a few minutes."),
     ),
+}
+# How a session's day and hour read in a reminder, by language (babel.dates patterns);
+# another language reads its own long date and the hour.
+WHEN = {
+    "en": "EEEE dd MMMM 'at' HH:mm",
+    "fr": "EEEE d MMMM 'à' H'\u00a0h\u00a0'mm",
 }
 
 
@@ -240,24 +255,35 @@ def _mail(
     zone: ZoneInfo,
     prompts: int = 0,
 ) -> Mail:
-    subject, text = WORDS[kind]
-    when = session.scheduled_at.astimezone(zone).strftime("%A %d %B at %H:%M") if session else ""
-    prompt_words = (
-        f" Your clinician left you {prompts} prompt{'s' if prompts != 1 else ''} to write about."
-        if prompts
-        else ""
-    )
-    body = text.format(number=session.number if session else "", when=when, prompts=prompt_words)
     settings = work.settings
+    w = reader_words(settings, patient.language)
+    subject, text = WORDS[kind]
+    when = ""
+    if session:
+        pattern = WHEN.get(w.language, "EEEE d MMMM HH:mm")
+        when = format_datetime(session.scheduled_at.astimezone(zone), pattern, locale=w.language)
+    body = w(text, number=str(session.number) if session else "", when=when)
+    if prompts:
+        body += " " + ngettext(
+            "Your clinician left you %(num)s prompt to write about.",
+            "Your clinician left you %(num)s prompts to write about.",
+            prompts,
+            w,
+        )
     return Mail(
         kind=f"reminder_{kind}",
         key=f"reminder:{kind}:{key}",
         user_id=patient.id,
         to=patient.email,
-        subject=subject,
+        subject=w(subject),
         body=(
-            f"Hello {patient.name},\n\n{body}\n\n{settings.base_url}/\n\n"
-            f"You can change or turn off these reminders: {settings.base_url}/account/reminders\n"
+            w(N_("Hello %(name)s,"), name=patient.name)
+            + f"\n\n{body}\n\n{settings.base_url}/\n\n"
+            + w(
+                N_("You can change or turn off these reminders: %(url)s"),
+                url=f"{settings.base_url}/account/reminders",
+            )
+            + "\n"
         ),
     )
 
@@ -285,7 +311,7 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[uuid.UUID, str] | N
 def save_preferences(work: Work, prefs: Preferences) -> None:
     """The signed-in person's own reminder choices."""
     if not 0 <= prefs.quiet_from < 24 or not 0 <= prefs.quiet_until < 24:
-        raise ValidationError({"quiet_from": "Choose hours between 00:00 and 23:00."})
+        raise ValidationError({"quiet_from": N_("Choose hours between 00:00 and 23:00.")})
     row = work.db.get(ReminderPreferences, work.actor.id)
     if row is None:
         row = ReminderPreferences(user_id=work.actor.id)

@@ -18,6 +18,7 @@ from journal.accounts.audit import STAFF_SEARCH
 from journal.accounts.care_team import AUDIT_TYPE as CARE_TEAM
 from journal.accounts.policy import keeps_a_journal, readable_entries_anywhere
 from journal.core.errors import NotFound
+from journal.core.labels import N_
 from journal.core.work import Work
 from journal.models import AuditEvent, Course, Entry, EntryTheme, User
 from journal.review.comments import STAFF_AUDIT_TYPE
@@ -28,47 +29,47 @@ HIDDEN_TYPES = (NOTE_TYPE, STAFF_AUDIT_TYPE, STAFF_SEARCH, STAFF_SESSION)
 
 LIMIT = 100
 ACTIONS = {
-    "read": "opened",
-    "entry.create": "wrote",
-    "entry.update": "changed",
-    "entry.attach": "linked a dosing session to",
-    "entry.review": "marked as read",
-    "session.review": "marked as read the entries of",
-    "comment.create": "commented on",
-    "theme.tag": "tagged a theme on",
-    "theme.untag": "removed a theme from",
-    "session_record.create": "wrote",
-    "session_record.update": "changed",
-    "screening.create": "recorded",
-    "screening.update": "updated",
-    "screening.recheck": "re-checked",
-    "consent.create": "recorded",
-    "consent.update": "amended",
-    "safety_plan.create": "wrote",
-    "safety_plan.update": "changed",
-    "export.pdf": "exported (PDF)",
-    "export.html": "exported (HTML)",
-    "export.md": "exported (Markdown)",
-    "export.json": "exported (JSON)",
-    "care_team.propose": "proposed a new clinician for",
-    "care_team.add": "added a clinician to",
-    "care_team.decline": "declined a proposed clinician for",
-    "care_team.remove": "removed a clinician from",
+    "read": N_("opened"),
+    "entry.create": N_("wrote"),
+    "entry.update": N_("changed"),
+    "entry.attach": N_("linked a dosing session to"),
+    "entry.review": N_("marked as read"),
+    "session.review": N_("marked as read the entries of"),
+    "comment.create": N_("commented on"),
+    "theme.tag": N_("tagged a theme on"),
+    "theme.untag": N_("removed a theme from"),
+    "session_record.create": N_("wrote"),
+    "session_record.update": N_("changed"),
+    "screening.create": N_("recorded"),
+    "screening.update": N_("updated"),
+    "screening.recheck": N_("re-checked"),
+    "consent.create": N_("recorded"),
+    "consent.update": N_("amended"),
+    "safety_plan.create": N_("wrote"),
+    "safety_plan.update": N_("changed"),
+    "export.pdf": N_("exported (PDF)"),
+    "export.html": N_("exported (HTML)"),
+    "export.md": N_("exported (Markdown)"),
+    "export.json": N_("exported (JSON)"),
+    "care_team.propose": N_("proposed a new clinician for"),
+    "care_team.add": N_("added a clinician to"),
+    "care_team.decline": N_("declined a proposed clinician for"),
+    "care_team.remove": N_("removed a clinician from"),
 }
 OBJECTS = {
-    "entry": "an entry",
-    "course": "the timeline",
-    "session": "a dosing session",
-    "search": "entries (in search results)",
-    "theme": "a theme's entries",
-    "course.clinician": "a summary of your course",
-    "questionnaire": "your questionnaire answers",
-    "intentions": "your intentions and how they went",
-    "session_record": "the clinical record of a dosing session",
-    "screening": "your screening before the course",
-    "safety_plan": "your safety plan",
-    "consent": "your consent record",
-    CARE_TEAM: "your care team",
+    "entry": N_("an entry"),
+    "course": N_("the timeline"),
+    "session": N_("a dosing session"),
+    "search": N_("entries (in search results)"),
+    "theme": N_("a theme's entries"),
+    "course.clinician": N_("a summary of your course"),
+    "questionnaire": N_("your questionnaire answers"),
+    "intentions": N_("your intentions and how they went"),
+    "session_record": N_("the clinical record of a dosing session"),
+    "screening": N_("your screening before the course"),
+    "safety_plan": N_("your safety plan"),
+    "consent": N_("your consent record"),
+    CARE_TEAM: N_("your care team"),
 }
 
 
@@ -77,7 +78,7 @@ class AccessRow:
     at: datetime
     who: str
     role: str
-    action: str
+    action: str  # marked words (`N_`), as is `what`: the page translates them
     what: str
     entry_id: uuid.UUID | None
 
@@ -143,7 +144,7 @@ def access_log(work: Work, *, before: datetime | None = None) -> list[AccessRow]
 
 
 def _what(event: AuditEvent, names: dict[uuid.UUID, str]) -> str:
-    what = OBJECTS.get(event.object_type or "", "your journal")
+    what = OBJECTS.get(event.object_type or "", N_("your journal"))
     if event.object_type == CARE_TEAM and event.object_id in names:
-        return f"{what} ({names[event.object_id]})"
+        return N_("your care team (%(name)s)", name=names[event.object_id])
     return what

@@ -38,6 +38,7 @@ from journal.accounts.policy import (
     reader_params,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.rendering import plain_text, stand_in_title
 from journal.core.vault import Vault
@@ -47,6 +48,9 @@ from journal.models import Comment, CommentRead, Course, Entry, Role, User, Visi
 
 COMMENT_MAX = 5_000
 QUOTE_MAX = 1_000
+QUOTE_TOO_LONG = N_(
+    "This passage is %(length)s characters; the limit is %(limit)s. Nothing was saved yet."
+)
 STAFF_AUDIT_TYPE = "staff_comment"  # a clinician-only comment: left out of the access log
 
 
@@ -112,12 +116,12 @@ def add_comment(
     errors = {}
     body = data.body.strip()
     if not body:
-        errors["body"] = "Write the comment."
+        errors["body"] = N_("Write the comment.")
     elif problem := too_long(body, COMMENT_MAX):
         errors["body"] = problem
     if data.parent_id is None and visibility not in comment_visibilities(access):
-        errors["visibility"] = "Choose who may read the comment."
-    if problem := too_long(quote, QUOTE_MAX, "This passage"):
+        errors["visibility"] = N_("Choose who may read the comment.")
+    if problem := too_long(quote, QUOTE_MAX, QUOTE_TOO_LONG):
         errors["quote"] = problem
     if errors:
         raise ValidationError(errors)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from journal.accounts import audit
 from journal.accounts.policy import CourseAccess, can_use_notes, course_access
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
+from journal.core.labels import N_
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -65,7 +66,7 @@ def _access(work: Work, course_id: uuid.UUID) -> CourseAccess:
 def _check(body: str) -> str:
     body = body.strip()
     if not body:
-        raise ValidationError({"body": "Write the note."})
+        raise ValidationError({"body": N_("Write the note.")})
     if problem := too_long(body, NOTE_MAX):
         raise ValidationError({"body": problem})
     return body

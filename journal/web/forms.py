@@ -8,6 +8,7 @@ from wtforms.validators import StopValidation
 
 from journal.core.errors import ValidationError
 from journal.core.limits import too_long
+from journal.web.i18n import translate
 
 
 class ButtonForm(FlaskForm):
@@ -27,12 +28,13 @@ class Limit:
 
     def __call__(self, form: FlaskForm, field: Field) -> None:
         if problem := too_long(field.data or "", self.limit):
-            raise StopValidation(problem)
+            raise StopValidation(translate(problem))
 
 
 def apply_errors(form: FlaskForm, error: ValidationError) -> None:
     """Show a service's validation messages beside the matching fields."""
-    for name, message in error.errors.items():
+    for name, words in error.errors.items():
+        message = translate(words)
         field = form._fields.get(name)
         if field is None:
             form.form_errors.append(message)

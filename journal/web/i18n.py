@@ -22,11 +22,18 @@ RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 
 def translate(words: str) -> str:
     """Words marked in the domain with `N_` (journal/core/labels.py), in the page's
-    language, with a `Phrase`'s values put into the translated sentence."""
+    language, with a `Phrase`'s values put into the translated sentence (a value that
+    is itself a Phrase is translated first; whole numbers get the language's grouping)."""
     if isinstance(words, Phrase):
-        values = {k: format_number(v) if type(v) is int else v for k, v in words.values.items()}
-        return gettext(words.words, **values)
-    return gettext(words)
+        values = {k: _value(v) for k, v in words.values.items()}
+        return str(gettext(words.words, **values))
+    return str(gettext(words))
+
+
+def _value(value: object) -> object:
+    if isinstance(value, Phrase):
+        return translate(value)
+    return format_number(value) if type(value) is int else value
 
 
 def select_language() -> str:

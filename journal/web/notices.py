@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_babel import ngettext
 from flask_login import current_user
 
 from journal.accounts import policy
@@ -28,19 +29,19 @@ def current_notices() -> Notices | None:
     db = context.db()
     unread = comments.unread_count(db, user)
     if policy.keeps_a_journal(user):
-        return Notices(unread, _count(unread, "new comment")) if unread else None
+        label = ngettext("%(num)s new comment", "%(num)s new comments", unread)
+        return Notices(unread, label) if unread else None
     new = caseload.clinician_notices(db, user)
     flags = sum(questionnaires.open_flag_counts(db, user).values())
     total = new + unread + flags
-    new_label = f"{caseload.shown_count(new)} {'new entry' if new == 1 else 'new entries'}"
-    label = f"{new_label}, {_count(unread, 'unread comment')}"
+    shown = caseload.shown_count(new)
+    parts = [
+        ngettext("%(shown)s new entry", "%(shown)s new entries", new, shown=shown),
+        ngettext("%(num)s unread comment", "%(num)s unread comments", unread),
+    ]
     if flags:
-        label += f", {_count(flags, 'safety flag')}"
-    return Notices(total, label) if total else None
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
+        parts.append(ngettext("%(num)s safety flag", "%(num)s safety flags", flags))
+    return Notices(total, ", ".join(parts)) if total else None
 
 
 def init_notices(app: Flask) -> None:

@@ -40,6 +40,8 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter._extension import RequestLimit
 from flask_login import current_user
@@ -126,10 +128,10 @@ def _wait_seconds(limit: RequestLimit) -> int:
 def _in_words(seconds: int) -> str:
     """Rounded up, so that trying again after the time said works."""
     if seconds < 120:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return str(ngettext("%(num)s second", "%(num)s seconds", seconds))
     if seconds < 2 * 3600:
-        return f"{math.ceil(seconds / 60)} minutes"
-    return f"{math.ceil(seconds / 3600)} hours"
+        return str(ngettext("%(num)s minute", "%(num)s minutes", math.ceil(seconds / 60)))
+    return str(ngettext("%(num)s hour", "%(num)s hours", math.ceil(seconds / 3600)))
 
 
 def _refusal(body: Any, seconds: int) -> Response:
@@ -148,7 +150,7 @@ def _too_many_sign_ins(limit: RequestLimit) -> Response:
             accounts.warn_of_failed_sign_ins(unit, request.form.get("email", ""))
     form = LoginForm()
     form.form_errors.append(
-        f"Too many attempts to sign in. Please try again in {_in_words(seconds)}."
+        _("Too many attempts to sign in. Please try again in %(wait)s.", wait=_in_words(seconds))
     )
     return _refusal(render_template("auth/login.html", form=form), seconds)
 
@@ -165,29 +167,33 @@ def _error_page(title: str, text: str) -> str:
 
 def _too_many_rechecks(limit: RequestLimit) -> Response:
     seconds = _wait_seconds(limit)
-    text = (
+    text = _(
         "There were too many wrong passwords for this account or from this address. "
-        f"Please wait {_in_words(seconds)}, then try again."
+        "Please wait %(wait)s, then try again.",
+        wait=_in_words(seconds),
     )
-    return _refusal(_error_page("Too many attempts", text), seconds)
+    return _refusal(_error_page(_("Too many attempts"), text), seconds)
 
 
 def _too_many_writes(limit: RequestLimit) -> Response:
     seconds = _wait_seconds(limit)
     wait = _in_words(seconds)
     if request.accept_mimetypes.best == "application/json":  # autosave
-        return _refusal(jsonify(saved=False, error=f"too many saves; wait {wait}."), seconds)
-    text = (
+        return _refusal(
+            jsonify(saved=False, error=_("too many saves; wait %(wait)s.", wait=wait)), seconds
+        )
+    text = _(
         "You sent more in a short time than the journal takes from one person, and this "
-        f"was not saved. Please wait {wait}, then go back and send it again."
+        "was not saved. Please wait %(wait)s, then go back and send it again.",
+        wait=wait,
     )
-    return _refusal(_error_page("Too many changes at once", text), seconds)
+    return _refusal(_error_page(_("Too many changes at once"), text), seconds)
 
 
 def _too_many_resets(limit: RequestLimit) -> Response:
     seconds = _wait_seconds(limit)
-    text = f"Too many requests for a new password. Please wait {_in_words(seconds)}."
-    return _refusal(_error_page("Too many requests", text), seconds)
+    text = _("Too many requests for a new password. Please wait %(wait)s.", wait=_in_words(seconds))
+    return _refusal(_error_page(_("Too many requests"), text), seconds)
 
 
 def _person() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from journal.core.labels import N_
 from journal.export import text
 from journal.export.model import (
     AmendmentRecord,
@@ -26,10 +27,55 @@ from journal.export.model import (
     SessionRecord,
 )
 from journal.export.pdf.nodes import markdown_nodes
+from journal.export.text import tr
 from journal.models import Phase, Visibility
 
 PAPER = {"a4": "a4", "letter": "us-letter"}
 Data = dict[str, Any]
+
+# The template's own words, by the name it reads them with (`word("...")`).
+TEMPLATE_WORDS = {
+    "confidential": N_("Confidential: mental-health record"),
+    "course_title": text.COURSE_TITLE,
+    "intentions": N_("Intentions"),
+    "how_intentions_went": N_("How intentions went"),
+    "changed": N_("Changed from the version before:"),
+    "session": N_("Session"),
+    "date": N_("Date"),
+    "status": N_("Status"),
+    "route": N_("Route"),
+    "dose": N_("Dose"),
+    "bp_before": N_("BP / HR before"),
+    "bp_after": N_("BP / HR after"),
+    "side_effects": N_("Side effects"),
+    "dissociation": N_("Dissociation"),
+    "entries": N_("Entries"),
+    "dosing_sessions": N_("Dosing sessions"),
+    "no_sessions": N_("No dosing sessions in this export."),
+    "no_intentions": N_("No intentions in this export."),
+    "screening": N_("Screening checklist"),
+    "item": N_("Item"),
+    "answer": N_("Answer"),
+    "note": N_("Note"),
+    "rechecks": N_("Re-checks before sessions"),
+    "not_rechecked": N_("Not re-checked yet."),
+    "screening_history": N_("History of the screening"),
+    "no_screening": N_("No screening recorded for this course."),
+    "safety_flags": N_("Safety flags"),
+    "no_flags": N_("No safety flags on this course."),
+    "score": N_("Score"),
+    "band": N_("Band"),
+    "for": N_("For"),
+    "cluster_scores": N_("Cluster scores"),
+    "cluster": N_("Cluster"),
+    "each_answer": N_("Each answer"),
+    "question": N_("Question"),
+    "themes": N_("Themes"),
+    "record_history": N_("History of the record"),
+    "nothing_written": N_("Nothing written for this session in this export."),
+    "no_notes": N_("No psychotherapy notes for this session."),
+    "no_course": N_("No course of treatment yet."),
+}
 
 
 def _comment(doc: CourseDocument, c: CommentRecord, reply: bool = False) -> Data:
@@ -37,7 +83,11 @@ def _comment(doc: CourseDocument, c: CommentRecord, reply: bool = False) -> Data
     if doc.scope.scope == Scope.CLINICIAN:
         meta.append(text.VISIBILITY[c.visibility])
     return {
-        "by": f"{'Reply' if reply else 'Comment'} by {c.author.name}",
+        "by": tr(
+            N_("Reply by %(name)s", name=c.author.name)
+            if reply
+            else N_("Comment by %(name)s", name=c.author.name)
+        ),
         "meta": " · ".join(meta),
         "staff": c.visibility == Visibility.CLINICIAN_ONLY,
         "quote": f"“{c.quote}”" if c.quote else None,
@@ -48,17 +98,14 @@ def _comment(doc: CourseDocument, c: CommentRecord, reply: bool = False) -> Data
 
 def _entry(doc: CourseDocument, e: EntryRecord) -> Data:
     meta = [e.author.name, text.when(e.created_at, doc.zone), text.VISIBILITY[e.visibility]]
-    if e.mood is not None:
-        meta.append(f"mood {e.mood}/10")
-    if e.version > 1:
-        meta.append(f"edited {text.when(e.updated_at, doc.zone)} (version {e.version})")
+    meta += text.entry_meta(e, doc.zone)
     notes = []
+    changed = " " + tr(N_("(changed since review)"))
     for r in e.reviews:
-        notes.append(
-            text.review(r, doc.zone) + (" (changed since review)" if r.changed_since else "")
-        )
+        notes.append(text.review(r, doc.zone) + (changed if r.changed_since else ""))
     if e.themes:
-        notes.append("Themes: " + "; ".join(f"{t.kind.value}: {t.name}" for t in e.themes))
+        themes = "; ".join(text.labelled(text.THEME_KINDS[t.kind], t.name) for t in e.themes)
+        notes.append(tr(N_("Themes: %(themes)s", themes=themes)))
     return {
         "title": e.title,
         "phase": e.phase.value,
@@ -76,8 +123,15 @@ def _entry(doc: CourseDocument, e: EntryRecord) -> Data:
         "review": " · ".join(notes),
         "revisions": [
             {
-                "meta": f"Earlier version {r.entry_version}, written by {r.written_by} on "
-                f"{text.when(r.written_at, doc.zone)} · {text.VISIBILITY[r.visibility]}",
+                "meta": tr(
+                    N_(
+                        "Earlier version %(version)s, written by %(name)s on %(when)s",
+                        version=r.entry_version,
+                        name=r.written_by,
+                        when=text.when(r.written_at, doc.zone),
+                    )
+                )
+                + f" · {text.VISIBILITY[r.visibility]}",
                 "title": r.title,
                 "body": markdown_nodes(r.body),
             }
@@ -107,7 +161,7 @@ def _session(doc: CourseDocument, s: SessionRecord) -> Data:
             ],
         }
     return {
-        "heading": f"Session {s.number}: {text.when(s.scheduled_at, doc.zone)}",
+        "heading": text.session_heading(s.number, s.scheduled_at, doc.zone),
         "status": text.STATUS[s.status],
         "details": [list(pair) for pair in text.record_details(s.clinical)],
         "history": _history(doc, s.clinical.history if s.clinical else ()),
@@ -145,7 +199,7 @@ def _between(doc: CourseDocument) -> list[Data]:
     ]
     return [
         {
-            "heading": text.BETWEEN_HEADING,
+            "heading": text.between_heading(),
             "status": "",
             "details": [],
             "empty": False,
@@ -160,15 +214,15 @@ def _questionnaire(doc: CourseDocument, q: QuestionnaireTrend) -> Data:
     rows = []
     for r in q.scores:
         if clinician:
-            note = [f"Review: {f.label}" for f in r.review_flags or ()] or ["None"]
+            note = [text.review_flag(f.label) for f in r.review_flags or ()] or [tr(N_("None"))]
         else:
             note = [r.review_note] if r.review_note else []
         rows.append(
             [
                 text.day(r.submitted_at, doc.zone),
-                f"{r.total} of {r.max_score}" + (" (safety flag)" if r.safety_flag else ""),
+                text.score(r),
                 r.band,
-                r.filed_under or "Once",
+                r.filed_under or tr(N_("Once")),
                 note,
             ]
         )
@@ -177,15 +231,14 @@ def _questionnaire(doc: CourseDocument, q: QuestionnaireTrend) -> Data:
         for r in q.scores:
             answers.append(
                 {
-                    "heading": f"Answers of {text.day(r.submitted_at, doc.zone)}: "
-                    f"{r.total} of {r.max_score}, {r.band}",
+                    "heading": text.answers_heading(r, doc.zone, r.band),
                     "clusters": [
-                        [c.label, f"{c.score} of {c.max_score}"] for c in r.clusters or ()
+                        [c.label, text.out_of(c.score, c.max_score)] for c in r.clusters or ()
                     ],
                     "items": [
                         [
                             str(a.number or ""),
-                            a.text + ("" if a.scored else " (not counted in the total)"),
+                            a.text + ("" if a.scored else " " + tr(text.NOT_COUNTED)),
                             f"{a.words} ({a.value})",
                         ]
                         for a in r.answers or ()
@@ -195,36 +248,14 @@ def _questionnaire(doc: CourseDocument, q: QuestionnaireTrend) -> Data:
     return {
         "title": q.title,
         "chart": q.chart_svg,
-        "note_header": "Review flags" if clinician else "Note",
+        "note_header": tr(N_("Review flags") if clinician else N_("Note")),
         "rows": rows,
         "answers": answers,
     }
 
 
 def _facts(doc: CourseDocument) -> list[list[str]]:
-    course = doc.course
-    dates = f"started {text.day(course.started_on, doc.zone)}"
-    if course.ended_on:
-        dates += f", ended {text.day(course.ended_on, doc.zone)}"
-    facts = [
-        ["Patient", doc.patient.name],
-        ["Care team", ", ".join(p.name for p in doc.care_team) or "none"],
-        ["Course", f"{dates} ({course.status})"],
-    ]
-    if course.indication:
-        facts.append(["Indication", course.indication])
-    facts += [
-        ["Clinic", doc.clinic_name],
-        ["Exported", f"by {doc.scope.exporter.name} on {text.when(doc.generated_at, doc.zone)}"],
-        ["Scope", text.SCOPES[doc.scope.scope]],
-        ["Covers", text.span(doc.scope.options, doc)],
-    ]
-    notes = doc.scope.psychotherapy_notes
-    if notes:
-        facts.append(
-            ["Psychotherapy notes", f"included by {notes.included_by.name}: {notes.reason}"]
-        )
-    return facts
+    return [[tr(label), value] for label, value in text.course_facts(doc)]
 
 
 def _safety_plan(doc: CourseDocument) -> Data | None:
@@ -236,15 +267,17 @@ def _safety_plan(doc: CourseDocument) -> Data | None:
     def version(v: SafetyPlanVersionRecord, heading: str) -> Data:
         return {
             "heading": heading,
-            "saved": f"Version {v.version}, saved by {v.saved_by}, "
-            f"{text.when(v.saved_at, doc.zone)}.",
+            "saved": text.saved_line(v.version, v.saved_by, v.saved_at, doc.zone),
             "steps": [[step.title, step.text.strip()] for step in v.steps],
             "changes": _changes(v.version, v.changes),
         }
 
     return {
-        "current": version(plan.current, "Safety plan"),
-        "earlier": [version(v, f"Earlier version {v.version}") for v in plan.earlier],
+        "current": version(plan.current, tr(N_("Safety plan"))),
+        "earlier": [
+            version(v, tr(N_("Earlier version %(version)s", version=v.version)))
+            for v in plan.earlier
+        ],
     }
 
 
@@ -255,7 +288,11 @@ def _consent(doc: CourseDocument) -> list[Data] | None:
         return None
     return [
         {
-            "heading": "Consent to treatment" if n == 0 else f"Earlier version {v.version}",
+            "heading": tr(
+                N_("Consent to treatment")
+                if n == 0
+                else N_("Earlier version %(version)s", version=v.version)
+            ),
             "saved": text.consent_saved(v, doc.zone),
             "facts": [list(pair) for pair in text.consent_facts(v, doc.zone)],
             "note": v.note.strip(),
@@ -272,7 +309,14 @@ def course_data(doc: CourseDocument) -> Data:
     if clinician and doc.screening:
         sc = doc.screening
         screening = {
-            "summary": f"{sc.checklist} (version {sc.checklist_version}). "
+            "summary": tr(
+                N_(
+                    "%(checklist)s (version %(version)s).",
+                    checklist=sc.checklist,
+                    version=sc.checklist_version,
+                )
+            )
+            + " "
             + text.screening_summary(
                 sc.needs_clinician_review, sc.reviewer, sc.reviewed_on, doc.zone
             ),
@@ -287,23 +331,25 @@ def course_data(doc: CourseDocument) -> Data:
     for f in doc.safety_flags if clinician else ():
         lines = []
         if f.acknowledged_at:
-            lines.append(
-                f"Acknowledged by {f.acknowledged_by}, {text.when(f.acknowledged_at, doc.zone)}."
+            acknowledged = N_(
+                "Acknowledged by %(name)s, %(when)s.",
+                name=f.acknowledged_by or "",
+                when=text.when(f.acknowledged_at, doc.zone),
             )
+            lines.append(tr(acknowledged))
             if f.action_label:
-                lines.append(f"What was done: {f.action_label}" + (f": {f.note}" if f.note else ""))
+                lines.append(text.action_done(f.action_label, f.note))
         else:
-            lines.append("Not acknowledged yet.")
+            lines.append(tr(N_("Not acknowledged yet.")))
         flags.append(
             {
                 "detail": f.detail,
-                "raised": f"(raised {text.when(f.raised_at, doc.zone)})",
+                "raised": tr(N_("(raised %(when)s)", when=text.when(f.raised_at, doc.zone))),
                 "lines": lines,
             }
         )
     return {
-        "running": f"{doc.patient.name} · course started "
-        f"{text.day(doc.course.started_on, doc.zone)}",
+        "running": text.running_head(doc),
         "facts": _facts(doc),
         "clinical": clinical,
         "table": [
@@ -318,11 +364,11 @@ def course_data(doc: CourseDocument) -> Data:
         ],
         "intentions": [
             {
-                "session": f"{text.session_name(i.session_number)}:",
+                "session": text.colon(text.session_name(i.session_number)),
                 "text": i.text,
                 "outcomes": [
                     {
-                        "after": f"{text.after_session(o.session_number)}:",
+                        "after": text.colon(text.after_session(o.session_number)),
                         "status": text.OUTCOMES[o.status],
                         "reflection": o.reflection,
                     }
@@ -338,35 +384,50 @@ def course_data(doc: CourseDocument) -> Data:
         "consent": _consent(doc),
         "questionnaires": [_questionnaire(doc, q) for q in doc.questionnaires],
         "themes": [
-            [t.kind.value + ":", t.name, f"({text.sessions_list(t.session_numbers)})"]
+            [
+                text.colon(text.THEME_KINDS[t.kind]),
+                t.name,
+                f"({text.sessions_list(t.session_numbers)})",
+            ]
             for t in doc.themes
         ],
         "sessions": [_session(doc, s) for s in doc.sessions] + _between(doc),
     }
 
 
-def course_summary(doc: CourseDocument, paper: str) -> Data:
+def _words() -> Data:
+    """The template's own words (headings, column names, notes), in the language."""
+    page = tr(N_("Page %(page)s of %(pages)s", page="\x00", pages="\x01"))
+    before, _, rest = page.partition("\x00")
+    between, _, after = rest.partition("\x01")
     return {
-        "paper": PAPER[paper],
-        "title": "Treatment-course summary",
-        "account": None,
-        "courses": [course_data(doc)],
+        "lang": text.language(),
+        "page": [before, between, after],  # around the page's number and the count
+        **{key: tr(words) for key, words in TEMPLATE_WORDS.items()},
     }
+
+
+def course_summary(doc: CourseDocument, paper: str) -> Data:
+    with text.in_language(doc.language):
+        return {
+            "paper": PAPER[paper],
+            "title": tr(text.COURSE_TITLE),
+            "words": _words(),
+            "account": None,
+            "courses": [course_data(doc)],
+        }
 
 
 def patient_data(doc: PatientDataDocument, paper: str) -> Data:
     account = doc.account
-    return {
-        "paper": PAPER[paper],
-        "title": "Everything in my journal",
-        "account": {
-            "running": f"{account.name} · everything in my journal",
-            "facts": [
-                ["Name", account.name],
-                ["Account", f"{account.email}, since {text.day(account.created_at, doc.zone)}"],
-                ["Clinic", doc.clinic_name],
-                ["Exported", text.when(doc.generated_at, doc.zone)],
-            ],
-        },
-        "courses": [course_data(c) for c in doc.courses],
-    }
+    with text.in_language(doc.language):
+        return {
+            "paper": PAPER[paper],
+            "title": tr(text.ACCOUNT_TITLE),
+            "words": _words(),
+            "account": {
+                "running": tr(text.ACCOUNT_RUNNING, name=account.name),
+                "facts": [[tr(label), value] for label, value in text.account_facts(doc)],
+            },
+            "courses": [course_data(c) for c in doc.courses],
+        }

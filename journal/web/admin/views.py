@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, ngettext
+from flask_babel import format_date, format_number, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -18,6 +18,7 @@ from journal.accounts import (
     policy,
 )
 from journal.core.errors import ValidationError
+from journal.core.labels import Phrase
 from journal.models import Role
 from journal.notify import outbox
 from journal.web import context
@@ -29,6 +30,7 @@ from journal.web.admin.forms import (
     UserForm,
 )
 from journal.web.forms import ButtonForm, apply_errors
+from journal.web.i18n import translate
 from journal.web.security import roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -67,7 +69,9 @@ def new_user() -> str | Response:
                     "Account made. An invitation to choose a password is on its way to "
                     "%(email)s; it works for %(hours)s.",
                     email=user.email,
-                    hours=invitations.hours_text(context.runtime().settings.invitation_hours),
+                    hours=translate(
+                        invitations.hours_text(context.runtime().settings.invitation_hours)
+                    ),
                 )
             )
             return redirect(url_for("admin.users"))
@@ -79,7 +83,7 @@ def set_active(user_id: uuid.UUID, action: str) -> Response:
     try:
         user = accounts.set_active(context.work(), user_id, action == "activate")
     except ValidationError as exc:
-        flash(next(iter(exc.errors.values())))
+        flash(translate(next(iter(exc.errors.values()))))
     else:
         if user.active:
             flash(_("%(name)s is now active.", name=user.name))
@@ -94,7 +98,7 @@ def send_link(user_id: uuid.UUID) -> Response:
     try:
         purpose = invitations.send_link(context.work(), user_id)
     except ValidationError as exc:
-        flash(next(iter(exc.errors.values())))
+        flash(translate(next(iter(exc.errors.values()))))
     else:
         user = accounts.get_user(context.db(), user_id)
         if purpose == invitations.INVITE:
@@ -255,7 +259,7 @@ def _audit_filters() -> tuple[AuditFilterForm, audit_trail.Filters | None]:
     form.patient.choices = [("", _("Any patient"))] + [
         (str(p.id), p.name) for p in people if policy.keeps_a_journal(p)
     ]
-    form.action.choices = [("", _("Any action")), *audit_trail.action_choices()]
+    form.action.choices = [("", _("Any action")), *_action_choices()]
     if not form.validate():
         return form, None
     filters = audit_trail.Filters(
@@ -272,6 +276,37 @@ def _audit_filters() -> tuple[AuditFilterForm, audit_trail.Filters | None]:
         return form, None
 
 
+def _action_choices() -> list[tuple[str, str]]:
+    """Each action as a sentence of its own, in the page's language and its order."""
+    return sorted(
+        (
+            (code, translate(words).replace("{object}", translate(noun)))
+            for code, words, noun in audit_trail.action_parts()
+        ),
+        key=lambda pair: pair[1].lower(),
+    )
+
+
+def _say(words: str) -> str:
+    """The trail's words in the page's language: what the domain marked (a `Phrase`,
+    and the words and days inside one) translated; a name as written."""
+    if isinstance(words, audit_trail.Day):
+        return str(format_date(words.day, "d MMM y"))
+    if isinstance(words, Phrase):
+        inner = {k: _say(v) if isinstance(v, str) else v for k, v in words.values.items()}
+        return translate(Phrase(words.words, inner))
+    return str(words)
+
+
+def _sentence(row: audit_trail.TrailRow) -> str:
+    """What happened, in the page's language, with the record it names."""
+    words = audit_trail.action_words(row.event.action)
+    if words is None:
+        return str(_("Did “%(action)s”", action=row.event.action))
+    said = translate(words)
+    return said if row.what is None else said.replace("{object}", _say(row.what))
+
+
 def _audit_page(form: AuditFilterForm, trail: audit_trail.TrailPage) -> str:
     chosen = {k: v for k, v in request.args.items() if k in AUDIT_FILTERS and v}
     return render_template(
@@ -280,6 +315,8 @@ def _audit_page(form: AuditFilterForm, trail: audit_trail.TrailPage) -> str:
         trail=trail,
         chosen=chosen,
         csv_limit=format_number(audit_trail.CSV_LIMIT),  # 100,000 in English
+        say=_say,
+        sentence=_sentence,
     )
 
 

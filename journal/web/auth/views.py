@@ -23,6 +23,7 @@ from journal.web.auth.forms import (
     RemoveTwoFactorForm,
 )
 from journal.web.forms import ButtonForm, apply_errors
+from journal.web.i18n import translate
 from journal.web.security import (
     SignedIn,
     count_failed_check,
@@ -183,7 +184,7 @@ def two_factor_start() -> Response:
     try:
         twofactor.begin_enrolment(context.work())
     except ValidationError as exc:
-        flash(next(iter(exc.errors.values())))
+        flash(translate(next(iter(exc.errors.values()))))
     return redirect(url_for("auth.two_factor"))
 
 
@@ -197,7 +198,7 @@ def two_factor_confirm() -> str | Response:
                 context.work(), form.code.data or "", keep=context.current_login_id()
             )
         except ValidationError as exc:
-            flash(next(iter(exc.errors.values())))
+            flash(translate(next(iter(exc.errors.values()))))
         else:
             return render_template("auth/recovery_codes.html", codes=codes)
     return redirect(url_for("auth.two_factor"))
@@ -220,7 +221,7 @@ def two_factor_remove() -> Response:
             )
         except ValidationError as exc:
             rechecked(False)  # a wrong password or a wrong code
-            flash(next(iter(exc.errors.values())))
+            flash(translate(next(iter(exc.errors.values()))))
         else:
             rechecked(True)
             flash(_("Two-factor sign-in is removed. Other devices are signed out."))

@@ -9,8 +9,9 @@ from werkzeug.wrappers import Response
 from journal.core.errors import ValidationError
 from journal.journaling import drafts
 from journal.web import context
-from journal.web.filters import local
+from journal.web.filters import clock
 from journal.web.forms import ButtonForm
+from journal.web.i18n import translate
 
 bp = Blueprint("drafts", __name__)
 
@@ -24,8 +25,8 @@ def _save(course_id: uuid.UUID | None, entry_id: uuid.UUID | None) -> tuple[Resp
     try:
         at = drafts.save_draft(context.work(), _fields(), course_id=course_id, entry_id=entry_id)
     except ValidationError as exc:
-        return jsonify(saved=False, error=next(iter(exc.errors.values()))), 400
-    return jsonify(saved=True, at=local(at).strftime("%H:%M")), 200
+        return jsonify(saved=False, error=translate(next(iter(exc.errors.values())))), 400
+    return jsonify(saved=True, at=clock(at)), 200
 
 
 @bp.post("/courses/<uuid:course_id>/draft")

@@ -54,6 +54,7 @@ CARRIED = (
     "notes_reason",
     "protect",
     "page_size",
+    "language",
 )
 
 
@@ -100,7 +101,17 @@ class PaperFields:
     )
 
 
-class CourseExportForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm):
+class LanguageFields:
+    # The view offers the clinic's languages, the page's own as the default; with one
+    # language the field is not shown and keeps its default.
+    language = RadioField(
+        _l("Language of the document"),
+        choices=[],
+        description=_l("Its headings, labels and dates. What people wrote stays as written."),
+    )
+
+
+class CourseExportForm(IdentityFields, PassphraseFields, PaperFields, LanguageFields, FlaskForm):
     format = RadioField(
         _l("Format"),
         choices=[SelectChoice(f.value, FORMAT_LABELS[f]) for f in ExportFormat],
@@ -156,6 +167,7 @@ class CourseExportForm(IdentityFields, PassphraseFields, PaperFields, FlaskForm)
             notes_reason=str(self.notes_reason.data or "")
             if self.include_psychotherapy_notes.data
             else "",
+            language=str(self.language.data or "en"),
         )
 
 

@@ -14,11 +14,13 @@ import logging
 import uuid
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
 from journal import export
+from journal.config import LANGUAGES
 from journal.core.errors import ValidationError
 from journal.export import jobs
 from journal.models import Role
@@ -27,6 +29,7 @@ from journal.web.export.forms import CARRIED, CourseExportForm, DownloadForm, Pa
 from journal.web.filters import day
 from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
+from journal.web.i18n import translate
 from journal.web.security import login_is_recent, recheck_identity, roles
 
 bp = Blueprint("export", __name__)
@@ -56,7 +59,7 @@ def _attachment(pending: export.PendingFile) -> BaseResponse | tuple[str, int]:
                 text=_(
                     "Typesetting failed: %(what)s. Nothing was sent. The other formats "
                     "still work, and the administrator will find the cause in the log.",
-                    what=exc.what,
+                    what=translate(exc.what),
                 ),
             ),
             500,
@@ -68,6 +71,21 @@ def _send(file: export.ExportFile) -> Response:
     response = Response(file.content, content_type=file.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
     return response  # Cache-Control: no-store is added to every response
+
+
+def page_language() -> str:
+    return str(get_locale() or context.runtime().settings.default_language)
+
+
+def _offer_languages(form: CourseExportForm) -> None:
+    """The clinic's languages, each named as its speakers write it."""
+    form.language.choices = [(c, LANGUAGES[c]) for c in context.runtime().settings.languages]
+
+
+def patients_language() -> str:
+    """The patient's own data is in the patient's language: their setting, else the page's."""
+    own = context.user().language
+    return own if own in LANGUAGES else page_language()
 
 
 def _identity_confirmed(form: CourseExportForm | PatientDataForm) -> bool:
@@ -99,7 +117,10 @@ def _relogin(form: FlaskForm, action: str) -> tuple[str, int]:
 @once
 def course_export(course_id: uuid.UUID) -> str | BaseResponse | tuple[str, int]:
     found = export.export_page(context.work(), course_id)  # 404 before anything else
-    form = CourseExportForm(page_size=context.runtime().settings.pdf_page_size)
+    form = CourseExportForm(
+        page_size=context.runtime().settings.pdf_page_size, language=page_language()
+    )
+    _offer_languages(form)
     form.sessions.choices = [
         (str(s.id), _("Session %(number)s, %(day)s", number=s.number, day=day(s.scheduled_at)))
         for s in found.sessions
@@ -158,6 +179,7 @@ def my_data() -> str | BaseResponse | tuple[str, int]:
             zone=settings.zone,
             catalogue=context.runtime().clinical.instruments,
             page_size=form.page_size.data or "a4",
+            language=patients_language(),
         )
     except ValidationError as exc:
         apply_errors(form, exc)

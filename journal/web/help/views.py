@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, has_request_context, render_template
+from flask_babel import get_locale
 from flask_login import current_user
 
 from journal import crisis
@@ -21,8 +22,19 @@ def page() -> str:
 
 @bp.app_template_global("crisis_help")
 def crisis_help() -> crisis.CrisisHelp:
-    """The emergency number and lines, for this page and the crisis message."""
-    return crisis.help_for(context.runtime().settings)
+    """The emergency number and lines, for this page and the crisis message, in the
+    page's language."""
+    return crisis.help_for(context.runtime().settings, _language())
+
+
+@bp.app_template_global("crisis_text")
+def crisis_text() -> str:
+    """The clinic's crisis text (`crisis_resources`), shipped text in the page's language."""
+    return crisis.resources_for(context.runtime().settings, _language())
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
 
 
 @bp.app_context_processor
@@ -32,4 +44,4 @@ def _setup_notice() -> dict[str, object]:
         return {"crisis_defaults": []}
     if not policy.administers(context.user()):
         return {"crisis_defaults": []}
-    return {"crisis_defaults": crisis.defaults_in_place(context.runtime().settings)}
+    return {"crisis_defaults": crisis.defaults_in_place(context.runtime().settings, _language())}

@@ -8,6 +8,7 @@ from journal.accounts import invitations
 from journal.core.errors import NotFound, ValidationError
 from journal.web import context
 from journal.web.forms import apply_errors
+from journal.web.i18n import translate
 from journal.web.password_links.forms import ChoosePasswordForm, ForgotForm
 
 bp = Blueprint("password_links", __name__)
@@ -27,7 +28,7 @@ def forgot() -> str | Response:
 @bp.get("/reset/sent")
 def sent() -> str:
     return render_template(
-        "password_links/sent.html", hours=invitations.hours_text(invitations.RESET_HOURS)
+        "password_links/sent.html", hours=translate(invitations.hours_text(invitations.RESET_HOURS))
     )
 
 

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from journal.clinical.prompt_library import MAX_PROMPT_CHARS, THEMES, Due, Prompt
 from journal.journaling.prompt_assignments import PromptInput
 from journal.models import DosingSession, Phase, SessionStatus
+from journal.web.clinical_words import lazy_words, words
 from journal.web.filters import PHASE_LABELS
 from journal.web.forms import Limit
 
@@ -29,7 +30,10 @@ class PromptForm(FlaskForm):
     theme = SelectField(
         _l("Theme"),
         choices=[
-            SelectChoice(key, _l("%(phase)s: %(theme)s", phase=PHASE_LABELS[phase], theme=label))
+            SelectChoice(
+                key,
+                _l("%(phase)s: %(theme)s", phase=PHASE_LABELS[phase], theme=lazy_words(label)),
+            )
             for phase, themes in THEMES.items()
             for key, label in themes.items()
         ],
@@ -81,8 +85,8 @@ class AssignForm(FlaskForm):
                 _(
                     "%(phase)s · %(theme)s: %(text)s",
                     phase=PHASE_LABELS[p.phase],
-                    theme=p.theme_label,
-                    text=p.text[:90],
+                    theme=words(p.theme_label),
+                    text=words(p.text)[:90],
                 ),
             )
             for p in prompts

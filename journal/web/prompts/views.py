@@ -14,6 +14,7 @@ from journal.models import Role
 from journal.web import context
 from journal.web.filters import when
 from journal.web.forms import apply_errors
+from journal.web.i18n import translate
 from journal.web.prompts.forms import DUE_LABELS, AssignForm, PromptForm, UnassignForm
 from journal.web.security import roles
 
@@ -118,7 +119,7 @@ def unassign(course_id: uuid.UUID) -> Response:
             context.work(), course_id, _uuid(form.assignment_id.data)
         )
     except ValidationError as exc:
-        flash(" ".join(exc.errors.values()))
+        flash(" ".join(translate(v) for v in exc.errors.values()))
     else:
         flash(_("Prompt removed from the session."))
     return redirect(url_for("prompts.assign", course_id=course_id))

@@ -12,6 +12,16 @@ from journal.clinical.questionnaires import AFTER_COURSE_OPEN_DAYS, DEFAULT_FOLL
 from journal.clinical.safety_flags import ACTIONS
 from journal.config import Settings
 from journal.models import Cadence
+from journal.web.clinical_words import lazy_words
+from journal.web.i18n import translate
+
+# A questionnaire's language, as it reads inside a sentence ("it is in English").
+LANGUAGE_NAMES = {"en": _l("English"), "fr": _l("French")}
+
+
+def language_name(code: str) -> str:
+    return str(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else code
+
 
 CADENCE_LABELS = {
     Cadence.ONCE: _l("Once"),
@@ -57,18 +67,33 @@ class AssignForm(FlaskForm):
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": "40"},
     )
 
-    def set_choices(self, catalogue: Catalogue) -> None:
+    def set_choices(self, catalogue: Catalogue, *, show_languages: bool = False) -> None:
+        """The questionnaires to choose from; with `show_languages` (a clinic offering
+        several languages), each with the languages it has a validated version in."""
         self.instrument_id.choices = [
-            SelectChoice(
-                i,
-                _(
-                    "%(title)s: %(measures)s",
-                    title=catalogue.get(i).short_title,
-                    measures=catalogue.get(i).measures,
-                ),
-            )
-            for i in catalogue.ids
+            SelectChoice(i, self._choice(catalogue, i, show_languages)) for i in catalogue.ids
         ]
+
+    @staticmethod
+    def _choice(catalogue: Catalogue, instrument_id: str, show_languages: bool) -> str:
+        instrument = catalogue.get(instrument_id)
+        title, measures = instrument.short_title, translate(instrument.measures)
+        if not show_languages:
+            return str(_("%(title)s: %(measures)s", title=title, measures=measures))
+        codes = catalogue.languages(instrument_id)
+        languages = (
+            ", ".join(language_name(c) for c in codes)
+            if len(codes) > 1
+            else _("%(language)s only", language=language_name(codes[0]))
+        )
+        return str(
+            _(
+                "%(title)s: %(measures)s · %(languages)s",
+                title=title,
+                measures=measures,
+                languages=languages,
+            )
+        )
 
 
 class AcknowledgeForm(FlaskForm):
@@ -77,7 +102,7 @@ class AcknowledgeForm(FlaskForm):
 
     action = RadioField(
         _l("What was done"),
-        choices=[SelectChoice(k, label) for k, label in ACTIONS.items()],
+        choices=[SelectChoice(k, lazy_words(label)) for k, label in ACTIONS.items()],
         validate_choice=False,
     )
     note = TextAreaField(_l("Note (required for \u201cno action needed\u201d: say why)"))

@@ -1,37 +1,78 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import policy
 from journal.clinical import questionnaires, safety_flags, score_details
-from journal.clinical.instruments import Catalogue, answers_from_form
+from journal.clinical.instruments import BASE_LANGUAGE, Catalogue, answers_from_form
+from journal.clinical.questionnaires import ResponseView
+from journal.clinical.score_details import ScoreDetail
 from journal.core.errors import NotFound, ValidationError
+from journal.core.labels import Phrase
 from journal.models import Role
 from journal.web import context
 from journal.web.form_tokens import once
 from journal.web.forms import ButtonForm, apply_errors
+from journal.web.i18n import translate
 from journal.web.questionnaires.forms import (
     CADENCE_LABELS,
     AcknowledgeForm,
     AssignForm,
     cadence_help,
+    language_name,
 )
 from journal.web.security import roles
 
 bp = Blueprint("questionnaires", __name__)
 
 
+def _answer_words(words: str) -> str:
+    """An answer in words: the published option label as it is (never through the
+    catalogue, which could change a validated wording), or "37 of 100" translated."""
+    return translate(words) if isinstance(words, Phrase) else words
+
+
 @bp.context_processor
 def _flag_actions() -> dict[str, object]:
-    return {"actions": safety_flags.ACTIONS}
+    return {
+        "actions": safety_flags.ACTIONS,
+        # The journal's own words about a score (bands, clusters, flags, what it
+        # measures), in the page's language; the questionnaire's wording is never.
+        "score_words": translate,
+        "answer_words": _answer_words,
+        "language_name": language_name,
+    }
 
 
 def _catalogue() -> Catalogue:
     return context.runtime().clinical.instruments
+
+
+def _several_languages() -> bool:
+    return len(context.runtime().settings.languages) > 1
+
+
+def _language() -> str:
+    """The page's language: the questionnaires are shown in it where they have a
+    published, validated version in it, else in English (and the page says so)."""
+    return str(get_locale() or BASE_LANGUAGE)
+
+
+def _details(catalogue: Catalogue, responses: list[ResponseView]) -> dict[str, list[ScoreDetail]]:
+    """Each questionnaire's answered forms with their details, each answer in the words
+    of the version the patient answered."""
+    details: dict[str, list[ScoreDetail]] = {}
+    for r in responses:
+        known = r.instrument_id in catalogue
+        instrument = catalogue.version(r.instrument_id, r.language) if known else None
+        details.setdefault(r.instrument_id, []).append(score_details.detail(instrument, r))
+    return details
 
 
 @bp.route("/courses/<uuid:course_id>/questionnaires", methods=["GET", "POST"])
@@ -39,7 +80,7 @@ def course(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     actor = context.actor()
     catalogue = _catalogue()
     form = AssignForm()
-    form.set_choices(catalogue)
+    form.set_choices(catalogue, show_languages=_several_languages())
     status = 200
     if request.method == "POST":
         if not policy.treats(actor.user):
@@ -67,22 +108,25 @@ def _course_page(
     catalogue: Catalogue, course_id: uuid.UUID, form: AssignForm, **extra: object
 ) -> str:
     """The course's questionnaires page (`extra`: a refused acknowledgement's form)."""
-    measures = questionnaires.course_measures(context.work(), catalogue, course_id)
+    shown = catalogue.in_language(_language())
+    measures = questionnaires.course_measures(context.work(), shown, course_id)
     form.cadence.description = cadence_help(context.runtime().settings)
     due = (
-        questionnaires.due_for_patient(context.work(), catalogue, course_id)
+        questionnaires.due_for_patient(context.work(), shown, course_id)
         if measures.access.as_patient
         else []
     )
     return render_template(
         "questionnaires/course.html",
         m=measures,
-        details=score_details.by_instrument(catalogue, measures.responses),
+        details=_details(catalogue, measures.responses),
+        answered_in={r.id: r.language for r in measures.responses},
+        offered={i: catalogue.languages(i) for i in catalogue.ids},
         due=due,
         form=form,
         button=ButtonForm(),
         cadences=CADENCE_LABELS,
-        labels={r.id: r.label for r in measures.responses},
+        labels={r.id: translate(r.label) for r in measures.responses if r.label},
         **extra,
     )
 
@@ -100,7 +144,9 @@ def end(assignment_id: uuid.UUID) -> Response:
 @roles(Role.PATIENT)
 @once
 def answer(assignment_id: uuid.UUID) -> str | tuple[str, int] | Response:
-    catalogue = _catalogue()
+    # The version in the patient's language if there is a validated one, else English;
+    # scored the same either way, and the response keeps which one was answered.
+    catalogue = _catalogue().in_language(_language())
     due = next(
         (
             d
@@ -119,7 +165,7 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int] | Response:
                 context.work(), catalogue, assignment_id, answers_from_form(due.instrument, chosen)
             )
         except ValidationError as exc:
-            errors = exc.errors
+            errors = {k: translate(v) for k, v in exc.errors.items()}
         else:
             # Post/redirect/get: the thank-you page can be reloaded and bookmarked.
             return redirect(url_for("questionnaires.answered", response_id=done.response_id))
@@ -136,7 +182,10 @@ def answer(assignment_id: uuid.UUID) -> str | tuple[str, int] | Response:
 @bp.get("/questionnaires/answers/<uuid:response_id>")
 @roles(Role.PATIENT)
 def answered(response_id: uuid.UUID) -> str:
-    own = questionnaires.own_answer(context.work(), _catalogue(), response_id)
+    catalogue = _catalogue()
+    own = questionnaires.own_answer(context.work(), catalogue, response_id)
+    if own.instrument is not None:  # the version they answered
+        own = replace(own, instrument=catalogue.version(own.instrument.id, own.response.language))
     shown = score_details.detail(own.instrument, own.response)
     return render_template(
         "questionnaires/done.html",
@@ -145,7 +194,6 @@ def answered(response_id: uuid.UUID) -> str:
         shown=shown,
         safety=shown.safety_flag,
         course_id=own.course_id,
-        crisis=context.runtime().settings.crisis_resources,
     )
 
 
@@ -169,5 +217,5 @@ def acknowledge(flag_id: uuid.UUID) -> Response | tuple[str, int]:
     course_id = safety_flags.flag_course(context.work(), flag_id)
     catalogue = _catalogue()
     form = AssignForm()
-    form.set_choices(catalogue)
+    form.set_choices(catalogue, show_languages=_several_languages())
     return _course_page(catalogue, course_id, form, ack=ack, ack_flag_id=flag_id), 400

@@ -22,12 +22,12 @@ class QuickForm(FlaskForm):
     # Choices are checked by the service, which gives the clear messages.
     feelings = SelectMultipleField(
         _l("Feelings"),
-        choices=[SelectChoice(k, v) for k, v in FEELINGS.items()],
+        choices=[SelectChoice(k, _l(v)) for k, v in FEELINGS.items()],
         validate_choice=False,
     )
     body = SelectMultipleField(
         _l("In the body"),
-        choices=[SelectChoice(k, v) for k, v in BODY.items()],
+        choices=[SelectChoice(k, _l(v)) for k, v in BODY.items()],
         validate_choice=False,
     )
     intensity = RadioField(

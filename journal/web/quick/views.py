@@ -14,6 +14,7 @@ from journal.journaling import quick_capture
 from journal.models import Role
 from journal.web import context
 from journal.web.forms import ButtonForm, apply_errors
+from journal.web.i18n import translate
 from journal.web.quick.forms import QuickForm
 from journal.web.security import roles
 
@@ -31,7 +32,7 @@ def capture(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     form = QuickForm()
     if form.validate_on_submit():
         try:
-            entry = quick_capture.save(context.work(), course_id, form.to_input())
+            entry = quick_capture.save(context.work(), course_id, form.to_input(), words=translate)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
 from journal.clinical.safety_plan import SECTION_KEYS, SECTIONS
+from journal.web.clinical_words import lazy_words
 
 
 class PlanForm(FlaskForm):
@@ -26,5 +27,9 @@ for _section in SECTIONS:
     setattr(
         PlanForm,
         _section.key,
-        TextAreaField(_section.title, description=_section.hint, render_kw={"rows": 4}),
+        TextAreaField(
+            lazy_words(_section.title),
+            description=lazy_words(_section.hint),
+            render_kw={"rows": 4},
+        ),
     )

@@ -4,16 +4,25 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from journal.clinical import screenings
 from journal.clinical.checklist import ScreeningAnswer
-from journal.clinical.screenings import RecheckInput, ScreeningInput, answer_field, note_field
+from journal.clinical.screenings import (
+    RecheckInput,
+    ScreeningInput,
+    SessionChoice,
+    answer_field,
+    note_field,
+)
 from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role
 from journal.web import context
+from journal.web.clinical_words import words
+from journal.web.filters import day
 from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
 from journal.web.screening.forms import RecheckForm, ScreeningForm
@@ -47,6 +56,13 @@ def answer_words(value: str | None) -> str:
     return str(ANSWER_WORDS.get(value, value))
 
 
+def _session_label(choice: SessionChoice) -> str:
+    """ "Session 2, Tue 01 Dec 2026", with the day in the page's language."""
+    if choice.scheduled_at is None or str(get_locale() or "en").startswith("en"):
+        return choice.label
+    return str(_("Session %(number)s, %(day)s", number=choice.number, day=day(choice.scheduled_at)))
+
+
 @bp.route("/courses/<uuid:course_id>/screening", methods=["GET", "POST"])
 @roles(Role.CLINICIAN)
 def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
@@ -69,9 +85,9 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             for name, message in exc.errors.items():
                 if name == "reviewed_on":
-                    form.reviewed_on.errors = [message]
+                    form.reviewed_on.errors = [words(message)]
                 else:
-                    item_errors[name] = message
+                    item_errors[name] = words(message)
         except ConflictError:
             form.form_errors.append(str(CONFLICT))
         else:
@@ -89,7 +105,7 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
             data={"reviewed_on": today, "version": str(saved.version) if saved else ""}
         )
     recheck = RecheckForm(formdata=None)
-    recheck.session_id.choices = [(str(c.id), c.label) for c in page.sessions]
+    recheck.session_id.choices = [(str(c.id), _session_label(c)) for c in page.sessions]
     recheck.session_id.data = str(page.next_session) if page.next_session else ""
     html = render_template(
         "screening/screening.html",
@@ -138,7 +154,7 @@ def recheck(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             for name, message in exc.errors.items():
                 if name.startswith(("answer_", "note_")):
-                    item_errors[name] = message
+                    item_errors[name] = words(message)
                 else:
                     apply_errors(form, ValidationError({name: message}))
         else:
@@ -149,7 +165,7 @@ def recheck(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     page = screenings.screening_page(context.work(), course_id, checklist)
     if page.screening is None or not page.can_recheck:
         abort(404 if page.screening is None else 403)
-    form.session_id.choices = [(str(c.id), c.label) for c in page.sessions]
+    form.session_id.choices = [(str(c.id), _session_label(c)) for c in page.sessions]
     if not failed:
         answers, notes = dict(page.screening.answers_now), dict(page.screening.notes_now)
         form.session_id.data = str(page.next_session) if page.next_session else ""

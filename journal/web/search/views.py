@@ -12,6 +12,7 @@ from journal.core.errors import ValidationError
 from journal.journaling import search
 from journal.models import Course, Role
 from journal.web import context
+from journal.web.i18n import translate
 from journal.web.security import roles
 
 bp = Blueprint("search", __name__)
@@ -42,7 +43,7 @@ def results() -> str | tuple[str, int]:
     try:
         found = search.search(context.work(), raw, course.id if course else None)
     except ValidationError as exc:
-        error = next(iter(exc.errors.values()))
+        error = translate(next(iter(exc.errors.values())))
         return render_template(
             "search/results.html", q=raw[:200], course=course, results=None, error=error
         ), 400

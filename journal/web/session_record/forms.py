@@ -45,6 +45,7 @@ from journal.clinical.session_records import (
 )
 from journal.clinical.vitals import EXPECTED_POINTS, POINT_OTHER, POINTS
 from journal.models import User
+from journal.web.clinical_words import lazy_words, words
 from journal.web.forms import Limit
 
 NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
@@ -78,7 +79,7 @@ class RecordForm(FlaskForm):
     modality = RadioField(_l("Modality"), choices=[], validate_choice=False)
     route = RadioField(
         _l("Route"),
-        choices=[SelectChoice(k, v) for k, v in ROUTES.items()],
+        choices=[SelectChoice(k, lazy_words(v)) for k, v in ROUTES.items()],
         validate_choice=False,
     )
     dose = StringField(_l("Dose"), render_kw=NUMBER)
@@ -105,7 +106,7 @@ class RecordForm(FlaskForm):
     )
     side_effects = CheckboxesField(
         _l("Side effects"),
-        choices=[SelectChoice(k, v) for k, v in SIDE_EFFECTS.items()],
+        choices=[SelectChoice(k, lazy_words(v)) for k, v in SIDE_EFFECTS.items()],
         validate_choice=False,
     )
     side_effects_other = TextAreaField(_l("Other side effects"), validators=[Limit(SHORT_TEXT_MAX)])
@@ -244,7 +245,7 @@ def record_form(count: int, data: dict[str, Any] | None = None) -> RecordForm:
             f"r{i}_point",
             SelectField(
                 _("When"),
-                choices=[SelectChoice(k, v) for k, v in POINTS.items()],
+                choices=[SelectChoice(k, words(v)) for k, v in POINTS.items()],
                 validate_choice=False,
                 default=POINT_OTHER,
             ),
@@ -258,13 +259,13 @@ def record_form(count: int, data: dict[str, Any] | None = None) -> RecordForm:
             setattr(
                 Form,
                 f"{prefix}{item}",
-                RadioField(label, choices=YES_NO_CHOICES, validate_choice=False),
+                RadioField(words(label), choices=YES_NO_CHOICES, validate_choice=False),
             )
             setattr(
                 Form,
                 f"{prefix}{item}_note",
                 StringField(
-                    _("Note on: %(item)s", item=label.lower()), validators=[Limit(NOTE_MAX)]
+                    _("Note on: %(item)s", item=words(label).lower()), validators=[Limit(NOTE_MAX)]
                 ),
             )
     form = Form() if data is None else Form(data=data)
