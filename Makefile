@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
 JOBS ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench test-review strings
+.PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench test-review strings screenshots
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ checks: lint typecheck test-sqlite test-postgres
 
 system:
 	bash .ci/system
+
+## The README's pictures, taken anew from the demo clinic into docs/screenshots.
+screenshots: install
+	bash .ci/system
+	JOURNAL_SCREENSHOTS=docs/screenshots $(BIN)/pytest -m "" tests/browser/test_screenshots.py tests/test_export_preview.py
 
 ## The tests that replay the outside security review's findings (issue 15).
 test-review: install

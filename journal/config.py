@@ -85,7 +85,7 @@ class Settings:
     clinic_name: str = "KAP journal"
     # The languages pages are offered in (journal/web/i18n.py), and the one used when
     # neither the person's setting nor their browser picks one of them.
-    languages: tuple[str, ...] = ("en",)
+    languages: tuple[str, ...] = ("en", "fr")
     default_language: str = "en"
     crisis_resources: str = DEFAULT_CRISIS_RESOURCES  # journal/crisis.py
     # Get help now (/help): empty means the shipped default (journal/crisis.py).
@@ -222,7 +222,9 @@ def load_settings(
         ),
         secret_key_path=Path(pick("secret_key_file", str(instance / "secret_key"))),
         clinic_name=pick("clinic_name", "KAP journal"),
-        languages=tuple(n.strip().lower() for n in _names(env, file_values, "languages", ("en",))),
+        languages=tuple(
+            n.strip().lower() for n in _names(env, file_values, "languages", ("en", "fr"))
+        ),
         default_language=pick("default_language", "en").strip().lower(),
         crisis_resources=pick("crisis_resources", DEFAULT_CRISIS_RESOURCES),
         crisis_locale=pick("crisis_locale", "").strip().lower(),

@@ -1,6 +1,6 @@
 """The picture of the export in the docs: the demo course's summary, first two PDF pages.
 
-`JOURNAL_SCREENSHOTS=docs/screenshots make test-sqlite` writes it to
+`make screenshots` writes it to
 docs/screenshots/export-preview.png with the pages' screenshots; without it
 the picture goes to a temporary folder, and the test still checks that the
 PDF a clinician gets for the demo course renders, cover first.

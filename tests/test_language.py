@@ -26,6 +26,11 @@ def offer_french(clinic: Clinic) -> None:
     rt.settings = rt.settings.with_changes(languages=("en", "fr"))
 
 
+def offer_english_only(clinic: Clinic) -> None:
+    rt = runtime(clinic.world.app)
+    rt.settings = rt.settings.with_changes(languages=("en",))
+
+
 def test_a_french_browser_gets_the_sign_in_page_in_french(clinic: Clinic) -> None:
     offer_french(clinic)
     page = clinic.world.browser().get("/login", headers=FRENCH).get_data(as_text=True)
@@ -37,6 +42,7 @@ def test_a_french_browser_gets_the_sign_in_page_in_french(clinic: Clinic) -> Non
 
 
 def test_a_language_the_clinic_does_not_offer_is_not_used(clinic: Clinic) -> None:
+    offer_english_only(clinic)
     page = clinic.world.browser().get("/login", headers=FRENCH).get_data(as_text=True)
     assert '<html lang="en" dir="ltr">' in page and "<h1>Sign in</h1>" in page
     no_header = clinic.world.browser().get("/login").get_data(as_text=True)
@@ -58,6 +64,7 @@ def test_a_persons_own_language_wins_over_the_browsers(clinic: Clinic) -> None:
 
 
 def test_a_language_not_offered_is_refused(clinic: Clinic) -> None:
+    offer_english_only(clinic)
     b = clinic.world.browser(clinic.clinician)
     r = b.post("/account/language", {"language": "fr"})
     assert r.status_code == 200 and "Not a valid choice" in r.get_data(as_text=True)
@@ -65,6 +72,7 @@ def test_a_language_not_offered_is_refused(clinic: Clinic) -> None:
 
 
 def test_the_language_link_shows_only_when_there_is_a_choice(clinic: Clinic) -> None:
+    offer_english_only(clinic)
     b = clinic.world.browser(clinic.patient)
     assert "/account/language" not in b.text("/help")
     offer_french(clinic)

@@ -14,6 +14,7 @@ from journal.accounts import audit
 from journal.accounts.passwords import Passwords, password_problem, temporary_password
 from journal.accounts.policy import administers, keeps_a_journal, require
 from journal.core.actor import Actor
+from journal.core.catalogues import reader_words
 from journal.core.errors import NotFound, ValidationError
 from journal.core.labels import N_
 from journal.core.mail import Mail
@@ -268,21 +269,34 @@ def warn_of_failed_sign_ins(work: Work, email: str) -> None:
         return
     hour = utcnow().strftime("%Y%m%d%H")
     clinic = work.settings.clinic_name
+    w = reader_words(work.settings, user.language)
     work.send_mail(
         Mail(
             kind="sign_in_failures",
             key=f"sign_in_failures:{user.id}:{hour}",
             user_id=user.id,
             to=user.email,
-            subject=f"Several wrong passwords for your account at {clinic}",
+            subject=w(N_("Several wrong passwords for your account at %(clinic)s"), clinic=clinic),
             body=(
-                f"Hello {user.name},\n\n"
-                "Someone typed a wrong password for your account several times, so "
-                "signing in is slowed down for a while. If it was you, wait a little and "
-                f"try again, or choose a new password: {work.settings.base_url}/reset\n\n"
-                "If it was not you, your password still protects your account; you may "
-                "want to change it once you are signed in, and to turn on two-factor "
-                "sign-in.\n"
+                w(N_("Hello %(name)s,"), name=user.name)
+                + "\n\n"
+                + w(
+                    N_(
+                        "Someone typed a wrong password for your account several times, so "
+                        "signing in is slowed down for a while. If it was you, wait a little "
+                        "and try again, or choose a new password: %(url)s"
+                    ),
+                    url=f"{work.settings.base_url}/reset",
+                )
+                + "\n\n"
+                + w(
+                    N_(
+                        "If it was not you, your password still protects your account; you "
+                        "may want to change it once you are signed in, and to turn on "
+                        "two-factor sign-in."
+                    )
+                )
+                + "\n"
             ),
         )
     )

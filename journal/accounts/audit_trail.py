@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from journal.accounts import audit
 from journal.accounts.policy import administers, require
+from journal.core.catalogues import Words
 from journal.core.errors import ValidationError
 from journal.core.labels import N_, Phrase
 from journal.core.work import Work
@@ -475,21 +477,21 @@ def _row(event: AuditEvent, names: _Names) -> TrailRow:
 # -- the CSV download ---------------------------------------------------------------
 
 CSV_HEADER = (
-    "time (UTC)",
-    "who",
-    "who's email",
-    "role",
-    "what happened",
-    "action code",
-    "object type",
-    "object id",
-    "object's email",
-    "concerning",
-    "concerning email",
-    "patient id",
-    "outcome",
-    "address",
-    "sequence",
+    N_("time (UTC)"),
+    N_("who"),
+    N_("who's email"),
+    N_("role"),
+    N_("what happened"),
+    N_("action code"),
+    N_("object type"),
+    N_("object id"),
+    N_("object's email"),
+    N_("concerning"),
+    N_("concerning email"),
+    N_("patient id"),
+    N_("outcome"),
+    N_("address"),
+    N_("sequence"),
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -512,8 +514,11 @@ class TooManyEvents(ValidationError):
         )
 
 
-def download(work: Work, filters: Filters) -> str:
-    """The filtered events as CSV, newest first. The download is itself recorded."""
+def download(work: Work, filters: Filters, words: Words | None = None) -> str:
+    """The filtered events as CSV, newest first. The download is itself recorded.
+    The header and the words of each event are in the language of `words` (the
+    admin's page); codes, ids, names and addresses as recorded. Without it, English."""
+    say = words or Words("en")
     require(administers(work.actor.user))
     filters.check()
     conditions = _conditions(filters, work.settings.zone)
@@ -526,9 +531,9 @@ def download(work: Work, filters: Filters) -> str:
         raise TooManyEvents(CSV_LIMIT)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow([say(column) for column in CSV_HEADER])
     for batch in _batches(work, conditions):
-        writer.writerows(_csv_rows(_rows(work, batch)))
+        writer.writerows(_csv_rows(_rows(work, batch), say))
     _record_download(work, filters)
     return out.getvalue()
 
@@ -553,22 +558,42 @@ def _batches(work: Work, conditions: list[ColumnElement[bool]]) -> Iterable[list
             work.db.expunge(event)
 
 
-def _csv_rows(rows: Iterable[TrailRow]) -> Iterable[list[str]]:
+def said(words: Words, text: str) -> str:
+    """The trail's words in a language: what the domain marked (a `Phrase`, and the
+    words and days inside one) translated; a name as written."""
+    if isinstance(text, Day):
+        return str(format_date(text.day, "d MMM y", locale=words.language))
+    if isinstance(text, Phrase):
+        inner = {k: said(words, v) if isinstance(v, str) else v for k, v in text.values.items()}
+        return words(Phrase(text.words, inner))
+    return str(text)
+
+
+def said_sentence(words: Words, row: TrailRow) -> str:
+    """What happened, in a language, with the record it names."""
+    action = action_words(row.event.action)
+    if action is None:
+        return words(N_("Did “%(action)s”", action=row.event.action))
+    sentence = words(action)
+    return sentence if row.what is None else sentence.replace("{object}", said(words, row.what))
+
+
+def _csv_rows(rows: Iterable[TrailRow], words: Words) -> Iterable[list[str]]:
     for r in rows:
         e = r.event
         yield [
             safe_cell(v)
             for v in (
                 e.at.astimezone(UTC).isoformat(timespec="seconds"),
-                r.who,
+                said(words, r.who),
                 r.who_email,
                 e.actor_role,
-                r.sentence,
+                said_sentence(words, r),
                 e.action,
                 e.object_type,
                 e.object_id,
                 r.object_email,
-                r.concerning,
+                None if r.concerning is None else said(words, r.concerning),
                 r.concerning_email,
                 e.subject_id,
                 e.outcome,

@@ -19,6 +19,7 @@ from journal.accounts import audit
 from journal.accounts.accounts import normalise_email
 from journal.accounts.policy import administers, keeps_a_journal, require, treats
 from journal.core.actor import Actor
+from journal.core.catalogues import reader_words
 from journal.core.errors import NotFound, ValidationError
 from journal.core.labels import N_
 from journal.core.mail import Mail
@@ -27,6 +28,8 @@ from journal.db import atomic, new_id, utcnow
 from journal.models import CareTeamMember, CareTeamProposal, Course, Role, User
 
 AUDIT_TYPE = "care_team"  # object_id: the clinician concerned
+# Who proposed, when not a clinician of the team (pages translate it: `proposer`).
+ADMINISTRATION = N_("the clinic's administration")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Proposal:
     def proposer(self, work: Work) -> str:
         """Who proposed: a clinician of the team by name, or the clinic's administration."""
         by = work.db.get(User, self.proposal.proposed_by) if self.proposal.proposed_by else None
-        return by.name if by is not None and treats(by) else "the clinic's administration"
+        return by.name if by is not None and treats(by) else ADMINISTRATION
 
 
 def team_ids(work: Work, course_id: uuid.UUID) -> set[uuid.UUID]:
@@ -77,7 +80,7 @@ def propose(work: Work, course_id: uuid.UUID, email: str) -> None:
         raise ValidationError({"email": N_("This clinician is already on the care team.")})
     if _pending(work, course_id, clinician.id) is not None:
         raise ValidationError({"email": N_("This clinician has already been proposed.")})
-    _propose(work, course, clinician, by="The clinic's administration")
+    _propose(work, course, clinician, by=None)
 
 
 def propose_colleagues(work: Work, course: Course, colleagues: list[User]) -> None:
@@ -87,7 +90,8 @@ def propose_colleagues(work: Work, course: Course, colleagues: list[User]) -> No
         _propose(work, course, clinician, by=work.actor.user.name)
 
 
-def _propose(work: Work, course: Course, clinician: User, *, by: str) -> None:
+def _propose(work: Work, course: Course, clinician: User, *, by: str | None) -> None:
+    """`by`: the proposing clinician's name; None for the clinic's administration."""
     proposal = CareTeamProposal(
         id=new_id(),
         course_id=course.id,
@@ -103,25 +107,44 @@ def _propose(work: Work, course: Course, clinician: User, *, by: str) -> None:
 
 
 def _news_for_patient(
-    work: Work, proposal: CareTeamProposal, patient: User, clinician: User, by: str
+    work: Work, proposal: CareTeamProposal, patient: User, clinician: User, by: str | None
 ) -> Mail:
     clinic = work.settings.clinic_name
-    who = (
-        "You decide"
+    w = reader_words(work.settings, patient.language)
+    news = (
+        N_(
+            "%(by)s proposed %(clinician)s to join your care team. You decide whether they "
+            "join; until then they cannot see your journal."
+        )
         if work.settings.care_team_consent == "patient"
-        else "A clinician already on your care team decides"
+        else N_(
+            "%(by)s proposed %(clinician)s to join your care team. A clinician already on "
+            "your care team decides whether they join; until then they cannot see your "
+            "journal."
+        )
     )
     return Mail(
         kind="care_team",
         key=f"care_team:{proposal.id}",
         user_id=patient.id,
         to=patient.email,
-        subject=f"A new clinician is proposed for your care team at {clinic}",
+        subject=w(
+            N_("A new clinician is proposed for your care team at %(clinic)s"), clinic=clinic
+        ),
         body=(
-            f"Hello {patient.name},\n\n"
-            f"{by} proposed {clinician.name} to join your care "
-            f"team. {who} whether they join; until then they cannot see your journal.\n\n"
-            f"You can see your care team on your journal's page: {work.settings.base_url}/\n"
+            w(N_("Hello %(name)s,"), name=patient.name)
+            + "\n\n"
+            + w(
+                news,
+                by=w(N_("The clinic's administration")) if by is None else by,
+                clinician=clinician.name,
+            )
+            + "\n\n"
+            + w(
+                N_("You can see your care team on your journal's page: %(url)s"),
+                url=f"{work.settings.base_url}/",
+            )
+            + "\n"
         ),
     )
 

@@ -33,7 +33,7 @@ from journal.accounts.accounts import (
 )
 from journal.accounts.passwords import Passwords, password_problem
 from journal.accounts.policy import administers, require
-from journal.core.catalogues import Words
+from journal.core.catalogues import reader_words
 from journal.core.errors import NotFound, ValidationError
 from journal.core.labels import N_
 from journal.core.mail import LINK, Mail
@@ -126,17 +126,9 @@ def link_url(base_url: str, token: str) -> str:
     return f"{base_url}/password/{token}"
 
 
-def _reader_words(work: Work, user: User) -> Words:
-    """An e-mail's words in its reader's language: theirs if the clinic offers it, else
-    the clinic's default."""
-    settings = work.settings
-    own = user.language
-    return Words(own if own in settings.languages else settings.default_language)
-
-
 def _invitation(work: Work, user: User, link: NewLink) -> Mail:
     clinic = work.settings.clinic_name
-    w = _reader_words(work, user)
+    w = reader_words(work.settings, user.language)
     return Mail(
         kind=INVITE,
         key=f"{INVITE}:{link.id}",
@@ -168,7 +160,7 @@ def _invitation(work: Work, user: User, link: NewLink) -> Mail:
 
 
 def _reset(work: Work, user: User, link: NewLink) -> Mail:
-    w = _reader_words(work, user)
+    w = reader_words(work.settings, user.language)
     return Mail(
         kind=RESET,
         key=f"{RESET}:{link.id}",

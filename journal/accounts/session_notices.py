@@ -21,9 +21,12 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import func, select
 
+from journal.core.catalogues import Words, reader_words
+from journal.core.labels import N_
 from journal.core.mail import Attachment, Mail
 from journal.core.work import Work
 from journal.models import DosingSession, Message, SessionStatus, User
@@ -86,7 +89,8 @@ def _tell(
     zone = ZoneInfo(prefs.timezone) if prefs and prefs.timezone else settings.zone
     length = timedelta(hours=settings.session_length_hours)
     start = session.scheduled_at if change != CANCELLED or was_at is None else was_at
-    subject, text = _words(settings.clinic_name, change, start, was_at, zone, length)
+    w = reader_words(settings, patient.language)
+    subject, text = _words(w, settings.clinic_name, change, start, was_at, zone, length)
     work.send_mail(
         Mail(
             kind=KIND,
@@ -94,7 +98,8 @@ def _tell(
             user_id=patient.id,
             to=patient.email,
             subject=subject,
-            body=f"Hello {patient.name},\n\n{text}\n\n{settings.base_url}/\n",
+            body=w(N_("Hello %(name)s,"), name=patient.name)
+            + f"\n\n{text}\n\n{settings.base_url}/\n",
             attachment=Attachment(
                 "appointment.ics",
                 f"text/calendar; method={'CANCEL' if change == CANCELLED else 'REQUEST'}",
@@ -108,6 +113,7 @@ def _tell(
                     attendee=patient.email,
                     cancelled=change == CANCELLED,
                     stamp=work.now(),
+                    summary=w(N_("Appointment at %(clinic)s"), clinic=settings.clinic_name),
                 ),
             ),
         )
@@ -115,6 +121,7 @@ def _tell(
 
 
 def _words(
+    w: Words,
     clinic: str,
     change: str,
     start: datetime,
@@ -122,32 +129,62 @@ def _words(
     zone: ZoneInfo,
     length: timedelta,
 ) -> tuple[str, str]:
-    when = _when(start, zone)
-    hours = length.total_seconds() / 3600
-    lasting = f"{hours:g} hour{'s' if hours != 1 else ''}"
+    """The subject and the text, in the reader's language (`w`)."""
+    when = _when(start, zone, w.language)
+    hours = int(length.total_seconds() // 3600)
+    lasting = w(N_("1 hour") if hours == 1 else N_("%(num)s hours", num=hours))
     if change == CANCELLED:
         return (
-            f"Appointment cancelled: {clinic}",
-            f"Your appointment at {clinic} on {when} is cancelled.\n\n"
-            "The calendar file attached takes it out of your calendar.",
+            w(N_("Appointment cancelled: %(clinic)s"), clinic=clinic),
+            w(
+                N_("Your appointment at %(clinic)s on %(when)s is cancelled."),
+                clinic=clinic,
+                when=when,
+            )
+            + "\n\n"
+            + w(N_("The calendar file attached takes it out of your calendar.")),
         )
     if change == MOVED and was_at is not None:
         return (
-            f"Appointment moved: {clinic}",
-            f"Your appointment at {clinic} has moved to {when} ({lasting}). "
-            f"It was on {_when(was_at, zone)}.\n\n"
-            "The calendar file attached updates your calendar.",
+            w(N_("Appointment moved: %(clinic)s"), clinic=clinic),
+            w(
+                N_(
+                    "Your appointment at %(clinic)s has moved to %(when)s (%(lasting)s). "
+                    "It was on %(was)s."
+                ),
+                clinic=clinic,
+                when=when,
+                lasting=lasting,
+                was=_when(was_at, zone, w.language),
+            )
+            + "\n\n"
+            + w(N_("The calendar file attached updates your calendar.")),
         )
     return (
-        f"Appointment at {clinic}",
-        f"You have an appointment at {clinic} on {when} ({lasting}).\n\n"
-        "The calendar file attached adds it to your calendar.",
+        w(N_("Appointment at %(clinic)s"), clinic=clinic),
+        w(
+            N_("You have an appointment at %(clinic)s on %(when)s (%(lasting)s)."),
+            clinic=clinic,
+            when=when,
+            lasting=lasting,
+        )
+        + "\n\n"
+        + w(N_("The calendar file attached adds it to your calendar.")),
     )
 
 
-def _when(moment: datetime, zone: ZoneInfo) -> str:
+# How an appointment's day and hour read, by language (babel.dates patterns; English
+# as it always read); another language reads its own long date and the hour.
+WHEN = {"fr": "EEEE d MMMM y 'à' H'\u00a0h\u00a0'mm"}
+
+
+def _when(moment: datetime, zone: ZoneInfo, language: str = "en") -> str:
     local = moment.astimezone(zone)
-    return f"{local:%A} {local.day} {local:%B %Y at %H:%M} ({local.tzname()})"
+    if language == "en":
+        day = f"{local:%A} {local.day} {local:%B %Y at %H:%M}"
+    else:
+        day = format_datetime(local, WHEN.get(language, "EEEE d MMMM y HH:mm"), locale=language)
+    return f"{day} ({local.tzname()})"
 
 
 def calendar(
@@ -161,8 +198,10 @@ def calendar(
     attendee: str,
     cancelled: bool,
     stamp: datetime,
+    summary: str | None = None,
 ) -> str:
-    """One appointment as an iCalendar object: a request, or its cancellation."""
+    """One appointment as an iCalendar object: a request, or its cancellation
+    (`summary`: its title in the reader's language; by default in English)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -173,7 +212,7 @@ def calendar(
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
     event.add("duration", length)
-    event.add("summary", f"Appointment at {clinic}")
+    event.add("summary", summary or f"Appointment at {clinic}")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     who = vCalAddress(f"mailto:{organizer}")
     who.params["cn"] = clinic

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 from journal.core.labels import Phrase
+
+if TYPE_CHECKING:
+    from journal.config import Settings
 
 CATALOGUES = Path(__file__).resolve().parent.parent / "translations"
 
@@ -58,3 +62,10 @@ class Words:
 
     def in_context(self, context: str, words: str) -> str:
         return str(self._catalogue.pgettext(context, words))
+
+
+def reader_words(settings: Settings, language: str | None) -> Words:
+    """The words of a message in its reader's language: their own, when the clinic
+    offers it, else the clinic's default (written when the event happens, no page)."""
+    chosen = language if language in settings.languages else settings.default_language
+    return Words(chosen or "en")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from journal.models import Phase, SessionStatus, Visibility
 
 
@@ -14,12 +16,12 @@ class Phrase(str):
     words: str
     values: dict[str, object]
 
-    def __new__(cls, words: str, values: dict[str, object]) -> Phrase:
+    def __new__(cls, words: str, values: Mapping[str, object]) -> Phrase:
         # Whole numbers read with their thousands marked, as each language marks them.
         english = {k: f"{v:,}" if type(v) is int else v for k, v in values.items()}
         phrase = super().__new__(cls, words % english)
         phrase.words = words
-        phrase.values = values
+        phrase.values = dict(values)
         return phrase
 
 

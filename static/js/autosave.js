@@ -1,6 +1,8 @@
 // Autosave: while the writer types, the form is sent to the server, which
 // keeps it encrypted as a draft; nothing is kept in the browser. Without
 // JavaScript the form works the same, only without drafts.
+// What it says comes from the status line's data-* words (templates/entries/form.html,
+// in the page's language; "{time}" and "{reason}" are filled in); without them, English.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
@@ -14,14 +16,27 @@
   var submitting = false;
   var WAIT_MS = 2000;
 
-  function say(text) { status.textContent = text; }
+  var ENGLISH = {
+    "data-saving": "Saving draft…",
+    "data-saved": "Draft saved at {time}. Only you can see it.",
+    "data-not-saved": "Draft not saved: {reason}",
+    "data-try-again": "Draft not saved: please try again.",
+    "data-offline": "Draft not saved: no connection. Your text is still here; keep writing."
+  };
+
+  function say(name, values) {
+    var pattern = status.getAttribute(name) || ENGLISH[name];
+    status.textContent = pattern.replace(/\{(\w+)\}/g, function (whole, key) {
+      return values && Object.prototype.hasOwnProperty.call(values, key) ? values[key] : whole;
+    });
+  }
 
   function send() {
     timer = null;
     if (!dirty || sending || submitting) { return; }
     dirty = false;
     sending = true;
-    say("Saving draft…");
+    say("data-saving");
     fetch(url, {
       method: "POST",
       body: new FormData(form),
@@ -30,14 +45,16 @@
     }).then(function (response) {
       return response.json().then(function (data) {
         if (response.ok && data.saved) {
-          say("Draft saved at " + data.at + ". Only you can see it.");
+          say("data-saved", { time: data.at });
+        } else if (data.error) {
+          say("data-not-saved", { reason: data.error });
         } else {
-          say("Draft not saved: " + (data.error || "please try again."));
+          say("data-try-again");
         }
       });
     }).catch(function () {
       dirty = true;
-      say("Draft not saved: no connection. Your text is still here; keep writing.");
+      say("data-offline");
     }).then(function () {
       sending = false;
       if (dirty && !timer) { timer = window.setTimeout(send, WAIT_MS); }

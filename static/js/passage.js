@@ -1,6 +1,7 @@
 // Comment on a passage: select words in the entry, then press the button that
 // appears; the selection is copied into the form's "Passage" field. Without
-// JavaScript the field is filled by hand, so this only saves typing.
+// JavaScript the field is filled by hand, so this only saves typing. The button's
+// words come from the entry's data-passage-button, in the page's language.
 (function () {
   "use strict";
   var text = document.getElementById("entry-text");
@@ -11,7 +12,7 @@
   var button = document.createElement("button");
   button.type = "button";
   button.className = "button secondary passage-button";
-  button.textContent = "Comment on the selected passage";
+  button.textContent = text.getAttribute("data-passage-button") || "Comment on the selected passage";
   button.hidden = true;
   text.insertAdjacentElement("afterend", button);
 

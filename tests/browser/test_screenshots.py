@@ -1,9 +1,9 @@
 """Screenshots of the main pages, phone and desktop, from the demo clinic.
 
-`JOURNAL_SCREENSHOTS=docs/screenshots make test-sqlite` refreshes the pictures
-in the README. Without it no picture is taken (capturing them is most of the
-test's time), and the test still walks every page (the patient's on a phone only) and
-checks it is accessible.
+`make screenshots` refreshes the pictures in the README (JOURNAL_SCREENSHOTS names
+the folder). Every run of the suite leaves this walk out: the French walk
+(test_french.py) opens the same pages, and more, at 1280 and 360 px with axe, and the
+layout walk (test_layout.py) checks them at every width.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pyotp
+import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -57,6 +58,7 @@ def _search_door(page: Page) -> None:
     expect(page.locator("mark").first).to_be_visible()
 
 
+@pytest.mark.screenshots
 def test_screenshots_of_the_main_pages(
     chromium: Browser, live_url: str, app: Flask, tmp_path: Path
 ) -> None:

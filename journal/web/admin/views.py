@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_number, ngettext
+from flask_babel import format_number, get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -17,8 +18,8 @@ from journal.accounts import (
     invitations,
     policy,
 )
+from journal.core.catalogues import Words
 from journal.core.errors import ValidationError
-from journal.core.labels import Phrase
 from journal.models import Role
 from journal.notify import outbox
 from journal.web import context
@@ -217,7 +218,7 @@ def audit_csv() -> str | Response:
     trail = audit_trail.TrailPage([], None, None)
     if filters is not None:
         try:
-            body = audit_trail.download(context.work(), filters)
+            body = audit_trail.download(context.work(), filters, Words(str(get_locale())))
         except audit_trail.TooManyEvents as exc:
             apply_errors(form, exc)
             trail = audit_trail.page(context.work(), filters)  # what would have been in it
@@ -287,36 +288,17 @@ def _action_choices() -> list[tuple[str, str]]:
     )
 
 
-def _say(words: str) -> str:
-    """The trail's words in the page's language: what the domain marked (a `Phrase`,
-    and the words and days inside one) translated; a name as written."""
-    if isinstance(words, audit_trail.Day):
-        return str(format_date(words.day, "d MMM y"))
-    if isinstance(words, Phrase):
-        inner = {k: _say(v) if isinstance(v, str) else v for k, v in words.values.items()}
-        return translate(Phrase(words.words, inner))
-    return str(words)
-
-
-def _sentence(row: audit_trail.TrailRow) -> str:
-    """What happened, in the page's language, with the record it names."""
-    words = audit_trail.action_words(row.event.action)
-    if words is None:
-        return str(_("Did “%(action)s”", action=row.event.action))
-    said = translate(words)
-    return said if row.what is None else said.replace("{object}", _say(row.what))
-
-
 def _audit_page(form: AuditFilterForm, trail: audit_trail.TrailPage) -> str:
     chosen = {k: v for k, v in request.args.items() if k in AUDIT_FILTERS and v}
+    words = Words(str(get_locale()))
     return render_template(
         "admin/audit.html",
         form=form,
         trail=trail,
         chosen=chosen,
         csv_limit=format_number(audit_trail.CSV_LIMIT),  # 100,000 in English
-        say=_say,
-        sentence=_sentence,
+        say=partial(audit_trail.said, words),
+        sentence=partial(audit_trail.said_sentence, words),
     )
 
 

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -16,6 +17,8 @@ from journal.review import comments
 from journal.web import context
 from journal.web.courses.forms import CourseForm, SessionForm
 from journal.web.forms import ButtonForm, apply_errors
+from journal.web.i18n import translate
+from journal.web.questionnaires.forms import language_name
 from journal.web.security import roles
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
@@ -30,7 +33,9 @@ def timeline_page(course_id: uuid.UUID) -> str:
     catalogue = context.runtime().clinical.instruments
     if view.access.as_patient:
         unread = comments.unread_by_entry(db, vault, actor.user, course_id)
-        due_questionnaires = questionnaires.due_for_patient(context.work(), catalogue, course_id)
+        # Each due questionnaire in the page's language where it has a published version.
+        shown = catalogue.in_language(str(get_locale()))
+        due_questionnaires = questionnaires.due_for_patient(context.work(), shown, course_id)
         open_flags = 0
     else:
         unread, due_questionnaires = [], []
@@ -62,11 +67,17 @@ def timeline_page(course_id: uuid.UUID) -> str:
         button=ButtonForm(),
         can_manage=policy.can_manage_sessions(view.access),
         proposals=[
-            (p, p.proposer(context.work()))
+            (p, _proposer(p.proposer(context.work())))
             for p in care_team.pending_for_course(context.work(), course_id)
         ],
         may_decide=care_team.may_decide(context.work(), view.access.course, actor),
+        language_name=language_name,
     )
+
+
+def _proposer(name: str) -> str:
+    """Who proposed a clinician: their name, or the clinic's administration in words."""
+    return translate(name) if name == care_team.ADMINISTRATION else name
 
 
 @bp.route("/new", methods=["GET", "POST"])

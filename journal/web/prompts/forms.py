@@ -25,14 +25,18 @@ DUE_LABELS = {
 
 class PromptForm(FlaskForm):
     phase = SelectField(
-        _l("Phase"), choices=[SelectChoice(p.value, PHASE_LABELS[p]) for p in Phase]
+        _l("Phase"), choices=[SelectChoice(p.value, lazy_words(PHASE_LABELS[p])) for p in Phase]
     )
     theme = SelectField(
         _l("Theme"),
         choices=[
             SelectChoice(
                 key,
-                _l("%(phase)s: %(theme)s", phase=PHASE_LABELS[phase], theme=lazy_words(label)),
+                _l(
+                    "%(phase)s: %(theme)s",
+                    phase=lazy_words(PHASE_LABELS[phase]),
+                    theme=lazy_words(label),
+                ),
             )
             for phase, themes in THEMES.items()
             for key, label in themes.items()
@@ -84,7 +88,7 @@ class AssignForm(FlaskForm):
                 p.id,
                 _(
                     "%(phase)s · %(theme)s: %(text)s",
-                    phase=PHASE_LABELS[p.phase],
+                    phase=words(PHASE_LABELS[p.phase]),
                     theme=words(p.theme_label),
                     text=words(p.text)[:90],
                 ),

@@ -1,0 +1,152 @@
+"""The demo clinic in French, as its patient, clinician and admin see it.
+
+Each person's pages are found by following the links of their own pages (one page of
+each kind), then every page is opened in a browser set to French at 1280 px and at
+360 px: `<html lang="fr">`, no label left in English, zero axe violations (the
+language rules included), nothing scrolling sideways, and on the phone no control
+too small to tap. French runs longer than English: this is where a label too long
+for its box shows.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyotp
+from babel.messages.pofile import read_po
+from flask import Flask
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.browser.axe import assert_accessible, assert_fits, assert_tap_targets
+from tests.browser.conftest import DESKTOP, PHONE
+from tests.conftest import create_demo, runtime
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = ROOT / "journal/translations/fr/LC_MESSAGES/messages.po"
+# The demo's people write in English: their words are theirs, not labels.
+DEMO_WORDS = (ROOT / "journal/demo.py").read_text()
+MOST_PAGES = 16  # of each person: every kind of page, not every entry
+# Paths that are not pages: files, or what signs the person out.
+NOT_PAGES = re.compile(r"/download|\.(pdf|html|md|json|ics|zip)$|/logout|/static/")
+ID_LIKE = re.compile(r"/[0-9a-f]{8}-[0-9a-f-]{27}|/\d+")
+
+
+@cache
+def english_labels() -> tuple[str, ...]:
+    """The catalogue's English of two words or more whose French differs: any of
+    them on a French page is a label left in English."""
+    with CATALOGUE.open("rb") as f:
+        catalogue = read_po(f, locale="fr")
+    found = set()
+    for m in catalogue:
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        forms = m.string if isinstance(m.string, tuple) else (m.string,)
+        for english in ids:
+            for part in re.split(r"%\(\w+\)s|<[^>]*>|\n", english):
+                part = part.strip(" .,:;()")
+                if (
+                    len(part.split()) >= 2
+                    and all(part not in f for f in forms)
+                    and part not in DEMO_WORDS
+                ):
+                    found.add(part)
+    return tuple(sorted(found))
+
+
+@cache
+def english_pattern() -> re.Pattern[str]:
+    """Any of the labels, as whole words ("a person" is not in "La personne")."""
+    labels = sorted(english_labels(), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, labels)) + r")(?!\w)")
+
+
+def english_left(page: Page) -> list[str]:
+    return sorted(set(english_pattern().findall(page.locator("body").inner_text())))
+
+
+def _sign_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_load_state("load")
+    if "/two-factor" in page.url:  # staff set up their second factor first
+        page.locator("main form button[type=submit]").click()
+        secret = page.locator(".secret-key").inner_text().strip()
+        page.fill("input[name=code]", pyotp.TOTP(secret).now())
+        page.locator("main form button[type=submit]").click()
+        page.locator("main a.button").click()
+        page.wait_for_load_state("load")
+
+
+def _pages_of(page: Page, base: str) -> list[str]:
+    """The person's pages, one of each kind, found from their home page's links."""
+    seen_kinds: set[str] = set()
+    found: list[str] = []
+    queue = [page.url]
+    while queue and len(found) < MOST_PAGES:
+        url = queue.pop(0)
+        kind = ID_LIKE.sub("/#", urlsplit(url).path)
+        if kind in seen_kinds or NOT_PAGES.search(url):
+            continue
+        seen_kinds.add(kind)
+        try:
+            response = page.goto(url)
+        except PlaywrightError:  # a download, not a page
+            continue
+        if response is None or response.status != 200 or not url.startswith(base):
+            continue
+        found.append(url)
+        links = page.eval_on_selector_all("a[href^='/']", "as => as.map(a => a.href)")
+        queue += [link.split("#")[0] for link in links]
+    return found
+
+
+def _problems(page: Page, url: str, *, phone_axe: bool) -> list[str]:
+    """Opened once at 1280 px, then narrowed to 360 px (the layout follows the width).
+    axe runs at both widths on the patient's pages (a phone is where they write); on
+    the staff's, at 1280 px, and the phone width checks the layout and tap targets."""
+    page.set_viewport_size(DESKTOP)
+    page.goto(url)
+    page.wait_for_load_state("load")
+    path = urlsplit(url).path
+    found = []
+    if page.locator("html").get_attribute("lang") != "fr":
+        found.append(f"{path}: not in French")
+    if left := english_left(page):
+        found.append(f"{path}: English left: {left}")
+    for size, checks in (
+        (DESKTOP, (assert_fits, assert_accessible)),
+        (PHONE, (assert_fits, assert_tap_targets) + ((assert_accessible,) if phone_axe else ())),
+    ):
+        page.set_viewport_size(size)
+        for check in checks:
+            try:
+                check(page)
+            except AssertionError as exc:
+                found.append(f"{path} at {size['width']} px: {exc}")
+    return found
+
+
+def test_the_demo_in_french_for_each_person(chromium: Browser, live_url: str, app: Flask) -> None:
+    rt = runtime(app)
+    rt.settings = rt.settings.with_changes(languages=("en", "fr"))
+    password = create_demo(app)
+    checked = {}
+    problems: list[str] = []
+    for email in ("jordan@demo.example", "rivera@demo.example", "admin@demo.example"):
+        context = chromium.new_context(locale="fr-FR", viewport=DESKTOP)
+        page = context.new_page()
+        _sign_in(page, live_url, email, password)
+        pages = _pages_of(page, live_url)
+        for url in pages:
+            problems += _problems(page, url, phone_axe=email.startswith("jordan"))
+        checked[email] = len(pages)
+        context.close()
+    assert not problems, "\n".join(problems)
+    # Each person has pages of their own beyond a home page and the shared ones.
+    assert all(n >= 8 for n in checked.values()), checked
