@@ -53,25 +53,10 @@ def demo_words() -> str:
     return " ".join(Path(DEMO_SOURCE).read_text(encoding="utf-8").split())
 
 
-# Labels journal/clinical still writes into its own English sentences: what a version of a
-# record changed (amendments.changes: "Discharge time: none → 12:10") and a safety flag's
-# detail, kept as it was written when the flag was raised; and a questionnaire's chart
-# (charts.trend_chart draws its bands' names in English). Each goes once it is translated
-# where it is made.
-NOT_YET = frozenset(
-    {
-        "2. Things I can do on my own",
-        "A support person or escort arranged",
-        "Discharge time",
-        "Vitals at about 40 minutes",
-        "not ticked",
-        "Blood pressure",
-        "at or above",
-        "Moderately severe",
-        "Dosing session",
-        "over the course",
-    }
-)
+# A safety flag's detail is kept as it was written when the flag was raised (sealed, in
+# English: "Blood pressure 142/88 before the dose (at or above 140/90)"); it goes once
+# flags keep their words and values instead.
+NOT_YET = frozenset({"Blood pressure", "at or above"})
 
 
 def english_left(text: str) -> list[str]:

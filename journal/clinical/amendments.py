@@ -23,13 +23,38 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal.core.labels import N_, Phrase
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import new_id
 from journal.models import ClinicalVersion, Screening, SessionRecord, VersionKind
 
-NONE = "none"  # a value that is not there, in a change line
 ARROW = "→"
+
+
+def term(words: str) -> str:
+    """Words the catalogues may hold (a field's label, a checklist item, "ticked"), kept
+    so that the page and the export translate them where they show them (a `Phrase`
+    without values); words the catalogues do not hold read as they are. Never for what
+    people wrote: that is not passed through the catalogue."""
+    if not words or isinstance(words, Phrase):
+        return words
+    found = str.__new__(Phrase, words)  # not Phrase(): no values to put into the words
+    found.words, found.values = words, {}
+    return found
+
+
+def joined(items: Sequence[str]) -> str:
+    """Words in a list ("Nausea, Headache"), each translated where it is shown."""
+    if len(items) < 2:
+        return items[0] if items else ""
+    values = {f"v{n}": item for n, item in enumerate(items)}
+    return Phrase(", ".join(f"%({key})s" for key in values), values)
+
+
+NONE = "none"  # a value that is not there, in a change line (each line says it in words)
+# An answer in a change line, as it reads after the field's label.
+ANSWERS = {"yes": term(N_("yes")), "no": term(N_("no")), "unknown": term(N_("unknown"))}
 
 
 @dataclass(frozen=True)
@@ -43,7 +68,13 @@ class Row:
 
     @property
     def summary(self) -> str:
-        return ", ".join(f"{name} {value}".strip() for name, value in self.parts if value)
+        return joined(
+            [
+                N_("%(name)s %(value)s", name=term(name), value=value) if name else value
+                for name, value in self.parts
+                if value
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -53,10 +84,6 @@ class Facts:
 
     fields: tuple[tuple[str, str], ...]
     rows: tuple[Row, ...] = ()
-
-
-def _quoted(value: str) -> str:
-    return value if value else NONE
 
 
 def changes(before: Facts, after: Facts) -> tuple[str, ...]:
@@ -69,35 +96,76 @@ def changes(before: Facts, after: Facts) -> tuple[str, ...]:
     for label, value in after.fields:
         was = old.get(label, "")
         if was != value:
-            lines.append(f"{label}: {_quoted(was)} {ARROW} {_quoted(value)}")
+            lines.append(_changed(label, was, value))
     for label, was in before.fields:
         if label not in new and was:
-            lines.append(f"{label}: {was} {ARROW} {NONE}")
+            lines.append(_changed(label, was, ""))
     old_rows = {r.label: r for r in before.rows}
     new_rows = {r.label for r in after.rows}
     for row in after.rows:
         prior = old_rows.get(row.label)
         if prior is None:
-            lines.append(f"{row.label}: added ({row.summary or NONE})")
+            label = term(row.label)
+            lines.append(
+                N_("%(label)s: added (%(row)s)", label=label, row=row.summary)
+                if row.summary
+                else N_("%(label)s: added (none)", label=label)
+            )
             continue
         parts = _part_changes(prior.parts, row.parts)
         if parts:
-            lines.append(f"{row.label}: " + "; ".join(parts))
+            lines.append(N_("%(label)s: %(changes)s", label=term(row.label), changes=parts))
     for row in before.rows:
         if row.label not in new_rows:
-            lines.append(f"{row.label}: removed ({row.summary or NONE})")
+            label = term(row.label)
+            lines.append(
+                N_("%(label)s: removed (%(row)s)", label=label, row=row.summary)
+                if row.summary
+                else N_("%(label)s: removed (none)", label=label)
+            )
     return tuple(lines)
 
 
-def _part_changes(before: Sequence[tuple[str, str]], after: Sequence[tuple[str, str]]) -> list[str]:
+# "none" is in the sentences themselves: a translation says it as the sentence needs.
+def _changed(label: str, was: str, now: str) -> str:
+    """A field's change ("Discharge time: none → 12:10"); `was` and `now` differ."""
+    label = term(label)
+    if not was:
+        return N_("%(label)s: none → %(now)s", label=label, now=now)
+    if not now:
+        return N_("%(label)s: %(was)s → none", label=label, was=was)
+    return N_("%(label)s: %(was)s → %(now)s", label=label, was=was, now=now)
+
+
+def _part_changed(name: str, was: str, now: str) -> str:
+    """A part of a row changed ("heart rate 80/min → 92/min", "150/95 → 145/92")."""
+    if not name:
+        if not was:
+            return N_("none → %(now)s", now=now)
+        if not now:
+            return N_("%(was)s → none", was=was)
+        return N_("%(was)s → %(now)s", was=was, now=now)
+    name = term(name)
+    if not was:
+        return N_("%(name)s none → %(now)s", name=name, now=now)
+    if not now:
+        return N_("%(name)s %(was)s → none", name=name, was=was)
+    return N_("%(name)s %(was)s → %(now)s", name=name, was=was, now=now)
+
+
+def _part_changes(before: Sequence[tuple[str, str]], after: Sequence[tuple[str, str]]) -> str:
+    """What changed in a row's parts ("heart rate 80/min → 92/min; note none → calm"),
+    "" for nothing."""
     old = dict(before)
     names = list(dict.fromkeys([n for n, _ in after] + [n for n, _ in before]))
     new = dict(after)
-    found = []
+    found = ""
     for name in names:
         was, now = old.get(name, ""), new.get(name, "")
-        if was != now:
-            found.append(f"{name} {_quoted(was)} {ARROW} {_quoted(now)}".strip())
+        if was == now:
+            continue
+        part = _part_changed(name, was, now)
+        found = N_("%(first)s; %(next)s", first=found, next=part) if found else part
     return found
 
 
@@ -109,7 +177,12 @@ def numbered_rows(rows: Iterable[tuple[str, tuple[tuple[str, str], ...]]]) -> tu
     for label, parts in rows:
         seen[label] = seen.get(label, 0) + 1
         n = seen[label]
-        found.append(Row(label if n == 1 else f"{label} ({n})", parts))
+        found.append(
+            Row(
+                label if n == 1 else N_("%(label)s (%(number)s)", label=term(label), number=n),
+                parts,
+            )
+        )
     return tuple(found)
 
 

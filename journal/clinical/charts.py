@@ -15,12 +15,20 @@ which escapes it.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from babel.dates import format_date
+
 from journal.clinical.instruments import Band, Instrument
 from journal.core.definitions import SLUG
+from journal.core.labels import N_
+
+# The chart's own words in the reader's language (the web's `translate`, an export's
+# `Words`); a date as that language writes it. English by default.
+WordsOf = Callable[[str], str]
+DayOf = Callable[[date], str]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 640
@@ -93,6 +101,17 @@ def day_label(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def days_in(language: str) -> DayOf:
+    """How a language writes a date on the chart: 19 Nov 2026, 19 nov. 2026."""
+    if language == "en":
+        return day_label
+    return lambda day: str(format_date(day, "d MMM y", locale=language))
+
+
+def _same(words: str) -> str:
+    return words
+
+
 def _num(value: float) -> str:
     """Coordinates with one decimal: stable across platforms, small output."""
     text = f"{value:.1f}"
@@ -158,12 +177,15 @@ def trend_chart(
     session_days: Sequence[date] = (),
     *,
     chart_id: str = "trend",
+    words: WordsOf = _same,
+    day: DayOf = day_label,
 ) -> TrendChart:
     """The SVG and the table rows for one instrument's scores over a course.
 
     Points are drawn in date order (points on the same day keep the order
     given). Scores outside the instrument's range are refused with ValueError:
-    they cannot come from `instruments.score`.
+    they cannot come from `instruments.score`. `words` puts the chart's words into
+    the reader's language (`translate`, `Words`), `day` a date (`days_in`).
     """
     if not SLUG.match(chart_id):
         raise ValueError(f"chart_id {chart_id!r} must be a simple lowercase id")
@@ -177,14 +199,34 @@ def trend_chart(
         ChartRow(p.day, p.total, high, instrument.band_for(p.total).label, p.flagged)
         for p in ordered
     )
-    title = f"{instrument.short_title} scores over the course"
-    description = _describe(instrument, rows, sessions)
+    title = words(N_("%(title)s scores over the course", title=instrument.short_title))
+    said = _Said(words, day)
+    description = _describe(instrument, rows, sessions, said)
     days = [p.day for p in ordered] + [s.day for s in sessions]
     drawn = {
-        layout.name: _draw(instrument, rows, sessions, title, description, chart_id, layout, days)
+        layout.name: _draw(
+            instrument, rows, sessions, title, description, chart_id, layout, days, said
+        )
         for layout in (WIDE, NARROW)
     }
     return TrendChart(drawn["wide"], title, description, rows, sessions, drawn["narrow"])
+
+
+@dataclass(frozen=True)
+class _Said:
+    """The chart's words and dates in the reader's language."""
+
+    words: WordsOf
+    day: DayOf
+
+
+def retold(
+    instrument: Instrument, chart: TrendChart, *, chart_id: str, words: WordsOf, day: DayOf
+) -> TrendChart:
+    """The same chart in a reader's language (`chart_id` as it was drawn with)."""
+    points = [ScorePoint(r.day, r.total, r.flagged) for r in chart.rows]
+    session_days = [s.day for s in chart.sessions]
+    return trend_chart(instrument, points, session_days, chart_id=chart_id, words=words, day=day)
 
 
 def _draw(
@@ -196,6 +238,7 @@ def _draw(
     chart_id: str,
     layout: Layout,
     days: Sequence[date],
+    said: _Said,
 ) -> str:
     geo = _Geometry(instrument.min_score, instrument.max_score, days, layout)
     # Ids stay unique on a page that holds both drawings.
@@ -214,17 +257,17 @@ def _draw(
     )
     _sub(svg, "title", title, id=title_id)
     _sub(svg, "desc", description, id=desc_id)
-    _draw_bands(svg, instrument, geo)
-    _draw_axes(svg, instrument, geo)
-    _draw_sessions(svg, sessions, geo)
+    _draw_bands(svg, instrument, geo, said)
+    _draw_axes(svg, instrument, geo, said)
+    _draw_sessions(svg, sessions, geo, said)
     # Over the session lines, with a halo: a line never runs through a band's name.
-    _draw_band_labels(svg, instrument, geo)
-    _draw_scores(svg, rows, geo)
+    _draw_band_labels(svg, instrument, geo, said)
+    _draw_scores(svg, rows, geo, said)
     if not rows:
         _sub(
             svg,
             "text",
-            "No scores yet",
+            said.words(N_("No scores yet")),
             x=_num((geo.x0 + geo.x1) / 2),
             y=_num((geo.y_top + geo.y_bottom) / 2),
             text_anchor="middle",
@@ -236,30 +279,48 @@ def _draw(
 
 
 def _describe(
-    instrument: Instrument, rows: Sequence[ChartRow], sessions: Sequence[SessionMark]
+    instrument: Instrument, rows: Sequence[ChartRow], sessions: Sequence[SessionMark], said: _Said
 ) -> str:
-    name = instrument.short_title
-    marked = (
-        f" {len(sessions)} dosing session{'s' if len(sessions) != 1 else ''} marked."
-        if sessions
-        else ""
-    )
+    # Counted words come in two sentences, one and more than one: both languages
+    # count a single one alike, and neither sentence is written for none.
+    w, day, name = said.words, said.day, instrument.short_title
+    marked = ""
+    if sessions:
+        n = len(sessions)
+        marked = " " + w(
+            N_("%(num)s dosing session marked.", num=n)
+            if n == 1
+            else N_("%(num)s dosing sessions marked.", num=n)
+        )
     if not rows:
-        return f"No {name} scores yet.{marked}"
+        return w(N_("No %(title)s scores yet.", title=name)) + marked
     latest = rows[-1]
-    span = (
-        f"on {day_label(rows[0].day)}"
+    span = w(
+        N_("on %(day)s", day=day(rows[0].day))
         if rows[0].day == latest.day
-        else f"from {day_label(rows[0].day)} to {day_label(latest.day)}"
+        else N_("from %(start)s to %(end)s", start=day(rows[0].day), end=day(latest.day))
     )
-    count = f"{len(rows)} score{'s' if len(rows) != 1 else ''}"
+    n = len(rows)
+    count = w(N_("%(num)s score", num=n) if n == 1 else N_("%(num)s scores", num=n))
     return (
-        f"{name}: {count} {span}, on a scale of {instrument.min_score} to "
-        f"{instrument.max_score}. Latest {latest.total} ({latest.band}).{marked}"
+        w(
+            N_(
+                "%(title)s: %(count)s %(span)s, on a scale of %(low)s to %(high)s. "
+                "Latest %(latest)s (%(band)s).",
+                title=name,
+                count=count,
+                span=span,
+                low=instrument.min_score,
+                high=instrument.max_score,
+                latest=latest.total,
+                band=w(latest.band),
+            )
+        )
+        + marked
     )
 
 
-def _draw_bands(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
+def _draw_bands(svg: ET.Element, instrument: Instrument, geo: _Geometry, said: _Said) -> None:
     group = _sub(svg, "g", **{"class": "chart-bands"})
     count = len(instrument.bands)
     for index, band in enumerate(instrument.bands):
@@ -278,10 +339,12 @@ def _draw_bands(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None
             data_max=str(band.max),
             **{"class": f"chart-band chart-band-{tone}"},
         )
-        _sub(rect, "title", f"{band.label}: {band.min} to {band.max}")
+        w = said.words
+        title = N_("%(band)s: %(low)s to %(high)s", band=w(band.label), low=band.min, high=band.max)
+        _sub(rect, "title", w(title))
 
 
-def _draw_band_labels(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
+def _draw_band_labels(svg: ET.Element, instrument: Instrument, geo: _Geometry, said: _Said) -> None:
     group = _sub(svg, "g", **{"class": "chart-band-labels"})
     font = geo.layout.font
     for band in instrument.bands:
@@ -291,7 +354,7 @@ def _draw_band_labels(svg: ET.Element, instrument: Instrument, geo: _Geometry) -
             _sub(
                 group,
                 "text",
-                band.label,
+                said.words(band.label),
                 x=_num(geo.x1 - 6),
                 y=_num(y_top + font),
                 text_anchor="end",
@@ -304,7 +367,7 @@ def _draw_band_labels(svg: ET.Element, instrument: Instrument, geo: _Geometry) -
             )
 
 
-def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
+def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry, said: _Said) -> None:
     group = _sub(svg, "g", **{"class": "chart-axes"})
     _sub(
         group,
@@ -345,7 +408,7 @@ def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
         _sub(
             group,
             "text",
-            "Score",
+            said.words(N_("Score")),
             x="14",
             y=_num(middle),
             text_anchor="middle",
@@ -361,7 +424,7 @@ def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
             _sub(
                 group,
                 "text",
-                day_label(day),
+                said.day(day),
                 x=_num(x),
                 y=_num(geo.y_bottom + geo.layout.font + 4),
                 text_anchor=anchor,
@@ -372,7 +435,7 @@ def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
         _sub(
             group,
             "text",
-            "Date",
+            said.words(N_("Date")),
             x=_num((geo.x0 + geo.x1) / 2),
             y=_num(geo.layout.height - 6),
             text_anchor="middle",
@@ -381,7 +444,9 @@ def _draw_axes(svg: ET.Element, instrument: Instrument, geo: _Geometry) -> None:
         )
 
 
-def _draw_sessions(svg: ET.Element, sessions: Sequence[SessionMark], geo: _Geometry) -> None:
+def _draw_sessions(
+    svg: ET.Element, sessions: Sequence[SessionMark], geo: _Geometry, said: _Said
+) -> None:
     group = _sub(svg, "g", **{"class": "chart-sessions"})
     last_label_end = float("-inf")
     for mark in sessions:
@@ -392,7 +457,8 @@ def _draw_sessions(svg: ET.Element, sessions: Sequence[SessionMark], geo: _Geome
             data_day=mark.day.isoformat(),
             **{"class": "chart-session"},
         )
-        _sub(marker, "title", f"Dosing session {mark.number}: {day_label(mark.day)}")
+        title = N_("Dosing session %(number)s: %(day)s", number=mark.number, day=said.day(mark.day))
+        _sub(marker, "title", said.words(title))
         _sub(
             marker,
             "line",
@@ -422,7 +488,7 @@ def _draw_sessions(svg: ET.Element, sessions: Sequence[SessionMark], geo: _Geome
             )
 
 
-def _draw_scores(svg: ET.Element, rows: Sequence[ChartRow], geo: _Geometry) -> None:
+def _draw_scores(svg: ET.Element, rows: Sequence[ChartRow], geo: _Geometry, said: _Said) -> None:
     group = _sub(svg, "g", **{"class": "chart-scores"})
     coords = [(geo.x(r.day), geo.y(r.total)) for r in rows]
     if len(coords) > 1:
@@ -448,5 +514,10 @@ def _draw_scores(svg: ET.Element, rows: Sequence[ChartRow], geo: _Geometry) -> N
             data_day=row.day.isoformat(),
             **{"class": css},
         )
-        flagged = ", flagged" if row.flagged else ""
-        _sub(point, "title", f"{day_label(row.day)}: {row.total} ({row.band}){flagged}")
+        w, day = said.words, said.day(row.day)
+        title = (
+            N_("%(day)s: %(score)s (%(band)s), flagged", day=day, score=row.total, band=w(row.band))
+            if row.flagged
+            else N_("%(day)s: %(score)s (%(band)s)", day=day, score=row.total, band=w(row.band))
+        )
+        _sub(point, "title", w(title))

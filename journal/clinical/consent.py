@@ -37,7 +37,7 @@ from journal.accounts.policy import (
     can_record_consent,
     course_access,
 )
-from journal.clinical.amendments import Facts, changes
+from journal.clinical.amendments import Facts, changes, term
 from journal.clinical.checklist import ItemFile
 from journal.clinical.kept_versions import save_keeping_versions
 from journal.core.errors import Forbidden, NotFound, ValidationError
@@ -51,6 +51,9 @@ from journal.models import Consent, ConsentVersion
 AUDIT_TYPE = "consent"
 DOCUMENT_MAX = 100  # "Consent to KAP, version 3 (2026-09)"
 NOTE_MAX = 2000
+# A checkbox of the consent record, in what a version changed.
+TICKED = term(N_("ticked"))
+NOT_TICKED = term(N_("not ticked"))
 
 
 @dataclass(frozen=True)
@@ -175,11 +178,11 @@ class ConsentVersionView:
         d = self.data
         return Facts(
             (
-                ("Consent document", d.document_version),
-                ("Date", d.consented_on.strftime("%a %d %b %Y")),
-                ("Witnessed by", self.witness),
-                *((i.text, "ticked" if i.checked else "not ticked") for i in d.items),
-                ("Note", d.note),
+                (N_("Consent document"), d.document_version),
+                (N_("Date"), d.consented_on.strftime("%a %d %b %Y")),
+                (N_("Witnessed by"), self.witness),
+                *((i.text, TICKED if i.checked else NOT_TICKED) for i in d.items),
+                (N_("Note"), d.note),
             )
         )
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from journal.clinical.amendments import term
 from journal.clinical.instruments import (
     Catalogue,
     FlagKind,
@@ -30,12 +31,13 @@ from journal.clinical.instruments import (
     stored_number,
 )
 from journal.clinical.questionnaires import ResponseView
+from journal.core.labels import N_, Phrase
 from journal.core.vault import Vault
 from journal.models import Course, QuestionnaireResponse
 
 # What the patient reads beside a score that raised a review flag: plain, not alarming,
 # no cut-point and no condition named.
-PATIENT_REVIEW_NOTE = "Your clinician will talk this through with you."
+PATIENT_REVIEW_NOTE = N_("Your clinician will talk this through with you.")
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,12 @@ def _notes_for(instrument: Instrument | None, flag_ids: Iterable[str]) -> str | 
     default for a rule without one (or no longer defined), each sentence once."""
     rules = {r.id: r for r in instrument.flags} if instrument is not None else {}
     notes = [(rules[i].patient_note if i in rules else "") or PATIENT_REVIEW_NOTE for i in flag_ids]
-    return " ".join(dict.fromkeys(notes)) or None
+    said = list(dict.fromkeys(notes))
+    if len(said) < 2:
+        return said[0] if said else None
+    # Several sentences, each translated where it is shown.
+    values = {f"v{n}": term(note) for n, note in enumerate(said)}
+    return Phrase(" ".join(f"%({key})s" for key in values), values)
 
 
 def patient_note(result: ScoreResult, instrument: Instrument | None = None) -> str | None:

@@ -38,7 +38,16 @@ from journal.accounts.policy import (
     can_use_clinical_records,
     course_access,
 )
-from journal.clinical.amendments import Facts, Saved, Version, history, keep_version, kept_versions
+from journal.clinical.amendments import (
+    ANSWERS,
+    Facts,
+    Saved,
+    Version,
+    history,
+    keep_version,
+    kept_versions,
+    term,
+)
 from journal.clinical.checklist import (
     Checklist,
     ChecklistItem,
@@ -537,11 +546,12 @@ def screening_facts(data: ScreeningData, checklist: Checklist) -> Facts:
     fields: list[tuple[str, str]] = []
     for item_id in dict.fromkeys(ids):
         label = texts.get(item_id, item_id)
-        fields.append((label, data.answers.get(item_id, "")))
-        fields.append((f"{label}, note", data.notes.get(item_id, "")))
+        answer = data.answers.get(item_id, "")
+        fields.append((label, ANSWERS.get(answer, answer)))
+        fields.append((N_("%(label)s, note", label=term(label)), data.notes.get(item_id, "")))
     fields += [
-        ("Reviewed on", data.reviewed_on.strftime("%a %d %b %Y")),
-        ("Checklist version", data.checklist_version),
+        (N_("Reviewed on"), data.reviewed_on.strftime("%a %d %b %Y")),
+        (N_("Checklist version"), data.checklist_version),
     ]
     return Facts(tuple(fields))
 

@@ -68,13 +68,16 @@ from journal.accounts.policy import (
     course_access,
 )
 from journal.clinical.amendments import (
+    ANSWERS,
     Facts,
     Saved,
     Version,
     history,
+    joined,
     keep_version,
     kept_versions,
     numbered_rows,
+    term,
 )
 from journal.clinical.dose import DoseNotice, DoseRules, dose_notice, refusal
 from journal.clinical.vitals import (
@@ -1016,6 +1019,9 @@ READING_WORDS = {
 }
 
 
+FORMER_COLLEAGUE = term(N_("a former colleague"))  # a clinician present, since removed
+
+
 def _number(value: int | None, unit: str = "") -> str:
     return "" if value is None else f"{value}{unit}"
 
@@ -1025,49 +1031,54 @@ def record_facts(data: RecordData, names: Mapping[uuid.UUID, str]) -> Facts:
     (`amendments.changes` diffs two of them); `names`: the clinicians present."""
     per_kg = data.dose_mg_per_kg
     fields: list[tuple[str, str]] = [
-        ("Drug", data.drug),
-        ("Modality", data.modality),
-        ("Route", data.route_label),
-        ("Dose", f"{data.dose_mg} mg"),
-        ("Dose per kg", "" if per_kg is None else f"{per_kg} mg/kg"),
-        ("Weight used", "" if data.weight_kg is None else f"{data.weight_kg} kg"),
-        ("Time given", data.time_given or ""),
-        ("Adjunct medications", data.adjuncts),
+        (N_("Drug"), term(data.drug)),
+        (N_("Modality"), term(data.modality)),
+        (N_("Route"), term(data.route_label)),
+        (N_("Dose"), f"{data.dose_mg} mg"),
+        (N_("Dose per kg"), "" if per_kg is None else f"{per_kg} mg/kg"),
+        (N_("Weight used"), "" if data.weight_kg is None else f"{data.weight_kg} kg"),
+        (N_("Time given"), data.time_given or ""),
+        (N_("Adjunct medications"), data.adjuncts),
     ]
     checks = {a.item: a for a in data.checks}
     for item, label in PRE_SESSION.items():
         a = checks.get(item)
-        fields.append((label, "" if a is None or not a.answer else YES_NO[a.answer].lower()))
-        fields.append((f"{label}, note", "" if a is None else a.note))
+        fields.append((label, "" if a is None or not a.answer else ANSWERS[a.answer]))
+        fields.append((N_("%(label)s, note", label=term(label)), "" if a is None else a.note))
     fields += [
-        ("Side effects", ", ".join(data.side_effect_labels)),
-        ("Other side effects", data.side_effects_other),
-        ("Dissociation", "" if data.dissociation is None else f"{data.dissociation} of 10"),
-        ("Setting", data.setting),
+        (N_("Side effects"), joined([term(s) for s in data.side_effect_labels])),
+        (N_("Other side effects"), data.side_effects_other),
         (
-            "Clinicians present",
-            ", ".join(names.get(c, "a former colleague") for c in data.clinicians_present),
+            N_("Dissociation"),
+            ""
+            if data.dissociation is None
+            else N_("%(score)s of %(max)s", score=data.dissociation, max=10),
+        ),
+        (N_("Setting"), data.setting),
+        (
+            N_("Clinicians present"),
+            joined([names.get(c, FORMER_COLLEAGUE) for c in data.clinicians_present]),
         ),
     ]
     discharge = {a.item: a for a in data.discharge}
     for item, label in DISCHARGE.items():
         a = discharge.get(item)
-        fields.append((label, "" if a is None or not a.answer else YES_NO[a.answer].lower()))
-        fields.append((f"{label}, note", "" if a is None else a.note))
+        fields.append((label, "" if a is None or not a.answer else ANSWERS[a.answer]))
+        fields.append((N_("%(label)s, note", label=term(label)), "" if a is None else a.note))
     fields += [
-        ("Discharge time", data.discharge_time or ""),
-        ("Discharge notes", data.discharge_notes),
+        (N_("Discharge time"), data.discharge_time or ""),
+        (N_("Discharge notes"), data.discharge_notes),
     ]
     rows = numbered_rows(
         (
             READING_WORDS.get(r.point, POINTS.get(r.point, r.point)),
             (
                 ("", f"{r.vitals.systolic}/{r.vitals.diastolic}" if r.vitals.has_bp else ""),
-                ("at", r.time or ""),
-                ("heart rate", _number(r.vitals.heart_rate, "/min")),
+                (N_("at"), r.time or ""),
+                (N_("heart rate"), _number(r.vitals.heart_rate, "/min")),
                 ("SpO2", _number(r.vitals.spo2, "%")),
-                ("breathing", _number(r.vitals.breathing_rate, "/min")),
-                ("note", r.note),
+                (N_("breathing"), _number(r.vitals.breathing_rate, "/min")),
+                (N_("note"), r.note),
             ),
         )
         for r in data.readings

@@ -29,7 +29,7 @@ from journal.accounts.policy import (
 )
 from journal.clinical import safety_plan
 from journal.clinical.amendments import Version
-from journal.clinical.charts import ScorePoint, trend_chart
+from journal.clinical.charts import ScorePoint, days_in, trend_chart
 from journal.clinical.checklist import Checklist
 from journal.clinical.dose import DoseRules
 from journal.clinical.instruments import Catalogue
@@ -46,6 +46,7 @@ from journal.clinical.session_records import (
     record_histories,
 )
 from journal.clinical.vitals import POINTS, BpThresholds, Vitals, reading_keys
+from journal.core.catalogues import Words
 from journal.core.errors import ValidationError
 from journal.core.labels import N_
 from journal.core.vault import Vault
@@ -439,7 +440,11 @@ def collect_course(
     if catalogue is not None and options.language != "en":
         # Each questionnaire's items and answers in its published translation, if any.
         catalogue = catalogue.in_language(options.language)
-    trends = _trends(db, vault, access, catalogue, sessions) if catalogue is not None else ()
+    trends = (
+        _trends(db, vault, access, catalogue, sessions, options.language)
+        if catalogue is not None
+        else ()
+    )
     disclosure = (
         NotesDisclosure(person(access.user), options.notes_reason.strip())
         if include_notes
@@ -594,9 +599,11 @@ def _trends(
     access: CourseAccess,
     catalogue: Catalogue,
     sessions: list[DosingSession],
+    language: str = "en",
 ) -> tuple[QuestionnaireTrend, ...]:
     """Each questionnaire's scores over the whole course (the patient's own answers:
-    both scopes hold them), with the chart the pages draw."""
+    both scopes hold them), with the chart the pages draw, in the export's language."""
+    words, day = Words(language), days_in(language)
     numbers = {s.id: s.number for s in sessions}
     responses = course_responses(db, vault, access, numbers)
     days = [s.scheduled_at.date() for s in sessions if s.status != SessionStatus.CANCELLED]
@@ -608,7 +615,9 @@ def _trends(
         mine = [r for r in responses if r.instrument_id == instrument_id]
         details = [detail(instrument, r) for r in mine]
         points = [ScorePoint(d.submitted_at.date(), d.total, d.safety_flag) for d in details]
-        chart = trend_chart(instrument, points, days, chart_id=f"export-{instrument.id}")
+        chart = trend_chart(
+            instrument, points, days, chart_id=f"export-{instrument.id}", words=words, day=day
+        )
         scores = tuple(_score_record(d, clinician=access.as_clinician) for d in details)
         trends.append(QuestionnaireTrend(instrument.id, instrument.title, scores, chart.svg))
     return tuple(trends)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from journal.accounts import policy
-from journal.clinical import questionnaires, safety_flags, score_details
+from journal.clinical import charts, questionnaires, safety_flags, score_details
 from journal.clinical.instruments import BASE_LANGUAGE, Catalogue, answers_from_form
 from journal.clinical.questionnaires import ResponseView
 from journal.clinical.score_details import ScoreDetail
@@ -110,6 +110,13 @@ def _course_page(
     """The course's questionnaires page (`extra`: a refused acknowledgement's form)."""
     shown = catalogue.in_language(_language())
     measures = questionnaires.course_measures(context.work(), shown, course_id)
+    if _language() != "en":  # the charts' own words and dates in the page's language
+        day = charts.days_in(_language())
+        drawn = [
+            (i, charts.retold(i, c, chart_id=f"trend-{i.id}", words=translate, day=day))
+            for i, c in measures.charts
+        ]
+        measures = replace(measures, charts=drawn)
     form.cadence.description = cadence_help(context.runtime().settings)
     due = (
         questionnaires.due_for_patient(context.work(), shown, course_id)
