@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from journal.config import ConfigError, load_settings
+from journal.core.labels import read_kept
 from journal.core.vault import Vault
 from journal.models import SafetyFlag, SessionRecord
 from tests.conftest import Clinic, runtime
@@ -46,14 +47,15 @@ def save(b: Browser, clinic: Clinic, pre: str, post: str, version: str = "") -> 
 
 
 def flags(clinic: Clinic) -> list[tuple[SafetyFlag, str, dict[str, object]]]:
-    """Every flag with its detail and source opened, oldest first."""
+    """Every flag with its detail (kept as marked words, read back as English) and its
+    source opened, oldest first."""
     rt = runtime(clinic.world.app)
     with rt.database.session() as s:
         vault = Vault(s, rt.ring)
         found = [
             (
                 f,
-                vault.open_column(f, "detail", clinic.patient.id),
+                read_kept(vault.open_column(f, "detail", clinic.patient.id)),
                 json.loads(vault.open_column(f, "source", clinic.patient.id)),
             )
             for f in s.scalars(select(SafetyFlag))

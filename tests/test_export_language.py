@@ -53,16 +53,10 @@ def demo_words() -> str:
     return " ".join(Path(DEMO_SOURCE).read_text(encoding="utf-8").split())
 
 
-# A safety flag's detail is kept as it was written when the flag was raised (sealed, in
-# English: "Blood pressure 142/88 before the dose (at or above 140/90)"); it goes once
-# flags keep their words and values instead.
-NOT_YET = frozenset({"Blood pressure", "at or above"})
-
-
 def english_left(text: str) -> list[str]:
     flat = " ".join(text.split())
     return sorted(
-        label for label in english_labels() - NOT_YET if label in flat and label not in demo_words()
+        label for label in english_labels() if label in flat and label not in demo_words()
     )
 
 

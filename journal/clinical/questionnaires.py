@@ -55,7 +55,7 @@ from journal.clinical.safety_flags import (
     seal_acknowledgement,
 )
 from journal.core.errors import Forbidden, NotFound, ValidationError
-from journal.core.labels import N_
+from journal.core.labels import N_, Phrase, kept, read_kept
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -585,9 +585,13 @@ def submit(
     safety = [f for f in result.flags if f.kind is FlagKind.SAFETY]
     for flag in safety:
         row = SafetyFlag(id=new_id(), course_id=assignment.course_id, version=1)
-        row.detail = work.vault.seal_column(
-            row, "detail", owner, f"{instrument.short_title}: {flag.label} (answered {flag.value})"
+        detail = N_(
+            "%(questionnaire)s: %(flag)s (answered %(answer)s)",
+            questionnaire=instrument.short_title,
+            flag=Phrase(flag.label, {}),
+            answer=flag.value,
         )
+        row.detail = work.vault.seal_column(row, "detail", owner, kept(detail))
         row.source = work.vault.seal_column(
             row, "source", owner, _source_json(response.id, instrument.id, flag.id, now)
         )
@@ -786,7 +790,7 @@ def course_flags(db: Session, vault: Vault, access: CourseAccess) -> list[FlagVi
     flags = []
     for f, name in rows:
         instrument_id, raised_at = _opened_source(vault, f, owner)
-        detail = vault.open_column(f, "detail", owner)
+        detail = read_kept(vault.open_column(f, "detail", owner))
         ack = open_acknowledgement(vault, f, owner)
         flags.append(FlagView(f.id, detail, instrument_id, raised_at, name, f.acknowledged_at, ack))
     flags.sort(key=lambda f: f.raised_at, reverse=True)

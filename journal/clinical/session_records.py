@@ -100,7 +100,7 @@ from journal.clinical.vitals import (
 )
 from journal.config import DEFAULT_DRUGS, DEFAULT_MODALITIES, Settings
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
-from journal.core.labels import N_
+from journal.core.labels import N_, kept
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -951,7 +951,7 @@ def _raise_bp_flags(
         if raised.get(breach.reading, 0) >= RULE_RANK[breach.rule]:
             continue
         flag = SafetyFlag(id=new_id(), course_id=row.course_id, version=1)
-        flag.detail = work.vault.seal_column(flag, "detail", owner, breach.label)
+        flag.detail = work.vault.seal_column(flag, "detail", owner, kept(breach.label))
         flag.source = work.vault.seal_column(
             flag,
             "source",

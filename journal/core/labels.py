@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from typing import Any
 
 from journal.models import Phase, SessionStatus, Visibility
 
@@ -19,10 +21,37 @@ class Phrase(str):
     def __new__(cls, words: str, values: Mapping[str, object]) -> Phrase:
         # Whole numbers read with their thousands marked, as each language marks them.
         english = {k: f"{v:,}" if type(v) is int else v for k, v in values.items()}
-        phrase = super().__new__(cls, words % english)
+        phrase = super().__new__(cls, words % english if values else words)
         phrase.words = words
         phrase.values = dict(values)
         return phrase
+
+
+# Marks a kept Phrase (`kept`), so that reading it back gives the Phrase, not its English.
+_KEPT = "\x1ephrase:"
+
+
+def kept(words: str) -> str:
+    """Words to keep (sealed in a row) that each reader sees later in their own
+    language: a Phrase is kept with its marked words and values; other text as it is."""
+    return (
+        _KEPT + json.dumps(_tree(words), ensure_ascii=False) if isinstance(words, Phrase) else words
+    )
+
+
+def read_kept(text: str) -> str:
+    """What `kept` wrote: the Phrase again (reading as the same English), or the text."""
+    return _phrase(json.loads(text.removeprefix(_KEPT))) if text.startswith(_KEPT) else text
+
+
+def _tree(phrase: Phrase) -> dict[str, object]:
+    values = {k: _tree(v) if isinstance(v, Phrase) else v for k, v in phrase.values.items()}
+    return {"words": phrase.words, "values": values}
+
+
+def _phrase(tree: dict[str, Any]) -> Phrase:
+    values = {k: _phrase(v) if isinstance(v, dict) else v for k, v in tree["values"].items()}
+    return Phrase(str(tree["words"]), values)
 
 
 def N_(words: str, **values: object) -> str:
