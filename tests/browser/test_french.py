@@ -83,37 +83,39 @@ def _sign_in(page: Page, base: str, email: str, password: str) -> None:
         page.wait_for_load_state("load")
 
 
-def _pages_of(page: Page, base: str) -> list[str]:
-    """The person's pages, one of each kind, found from their home page's links."""
+def _walk(page: Page, base: str, *, phone_axe: bool) -> tuple[int, list[str]]:
+    """The person's pages, one of each kind, found from their home page's links and
+    each checked where it opens: how many, and the problems found."""
     seen_kinds: set[str] = set()
-    found: list[str] = []
+    checked, problems = 0, []
     queue = [page.url]
-    while queue and len(found) < MOST_PAGES:
+    while queue and checked < MOST_PAGES:
         url = queue.pop(0)
         kind = ID_LIKE.sub("/#", urlsplit(url).path)
-        if kind in seen_kinds or NOT_PAGES.search(url):
+        if kind in seen_kinds or NOT_PAGES.search(url) or not url.startswith(base):
             continue
         seen_kinds.add(kind)
+        page.set_viewport_size(DESKTOP)
         try:
             response = page.goto(url)
         except PlaywrightError:  # a download, not a page
             continue
-        if response is None or response.status != 200 or not url.startswith(base):
+        if response is None or response.status != 200:
             continue
-        found.append(url)
+        checked += 1
         links = page.eval_on_selector_all("a[href^='/']", "as => as.map(a => a.href)")
         queue += [link.split("#")[0] for link in links]
-    return found
+        problems += _problems(page, phone_axe=phone_axe)
+    return checked, problems
 
 
-def _problems(page: Page, url: str, *, phone_axe: bool) -> list[str]:
-    """Opened once at 1280 px, then narrowed to 360 px (the layout follows the width).
-    axe runs at both widths on the patient's pages (a phone is where they write); on
-    the staff's, at 1280 px, and the phone width checks the layout and tap targets."""
-    page.set_viewport_size(DESKTOP)
-    page.goto(url)
+def _problems(page: Page, *, phone_axe: bool) -> list[str]:
+    """The page as opened at 1280 px, then narrowed to 360 px (the layout follows the
+    width). axe runs at both widths on the patient's pages (a phone is where they
+    write); on the staff's, at 1280 px, and the phone width checks the layout and the
+    tap targets."""
     page.wait_for_load_state("load")
-    path = urlsplit(url).path
+    path = urlsplit(page.url).path
     found = []
     if page.locator("html").get_attribute("lang") != "fr":
         found.append(f"{path}: not in French")
@@ -142,10 +144,8 @@ def test_the_demo_in_french_for_each_person(chromium: Browser, live_url: str, ap
         context = chromium.new_context(locale="fr-FR", viewport=DESKTOP)
         page = context.new_page()
         _sign_in(page, live_url, email, password)
-        pages = _pages_of(page, live_url)
-        for url in pages:
-            problems += _problems(page, url, phone_axe=email.startswith("jordan"))
-        checked[email] = len(pages)
+        checked[email], found = _walk(page, live_url, phone_axe=email.startswith("jordan"))
+        problems += found
         context.close()
     assert not problems, "\n".join(problems)
     # Each person has pages of their own beyond a home page and the shared ones.
