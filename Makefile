@@ -10,6 +10,11 @@ WORKERS ?= 1
 PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
 JOBS ?= 2
 BIN := $(VENV)/bin
+# Bytecode is written (into the git-ignored __pycache__ folders) even where the shell
+# says not to: the suite starts many Python processes (test workers, the CLI, the mail
+# worker, gunicorn), and pytest rewrites every test module's asserts; cached, each
+# starts seconds sooner.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run install system test checks lint typecheck test-sqlite test-postgres coverage bench test-review strings screenshots
 
