@@ -6,58 +6,16 @@ from __future__ import annotations
 import html
 import json
 import re
-from functools import cache
-from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from flask import Flask
 from sqlalchemy import select, update
 
-from journal.demo import __file__ as DEMO_SOURCE
 from journal.models import Course, User
 from tests.conftest import World, committing, create_demo, runtime
 from tests.export_helpers import export, is_file, pdf_text, validate
 from tests.helpers import Browser
-
-CATALOGUE = (
-    Path(__file__).resolve().parent.parent / "journal/translations/fr/LC_MESSAGES/messages.po"
-)
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
-
-
-@cache
-def english_labels() -> frozenset[str]:
-    """The catalogue's words that French writes otherwise, as they read around their
-    values: each piece of two words or more between placeholders."""
-    with CATALOGUE.open("rb") as f:
-        catalogue = read_po(f, locale="fr")
-    found = set()
-    for message in catalogue:
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        forms = message.string if isinstance(message.string, tuple) else (message.string,)
-        if not message.id or not all(forms) or set(ids) == set(forms):
-            continue
-        for msgid in ids:
-            for piece in PLACEHOLDER.split(msgid):
-                piece = " ".join(piece.split()).strip(" ,.:;()·")
-                if len(piece.split()) >= 2 and "<" not in piece and "{" not in piece:
-                    found.add(piece)
-    return frozenset(found)
-
-
-@cache
-def demo_words() -> str:
-    """What the demo's people wrote (in English, in journal/demo.py): a label found in
-    the export that is also their words is theirs, not the journal's."""
-    return " ".join(Path(DEMO_SOURCE).read_text(encoding="utf-8").split())
-
-
-def english_left(text: str) -> list[str]:
-    flat = " ".join(text.split())
-    return sorted(
-        label for label in english_labels() if label in flat and label not in demo_words()
-    )
+from tests.language_helpers import english_left
 
 
 def html_text(page: str) -> str:

@@ -23,9 +23,21 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from journal.config import DEFAULT_DOSE_RANGES, DoseRange, Settings, parse_dose_range
-from journal.core.labels import N_
+from journal.core.labels import N_, Phrase
 
 UNIT_WORDS = {"mg": "mg", "mg_per_kg": "mg/kg"}
+
+
+# A dose outside the clinic's usual range, in words: one sentence each way, so that each
+# language writes its own.
+ABOVE_THE_RANGE = N_(
+    "The dose, %(amount)s, is above the clinic's usual range for %(route)s doses "
+    "(%(low)s to %(high)s %(unit)s). Please check it; it was saved as given"
+)
+BELOW_THE_RANGE = N_(
+    "The dose, %(amount)s, is below the clinic's usual range for %(route)s doses "
+    "(%(low)s to %(high)s %(unit)s). Please check it; it was saved as given"
+)
 
 
 @dataclass(frozen=True)
@@ -117,25 +129,9 @@ class DoseNotice:
         route = f"{route_label[:1].lower()}{route_label[1:]}"
         usual = self.usual
         unit = "mg/kg" if usual.unit == "mg_per_kg" else "mg"
-        if self.above:
-            return N_(
-                "The dose, %(amount)s, is above the clinic's usual range for %(route)s doses "
-                "(%(low)s to %(high)s %(unit)s). Please check it; it was saved as given",
-                amount=self.amount,
-                route=route,
-                low=usual.low,
-                high=usual.high,
-                unit=unit,
-            )
-        return N_(
-            "The dose, %(amount)s, is below the clinic's usual range for %(route)s doses "
-            "(%(low)s to %(high)s %(unit)s). Please check it; it was saved as given",
-            amount=self.amount,
-            route=route,
-            low=usual.low,
-            high=usual.high,
-            unit=unit,
-        )
+        words = ABOVE_THE_RANGE if self.above else BELOW_THE_RANGE
+        values = {"amount": self.amount, "route": route, "low": usual.low, "high": usual.high}
+        return Phrase(words, {**values, "unit": unit})
 
 
 def dose_notice(

@@ -11,12 +11,9 @@ for its box shows.
 from __future__ import annotations
 
 import re
-from functools import cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pyotp
-from babel.messages.pofile import read_po
 from flask import Flask
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
@@ -24,48 +21,16 @@ from playwright.sync_api import Error as PlaywrightError
 from tests.browser.axe import assert_accessible, assert_fits, assert_tap_targets
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.conftest import create_demo, runtime
+from tests.language_helpers import english_left
 
-ROOT = Path(__file__).resolve().parents[2]
-CATALOGUE = ROOT / "journal/translations/fr/LC_MESSAGES/messages.po"
-# The demo's people write in English: their words are theirs, not labels.
-DEMO_WORDS = (ROOT / "journal/demo.py").read_text()
 MOST_PAGES = 16  # of each person: every kind of page, not every entry
 # Paths that are not pages: files, or what signs the person out.
 NOT_PAGES = re.compile(r"/download|\.(pdf|html|md|json|ics|zip)$|/logout|/static/")
 ID_LIKE = re.compile(r"/[0-9a-f]{8}-[0-9a-f-]{27}|/\d+")
 
 
-@cache
-def english_labels() -> tuple[str, ...]:
-    """The catalogue's English of two words or more whose French differs: any of
-    them on a French page is a label left in English."""
-    with CATALOGUE.open("rb") as f:
-        catalogue = read_po(f, locale="fr")
-    found = set()
-    for m in catalogue:
-        ids = m.id if isinstance(m.id, tuple) else (m.id,)
-        forms = m.string if isinstance(m.string, tuple) else (m.string,)
-        for english in ids:
-            for part in re.split(r"%\(\w+\)s|<[^>]*>|\n", english):
-                part = part.strip(" .,:;()")
-                if (
-                    len(part.split()) >= 2
-                    and all(part not in f for f in forms)
-                    and part not in DEMO_WORDS
-                ):
-                    found.add(part)
-    return tuple(sorted(found))
-
-
-@cache
-def english_pattern() -> re.Pattern[str]:
-    """Any of the labels, as whole words ("a person" is not in "La personne")."""
-    labels = sorted(english_labels(), key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, labels)) + r")(?!\w)")
-
-
-def english_left(page: Page) -> list[str]:
-    return sorted(set(english_pattern().findall(page.locator("body").inner_text())))
+def english_on(page: Page) -> list[str]:
+    return english_left(page.locator("body").inner_text())
 
 
 def _sign_in(page: Page, base: str, email: str, password: str) -> None:
@@ -117,7 +82,7 @@ def _problems(page: Page) -> list[str]:
     found = []
     if page.locator("html").get_attribute("lang") != "fr":
         found.append(f"{path}: not in French")
-    if left := english_left(page):
+    if left := english_on(page):
         found.append(f"{path}: English left: {left}")
     for size, checks in (
         (DESKTOP, (assert_fits, assert_accessible)),
