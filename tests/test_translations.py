@@ -188,3 +188,26 @@ def test_the_code_passes_no_unmarked_words_to_people() -> None:
     for path in sorted((ROOT / "journal").rglob("*.py")):
         unmarked += _unmarked_in_code(path)
     assert not unmarked, f"unmarked words (mark with N_ in the domain, _ in the web): {unmarked}"
+
+
+# What French typography leaves alone: tags, URLs, times (09:10), ratios (16:9). A
+# placeholder stands for a word: "%(label)s:" needs its space as much as "Note:".
+NOT_FRENCH_TEXT = re.compile(r"<[^>]*>|\b[a-z][\w+.-]*://\S*|\b\d+:\d+\b")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+FRENCH_TYPOGRAPHY = {
+    "an ASCII apostrophe (use ’)": re.compile(r"\w'\w"),
+    "? ! : ; without a no-break space before": re.compile(r"[\w ][?!:;]"),
+    "« without a no-break space after": re.compile(r"«(?!\u00a0)"),
+    "» without a no-break space before": re.compile(r"(?<!\u00a0)»"),
+}
+
+
+def test_french_typography() -> None:
+    """French punctuation: ’, a no-break space before ? ! : ; and inside « »."""
+    wrong = []
+    for entry in catalogue("fr"):
+        forms = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        for text in filter(None, forms if entry.id else ()):
+            bare = PLACEHOLDER.sub("x", NOT_FRENCH_TEXT.sub("", text))
+            wrong += [(rule, text) for rule, rx in FRENCH_TYPOGRAPHY.items() if rx.search(bare)]
+    assert not wrong, f"French typography: {wrong[:10]}"
