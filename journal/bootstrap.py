@@ -24,6 +24,7 @@ from journal.accounts.twofactor import upgrade_recovery_codes
 from journal.clinical.questionnaires import seal_clear_flags
 from journal.config import PROJECT_ROOT, ConfigError, Settings
 from journal.core.keys import NotInitialised, register_master_key, verify_master_keys
+from journal.core.labels import N_
 from journal.core.vault import Vault
 from journal.crypto import KeyFileError, MasterKeyRing, create_key_file
 from journal.crypto.backup_keys import FILE_NAME as BACKUP_KEYS_FILE
@@ -50,15 +51,15 @@ def ensure_instance(settings: Settings) -> list[str]:
     settings.instance_path.chmod(0o700)
     if not settings.secret_key_path.exists():
         _write_private(settings.secret_key_path, secrets.token_urlsafe(48) + "\n")
-        made.append(f"secret key {settings.secret_key_path}")
+        made.append(N_("secret key %(path)s", path=settings.secret_key_path))
     if not settings.master_key_path.exists():
         settings.master_key_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         create_key_file(settings.master_key_path)
-        made.append(f"master key {settings.master_key_path}")
+        made.append(N_("master key %(path)s", path=settings.master_key_path))
     backup_keys = settings.master_key_path.parent / BACKUP_KEYS_FILE
     if not backup_keys.exists():  # beside the master key: the key folder's backup carries both
         create_backup_keys(backup_keys)
-        made.append(f"backup keys {backup_keys}")
+        made.append(N_("backup keys %(path)s", path=backup_keys))
     return made
 
 
@@ -122,7 +123,7 @@ def initialise(settings: Settings, database: Database | None = None) -> list[str
         if ring.audit_key is None:  # key files made before the audit chain existed
             ring = ring.with_audit_key()
             ring.save(settings.master_key_path)
-            made.append("audit key")
+            made.append(N_("audit key"))
         migrate(database)
         with database.session(write=True) as db:
             register_master_key(db, ring)
@@ -139,19 +140,21 @@ def initialise(settings: Settings, database: Database | None = None) -> list[str
             caught_up = catch_up_ledger(db, ledger)
             db.commit()
         if caught_up:
-            made.append(f"added {len(caught_up)} erasures the erasure ledger lacked")
+            made.append(N_("added %(num)s erasures the erasure ledger lacked", num=len(caught_up)))
         if returned:
             forget_owners(settings.key_folder / BACKUP_KEYS_FILE, returned)
             database.checkpoint()
-            made.append(f"erased again {len(returned)} patients the erasure ledger lists")
+            made.append(
+                N_("erased again %(num)s patients the erasure ledger lists", num=len(returned))
+            )
         if keyed:  # codes stored as bare SHA-256 digests before they were keyed
-            made.append(f"keyed hashes of {keyed} recovery codes")
+            made.append(N_("keyed hashes of %(num)s recovery codes", num=keyed))
         if flags or reasons:
             database.checkpoint()  # no frame of the clear values left in SQLite's -wal file
         if flags:
-            made.append(f"sealed what raised {flags} safety flags")
+            made.append(N_("sealed what raised %(num)s safety flags", num=flags))
         if reasons:
-            made.append(f"sealed {reasons} erasure reasons")
+            made.append(N_("sealed %(num)s erasure reasons", num=reasons))
     except (KeyFileError, NotInitialised) as exc:
         raise ConfigError(str(exc)) from None
     finally:

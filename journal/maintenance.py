@@ -47,6 +47,7 @@ from journal.accounts.erasure import erased_patients, ledger_path, read_ledger, 
 from journal.bootstrap import alembic_config, migrate
 from journal.config import ConfigError, Settings
 from journal.core.keys import SEALED_BACKUP_TABLE
+from journal.core.labels import N_
 from journal.crypto import KeyFileError, MasterKeyRing, unwrap_data_key, wrap_data_key
 from journal.crypto.backup_keys import (
     FILE_NAME,
@@ -73,7 +74,7 @@ def _is_postgres(settings: Settings) -> bool:
 
 def _sqlite_path(settings: Settings) -> Path:
     if not settings.database_url.startswith("sqlite:///"):
-        raise ConfigError("backup and restore are for SQLite and PostgreSQL databases")
+        raise ConfigError(N_("backup and restore are for SQLite and PostgreSQL databases"))
     return Path(settings.database_url.removeprefix("sqlite:///"))
 
 
@@ -108,7 +109,7 @@ def backup(settings: Settings, destination: Path) -> str:
     a data key wrapped by the master key, not even in a freed page."""
     source_path = None if _is_postgres(settings) else _sqlite_path(settings)
     if destination.exists():
-        raise ConfigError(f"{destination} exists; choose a new file name")
+        raise ConfigError(N_("%(path)s exists; choose a new file name", path=destination))
     fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
     try:
@@ -168,13 +169,22 @@ def _tables(conn: Connection, revision: str | None) -> list[Table]:
     head = _head_revision()
     if revision != head:
         raise ConfigError(
-            f"the database is at schema revision {revision}, this version at {head}; "
-            "run 'flask --app journal init' first"
+            N_(
+                "the database is at schema revision %(revision)s, this version at %(head)s; "
+                "run 'flask --app journal init' first",
+                revision=revision,
+                head=head,
+            )
         )
     present = set(inspect(conn).get_table_names()) - {_ALEMBIC_TABLE}
     unknown = present - set(Base.metadata.tables)
     if unknown:
-        raise ConfigError(f"the database has tables this version does not know: {sorted(unknown)}")
+        raise ConfigError(
+            N_(
+                "the database has tables this version does not know: %(tables)s",
+                tables=sorted(unknown),
+            )
+        )
     return [t for t in Base.metadata.sorted_tables if t.name in present]
 
 
@@ -220,8 +230,10 @@ def _seal(conn: sqlite3.Connection, ring: MasterKeyRing, keys: BackupKeys) -> No
                 master = ring.key(master_key_id)
             except KeyFileError:
                 raise ConfigError(
-                    "the master key file changed while the backup was made "
-                    "(a key rotation?); run the backup again"
+                    N_(
+                        "the master key file changed while the backup was made "
+                        "(a key rotation?); run the backup again"
+                    )
                 ) from None
             data_key = unwrap_data_key(master, wrapped, key_id=str(key_id))
             conn.execute(
@@ -240,7 +252,9 @@ def check_integrity(path: Path) -> None:
     finally:
         conn.close()
     if not result or result[0] != "ok":
-        raise ConfigError(f"{path} failed its integrity check: {result}")
+        raise ConfigError(
+            N_("%(path)s failed its integrity check: %(result)s", path=path, result=result)
+        )
 
 
 def _sealed_with(path: Path) -> str | None:
@@ -258,7 +272,9 @@ def _sealed_with(path: Path) -> str | None:
     finally:
         conn.close()
     if row is None:
-        raise ConfigError(f"{path} is a sealed backup without the id of its backup keys")
+        raise ConfigError(
+            N_("%(path)s is a sealed backup without the id of its backup keys", path=path)
+        )
     return str(row[0])
 
 
@@ -271,7 +287,7 @@ def restore(settings: Settings, source: Path) -> int:
     postgres = _is_postgres(settings)
     target_path = None if postgres else _sqlite_path(settings)
     if target_path is not None and target_path.exists() and target_path.stat().st_size > 0:
-        raise ConfigError(f"{target_path} exists; move it away before restoring")
+        raise ConfigError(N_("%(path)s exists; move it away before restoring", path=target_path))
     check_integrity(source)
     tree = _sealed_with(source)
     keys = None
@@ -279,9 +295,14 @@ def restore(settings: Settings, source: Path) -> int:
         keys = _backup_keys(settings, [])
         if keys.tree_id != tree:
             raise ConfigError(
-                f"{source} was sealed with backup keys {tree}, but the key folder holds "
-                f"{keys.tree_id}: those keys were retired ('keys retire-backups'), or the "
-                "backup belongs to another installation"
+                N_(
+                    "%(path)s was sealed with backup keys %(tree)s, but the key folder holds "
+                    "%(held)s: those keys were retired ('keys retire-backups'), or the "
+                    "backup belongs to another installation",
+                    path=source,
+                    tree=tree,
+                    held=keys.tree_id,
+                )
             )
         ring = _ring(settings)
     if target_path is None:
@@ -400,8 +421,11 @@ def _require_empty(conn: Connection, tables: list[Table]) -> None:
             continue
         if conn.scalar(select(func.count()).select_from(table)):
             raise ConfigError(
-                f"the database already holds data (table {table.name}); restore into an "
-                "empty database (created, then 'flask --app journal init' or nothing)"
+                N_(
+                    "the database already holds data (table %(table)s); restore into an "
+                    "empty database (created, then 'flask --app journal init' or nothing)",
+                    table=table.name,
+                )
             )
 
 

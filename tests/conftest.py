@@ -53,6 +53,12 @@ from journal.runtime import Runtime, build_runtime
 from journal.web import throttle
 from tests.helpers import PASSWORD, Browser, recovery_codes, remember_recovery_codes
 
+# The command line speaks the terminal's language: the tests read its English,
+# whatever the machine's own locale.
+for _name in ("LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
 BASE_PG_URL = os.environ.get("JOURNAL_TEST_DATABASE_URL", "")
 CHEAP_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=8, parallelism=1)
 DB_FILE = "journal.sqlite3"

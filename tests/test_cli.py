@@ -24,6 +24,9 @@ def _flask(instance: Path, *args: str, stdin: str = "") -> subprocess.CompletedP
         "JOURNAL_DATABASE_URL": f"sqlite:///{instance / 'journal.sqlite3'}",
     }
     env.pop("JOURNAL_TEST_DATABASE_URL", None)
+    for name in ("LC_ALL", "LC_MESSAGES"):  # messages in English, whatever this terminal's
+        env.pop(name, None)
+    env["LANG"] = "C.UTF-8"
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "journal", *args],
         env=env,

@@ -7,6 +7,7 @@ The web layer uses Flask-Babel for its pages; both read the same compiled catalo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,3 +70,22 @@ def reader_words(settings: Settings, language: str | None) -> Words:
     offers it, else the clinic's default (written when the event happens, no page)."""
     chosen = language if language in settings.languages else settings.default_language
     return Words(chosen or "en")
+
+
+def terminal_language(settings: Settings | None, environ: Mapping[str, str]) -> str:
+    """The language of the command line's messages: the terminal's (the first of
+    LC_ALL, LC_MESSAGES and LANG that is set, "fr_CA.UTF-8" read as "fr"), when the
+    clinic offers it, else the clinic's default. Without settings (they could not be
+    read), any language the journal has a catalogue for, else English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := environ.get(name, "").strip():
+            code = value.split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+            break
+    else:
+        code = ""
+    if code in ("c", "posix"):  # the portable locale names no language
+        code = ""
+    if settings is None:
+        known = code == "en" or (CATALOGUES / code / "LC_MESSAGES" / "messages.mo").is_file()
+        return code if code and known else "en"
+    return code if code in settings.languages else settings.default_language or "en"
