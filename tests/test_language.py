@@ -3,11 +3,15 @@ Accept-Language among the clinic's languages, else the clinic's default."""
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
 from pathlib import Path
 
 import pytest
 
 from journal.config import ConfigError, load_settings
+from journal.core.labels import N_, Phrase
 from journal.models import User
 from tests.conftest import Clinic, runtime
 
@@ -63,6 +67,17 @@ def test_a_persons_own_language_wins_over_the_browsers(clinic: Clinic) -> None:
     assert '<html lang="fr"' in b.get("/help", headers=FRENCH).get_data(as_text=True)
 
 
+def test_a_patients_language_the_clinic_stopped_offering_is_not_used_for_their_data(
+    clinic: Clinic,
+) -> None:
+    offer_french(clinic)
+    b = clinic.world.browser(clinic.patient)
+    assert b.post("/account/language", {"language": "fr"}).status_code == 302
+    offer_english_only(clinic)
+    r = b.post("/account/export", {"format": "json"})
+    assert r.status_code == 200 and "language" not in json.loads(r.data)  # English
+
+
 def test_a_language_not_offered_is_refused(clinic: Clinic) -> None:
     offer_english_only(clinic)
     b = clinic.world.browser(clinic.clinician)
@@ -90,3 +105,11 @@ def test_languages_are_checked_at_start_up(tmp_path: Path, config: str, problem:
     (tmp_path / "config.toml").write_text(config + "\n")
     with pytest.raises(ConfigError, match=problem):
         load_settings(environ={"JOURNAL_INSTANCE_PATH": str(tmp_path)})
+
+
+def test_a_phrase_copies_and_pickles_with_its_words_and_values() -> None:
+    phrase = N_("Use at most %(limit)s characters.", limit=5000)
+    for again in (copy.deepcopy(phrase), pickle.loads(pickle.dumps(phrase))):
+        assert again == "Use at most 5,000 characters."
+        assert isinstance(again, Phrase)
+        assert (again.words, again.values) == ("Use at most %(limit)s characters.", {"limit": 5000})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
+
+from babel.dates import format_date
 
 from journal.models import Phase, SessionStatus, Visibility
 
@@ -25,6 +28,29 @@ class Phrase(str):
         phrase.words = words
         phrase.values = dict(values)
         return phrase
+
+    def __getnewargs__(self) -> tuple[str, dict[str, object]]:  # type: ignore[override]
+        """Copied and pickled as its words and values, not as its English."""
+        return self.words, self.values
+
+
+class DayInWords(Phrase):
+    """A day inside a sentence ("Date: Sat 05 Dec 2026 → Sun 06 Dec 2026"): reads as the
+    English, and is compared as that text; `translate` (journal/web/i18n.py) and `Words`
+    (journal/core/catalogues.py) write it as the reader's language does ("sam. 5 déc. 2026")."""
+
+    __slots__ = ("day",)
+    day: date
+
+    def __new__(cls, day: date) -> DayInWords:
+        text = super().__new__(cls, day.strftime("%a %d %b %Y"), {})
+        text.day = day  # type: ignore[attr-defined]
+        return text  # type: ignore[return-value]
+
+    def in_language(self, language: str) -> str:
+        if language.split("_")[0] == "en":
+            return str(self)
+        return str(format_date(self.day, "EEE d MMM y", locale=language))
 
 
 # Marks a kept Phrase (`kept`), so that reading it back gives the Phrase, not its English.

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
-from journal.core.catalogues import Words, reader_words
+import uuid
+from typing import TYPE_CHECKING
 
-__all__ = ["ngettext", "reader_words"]
+from sqlalchemy import select
+
+from journal.accounts.accounts import normalise_email
+from journal.core.catalogues import Words, reader_words
+from journal.models import User
+
+if TYPE_CHECKING:
+    from journal.core.work import Work
+
+__all__ = ["ngettext", "reader_words", "words_for"]
+
+
+def words_for(work: Work, user_id: uuid.UUID | None, address: str) -> Words:
+    """A message's words in its reader's language: the account's it goes to, or the one
+    with its address (the safety contact's, when they have an account)."""
+    language = work.db.scalar(
+        select(User.language).where(User.id == user_id)
+        if user_id is not None
+        else select(User.language).where(User.email == normalise_email(address))
+    )
+    return reader_words(work.settings, language)
 
 
 def ngettext(one: str, many: str, count: int, words: Words, **values: object) -> str:

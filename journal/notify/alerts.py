@@ -23,9 +23,9 @@ from journal.core.labels import N_
 from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import utcnow
-from journal.models import SafetyFlag, User
+from journal.models import SafetyFlag
 from journal.models.messages import Message
-from journal.notify import reader_words
+from journal.notify import words_for
 
 KIND = "safety_alert"
 log = logging.getLogger(__name__)
@@ -76,12 +76,7 @@ def _alert(work: Work, flag_id: uuid.UUID, user_id: uuid.UUID | None, to: str, r
     """In the reader's language: a clinician's own; the safety contact's if they have
     an account, else the clinic's."""
     settings = work.settings
-    language = work.db.scalar(
-        select(User.language).where(User.id == user_id)
-        if user_id is not None
-        else select(User.language).where(User.email == to)
-    )
-    w = reader_words(settings, language)
+    w = words_for(work, user_id, to)
     who = "escalation" if user_id is None else str(user_id)
     subject = (
         w(N_("A patient's journal needs your attention (reminder: not yet acknowledged)"))

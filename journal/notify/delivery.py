@@ -24,9 +24,8 @@ from journal.accounts import audit, invitations
 from journal.core.mail import LINK, Attachment, compose, deliver
 from journal.core.work import Work
 from journal.db import utcnow
-from journal.models import User
 from journal.models.messages import DEAD, PENDING, SENDING, SENT, Message
-from journal.notify import reader_words, reminders
+from journal.notify import reminders, words_for
 
 REMINDER = "reminder_"
 
@@ -40,9 +39,8 @@ SENDING_AT_MOST = timedelta(minutes=10)  # claimed this long ago: the worker sto
 
 
 def _language(work: Work, message: Message) -> str:
-    """The language the message was written in: its reader's (reader_words)."""
-    reader = work.db.get(User, message.to_user_id) if message.to_user_id else None
-    return reader_words(work.settings, reader.language if reader else None).language
+    """The language the message was written in: its reader's, found as it was."""
+    return words_for(work, message.to_user_id, message.to_address).language
 
 
 class SendFailed(Exception):
