@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from limits import parse_many
 
 from journal import crisis
+from journal.core.labels import N_
 from journal.crisis import DEFAULT_CRISIS_RESOURCES, CrisisLine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,9 +51,10 @@ class DoseRange:
 
 
 # The session record's lists and dose ranges (docs/clinical-content.md gives the
-# sources of the ranges); a clinic sets its own in config.toml.
-DEFAULT_DRUGS = ("Racemic ketamine", "Esketamine")
-DEFAULT_MODALITIES = ("In clinic", "At home with a support person")
+# sources of the ranges); a clinic sets its own in config.toml. The default names are
+# marked, so each reader sees them in their language; a clinic's own read as written.
+DEFAULT_DRUGS = (N_("Racemic ketamine"), N_("Esketamine"))
+DEFAULT_MODALITIES = (N_("In clinic"), N_("At home with a support person"))
 DEFAULT_DOSE_RANGES = {
     "intravenous": "0.5-1.0 mg/kg",
     "intramuscular": "0.5-1.0 mg/kg",

@@ -24,6 +24,7 @@ from bench import audit as audit_bench
 from journal.accounts import audit, audit_trail
 from journal.accounts.invitations import INVITE, RESET
 from journal.config import Settings
+from journal.core.catalogues import Words
 from journal.export.model import ExportFormat
 from journal.models import AuditEvent, CourseStatus, Role, User
 from journal.notify.reminders import KINDS
@@ -250,8 +251,9 @@ def test_a_code_without_words_still_shows_and_is_reported() -> None:
     assert audit_trail.action_words("mail.invite") == "Sent {object}"
 
 
-def test_each_action_in_the_filter_reads_differently() -> None:
-    labels = [label for _, label in audit_trail.action_choices()]
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_each_action_in_the_filter_reads_differently(language: str) -> None:
+    labels = [label for _, label in audit_trail.action_choices(Words(language))]
     assert len(labels) == len(set(labels)) == len(audit_trail.ACTION_WORDS)
     assert "{" not in "".join(labels)
 

@@ -11,6 +11,8 @@ from babel.messages.extract import extract_from_file
 from babel.messages.frontend import parse_mapping_cfg
 
 from journal.clinical.checklist import load_checklist
+from journal.clinical.vitals import Vitals, vitals_problems
+from journal.core.catalogues import Words
 from journal.core.data_words import extract
 from tests.conftest import Clinic
 from tests.test_language import FRENCH, offer_french
@@ -35,11 +37,16 @@ def test_the_session_record_reads_in_french_and_in_english(clinic: Clinic) -> No
         "Environ 40 minutes après la dose",
         "À jeun selon les consignes",  # the pre-session checklist
         "Accompagnateur présent",  # a discharge criterion
+        "Kétamine racémique",  # the clinic's default drug and modality, saved and offered
+        "En clinique",
+        "À domicile avec une personne de soutien",
         # the flag, with its own phrases inside it in French too
         "Tension artérielle de 150/82 avant la dose (égale ou supérieure à 140/90)",
     ):
         assert french in page, french
     for english in (
+        ">Racemic ketamine<",  # shown in French; the form's value stays as saved
+        ">In clinic<",
         "Intramuscular (IM)",
         "Dizziness",
         "Fasting as instructed",
@@ -50,6 +57,7 @@ def test_the_session_record_reads_in_french_and_in_english(clinic: Clinic) -> No
         assert english not in page, english
     english_page = b.get(record_url(clinic), headers=ENGLISH).get_data(as_text=True)
     assert "Intramuscular (IM)" in english_page and "Nausea, Dizziness" in english_page
+    assert "<dd>Racemic ketamine</dd>" in english_page and "<dd>In clinic</dd>" in english_page
     assert "Blood pressure 150/82 before the dose (at or above 140/90)" in english_page
 
 
@@ -64,6 +72,12 @@ def test_a_refused_dose_is_explained_in_french(clinic: Clinic) -> None:
         "(celle-ci est de 5000.0 mg)."
     ) in page
     assert "cannot be right" not in page
+
+
+def test_an_impossible_reading_has_no_thousands_mark_in_any_language() -> None:
+    problem = vitals_problems(Vitals(1200, 80))["systolic"]
+    assert "A systolic pressure of 1200 is not possible" in problem
+    assert "1200" in Words("fr")(problem)
 
 
 def test_the_screening_and_the_safety_plan_read_in_french(clinic: Clinic) -> None:

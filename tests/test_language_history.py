@@ -5,14 +5,23 @@ English unchanged."""
 
 from __future__ import annotations
 
-from datetime import date
+import pickle
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale
 
 from journal.clinical.amendments import Facts, changes, term
 from journal.clinical.charts import ScorePoint, days_in, trend_chart
-from journal.clinical.consent import NOT_TICKED, TICKED
+from journal.clinical.checklist import load_checklist
+from journal.clinical.consent import NOT_TICKED, TICKED, ConsentData, ConsentVersionView
 from journal.clinical.instruments import BUILT_IN_FOLDER, load_catalogue
+from journal.clinical.screenings import ScreeningData, screening_facts
 from journal.core.catalogues import Words
 from journal.core.labels import N_
+from journal.web.i18n import translate
 from tests.conftest import Clinic
 from tests.test_language import FRENCH, offer_french
 from tests.test_questionnaires import _answers, _assign, _due_link
@@ -84,3 +93,30 @@ def test_the_questionnaire_page_draws_its_chart_in_french(clinic: Clinic) -> Non
     assert "Moderately severe" not in page and "scores over the course" not in page
     english = clinician.get(url, headers=ENGLISH).get_data(as_text=True)
     assert "PHQ-9 scores over the course" in english and "Moderately severe" in english
+
+
+@pytest.mark.parametrize("kind", ["consent", "screening"])
+def test_a_day_in_a_records_history_reads_in_the_readers_language(app: Flask, kind: str) -> None:
+    """ "Date: Fri 04 Dec 2026 → Sat 05 Dec 2026" in English, as it always was; the day
+    in French on a French page and in a French export; compared as its text."""
+    checklist = load_checklist()
+
+    def facts(day: date) -> Facts:
+        if kind == "screening":
+            return screening_facts(ScreeningData({}, {}, day, checklist.version), checklist)
+        data = ConsentData("v1", day, uuid.UUID(int=0), (), "", "1")
+        return ConsentVersionView(1, data, "", "", datetime(2026, 1, 1, tzinfo=UTC)).facts
+
+    label, french_label = ("Reviewed on", "Examiné le") if kind == "screening" else ("Date", "Date")
+    assert changes(facts(date(2026, 12, 5)), facts(date(2026, 12, 5))) == ()
+    (line,) = changes(facts(date(2026, 12, 4)), facts(date(2026, 12, 5)))
+    assert line == f"{label}: Fri 04 Dec 2026 → Sat 05 Dec 2026"
+    french = f"{french_label}{NBSP}: ven. 4 déc. 2026 → sam. 5 déc. 2026"
+    assert Words("fr")(line) == french
+    assert Words("fr")(pickle.loads(pickle.dumps(line))) == french  # copied, the day kept
+    assert Words("en")(line) == line
+    day = dict(facts(date(2026, 12, 5)).fields)[label]
+    with app.test_request_context("/"), force_locale("fr"):
+        assert translate(line) == french and translate(day) == "sam. 5 déc. 2026"
+    with app.test_request_context("/"), force_locale("en"):
+        assert translate(line) == line and translate(day) == "Sat 05 Dec 2026"

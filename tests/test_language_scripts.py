@@ -103,15 +103,19 @@ def test_the_audit_csv_is_in_the_admins_language(clinic: Clinic) -> None:
     assert "Signed in" not in said and "Set up" not in french
 
 
-def test_english_words_of_the_trail_read_as_the_page_built_them(clinic: Clinic) -> None:
-    """The CSV's words through the English catalogue are the English sentences."""
+def test_english_words_of_the_trail_read_as_the_domain_wrote_them(clinic: Clinic) -> None:
+    """The trail's words through the English catalogue are the English they were
+    marked with, and each sentence names its record."""
     world = clinic.world
     world.user(Role.PATIENT)  # an account made: an event naming a person
     trail = audit_trail.page(world.as_(clinic.admin), audit_trail.Filters())
     english = Words("en")
     assert trail.rows
     for row in trail.rows:
-        assert audit_trail.said_sentence(english, row) == row.sentence
+        sentence = audit_trail.said_sentence(english, row)
+        assert "{object}" not in sentence and "%(" not in sentence
+        if row.what is not None:
+            assert audit_trail.said(english, row.what) == row.what and row.what in sentence
         assert audit_trail.said(english, row.who) == row.who
         if row.concerning is not None:
             assert audit_trail.said(english, row.concerning) == row.concerning

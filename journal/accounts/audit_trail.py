@@ -160,13 +160,6 @@ OUTCOME_WORDS = {
 ROLE_WORDS = {"admin": N_("admin"), "clinician": N_("clinician"), "patient": N_("patient")}
 
 
-class Marked(Phrase):
-    """Words the page translates, unlike a name beside them: a `Phrase` with no values."""
-
-    def __new__(cls, words: str) -> Marked:
-        return super().__new__(cls, words, {})  # type: ignore[return-value]
-
-
 class Day(str):
     """A course's first day, read as "5 Mar 2026"; the page writes it in its language."""
 
@@ -215,20 +208,19 @@ AREA_NOUNS = {
 }
 
 
-def action_parts() -> list[tuple[str, str, str]]:
-    """Every action with words: (code, its sentence, the usual record of its area)."""
-    return [
-        (code, words, AREA_NOUNS.get(code.split(".")[0], N_("a record")))
-        for code, words in ACTION_WORDS.items()
+def action_choices(words: Words) -> list[tuple[str, str]]:
+    """Every action with words, for the filter: (code, a sentence of its own naming
+    the usual record of its area), in the language of `words` and in its order."""
+    choices = [
+        (
+            code,
+            words(action).replace(
+                "{object}", words(AREA_NOUNS.get(code.split(".")[0], N_("a record")))
+            ),
+        )
+        for code, action in ACTION_WORDS.items()
     ]
-
-
-def action_choices() -> list[tuple[str, str]]:
-    """Every action with words, for the filter: (code, a sentence of its own)."""
-    return sorted(
-        ((code, words.replace("{object}", noun)) for code, words, noun in action_parts()),
-        key=lambda pair: pair[1].lower(),
-    )
+    return sorted(choices, key=lambda pair: pair[1].lower())
 
 
 @dataclass(frozen=True)
@@ -286,7 +278,6 @@ class TrailRow:
     who: str
     who_email: str | None
     role: str | None
-    sentence: str
     object_email: str | None  # when the record acted on is a person's account
     concerning: str | None  # the patient whose record it is (or an e-mail's recipient)
     concerning_email: str | None
@@ -409,29 +400,22 @@ def _object(event: AuditEvent, names: _Names) -> tuple[str, str | None]:
     if event.object_type in PERSON_OBJECTS and event.object_id:
         person = names.people.get(event.object_id)
         if person is None:
-            return Marked(N_("an erased account")), None  # the person is gone; the id stays
+            return Phrase(N_("an erased account"), {}), None  # the person is gone; the id stays
         return person.name, person.email
     if event.object_type in COURSE_OBJECTS and event.object_id in names.courses:
         course = names.courses[event.object_id]
         return (course if named == NAME else Phrase(named, {"name": course})), None
-    return Marked(unnamed), None
+    return Phrase(unnamed, {}), None
 
 
-def sentence(event: AuditEvent, names: _Names) -> tuple[str, str | None]:
-    words, what, email = sentence_parts(event, names)
-    return (words if what is None else words.replace("{object}", what)), email
-
-
-def sentence_parts(event: AuditEvent, names: _Names) -> tuple[str, str | None, str | None]:
-    """The action's words, the record they name for "{object}" (a `Phrase` or `Marked`
-    to translate, or a person's name as written), and that person's e-mail address."""
+def _named(event: AuditEvent, names: _Names) -> tuple[str | None, str | None]:
+    """The record the action's words name for "{object}" (a `Phrase` to translate, or
+    a person's name as written) and that person's e-mail address; None when the
+    words name no record (`said_sentence` puts the two together)."""
     words = action_words(event.action)
-    if words is None:
-        return N_("Did “%(action)s”", action=event.action), None, None
-    if "{object}" not in words:
-        return words, None, None
-    what, email = _object(event, names)
-    return words, what, email
+    if words is None or "{object}" not in words:
+        return None, None
+    return _object(event, names)
 
 
 def _rows(work: Work, events: Sequence[AuditEvent]) -> list[TrailRow]:
@@ -445,27 +429,26 @@ def _row(event: AuditEvent, names: _Names) -> TrailRow:
     if actor is not None:
         who, email = actor.name, actor.email
     elif event.actor_id:
-        who, email = Marked(N_("An erased account")), None
+        who, email = Phrase(N_("An erased account"), {}), None
     elif event.outcome == "failure":
-        who, email = Marked(N_("Someone not signed in")), None
+        who, email = Phrase(N_("Someone not signed in"), {}), None
     else:
-        who, email = Marked(N_("The journal itself")), None
+        who, email = Phrase(N_("The journal itself"), {}), None
     subject = names.people.get(event.subject_id) if event.subject_id else None
     concerning: str | None
     concerning_email: str | None
     if subject is not None:
         concerning, concerning_email = subject.name, subject.email
     else:
-        concerning = Marked(N_("An erased patient")) if event.subject_id else None
+        concerning = Phrase(N_("An erased patient"), {}) if event.subject_id else None
         concerning_email = None
-    words, what, object_email = sentence_parts(event, names)
+    what, object_email = _named(event, names)
     outcome = None if event.outcome == "ok" else OUTCOME_WORDS.get(event.outcome, event.outcome)
     return TrailRow(
         event=event,
         who=who,
         who_email=email,
         role=ROLE_WORDS.get(event.actor_role or ""),
-        sentence=words if what is None else words.replace("{object}", what),
         object_email=object_email,
         concerning=concerning,
         concerning_email=concerning_email,

@@ -21,15 +21,16 @@ from journal.accounts.policy import administers, keeps_a_journal, require, treat
 from journal.core.actor import Actor
 from journal.core.catalogues import reader_words
 from journal.core.errors import NotFound, ValidationError
-from journal.core.labels import N_
+from journal.core.labels import N_, Phrase
 from journal.core.mail import Mail
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
 from journal.models import CareTeamMember, CareTeamProposal, Course, Role, User
 
 AUDIT_TYPE = "care_team"  # object_id: the clinician concerned
-# Who proposed, when not a clinician of the team (pages translate it: `proposer`).
-ADMINISTRATION = N_("the clinic's administration")
+# Who proposed, when not a clinician of the team: marked words (a `Phrase`, which pages
+# translate), where a clinician's name is plain text read as written.
+ADMINISTRATION = Phrase(N_("the clinic's administration"), {})
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class Proposal:
     clinician: User
 
     def proposer(self, work: Work) -> str:
-        """Who proposed: a clinician of the team by name, or the clinic's administration."""
+        """Who proposed: a clinician of the team by name, or the clinic's administration
+        (`ADMINISTRATION`, a `Phrase`)."""
         by = work.db.get(User, self.proposal.proposed_by) if self.proposal.proposed_by else None
         return by.name if by is not None and treats(by) else ADMINISTRATION
 

@@ -25,6 +25,7 @@ from babel.dates import format_datetime
 from icalendar import Calendar, Event, vCalAddress
 from sqlalchemy import func, select
 
+from journal.accounts.invitations import hours_text
 from journal.core.catalogues import Words, reader_words
 from journal.core.labels import N_
 from journal.core.mail import Attachment, Mail
@@ -131,8 +132,7 @@ def _words(
 ) -> tuple[str, str]:
     """The subject and the text, in the reader's language (`w`)."""
     when = _when(start, zone, w.language)
-    hours = int(length.total_seconds() // 3600)
-    lasting = w(N_("1 hour") if hours == 1 else N_("%(num)s hours", num=hours))
+    lasting = w(hours_text(int(length.total_seconds() // 3600)))
     if change == CANCELLED:
         return (
             w(N_("Appointment cancelled: %(clinic)s"), clinic=clinic),

@@ -41,7 +41,7 @@ from journal.clinical.amendments import Facts, changes, term
 from journal.clinical.checklist import ItemFile
 from journal.clinical.kept_versions import save_keeping_versions
 from journal.core.errors import Forbidden, NotFound, ValidationError
-from journal.core.labels import N_
+from journal.core.labels import N_, DayInWords
 from journal.core.limits import too_long
 from journal.core.vault import Vault
 from journal.core.work import Work
@@ -179,7 +179,7 @@ class ConsentVersionView:
         return Facts(
             (
                 (N_("Consent document"), d.document_version),
-                (N_("Date"), d.consented_on.strftime("%a %d %b %Y")),
+                (N_("Date"), DayInWords(d.consented_on)),
                 (N_("Witnessed by"), self.witness),
                 *((i.text, TICKED if i.checked else NOT_TICKED) for i in d.items),
                 (N_("Note"), d.note),

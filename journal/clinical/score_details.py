@@ -162,10 +162,12 @@ def detail(instrument: Instrument | None, r: ResponseView) -> ScoreDetail:
 def by_instrument(
     catalogue: Catalogue, responses: Sequence[ResponseView]
 ) -> dict[str, list[ScoreDetail]]:
-    """Each questionnaire's answered forms, oldest first, with their details."""
+    """Each questionnaire's answered forms, oldest first, with their details: each answer
+    in the words of the version the patient answered (whichever language the reader's)."""
     details: dict[str, list[ScoreDetail]] = {}
     for r in responses:
-        instrument = catalogue.get(r.instrument_id) if r.instrument_id in catalogue else None
+        known = r.instrument_id in catalogue
+        instrument = catalogue.version(r.instrument_id, r.language) if known else None
         details.setdefault(r.instrument_id, []).append(detail(instrument, r))
     return details
 

@@ -56,7 +56,7 @@ from journal.clinical.checklist import (
     review,
 )
 from journal.core.errors import ConflictError, Forbidden, NotFound, ValidationError
-from journal.core.labels import N_
+from journal.core.labels import N_, DayInWords
 from journal.core.vault import Vault
 from journal.core.work import Work
 from journal.db import atomic, new_id, utcnow
@@ -550,7 +550,7 @@ def screening_facts(data: ScreeningData, checklist: Checklist) -> Facts:
         fields.append((label, ANSWERS.get(answer, answer)))
         fields.append((N_("%(label)s, note", label=term(label)), data.notes.get(item_id, "")))
     fields += [
-        (N_("Reviewed on"), data.reviewed_on.strftime("%a %d %b %Y")),
+        (N_("Reviewed on"), DayInWords(data.reviewed_on)),
         (N_("Checklist version"), data.checklist_version),
     ]
     return Facts(tuple(fields))

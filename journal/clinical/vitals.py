@@ -279,7 +279,8 @@ def _outside(value: int, bounds: tuple[int, int]) -> bool:
 
 
 def vitals_problems(vitals: Vitals) -> dict[str, str]:
-    """Field name -> what is wrong, for readings that cannot be real; empty if none."""
+    """Field name -> what is wrong, for readings that cannot be real; empty if none.
+    The numbers are measurements, written without a thousands mark (never "1,200")."""
     problems: dict[str, str] = {}
     s, d, hr = vitals.systolic, vitals.diastolic, vitals.heart_rate
     if (s is None) != (d is None):
@@ -289,17 +290,17 @@ def vitals_problems(vitals: Vitals) -> dict[str, str]:
         problems["systolic"] = N_(
             "A systolic pressure of %(value)s is not possible; "
             "please check the reading (%(low)s-%(high)s mmHg).",
-            value=s,
-            low=SYSTOLIC_RANGE[0],
-            high=SYSTOLIC_RANGE[1],
+            value=str(s),
+            low=str(SYSTOLIC_RANGE[0]),
+            high=str(SYSTOLIC_RANGE[1]),
         )
     if d is not None and _outside(d, DIASTOLIC_RANGE):
         problems["diastolic"] = N_(
             "A diastolic pressure of %(value)s is not possible; "
             "please check the reading (%(low)s-%(high)s mmHg).",
-            value=d,
-            low=DIASTOLIC_RANGE[0],
-            high=DIASTOLIC_RANGE[1],
+            value=str(d),
+            low=str(DIASTOLIC_RANGE[0]),
+            high=str(DIASTOLIC_RANGE[1]),
         )
     if s is not None and d is not None and not problems and d >= s:
         problems["diastolic"] = N_(
@@ -309,17 +310,17 @@ def vitals_problems(vitals: Vitals) -> dict[str, str]:
         problems["heart_rate"] = N_(
             "A heart rate of %(value)s is not possible; "
             "please check the reading (%(low)s-%(high)s per minute).",
-            value=hr,
-            low=HEART_RATE_RANGE[0],
-            high=HEART_RATE_RANGE[1],
+            value=str(hr),
+            low=str(HEART_RATE_RANGE[0]),
+            high=str(HEART_RATE_RANGE[1]),
         )
     if vitals.spo2 is not None and _outside(vitals.spo2, SPO2_RANGE):
         problems["spo2"] = N_(
             "An oxygen saturation of %(value)s%% is not possible; "
             "please check the reading (%(low)s-%(high)s%%).",
-            value=vitals.spo2,
-            low=SPO2_RANGE[0],
-            high=SPO2_RANGE[1],
+            value=str(vitals.spo2),
+            low=str(SPO2_RANGE[0]),
+            high=str(SPO2_RANGE[1]),
         )
     rr = vitals.breathing_rate
     if rr is not None and _outside(rr, BREATHING_RATE_RANGE):
@@ -327,9 +328,9 @@ def vitals_problems(vitals: Vitals) -> dict[str, str]:
         problems["breathing_rate"] = N_(
             "A breathing rate of %(value)s is not possible; "
             "please check the reading (%(low)s-%(high)s per minute).",
-            value=rr,
-            low=low,
-            high=high,
+            value=str(rr),
+            low=str(low),
+            high=str(high),
         )
     return problems
 

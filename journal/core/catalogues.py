@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from journal.core.labels import Phrase
+from journal.core.labels import DayInWords, Phrase
 
 if TYPE_CHECKING:
     from journal.config import Settings
@@ -41,6 +41,8 @@ class Words:
         self._catalogue = translations(language)
 
     def __call__(self, words: str, **values: object) -> str:
+        if isinstance(words, DayInWords):  # a day, as the language writes it
+            return words.in_language(self.language)
         if isinstance(words, Phrase):
             values = {**words.values, **values}
             words = words.words

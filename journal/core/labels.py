@@ -47,6 +47,10 @@ class DayInWords(Phrase):
         text.day = day  # type: ignore[attr-defined]
         return text  # type: ignore[return-value]
 
+    def __getnewargs__(self) -> tuple[date]:  # type: ignore[override]
+        """Copied and pickled as its day."""
+        return (self.day,)
+
     def in_language(self, language: str) -> str:
         if language.split("_")[0] == "en":
             return str(self)

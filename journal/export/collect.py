@@ -34,7 +34,7 @@ from journal.clinical.checklist import Checklist
 from journal.clinical.dose import DoseRules
 from journal.clinical.instruments import Catalogue
 from journal.clinical.questionnaires import course_responses
-from journal.clinical.score_details import ScoreDetail, detail
+from journal.clinical.score_details import ScoreDetail, by_instrument
 from journal.clinical.screenings import screening_history
 from journal.clinical.session_records import (
     DISCHARGE,
@@ -608,12 +608,12 @@ def _trends(
     responses = course_responses(db, vault, access, numbers)
     days = [s.scheduled_at.date() for s in sessions if s.status != SessionStatus.CANCELLED]
     trends = []
-    for instrument_id in dict.fromkeys(r.instrument_id for r in responses):
+    # The title and the chart in the export's language; each answer in the words of the
+    # version the patient answered, as the questionnaire page shows it.
+    for instrument_id, details in by_instrument(catalogue, responses).items():
         if instrument_id not in catalogue:
             continue
         instrument = catalogue.get(instrument_id)
-        mine = [r for r in responses if r.instrument_id == instrument_id]
-        details = [detail(instrument, r) for r in mine]
         points = [ScorePoint(d.submitted_at.date(), d.total, d.safety_flag) for d in details]
         chart = trend_chart(
             instrument, points, days, chart_id=f"export-{instrument.id}", words=words, day=day

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from journal.core.catalogues import Words
+from journal.core.labels import Phrase
 from journal.export.model import (
     AmendmentRecord,
     AnswerLine,
@@ -64,8 +65,19 @@ class _Localiser:
             pre_session=self.answers(c.pre_session),
             discharge_criteria=self.answers(c.discharge_criteria),
             history=self.history(c.history),
-            dose_notice=w(c.dose_notice) if c.dose_notice else "",
+            dose_notice=self.dose_notice(c.dose_notice, c.route),
         )
+
+    def dose_notice(self, notice: str, route: str) -> str:
+        """The dose notice with the route named in the export's language, as the record
+        page names it (`DoseNotice.in_words`: the route's label, lower-case first)."""
+        if not notice:
+            return notice
+        if isinstance(notice, Phrase) and "route" in notice.values:
+            named = self.w(route)
+            route_words = f"{named[:1].lower()}{named[1:]}"
+            notice = Phrase(notice.words, {**notice.values, "route": route_words})
+        return self.w(notice)
 
     def session(self, s: SessionRecord) -> SessionRecord:
         return replace(s, clinical=self.clinical(s.clinical)) if s.clinical else s
@@ -83,11 +95,20 @@ class _Localiser:
             clusters=None
             if r.clusters is None
             else tuple(replace(c, label=w(c.label)) for c in r.clusters),
+            # An answer is the option's published label, as it is; a point on a line
+            # ("37 of 100") is the journal's own words.
+            answers=None
+            if r.answers is None
+            else tuple(
+                replace(a, words=w(a.words)) if isinstance(a.words, Phrase) else a
+                for a in r.answers
+            ),
         )
 
     def questionnaire(self, q: QuestionnaireTrend) -> QuestionnaireTrend:
         # Its title, items and answers are the questionnaire's own words: in its published
-        # translation (collect.py chose it), never through the catalogue.
+        # translation (collect.py chose it), never through the catalogue (but for a
+        # point on a line, in `score`).
         return replace(q, scores=tuple(self.score(r) for r in q.scores))
 
     def screening(self, s: ScreeningRecord | None) -> ScreeningRecord | None:

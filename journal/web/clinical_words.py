@@ -2,12 +2,12 @@
 effects, checklist items, safety-plan steps, flags...) and the words of the shipped
 data files (journal/core/data_words.py), in the page's language.
 
-`words` is `translate` (journal/web/i18n.py), which also translates the values of a
-`Phrase` that are phrases themselves (a blood-pressure flag names when the reading was
-taken and the threshold it passed, each its own marked words). In templates, the
-`clinical_words` filter; in forms built at import, `lazy_words` (read at request time).
-A clinic's own words (its added checklist items) are not in the catalogues and read as
-written.
+`translate` (journal/web/i18n.py) also translates the values of a `Phrase` that are
+phrases themselves (a blood-pressure flag names when the reading was taken and the
+threshold it passed, each its own marked words). In templates, the app-wide `words`
+filter (journal/web/filters.py); in forms built at import, `lazy_words` (read at
+request time). A clinic's own words (its added checklist items) are not in the
+catalogues and read as written.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from markupsafe import Markup, escape
 
 from journal.web.i18n import translate
 
-
-def words(marked: str) -> str:
-    """Marked words in the page's language; a phrase's own phrases with it."""
-    return translate(marked)
+# The name the pages and forms import it by, beside `lazy_words`.
+words = translate
 
 
 class LazyWords(LazyString):
@@ -32,9 +30,5 @@ class LazyWords(LazyString):
 
 
 def lazy_words(marked: str) -> LazyWords:
-    """`words` when the text is read (a form's fields and choices, made at import)."""
-    return LazyWords(words, marked)
-
-
-def lower_first(text: str) -> str:
-    return f"{text[:1].lower()}{text[1:]}"
+    """`translate` when the text is read (a form's fields and choices, made at import)."""
+    return LazyWords(translate, marked)

@@ -13,7 +13,7 @@ from flask_babel import Babel, format_number, get_locale, gettext
 from flask_login import current_user
 
 from journal.config import LANGUAGES
-from journal.core.labels import Phrase
+from journal.core.labels import DayInWords, Phrase
 from journal.web import context
 
 # Written right to left; none of the journal's languages is yet.
@@ -23,7 +23,10 @@ RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 def translate(words: str) -> str:
     """Words marked in the domain with `N_` (journal/core/labels.py), in the page's
     language, with a `Phrase`'s values put into the translated sentence (a value that
-    is itself a Phrase is translated first; whole numbers get the language's grouping)."""
+    is itself a Phrase is translated first; whole numbers get the language's grouping;
+    a day is written as the language writes it)."""
+    if isinstance(words, DayInWords):
+        return words.in_language(str(get_locale() or "en"))
     if isinstance(words, Phrase):
         values = {k: _value(v) for k, v in words.values.items()}
         return str(gettext(words.words, **values))

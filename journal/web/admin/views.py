@@ -260,7 +260,10 @@ def _audit_filters() -> tuple[AuditFilterForm, audit_trail.Filters | None]:
     form.patient.choices = [("", _("Any patient"))] + [
         (str(p.id), p.name) for p in people if policy.keeps_a_journal(p)
     ]
-    form.action.choices = [("", _("Any action")), *_action_choices()]
+    form.action.choices = [
+        ("", _("Any action")),
+        *audit_trail.action_choices(Words(str(get_locale()))),
+    ]
     if not form.validate():
         return form, None
     filters = audit_trail.Filters(
@@ -275,17 +278,6 @@ def _audit_filters() -> tuple[AuditFilterForm, audit_trail.Filters | None]:
     except ValidationError as exc:
         apply_errors(form, exc)
         return form, None
-
-
-def _action_choices() -> list[tuple[str, str]]:
-    """Each action as a sentence of its own, in the page's language and its order."""
-    return sorted(
-        (
-            (code, translate(words).replace("{object}", translate(noun)))
-            for code, words, noun in audit_trail.action_parts()
-        ),
-        key=lambda pair: pair[1].lower(),
-    )
 
 
 def _audit_page(form: AuditFilterForm, trail: audit_trail.TrailPage) -> str:

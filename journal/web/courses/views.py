@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from journal.accounts import care_team, courses, policy
 from journal.clinical import consent, questionnaires, screenings, session_records
 from journal.core.errors import ValidationError
+from journal.core.labels import Phrase
 from journal.journaling import prompt_assignments, timeline
 from journal.models import CourseStatus, Role, SessionStatus
 from journal.review import comments
@@ -75,9 +76,10 @@ def timeline_page(course_id: uuid.UUID) -> str:
     )
 
 
-def _proposer(name: str) -> str:
-    """Who proposed a clinician: their name, or the clinic's administration in words."""
-    return translate(name) if name == care_team.ADMINISTRATION else name
+def _proposer(who: str) -> str:
+    """Who proposed a clinician: their name as written, or the marked words (a
+    `Phrase`: the clinic's administration) in the page's language."""
+    return translate(who) if isinstance(who, Phrase) else who
 
 
 @bp.route("/new", methods=["GET", "POST"])

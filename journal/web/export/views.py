@@ -83,9 +83,10 @@ def _offer_languages(form: CourseExportForm) -> None:
 
 
 def patients_language() -> str:
-    """The patient's own data is in the patient's language: their setting, else the page's."""
+    """The patient's own data is in the patient's language: their setting when the
+    clinic offers it, else the page's (itself one the clinic offers)."""
     own = context.user().language
-    return own if own in LANGUAGES else page_language()
+    return own if own in context.runtime().settings.languages else page_language()
 
 
 def _identity_confirmed(form: CourseExportForm | PatientDataForm) -> bool:

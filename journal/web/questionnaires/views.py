@@ -11,8 +11,6 @@ from werkzeug.wrappers import Response
 from journal.accounts import policy
 from journal.clinical import charts, questionnaires, safety_flags, score_details
 from journal.clinical.instruments import BASE_LANGUAGE, Catalogue, answers_from_form
-from journal.clinical.questionnaires import ResponseView
-from journal.clinical.score_details import ScoreDetail
 from journal.core.errors import NotFound, ValidationError
 from journal.core.labels import Phrase
 from journal.models import Role
@@ -62,17 +60,6 @@ def _language() -> str:
     """The page's language: the questionnaires are shown in it where they have a
     published, validated version in it, else in English (and the page says so)."""
     return str(get_locale() or BASE_LANGUAGE)
-
-
-def _details(catalogue: Catalogue, responses: list[ResponseView]) -> dict[str, list[ScoreDetail]]:
-    """Each questionnaire's answered forms with their details, each answer in the words
-    of the version the patient answered."""
-    details: dict[str, list[ScoreDetail]] = {}
-    for r in responses:
-        known = r.instrument_id in catalogue
-        instrument = catalogue.version(r.instrument_id, r.language) if known else None
-        details.setdefault(r.instrument_id, []).append(score_details.detail(instrument, r))
-    return details
 
 
 @bp.route("/courses/<uuid:course_id>/questionnaires", methods=["GET", "POST"])
@@ -126,7 +113,7 @@ def _course_page(
     return render_template(
         "questionnaires/course.html",
         m=measures,
-        details=_details(catalogue, measures.responses),
+        details=score_details.by_instrument(catalogue, measures.responses),
         answered_in={r.id: r.language for r in measures.responses},
         offered={i: catalogue.languages(i) for i in catalogue.ids},
         due=due,

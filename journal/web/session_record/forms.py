@@ -45,8 +45,9 @@ from journal.clinical.session_records import (
 )
 from journal.clinical.vitals import EXPECTED_POINTS, POINT_OTHER, POINTS
 from journal.models import User
-from journal.web.clinical_words import lazy_words, words
+from journal.web.clinical_words import lazy_words
 from journal.web.forms import Limit
+from journal.web.i18n import translate
 
 NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
 WHOLE = {"inputmode": "numeric", "autocomplete": "off"}
@@ -150,7 +151,8 @@ class RecordForm(FlaskForm):
             listed = list(names)
             if f.data and f.data not in listed:
                 listed.append(str(f.data))
-            f.choices = [SelectChoice(n, n) for n in listed]
+            # The default names are marked (journal/config.py); a clinic's own read as written.
+            f.choices = [SelectChoice(n, translate(n)) for n in listed]
 
     def reading_rows(self) -> list[dict[str, Field]]:
         return [
@@ -245,7 +247,7 @@ def record_form(count: int, data: dict[str, Any] | None = None) -> RecordForm:
             f"r{i}_point",
             SelectField(
                 _("When"),
-                choices=[SelectChoice(k, words(v)) for k, v in POINTS.items()],
+                choices=[SelectChoice(k, translate(v)) for k, v in POINTS.items()],
                 validate_choice=False,
                 default=POINT_OTHER,
             ),
@@ -259,13 +261,14 @@ def record_form(count: int, data: dict[str, Any] | None = None) -> RecordForm:
             setattr(
                 Form,
                 f"{prefix}{item}",
-                RadioField(words(label), choices=YES_NO_CHOICES, validate_choice=False),
+                RadioField(translate(label), choices=YES_NO_CHOICES, validate_choice=False),
             )
             setattr(
                 Form,
                 f"{prefix}{item}_note",
                 StringField(
-                    _("Note on: %(item)s", item=words(label).lower()), validators=[Limit(NOTE_MAX)]
+                    _("Note on: %(item)s", item=translate(label).lower()),
+                    validators=[Limit(NOTE_MAX)],
                 ),
             )
     form = Form() if data is None else Form(data=data)
