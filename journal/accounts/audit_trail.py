@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,7 +27,7 @@ from journal.accounts import audit
 from journal.accounts.policy import administers, require
 from journal.core.catalogues import Words
 from journal.core.errors import ValidationError
-from journal.core.labels import N_, Phrase
+from journal.core.labels import N_, DayInWords, Phrase
 from journal.core.work import Work
 from journal.db import write_soon
 from journal.models import AuditEvent, Course, User
@@ -158,18 +157,6 @@ OUTCOME_WORDS = {
     "cli": N_("from the command line"),
 }
 ROLE_WORDS = {"admin": N_("admin"), "clinician": N_("clinician"), "patient": N_("patient")}
-
-
-class Day(str):
-    """A course's first day, read as "5 Mar 2026"; the page writes it in its language."""
-
-    __slots__ = ("day",)
-    day: date
-
-    def __new__(cls, day: date) -> Day:
-        text = super().__new__(cls, f"{day.day} {day:%b %Y}")
-        text.day = day
-        return text
 
 
 def action_words(code: str) -> str | None:
@@ -391,7 +378,11 @@ def _names(work: Work, events: Sequence[AuditEvent]) -> _Names:
 
 
 def course_label(patient_name: str, started_on: date) -> str:
-    return N_("the course of %(name)s from %(day)s", name=patient_name, day=Day(started_on))
+    return N_(
+        "the course of %(name)s from %(day)s",
+        name=patient_name,
+        day=DayInWords(started_on, short=True),
+    )
 
 
 def _object(event: AuditEvent, names: _Names) -> tuple[str, str | None]:
@@ -544,12 +535,7 @@ def _batches(work: Work, conditions: list[ColumnElement[bool]]) -> Iterable[list
 def said(words: Words, text: str) -> str:
     """The trail's words in a language: what the domain marked (a `Phrase`, and the
     words and days inside one) translated; a name as written."""
-    if isinstance(text, Day):
-        return str(format_date(text.day, "d MMM y", locale=words.language))
-    if isinstance(text, Phrase):
-        inner = {k: said(words, v) if isinstance(v, str) else v for k, v in text.values.items()}
-        return words(Phrase(text.words, inner))
-    return str(text)
+    return words(text) if isinstance(text, Phrase) else str(text)
 
 
 def said_sentence(words: Words, row: TrailRow) -> str:

@@ -35,26 +35,31 @@ class Phrase(str):
 
 
 class DayInWords(Phrase):
-    """A day inside a sentence ("Date: Sat 05 Dec 2026 → Sun 06 Dec 2026"): reads as the
-    English, and is compared as that text; `translate` (journal/web/i18n.py) and `Words`
-    (journal/core/catalogues.py) write it as the reader's language does ("sam. 5 déc. 2026")."""
+    """A day inside a sentence ("Date: Sat 05 Dec 2026 → Sun 06 Dec 2026"; short: "5 Mar
+    2026"): reads as the English, and is compared as that text; `translate`
+    (journal/web/i18n.py) and `Words` (journal/core/catalogues.py) write it as the
+    reader's language does ("sam. 5 déc. 2026"; short: "5 mars 2026")."""
 
-    __slots__ = ("day",)
+    __slots__ = ("day", "short")
     day: date
+    short: bool
 
-    def __new__(cls, day: date) -> DayInWords:
-        text = super().__new__(cls, day.strftime("%a %d %b %Y"), {})
+    def __new__(cls, day: date, short: bool = False) -> DayInWords:
+        english = f"{day.day} {day:%b %Y}" if short else day.strftime("%a %d %b %Y")
+        text = super().__new__(cls, english, {})
         text.day = day  # type: ignore[attr-defined]
+        text.short = short  # type: ignore[attr-defined]
         return text  # type: ignore[return-value]
 
-    def __getnewargs__(self) -> tuple[date]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[date, bool]:  # type: ignore[override]
         """Copied and pickled as its day."""
-        return (self.day,)
+        return (self.day, self.short)
 
     def in_language(self, language: str) -> str:
         if language.split("_")[0] == "en":
             return str(self)
-        return str(format_date(self.day, "EEE d MMM y", locale=language))
+        pattern = "d MMM y" if self.short else "EEE d MMM y"
+        return str(format_date(self.day, pattern, locale=language))
 
 
 # Marks a kept Phrase (`kept`), so that reading it back gives the Phrase, not its English.

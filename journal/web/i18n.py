@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_babel import Babel, format_number, get_locale, gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from journal.config import LANGUAGES
 from journal.core.labels import DayInWords, Phrase
@@ -37,6 +39,20 @@ def _value(value: object) -> object:
     if isinstance(value, Phrase):
         return translate(value)
     return format_number(value) if type(value) is int else value
+
+
+class LazyWords(LazyString):
+    """Read when shown, and escaped on the page like any text (Flask-Babel's lazy
+    strings count as markup)."""
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+def lazy_words(marked: str) -> LazyWords:
+    """`translate` when the text is read: a form's fields and choices, made at import,
+    from words the domain marked (a clinic's own words read as written)."""
+    return LazyWords(translate, marked)
 
 
 def select_language() -> str:

@@ -12,10 +12,10 @@ from journal.clinical import consent
 from journal.clinical.consent import ConsentInput
 from journal.core.errors import ConflictError, ValidationError
 from journal.web import context
-from journal.web.clinical_words import words
 from journal.web.consent.forms import ConsentForm
 from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
+from journal.web.i18n import translate
 
 bp = Blueprint("consent", __name__)
 
@@ -85,6 +85,6 @@ def edit(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
     elif conflict:
         form.version.data = str(current.number) if current else ""
     form.witness_id.choices = [("", _("Choose…"))] + [(str(m.id), m.name) for m in page.team]
-    form.checked.choices = [(i.id, words(i.text)) for i in items.items]
+    form.checked.choices = [(i.id, translate(i.text)) for i in items.items]
     html = render_template("consent/edit.html", page=page, form=form, conflict=conflict)
     return (html, 409 if conflict else 400) if failed else html

@@ -12,9 +12,9 @@ from wtforms.fields.choices import SelectChoice
 from journal.clinical.prompt_library import MAX_PROMPT_CHARS, THEMES, Due, Prompt
 from journal.journaling.prompt_assignments import PromptInput
 from journal.models import DosingSession, Phase, SessionStatus
-from journal.web.clinical_words import lazy_words, words
 from journal.web.filters import PHASE_LABELS
 from journal.web.forms import Limit
+from journal.web.i18n import lazy_words, translate
 
 DUE_LABELS = {
     Due.NEXT_DAY: _l("The day after the session"),
@@ -88,9 +88,9 @@ class AssignForm(FlaskForm):
                 p.id,
                 _(
                     "%(phase)s · %(theme)s: %(text)s",
-                    phase=words(PHASE_LABELS[p.phase]),
-                    theme=words(p.theme_label),
-                    text=words(p.text)[:90],
+                    phase=translate(PHASE_LABELS[p.phase]),
+                    theme=translate(p.theme_label),
+                    text=translate(p.text)[:90],
                 ),
             )
             for p in prompts

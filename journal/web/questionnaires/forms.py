@@ -12,8 +12,7 @@ from journal.clinical.questionnaires import AFTER_COURSE_OPEN_DAYS, DEFAULT_FOLL
 from journal.clinical.safety_flags import ACTIONS
 from journal.config import Settings
 from journal.models import Cadence
-from journal.web.clinical_words import lazy_words
-from journal.web.i18n import translate
+from journal.web.i18n import lazy_words, translate
 
 # A questionnaire's language, as it reads inside a sentence ("it is in English").
 LANGUAGE_NAMES = {"en": _l("English"), "fr": _l("French")}

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 
 from journal.clinical.safety_plan import SECTION_KEYS, SECTIONS
-from journal.web.clinical_words import lazy_words
+from journal.web.i18n import lazy_words
 
 
 class PlanForm(FlaskForm):

@@ -21,10 +21,10 @@ from journal.clinical.screenings import (
 from journal.core.errors import ConflictError, ValidationError
 from journal.models import Role
 from journal.web import context
-from journal.web.clinical_words import words
 from journal.web.filters import day
 from journal.web.form_tokens import once
 from journal.web.forms import apply_errors
+from journal.web.i18n import translate
 from journal.web.screening.forms import RecheckForm, ScreeningForm
 from journal.web.security import roles
 
@@ -85,9 +85,9 @@ def screening(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             for name, message in exc.errors.items():
                 if name == "reviewed_on":
-                    form.reviewed_on.errors = [words(message)]
+                    form.reviewed_on.errors = [translate(message)]
                 else:
-                    item_errors[name] = words(message)
+                    item_errors[name] = translate(message)
         except ConflictError:
             form.form_errors.append(str(CONFLICT))
         else:
@@ -154,7 +154,7 @@ def recheck(course_id: uuid.UUID) -> str | tuple[str, int] | Response:
         except ValidationError as exc:
             for name, message in exc.errors.items():
                 if name.startswith(("answer_", "note_")):
-                    item_errors[name] = words(message)
+                    item_errors[name] = translate(message)
                 else:
                     apply_errors(form, ValidationError({name: message}))
         else:

@@ -45,9 +45,8 @@ from journal.clinical.session_records import (
 )
 from journal.clinical.vitals import EXPECTED_POINTS, POINT_OTHER, POINTS
 from journal.models import User
-from journal.web.clinical_words import lazy_words
 from journal.web.forms import Limit
-from journal.web.i18n import translate
+from journal.web.i18n import lazy_words, translate
 
 NUMBER = {"inputmode": "decimal", "autocomplete": "off"}
 WHOLE = {"inputmode": "numeric", "autocomplete": "off"}
