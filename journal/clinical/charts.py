@@ -108,7 +108,7 @@ def days_in(language: str) -> DayOf:
     return lambda day: str(format_date(day, "d MMM y", locale=language))
 
 
-def _same(words: str) -> str:
+def same_words(words: str) -> str:
     return words
 
 
@@ -177,7 +177,7 @@ def trend_chart(
     session_days: Sequence[date] = (),
     *,
     chart_id: str = "trend",
-    words: WordsOf = _same,
+    words: WordsOf = same_words,
     day: DayOf = day_label,
 ) -> TrendChart:
     """The SVG and the table rows for one instrument's scores over a course.
@@ -218,15 +218,6 @@ class _Said:
 
     words: WordsOf
     day: DayOf
-
-
-def retold(
-    instrument: Instrument, chart: TrendChart, *, chart_id: str, words: WordsOf, day: DayOf
-) -> TrendChart:
-    """The same chart in a reader's language (`chart_id` as it was drawn with)."""
-    points = [ScorePoint(r.day, r.total, r.flagged) for r in chart.rows]
-    session_days = [s.day for s in chart.sessions]
-    return trend_chart(instrument, points, session_days, chart_id=chart_id, words=words, day=day)
 
 
 def _draw(

@@ -37,7 +37,15 @@ from journal.accounts.policy import (
     reader_params,
     visible_courses_rule,
 )
-from journal.clinical.charts import ScorePoint, TrendChart, trend_chart
+from journal.clinical.charts import (
+    DayOf,
+    ScorePoint,
+    TrendChart,
+    WordsOf,
+    day_label,
+    same_words,
+    trend_chart,
+)
 from journal.clinical.instruments import (
     BASE_LANGUAGE,
     Catalogue,
@@ -652,9 +660,17 @@ def _result_json(result: ScoreResult, language: str = BASE_LANGUAGE) -> str:
 # -- reading ---------------------------------------------------------------------
 
 
-def course_measures(work: Work, catalogue: Catalogue, course_id: uuid.UUID) -> Measures:
-    """Assignments, every response with its score, a trend chart per questionnaire,
-    and the safety flags (for clinicians). The patient sees their own scores."""
+def course_measures(
+    work: Work,
+    catalogue: Catalogue,
+    course_id: uuid.UUID,
+    *,
+    words: WordsOf = same_words,
+    day: DayOf = day_label,
+) -> Measures:
+    """Assignments, every response with its score, a trend chart per questionnaire
+    (its words and dates in the reader's language: `words`, `day`), and the safety
+    flags (for clinicians). The patient sees their own scores."""
     access = course_access(work.db, work.actor.user, course_id)
     owner = access.course.patient_id
     work.vault.preload([owner])
@@ -704,7 +720,14 @@ def course_measures(work: Work, catalogue: Catalogue, course_id: uuid.UUID) -> M
         charts.append(
             (
                 instrument,
-                trend_chart(instrument, points, session_days, chart_id=f"trend-{instrument.id}"),
+                trend_chart(
+                    instrument,
+                    points,
+                    session_days,
+                    chart_id=f"trend-{instrument.id}",
+                    words=words,
+                    day=day,
+                ),
             )
         )
     flags = course_flags(work.db, work.vault, access) if access.as_clinician else []

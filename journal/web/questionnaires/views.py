@@ -96,14 +96,9 @@ def _course_page(
 ) -> str:
     """The course's questionnaires page (`extra`: a refused acknowledgement's form)."""
     shown = catalogue.in_language(_language())
-    measures = questionnaires.course_measures(context.work(), shown, course_id)
-    if _language() != "en":  # the charts' own words and dates in the page's language
-        day = charts.days_in(_language())
-        drawn = [
-            (i, charts.retold(i, c, chart_id=f"trend-{i.id}", words=translate, day=day))
-            for i, c in measures.charts
-        ]
-        measures = replace(measures, charts=drawn)
+    measures = questionnaires.course_measures(
+        context.work(), shown, course_id, words=translate, day=charts.days_in(_language())
+    )
     form.cadence.description = cadence_help(context.runtime().settings)
     due = (
         questionnaires.due_for_patient(context.work(), shown, course_id)
