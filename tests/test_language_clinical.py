@@ -69,7 +69,7 @@ def test_a_refused_dose_is_explained_in_french(clinic: Clinic) -> None:
     assert r.status_code == 400
     assert (
         "Une dose supérieure à 2000 mg ou à 20 mg/kg ne peut pas être juste "
-        "(celle-ci est de 5000.0 mg)."
+        "(celle-ci est de 5000,0 mg)."
     ) in page
     assert "cannot be right" not in page
 

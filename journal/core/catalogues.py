@@ -8,11 +8,12 @@ The web layer uses Flask-Babel for its pages; both read the same compiled catalo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from babel.support import NullTranslations, Translations
 
 from journal.core.labels import DayInWords, Phrase
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
     from journal.config import Settings
 
 CATALOGUES = Path(__file__).resolve().parent.parent / "translations"
+
+
+def number_in(value: object, language: str) -> object:
+    """A number as a language writes it: a whole number with its thousands mark
+    (10,000 / 10 000), a decimal with its decimal mark and the digits given (0.50 /
+    0,50); anything else as it is."""
+    if type(value) is int:
+        return format_decimal(value, locale=language)
+    if isinstance(value, Decimal | float):
+        return str(value).replace(".", get_decimal_symbol(language))
+    return value
 
 
 @cache
@@ -50,14 +62,11 @@ class Words:
         return text % self._values(values) if values else text
 
     def _values(self, values: dict[str, object]) -> dict[str, object]:
-        """Values in the language: a Phrase translated, a whole number with the
-        language's own thousands mark (10,000 / 10 000)."""
+        """Values in the language: a Phrase translated, a number as it writes them."""
         return {k: self._value(v) for k, v in values.items()}
 
     def _value(self, value: object) -> object:
-        if isinstance(value, Phrase):
-            return self(value)
-        return format_decimal(value, locale=self.language) if type(value) is int else value
+        return self(value) if isinstance(value, Phrase) else number_in(value, self.language)
 
     def plural(self, one: str, many: str, count: int, **values: object) -> str:
         text: str = self._catalogue.ngettext(one, many, count)

@@ -9,12 +9,13 @@ install (`make install`), extracted and updated with `make strings`.
 from __future__ import annotations
 
 from flask import Flask, request
-from flask_babel import Babel, format_number, get_locale, gettext
+from flask_babel import Babel, get_locale, gettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from journal.config import LANGUAGES
+from journal.core.catalogues import number_in
 from journal.core.labels import DayInWords, Phrase
 from journal.web import context
 
@@ -38,7 +39,7 @@ def translate(words: str) -> str:
 def _value(value: object) -> object:
     if isinstance(value, Phrase):
         return translate(value)
-    return format_number(value) if type(value) is int else value
+    return number_in(value, str(get_locale() or "en"))
 
 
 class LazyWords(LazyString):
