@@ -195,13 +195,24 @@ class Settings:
         """The Flask signing key, from its own file; refuse if missing or weak."""
         path = self.secret_key_path
         if not path.exists():
-            raise ConfigError(f"secret key file {path} is missing; run 'flask --app journal init'")
+            raise ConfigError(
+                N_(
+                    "secret key file %(path)s is missing; run 'flask --app journal init'",
+                    path=path,
+                )
+            )
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            raise ConfigError(f"secret key file {path} has permissions {mode:o}; it must be 600")
+            raise ConfigError(
+                N_(
+                    "secret key file %(path)s has permissions %(mode)s; it must be 600",
+                    path=path,
+                    mode=f"{mode:o}",
+                )
+            )
         key = path.read_text().strip()
         if len(key) < MIN_SECRET_KEY_CHARS:
-            raise ConfigError(f"secret key in {path} is too short")
+            raise ConfigError(N_("secret key in %(path)s is too short", path=path))
         return key
 
 
@@ -305,8 +316,12 @@ def _master_key_path(folder: str, file: str, instance: Path) -> Path:
     path = Path(file)
     if folder and path.parent != Path(folder):
         raise ConfigError(
-            f"master_key_file {path} is not in key_folder {folder}: the backup keys and the "
-            "erasure ledger live beside the master key file; set one of the two"
+            N_(
+                "master_key_file %(path)s is not in key_folder %(folder)s: the backup keys and "
+                "the erasure ledger live beside the master key file; set one of the two",
+                path=path,
+                folder=folder,
+            )
         )
     return path
 
@@ -315,19 +330,19 @@ def validate(settings: Settings) -> None:
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown timezone {settings.timezone!r}") from None
+        raise ConfigError(N_("unknown timezone %(zone)s", zone=repr(settings.timezone))) from None
     if not settings.database_url.startswith(("sqlite:///", "postgresql")):
-        raise ConfigError("database_url must be a sqlite:/// or postgresql URL")
+        raise ConfigError(N_("database_url must be a sqlite:/// or postgresql URL"))
     if not settings.base_url.startswith(("https://", "http://")):
-        raise ConfigError("base_url must start with https:// (or http:// on a trial install)")
+        raise ConfigError(N_("base_url must start with https:// (or http:// on a trial install)"))
     if settings.smtp_security not in {"starttls", "tls", "none"}:
-        raise ConfigError("smtp_security must be starttls, tls or none")
+        raise ConfigError(N_("smtp_security must be starttls, tls or none"))
     if settings.smtp_security == "none" and settings.smtp_user:
         raise ConfigError(
-            "smtp_security none would send smtp_password in clear: use starttls or tls"
+            N_("smtp_security none would send smtp_password in clear: use starttls or tls")
         )
     if settings.https and not settings.base_url.startswith("https://"):
-        raise ConfigError("https is on: set base_url to the journal's https:// address")
+        raise ConfigError(N_("https is on: set base_url to the journal's https:// address"))
     for name in (
         "invitation_hours",
         "mail_retry_seconds",
@@ -342,29 +357,35 @@ def validate(settings: Settings) -> None:
         "pdf_keep_minutes",
     ):
         if getattr(settings, name) < 1:
-            raise ConfigError(f"{name} must be at least 1")
+            raise ConfigError(N_("%(name)s must be at least 1", name=name))
     unknown = [n for n in settings.languages if n not in LANGUAGES]
     if unknown or not settings.languages:
         raise ConfigError(
-            f"languages must list some of {', '.join(LANGUAGES)}; unknown: {', '.join(unknown)}"
+            N_(
+                "languages must list some of %(known)s; unknown: %(unknown)s",
+                known=", ".join(LANGUAGES),
+                unknown=", ".join(unknown),
+            )
         )
     if settings.default_language not in settings.languages:
-        raise ConfigError("default_language must be one of languages")
+        raise ConfigError(N_("default_language must be one of languages"))
     if settings.pdf_page_size not in {"a4", "letter"}:
-        raise ConfigError("pdf_page_size must be a4 or letter")
+        raise ConfigError(N_("pdf_page_size must be a4 or letter"))
     if settings.pdf_queue_above_kb < 0:
-        raise ConfigError("pdf_queue_above_kb must be 0 (every PDF on the worker) or more")
+        raise ConfigError(N_("pdf_queue_above_kb must be 0 (every PDF on the worker) or more"))
     if settings.care_team_consent not in {"clinician", "patient"}:
-        raise ConfigError("care_team_consent must be clinician or patient")
+        raise ConfigError(N_("care_team_consent must be clinician or patient"))
     if settings.trusted_proxies < 0:
-        raise ConfigError("trusted_proxies is the number of proxies in front: 0 or more")
+        raise ConfigError(N_("trusted_proxies is the number of proxies in front: 0 or more"))
     bp_problem = _bp_problem(settings)
     if bp_problem:
         raise ConfigError(bp_problem)
     for name in ("record_drugs", "record_modalities"):
         names = getattr(settings, name)
         if not names or any(not n.strip() or len(n) > 100 for n in names):
-            raise ConfigError(f"{name} must list one or more names of up to 100 characters")
+            raise ConfigError(
+                N_("%(name)s must list one or more names of up to 100 characters", name=name)
+            )
     crisis_problem = crisis.problem(
         settings.crisis_locale, settings.crisis_lines, settings.emergency_number
     )
@@ -375,8 +396,11 @@ def validate(settings: Settings) -> None:
             parse_many(settings.write_limit)
         except ValueError:
             raise ConfigError(
-                f"write_limit {settings.write_limit!r} is not a limit such as "
-                "'60 per minute;1000 per day' (or 'off')"
+                N_(
+                    "write_limit %(value)s is not a limit such as "
+                    "'60 per minute;1000 per day' (or 'off')",
+                    value=repr(settings.write_limit),
+                )
             ) from None
 
 
@@ -397,7 +421,13 @@ def _bp_problem(settings: Settings) -> str | None:
     for name, (low, high) in bounds.items():
         value = getattr(settings, name)
         if not low <= value <= high:
-            return f"{name} must be from {low} to {high}, not {value}"
+            return N_(
+                "%(name)s must be from %(low)s to %(high)s, not %(value)s",
+                name=name,
+                low=str(low),
+                high=str(high),
+                value=str(value),
+            )
     return None
 
 
@@ -411,7 +441,7 @@ def _names(
     if isinstance(raw, str):
         raw = raw.split(";")
     if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
-        raise ConfigError(f'{name} must be a list of names, such as ["In clinic"]')
+        raise ConfigError(N_('%(name)s must be a list of names, such as ["In clinic"]', name=name))
     return tuple(n.strip() for n in raw if n.strip())
 
 
@@ -421,7 +451,9 @@ def _dose(value: str, name: str) -> Decimal:
     except InvalidOperation:
         dose = Decimal(0)
     if not dose.is_finite() or dose <= 0:
-        raise ConfigError(f"{name} must be a number above zero, not {value!r}")
+        raise ConfigError(
+            N_("%(name)s must be a number above zero, not %(value)s", name=name, value=repr(value))
+        )
     return dose
 
 
@@ -433,11 +465,21 @@ def parse_dose_range(route: str, value: str) -> DoseRange:
     units = {"mg": "mg", "mg/kg": "mg_per_kg"}
     if unit.strip() not in units or not high_text:
         raise ConfigError(
-            f"{name} must be a range such as 0.5-1.0 mg/kg or 28-84 mg, not {value!r}"
+            N_(
+                "%(name)s must be a range such as 0.5-1.0 mg/kg or 28-84 mg, not %(value)s",
+                name=name,
+                value=repr(value),
+            )
         )
     low, high = _dose(low_text, name), _dose(high_text, name)
     if low > high:
-        raise ConfigError(f"{name}: the lower number must come first, not {value!r}")
+        raise ConfigError(
+            N_(
+                "%(name)s: the lower number must come first, not %(value)s",
+                name=name,
+                value=repr(value),
+            )
+        )
     return DoseRange(route, low, high, units[unit.strip()])
 
 
@@ -447,16 +489,18 @@ def _days(value: str) -> tuple[int, ...]:
         days = tuple(sorted({int(d) for d in value.replace(" ", "").split(",") if d}))
     except ValueError:
         raise ConfigError(
-            f"reminder_days must be whole numbers like 1,3,7, not {value!r}"
+            N_("reminder_days must be whole numbers like 1,3,7, not %(value)s", value=repr(value))
         ) from None
     if not days or days[0] < 1 or days[-1] > 60:
-        raise ConfigError("reminder_days must be days 1 to 60 after a session")
+        raise ConfigError(N_("reminder_days must be days 1 to 60 after a session"))
     return days
 
 
 def _not_negative(value: int, name: str) -> int:
     if value < 0:
-        raise ConfigError(f"{name} must be 0 or more, not {value}")
+        raise ConfigError(
+            N_("%(name)s must be 0 or more, not %(value)s", name=name, value=str(value))
+        )
     return value
 
 
@@ -464,14 +508,17 @@ def _int(value: str, name: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+        raise ConfigError(
+            N_("%(name)s must be a whole number, not %(value)s", name=name, value=repr(value))
+        ) from None
 
 
 def _crisis_lines(raw: Any, locale: str) -> tuple[CrisisLine, ...]:
     try:
         return crisis.parse_lines(raw, locale.strip().lower())
     except crisis.CrisisSettingError as exc:
-        raise ConfigError(f"crisis_lines: {exc}") from None
+        problem = exc.args[0] if len(exc.args) == 1 else str(exc)  # marked words kept
+        raise ConfigError(N_("crisis_lines: %(problem)s", problem=problem)) from None
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -7,10 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy import select, update
 
+from journal.cli import init_command
 from journal.config import Settings
 from journal.core.catalogues import terminal_language
+from journal.models import AuditEvent
+from tests.conftest import Clinic, committing, runtime
 from tests.helpers import PASSWORD
 
 NBSP = "\u00a0"
@@ -89,3 +94,38 @@ def test_messages_stay_in_english_otherwise(app: Flask, lang: str) -> None:
     result = runner.invoke(args=["audit", "verify"], env={**NO_LOCALE, "LANG": lang})
     assert result.exit_code == 0, result.output
     assert result.output.startswith("audit trail intact: ")
+
+
+@pytest.mark.parametrize(
+    ("setting", "english", "french"),
+    [
+        ({"JOURNAL_PDF_PAGE_SIZE": "a5"}, "pdf_page_size must be a4 or letter", "doit valoir a4"),
+        (  # numbers as the operator wrote them, without a thousands mark
+            {"JOURNAL_BP_ANY_SYSTOLIC": "1000"},
+            "bp_any_systolic must be from 60 to 300, not 1000",
+            "bp_any_systolic doit être compris entre 60 et 300, pas 1000",
+        ),
+    ],
+)
+def test_a_settings_problem_in_the_terminals_language(
+    tmp_path: Path, setting: dict[str, str], english: str, french: str
+) -> None:
+    env = {**NO_LOCALE, "JOURNAL_INSTANCE_PATH": str(tmp_path), **setting}
+    for lang, expected in (("C", english), ("fr_FR.UTF-8", french)):
+        result = CliRunner().invoke(init_command, env={**env, "LANG": lang})
+        assert result.exit_code == 1 and expected in result.output, result.output
+    assert not any(tmp_path.iterdir())  # refused before making anything
+
+
+def test_a_broken_audit_trail_is_told_in_french(clinic: Clinic) -> None:
+    admin = clinic.world.browser(clinic.admin)
+    admin.text("/admin/audit")
+    with committing(runtime(clinic.world.app)) as db:
+        seq = db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).first()
+        db.execute(update(AuditEvent).where(AuditEvent.seq == seq).values(outcome="failure"))
+        db.commit()
+    page = admin.get("/admin/audit/verify", headers={"Accept-Language": "fr"})
+    assert f"l’événement {seq} a été modifié." in page.get_data(as_text=True)
+    french = {**NO_LOCALE, "LANG": "fr_FR.UTF-8"}
+    result = clinic.world.app.test_cli_runner().invoke(args=["audit", "verify"], env=french)
+    assert result.exit_code == 1 and f"l’événement {seq} a été modifié" in result.output

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from journal.core.actor import Actor
+from journal.core.labels import N_
 from journal.core.work import Work
 from journal.crypto import audit_chain_mac
 from journal.db import new_id, utcnow, write_soon
@@ -125,16 +126,29 @@ def verify_chain(db: Session) -> ChainReport:
     for event in _in_order(db):
         count += 1
         if event.seq != expected_seq:
-            return ChainReport(count, False, f"event {expected_seq} is missing (found {event.seq})")
+            # Event numbers read as written in the trail, without a thousands mark.
+            missing = N_(
+                "event %(seq)s is missing (found %(found)s)",
+                seq=str(expected_seq),
+                found=str(event.seq),
+            )
+            return ChainReport(count, False, missing)
         if event.mac != audit_chain_mac(key, previous, _fields(event)):
-            return ChainReport(count, False, f"event {event.seq} was changed")
+            return ChainReport(count, False, N_("event %(seq)s was changed", seq=str(event.seq)))
         previous, expected_seq = event.mac, expected_seq + 1
     head = db.get(AuditHead, 1)
     if head is not None and (head.seq != expected_seq - 1 or head.mac != previous):
-        return ChainReport(count, False, f"the chain ends at {expected_seq - 1}, not {head.seq}")
+        ends = N_(
+            "the chain ends at %(last)s, not %(head)s",
+            last=str(expected_seq - 1),
+            head=str(head.seq),
+        )
+        return ChainReport(count, False, ends)
     unchained = db.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) or 0
     if unchained:
-        return ChainReport(count, False, f"{unchained} events are outside the chain")
+        return ChainReport(
+            count, False, N_("%(num)s events are outside the chain", num=str(unchained))
+        )
     return ChainReport(count, True)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -297,6 +298,8 @@ def _audit_page(form: AuditFilterForm, trail: audit_trail.TrailPage) -> str:
 @bp.get("/audit/verify")
 def audit_verify() -> str:
     report = audit.verify_chain(context.db())
+    if report.problem:  # marked in the domain: shown in the page's language
+        report = replace(report, problem=translate(report.problem))
     return render_template("admin/audit_verify.html", report=report)
 
 
