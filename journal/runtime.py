@@ -21,6 +21,7 @@ from journal.config import ConfigError, Settings
 from journal.core.actor import Actor
 from journal.core.definitions import DefinitionError
 from journal.core.keys import NotInitialised, verify_master_keys
+from journal.core.labels import N_
 from journal.core.queue import build_queue
 from journal.core.work import Work
 from journal.crypto import KeyFileError, MasterKeyRing
@@ -139,7 +140,9 @@ def build_runtime(settings: Settings, clinical: ClinicalContent | None = None) -
                 consent=settings.instance_file(settings.consent_items_file),
             )
         except DefinitionError as exc:
-            raise ConfigError(f"a clinical definition file is broken: {exc}") from None
+            raise ConfigError(
+                N_("a clinical definition file is broken: %(problem)s", problem=str(exc))
+            ) from None
     try:
         ring = MasterKeyRing.load(settings.master_key_path)
     except KeyFileError as exc:
@@ -163,16 +166,22 @@ def build_runtime(settings: Settings, clinical: ClinicalContent | None = None) -
     if returned:
         database.dispose()
         raise ConfigError(
-            f"the database holds {len(returned)} patient(s) the erasure ledger "
-            f"{ledger_path(settings.master_key_path)} lists as erased: it was put back from "
-            "a copy made before their erasure; run 'flask --app journal init', which erases "
-            "them again (and use 'flask --app journal restore' for backups)"
+            N_(
+                "the database holds %(num)s patient(s) the erasure ledger %(ledger)s lists "
+                "as erased: it was put back from a copy made before their erasure; run "
+                "'flask --app journal init', which erases them again (and use "
+                "'flask --app journal restore' for backups)",
+                num=str(len(returned)),
+                ledger=str(ledger_path(settings.master_key_path)),
+            )
         )
     if ring.audit_key is None:
         database.dispose()
         raise ConfigError(
-            f"the key file {settings.master_key_path} has no audit key; "
-            "run 'flask --app journal init' to add one"
+            N_(
+                "the key file %(path)s has no audit key; run 'flask --app journal init' to add one",
+                path=str(settings.master_key_path),
+            )
         )
     database.session_info[AUDIT_KEY] = ring.audit_key
     database.session_info[RECOVERY_CODE_KEY] = ring.recovery_code_key
